@@ -1,0 +1,7 @@
+"""``python -m suitekit``."""
+
+from __future__ import annotations
+
+from suitekit._cli import main
+
+raise SystemExit(main())

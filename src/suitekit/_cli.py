@@ -1,0 +1,110 @@
+"""The ``suitekit`` command (and ``python -m suitekit``).
+
+Subcommands:
+
+- ``suitekit config``: validate ``[tool.suitekit]`` and show what it declares;
+- ``suitekit plan``: the exact commands a run executes (the ones CI runs too);
+- ``suitekit suites``: run the partition guard: which suite owns how many tests;
+- ``suitekit run``: run suites and checks (what ``inv test.all`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from suitekit import plan
+from suitekit._model import Project
+from suitekit._runner import run_jobs
+from suitekit.config import load_project
+from suitekit.errors import ConfigError, SuitekitError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="suitekit",
+        description="One declaration of a project's test suites, run the same way everywhere.",
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="the project folder or its pyproject.toml (default: found from the current folder)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("config", help="validate [tool.suitekit] and show what it declares")
+    plan_parser = commands.add_parser("plan", help="print the commands a run executes")
+    suites = commands.add_parser("suites", help="check the partition; count each suite's tests")
+    del suites
+    run = commands.add_parser("run", help="run suites and checks, then print a summary")
+    for sub in (plan_parser, run):
+        sub.add_argument("names", nargs="*", help="suites and checks to run (default: all of them)")
+        sub.add_argument("--parallel", action="store_true", help="run them all at once")
+        sub.add_argument("--cpus", type=int, default=None, help="the CPU budget to share")
+    run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    run.add_argument(
+        "--no-guard", action="store_true", help="skip the partition guard before the run"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        project = load_project(args.project)
+        if args.command == "config":
+            print(describe(project))  # noqa: T201 - the command's output
+            return 0
+        if args.command == "suites":
+            return run_jobs(project.root, [], guard=plan.partition_job(project))
+        suites, checks = _split_names(project, args.names)
+        jobs = plan.jobs(
+            project, suites=suites, checks=checks, parallel=args.parallel, cpus=args.cpus
+        )
+        if args.command == "plan":
+            for job in jobs:
+                env = " ".join(f"{key}={value}" for key, value in job.env.items())
+                print(f"{env + ' ' if env else ''}{' '.join(job.command)}")  # noqa: T201
+            return 0
+        guard = None if args.no_guard or args.names else plan.partition_job(project)
+        return run_jobs(
+            project.root, jobs, guard=guard, parallel=args.parallel, fail_fast=args.fail_fast
+        )
+    except SuitekitError as error:
+        print(f"suitekit: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _split_names(
+    project: Project, names: Sequence[str]
+) -> tuple[list[str] | None, list[str] | None]:
+    if not names:
+        return None, None
+    suite_names = {suite.name for suite in project.suites}
+    check_names = {check.name for check in project.checks}
+    unknown = [name for name in names if name not in suite_names | check_names]
+    if unknown:
+        raise ConfigError(
+            file=project.config_file,
+            key="tool.suitekit",
+            value=unknown[0],
+            problem=f"{unknown[0]!r} is neither a suite nor a check",
+            fix=f"use one of: {', '.join(sorted(suite_names | check_names))}",
+        )
+    return [n for n in names if n in suite_names], [n for n in names if n in check_names]
+
+
+def describe(project: Project) -> str:
+    """A readable account of the declaration, as the sessions will see it."""
+    lines = [f"project: {project.root}", f"config: {project.config_file}"]
+    lines.append(f"python: {', '.join(project.python)}; test roots: {', '.join(project.tests)}")
+    lines.append("sessions:")
+    lines.extend(f"  {spec.name}: {spec.description}" for spec in plan.sessions(project))
+    return "\n".join(lines)

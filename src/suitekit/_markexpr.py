@@ -1,0 +1,141 @@
+"""Marker expressions (``"processing and not slow"``), parsed and evaluated without pytest.
+
+The grammar is the one of pytest's ``-m`` option, less keyword arguments::
+
+    expression := or_expr EOF
+    or_expr    := and_expr ("or" and_expr)*
+    and_expr   := not_expr ("and" not_expr)*
+    not_expr   := "not" not_expr | "(" or_expr ")" | IDENT
+
+The core needs it on its own because the partition guard evaluates every suite's expression on
+every collected test, and because configuration errors must be found before pytest runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import NoReturn
+
+__all__ = ["MarkerExpression", "MarkerSyntaxError"]
+
+_TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<ident>(?:\w|:|\+|-|\.|\[|\]|\\|/)+))")
+_KEYWORDS = frozenset({"and", "or", "not"})
+
+Evaluator = Callable[[AbstractSet[str]], bool]
+
+
+class MarkerSyntaxError(ValueError):
+    """The expression does not parse; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerExpression:
+    """A compiled marker expression.
+
+    Attributes:
+        text: The expression as written.
+        names: The marker names it mentions (for registering them with pytest).
+    """
+
+    text: str
+    names: tuple[str, ...]
+    _evaluate: Evaluator
+
+    @classmethod
+    def compile(cls, text: str) -> MarkerExpression:
+        """Parse ``text``.
+
+        Raises:
+            MarkerSyntaxError: The text is not a marker expression.
+        """
+        tokens = _tokenize(text)
+        parser = _Parser(text, tokens)
+        evaluate = parser.parse()
+        names = tuple(dict.fromkeys(t for t in tokens if t not in _KEYWORDS and t not in "()"))
+        return cls(text, names, evaluate)
+
+    def matches(self, markers: AbstractSet[str]) -> bool:
+        """Whether a test carrying ``markers`` is selected."""
+        return self._evaluate(markers)
+
+
+def _tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    position = 0
+    stripped_end = len(text.rstrip())
+    while position < stripped_end:
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            message = (
+                f"unexpected character {text[position:].lstrip()[:1]!r} at column {position + 1}"
+            )
+            raise MarkerSyntaxError(message)
+        tokens.append(match.group("paren") or match.group("ident"))
+        position = match.end()
+    if not tokens:
+        message = "the expression is empty"
+        raise MarkerSyntaxError(message)
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[str]) -> None:
+        self._text = text
+        self._tokens = tokens
+        self._index = 0
+
+    def parse(self) -> Evaluator:
+        evaluate = self._or()
+        if self._index != len(self._tokens):
+            self._fail(f"unexpected {self._tokens[self._index]!r}")
+        return evaluate
+
+    def _peek(self) -> str | None:
+        return self._tokens[self._index] if self._index < len(self._tokens) else None
+
+    def _take(self) -> str:
+        token = self._peek()
+        if token is None:
+            self._fail("the expression ends too early")
+        self._index += 1
+        return token
+
+    def _fail(self, problem: str) -> NoReturn:
+        message = f"{problem} in marker expression {self._text!r}"
+        raise MarkerSyntaxError(message)
+
+    def _or(self) -> Evaluator:
+        parts = [self._and()]
+        while self._peek() == "or":
+            self._index += 1
+            parts.append(self._and())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda markers: any(part(markers) for part in parts)
+
+    def _and(self) -> Evaluator:
+        parts = [self._not()]
+        while self._peek() == "and":
+            self._index += 1
+            parts.append(self._not())
+        if len(parts) == 1:
+            return parts[0]
+        return lambda markers: all(part(markers) for part in parts)
+
+    def _not(self) -> Evaluator:
+        token = self._take()
+        if token == "not":  # noqa: S105 - a keyword, not a password (same below)
+            inner = self._not()
+            return lambda markers: not inner(markers)
+        if token == "(":  # noqa: S105
+            inner = self._or()
+            if self._take() != ")":
+                self._fail("a '(' is not closed")
+            return inner
+        if token in _KEYWORDS or token == ")":  # noqa: S105
+            self._fail(f"unexpected {token!r}")
+        name = token
+        return lambda markers: name in markers

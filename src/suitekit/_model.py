@@ -1,0 +1,200 @@
+"""The frozen, typed model of a project's suites and checks.
+
+Everything here is plain data: :mod:`suitekit.config` builds it from ``[tool.suitekit]`` and
+validates it; :mod:`suitekit.plan` turns it into commands. Nothing here reads files or runs
+anything.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Generic, Literal, TypeVar, get_args
+
+__all__ = [
+    "DIST_MODES",
+    "SERVICES",
+    "Check",
+    "DistMode",
+    "InstallSpec",
+    "Project",
+    "Service",
+    "Source",
+    "Sourced",
+    "Suite",
+    "Workers",
+]
+
+DistMode = Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal"]
+"""The pytest-xdist distribution modes a suite may use (``each`` would run every test N times)."""
+
+DIST_MODES: tuple[str, ...] = get_args(DistMode)
+
+T = TypeVar("T")
+
+Service = Literal["postgres", "redis"]
+"""The services suitekit knows how to provide."""
+
+SERVICES: tuple[str, ...] = get_args(Service)
+
+Workers = int | Literal["auto", "logical"]
+"""An xdist worker count: an int (0 = no xdist), ``"auto"`` (the CPU budget) or ``"logical"``."""
+
+
+def _frozen_env(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(env or {}))
+
+
+class Source(enum.IntEnum):
+    """Where a setting's value came from; a later source overrides an earlier one."""
+
+    DEFAULT = 0
+    CONFIG = 1
+    ENV = 2
+    CLI = 3
+
+    def describe(self) -> str:
+        """A short phrase for headers and error messages."""
+        return {
+            Source.DEFAULT: "default",
+            Source.CONFIG: "pyproject.toml",
+            Source.ENV: "environment",
+            Source.CLI: "command line",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sourced(Generic[T]):
+    """A value together with where it came from (for headers and diagnostics)."""
+
+    value: T
+    source: Source
+    origin: str = ""
+    """The precise origin: a key path, an environment variable or an option name."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstallSpec:
+    """How a session's virtual environment gets the project and its tools.
+
+    Attributes:
+        project: Install the project itself.
+        editable: Install the project in editable mode (coverage then reports ``src/`` paths).
+        groups: PEP 735 dependency groups from the project's pyproject.toml.
+        extras: The project's optional-dependency extras.
+        requirements: Requirement files, relative to the project root.
+        packages: Extra requirement specifiers, e.g. ``"ruff>=0.8"``.
+    """
+
+    project: bool = True
+    editable: bool = True
+    groups: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Suite:
+    """A named set of tests, run by pytest with its own selection, workers and services.
+
+    Attributes:
+        name: The suite's name (``unit``); nox sessions are called ``<name>-<python>``.
+        paths: Folders or files the suite collects, relative to the project root.
+        marker: A pytest marker expression the tests must match, e.g. ``"processing"``.
+        workers: The xdist worker count (see :data:`Workers`).
+        dist: The xdist distribution mode.
+        target_seconds: A time budget; exceeding it is reported, not fatal.
+        services: Services the suite needs.
+        env: Extra environment variables for the pytest run.
+        pytest_args: Extra pytest arguments, before any the user passes on the command line.
+        python: Python versions the suite's sessions run on.
+        install: How the suite's sessions install the project.
+    """
+
+    name: str
+    paths: tuple[str, ...] = ()
+    marker: str | None = None
+    workers: Workers = "auto"
+    dist: DistMode = "load"
+    target_seconds: float | None = None
+    services: tuple[Service, ...] = ()
+    env: Mapping[str, str] = field(default_factory=_frozen_env)
+    pytest_args: tuple[str, ...] = ()
+    python: tuple[str, ...] = ()
+    install: InstallSpec = field(default_factory=InstallSpec)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """A named non-pytest command list: lint, typecheck, migrations, a security scan.
+
+    Attributes:
+        name: The check's name; its nox session has the same name.
+        run: Commands, run in order; each is split like a shell would (no shell is used).
+        allow_failure: An advisory check: its failure is reported but does not fail the run.
+        services: Services the check needs.
+        env: Extra environment variables for the commands.
+        python: The Python version of the check's session.
+        install: How the check's session installs the project and tools.
+    """
+
+    name: str
+    run: tuple[str, ...]
+    allow_failure: bool = False
+    services: tuple[Service, ...] = ()
+    env: Mapping[str, str] = field(default_factory=_frozen_env)
+    python: str = ""
+    install: InstallSpec = field(default_factory=InstallSpec)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A project's whole suitekit declaration.
+
+    Attributes:
+        root: The folder holding the configuration file.
+        config_file: The pyproject.toml the declaration was read from.
+        python: The default Python versions of suites.
+        install: The default install specification.
+        source: What coverage measures.
+        tests: The test roots: every test collected under them must belong to exactly one suite.
+        reports: The folder for JUnit files and logs, relative to the root.
+        suites: The suites, in declaration order.
+        checks: The checks, in declaration order.
+    """
+
+    root: Path
+    config_file: Path
+    python: tuple[str, ...]
+    install: InstallSpec = field(default_factory=InstallSpec)
+    source: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ("tests",)
+    reports: str = "reports"
+    suites: tuple[Suite, ...] = ()
+    checks: tuple[Check, ...] = ()
+
+    def suite(self, name: str) -> Suite:
+        """The suite called ``name``.
+
+        Raises:
+            KeyError: There is no such suite.
+        """
+        for suite in self.suites:
+            if suite.name == name:
+                return suite
+        raise KeyError(name)
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``.
+
+        Raises:
+            KeyError: There is no such check.
+        """
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)

@@ -1,0 +1,418 @@
+"""Run a plan's jobs (nox sessions) one after another or all at once, and summarise them.
+
+This is the process-running half shared by the invoke adapter and the CLI; what to run comes
+from :func:`suitekit.plan.jobs`. Each job runs in its own process group so that Ctrl-C, SIGTERM
+or ``--fail-fast`` can stop a whole session tree (nox, pytest, xdist workers) and nothing else.
+Each job's output goes to its log file under ``reports/logs/``; in a sequential run it is also
+echoed live, in a parallel run it is printed for failed jobs only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Final, Literal
+
+from suitekit.errors import ReportError, RunError
+from suitekit.plan import Job
+from suitekit.reporting import Totals, read_totals
+
+__all__ = ["Outcome", "Runner", "format_summary", "resolve_command", "run_jobs"]
+
+Status = Literal["waiting", "running", "passed", "failed", "cancelled", "interrupted"]
+
+_GRACE_SECONDS: Final = 10.0
+_POLL_SECONDS: Final = 0.1
+_LOG_TAIL_LINES: Final = 200
+_TEXT_COLUMNS: Final = 2  # session and result are left-aligned, the figures right-aligned
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """How one job ended.
+
+    Attributes:
+        job: The job.
+        status: ``passed``, ``failed``, ``cancelled`` (never started, or stopped by
+            ``--fail-fast``) or ``interrupted`` (Ctrl-C or SIGTERM).
+        returncode: The process's exit code, when it ran.
+        seconds: Wall time.
+        totals: The suite's JUnit totals, when it wrote a fresh JUnit file.
+        note: Why the totals are missing or anything else the summary should say.
+    """
+
+    job: Job
+    status: Status
+    returncode: int | None
+    seconds: float
+    totals: Totals | None = None
+    note: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this outcome fails the run."""
+        return self.job.required and self.status != "passed"
+
+
+def resolve_command(command: Sequence[str]) -> list[str]:
+    """The argv to execute for a planned command.
+
+    A planned ``nox ...`` runs with the nox of the interpreter that runs suitekit (its script
+    beside ``sys.executable``, else ``python -m nox``), so an unactivated virtualenv works too.
+    """
+    head, *rest = command
+    if head == "nox":
+        beside = Path(sys.executable).parent / "nox"
+        if beside.exists():
+            return [str(beside), *rest]
+        return [sys.executable, "-m", "nox", *rest]
+    found = shutil.which(head)
+    if found is None:
+        message = f"cannot run {head!r}: it is not on PATH"
+        raise RunError(message)
+    return [found, *rest]
+
+
+@dataclass(slots=True)
+class _Running:
+    job: Job
+    process: subprocess.Popen[bytes]
+    started: float
+    log: IO[bytes]
+    wall_started: float
+    echo: threading.Thread | None = None
+
+
+@dataclass(slots=True)
+class Runner:
+    """Runs jobs and reports their progress on a stream.
+
+    Attributes:
+        root: The folder the commands run in (the project root).
+        parallel: Start every job at once instead of one after another.
+        fail_fast: Stop the other jobs as soon as a required job fails.
+        stream: Where progress and the summary go.
+    """
+
+    root: Path
+    parallel: bool = False
+    fail_fast: bool = False
+    stream: IO[str] = field(default_factory=lambda: sys.stdout)
+    _status: dict[str, Status] = field(default_factory=dict)
+    _started: dict[str, float] = field(default_factory=dict)
+    _drawn: int = 0
+
+    def run(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """Run ``jobs`` and return their outcomes in the jobs' order.
+
+        Ctrl-C (or SIGTERM) stops every running job's process group, waits for them, marks them
+        ``interrupted`` and returns; the caller decides the exit code.
+        """
+        self._status = {job.session: "waiting" for job in jobs}
+        outcomes: dict[str, Outcome] = {}
+        running: dict[str, _Running] = {}
+        pending = list(jobs)
+        stop_reason: Status | None = None
+        with _sigterm_as_interrupt():
+            try:
+                while pending or running:
+                    while pending and stop_reason is None and (self.parallel or not running):
+                        job = pending.pop(0)
+                        running[job.session] = self._start(job)
+                    self._draw()
+                    time.sleep(_POLL_SECONDS)
+                    for name, state in list(running.items()):
+                        if state.process.poll() is None:
+                            continue
+                        del running[name]
+                        outcome = self._finish(state)
+                        outcomes[name] = outcome
+                        self._announce(outcome)
+                        if self.fail_fast and outcome.blocking and stop_reason is None:
+                            stop_reason = "cancelled"
+                            self._stop_all(running, outcomes, "cancelled")
+                    if stop_reason is not None and not running:
+                        break
+            except KeyboardInterrupt:
+                stop_reason = "interrupted"
+                self._stop_all(running, outcomes, "interrupted")
+        for job in pending:
+            outcomes[job.session] = Outcome(
+                job=job, status=stop_reason or "cancelled", returncode=None, seconds=0.0
+            )
+        self._draw(final=True)
+        return [outcomes[job.session] for job in jobs]
+
+    def _start(self, job: Job) -> _Running:
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        log = job.log.open("wb")
+        env = {**os.environ, **job.env}
+        argv = resolve_command(job.command)
+        echo = not self.parallel
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=self.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if echo else log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped as a whole
+            )
+        except OSError as error:
+            log.close()
+            message = f"cannot start {' '.join(argv)}: {error.strerror}"
+            raise RunError(message) from None
+        state = _Running(
+            job=job, process=process, started=time.monotonic(), log=log, wall_started=time.time()
+        )
+        if echo:
+            state.echo = threading.Thread(target=self._tee, args=(process, log), daemon=True)
+            state.echo.start()
+        self._status[job.session] = "running"
+        self._started[job.session] = state.started
+        if not self.parallel or not self._tty:
+            self._say(f"suitekit: {job.session}: running {' '.join(job.command)}")
+        return state
+
+    def _tee(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+        assert process.stdout is not None  # noqa: S101 - set by Popen(stdout=PIPE)
+        for line in iter(process.stdout.readline, b""):
+            log.write(line)
+            log.flush()
+            self.stream.write(line.decode(errors="replace"))
+            self.stream.flush()
+
+    def _finish(self, state: _Running, forced: Status | None = None) -> Outcome:
+        if state.echo is not None:
+            state.echo.join()
+        state.log.close()
+        seconds = time.monotonic() - state.started
+        code = state.process.returncode
+        status: Status = forced or ("passed" if code == 0 else "failed")
+        self._status[state.job.session] = status
+        totals, note = _fresh_totals(state.job, state.wall_started)
+        if status == "passed" and state.job.kind == "suite" and totals is None:
+            # A suite that wrote no JUnit file did not run its tests: never read as green.
+            status = "failed"
+            self._status[state.job.session] = status
+        return Outcome(
+            job=state.job,
+            status=status,
+            returncode=code,
+            seconds=seconds,
+            totals=totals,
+            note=note,
+        )
+
+    def _stop_all(
+        self, running: dict[str, _Running], outcomes: dict[str, Outcome], status: Status
+    ) -> None:
+        """Stop every running job's process group: SIGINT, then SIGTERM, then SIGKILL."""
+        for signum, grace in (
+            (signal.SIGINT, _GRACE_SECONDS),
+            (signal.SIGTERM, _GRACE_SECONDS / 2),
+            (signal.SIGKILL, _GRACE_SECONDS),
+        ):
+            alive = [s for s in running.values() if s.process.poll() is None]
+            if not alive:
+                break
+            for state in alive:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(state.process.pid, signum)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and any(s.process.poll() is None for s in alive):
+                time.sleep(_POLL_SECONDS)
+        for name, state in list(running.items()):
+            state.process.wait()
+            outcomes[name] = self._finish(state, forced=status)
+            self._announce(outcomes[name])
+        running.clear()
+
+    @property
+    def _tty(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+
+    def _say(self, line: str) -> None:
+        self._clear()
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def _announce(self, outcome: Outcome) -> None:
+        job = outcome.job
+        advisory = " (advisory)" if not job.required and outcome.status == "failed" else ""
+        self._say(
+            f"suitekit: {job.session}: {outcome.status}{advisory} in {outcome.seconds:.1f}s"
+            f" (log: {_relative(job.log, self.root)})"
+        )
+        if self.parallel and outcome.status == "failed":
+            self._say(_log_excerpt(job.log))
+
+    def _clear(self) -> None:
+        if self._drawn and self._tty:
+            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
+        self._drawn = 0
+
+    def _draw(self, *, final: bool = False) -> None:
+        """The live status block: one line per job (on a terminal, in a parallel run)."""
+        if not self.parallel or not self._tty:
+            return
+        self._clear()
+        if final:
+            return
+        now = time.monotonic()
+        lines = []
+        for name, status in self._status.items():
+            elapsed = now - self._started[name] if name in self._started else 0.0
+            shown = f"{elapsed:6.1f}s" if status == "running" else ""
+            lines.append(f"  {name:<24} {status:<11} {shown}")
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+        self._drawn = len(lines)
+
+
+def _fresh_totals(job: Job, wall_started: float) -> tuple[Totals | None, str]:
+    """The suite's JUnit totals, if the job wrote its JUnit file (an older one does not count)."""
+    if job.junit is None:
+        return None, ""
+    try:
+        if job.junit.stat().st_mtime < wall_started - 1:
+            return None, f"no JUnit file written by this run at {job.junit}"
+        return read_totals(job.junit), ""
+    except FileNotFoundError:
+        return None, f"no JUnit file at {job.junit}"
+    except ReportError as error:
+        return None, str(error)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _log_excerpt(log: Path) -> str:
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError as error:
+        return f"(cannot read {log}: {error.strerror})"
+    cut = len(lines) - _LOG_TAIL_LINES
+    head = (
+        [f"----- {log} (last {_LOG_TAIL_LINES} of {len(lines)} lines) -----"]
+        if cut > 0
+        else [f"----- {log} -----"]
+    )
+    return "\n".join([*head, *lines[max(cut, 0) :], "-" * 40])
+
+
+def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
+    """The final table and the closing ``N passed, N failed`` line."""
+    rows = [("session", "result", "tests", "failed", "skipped", "seconds", "budget")]
+    total = Totals()
+    for outcome in outcomes:
+        job, totals = outcome.job, outcome.totals
+        result: str = outcome.status
+        if outcome.status == "failed" and not job.required:
+            result = "failed (advisory)"
+        budget = ""
+        if job.target_seconds is not None and totals is not None:
+            # The budget is the tests' own time, as pytest reports it, not nox's set-up.
+            over = totals.seconds > job.target_seconds
+            budget = f"{totals.seconds:.1f}/{job.target_seconds:g}s" + (" OVER" if over else "")
+        if totals is not None:
+            total += totals
+        rows.append(
+            (
+                job.session,
+                result,
+                str(totals.tests) if totals else "-",
+                str(totals.failures + totals.errors) if totals else "-",
+                str(totals.skipped) if totals else "-",
+                f"{outcome.seconds:.1f}",
+                budget,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["", "suitekit summary"]
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(width) if i < _TEXT_COLUMNS else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    sum_seconds = sum(outcome.seconds for outcome in outcomes)
+    lines.append(f"wall time {wall_seconds:.1f}s; sessions' own time {sum_seconds:.1f}s")
+    notes = [f"  {o.job.session}: {o.note}" for o in outcomes if o.note]
+    if notes:
+        lines += ["notes:", *notes]
+    failing = [o.job.session for o in outcomes if o.blocking]
+    lines.append(f"failed: {', '.join(failing)}" if failing else "all required sessions passed")
+    lines.append(
+        f"suitekit: {total.passed} passed, {total.failures + total.errors} failed, "
+        f"{total.skipped} skipped"
+    )
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while jobs run, so they are stopped, not orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_jobs(
+    root: Path,
+    jobs: Sequence[Job],
+    *,
+    guard: Job | None = None,
+    parallel: bool = False,
+    fail_fast: bool = False,
+    stream: IO[str] | None = None,
+) -> int:
+    """Run the partition guard (when given), then ``jobs``; print the summary; return an exit code.
+
+    Returns:
+        0 when every required job passed, 1 when one failed, 130 when interrupted.
+    """
+    out = stream or sys.stdout
+    started = time.monotonic()
+    if guard is not None:
+        (checked,) = Runner(root=root, stream=out).run([guard])
+        if checked.status != "passed":
+            out.write(
+                f"suitekit: {guard.session} failed: the suites do not partition the tests; "
+                "nothing else was run\n"
+            )
+            return 130 if checked.status == "interrupted" else 1
+    outcomes = Runner(root=root, parallel=parallel, fail_fast=fail_fast, stream=out).run(jobs)
+    out.write(format_summary(outcomes, time.monotonic() - started) + "\n")
+    out.flush()
+    if any(o.status == "interrupted" for o in outcomes):
+        return 130
+    return 1 if any(o.blocking for o in outcomes) else 0

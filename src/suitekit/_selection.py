@@ -1,0 +1,126 @@
+"""Which suite owns which test: the selection rules and the partition check, without pytest.
+
+A suite selects a test when the test's file lies under one of the suite's ``paths`` (or the suite
+has none) *and* the test's markers satisfy the suite's ``marker`` expression (or it has none).
+The suites of a project must partition its tests: every test under the project's ``tests``
+roots belongs to exactly one suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from suitekit._markexpr import MarkerExpression
+from suitekit._model import Project, Suite
+
+__all__ = ["CollectedTest", "PartitionReport", "SuiteSelector", "partition"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectedTest:
+    """What the selection needs to know of one collected test.
+
+    Attributes:
+        node_id: pytest's node id.
+        path: The test file, relative to the project root, with '/' separators.
+        markers: The names of every marker on the test (own, class and module ones).
+    """
+
+    node_id: str
+    path: PurePosixPath
+    markers: frozenset[str]
+
+
+def _under(path: PurePosixPath, roots: tuple[PurePosixPath, ...]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
+def _clean(path: str) -> PurePosixPath:
+    return PurePosixPath(path.replace("\\", "/").removeprefix("./").rstrip("/") or ".")
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteSelector:
+    """A suite's selection rule, compiled once and applied to many tests."""
+
+    suite: Suite
+    roots: tuple[PurePosixPath, ...]
+    expression: MarkerExpression | None
+
+    @classmethod
+    def of(cls, suite: Suite) -> SuiteSelector:
+        """Compile ``suite``'s paths and marker expression."""
+        expression = MarkerExpression.compile(suite.marker) if suite.marker else None
+        roots = tuple(_clean(p) for p in suite.paths if _clean(p) != PurePosixPath("."))
+        if suite.paths and not roots:
+            # paths = ["."] means the whole project: no path restriction at all.
+            roots = ()
+        return cls(suite, roots, expression)
+
+    def selects(self, test: CollectedTest) -> bool:
+        """Whether the suite owns ``test``."""
+        if self.roots and not _under(test.path, self.roots):
+            return False
+        return self.expression is None or self.expression.matches(test.markers)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartitionReport:
+    """How a project's collected tests fall into its suites.
+
+    Attributes:
+        counts: The number of tests per suite, in declaration order.
+        unowned: Tests under the test roots that no suite selects.
+        overlapping: Tests that more than one suite selects, with those suites' names.
+        outside: How many collected tests lie outside the test roots (not checked).
+    """
+
+    counts: tuple[tuple[str, int], ...]
+    unowned: tuple[str, ...]
+    overlapping: tuple[tuple[str, tuple[str, ...]], ...]
+    outside: int
+
+    @property
+    def ok(self) -> bool:
+        """Every test under the test roots belongs to exactly one suite."""
+        return not self.unowned and not self.overlapping
+
+    def table(self) -> str:
+        """A small text table: suite and the number of tests it owns."""
+        width = max([len("suite"), *(len(name) for name, _ in self.counts)])
+        lines = [f"{'suite':<{width}}  tests"]
+        lines += [f"{name:<{width}}  {count:>5}" for name, count in self.counts]
+        total = sum(count for _, count in self.counts)
+        lines.append(f"{'total':<{width}}  {total:>5}")
+        if self.outside:
+            lines.append(f"({self.outside} collected test(s) outside the test roots: not checked)")
+        return "\n".join(lines)
+
+
+def partition(project: Project, tests: Iterable[CollectedTest]) -> PartitionReport:
+    """Assign every test to the suites that select it and report gaps and overlaps."""
+    selectors = [SuiteSelector.of(suite) for suite in project.suites]
+    test_roots = tuple(_clean(root) for root in project.tests)
+    counts = dict.fromkeys((suite.name for suite in project.suites), 0)
+    unowned: list[str] = []
+    overlapping: list[tuple[str, tuple[str, ...]]] = []
+    outside = 0
+    for test in tests:
+        if not _under(test.path, test_roots) and PurePosixPath(".") not in test_roots:
+            outside += 1
+            continue
+        owners = tuple(s.suite.name for s in selectors if s.selects(test))
+        for owner in owners:
+            counts[owner] += 1
+        if not owners:
+            unowned.append(test.node_id)
+        elif len(owners) > 1:
+            overlapping.append((test.node_id, owners))
+    return PartitionReport(
+        counts=tuple(counts.items()),
+        unowned=tuple(unowned),
+        overlapping=tuple(overlapping),
+        outside=outside,
+    )

@@ -1,0 +1,617 @@
+"""Read ``[tool.suitekit]`` from a pyproject.toml into a validated :class:`~suitekit.Project`.
+
+Validation happens here and only here, in two passes in the manner of coverage.py's config:
+first every table is read key by key (type checks, unknown keys with a did-you-mean), then
+:func:`_post_process` checks what spans several keys (duplicate names, paths that exist,
+dependency groups that are declared). Every error is a :class:`~suitekit.errors.ConfigError`
+naming the file, the key path, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, cast
+
+from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
+from suitekit._model import (
+    DIST_MODES,
+    SERVICES,
+    Check,
+    DistMode,
+    InstallSpec,
+    Project,
+    Service,
+    Suite,
+    Workers,
+)
+from suitekit.errors import ConfigError
+
+__all__ = ["RESERVED_NAMES", "find_config", "load_project", "parse_project"]
+
+ROOT_KEY: Final = "tool.suitekit"
+DOCS: Final = "docs/configuration.md"
+
+RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "clean", "flaky"})
+"""Names suitekit uses for its own sessions and tasks; suites and checks may not take them."""
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,47}$")
+_PYTHON = re.compile(r"^(?:pypy)?3\.\d{1,2}t?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_TOP_KEYS = ("python", "install", "source", "tests", "reports", "suites", "checks")
+_SUITE_KEYS = (
+    "paths",
+    "marker",
+    "workers",
+    "dist",
+    "target-seconds",
+    "services",
+    "env",
+    "pytest-args",
+    "python",
+    "install",
+)
+_CHECK_KEYS = ("run", "allow-failure", "services", "env", "python", "install")
+_INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "packages")
+
+
+def find_config(start: Path) -> Path:
+    """Find the pyproject.toml with a ``[tool.suitekit]`` table at or above ``start``.
+
+    Raises:
+        ConfigError: No pyproject.toml at or above ``start`` declares ``[tool.suitekit]``.
+    """
+    nearest: Path | None = None
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        nearest = nearest or candidate
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if re.search(r"^\s*\[tool\.suitekit(?:\]|\.)", text, re.MULTILINE) or re.search(
+            r"^\s*tool\s*=\s*\{.*suitekit", text, re.MULTILINE
+        ):
+            return candidate
+    raise ConfigError(
+        file=nearest,
+        key=ROOT_KEY,
+        problem=f"no pyproject.toml at or above {start} declares [tool.suitekit]",
+        fix=f"add a [tool.suitekit] table with at least one suite (see {DOCS}), "
+        "or run from the project's folder",
+    )
+
+
+def load_project(start: Path | None = None) -> Project:
+    """Find, read and validate the project's declaration.
+
+    Args:
+        start: A folder at or below the project root, or the pyproject.toml itself; the current
+            folder by default.
+
+    Raises:
+        ConfigError: The file is missing, is not TOML, or the declaration is malformed.
+    """
+    start = (start or Path.cwd()).resolve()
+    config_file = start if start.is_file() else find_config(start)
+    try:
+        document = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            file=config_file,
+            key="(file)",
+            problem=f"not valid TOML: {error}",
+            fix="repair the TOML syntax at the line and column given",
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            file=config_file,
+            key="(file)",
+            problem=f"cannot be read: {error.strerror}",
+            fix="check that the file exists and is readable",
+        ) from None
+    return parse_project(document, config_file=config_file)
+
+
+def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
+    """Validate a parsed pyproject document and build the :class:`~suitekit.Project`.
+
+    Raises:
+        ConfigError: The declaration is malformed.
+    """
+    tool = document.get("tool", {})
+    raw = tool.get("suitekit") if isinstance(tool, Mapping) else None
+    if raw is None:
+        raise ConfigError(
+            file=config_file,
+            key=ROOT_KEY,
+            problem="the table is missing",
+            fix=f"add a [tool.suitekit] table with at least one suite (see {DOCS})",
+        )
+    reader = _Reader(config_file)
+    top = reader.table(raw, ROOT_KEY)
+    default_python = top.python_list("python", default=(_running_python(),))
+    default_install = top.install("install", InstallSpec())
+    source = top.str_list("source", default=())
+    tests = top.str_list("tests", default=("tests",), allow_empty=False)
+    reports = top.string("reports", default="reports")
+    suites_raw = top.table("suites", required=True)
+    checks_raw = top.table("checks", required=False)
+    top.finish(_TOP_KEYS)
+
+    if not suites_raw.raw:
+        raise ConfigError(
+            file=config_file,
+            key=f"{ROOT_KEY}.suites",
+            problem="no suite is declared",
+            fix='declare one, e.g. [tool.suitekit.suites.unit] with paths = ["tests/unit"]',
+        )
+    suites = tuple(
+        _suite(reader, suites_raw, name, default_python, default_install) for name in suites_raw.raw
+    )
+    checks = tuple(
+        _check(reader, checks_raw, name, default_python[0], default_install)
+        for name in checks_raw.raw
+    )
+    project = Project(
+        root=config_file.parent,
+        config_file=config_file,
+        python=default_python,
+        install=default_install,
+        source=source,
+        tests=tests,
+        reports=reports,
+        suites=suites,
+        checks=checks,
+    )
+    _post_process(project, document)
+    return project
+
+
+def _running_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _suite(
+    reader: _Reader,
+    suites: _Table,
+    name: str,
+    default_python: tuple[str, ...],
+    default_install: InstallSpec,
+) -> Suite:
+    key = f"{suites.key}.{name}"
+    reader.name(name, key)
+    table = suites.table(name, required=True)
+    paths = table.str_list("paths", default=())
+    marker = table.marker("marker")
+    if not paths and marker is None:
+        raise ConfigError(
+            file=reader.file,
+            key=key,
+            problem="the suite selects nothing: it has neither `paths` nor `marker`",
+            fix='give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
+        )
+    suite = Suite(
+        name=name,
+        paths=paths,
+        marker=marker,
+        workers=table.workers("workers"),
+        dist=table.dist("dist"),
+        target_seconds=table.positive_number("target-seconds"),
+        services=table.services("services"),
+        env=table.env("env"),
+        pytest_args=table.str_list("pytest-args", default=(), split_string=True),
+        python=table.python_list("python", default=default_python),
+        install=table.install("install", default_install),
+    )
+    table.finish(_SUITE_KEYS)
+    return suite
+
+
+def _check(
+    reader: _Reader,
+    checks: _Table,
+    name: str,
+    default_python: str,
+    default_install: InstallSpec,
+) -> Check:
+    key = f"{checks.key}.{name}"
+    reader.name(name, key)
+    value = checks.raw[name]
+    if isinstance(value, str | list):
+        value = {"run": value}
+    table = checks.table(name, required=True, value=value)
+    run = table.str_list("run", default=(), split_string=False, single_string=True)
+    if not run or any(not command.strip() for command in run):
+        raise ConfigError(
+            file=reader.file,
+            key=f"{key}.run",
+            value=table.raw.get("run"),
+            problem="the check has no command to run",
+            fix=f'give it one, e.g. {name} = "ruff check ." '
+            f'or {name} = {{ run = ["cmd1", "cmd2"] }}',
+        )
+    python = table.python_list("python", default=(default_python,), single_string=True)
+    if len(python) != 1:
+        raise ConfigError(
+            file=reader.file,
+            key=f"{key}.python",
+            value=list(python),
+            problem="a check runs on one Python version",
+            fix='give one version, e.g. python = "3.12"',
+        )
+    check = Check(
+        name=name,
+        run=run,
+        allow_failure=table.boolean("allow-failure", default=False),
+        services=table.services("services"),
+        env=table.env("env"),
+        python=python[0],
+        install=table.install("install", default_install),
+    )
+    table.finish(_CHECK_KEYS)
+    return check
+
+
+def _post_process(project: Project, document: Mapping[str, Any]) -> None:
+    """Checks that span several keys: names, paths on disk, declared groups and extras."""
+    _check_names(project)
+    _check_paths(project)
+    _check_installs(project, document)
+
+
+def _check_names(project: Project) -> None:
+    file = project.config_file
+    seen: dict[str, str] = {}
+    for kind, names in (
+        ("suites", [s.name for s in project.suites]),
+        ("checks", [c.name for c in project.checks]),
+    ):
+        for name in names:
+            normal = name.lower().replace("_", "-")
+            key = f"{ROOT_KEY}.{kind}.{name}"
+            if normal in seen:
+                raise ConfigError(
+                    file=file,
+                    key=key,
+                    value=name,
+                    problem=f"the name {name!r} is already used by {seen[normal]} "
+                    "(names are compared case-insensitively, with '_' read as '-', "
+                    "as invoke and nox read them)",
+                    fix="rename one of them",
+                )
+            seen[normal] = key
+
+
+def _check_paths(project: Project) -> None:
+    file = project.config_file
+    for suite in project.suites:
+        for path in suite.paths:
+            if not (project.root / path).exists():
+                raise ConfigError(
+                    file=file,
+                    key=f"{ROOT_KEY}.suites.{suite.name}.paths",
+                    value=path,
+                    problem=f"{path!r} does not exist under {project.root}, "
+                    "so the suite would select nothing there",
+                    fix="correct the path (it is relative to the pyproject.toml's folder)",
+                )
+
+
+def _check_installs(project: Project, document: Mapping[str, Any]) -> None:
+    file = project.config_file
+    groups = document.get("dependency-groups", {})
+    extras = document.get("project", {}).get("optional-dependencies", {})
+    declared = [(f"{ROOT_KEY}.install", project.install)]
+    declared += [(f"{ROOT_KEY}.suites.{s.name}.install", s.install) for s in project.suites]
+    declared += [(f"{ROOT_KEY}.checks.{c.name}.install", c.install) for c in project.checks]
+    for key, spec in declared:
+        _check_declared(file, f"{key}.groups", spec.groups, groups, "[dependency-groups]")
+        if spec.project:
+            _check_declared(
+                file, f"{key}.extras", spec.extras, extras, "[project.optional-dependencies]"
+            )
+        for requirement in spec.requirements:
+            if not (project.root / requirement).is_file():
+                raise ConfigError(
+                    file=file,
+                    key=f"{key}.requirements",
+                    value=requirement,
+                    problem=f"the requirements file {requirement!r} does not exist",
+                    fix="correct the path (it is relative to the pyproject.toml's folder)",
+                )
+
+
+def _check_declared(
+    file: Path, key: str, names: tuple[str, ...], table: object, where: str
+) -> None:
+    known = list(table) if isinstance(table, Mapping) else []
+    for name in names:
+        if name not in known:
+            hint = _did_you_mean(name, known)
+            raise ConfigError(
+                file=file,
+                key=key,
+                value=name,
+                problem=f"{name!r} is not declared in {where}{hint}",
+                fix=f"declare it in {where} or remove it here",
+            )
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _type_name(value: object) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Shared context of one file's validation."""
+
+    file: Path
+
+    def table(self, raw: object, key: str) -> _Table:
+        if not isinstance(raw, Mapping):
+            raise ConfigError(
+                file=self.file,
+                key=key,
+                value=raw,
+                problem=f"expected a table, got {_type_name(raw)}",
+                fix=f"write it as [{key}] with keys below it",
+            )
+        return _Table(self, key, cast("Mapping[str, object]", raw))
+
+    def name(self, name: str, key: str) -> None:
+        if name in RESERVED_NAMES:
+            raise ConfigError(
+                file=self.file,
+                key=key,
+                value=name,
+                problem=f"{name!r} is reserved for suitekit's own sessions and tasks",
+                fix=f"pick another name (reserved: {', '.join(sorted(RESERVED_NAMES))})",
+            )
+        if not _NAME.match(name):
+            raise ConfigError(
+                file=self.file,
+                key=key,
+                value=name,
+                problem=f"{name!r} is not a usable name: it becomes a nox session and an invoke "
+                "task, so it must start with a letter and hold only ASCII letters, digits, "
+                "'_' and '-' (48 characters at most)",
+                fix="rename it, e.g. 'unit', 'api-slow' or 'integration_db'",
+            )
+
+
+@dataclass(slots=True)
+class _Table:
+    """One TOML table under validation: typed getters that know the key path."""
+
+    reader: _Reader
+    key: str
+    raw: Mapping[str, object]
+    used: set[str] = field(default_factory=set)
+
+    @property
+    def file(self) -> Path:
+        return self.reader.file
+
+    def finish(self, allowed: tuple[str, ...]) -> None:
+        for name in self.raw:
+            if name in allowed:
+                continue
+            hint = _did_you_mean(name, allowed)
+            raise ConfigError(
+                file=self.file,
+                key=f"{self.key}.{name}",
+                value=self.raw[name],
+                problem=f"unknown key {name!r}{hint}",
+                fix=f"use one of: {', '.join(allowed)}",
+            )
+
+    def _error(self, name: str, problem: str, fix: str) -> ConfigError:
+        return ConfigError(
+            file=self.file,
+            key=f"{self.key}.{name}",
+            value=self.raw.get(name),
+            problem=problem,
+            fix=fix,
+        )
+
+    def table(self, name: str, *, required: bool, value: object = None) -> _Table:
+        raw = value if value is not None else self.raw.get(name)
+        if raw is None:
+            if required:
+                raise self._error(name, "the table is missing", f"add [{self.key}.{name}]")
+            return _Table(self.reader, f"{self.key}.{name}", {})
+        return self.reader.table(raw, f"{self.key}.{name}")
+
+    def string(self, name: str, *, default: str) -> str:
+        value = self.raw.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            got = _type_name(value) if not isinstance(value, str) else "an empty string"
+            raise self._error(
+                name, f"expected a non-empty string, got {got}", f'write {name} = "..."'
+            )
+        return value
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        value = self.raw.get(name, default)
+        if not isinstance(value, bool):
+            raise self._error(
+                name, f"expected true or false, got {value!r}", f"write {name} = true or false"
+            )
+        return value
+
+    def str_list(
+        self,
+        name: str,
+        *,
+        default: tuple[str, ...],
+        allow_empty: bool = True,
+        split_string: bool = False,
+        single_string: bool = False,
+    ) -> tuple[str, ...]:
+        if name not in self.raw:
+            return default
+        value = self.raw[name]
+        if isinstance(value, str) and (split_string or single_string):
+            import shlex  # noqa: PLC0415 - only this rarely used form needs it
+
+            return tuple(shlex.split(value)) if split_string else (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            shown = f"{_type_name(value)} {value!r}"
+            raise self._error(
+                name,
+                f"expected an array of strings, got {shown}",
+                f'write {name} = ["...", "..."]',
+            )
+        if not value and not allow_empty:
+            raise self._error(
+                name, "the array is empty", f'give at least one, e.g. {name} = ["tests"]'
+            )
+        return tuple(cast("list[str]", value))
+
+    def python_list(
+        self, name: str, *, default: tuple[str, ...], single_string: bool = True
+    ) -> tuple[str, ...]:
+        versions = self.str_list(
+            name, default=default, allow_empty=False, single_string=single_string
+        )
+        for version in versions:
+            if not _PYTHON.match(version):
+                raise self._error(
+                    name,
+                    f"{version!r} is not a Python version",
+                    'write versions as "3.12" (or "3.13t", "pypy3.10")',
+                )
+        if len(set(versions)) != len(versions):
+            raise self._error(name, "a version is listed twice", "list each version once")
+        return versions
+
+    def marker(self, name: str) -> str | None:
+        if name not in self.raw:
+            return None
+        value = self.string(name, default="")
+        try:
+            MarkerExpression.compile(value)
+        except MarkerSyntaxError as error:
+            raise self._error(
+                name,
+                str(error),
+                'write a pytest marker expression, e.g. "processing" or "slow and not db"',
+            ) from None
+        return value
+
+    def workers(self, name: str) -> Workers:
+        value = self.raw.get(name, "auto")
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self._error(
+                name,
+                f'expected "auto", "logical" or an integer, got {_type_name(value)}',
+                'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
+            )
+        if isinstance(value, str):
+            if value in ("auto", "logical"):
+                return cast("Workers", value)
+            hint = _did_you_mean(value, ["auto", "logical"])
+            raise self._error(
+                name,
+                f"{value!r} is not a worker count{hint}",
+                'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
+            )
+        if value < 0:
+            raise self._error(
+                name,
+                f"{value} is negative",
+                "use 0 to run without xdist, or a positive worker count",
+            )
+        return value
+
+    def dist(self, name: str) -> DistMode:
+        value = self.raw.get(name, "load")
+        if value not in DIST_MODES:
+            hint = _did_you_mean(str(value), DIST_MODES)
+            raise self._error(
+                name,
+                f"{value!r} is not an xdist distribution mode{hint}",
+                f"use one of: {', '.join(DIST_MODES)}",
+            )
+        return cast("DistMode", value)
+
+    def positive_number(self, name: str) -> float | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self._error(
+                name,
+                f"expected a positive number of seconds, got {value!r}",
+                f"write {name} = 30",
+            )
+        return float(value)
+
+    def services(self, name: str) -> tuple[Service, ...]:
+        names = self.str_list(name, default=())
+        for service in names:
+            if service not in SERVICES:
+                hint = _did_you_mean(service, SERVICES)
+                raise self._error(
+                    name,
+                    f"unknown service {service!r}{hint}",
+                    f"use the services suitekit provides: {', '.join(SERVICES)}",
+                )
+        if len(set(names)) != len(names):
+            raise self._error(name, "a service is listed twice", "list each service once")
+        return cast("tuple[Service, ...]", names)
+
+    def env(self, name: str) -> dict[str, str]:
+        env = self.table(name, required=False)
+        result: dict[str, str] = {}
+        for variable, value in env.raw.items():
+            if not _ENV_NAME.match(variable):
+                raise env._error(  # noqa: SLF001 - same class
+                    variable,
+                    f"{variable!r} is not an environment variable name",
+                    "use letters, digits and '_', not starting with a digit",
+                )
+            if not isinstance(value, str):
+                raise env._error(  # noqa: SLF001 - same class
+                    variable,
+                    f"expected a string, got {_type_name(value)} {value!r}",
+                    f'quote it: {variable} = "{value}"',
+                )
+            result[variable] = value
+        return result
+
+    def install(self, name: str, default: InstallSpec) -> InstallSpec:
+        if name not in self.raw:
+            return default
+        table = self.table(name, required=True)
+        spec = InstallSpec(
+            project=table.boolean("project", default=True),
+            editable=table.boolean("editable", default=True),
+            groups=table.str_list("groups", default=()),
+            extras=table.str_list("extras", default=()),
+            requirements=table.str_list("requirements", default=()),
+            packages=table.str_list("packages", default=()),
+        )
+        table.finish(_INSTALL_KEYS)
+        return spec

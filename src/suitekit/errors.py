@@ -1,0 +1,104 @@
+"""The one exception tree of suitekit.
+
+Library code raises these; only the edges (the CLI, nox sessions, invoke tasks and the pytest
+plugin) turn them into exit codes or the host tool's own error type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import final
+
+__all__ = [
+    "ConfigError",
+    "PartitionError",
+    "ReportError",
+    "RunError",
+    "SuitekitError",
+]
+
+
+class SuitekitError(Exception):
+    """Base of every error suitekit raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        """Keep the message so that ``str(error)`` is never empty."""
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        """The message, ready for a terminal."""
+        return self.message
+
+
+@final
+class ConfigError(SuitekitError):
+    """``[tool.suitekit]`` (or an override of it) is malformed.
+
+    Attributes:
+        file: The configuration file, or ``None`` for an environment variable or option.
+        key: The dotted key path, e.g. ``tool.suitekit.suites.unit.workers``.
+        value: The offending value (``None`` where the problem is a missing key).
+        fix: One sentence saying how to repair it.
+    """
+
+    def __init__(
+        self,
+        *,
+        file: Path | None,
+        key: str,
+        problem: str,
+        fix: str,
+        value: object = None,
+    ) -> None:
+        """Build the message from its parts: where, what, and how to fix it."""
+        where = f"{file}: " if file is not None else ""
+        message = f"{where}{key}: {problem}\n  fix: {fix}"
+        super().__init__(message)
+        self.file = file
+        self.key = key
+        self.value = value
+        self.fix = fix
+
+
+@final
+class PartitionError(SuitekitError):
+    """Tests under the project's test paths are owned by no suite, or by more than one.
+
+    Attributes:
+        unowned: Node ids that no suite selects.
+        overlapping: Node ids with the names of the suites that all select them.
+    """
+
+    def __init__(
+        self,
+        *,
+        unowned: tuple[str, ...],
+        overlapping: tuple[tuple[str, tuple[str, ...]], ...],
+    ) -> None:
+        """Build a message that lists every offending node id."""
+        lines = ["suitekit: every test must belong to exactly one suite."]
+        if unowned:
+            lines.append(f"{len(unowned)} test(s) belong to no suite:")
+            lines.extend(f"  {node_id}" for node_id in unowned)
+        if overlapping:
+            lines.append(f"{len(overlapping)} test(s) belong to more than one suite:")
+            lines.extend(f"  {node_id}  ({', '.join(names)})" for node_id, names in overlapping)
+        lines.append(
+            "  fix: add the file's folder to a suite's `paths`, or mark the test with a suite's "
+            "marker; where two suites overlap, narrow one with a marker expression such as "
+            '`marker = "not processing"`.'
+        )
+        super().__init__("\n".join(lines))
+        self.unowned = unowned
+        self.overlapping = overlapping
+
+
+@final
+class RunError(SuitekitError):
+    """A command that suitekit runs could not be started or was misused."""
+
+
+@final
+class ReportError(SuitekitError):
+    """A test report (JUnit XML, coverage data) is missing, unreadable or inconsistent."""

@@ -1,0 +1,144 @@
+"""The invoke adapter: one import in a tasks.py gives a task per suite and per check.
+
+Usage, in the project's ``tasks.py``::
+
+    from suitekit.invoke import ns as ns
+
+which gives ``inv test.<suite>``, ``inv check.<name>``, ``inv test.all`` and
+``inv test.all --parallel``. Every task runs the matching nox session as a subprocess: the exact
+command CI runs (:func:`suitekit.plan.nox_command`). Projects that want tasks of their own build
+the namespace with :func:`namespace` and add to it.
+
+This is the only module of suitekit that imports invoke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task
+
+from suitekit import plan
+from suitekit._model import Project
+from suitekit._runner import run_jobs
+from suitekit.config import load_project
+from suitekit.errors import SuitekitError
+
+__all__ = ["namespace"]
+
+
+def namespace(root: Path | str | None = None) -> Collection:
+    """Build the task collection of the project at ``root`` (found from the current folder).
+
+    Raises:
+        invoke.exceptions.Exit: The declaration is malformed (the message says where and how).
+    """
+    try:
+        project = load_project(Path(root) if root is not None else None)
+    except SuitekitError as error:
+        message = f"suitekit: {error}"
+        raise Exit(message, code=2) from None
+    test = Collection("test")
+    for suite in project.suites:
+        test.add_task(_suite_task(project, suite.name), name=suite.name)
+    test.add_task(_all_task(project), name="all", default=False)
+    check = Collection("check")
+    for item in project.checks:
+        check.add_task(_check_task(project, item.name), name=item.name)
+    root_collection = Collection()
+    root_collection.add_collection(test)
+    if project.checks:
+        root_collection.add_collection(check)
+    return root_collection
+
+
+def _task(body: Callable[..., None], doc: str, help_: dict[str, str] | None = None) -> Task[Any]:
+    body.__doc__ = doc
+    return Task(body, help=help_ or {})
+
+
+def _exit_code(code: int) -> None:
+    if code:
+        raise Exit(code=code)
+
+
+def _suite_task(project: Project, name: str) -> Task[Any]:
+    spec = next(s for s in plan.sessions(project) if s.name == name)
+
+    def run(c: Context) -> None:
+        del c
+        _exit_code(_run(project, suites=[name], checks=[]))
+
+    return _task(run, f"{spec.description}. Runs `nox -s {name}-<python>`.")
+
+
+def _check_task(project: Project, name: str) -> Task[Any]:
+    spec = next(s for s in plan.sessions(project) if s.name == name)
+
+    def run(c: Context) -> None:
+        del c
+        _exit_code(_run(project, suites=[], checks=[name]))
+
+    return _task(run, f"{spec.description}. Runs `nox -s {name}`.")
+
+
+def _all_task(project: Project) -> Task[Any]:
+    def run(c: Context, parallel: bool = False, fail_fast: bool = False, cpus: int = 0) -> None:  # noqa: FBT001, FBT002 - invoke maps these to flags
+        del c
+        code = _run(
+            project,
+            suites=None,
+            checks=None,
+            guard=True,
+            parallel=parallel,
+            fail_fast=fail_fast,
+            cpus=cpus or None,
+        )
+        _exit_code(code)
+
+    return _task(
+        run,
+        "Every suite and check: the partition guard first, then each session, then a summary.",
+        {
+            "parallel": "run every suite and check at once, sharing the CPUs between suites",
+            "fail-fast": "stop everything as soon as a required session fails",
+            "cpus": "the CPU budget the suites share (default: the machine's CPU count)",
+        },
+    )
+
+
+def _run(
+    project: Project,
+    *,
+    suites: list[str] | None,
+    checks: list[str] | None,
+    guard: bool = False,
+    parallel: bool = False,
+    fail_fast: bool = False,
+    cpus: int | None = None,
+) -> int:
+    try:
+        jobs = plan.jobs(project, suites=suites, checks=checks, parallel=parallel, cpus=cpus)
+        return run_jobs(
+            project.root,
+            jobs,
+            guard=plan.partition_job(project) if guard else None,
+            parallel=parallel,
+            fail_fast=fail_fast,
+        )
+    except SuitekitError as error:
+        message = f"suitekit: {error}"
+        raise Exit(message, code=2) from None
+
+
+def __getattr__(name: str) -> Collection:
+    """``from suitekit.invoke import ns``: the namespace of the project in the current folder."""
+    if name == "ns":
+        return namespace()
+    message = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(message)

@@ -1,0 +1,405 @@
+"""From a project and a selection to the exact commands that run it; pure functions only.
+
+Every adapter asks this module what to do: the nox adapter which sessions exist and which pytest
+command a suite session runs; the invoke adapter and the CLI which nox commands make up a run and
+how many xdist workers each suite gets when several run at once. The same function gives the
+command a developer runs and the one CI runs, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from suitekit._model import Check, Project, Source, Sourced, Suite, Workers
+from suitekit.errors import ConfigError
+
+__all__ = [
+    "ENV_CPUS",
+    "ENV_WORKERS",
+    "PARTITION_SESSION",
+    "Job",
+    "RunOptions",
+    "SessionSpec",
+    "jobs",
+    "junit_path",
+    "nox_command",
+    "resolve_workers",
+    "sessions",
+    "share_cpus",
+    "suite_pytest_args",
+]
+
+ENV_WORKERS: Final = "SUITEKIT_WORKERS"
+"""Overrides the worker count of the suite a session runs (``auto``, ``logical`` or an int)."""
+
+ENV_CPUS: Final = "SUITEKIT_CPUS"
+"""The CPU budget that ``workers = "auto"`` fills; the machine's CPU count by default."""
+
+PARTITION_SESSION: Final = "partition"
+"""The session that checks that every test belongs to exactly one suite."""
+
+SUITE_TAG: Final = "suites"
+CHECK_TAG: Final = "checks"
+
+JobKind = Literal["suite", "check", "partition"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """Run-time overrides of the declaration, each with its provenance.
+
+    Attributes:
+        workers: Overrides every selected suite's ``workers`` when set.
+        cpus: The CPU budget that ``"auto"`` worker counts fill.
+    """
+
+    workers: Sourced[Workers] | None = None
+    cpus: Sourced[int]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, cpu_count: int | None = None) -> RunOptions:
+        """Read ``SUITEKIT_WORKERS`` and ``SUITEKIT_CPUS``.
+
+        Raises:
+            ConfigError: A variable holds something that is not a worker or CPU count.
+        """
+        detected = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+        cpus = Sourced(value=detected, source=Source.DEFAULT, origin="CPU count")
+        if raw := environ.get(ENV_CPUS, "").strip():
+            if not raw.isdigit() or int(raw) < 1:
+                raise ConfigError(
+                    file=None,
+                    key=f"environment variable {ENV_CPUS}",
+                    value=raw,
+                    problem=f"{raw!r} is not a CPU count",
+                    fix=f"set {ENV_CPUS} to a whole number of at least 1, or unset it",
+                )
+            cpus = Sourced(value=int(raw), source=Source.ENV, origin=ENV_CPUS)
+        workers: Sourced[Workers] | None = None
+        if raw := environ.get(ENV_WORKERS, "").strip():
+            workers = Sourced(
+                value=parse_workers(raw, key=ENV_WORKERS), source=Source.ENV, origin=ENV_WORKERS
+            )
+        return cls(workers=workers, cpus=cpus)
+
+
+def parse_workers(raw: str, *, key: str) -> Workers:
+    """Read a worker count given as text (an environment variable or an option).
+
+    Raises:
+        ConfigError: ``raw`` is not ``auto``, ``logical`` or a whole number >= 0.
+    """
+    if raw in ("auto", "logical"):
+        return raw  # type: ignore[return-value]  # narrowed by the membership test
+    if raw.isdigit():
+        return int(raw)
+    raise ConfigError(
+        file=None,
+        key=key,
+        value=raw,
+        problem=f"{raw!r} is not a worker count",
+        fix='use "auto", "logical", or a whole number (0 runs without xdist)',
+    )
+
+
+def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
+    """The xdist worker count a suite session passes to ``-n``, and why.
+
+    ``"auto"`` fills the CPU budget (one CPU means no xdist: a single worker only adds the cost
+    of starting it); ``"logical"`` is the machine's logical CPU count; an int is taken as is.
+    An environment override wins over the declaration.
+    """
+    if options.workers is not None:
+        chosen, source, origin = (
+            options.workers.value,
+            options.workers.source,
+            options.workers.origin,
+        )
+    else:
+        chosen, source, origin = suite.workers, Source.CONFIG, f"suites.{suite.name}.workers"
+    if chosen == "auto":
+        count = options.cpus.value if options.cpus.value > 1 else 0
+        why = f"auto: {options.cpus.value} CPU(s) from {options.cpus.source.describe()}"
+        return Sourced(value=count, source=source, origin=f"{origin} ({why})")
+    if chosen == "logical":
+        return Sourced(value=os.cpu_count() or 1, source=source, origin=f"{origin} (logical CPUs)")
+    return Sourced(value=chosen, source=source, origin=origin)
+
+
+def share_cpus(demands: Sequence[tuple[str, Workers]], budget: int) -> dict[str, int]:
+    """Split a CPU budget between suites that run at the same time.
+
+    The split is max-min fair ("water filling"): CPUs are handed out one at a time, each to the
+    suite that holds the fewest so far among those that still want more, ties going to the
+    suite declared first. A suite with a fixed ``workers = N`` wants N; an ``"auto"`` or
+    ``"logical"`` suite wants the whole budget; ``workers = 0`` wants none. So small fixed suites
+    get what they asked for and the ``"auto"`` suites share the rest, and the sum never exceeds
+    the budget. A suite handed one CPU or none runs without xdist (a lone worker is pure cost).
+
+    Args:
+        demands: Each running suite session's name and declared worker count.
+        budget: The CPUs to share.
+
+    Returns:
+        The worker count (for ``-n``) of each session, by name.
+    """
+    wants = {name: workers if isinstance(workers, int) else budget for name, workers in demands}
+    held = dict.fromkeys(wants, 0)
+    for _ in range(budget):
+        hungry = [name for name in wants if held[name] < wants[name]]
+        if not hungry:
+            break
+        poorest = min(hungry, key=lambda name: held[name])
+        held[poorest] += 1
+    return {name: (count if count > 1 else 0) for name, count in held.items()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionSpec:
+    """A nox session suitekit registers.
+
+    Attributes:
+        name: The session's base name (nox appends ``-<python>`` to parametrized ones).
+        python: The Python versions (a tuple: parametrized) or one version (not parametrized).
+        tags: nox tags (``suites``, ``checks``).
+        description: The line ``nox -l`` shows.
+        kind: What the session runs.
+    """
+
+    name: str
+    python: tuple[str, ...] | str
+    tags: tuple[str, ...]
+    description: str
+    kind: JobKind
+
+
+def _suite_description(suite: Suite) -> str:
+    parts = []
+    if suite.paths:
+        parts.append(", ".join(suite.paths))
+    if suite.marker:
+        parts.append(f"-m {suite.marker!r}")
+    workers = "no xdist" if suite.workers == 0 else f"workers={suite.workers}, dist={suite.dist}"
+    extra = f"; services: {', '.join(suite.services)}" if suite.services else ""
+    budget = f"; target {suite.target_seconds:g}s" if suite.target_seconds else ""
+    return f"Suite {suite.name!r}: pytest {' '.join(parts)} ({workers}{extra}{budget})"
+
+
+def _check_description(check: Check) -> str:
+    advisory = " (advisory: may fail)" if check.allow_failure else ""
+    return f"Check {check.name!r}: {' && '.join(check.run)}{advisory}"
+
+
+def sessions(project: Project) -> tuple[SessionSpec, ...]:
+    """Every session the project gets: one per suite, one per check, and the partition guard."""
+    specs = [
+        SessionSpec(
+            name=suite.name,
+            python=suite.python,
+            tags=(SUITE_TAG,),
+            description=_suite_description(suite),
+            kind="suite",
+        )
+        for suite in project.suites
+    ]
+    specs += [
+        SessionSpec(
+            name=check.name,
+            python=check.python,
+            tags=(CHECK_TAG,),
+            description=_check_description(check),
+            kind="check",
+        )
+        for check in project.checks
+    ]
+    specs.append(
+        SessionSpec(
+            name=PARTITION_SESSION,
+            python=project.python[0],
+            tags=(),
+            description="Check that every test belongs to exactly one suite; count each suite",
+            kind="partition",
+        )
+    )
+    return tuple(specs)
+
+
+def junit_path(project: Project, suite: Suite, python: str) -> Path:
+    """Where a suite session writes its JUnit XML: stable and unique per suite and Python."""
+    return project.root / project.reports / "junit" / f"{suite.name}-{python}.xml"
+
+
+def log_path(project: Project, session: str) -> Path:
+    """Where a run keeps a session's output."""
+    return project.root / project.reports / "logs" / f"{session}.log"
+
+
+def suite_pytest_args(
+    project: Project,
+    suite: Suite,
+    *,
+    python: str,
+    workers: int,
+    posargs: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """The pytest command line of a suite session, without the leading ``pytest``.
+
+    The suite's own selection (paths and marker) is applied by the pytest plugin from
+    ``--suitekit-suite``, so that paths given in ``posargs`` narrow the suite instead of adding
+    to it.
+    """
+    junit = junit_path(project, suite, python).relative_to(project.root)
+    args = [f"--suitekit-suite={suite.name}", "-n", str(workers)]
+    if workers > 0:
+        args += ["--dist", suite.dist]
+    args += [
+        f"--junitxml={junit.as_posix()}",
+        "-o",
+        f"junit_suite_name={suite.name}",
+        *suite.pytest_args,
+        *posargs,
+    ]
+    return tuple(args)
+
+
+def nox_command(session: str) -> tuple[str, ...]:
+    """The command that runs one nox session, run from the project root.
+
+    Developers (``inv``), suitekit's parallel runner and generated CI all run exactly this.
+    """
+    return ("nox", "-s", session)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One session to run as part of a larger run (``inv test.all``).
+
+    Attributes:
+        session: The nox session's full name, e.g. ``unit-3.11`` or ``lint``.
+        kind: What the session runs.
+        title: The suite's or check's name.
+        command: The command line (see :func:`nox_command`).
+        env: Variables to add to the command's environment.
+        required: Whether its failure fails the run (advisory checks are not required).
+        junit: The suite's JUnit file, or ``None`` for a check.
+        log: Where the run keeps the session's output.
+        target_seconds: The suite's time budget.
+    """
+
+    session: str
+    kind: JobKind
+    title: str
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    required: bool
+    junit: Path | None
+    log: Path
+    target_seconds: float | None
+
+
+def _session_name(name: str, python: str) -> str:
+    return f"{name}-{python}"
+
+
+def jobs(
+    project: Project,
+    *,
+    suites: Sequence[str] | None = None,
+    checks: Sequence[str] | None = None,
+    parallel: bool = False,
+    cpus: int | None = None,
+) -> tuple[Job, ...]:
+    """The jobs of a run: the chosen suites (per Python version) and checks.
+
+    Args:
+        project: The project.
+        suites: Names of the suites to run; all by default.
+        checks: Names of the checks to run; all by default.
+        parallel: Whether the jobs run at the same time; then the CPU budget is shared between
+            the suites (see :func:`share_cpus`) and passed to each through ``SUITEKIT_WORKERS``.
+        cpus: The CPU budget; the machine's CPU count by default.
+
+    Raises:
+        ConfigError: A name is neither a suite nor a check.
+    """
+    chosen_suites = _pick(project, "suite", suites, [s.name for s in project.suites])
+    chosen_checks = _pick(project, "check", checks, [c.name for c in project.checks])
+    budget = cpus or os.cpu_count() or 1
+    suite_runs = [
+        (project.suite(name), python)
+        for name in chosen_suites
+        for python in project.suite(name).python
+    ]
+    demands = [(_session_name(suite.name, python), suite.workers) for suite, python in suite_runs]
+    shares = share_cpus(demands, budget) if parallel else {}
+    result: list[Job] = []
+    for suite, python in suite_runs:
+        session = _session_name(suite.name, python)
+        env = {ENV_WORKERS: str(shares[session])} if parallel else {}
+        result.append(
+            Job(
+                session=session,
+                kind="suite",
+                title=suite.name if len(suite.python) == 1 else session,
+                command=nox_command(session),
+                env=env,
+                required=True,
+                junit=junit_path(project, suite, python),
+                log=log_path(project, session),
+                target_seconds=suite.target_seconds,
+            )
+        )
+    for name in chosen_checks:
+        check = project.check(name)
+        result.append(
+            Job(
+                session=check.name,
+                kind="check",
+                title=check.name,
+                command=nox_command(check.name),
+                env={},
+                required=not check.allow_failure,
+                junit=None,
+                log=log_path(project, check.name),
+                target_seconds=None,
+            )
+        )
+    return tuple(result)
+
+
+def partition_job(project: Project) -> Job:
+    """The job that runs the partition guard."""
+    return Job(
+        session=PARTITION_SESSION,
+        kind="partition",
+        title=PARTITION_SESSION,
+        command=nox_command(PARTITION_SESSION),
+        env={},
+        required=True,
+        junit=None,
+        log=log_path(project, PARTITION_SESSION),
+        target_seconds=None,
+    )
+
+
+def _pick(project: Project, kind: str, names: Sequence[str] | None, known: list[str]) -> list[str]:
+    if names is None:
+        return known
+    for name in names:
+        if name not in known:
+            import difflib  # noqa: PLC0415 - only on this error path
+
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                file=project.config_file,
+                key=f"tool.suitekit.{kind}s",
+                value=name,
+                problem=f"there is no {kind} called {name!r}{hint}",
+                fix=f"use one of: {', '.join(known) or '(none declared)'}",
+            )
+    return list(names)

@@ -1,0 +1,214 @@
+"""suitekit's pytest plugin (the ``pytest11`` entry point ``suitekit``).
+
+It does three things, all driven by the project's ``[tool.suitekit]``:
+
+- registers every marker that a suite's marker expression names, so ``--strict-markers`` works;
+- with ``--suitekit-suite NAME``, runs only that suite's tests (its paths when no paths are
+  given, then its marker expression), reporting the rest as deselected;
+- with ``--suitekit-partition``, runs nothing and checks that every test under the project's test
+  roots belongs to exactly one suite, printing each suite's size.
+
+Module-level hooks only wire up a :class:`SuitekitPlugin` kept under a :class:`pytest.StashKey`.
+This module imports neither nox nor invoke (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+from suitekit._markexpr import MarkerExpression
+from suitekit._model import Project, Suite
+from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
+from suitekit.config import find_config, load_project
+from suitekit.errors import ConfigError, PartitionError, SuitekitError
+
+if TYPE_CHECKING:
+    from _pytest.terminal import TerminalReporter
+
+__all__ = ["SuitekitPlugin"]
+
+_PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare suitekit's options."""
+    group = parser.getgroup("suitekit", "suitekit: suites declared in [tool.suitekit]")
+    group.addoption(
+        "--suitekit-suite",
+        metavar="NAME",
+        default=None,
+        help="Run only suite NAME's tests (its paths unless paths are given, then its marker).",
+    )
+    group.addoption(
+        "--suitekit-partition",
+        action="store_true",
+        default=False,
+        help="Run nothing; check that every test belongs to exactly one suite and count them.",
+    )
+    group.addoption(
+        "--suitekit-project",
+        metavar="PATH",
+        default=None,
+        help="The folder or pyproject.toml holding [tool.suitekit] (default: found from rootdir)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the project, register markers and, in suite mode, point collection at the suite."""
+    project = _load(config)
+    if project is None:
+        return
+    plugin = SuitekitPlugin.create(config, project)
+    config.stash[_PLUGIN_KEY] = plugin
+    config.pluginmanager.register(plugin, "suitekit-plugin")
+
+
+def _load(config: pytest.Config) -> Project | None:
+    explicit = config.getoption("suitekit_project")
+    wanted = config.getoption("suitekit_suite") is not None or config.getoption(
+        "suitekit_partition"
+    )
+    try:
+        if explicit is not None:
+            return load_project(Path(explicit).resolve())
+        try:
+            find_config(config.rootpath)
+        except ConfigError:
+            if wanted:
+                raise
+            return None  # not a suitekit project: the plugin stays out of the way
+        return load_project(config.rootpath)
+    except SuitekitError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+class SuitekitPlugin:
+    """The stateful half of the plugin, registered for projects that declare suites."""
+
+    def __init__(self, project: Project, suite: Suite | None, *, check_partition: bool) -> None:
+        """Keep the project and the selected mode."""
+        self.project = project
+        self.suite = suite
+        self.check_partition = check_partition
+        self.selector = SuiteSelector.of(suite) if suite is not None else None
+        self.selected = 0
+        self.deselected = 0
+        self.report: PartitionReport | None = None
+
+    @classmethod
+    def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
+        """Validate the options against the project, register markers, redirect collection.
+
+        Raises:
+            pytest.UsageError: An unknown suite, or options that cannot go together.
+        """
+        name: str | None = config.getoption("suitekit_suite")
+        check_partition: bool = config.getoption("suitekit_partition")
+        suite: Suite | None = None
+        if name is not None:
+            try:
+                suite = project.suite(name)
+            except KeyError:
+                known = ", ".join(s.name for s in project.suites)
+                message = (
+                    f"--suitekit-suite={name}: {project.config_file} declares no suite {name!r}; "
+                    f"declared: {known}"
+                )
+                raise pytest.UsageError(message) from None
+        if suite is not None and check_partition:
+            message = "--suitekit-suite and --suitekit-partition cannot go together"
+            raise pytest.UsageError(message)
+        if check_partition and (getattr(config.option, "numprocesses", None) or 0) > 0:
+            message = "--suitekit-partition collects in one process: pass -n 0 (or drop -n)"
+            raise pytest.UsageError(message)
+        _register_markers(config, project)
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            roots = suite.paths if suite is not None else project.tests if check_partition else ()
+            if roots:
+                config.args[:] = [str(project.root / root) for root in roots]
+        return cls(project, suite, check_partition=check_partition)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        """One line saying what suitekit selected and with how many workers."""
+        if self.suite is None:
+            if self.check_partition:
+                return [f"suitekit: checking the partition of {len(self.project.suites)} suites"]
+            return []
+        selection = []
+        if self.suite.paths:
+            selection.append(f"paths {', '.join(self.suite.paths)}")
+        if self.suite.marker:
+            selection.append(f"marker {self.suite.marker!r}")
+        workers = getattr(config.option, "numprocesses", None) or 0
+        why = os.environ.get("SUITEKIT_WORKERS_ORIGIN", "")
+        xdist = f"{workers} xdist workers, dist {config.option.dist}" if workers else "no xdist"
+        if why:
+            xdist += f" ({why})"
+        return [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
+
+    def pytest_collection_modifyitems(
+        self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Keep the suite's tests (suite mode) or check the partition (partition mode)."""
+        del session
+        if self.check_partition:
+            self.report = partition(self.project, (self._describe(item) for item in items))
+            config.hook.pytest_deselected(items=list(items))
+            items.clear()
+            return
+        if self.selector is None:
+            return
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
+        for item in items:
+            (keep if self.selector.selects(self._describe(item)) else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+        self.selected, self.deselected = len(keep), len(drop)
+
+    def _describe(self, item: pytest.Item) -> CollectedTest:
+        try:
+            relative = item.path.resolve().relative_to(self.project.root.resolve())
+            path = PurePosixPath(relative.as_posix())
+        except ValueError:
+            path = PurePosixPath("/", *item.path.parts[1:])  # outside the project
+        markers = frozenset(mark.name for mark in item.iter_markers())
+        return CollectedTest(node_id=item.nodeid, path=path, markers=markers)
+
+    def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
+        """In partition mode, print each suite's size and every misplaced test."""
+        if self.report is None:
+            return
+        terminalreporter.section("suitekit partition")
+        terminalreporter.write_line(self.report.table())
+        if not self.report.ok:
+            error = PartitionError(unowned=self.report.unowned, overlapping=self.report.overlapping)
+            terminalreporter.write_line(str(error), red=True, bold=True)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """In partition mode the exit code says whether the partition holds."""
+        if self.report is None or exitstatus not in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,
+        ):
+            return
+        session.exitstatus = pytest.ExitCode.OK if self.report.ok else pytest.ExitCode.TESTS_FAILED
+
+
+def _register_markers(config: pytest.Config, project: Project) -> None:
+    owners: dict[str, list[str]] = {}
+    for suite in project.suites:
+        if suite.marker:
+            for name in MarkerExpression.compile(suite.marker).names:
+                owners.setdefault(name, []).append(suite.name)
+    for name, suites in owners.items():
+        config.addinivalue_line(
+            "markers", f"{name}: selects tests for the suitekit suite(s) {', '.join(suites)}"
+        )

@@ -1,0 +1,73 @@
+"""Totals of a JUnit XML file, as pytest writes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from suitekit.errors import ReportError
+
+__all__ = ["Totals", "read_totals"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Totals:
+    """Counts of one or more test runs.
+
+    Attributes:
+        tests: Test cases run.
+        failures: Test cases that failed.
+        errors: Test cases that errored (in setup or teardown, or collection).
+        skipped: Test cases skipped (xfail included, as pytest writes them).
+        seconds: The time the runs report.
+    """
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> int:
+        """Test cases that neither failed, errored nor were skipped."""
+        return self.tests - self.failures - self.errors - self.skipped
+
+    def __add__(self, other: Totals) -> Totals:
+        """The totals of both runs together."""
+        return Totals(
+            tests=self.tests + other.tests,
+            failures=self.failures + other.failures,
+            errors=self.errors + other.errors,
+            skipped=self.skipped + other.skipped,
+            seconds=self.seconds + other.seconds,
+        )
+
+
+def read_totals(path: Path) -> Totals:
+    """Sum the counts of every test suite in a JUnit XML file.
+
+    Raises:
+        ReportError: The file cannot be read or is not JUnit XML.
+    """
+    from junitparser import JUnitXml, JUnitXmlError, TestSuite  # noqa: PLC0415 - kept off the import path
+
+    try:
+        # fromfile returns a TestSuite when the root element is <testsuite>, whatever its
+        # annotation says; hence the widening to object.
+        document: object = JUnitXml.fromfile(str(path))
+    except (OSError, JUnitXmlError, SyntaxError) as error:
+        message = f"{path}: not a readable JUnit XML file ({error})"
+        raise ReportError(message) from None
+    total = Totals()
+    suites = [document] if isinstance(document, TestSuite) else list(cast("JUnitXml", document))
+    for suite in suites:
+        total += Totals(
+            tests=int(suite.tests or 0),
+            failures=int(suite.failures or 0),
+            errors=int(suite.errors or 0),
+            skipped=int(suite.skipped or 0),
+            seconds=float(suite.time or 0.0),
+        )
+    return total
