@@ -69,9 +69,8 @@ def _tokenize(text: str) -> list[str]:
     while position < stripped_end:
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            message = (
-                f"unexpected character {text[position:].lstrip()[:1]!r} at column {position + 1}"
-            )
+            column = len(text) - len(text[position:].lstrip()) + 1
+            message = f"unexpected character {text[position:].lstrip()[:1]!r} at column {column}"
             raise MarkerSyntaxError(message)
         tokens.append(match.group("paren") or match.group("ident"))
         position = match.end()

@@ -127,6 +127,10 @@ class Suite:
     python: tuple[str, ...] = ()
     install: InstallSpec = field(default_factory=InstallSpec)
 
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", _frozen_env(self.env))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
@@ -149,6 +153,10 @@ class Check:
     env: Mapping[str, str] = field(default_factory=_frozen_env)
     python: str = ""
     install: InstallSpec = field(default_factory=InstallSpec)
+
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", _frozen_env(self.env))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -123,7 +123,7 @@ class Runner:
         running: dict[str, _Running] = {}
         pending = list(jobs)
         stop_reason: Status | None = None
-        with _sigterm_as_interrupt():
+        with _signals_as_interrupt():
             try:
                 while pending or running:
                     while pending and stop_reason is None and (self.parallel or not running):
@@ -369,8 +369,13 @@ def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while jobs run, so they are stopped, not orphaned."""
+def _signals_as_interrupt() -> Iterator[None]:
+    """Treat SIGINT and SIGTERM as Ctrl-C while jobs run, so they are stopped, not orphaned.
+
+    SIGINT gets a handler even when the parent ignored it (a background job, an xdist worker):
+    a test runner that cannot be interrupted is worse, and since a handled signal is reset to
+    its default on exec, the sessions started meanwhile can be interrupted too.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -379,11 +384,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         del signum, frame
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {
+        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def run_jobs(

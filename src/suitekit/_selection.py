@@ -53,10 +53,9 @@ class SuiteSelector:
     def of(cls, suite: Suite) -> SuiteSelector:
         """Compile ``suite``'s paths and marker expression."""
         expression = MarkerExpression.compile(suite.marker) if suite.marker else None
-        roots = tuple(_clean(p) for p in suite.paths if _clean(p) != PurePosixPath("."))
-        if suite.paths and not roots:
-            # paths = ["."] means the whole project: no path restriction at all.
-            roots = ()
+        cleaned = tuple(_clean(p) for p in suite.paths)
+        # "." among the paths means the whole project: no path restriction at all.
+        roots = () if PurePosixPath(".") in cleaned else cleaned
         return cls(suite, roots, expression)
 
     def selects(self, test: CollectedTest) -> bool:

@@ -10,12 +10,14 @@ naming the file, the key path, the bad value and the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final, cast
 
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
@@ -138,6 +140,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         )
     reader = _Reader(config_file)
     top = reader.table(raw, ROOT_KEY)
+    top.finish(_TOP_KEYS)
     default_python = top.python_list("python", default=(_running_python(),))
     default_install = top.install("install", InstallSpec())
     source = top.str_list("source", default=())
@@ -145,7 +148,6 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     reports = top.string("reports", default="reports")
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
-    top.finish(_TOP_KEYS)
 
     if not suites_raw.raw:
         raise ConfigError(
@@ -190,6 +192,7 @@ def _suite(
     key = f"{suites.key}.{name}"
     reader.name(name, key)
     table = suites.table(name, required=True)
+    table.finish(_SUITE_KEYS)
     paths = table.str_list("paths", default=())
     marker = table.marker("marker")
     if not paths and marker is None:
@@ -199,7 +202,7 @@ def _suite(
             problem="the suite selects nothing: it has neither `paths` nor `marker`",
             fix='give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
         )
-    suite = Suite(
+    return Suite(
         name=name,
         paths=paths,
         marker=marker,
@@ -212,8 +215,6 @@ def _suite(
         python=table.python_list("python", default=default_python),
         install=table.install("install", default_install),
     )
-    table.finish(_SUITE_KEYS)
-    return suite
 
 
 def _check(
@@ -229,6 +230,7 @@ def _check(
     if isinstance(value, str | list):
         value = {"run": value}
     table = checks.table(name, required=True, value=value)
+    table.finish(_CHECK_KEYS)
     run = table.str_list("run", default=(), split_string=False, single_string=True)
     if not run or any(not command.strip() for command in run):
         raise ConfigError(
@@ -248,7 +250,7 @@ def _check(
             problem="a check runs on one Python version",
             fix='give one version, e.g. python = "3.12"',
         )
-    check = Check(
+    return Check(
         name=name,
         run=run,
         allow_failure=table.boolean("allow-failure", default=False),
@@ -257,8 +259,6 @@ def _check(
         python=python[0],
         install=table.install("install", default_install),
     )
-    table.finish(_CHECK_KEYS)
-    return check
 
 
 def _post_process(project: Project, document: Mapping[str, Any]) -> None:
@@ -380,7 +380,7 @@ class _Reader:
         return _Table(self, key, cast("Mapping[str, object]", raw))
 
     def name(self, name: str, key: str) -> None:
-        if name in RESERVED_NAMES:
+        if name.lower().replace("_", "-") in RESERVED_NAMES:
             raise ConfigError(
                 file=self.file,
                 key=key,
@@ -388,7 +388,7 @@ class _Reader:
                 problem=f"{name!r} is reserved for suitekit's own sessions and tasks",
                 fix=f"pick another name (reserved: {', '.join(sorted(RESERVED_NAMES))})",
             )
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ConfigError(
                 file=self.file,
                 key=key,
@@ -496,7 +496,7 @@ class _Table:
             name, default=default, allow_empty=False, single_string=single_string
         )
         for version in versions:
-            if not _PYTHON.match(version):
+            if not _PYTHON.fullmatch(version):
                 raise self._error(
                     name,
                     f"{version!r} is not a Python version",
@@ -560,7 +560,11 @@ class _Table:
         value = self.raw.get(name)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf
+        ):
             raise self._error(
                 name,
                 f"expected a positive number of seconds, got {value!r}",
@@ -582,11 +586,11 @@ class _Table:
             raise self._error(name, "a service is listed twice", "list each service once")
         return cast("tuple[Service, ...]", names)
 
-    def env(self, name: str) -> dict[str, str]:
+    def env(self, name: str) -> Mapping[str, str]:
         env = self.table(name, required=False)
         result: dict[str, str] = {}
         for variable, value in env.raw.items():
-            if not _ENV_NAME.match(variable):
+            if not _ENV_NAME.fullmatch(variable):
                 raise env._error(  # noqa: SLF001 - same class
                     variable,
                     f"{variable!r} is not an environment variable name",
@@ -599,13 +603,14 @@ class _Table:
                     f'quote it: {variable} = "{value}"',
                 )
             result[variable] = value
-        return result
+        return MappingProxyType(result)
 
     def install(self, name: str, default: InstallSpec) -> InstallSpec:
         if name not in self.raw:
             return default
         table = self.table(name, required=True)
-        spec = InstallSpec(
+        table.finish(_INSTALL_KEYS)
+        return InstallSpec(
             project=table.boolean("project", default=True),
             editable=table.boolean("editable", default=True),
             groups=table.str_list("groups", default=()),
@@ -613,5 +618,3 @@ class _Table:
             requirements=table.str_list("requirements", default=()),
             packages=table.str_list("packages", default=()),
         )
-        table.finish(_INSTALL_KEYS)
-        return spec

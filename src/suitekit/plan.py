@@ -70,7 +70,7 @@ class RunOptions:
         detected = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
         cpus = Sourced(value=detected, source=Source.DEFAULT, origin="CPU count")
         if raw := environ.get(ENV_CPUS, "").strip():
-            if not raw.isdigit() or int(raw) < 1:
+            if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
                 raise ConfigError(
                     file=None,
                     key=f"environment variable {ENV_CPUS}",
@@ -82,7 +82,9 @@ class RunOptions:
         workers: Sourced[Workers] | None = None
         if raw := environ.get(ENV_WORKERS, "").strip():
             workers = Sourced(
-                value=parse_workers(raw, key=ENV_WORKERS), source=Source.ENV, origin=ENV_WORKERS
+                value=parse_workers(raw, key=f"environment variable {ENV_WORKERS}"),
+                source=Source.ENV,
+                origin=ENV_WORKERS,
             )
         return cls(workers=workers, cpus=cpus)
 
@@ -95,7 +97,7 @@ def parse_workers(raw: str, *, key: str) -> Workers:
     """
     if raw in ("auto", "logical"):
         return raw  # type: ignore[return-value]  # narrowed by the membership test
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         return int(raw)
     raise ConfigError(
         file=None,
@@ -402,4 +404,4 @@ def _pick(project: Project, kind: str, names: Sequence[str] | None, known: list[
                 problem=f"there is no {kind} called {name!r}{hint}",
                 fix=f"use one of: {', '.join(known) or '(none declared)'}",
             )
-    return list(names)
+    return list(dict.fromkeys(names))  # a name given twice runs once

@@ -5,7 +5,7 @@ Repositories never commit; the service layer owns transactions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,9 +14,18 @@ from sqlalchemy.orm import Session, selectinload
 from bookshop.db.models import Author, Book, Customer, Order, OrderLine, Stock
 from bookshop.domain.orders import OrderStatus
 
+# Keep IN (...) lists well below SQLite's bound-parameter limit.
+IN_CHUNK = 500
+
 
 class NotFoundError(LookupError):
     """No row matches."""
+
+
+def _chunks(values: Collection[str], size: int = IN_CHUNK) -> Iterator[list[str]]:
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class AuthorRepository:
@@ -33,6 +42,15 @@ class AuthorRepository:
             self.session.add(author)
             self.session.flush()
         return author
+
+    def by_names(self, names: Collection[str]) -> dict[str, Author]:
+        found: dict[str, Author] = {}
+        for chunk in _chunks(names):
+            found.update(
+                (a.name, a)
+                for a in self.session.scalars(select(Author).where(Author.name.in_(chunk)))
+            )
+        return found
 
     def list(self) -> Sequence[Author]:
         return self.session.scalars(select(Author).order_by(Author.name)).all()
@@ -72,6 +90,14 @@ class BookRepository:
 
     def find_by_isbn(self, isbn: str) -> Book | None:
         return self.session.scalar(select(Book).where(Book.isbn == isbn))
+
+    def by_isbns(self, isbns: Collection[str]) -> dict[str, Book]:
+        """The books among ``isbns`` that exist, with their stock rows loaded."""
+        found: dict[str, Book] = {}
+        for chunk in _chunks(isbns):
+            query = select(Book).where(Book.isbn.in_(chunk)).options(selectinload(Book.stock))
+            found.update((b.isbn, b) for b in self.session.scalars(query))
+        return found
 
     def get_by_isbn(self, isbn: str) -> Book:
         book = self.find_by_isbn(isbn)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bookshop import settings
+from bookshop.db import create_engine_from_env
+
+
+def test_database_url_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    assert settings.database_url() == "sqlite://"
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert settings.database_url() == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+@pytest.mark.parametrize(
+    ("getter", "name"),
+    [(settings.database_url, "DATABASE_URL"), (settings.redis_url, "REDIS_URL")],
+)
+def test_missing_urls_give_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, getter: Callable[[], str], name: str
+) -> None:
+    if value is None:
+        monkeypatch.delenv(name, raising=False)
+    else:
+        monkeypatch.setenv(name, value)
+    with pytest.raises(settings.MissingSettingError, match=f"{name} is not set") as excinfo:
+        getter()
+    assert excinfo.value.name == name
+
+
+def test_media_root_defaults_to_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEDIA_ROOT", raising=False)
+    assert settings.media_root() == Path("media")
+    monkeypatch.setenv("MEDIA_ROOT", "/srv/bookshop")
+    assert settings.media_root() == Path("/srv/bookshop")
+
+
+def test_load_settings_from_a_mapping() -> None:
+    loaded = settings.load_settings(
+        {"DATABASE_URL": "sqlite://", "REDIS_URL": "redis://localhost/1", "MEDIA_ROOT": "m"}
+    )
+    assert loaded == settings.Settings("sqlite://", "redis://localhost/1", Path("m"))
+
+
+def test_engine_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(settings.MissingSettingError):
+        create_engine_from_env()
+    engine = create_engine_from_env({"DATABASE_URL": "sqlite://"})
+    assert engine.dialect.name == "sqlite"
+    engine.dispose()

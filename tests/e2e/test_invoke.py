@@ -1,0 +1,142 @@
+"""`inv` on a project whose tasks.py is `from suitekit.invoke import ns`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import BIN, Project, clean_env, make_project
+
+from suitekit import load_project, plan
+
+ADVISORY = """\
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+workers = 2
+
+[tool.suitekit.suites.slow]
+marker = "slow"
+workers = 0
+
+[tool.suitekit.checks]
+hello = "python -c 'print(42)'"
+audit = { run = "python -c 'raise SystemExit(3)'", allow-failure = true }
+"""
+
+
+def test_inv_lists_the_tasks(project: Project) -> None:
+    result = project.run("inv", "--list")
+    assert result.returncode == 0, result.stderr
+    for task in ("test.unit", "test.slow", "test.all", "check.hello"):
+        assert task in result.stdout
+
+
+def test_test_all_parallel_runs_everything_and_summarises(project: Project) -> None:
+    result = project.run("inv", "test.all", "--parallel")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "suitekit: partition: passed" in out
+    for session in ("unit-3.11", "slow-3.11", "hello"):
+        assert f"suitekit: {session}: running nox -s {session}" in out
+        assert f"suitekit: {session}: passed" in out
+    assert "suitekit summary" in out
+    assert out.rstrip().splitlines()[-1] == "suitekit: 4 passed, 0 failed, 0 skipped"
+    for session in ("unit-3.11", "slow-3.11", "hello", "partition"):
+        assert (project.root / "reports" / "logs" / f"{session}.log").is_file()
+
+
+def test_invoke_runs_the_very_command_ci_runs(project: Project) -> None:
+    """The command a task prints and runs is plan.nox_command: what generated CI runs."""
+    result = project.run("inv", "test.unit")
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = " ".join(plan.nox_command("unit-3.11"))
+    assert f"suitekit: unit-3.11: running {expected}" in result.stdout
+    jobs = plan.jobs(load_project(project.root), suites=["unit"], checks=[])
+    assert [job.command for job in jobs] == [plan.nox_command("unit-3.11")]
+
+
+def test_advisory_check_failure_is_reported_not_fatal(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "adv", extra=ADVISORY)
+    result = project.run("inv", "test.all")
+    out = result.stdout
+    assert result.returncode == 0, out
+    assert "failed (advisory)" in out
+    assert "all required sessions passed" in out
+
+
+def test_required_failure_fails_the_run_and_prints_its_log(project: Project) -> None:
+    project.write("tests/unit/test_bad.py", "def test_bad():\n    assert 1 == 2\n")
+    result = project.run("inv", "test.all", "--parallel")
+    out = result.stdout
+    assert result.returncode == 1, out
+    assert "----- " in out  # the failed session's log is printed
+    assert "assert 1 == 2" in out
+    assert "failed: unit-3.11" in out
+    assert out.rstrip().splitlines()[-1] == "suitekit: 4 passed, 1 failed, 0 skipped"
+
+
+def test_unowned_test_file_fails_test_all_naming_the_node_ids(project: Project) -> None:
+    project.write("tests/stray/test_stray.py", "def test_lost():\n    pass\n")
+    result = project.run("inv", "test.all", "--parallel")
+    out = result.stdout
+    assert result.returncode == 1, out
+    assert "tests/stray/test_stray.py::test_lost" in out
+    assert "belong to no suite" in out
+    assert "nothing else was run" in out
+    assert "unit-3.11: running" not in out
+
+
+def test_fail_fast_cancels_the_rest(project: Project) -> None:
+    project.write(
+        "tests/slow/test_slow.py",
+        "import time, pytest\npytestmark = pytest.mark.slow\n"
+        "def test_slow():\n    time.sleep(60)\n",
+    )
+    project.write("tests/unit/test_bad.py", "def test_bad():\n    assert False\n")
+    started = time.monotonic()
+    result = project.run("inv", "test.all", "--parallel", "--fail-fast")
+    assert result.returncode == 1
+    assert time.monotonic() - started < 50
+    assert "slow-3.11: cancelled" in result.stdout
+
+
+def _descendants_running(marker: str) -> list[str]:
+    listing = subprocess.run(
+        ["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True
+    ).stdout
+    return [line for line in listing.splitlines() if marker in line and "ps -eo" not in line]
+
+
+def test_ctrl_c_stops_every_session_and_leaves_no_process(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "sigint")
+    project.write(
+        "tests/slow/test_slow.py",
+        "import time, pytest\npytestmark = pytest.mark.slow\n"
+        "def test_slow():\n    time.sleep(120)\n",
+    )
+    project.write("tests/unit/test_wait.py", "import time\ndef test_wait():\n    time.sleep(120)\n")
+    process = subprocess.Popen(
+        [str(BIN / "inv"), "test.all", "--parallel"],
+        cwd=project.root,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until both suites' pytest processes are up
+        running = [line for line in _descendants_running(str(project.root)) if "pytest" in line]
+        if len(running) >= 2:
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    os.kill(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "interrupted" in output
+    time.sleep(1)
+    assert _descendants_running(str(project.root)) == []

@@ -1,0 +1,536 @@
+"""Unit tests of the plan (suitekit.plan): sessions, pytest arguments, workers and jobs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Final
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from suitekit import Check, ConfigError, Project, Suite
+from suitekit._model import Source, Sourced, Workers
+from suitekit.plan import (
+    ENV_CPUS,
+    ENV_WORKERS,
+    Job,
+    RunOptions,
+    SessionSpec,
+    jobs,
+    junit_path,
+    nox_command,
+    partition_job,
+    resolve_workers,
+    sessions,
+    share_cpus,
+    suite_pytest_args,
+)
+
+ROOT: Final = Path("/work/bookshop")
+
+UNIT: Final = Suite(
+    name="unit", paths=("tests/unit",), workers="auto", target_seconds=10.0, python=("3.11",)
+)
+PROCESSING: Final = Suite(
+    name="processing", marker="processing", workers=2, target_seconds=60.0, python=("3.11",)
+)
+INTEGRATION: Final = Suite(
+    name="integration",
+    paths=("tests/integration",),
+    workers=4,
+    dist="loadscope",
+    services=("postgres", "redis"),
+    python=("3.11", "3.12"),
+)
+LINT: Final = Check(name="lint", run=("ruff check .",), python="3.11")
+MIGRATIONS: Final = Check(
+    name="migrations", run=("alembic upgrade head", "alembic check"), python="3.11"
+)
+SECURITY: Final = Check(name="security", run=("pip-audit",), allow_failure=True, python="3.11")
+
+
+def example_project() -> Project:
+    return Project(
+        root=ROOT,
+        config_file=ROOT / "pyproject.toml",
+        python=("3.11", "3.12"),
+        suites=(UNIT, PROCESSING, INTEGRATION),
+        checks=(LINT, MIGRATIONS, SECURITY),
+    )
+
+
+def options(cpus: int, source: Source = Source.DEFAULT) -> RunOptions:
+    return RunOptions(cpus=Sourced(value=cpus, source=source, origin="test"))
+
+
+# -- sessions ----------------------------------------------------------------------------------
+
+
+def test_sessions_one_per_suite_and_check_then_the_partition_guard() -> None:
+    specs = sessions(example_project())
+
+    assert [(s.name, s.kind, s.python, s.tags) for s in specs] == [
+        ("unit", "suite", ("3.11",), ("suites",)),
+        ("processing", "suite", ("3.11",), ("suites",)),
+        ("integration", "suite", ("3.11", "3.12"), ("suites",)),
+        ("lint", "check", "3.11", ("checks",)),
+        ("migrations", "check", "3.11", ("checks",)),
+        ("security", "check", "3.11", ("checks",)),
+        ("partition", "partition", "3.11", ()),
+    ]
+
+
+def test_session_descriptions() -> None:
+    descriptions = {s.name: s.description for s in sessions(example_project())}
+
+    assert descriptions == {
+        "unit": "Suite 'unit': pytest tests/unit (workers=auto, dist=load; target 10s)",
+        "processing": "Suite 'processing': pytest -m 'processing' (workers=2, dist=load; "
+        "target 60s)",
+        "integration": "Suite 'integration': pytest tests/integration "
+        "(workers=4, dist=loadscope; services: postgres, redis)",
+        "lint": "Check 'lint': ruff check .",
+        "migrations": "Check 'migrations': alembic upgrade head && alembic check",
+        "security": "Check 'security': pip-audit (advisory: may fail)",
+        "partition": "Check that every test belongs to exactly one suite; count each suite",
+    }
+
+
+def test_a_suite_without_xdist_says_so() -> None:
+    suite = Suite(name="db", paths=("tests/db",), marker="not slow", workers=0, python=("3.11",))
+    project = replace(example_project(), suites=(suite,), checks=())
+
+    (spec, partition) = sessions(project)
+
+    assert spec == SessionSpec(
+        name="db",
+        python=("3.11",),
+        tags=("suites",),
+        description="Suite 'db': pytest tests/db -m 'not slow' (no xdist)",
+        kind="suite",
+    )
+    assert partition.name == "partition"
+
+
+# -- pytest arguments ----------------------------------------------------------------------------
+
+
+def test_suite_pytest_args_with_workers() -> None:
+    suite = Suite(name="unit", paths=("tests/unit",), dist="worksteal", pytest_args=("-x",))
+
+    args = suite_pytest_args(
+        example_project(), suite, python="3.12", workers=4, posargs=("-k", "slow")
+    )
+
+    assert args == (
+        "--suitekit-suite=unit",
+        "-n",
+        "4",
+        "--dist",
+        "worksteal",
+        "--junitxml=reports/junit/unit-3.12.xml",
+        "-o",
+        "junit_suite_name=unit",
+        "-x",
+        "-k",
+        "slow",
+    )
+
+
+def test_suite_pytest_args_without_workers_has_no_dist() -> None:
+    args = suite_pytest_args(example_project(), UNIT, python="3.11", workers=0)
+
+    assert args == (
+        "--suitekit-suite=unit",
+        "-n",
+        "0",
+        "--junitxml=reports/junit/unit-3.11.xml",
+        "-o",
+        "junit_suite_name=unit",
+    )
+    assert "--dist" not in args
+
+
+def test_posargs_come_last() -> None:
+    suite = Suite(name="unit", paths=("tests/unit",), pytest_args=("--tb=short", "-q"))
+
+    args = suite_pytest_args(
+        example_project(), suite, python="3.11", workers=2, posargs=("tests/unit/test_a.py",)
+    )
+
+    assert args[-3:] == ("--tb=short", "-q", "tests/unit/test_a.py")
+
+
+def test_junit_path_is_per_suite_and_python() -> None:
+    project = example_project()
+
+    assert junit_path(project, UNIT, "3.11") == ROOT / "reports" / "junit" / "unit-3.11.xml"
+    assert junit_path(project, INTEGRATION, "3.12") == ROOT / "reports/junit/integration-3.12.xml"
+
+
+def test_junit_path_follows_the_reports_folder() -> None:
+    project = replace(example_project(), reports="build/test-reports")
+
+    assert junit_path(project, UNIT, "3.11") == ROOT / "build/test-reports/junit/unit-3.11.xml"
+    args = suite_pytest_args(project, UNIT, python="3.11", workers=0)
+    assert "--junitxml=build/test-reports/junit/unit-3.11.xml" in args
+
+
+def test_nox_command() -> None:
+    assert nox_command("unit-3.11") == ("nox", "-s", "unit-3.11")
+    assert nox_command("lint") == ("nox", "-s", "lint")
+
+
+# -- RunOptions.from_env ---------------------------------------------------------------------
+
+
+def test_from_env_defaults() -> None:
+    run = RunOptions.from_env({}, cpu_count=6)
+
+    assert run.workers is None
+    assert run.cpus == Sourced(value=6, source=Source.DEFAULT, origin="CPU count")
+
+
+def test_from_env_uses_the_machine_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+
+    assert RunOptions.from_env({}).cpus.value == 3
+
+
+def test_from_env_with_an_unknown_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+
+    assert RunOptions.from_env({}).cpus.value == 1
+
+
+def test_from_env_reads_the_cpu_budget() -> None:
+    run = RunOptions.from_env({ENV_CPUS: " 8 "}, cpu_count=2)
+
+    assert run.cpus == Sourced(value=8, source=Source.ENV, origin="SUITEKIT_CPUS")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("auto", "auto"), ("logical", "logical"), ("0", 0), ("12", 12)]
+)
+def test_from_env_reads_the_worker_count(raw: str, expected: Workers) -> None:
+    run = RunOptions.from_env({ENV_WORKERS: raw}, cpu_count=2)
+
+    assert run.workers == Sourced(value=expected, source=Source.ENV, origin="SUITEKIT_WORKERS")
+
+
+def test_from_env_ignores_blank_variables() -> None:
+    run = RunOptions.from_env({ENV_WORKERS: "", ENV_CPUS: "  "}, cpu_count=5)
+
+    assert run.workers is None
+    assert run.cpus.source is Source.DEFAULT
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "many", "1.5", "4 cpus"])
+def test_from_env_rejects_a_bad_cpu_count(raw: str) -> None:
+    with pytest.raises(ConfigError, match=rf"'{raw}' is not a CPU count") as caught:
+        RunOptions.from_env({ENV_CPUS: raw}, cpu_count=2)
+
+    message = str(caught.value)
+    assert message.startswith("environment variable SUITEKIT_CPUS: ")
+    assert "\n  fix: set SUITEKIT_CPUS to a whole number of at least 1, or unset it" in message
+    assert caught.value.file is None
+    assert caught.value.value == raw
+
+
+@pytest.mark.parametrize("raw", ["-1", "many", "2.5", "Auto"])
+def test_from_env_rejects_a_bad_worker_count(raw: str) -> None:
+    with pytest.raises(ConfigError, match=rf"'{raw}' is not a worker count") as caught:
+        RunOptions.from_env({ENV_WORKERS: raw}, cpu_count=2)
+
+    message = str(caught.value)
+    assert message.startswith("environment variable SUITEKIT_WORKERS: ")
+    assert '\n  fix: use "auto", "logical", or a whole number (0 runs without xdist)' in message
+    assert caught.value.file is None
+
+
+@pytest.mark.parametrize("variable", [ENV_CPUS, ENV_WORKERS])
+def test_from_env_rejects_a_superscript_digit(variable: str) -> None:
+    with pytest.raises(ConfigError, match=r"'²' is not a"):
+        RunOptions.from_env({variable: "²"}, cpu_count=2)
+
+
+# -- resolve_workers ---------------------------------------------------------------------------
+
+
+def test_auto_with_one_cpu_runs_without_xdist() -> None:
+    resolved = resolve_workers(UNIT, options(1))
+
+    assert resolved.value == 0
+    assert resolved.source is Source.CONFIG
+    assert resolved.origin == "suites.unit.workers (auto: 1 CPU(s) from default)"
+
+
+def test_auto_fills_the_cpu_budget() -> None:
+    resolved = resolve_workers(UNIT, options(4, Source.ENV))
+
+    assert resolved.value == 4
+    assert resolved.origin == "suites.unit.workers (auto: 4 CPU(s) from environment)"
+
+
+def test_a_fixed_count_is_taken_as_is() -> None:
+    resolved = resolve_workers(PROCESSING, options(16))
+
+    assert resolved == Sourced(value=2, source=Source.CONFIG, origin="suites.processing.workers")
+
+
+def test_zero_workers_stays_zero() -> None:
+    suite = Suite(name="db", paths=("tests/db",), workers=0)
+
+    assert resolve_workers(suite, options(16)).value == 0
+
+
+def test_logical_is_the_machine_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 7)
+    suite = Suite(name="s", paths=("tests",), workers="logical")
+
+    resolved = resolve_workers(suite, options(2))
+
+    assert resolved.value == 7
+    assert resolved.origin == "suites.s.workers (logical CPUs)"
+
+
+def test_the_environment_override_wins_and_says_so() -> None:
+    run = RunOptions.from_env({ENV_WORKERS: "3"}, cpu_count=16)
+
+    resolved = resolve_workers(INTEGRATION, run)
+
+    assert resolved == Sourced(value=3, source=Source.ENV, origin="SUITEKIT_WORKERS")
+
+
+def test_an_environment_auto_overrides_a_fixed_count() -> None:
+    run = RunOptions.from_env({ENV_WORKERS: "auto", ENV_CPUS: "6"}, cpu_count=16)
+
+    resolved = resolve_workers(PROCESSING, run)
+
+    assert resolved.value == 6
+    assert resolved.source is Source.ENV
+    assert resolved.origin == "SUITEKIT_WORKERS (auto: 6 CPU(s) from environment)"
+
+
+def test_an_environment_zero_turns_xdist_off() -> None:
+    run = RunOptions.from_env({ENV_WORKERS: "0"}, cpu_count=16)
+
+    assert resolve_workers(UNIT, run).value == 0
+
+
+# -- share_cpus --------------------------------------------------------------------------------
+
+
+def test_small_fixed_suites_get_what_they_ask_and_auto_suites_share_the_rest() -> None:
+    shares = share_cpus([("unit", 2), ("integration", "auto"), ("e2e", "auto")], 8)
+
+    assert shares == {"unit": 2, "integration": 3, "e2e": 3}
+
+
+def test_one_auto_suite_beside_a_fixed_one() -> None:
+    assert share_cpus([("small", 2), ("big", "auto")], 10) == {"small": 2, "big": 8}
+
+
+def test_the_budget_is_never_exceeded() -> None:
+    shares = share_cpus([("a", 16), ("b", 16)], 6)
+
+    assert shares == {"a": 3, "b": 3}
+
+
+def test_a_fixed_count_above_the_budget_is_capped() -> None:
+    assert share_cpus([("a", 16)], 4) == {"a": 4}
+
+
+def test_ties_go_to_the_suite_declared_first() -> None:
+    # 4 CPUs for 3 hungry suites: 2, 1, 1; a lone CPU is no xdist.
+    assert share_cpus([("a", "auto"), ("b", "auto"), ("c", "auto")], 4) == {"a": 2, "b": 0, "c": 0}
+
+
+def test_one_cpu_means_no_xdist() -> None:
+    assert share_cpus([("unit", "auto")], 1) == {"unit": 0}
+    assert share_cpus([("unit", 4)], 1) == {"unit": 0}
+
+
+def test_zero_workers_stays_zero_and_leaves_the_cpus_to_others() -> None:
+    assert share_cpus([("db", 0), ("unit", "auto")], 4) == {"db": 0, "unit": 4}
+
+
+def test_logical_is_shared_like_auto() -> None:
+    assert share_cpus([("a", "logical"), ("b", "auto")], 8) == {"a": 4, "b": 4}
+
+
+def test_no_budget_or_no_demands() -> None:
+    assert share_cpus([("a", "auto")], 0) == {"a": 0}
+    assert share_cpus([], 8) == {}
+
+
+demand_lists = st.lists(
+    st.one_of(st.integers(min_value=0, max_value=40), st.sampled_from(["auto", "logical"])),
+    max_size=8,
+).map(lambda workers: [(f"s{index}", count) for index, count in enumerate(workers)])
+
+
+@settings(database=None, max_examples=300)
+@given(demands=demand_lists, budget=st.integers(min_value=0, max_value=64))
+def test_shares_respect_the_budget_and_the_demands(
+    demands: list[tuple[str, Workers]], budget: int
+) -> None:
+    shares = share_cpus(demands, budget)
+
+    assert list(shares) == [name for name, _ in demands]
+    assert sum(shares.values()) <= budget
+    for name, workers in demands:
+        wanted = workers if isinstance(workers, int) else budget
+        assert 0 <= shares[name] <= wanted
+        assert shares[name] != 1  # a lone worker is pure cost: 0 instead
+    # Max-min fairness: a suite asking for no more than an equal split gets what it asks.
+    if demands:
+        fair = budget // len(demands)
+        for name, workers in demands:
+            if isinstance(workers, int) and workers <= fair:
+                assert shares[name] == (workers if workers > 1 else 0)
+
+
+# -- jobs --------------------------------------------------------------------------------------
+
+
+def test_sequential_jobs() -> None:
+    planned = jobs(example_project())
+
+    assert [(j.session, j.kind, j.title, j.required) for j in planned] == [
+        ("unit-3.11", "suite", "unit", True),
+        ("processing-3.11", "suite", "processing", True),
+        ("integration-3.11", "suite", "integration-3.11", True),
+        ("integration-3.12", "suite", "integration-3.12", True),
+        ("lint", "check", "lint", True),
+        ("migrations", "check", "migrations", True),
+        ("security", "check", "security", False),
+    ]
+    assert all(job.env == {} for job in planned)
+
+
+def test_a_suite_job_in_full() -> None:
+    (unit,) = jobs(example_project(), suites=["unit"], checks=[])
+
+    assert unit == Job(
+        session="unit-3.11",
+        kind="suite",
+        title="unit",
+        command=("nox", "-s", "unit-3.11"),
+        env={},
+        required=True,
+        junit=ROOT / "reports/junit/unit-3.11.xml",
+        log=ROOT / "reports/logs/unit-3.11.log",
+        target_seconds=10.0,
+    )
+
+
+def test_a_check_job_in_full() -> None:
+    (security,) = jobs(example_project(), suites=[], checks=["security"])
+
+    assert security == Job(
+        session="security",
+        kind="check",
+        title="security",
+        command=("nox", "-s", "security"),
+        env={},
+        required=False,
+        junit=None,
+        log=ROOT / "reports/logs/security.log",
+        target_seconds=None,
+    )
+
+
+def test_parallel_jobs_share_the_cpus_through_the_environment() -> None:
+    planned = jobs(example_project(), parallel=True, cpus=12)
+
+    # unit (auto), processing (2), integration-3.11 (4), integration-3.12 (4) share 12 CPUs:
+    # everyone gets 2; processing is then full; unit and both integrations get a 3rd; unit,
+    # first declared, gets the last one.
+    assert {j.session: dict(j.env) for j in planned if j.kind == "suite"} == {
+        "unit-3.11": {ENV_WORKERS: "4"},
+        "processing-3.11": {ENV_WORKERS: "2"},
+        "integration-3.11": {ENV_WORKERS: "3"},
+        "integration-3.12": {ENV_WORKERS: "3"},
+    }
+    assert all(j.env == {} for j in planned if j.kind == "check")
+
+
+def test_parallel_jobs_default_to_the_machine_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+
+    planned = jobs(example_project(), suites=["unit", "processing"], checks=[], parallel=True)
+
+    assert [dict(j.env) for j in planned] == [{ENV_WORKERS: "2"}, {ENV_WORKERS: "2"}]
+
+
+def test_parallel_jobs_on_one_cpu_run_without_xdist() -> None:
+    planned = jobs(example_project(), checks=[], parallel=True, cpus=1)
+
+    assert {j.env[ENV_WORKERS] for j in planned} == {"0"}
+
+
+def test_jobs_for_chosen_names_keep_the_given_order() -> None:
+    planned = jobs(example_project(), suites=["integration", "unit"], checks=["lint"])
+
+    assert [j.session for j in planned] == [
+        "integration-3.11",
+        "integration-3.12",
+        "unit-3.11",
+        "lint",
+    ]
+
+
+def test_no_suites_and_no_checks_is_no_jobs() -> None:
+    assert jobs(example_project(), suites=[], checks=[]) == ()
+
+
+def test_an_unknown_suite_name() -> None:
+    project = example_project()
+
+    with pytest.raises(
+        ConfigError, match=r"there is no suite called 'unt' \(did you mean 'unit'\?\)"
+    ) as caught:
+        jobs(project, suites=["unt"])
+
+    message = str(caught.value)
+    assert message.startswith(f"{project.config_file}: tool.suitekit.suites: ")
+    assert message.endswith("\n  fix: use one of: unit, processing, integration")
+
+
+def test_an_unknown_check_name() -> None:
+    with pytest.raises(
+        ConfigError, match=r"there is no check called 'lnt' \(did you mean 'lint'\?\)"
+    ) as caught:
+        jobs(example_project(), checks=["lnt"])
+
+    assert caught.value.key == "tool.suitekit.checks"
+
+
+def test_a_check_name_is_not_a_suite_name() -> None:
+    with pytest.raises(ConfigError, match=r"there is no suite called 'lint'\n"):
+        jobs(example_project(), suites=["lint"])
+
+
+def test_an_unknown_check_when_none_are_declared() -> None:
+    with pytest.raises(ConfigError, match=r"fix: use one of: \(none declared\)"):
+        jobs(replace(example_project(), checks=()), checks=["lint"])
+
+
+def test_a_name_given_twice_is_planned_once() -> None:
+    planned = jobs(example_project(), suites=["unit", "unit"], checks=["lint", "lint"])
+
+    assert [j.session for j in planned] == ["unit-3.11", "lint"]
+
+
+def test_the_partition_job() -> None:
+    job = partition_job(example_project())
+
+    assert job.command == ("nox", "-s", "partition")
+    assert job.kind == "partition"
+    assert job.required
+    assert job.junit is None
+    assert job.log == ROOT / "reports/logs/partition.log"
