@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Project, make_project
+from tests.e2e.helpers import Project, make_project
 
 
 def test_config_shows_the_sessions(project: Project) -> None:

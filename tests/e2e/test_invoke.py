@@ -8,9 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import BIN, Project, clean_env, make_project
-
 from suitekit import load_project, plan
+from tests.e2e.helpers import BIN, Project, clean_env, make_project
 
 ADVISORY = """\
 [tool.suitekit.suites.unit]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Project, make_project
-
 from suitekit.reporting import read_totals
+from tests.e2e.helpers import Project, make_project
 
 
 def test_nox_lists_every_suite_and_check_with_descriptions(project: Project) -> None:
