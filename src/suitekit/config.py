@@ -38,6 +38,7 @@ __all__ = ["RESERVED_NAMES", "find_config", "load_project", "parse_project"]
 
 ROOT_KEY: Final = "tool.suitekit"
 DOCS: Final = "docs/configuration.md"
+_ADD_TABLE: Final = f"add a [tool.suitekit] table with at least one suite (see {DOCS})"
 
 RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "clean", "flaky"})
 """Names suitekit uses for its own sessions and tasks; suites and checks may not take them."""
@@ -64,31 +65,33 @@ _INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "pac
 
 
 def find_config(start: Path) -> Path:
-    """Find the pyproject.toml with a ``[tool.suitekit]`` table at or above ``start``.
+    """Find the project's pyproject.toml: the nearest one at or above ``start``.
+
+    As with pytest's and ruff's own configuration, the nearest pyproject.toml is the project's;
+    a project nested in another does not inherit the outer one's suites.
 
     Raises:
-        ConfigError: No pyproject.toml at or above ``start`` declares ``[tool.suitekit]``.
+        ConfigError: There is no pyproject.toml, or the nearest does not declare
+            ``[tool.suitekit]``.
     """
-    nearest: Path | None = None
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if not candidate.is_file():
             continue
-        nearest = nearest or candidate
         try:
-            text = candidate.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        if re.search(r"^\s*\[tool\.suitekit(?:\]|\.)", text, re.MULTILINE) or re.search(
-            r"^\s*tool\s*=\s*\{.*suitekit", text, re.MULTILINE
-        ):
+            document = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError):
+            return candidate  # load_project reports what is wrong with it
+        tool = document.get("tool")
+        if isinstance(tool, Mapping) and "suitekit" in tool:
             return candidate
+        problem = "the project's pyproject.toml does not declare [tool.suitekit]"
+        raise ConfigError(file=candidate, key=ROOT_KEY, problem=problem, fix=_ADD_TABLE)
     raise ConfigError(
-        file=nearest,
+        file=None,
         key=ROOT_KEY,
-        problem=f"no pyproject.toml at or above {start} declares [tool.suitekit]",
-        fix=f"add a [tool.suitekit] table with at least one suite (see {DOCS}), "
-        "or run from the project's folder",
+        problem=f"there is no pyproject.toml at or above {start}",
+        fix=f"run from the project's folder, or {_ADD_TABLE}",
     )
 
 
@@ -136,7 +139,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
             file=config_file,
             key=ROOT_KEY,
             problem="the table is missing",
-            fix=f"add a [tool.suitekit] table with at least one suite (see {DOCS})",
+            fix=_ADD_TABLE,
         )
     reader = _Reader(config_file)
     top = reader.table(raw, ROOT_KEY)
@@ -293,6 +296,15 @@ def _check_names(project: Project) -> None:
 
 def _check_paths(project: Project) -> None:
     file = project.config_file
+    for root in project.tests:
+        if not (project.root / root).exists():
+            raise ConfigError(
+                file=file,
+                key=f"{ROOT_KEY}.tests",
+                value=root,
+                problem=f"the test root {root!r} does not exist under {project.root}",
+                fix="name the folders that hold the project's tests (default: tests)",
+            )
     for suite in project.suites:
         for path in suite.paths:
             if not (project.root / path).exists():

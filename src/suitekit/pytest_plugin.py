@@ -128,7 +128,10 @@ class SuitekitPlugin:
             raise pytest.UsageError(message)
         _register_markers(config, project)
         if config.args_source != pytest.Config.ArgsSource.ARGS:
-            roots = suite.paths if suite is not None else project.tests if check_partition else ()
+            if suite is not None:
+                roots = suite.paths or project.tests  # a marker-only suite looks in every root
+            else:
+                roots = project.tests if check_partition else ()
             if roots:
                 config.args[:] = [str(project.root / root) for root in roots]
         return cls(project, suite, check_partition=check_partition)
@@ -151,6 +154,7 @@ class SuitekitPlugin:
             xdist += f" ({why})"
         return [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
 
+    @pytest.hookimpl(trylast=True)  # after conftest hooks that add markers
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:

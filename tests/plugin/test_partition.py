@@ -114,11 +114,6 @@ def test_the_partition_check_refuses_xdist_workers(project: pytest.Pytester) -> 
     result.stdout.no_fnmatch_line("*suitekit partition*")
 
 
-@pytest.mark.xfail(
-    reason="BUG: SuitekitPlugin.pytest_collection_modifyitems runs before the project's conftest "
-    "hooks and misses the markers they add; it needs @pytest.hookimpl(trylast=True)",
-    strict=True,
-)
 def test_the_partition_sees_markers_that_conftest_hooks_add(project: pytest.Pytester) -> None:
     project.makeconftest(
         """

@@ -40,7 +40,10 @@ def test_without_tool_suitekit_a_suitekit_option_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [
-            "ERROR: *tool.suitekit: no pyproject.toml at or above * declares [[]tool.suitekit[]]",
+            (
+                "ERROR: *tool.suitekit: the project's pyproject.toml does not declare"
+                " [[]tool.suitekit[]]"
+            ),
             "  fix: add a [[]tool.suitekit[]] table with at least one suite*",
         ]
     )

@@ -142,12 +142,6 @@ def pytest_collection_modifyitems(items):
 """
 
 
-@pytest.mark.xfail(
-    reason="BUG: SuitekitPlugin.pytest_collection_modifyitems runs before the project's conftest "
-    "hooks (the plugin is registered last, so pluggy calls it first) and misses the markers "
-    "they add, which `-m` sees; it needs @pytest.hookimpl(trylast=True)",
-    strict=True,
-)
 def test_a_suite_sees_markers_that_conftest_hooks_add(project: pytest.Pytester) -> None:
     project.makeconftest(CONFTEST_MARKING_PUT_SLOW)
 
@@ -172,11 +166,6 @@ def test_a_path_suite_is_found_from_a_subfolder(
     )
 
 
-@pytest.mark.xfail(
-    reason="BUG: a suite without paths does not point collection at the project's test roots, "
-    "so what it runs depends on the current folder (here only tests/unit is collected)",
-    strict=True,
-)
 def test_a_marker_suite_is_found_from_a_subfolder(
     project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -229,6 +229,7 @@ def test_a_check_given_as_a_table(config_file: Path) -> None:
 
 
 def test_defaults_apply_to_a_minimal_declaration(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
     document = {"tool": {"suitekit": {"suites": {"everything": {"paths": ["."]}}}}}
 
     project = parse(document, tmp_path / "pyproject.toml")
@@ -965,13 +966,16 @@ def test_find_config_walks_up_from_a_subfolder(tmp_path: Path) -> None:
     assert find_config(tmp_path) == config_file
 
 
-def test_find_config_skips_a_nearer_pyproject_without_suitekit(tmp_path: Path) -> None:
-    config_file = write_project(tmp_path)
+def test_find_config_stops_at_the_nearest_pyproject(tmp_path: Path) -> None:
+    """A project nested in a suitekit project does not inherit the outer one's suites."""
+    write_project(tmp_path)
     nested = tmp_path / "packages" / "helper"
     nested.mkdir(parents=True)
     (nested / "pyproject.toml").write_text('[project]\nname = "helper"\n', encoding="utf-8")
 
-    assert find_config(nested / "src") == config_file
+    with pytest.raises(ConfigError, match=r"does not declare \[tool.suitekit\]") as caught:
+        find_config(nested / "src")
+    assert caught.value.file == nested / "pyproject.toml"
 
 
 def test_find_config_recognises_a_suite_header_alone(tmp_path: Path) -> None:
@@ -984,7 +988,7 @@ def test_find_config_recognises_a_suite_header_alone(tmp_path: Path) -> None:
 def test_find_config_ignores_a_similar_table_name(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.suitekitten]\nx = 1\n", encoding="utf-8")
 
-    with pytest.raises(ConfigError, match=r"declares \[tool.suitekit\]"):
+    with pytest.raises(ConfigError, match=r"does not declare \[tool.suitekit\]"):
         find_config(tmp_path)
 
 
@@ -995,7 +999,7 @@ def test_find_config_fails_clearly_when_nothing_declares_suitekit(tmp_path: Path
 
     with pytest.raises(
         ConfigError,
-        match=rf"no pyproject.toml at or above {re.escape(str(start))} declares \[tool.suitekit\]",
+        match=r"the project's pyproject.toml does not declare \[tool.suitekit\]",
     ) as caught:
         find_config(start)
 
@@ -1008,5 +1012,13 @@ def test_load_project_fails_clearly_when_nothing_declares_suitekit(tmp_path: Pat
     root = tmp_path.resolve()
     (root / "pyproject.toml").write_text('[project]\nname = "bookshop"\n', encoding="utf-8")
 
-    with pytest.raises(ConfigError, match=r"declares \[tool.suitekit\]\n  fix: "):
+    with pytest.raises(ConfigError, match=r"does not declare \[tool.suitekit\]\n  fix: "):
         load_project(root)
+
+
+def test_find_config_fails_clearly_without_any_pyproject(tmp_path: Path) -> None:
+    start = tmp_path / "nowhere"
+    start.mkdir()
+    with pytest.raises(ConfigError, match=r"there is no pyproject.toml at or above") as caught:
+        find_config(start)
+    assert caught.value.file is None
