@@ -11,6 +11,7 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,8 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "suites":
             return run_jobs(project.root, [], guard=plan.partition_job(project))
         suites, checks = _split_names(project, args.names)
+        options = plan.RunOptions.from_env(os.environ).with_cpus(args.cpus, origin="--cpus")
         jobs = plan.jobs(
-            project, suites=suites, checks=checks, parallel=args.parallel, cpus=args.cpus
+            project, suites=suites, checks=checks, parallel=args.parallel, options=options
         )
         if args.command == "plan":
             for job in jobs:

@@ -132,8 +132,8 @@ class Runner:
                     self._draw()
                     time.sleep(_POLL_SECONDS)
                     for name, state in list(running.items()):
-                        if state.process.poll() is None:
-                            continue
+                        if name not in running or state.process.poll() is None:
+                            continue  # stopped by --fail-fast meanwhile, or still running
                         del running[name]
                         outcome = self._finish(state)
                         outcomes[name] = outcome
@@ -418,6 +418,8 @@ def run_jobs(
                 "nothing else was run\n"
             )
             return 130 if checked.status == "interrupted" else 1
+    if not jobs:
+        return 0
     outcomes = Runner(root=root, parallel=parallel, fail_fast=fail_fast, stream=out).run(jobs)
     out.write(format_summary(outcomes, time.monotonic() - started) + "\n")
     out.flush()

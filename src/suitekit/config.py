@@ -622,7 +622,7 @@ class _Table:
             return default
         table = self.table(name, required=True)
         table.finish(_INSTALL_KEYS)
-        return InstallSpec(
+        spec = InstallSpec(
             project=table.boolean("project", default=True),
             editable=table.boolean("editable", default=True),
             groups=table.str_list("groups", default=()),
@@ -630,3 +630,10 @@ class _Table:
             requirements=table.str_list("requirements", default=()),
             packages=table.str_list("packages", default=()),
         )
+        if spec.extras and not spec.project:
+            raise table._error(  # noqa: SLF001 - same class
+                "extras",
+                "extras are the project's, but `project = false` does not install the project",
+                "drop `extras`, or install the project (project = true)",
+            )
+        return spec

@@ -14,6 +14,7 @@ This is the only module of suitekit that imports invoke.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,7 @@ def _suite_task(project: Project, name: str) -> Task[Any]:
         del c
         _exit_code(_run(project, suites=[name], checks=[]))
 
-    return _task(run, f"{spec.description}. Runs `nox -s {name}-<python>`.")
+    return _task(run, f"{spec.description.rstrip('.')}; runs `nox -s {name}-<python>`.")
 
 
 def _check_task(project: Project, name: str) -> Task[Any]:
@@ -84,7 +85,7 @@ def _check_task(project: Project, name: str) -> Task[Any]:
         del c
         _exit_code(_run(project, suites=[], checks=[name]))
 
-    return _task(run, f"{spec.description}. Runs `nox -s {name}`.")
+    return _task(run, f"{spec.description.rstrip('.')}; runs `nox -s {name}`.")
 
 
 def _all_task(project: Project) -> Task[Any]:
@@ -97,7 +98,7 @@ def _all_task(project: Project) -> Task[Any]:
             guard=True,
             parallel=parallel,
             fail_fast=fail_fast,
-            cpus=cpus or None,
+            cpus=cpus if cpus != 0 else None,
         )
         _exit_code(code)
 
@@ -107,7 +108,7 @@ def _all_task(project: Project) -> Task[Any]:
         {
             "parallel": "run every suite and check at once, sharing the CPUs between suites",
             "fail-fast": "stop everything as soon as a required session fails",
-            "cpus": "the CPU budget the suites share (default: the machine's CPU count)",
+            "cpus": "the CPU budget the suites share (default: SUITEKIT_CPUS, else the CPU count)",
         },
     )
 
@@ -123,7 +124,8 @@ def _run(
     cpus: int | None = None,
 ) -> int:
     try:
-        jobs = plan.jobs(project, suites=suites, checks=checks, parallel=parallel, cpus=cpus)
+        options = plan.RunOptions.from_env(os.environ).with_cpus(cpus, origin="--cpus")
+        jobs = plan.jobs(project, suites=suites, checks=checks, parallel=parallel, options=options)
         return run_jobs(
             project.root,
             jobs,

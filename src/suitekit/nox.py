@@ -89,11 +89,13 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     _install(session, project, suite.install, with_suitekit=True)
     options = plan.RunOptions.from_env(os.environ)
     workers = plan.resolve_workers(suite, options)
+    # Worker counts given after `--` win over the plan's (which then leaves -n out).
+    origin = "command line" if plan.chooses_workers(session.posargs) else workers.origin
     python = str(session.python)
     args = plan.suite_pytest_args(
         project, suite, python=python, workers=workers.value, posargs=session.posargs
     )
-    env = {**suite.env, "SUITEKIT_WORKERS_ORIGIN": workers.origin}
+    env = {**suite.env, "SUITEKIT_WORKERS_ORIGIN": origin}
     session.run("pytest", *args, env=env)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, Literal
 
@@ -24,6 +24,7 @@ __all__ = [
     "Job",
     "RunOptions",
     "SessionSpec",
+    "chooses_workers",
     "jobs",
     "junit_path",
     "nox_command",
@@ -87,6 +88,24 @@ class RunOptions:
                 origin=ENV_WORKERS,
             )
         return cls(workers=workers, cpus=cpus)
+
+    def with_cpus(self, cpus: int | None, *, origin: str) -> RunOptions:
+        """These options with a CPU budget from the command line (``None`` keeps the current).
+
+        Raises:
+            ConfigError: ``cpus`` is less than 1.
+        """
+        if cpus is None:
+            return self
+        if cpus < 1:
+            raise ConfigError(
+                file=None,
+                key=origin,
+                value=cpus,
+                problem=f"{cpus} is not a CPU count",
+                fix=f"pass {origin} a whole number of at least 1, or leave it out",
+            )
+        return replace(self, cpus=Sourced(value=cpus, source=Source.CLI, origin=origin))
 
 
 def parse_workers(raw: str, *, key: str) -> Workers:
@@ -255,9 +274,11 @@ def suite_pytest_args(
     to it.
     """
     junit = junit_path(project, suite, python).relative_to(project.root)
-    args = [f"--suitekit-suite={suite.name}", "-n", str(workers)]
-    if workers > 0:
-        args += ["--dist", suite.dist]
+    args = [f"--suitekit-suite={suite.name}"]
+    if not chooses_workers(posargs):
+        args += ["-n", str(workers)]
+        if workers > 0:
+            args += ["--dist", suite.dist]
     args += [
         f"--junitxml={junit.as_posix()}",
         "-o",
@@ -266,6 +287,20 @@ def suite_pytest_args(
         *posargs,
     ]
     return tuple(args)
+
+
+def chooses_workers(posargs: Sequence[str]) -> bool:
+    """Whether arguments given on the command line set xdist's worker count themselves.
+
+    Then the suite's own ``-n`` and ``--dist`` are left out, so the command line wins and the
+    header does not credit the declaration for it.
+    """
+    return any(
+        arg in ("-n", "--numprocesses")
+        or arg.startswith("--numprocesses=")
+        or (arg.startswith("-n") and arg[2:].isalnum())
+        for arg in posargs
+    )
 
 
 def nox_command(session: str) -> tuple[str, ...]:
@@ -313,7 +348,7 @@ def jobs(
     suites: Sequence[str] | None = None,
     checks: Sequence[str] | None = None,
     parallel: bool = False,
-    cpus: int | None = None,
+    options: RunOptions | None = None,
 ) -> tuple[Job, ...]:
     """The jobs of a run: the chosen suites (per Python version) and checks.
 
@@ -322,26 +357,28 @@ def jobs(
         suites: Names of the suites to run; all by default.
         checks: Names of the checks to run; all by default.
         parallel: Whether the jobs run at the same time; then the CPU budget is shared between
-            the suites (see :func:`share_cpus`) and passed to each through ``SUITEKIT_WORKERS``.
-        cpus: The CPU budget; the machine's CPU count by default.
+            the suites (see :func:`share_cpus`) and passed to each through ``SUITEKIT_WORKERS``,
+            unless the run's options already fix the worker count.
+        options: The run's overrides (CPU budget, worker count); none by default.
 
     Raises:
         ConfigError: A name is neither a suite nor a check.
     """
     chosen_suites = _pick(project, "suite", suites, [s.name for s in project.suites])
     chosen_checks = _pick(project, "check", checks, [c.name for c in project.checks])
-    budget = cpus or os.cpu_count() or 1
+    options = options or RunOptions(cpus=Sourced(value=os.cpu_count() or 1, source=Source.DEFAULT))
     suite_runs = [
         (project.suite(name), python)
         for name in chosen_suites
         for python in project.suite(name).python
     ]
     demands = [(_session_name(suite.name, python), suite.workers) for suite, python in suite_runs]
-    shares = share_cpus(demands, budget) if parallel else {}
+    share = parallel and options.workers is None  # an explicit worker count wins
+    shares = share_cpus(demands, options.cpus.value) if share else {}
     result: list[Job] = []
     for suite, python in suite_runs:
         session = _session_name(suite.name, python)
-        env = {ENV_WORKERS: str(shares[session])} if parallel else {}
+        env = {ENV_WORKERS: str(shares[session])} if share else {}
         result.append(
             Job(
                 session=session,

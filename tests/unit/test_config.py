@@ -282,14 +282,15 @@ def test_python_versions_accept_free_threaded_and_pypy(config_file: Path) -> Non
     assert project.check("lint").python == "3.11"
 
 
-def test_extras_are_only_checked_when_the_project_is_installed(config_file: Path) -> None:
+def test_extras_need_the_project_to_be_installed(config_file: Path) -> None:
     declared = edited(((*ROOT, "install", "extras"), ["postgres"]))
     not_installed = edited(
         ((*CHECKS, "lint"), {"run": "ruff", "install": {"project": False, "extras": ["x"]}})
     )
 
     assert parse(declared, config_file).install.extras == ("postgres",)
-    assert parse(not_installed, config_file).check("lint").install.extras == ("x",)
+    with pytest.raises(ConfigError, match=r"checks.lint.install.extras: extras are the project's"):
+        parse(not_installed, config_file)
 
 
 def test_an_existing_requirements_file_is_accepted(config_file: Path) -> None:

@@ -19,6 +19,7 @@ from suitekit.plan import (
     Job,
     RunOptions,
     SessionSpec,
+    chooses_workers,
     jobs,
     junit_path,
     nox_command,
@@ -445,7 +446,7 @@ def test_a_check_job_in_full() -> None:
 
 
 def test_parallel_jobs_share_the_cpus_through_the_environment() -> None:
-    planned = jobs(example_project(), parallel=True, cpus=12)
+    planned = jobs(example_project(), parallel=True, options=options(12))
 
     # unit (auto), processing (2), integration-3.11 (4), integration-3.12 (4) share 12 CPUs:
     # everyone gets 2; processing is then full; unit and both integrations get a 3rd; unit,
@@ -468,7 +469,7 @@ def test_parallel_jobs_default_to_the_machine_cpu_count(monkeypatch: pytest.Monk
 
 
 def test_parallel_jobs_on_one_cpu_run_without_xdist() -> None:
-    planned = jobs(example_project(), checks=[], parallel=True, cpus=1)
+    planned = jobs(example_project(), checks=[], parallel=True, options=options(1))
 
     assert {j.env[ENV_WORKERS] for j in planned} == {"0"}
 
@@ -534,3 +535,40 @@ def test_the_partition_job() -> None:
     assert job.required
     assert job.junit is None
     assert job.log == ROOT / "reports/logs/partition.log"
+
+
+def test_an_explicit_worker_count_is_not_replaced_by_the_cpu_share() -> None:
+    chosen = RunOptions(
+        cpus=Sourced(value=8, source=Source.DEFAULT, origin="test"),
+        workers=Sourced(value=3, source=Source.ENV, origin=ENV_WORKERS),
+    )
+    planned = jobs(example_project(), checks=[], parallel=True, options=chosen)
+
+    assert all(j.env == {} for j in planned)
+
+
+def test_the_cpu_budget_from_the_command_line_wins_and_is_validated() -> None:
+    chosen = options(2).with_cpus(6, origin="--cpus")
+    assert (chosen.cpus.value, chosen.cpus.source) == (6, Source.CLI)
+    assert options(2).with_cpus(None, origin="--cpus") == options(2)
+    with pytest.raises(ConfigError, match=r"--cpus: 0 is not a CPU count\n  fix: pass --cpus"):
+        options(2).with_cpus(0, origin="--cpus")
+
+
+@pytest.mark.parametrize(
+    ("posargs", "chooses"),
+    [
+        (("-n", "3"), True),
+        (("-n3",), True),
+        (("-nauto",), True),
+        (("--numprocesses=2",), True),
+        (("--numprocesses", "2"), True),
+        (("-k", "name"), False),
+        (("--no-header",), False),
+        (("-x",), False),
+    ],
+)
+def test_worker_counts_on_the_command_line_win(posargs: tuple[str, ...], chooses: bool) -> None:
+    assert chooses_workers(posargs) is chooses
+    args = suite_pytest_args(example_project(), UNIT, python="3.11", workers=4, posargs=posargs)
+    assert ("-n" in args[: -len(posargs)]) is not chooses
