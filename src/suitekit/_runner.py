@@ -196,6 +196,8 @@ class Runner:
     def _finish(self, state: _Running, forced: Status | None = None) -> Outcome:
         if state.echo is not None:
             state.echo.join()
+        if state.process.stdout is not None:
+            state.process.stdout.close()
         state.log.close()
         seconds = time.monotonic() - state.started
         code = state.process.returncode

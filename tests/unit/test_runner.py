@@ -1,0 +1,127 @@
+"""The runner with real tiny processes: parallel start, logs, status, fail-fast, stale JUnit."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from suitekit._runner import Runner, run_jobs
+from suitekit.plan import Job
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, to see the live status block."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def job(root: Path, name: str, code: str, *, required: bool = True, junit: bool = False) -> Job:
+    return Job(
+        session=name,
+        kind="suite" if junit else "check",
+        title=name,
+        command=(sys.executable, "-c", code),
+        env={"SUITEKIT_TEST_MARK": name},
+        required=required,
+        junit=root / "junit" / f"{name}.xml" if junit else None,
+        log=root / "logs" / f"{name}.log",
+        target_seconds=None,
+    )
+
+
+JUNIT = """\
+import pathlib, sys
+path = pathlib.Path(sys.argv[1])
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(
+    '<testsuites><testsuite name="s" tests="2" failures="0" errors="0" skipped="1" time="0.5"/>'
+    '</testsuites>'
+)
+"""
+
+
+def test_parallel_jobs_overlap_and_keep_their_output_in_logs(tmp_path: Path) -> None:
+    sleeper = "import os, time; print(os.environ['SUITEKIT_TEST_MARK']); time.sleep(1)"
+    jobs = [job(tmp_path, f"s{i}", sleeper) for i in range(3)]
+    started = time.monotonic()
+    outcomes = Runner(root=tmp_path, parallel=True, stream=io.StringIO()).run(jobs)
+    elapsed = time.monotonic() - started
+    assert [o.status for o in outcomes] == ["passed"] * 3
+    assert elapsed < 2.5  # three 1 s jobs at once, not one after another (3 s)
+    for i in range(3):
+        assert (tmp_path / "logs" / f"s{i}.log").read_text().strip() == f"s{i}"
+
+
+def test_sequential_run_echoes_output_live(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    Runner(root=tmp_path, stream=stream).run([job(tmp_path, "one", "print('hello from one')")])
+    assert "hello from one" in stream.getvalue()
+
+
+def test_live_status_block_on_a_terminal(tmp_path: Path) -> None:
+    stream = Terminal()
+    Runner(root=tmp_path, parallel=True, stream=stream).run(
+        [job(tmp_path, "quick", "pass"), job(tmp_path, "slowish", "import time; time.sleep(0.6)")]
+    )
+    text = stream.getvalue()
+    assert "slowish" in text
+    assert "running" in text
+    assert "\x1b[" in text  # the block is redrawn in place
+
+
+def test_failed_parallel_job_prints_its_log_and_fail_fast_cancels(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    jobs = [
+        job(tmp_path, "bad", "print('the reason'); raise SystemExit(3)"),
+        job(tmp_path, "long", "import time; time.sleep(30)"),
+        job(tmp_path, "later", "pass"),
+    ]
+    runner = Runner(root=tmp_path, parallel=True, fail_fast=True, stream=stream)
+    started = time.monotonic()
+    outcomes = runner.run(jobs)
+    assert time.monotonic() - started < 20
+    assert [o.status for o in outcomes][:2] == ["failed", "cancelled"]
+    assert outcomes[0].returncode == 3
+    assert "the reason" in stream.getvalue()
+
+
+def test_a_suite_without_a_fresh_junit_file_is_not_green(tmp_path: Path) -> None:
+    stale = tmp_path / "junit" / "suite.xml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('<testsuite name="s" tests="9" failures="0" errors="0" skipped="0"/>')
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    outcome = Runner(root=tmp_path, stream=io.StringIO()).run(
+        [job(tmp_path, "suite", "pass", junit=True)]
+    )[0]
+    assert outcome.status == "failed"
+    assert "no JUnit file written by this run" in outcome.note
+
+
+def test_run_jobs_counts_tests_from_junit_and_ends_with_the_closing_line(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    target = tmp_path / "junit" / "suite.xml"
+    writer = replace(
+        job(tmp_path, "suite", JUNIT, junit=True),
+        command=(sys.executable, "-c", JUNIT, str(target)),
+    )
+    advisory = job(tmp_path, "audit", "raise SystemExit(1)", required=False)
+    code = run_jobs(tmp_path, [writer, advisory], parallel=True, stream=stream)
+    lines = stream.getvalue().rstrip().splitlines()
+    assert code == 0
+    assert "failed (advisory)" in stream.getvalue()
+    assert lines[-1] == "suitekit: 1 passed, 0 failed, 1 skipped"
+
+
+def test_a_failing_guard_stops_the_run(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    guard = job(tmp_path, "partition", "print('stray test'); raise SystemExit(1)")
+    code = run_jobs(tmp_path, [job(tmp_path, "never", "pass")], guard=guard, stream=stream)
+    assert code == 1
+    assert "nothing else was run" in stream.getvalue()
+    assert not (tmp_path / "logs" / "never.log").exists()
