@@ -52,3 +52,19 @@ def test_order_flow_on_a_database_file(
     service.cancel_order(order_id)
     assert service.available(isbn) == before
     service.session_factory.kw["bind"].dispose()
+
+
+def test_large_catalogue_and_a_second_delivery(
+    write_catalogue_csv: CatalogueWriter, tmp_path: Path, make_isbn: Callable[[int], str]
+) -> None:
+    """Slow on purpose: 4,000 titles into a database file, then a delivery of 1,500 more."""
+    service = load(write_catalogue_csv(4_000, name="first.csv", seed=5), tmp_path / "shop.sqlite3")
+    before = service.available(make_isbn(3_999))
+
+    delivery = import_catalogue_file(write_catalogue_csv(5_500, name="second.csv", seed=5))
+    summary = service.import_catalogue(delivery.rows[3_000:])
+    assert (summary.created, summary.updated, summary.authors_created) == (1_500, 1_000, 0)
+    assert service.available(make_isbn(3_999)) == 2 * before
+    with service.session_factory() as session:
+        assert BookRepository(session).count() == 5_500
+    service.session_factory.kw["bind"].dispose()

@@ -1,0 +1,82 @@
+"""How much `inv test.all --parallel` saves over `inv test.all` on the example project.
+
+Run on demand (not part of the test suites):
+
+    .venv/bin/python benchmarks/bench_parallel_pipeline.py [--rounds 3]
+
+The example project is copied to a temporary folder; one warm-up run creates the session
+virtualenvs, then the sequential and the parallel pipeline run alternately, ``--rounds`` times
+each. It prints each run's wall time, the sum of the sessions' own times, and the ratio of the
+median parallel wall time to the median sequential one (the baseline, measured in the same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "bookshop"
+BIN = Path(sys.executable).parent
+IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*_cache")
+
+
+def run(project: Path, *args: str) -> tuple[float, float, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUITEKIT_", "NOX_"))}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(BIN / "inv"), "test.all", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-3000:])
+        message = f"inv test.all {' '.join(args)} failed with {result.returncode}"
+        raise SystemExit(message)
+    match = re.search(r"sessions' own time ([\d.]+)s", result.stdout)
+    own = float(match.group(1)) if match else float("nan")
+    return wall, own, result.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / "bookshop"
+        shutil.copytree(EXAMPLE, project, ignore=IGNORED)
+        print(f"example copied to {project}; warming up the session virtualenvs ...")
+        run(project)
+        walls: dict[str, list[float]] = {"sequential": [], "parallel": []}
+        for index in range(rounds):
+            for mode, args in (("sequential", ()), ("parallel", ("--parallel",))):
+                wall, own, _ = run(project, *args)
+                walls[mode].append(wall)
+                print(
+                    f"round {index + 1} {mode:<10} wall {wall:6.1f}s"
+                    f"  sessions' own time {own:6.1f}s"
+                )
+        sequential = statistics.median(walls["sequential"])
+        parallel = statistics.median(walls["parallel"])
+        print(f"cpus: {os.cpu_count()}")
+        print(f"median wall: sequential {sequential:.1f}s, parallel {parallel:.1f}s")
+        print(
+            f"parallel / sequential = {parallel / sequential:.2f}"
+            f" ({1 - parallel / sequential:.0%} less)"
+        )
+
+
+if __name__ == "__main__":
+    main()
