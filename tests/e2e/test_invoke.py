@@ -103,10 +103,18 @@ def test_fail_fast_cancels_the_rest(project: Project) -> None:
 
 
 def _descendants_running(marker: str) -> list[str]:
-    listing = subprocess.run(
-        ["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True
-    ).stdout
-    return [line for line in listing.splitlines() if marker in line and "ps -eo" not in line]
+    """Command lines of live processes that mention ``marker`` (read from /proc, never cut)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        if marker in command:
+            found.append(command)
+    return found
 
 
 def test_ctrl_c_stops_every_session_and_leaves_no_process(tmp_path: Path) -> None:
