@@ -20,8 +20,12 @@ __all__ = [
     "Check",
     "DistMode",
     "InstallSpec",
+    "Isolation",
+    "PostgresConfig",
     "Project",
+    "RedisConfig",
     "Service",
+    "SetupStep",
     "Source",
     "Sourced",
     "Suite",
@@ -160,6 +164,77 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetupStep:
+    """One step of preparing the template database: a command, or an SQL statement.
+
+    Attributes:
+        command: A command line, split like a shell would (no shell is used), run in the project
+            root with the worker variables pointing at the template database.
+        sql: An SQL statement run in the template database.
+    """
+
+    command: str | None = None
+    sql: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostgresConfig:
+    """How suites that need PostgreSQL get it.
+
+    Attributes:
+        url: A server to use (any database on it); ``DATABASE_URL`` in the environment wins.
+        env: Variables each worker gets, as templates of its endpoint: ``{url}``, ``{host}``,
+            ``{port}``, ``{user}``, ``{password}``, ``{database}``.
+        setup: Steps run once per run into a template database that every worker's database is
+            cloned from (migrate once, clone per worker).
+        keep_template: File patterns whose contents key the template; when given, the template
+            is kept between runs on a persistent server and rebuilt only when they change.
+    """
+
+    url: str | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: _frozen_env({"DATABASE_URL": "{url}"}))
+    setup: tuple[SetupStep, ...] = ()
+    keep_template: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", _frozen_env(self.env))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisConfig:
+    """How suites that need Redis get it.
+
+    Attributes:
+        url: A server to use; ``REDIS_URL`` in the environment wins.
+        env: Variables each worker gets: ``{url}``, ``{host}``, ``{port}``, ``{db}``,
+            ``{password}``.
+    """
+
+    url: str | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: _frozen_env({"REDIS_URL": "{url}"}))
+
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", _frozen_env(self.env))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Isolation:
+    """Per-worker resources besides services.
+
+    Attributes:
+        dirs: Environment variables that each get a fresh per-worker directory.
+        ports: The size of each worker's block of free ports (0: none).
+        hashseed: The ``PYTHONHASHSEED`` of every run; random per run when ``None``.
+    """
+
+    dirs: tuple[str, ...] = ()
+    ports: int = 0
+    hashseed: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     """A project's whole suitekit declaration.
 
@@ -173,6 +248,9 @@ class Project:
         reports: The folder for JUnit files and logs, relative to the root.
         suites: The suites, in declaration order.
         checks: The checks, in declaration order.
+        postgres: The PostgreSQL service's settings.
+        redis: The Redis service's settings.
+        isolation: Per-worker directories, ports and the hash seed.
     """
 
     root: Path
@@ -184,6 +262,9 @@ class Project:
     reports: str = "reports"
     suites: tuple[Suite, ...] = ()
     checks: tuple[Check, ...] = ()
+    postgres: PostgresConfig = field(default_factory=PostgresConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    isolation: Isolation = field(default_factory=Isolation)
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name``.

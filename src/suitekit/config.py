@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import string
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -27,8 +28,12 @@ from suitekit._model import (
     Check,
     DistMode,
     InstallSpec,
+    Isolation,
+    PostgresConfig,
     Project,
+    RedisConfig,
     Service,
+    SetupStep,
     Suite,
     Workers,
 )
@@ -43,11 +48,29 @@ _ADD_TABLE: Final = f"add a [tool.suitekit] table with at least one suite (see {
 RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "clean", "flaky"})
 """Names suitekit uses for its own sessions and tasks; suites and checks may not take them."""
 
+_MAX_PORTS: Final = 1000
+_MAX_HASHSEED: Final = 4294967295  # what PYTHONHASHSEED accepts
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,47}$")
 _PYTHON = re.compile(r"^(?:pypy)?3\.\d{1,2}t?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_TOP_KEYS = ("python", "install", "source", "tests", "reports", "suites", "checks")
+_TOP_KEYS = (
+    "python",
+    "install",
+    "source",
+    "tests",
+    "reports",
+    "suites",
+    "checks",
+    "services",
+    "isolation",
+)
+_SERVICE_KEYS = ("postgres", "redis")
+_POSTGRES_KEYS = ("url", "env", "setup", "keep-template")
+_REDIS_KEYS = ("url", "env")
+_ISOLATION_KEYS = ("dirs", "ports", "hashseed")
+_POSTGRES_FIELDS = ("url", "host", "port", "user", "password", "database")
+_REDIS_FIELDS = ("url", "host", "port", "db", "password")
 _SUITE_KEYS = (
     "paths",
     "marker",
@@ -151,6 +174,8 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     reports = top.string("reports", default="reports")
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
+    postgres, redis = _services(top.table("services", required=False))
+    isolation = _isolation(top.table("isolation", required=False))
 
     if not suites_raw.raw:
         raise ConfigError(
@@ -176,9 +201,60 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         reports=reports,
         suites=suites,
         checks=checks,
+        postgres=postgres,
+        redis=redis,
+        isolation=isolation,
     )
     _post_process(project, document)
     return project
+
+
+def _services(table: _Table) -> tuple[PostgresConfig, RedisConfig]:
+    table.finish(_SERVICE_KEYS)
+    pg = table.table("postgres", required=False)
+    pg.finish(_POSTGRES_KEYS)
+    postgres = PostgresConfig(
+        url=pg.url("url", schemes=("postgresql", "postgres")),
+        env=pg.templates("env", _POSTGRES_FIELDS, PostgresConfig().env),
+        setup=pg.setup_steps("setup"),
+        keep_template=pg.str_list("keep-template", default=()),
+    )
+    rd = table.table("redis", required=False)
+    rd.finish(_REDIS_KEYS)
+    redis = RedisConfig(
+        url=rd.url("url", schemes=("redis",)),
+        env=rd.templates("env", _REDIS_FIELDS, RedisConfig().env),
+    )
+    return postgres, redis
+
+
+def _isolation(table: _Table) -> Isolation:
+    table.finish(_ISOLATION_KEYS)
+    dirs = table.str_list("dirs", default=())
+    for name in dirs:
+        if not _ENV_NAME.fullmatch(name):
+            raise table._error(  # noqa: SLF001 - same module
+                "dirs",
+                f"{name!r} is not an environment variable name",
+                'name variables, e.g. dirs = ["MEDIA_ROOT"]',
+            )
+    ports = table.raw.get("ports", 0)
+    if isinstance(ports, bool) or not isinstance(ports, int) or not 0 <= ports <= _MAX_PORTS:
+        raise table._error(  # noqa: SLF001 - same module
+            "ports",
+            f"expected a block size from 0 to {_MAX_PORTS}, got {ports!r}",
+            "write ports = 10 (or 0 for no port block)",
+        )
+    seed = table.raw.get("hashseed")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_HASHSEED
+    ):
+        raise table._error(  # noqa: SLF001 - same module
+            "hashseed",
+            f"expected an integer from 0 to {_MAX_HASHSEED}, got {seed!r}",
+            "write hashseed = 1234, or leave it out for a random seed per run",
+        )
+    return Isolation(dirs=dirs, ports=ports, hashseed=seed)
 
 
 def _running_python() -> str:
@@ -616,6 +692,74 @@ class _Table:
                 )
             result[variable] = value
         return MappingProxyType(result)
+
+    def url(self, name: str, *, schemes: tuple[str, ...]) -> str | None:
+        if name not in self.raw:
+            return None
+        value = self.string(name, default="")
+        scheme = value.split("://", 1)[0].split("+", 1)[0] if "://" in value else ""
+        if scheme not in schemes:
+            raise self._error(
+                name,
+                f"{value!r} is not a {schemes[0]}:// URL",
+                f'write {name} = "{schemes[0]}://user@host:port/..."',
+            )
+        return value
+
+    def templates(
+        self, name: str, fields: tuple[str, ...], default: Mapping[str, str]
+    ) -> Mapping[str, str]:
+        if name not in self.raw:
+            return default
+        env = self.env(name)
+        formatter = string.Formatter()
+        for variable, template in env.items():
+            try:
+                used = [field for _, field, _, _ in formatter.parse(template) if field is not None]
+            except ValueError as error:
+                raise self._error(
+                    name,
+                    f"{variable} = {template!r} is not a template: {error}",
+                    "write {{ and }} for literal braces",
+                ) from None
+            for used_field in used:
+                if used_field not in fields:
+                    hint = _did_you_mean(used_field, fields)
+                    raise self._error(
+                        name,
+                        f"{variable} = {template!r} uses an unknown field {{{used_field}}}{hint}",
+                        f"use {', '.join('{' + f + '}' for f in fields)}",
+                    )
+        return env
+
+    def setup_steps(self, name: str) -> tuple[SetupStep, ...]:
+        value = self.raw.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise self._error(
+                name,
+                f"expected an array of commands and {{ sql = ... }}, got {_type_name(value)}",
+                'write setup = ["alembic upgrade head", { sql = "CREATE EXTENSION hstore" }]',
+            )
+        steps: list[SetupStep] = []
+        for item in value:
+            if isinstance(item, str) and item.strip():
+                steps.append(SetupStep(command=item))
+            elif (
+                isinstance(item, Mapping)
+                and set(item) == {"sql"}
+                and isinstance(item["sql"], str)
+                and item["sql"].strip()
+            ):
+                steps.append(SetupStep(sql=item["sql"]))
+            else:
+                raise self._error(
+                    name,
+                    f'{item!r} is neither a command nor a {{ sql = "..." }} table',
+                    'write setup = ["alembic upgrade head", { sql = "CREATE EXTENSION hstore" }]',
+                )
+        return tuple(steps)
 
     def install(self, name: str, default: InstallSpec) -> InstallSpec:
         if name not in self.raw:

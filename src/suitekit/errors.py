@@ -14,6 +14,7 @@ __all__ = [
     "PartitionError",
     "ReportError",
     "RunError",
+    "ServiceError",
     "SuitekitError",
 ]
 
@@ -102,3 +103,8 @@ class RunError(SuitekitError):
 @final
 class ReportError(SuitekitError):
     """A test report (JUnit XML, coverage data) is missing, unreadable or inconsistent."""
+
+
+@final
+class ServiceError(SuitekitError):
+    """A service (PostgreSQL, Redis) cannot be provided, reached or prepared."""

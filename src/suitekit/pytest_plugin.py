@@ -14,17 +14,24 @@ This module imports neither nox nor invoke (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 import pytest
 
+from suitekit import services
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
 from suitekit.config import find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
+from suitekit.services import WorkerResources
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["SuitekitPlugin"]
 
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
+_ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,6 +63,116 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="The folder or pyproject.toml holding [tool.suitekit] (default: found from rootdir)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Give this process its services and resources before any conftest is imported.
+
+    Code that reads ``DATABASE_URL`` (or any mapped variable) at import time, in a conftest or
+    a settings module, must already see the worker's own database; this is the last moment
+    before the first conftest is imported.
+    """
+    options = early_config.known_args_namespace
+    name = getattr(options, "suitekit_suite", None)
+    if name is None:
+        return
+    explicit = getattr(options, "suitekit_project", None)
+    try:
+        project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
+        suite = project.suite(name)
+    except (SuitekitError, KeyError):
+        return  # pytest_configure reports it as a usage error
+    numprocesses = getattr(options, "numprocesses", None)
+    isolation = _Isolation(project, suite)
+    early_config.stash[_ISOLATION_KEY] = isolation
+    try:
+        isolation.start(controller_only=numprocesses not in (None, 0, "0"))
+    except SuitekitError as error:
+        isolation.stop()
+        message = f"suitekit: suite {name!r}: {error}"
+        raise pytest.UsageError(message) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give back what this process acquired; a controller also cleans up after its workers."""
+    isolation = config.stash.get(_ISOLATION_KEY, None)
+    if isolation is not None:
+        isolation.stop()
+
+
+@pytest.fixture
+def suitekit_worker() -> WorkerResources:
+    """What this worker was given: its database, Redis database, folders, ports, hash seed.
+
+    Raises:
+        pytest.UsageError: The run is not a suitekit suite run (no ``--suitekit-suite``).
+    """
+    resources = services.current()
+    if resources is None:
+        message = "suitekit_worker: this run has no worker resources (run it with --suitekit-suite)"
+        raise pytest.UsageError(message)
+    return resources
+
+
+class _Isolation:
+    """The services and per-worker resources of one process of a suite run."""
+
+    def __init__(self, project: Project, suite: Suite) -> None:
+        self.project = project
+        self.suite = suite
+        self.stack = contextlib.ExitStack()
+        self.acquired: services.Acquired | None = None
+        self.controller = False
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+
+    def start(self, *, controller_only: bool) -> None:
+        if self.worker is None:
+            # The controller (or the only process): servers, run id, hash seed, template.
+            self.controller = True
+            self.stack.enter_context(_sigterm_as_interrupt())
+            provided = self.stack.enter_context(
+                services.provide(self.project, self.suite.services, os.environ)
+            )
+            os.environ.update(provided)
+            os.environ.update(services.prepare_run(self.project, self.suite, os.environ))
+        if self.worker is not None or not controller_only:
+            self.acquired = services.acquire(
+                self.project, self.suite, worker=self.worker or "main", environ=os.environ
+            )
+            os.environ.update(services.export(self.acquired.resources))
+
+    def stop(self) -> None:
+        try:
+            if self.acquired is not None:
+                acquired, self.acquired = self.acquired, None
+                acquired.release()
+        finally:
+            try:
+                if self.controller:
+                    self.controller = False
+                    services.finish_run(self.project, self.suite, os.environ)
+            finally:
+                self.stack.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C, so its databases and servers are cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -99,6 +217,7 @@ class SuitekitPlugin:
         self.selected = 0
         self.deselected = 0
         self.report: PartitionReport | None = None
+        self.worker_lines: list[str] = []
 
     @classmethod
     def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
@@ -152,7 +271,34 @@ class SuitekitPlugin:
         xdist = f"{workers} xdist workers, dist {config.option.dist}" if workers else "no xdist"
         if why:
             xdist += f" ({why})"
-        return [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
+        lines = [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
+        if config.option.verbose > 0 or self.suite.services or self.project.isolation.dirs:
+            lines.append(self._run_line(config))
+        return lines
+
+    def _run_line(self, config: pytest.Config) -> str:
+        """The run's id, hash seed, servers and template (and, without xdist, the resources)."""
+        parts = [
+            f"run {os.environ.get('SUITEKIT_RUN_ID', '-')}",
+            f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}",
+        ]
+        for service, variable in services.PROVIDED_URL.items():
+            if service in self.suite.services if self.suite else False:
+                parts.append(f"{service} {_host_port(os.environ.get(variable, ''))}")
+        if template := os.environ.get("SUITEKIT_PG_TEMPLATE"):
+            parts.append(f"template {template}")
+        resources = services.current()
+        if resources is not None and config.option.verbose > 0:
+            parts.append(resources.describe())
+        return "suitekit: " + "; ".join(parts)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        """The controller collects what each worker got (printed with -v)."""
+        del error
+        output = getattr(node, "workeroutput", None) or {}
+        if "suitekit_worker" in output:
+            self.worker_lines.append(str(output["suitekit_worker"]))
 
     @pytest.hookimpl(trylast=True)  # after conftest hooks that add markers
     def pytest_collection_modifyitems(
@@ -186,7 +332,11 @@ class SuitekitPlugin:
         return CollectedTest(node_id=item.nodeid, path=path, markers=markers)
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
-        """In partition mode, print each suite's size and every misplaced test."""
+        """Print what each worker got (with -v); in partition mode, the partition."""
+        if self.worker_lines and terminalreporter.config.option.verbose > 0:
+            terminalreporter.section("suitekit workers")
+            for line in sorted(self.worker_lines):
+                terminalreporter.write_line(line)
         if self.report is None:
             return
         terminalreporter.section("suitekit partition")
@@ -197,7 +347,11 @@ class SuitekitPlugin:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """In partition mode the exit code says whether the partition holds."""
+        """A worker reports its resources; in partition mode the exit code tells the result."""
+        output = getattr(session.config, "workeroutput", None)
+        resources = services.current()
+        if output is not None and resources is not None:
+            output["suitekit_worker"] = resources.describe()
         if self.report is None or exitstatus not in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,
@@ -216,3 +370,9 @@ def _register_markers(config: pytest.Config, project: Project) -> None:
         config.addinivalue_line(
             "markers", f"{name}: selects tests for the suitekit suite(s) {', '.join(suites)}"
         )
+
+
+def _host_port(url: str) -> str:
+    """``host:port`` of a URL, without credentials (for headers)."""
+    tail = url.split("@", 1)[-1].split("//", 1)[-1]
+    return tail.split("/", 1)[0] or "-"

@@ -1,0 +1,137 @@
+"""Where a service runs: parsed from and written back to URLs (data that crosses processes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from suitekit.errors import ServiceError
+
+__all__ = ["PostgresServer", "RedisServer"]
+
+
+def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | None, str, str, str]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in schemes or not parts.hostname:
+        message = f"{url!r} is not a {schemes[0]}:// URL of a {what} server"
+        raise ServiceError(message)
+    try:
+        port = parts.port
+    except ValueError:
+        message = f"{url!r} has an invalid port"
+        raise ServiceError(message) from None
+    return (
+        parts.hostname,
+        port,
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
+        parts.path.lstrip("/"),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostgresServer:
+    """A PostgreSQL server and the account suitekit administers databases with.
+
+    Attributes:
+        host: Host name or address.
+        port: TCP port.
+        user: The role (it must be allowed to create databases).
+        password: Its password, or empty.
+        admin_database: A database to connect to for administration.
+    """
+
+    host: str
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    admin_database: str = "postgres"
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresServer:
+        """Parse ``postgresql://user:password@host:port/database`` (any driver suffix).
+
+        Raises:
+            ServiceError: The URL is not a PostgreSQL URL.
+        """
+        host, port, user, password, database = _split(url, "PostgreSQL", ("postgresql", "postgres"))
+        return cls(
+            host=host,
+            port=port or 5432,
+            user=user or "postgres",
+            password=password,
+            admin_database=database or "postgres",
+        )
+
+    def url(self, database: str | None = None, *, scheme: str = "postgresql") -> str:
+        """The URL of ``database`` on this server (the admin database by default)."""
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        name = quote(database or self.admin_database, safe="")
+        return f"{scheme}://{auth}@{self.host}:{self.port}/{name}"
+
+    def fields(self, database: str) -> dict[str, str]:
+        """The values the ``env`` templates of ``[tool.suitekit.services.postgres]`` can use."""
+        return {
+            "url": self.url(database),
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password,
+            "database": database,
+        }
+
+    def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
+        """Keyword arguments for ``psycopg.connect``."""
+        kwargs: dict[str, str | int] = {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "dbname": database or self.admin_database,
+            "connect_timeout": 10,
+        }
+        if self.password:
+            kwargs["password"] = self.password
+        return kwargs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedisServer:
+    """A Redis server.
+
+    Attributes:
+        host: Host name or address.
+        port: TCP port.
+        password: Its password, or empty.
+    """
+
+    host: str
+    port: int = 6379
+    password: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisServer:
+        """Parse ``redis://:password@host:port/db`` (the database number is ignored).
+
+        Raises:
+            ServiceError: The URL is not a Redis URL.
+        """
+        host, port, _, password, _ = _split(url, "Redis", ("redis",))
+        return cls(host=host, port=port or 6379, password=password)
+
+    def url(self, db: int = 0) -> str:
+        """The URL of logical database ``db`` on this server."""
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{db}"
+
+    def fields(self, db: int) -> dict[str, str]:
+        """The values the ``env`` templates of ``[tool.suitekit.services.redis]`` can use."""
+        return {
+            "url": self.url(db),
+            "host": self.host,
+            "port": str(self.port),
+            "db": str(db),
+            "password": self.password,
+        }

@@ -1,0 +1,255 @@
+"""PostgreSQL databases of a run: the template (migrate once), the clones (one per worker).
+
+Every database suitekit creates has a name starting with ``sk_`` *and* a comment
+``suitekit {...}`` naming its run, the process that owns it and the host; cleanup only ever
+drops databases that carry that comment, so it never touches one suitekit did not create.
+Identifiers are always passed through ``psycopg.sql.Identifier`` and comments through
+``psycopg.sql.Literal``: no name or run id can change the SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from suitekit._model import PostgresConfig
+from suitekit.errors import ServiceError
+from suitekit.services._endpoints import PostgresServer
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "MarkedDatabase",
+    "clone",
+    "create_empty",
+    "drop",
+    "ensure_template",
+    "marked_databases",
+    "render_env",
+    "template_key",
+]
+
+COMMENT_PREFIX: Final = "suitekit "
+_BUSY_RETRIES: Final = 50
+
+
+@contextmanager
+def _admin(
+    server: PostgresServer, database: str | None = None
+) -> Iterator[psycopg.Connection[Any]]:
+    import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
+
+    try:
+        connection = psycopg.connect(**server.connect_kwargs(database), autocommit=True)  # type: ignore[arg-type]
+    except psycopg.Error as error:
+        message = f"cannot connect to PostgreSQL at {server.host}:{server.port}: {error}"
+        raise ServiceError(message) from None
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _comment(run_id: str, role: str, extra: Mapping[str, str] | None = None) -> str:
+    info = {"run": run_id, "role": role, "pid": os.getpid(), "host": socket.gethostname()}
+    info.update(extra or {})
+    return COMMENT_PREFIX + json.dumps(info, sort_keys=True)
+
+
+def render_env(config: PostgresConfig, server: PostgresServer, database: str) -> dict[str, str]:
+    """The variables a worker (or the template's setup) sees for ``database``."""
+    fields = server.fields(database)
+    return {name: template.format(**fields) for name, template in config.env.items()}
+
+
+def template_key(config: PostgresConfig, root: Path) -> str | None:
+    """A hash of the setup steps and the files ``keep-template`` names; ``None`` if unset."""
+    if not config.keep_template:
+        return None
+    digest = hashlib.sha256()
+    for step in config.setup:
+        digest.update(repr((step.command, step.sql)).encode())
+    files = sorted(
+        {p for pattern in config.keep_template for p in root.glob(pattern) if p.is_file()}
+    )
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _exists(connection: psycopg.Connection[Any], name: str) -> bool:
+    row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return row is not None
+
+
+def _create(
+    connection: psycopg.Connection[Any],
+    name: str,
+    comment: str,
+    template: str | None = None,
+) -> None:
+    from psycopg import errors, sql  # noqa: PLC0415
+
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template)
+        )
+        if connection.info.server_version < 150000:  # noqa: PLR2004 - STRATEGY came in 15
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+    for attempt in range(_BUSY_RETRIES):
+        try:
+            connection.execute(statement)
+            break
+        except errors.ObjectInUse:
+            # Another clone or a lingering setup connection holds the template for a moment.
+            if attempt == _BUSY_RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    connection.execute(
+        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(comment))
+    )
+
+
+def drop(server: PostgresServer, name: str) -> None:
+    """Drop ``name`` if it exists, disconnecting its sessions."""
+    from psycopg import sql  # noqa: PLC0415
+
+    with _admin(server) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def create_empty(server: PostgresServer, name: str, run_id: str) -> None:
+    """Create an empty database for this run (the migrations check uses one)."""
+    with _admin(server) as connection:
+        _create(connection, name, _comment(run_id, "check"))
+
+
+def clone(server: PostgresServer, template: str, name: str, run_id: str, owner: str) -> None:
+    """Create a worker's database as a copy of the template (a file copy: milliseconds)."""
+    with _admin(server) as connection:
+        _create(connection, name, _comment(run_id, "worker", {"owner": owner}), template=template)
+
+
+def ensure_template(
+    server: PostgresServer,
+    config: PostgresConfig,
+    *,
+    name: str,
+    run_id: str,
+    kept: bool,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> bool:
+    """Create the template database and run the setup steps into it, once.
+
+    A kept template that exists already is reused as it is. Concurrent runs that want the same
+    kept template wait for each other on an advisory lock, so it is built once.
+
+    Returns:
+        Whether the template was built now (``False``: reused).
+
+    Raises:
+        ServiceError: A setup step failed (the half-built template is dropped).
+    """
+    lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with _admin(server) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
+        try:
+            if _exists(connection, name):
+                if kept:
+                    return False
+                drop(server, name)
+            _create(connection, name, _comment(run_id, "template", {"kept": str(kept).lower()}))
+            try:
+                _run_setup(server, config, name, cwd, environ)
+            except BaseException:
+                drop(server, name)
+                raise
+            return True
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def _run_setup(
+    server: PostgresServer,
+    config: PostgresConfig,
+    name: str,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> None:
+    env = {**environ, **render_env(config, server, name)}
+    for step in config.setup:
+        if step.sql is not None:
+            import psycopg  # noqa: PLC0415
+
+            with _admin(server, name) as connection:
+                try:
+                    connection.execute(step.sql.encode())
+                except psycopg.Error as error:
+                    message = f"setup SQL failed in the template database: {step.sql!r}: {error}"
+                    raise ServiceError(message) from None
+            continue
+        assert step.command is not None  # noqa: S101 - a step is one or the other
+        argv = shlex.split(step.command)
+        try:
+            result = subprocess.run(
+                argv, cwd=cwd, env=env, capture_output=True, text=True, check=False
+            )
+        except OSError as error:
+            message = f"setup command {step.command!r} could not start: {error.strerror}"
+            raise ServiceError(message) from None
+        if result.returncode != 0:
+            message = (
+                f"setup command {step.command!r} failed with exit code {result.returncode} "
+                f"in the template database:\n{result.stdout}{result.stderr}"
+            )
+            raise ServiceError(message)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkedDatabase:
+    """A database that carries suitekit's comment.
+
+    Attributes:
+        name: Its name.
+        info: The comment's fields: run, role, pid, host (and owner, kept).
+    """
+
+    name: str
+    info: Mapping[str, str]
+
+
+def marked_databases(server: PostgresServer) -> list[MarkedDatabase]:
+    """Every database on the server that suitekit created (by its comment, not its name)."""
+    with _admin(server) as connection:
+        rows = connection.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            " WHERE datname LIKE 'sk\\_%%'"
+        ).fetchall()
+    found = []
+    for name, comment in rows:
+        if not isinstance(comment, str) or not comment.startswith(COMMENT_PREFIX):
+            continue
+        try:
+            info = json.loads(comment.removeprefix(COMMENT_PREFIX))
+        except ValueError:
+            continue
+        found.append(MarkedDatabase(name=name, info={k: str(v) for k, v in info.items()}))
+    return found

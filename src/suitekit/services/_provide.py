@@ -1,0 +1,213 @@
+"""Resolve each needed service to a server, starting throwaway ones, and stop them afterwards.
+
+The order, for each service: a server an outer suitekit layer already provides
+(``SUITEKIT_POSTGRES_URL``, ``SUITEKIT_REDIS_URL``), an explicit URL (``DATABASE_URL`` /
+``REDIS_URL``, then ``url`` in the config), a throwaway server from local binaries, a Docker
+container. Whichever layer starts a server (the parallel runner, a nox session, or pytest run
+directly) exports its URL to everything below it and stops it when it is done, on failure,
+Ctrl-C and SIGTERM too; the layers below then find it and start nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import FrameType
+from typing import Final
+
+from suitekit._model import Project, Service
+from suitekit.errors import ServiceError
+from suitekit.services import _throwaway
+from suitekit.services._endpoints import PostgresServer, RedisServer
+
+__all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls"]
+
+PROVIDED_URL: Final[Mapping[Service, str]] = {
+    "postgres": "SUITEKIT_POSTGRES_URL",
+    "redis": "SUITEKIT_REDIS_URL",
+}
+"""Where a layer that provides a server tells the layers below it."""
+
+USER_URL: Final[Mapping[Service, str]] = {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}
+"""The conventional variables a user sets to name a server of their own."""
+
+_INSTALL_HINT: Final[Mapping[Service, str]] = {
+    "postgres": "install PostgreSQL's server binaries (Debian/Ubuntu: apt install postgresql; "
+    "Fedora: dnf install postgresql-server; macOS: brew install postgresql@16)",
+    "redis": "install redis-server (Debian/Ubuntu: apt install redis-server; "
+    "Fedora: dnf install redis; macOS: brew install redis)",
+}
+
+
+def server_urls(project: Project, environ: Mapping[str, str]) -> dict[Service, str]:
+    """The servers named explicitly (by an outer layer, the environment or the config)."""
+    found: dict[Service, str] = {}
+    configured: tuple[tuple[Service, str | None], ...] = (
+        ("postgres", project.postgres.url),
+        ("redis", project.redis.url),
+    )
+    for service, config_url in configured:
+        url = environ.get(PROVIDED_URL[service]) or environ.get(USER_URL[service]) or config_url
+        if url:
+            found[service] = url
+    return found
+
+
+def _check_reachable(service: Service, url: str) -> None:
+    if service == "postgres":
+        import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
+
+        server = PostgresServer.from_url(url)
+        try:
+            with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
+                connection.execute("SELECT 1")
+        except psycopg.Error as error:
+            message = (
+                f"the PostgreSQL server at {_redact(url)} does not answer: {error}".strip()
+                + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+            )
+            raise ServiceError(message) from None
+    else:
+        import redis  # noqa: PLC0415 - only where Redis is used
+
+        server_r = RedisServer.from_url(url)
+        client = redis.Redis(
+            host=server_r.host,
+            port=server_r.port,
+            password=server_r.password or None,
+            socket_connect_timeout=5,
+        )
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            message = (
+                f"the Redis server at {_redact(url)} does not answer: {error}"
+                "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+            )
+            raise ServiceError(message) from None
+        finally:
+            client.close()
+
+
+def _redact(url: str) -> str:
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        head, tail = url.split("@", 1)
+        return head.rsplit(":", 1)[0] + ":***@" + tail
+    return url
+
+
+def _start(service: Service, environ: Mapping[str, str], why: str) -> _throwaway.Throwaway:
+    tried = [f"1. a URL: {why}"]
+    if service == "postgres":
+        bindir = _throwaway.find_postgres_bindir(environ)
+        if bindir is not None:
+            return _throwaway.start_postgres(bindir, environ)
+        tried.append(
+            "2. a throwaway server from local binaries: initdb and postgres were not found "
+            "(SUITEKIT_POSTGRES_BINDIR, PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)"
+        )
+    else:
+        executable = _throwaway.find_redis_server(environ)
+        if executable is not None:
+            return _throwaway.start_redis(executable)
+        tried.append(
+            "2. a throwaway server from local binaries: redis-server was not found "
+            "(SUITEKIT_REDIS_SERVER, PATH)"
+        )
+    if _throwaway.docker_available(environ):
+        started = _throwaway.start_container(service)
+        try:
+            _wait_reachable(service, started.record.url)
+        except BaseException:
+            started.stop()
+            raise
+        return started
+    tried.append("3. a Docker container: no Docker daemon answered `docker info`")
+    example = (
+        "postgresql://postgres@127.0.0.1:5432/postgres"
+        if service == "postgres"
+        else "redis://127.0.0.1:6379/0"
+    )
+    message = (
+        f"cannot provide {service}; tried:\n  "
+        + "\n  ".join(tried)
+        + f"\n  fix: set {USER_URL[service]}={example} to use a server you run, or "
+        f"{_INSTALL_HINT[service]}, or start Docker"
+    )
+    raise ServiceError(message)
+
+
+def _wait_reachable(service: Service, url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _check_reachable(service, url)
+        except ServiceError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        else:
+            return
+
+
+@contextlib.contextmanager
+def provide(
+    project: Project,
+    services: Sequence[Service],
+    environ: Mapping[str, str],
+    *,
+    say: Callable[[str], None] | None = None,
+) -> Iterator[dict[str, str]]:
+    """Make ``services`` available; yield the variables that tell the layers below where.
+
+    Servers this call starts are stopped when the block ends, however it ends (SIGTERM is
+    turned into ``KeyboardInterrupt`` meanwhile, so it ends through here too).
+
+    Raises:
+        ServiceError: A service can be neither found nor started; the message says what was
+            tried and what to install or set.
+    """
+    owned: list[_throwaway.Throwaway] = []
+    with _sigterm_as_interrupt():
+        try:
+            env: dict[str, str] = {}
+            explicit = server_urls(project, environ)
+            for service in dict.fromkeys(services):
+                url = explicit.get(service)
+                if url is not None:
+                    _check_reachable(service, url)
+                else:
+                    config_key = f"[tool.suitekit.services.{service}] url"
+                    why = f"{USER_URL[service]} is not set and {config_key} is not given"
+                    started = _start(service, environ, why)
+                    owned.append(started)
+                    url = started.record.url
+                    if say is not None:
+                        say(f"suitekit: started a throwaway {service} server at {url}")
+                env[PROVIDED_URL[service]] = url
+            yield env
+        finally:
+            for started in reversed(owned):
+                started.stop()
+                if say is not None:
+                    say(f"suitekit: stopped the throwaway {started.record.kind} server")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

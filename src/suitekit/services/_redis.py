@@ -1,0 +1,151 @@
+"""A Redis logical database per worker, leased so that no other worker, suite or run sees it.
+
+Leases live in database 0 as keys ``suitekit:lease:<n>`` (``SET NX`` with a time to live), whose
+value names the run, the owning process and the host. A worker only leases a database that is
+empty, and on release flushes that database alone and deletes its lease. Nothing else in the
+server is ever written or flushed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from suitekit.errors import ServiceError
+from suitekit.services._endpoints import RedisServer
+
+__all__ = ["Lease", "lease", "leases", "release"]
+
+LEASE_KEY: Final = "suitekit:lease:{db}"
+LEASE_PATTERN: Final = "suitekit:lease:*"
+_LEASE_SECONDS: Final = 24 * 3600
+_DEFAULT_DATABASES: Final = 16
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lease:
+    """A leased logical database.
+
+    Attributes:
+        db: Its number.
+        owner: The lease's value: who holds it.
+    """
+
+    db: int
+    owner: str
+
+
+def _client(server: RedisServer, db: int = 0) -> object:
+    import redis  # noqa: PLC0415 - kept off the import path of projects without Redis
+
+    return redis.Redis(
+        host=server.host,
+        port=server.port,
+        db=db,
+        password=server.password or None,
+        socket_connect_timeout=10,
+        decode_responses=True,
+    )
+
+
+def owner_tag(run_id: str, suite: str, worker: str) -> str:
+    """The value of a lease: enough to tell whether its holder is gone."""
+    return json.dumps(
+        {
+            "run": run_id,
+            "suite": suite,
+            "worker": worker,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        },
+        sort_keys=True,
+    )
+
+
+def lease(server: RedisServer, owner: str) -> int:
+    """Lease an empty logical database (never 0) and return its number.
+
+    Raises:
+        ServiceError: The server cannot be reached, or every database is leased or not empty.
+    """
+    import redis  # noqa: PLC0415
+
+    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    try:
+        try:
+            configured = admin.config_get("databases").get("databases")
+            count = int(configured) if configured else _DEFAULT_DATABASES
+        except redis.ResponseError:  # CONFIG disabled (managed Redis): assume the default
+            count = _DEFAULT_DATABASES
+        for db in range(1, count):
+            key = LEASE_KEY.format(db=db)
+            if not admin.set(key, owner, nx=True, ex=_LEASE_SECONDS):
+                continue
+            worker: redis.Redis = _client(server, db)  # type: ignore[assignment]
+            try:
+                empty = worker.dbsize() == 0
+            finally:
+                worker.close()
+            if empty:
+                return db
+            admin.delete(key)  # holds someone else's keys: not ours to use
+    except redis.RedisError as error:
+        message = f"Redis at {server.host}:{server.port}: {error}"
+        raise ServiceError(message) from None
+    finally:
+        admin.close()
+    message = (
+        f"no free Redis logical database on {server.host}:{server.port}: all {count - 1} are "
+        "leased by other workers or hold data"
+        "\n  fix: run `suitekit clean` to free leases of dead runs, raise `databases` in the "
+        "server's config, or let suitekit start a throwaway server (unset REDIS_URL)"
+    )
+    raise ServiceError(message)
+
+
+def release(server: RedisServer, db: int, owner: str) -> None:
+    """Flush the leased database and drop the lease, if ``owner`` still holds it."""
+    import redis  # noqa: PLC0415
+
+    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    try:
+        key = LEASE_KEY.format(db=db)
+        if admin.get(key) != owner:
+            return
+        worker: redis.Redis = _client(server, db)  # type: ignore[assignment]
+        try:
+            worker.flushdb()
+        finally:
+            worker.close()
+        admin.delete(key)
+    except redis.RedisError as error:
+        message = f"Redis at {server.host}:{server.port}: {error}"
+        raise ServiceError(message) from None
+    finally:
+        admin.close()
+
+
+def leases(server: RedisServer) -> list[tuple[int, Mapping[str, object], str]]:
+    """Every lease on the server: database number, decoded owner, raw owner."""
+    import redis  # noqa: PLC0415
+
+    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    found: list[tuple[int, Mapping[str, object], str]] = []
+    try:
+        for key in admin.scan_iter(LEASE_PATTERN):
+            raw = admin.get(key)
+            if not isinstance(raw, str):
+                continue
+            try:
+                info = json.loads(raw)
+                db = int(str(key).rsplit(":", 1)[1])
+            except ValueError:
+                continue
+            found.append((db, info, raw))
+    finally:
+        admin.close()
+    return found

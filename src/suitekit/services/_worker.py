@@ -1,0 +1,360 @@
+"""What one worker of one suite gets: its database, Redis keyspace, folders and ports.
+
+The controller of a run (the pytest process, or the xdist controller) calls :func:`prepare_run`
+once: it fixes the run id and hash seed, and builds the template database (migrate once). Each
+worker (each xdist worker, or the single process of a run without xdist) calls :func:`acquire`
+before any conftest is imported, so that code reading ``DATABASE_URL`` at import time sees the
+worker's own database, and :meth:`Acquired.release` at its end. Values cross processes through
+environment variables and :class:`WorkerResources` round-trips through JSON.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Final
+
+from suitekit import _naming
+from suitekit._model import Project, Suite
+from suitekit.errors import ServiceError
+from suitekit.services import _postgres, _redis
+from suitekit.services._endpoints import PostgresServer, RedisServer
+from suitekit.services._provide import PROVIDED_URL
+from suitekit.services._throwaway import state_root
+
+__all__ = [
+    "ENV_RUN_ID",
+    "ENV_TEMPLATE",
+    "Acquired",
+    "WorkerResources",
+    "acquire",
+    "current",
+    "export",
+    "finish_run",
+    "prepare_run",
+    "work_root",
+]
+
+ENV_RUN_ID: Final = "SUITEKIT_RUN_ID"
+ENV_TEMPLATE: Final = "SUITEKIT_PG_TEMPLATE"
+ENV_RESOURCES: Final = "SUITEKIT_WORKER"
+_PORT_LOW: Final = 20000
+_PORT_HIGH: Final = 60000
+_OWNER_FILE: Final = ".suitekit-owner"
+
+
+def work_root() -> Path:
+    """Where per-worker folders live (each holds a file naming its owner process)."""
+    root = state_root() / "work"
+    root.mkdir(mode=0o1777, exist_ok=True)
+    return root
+
+
+def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerResources:
+    """Everything a worker was given.
+
+    Tests reach it through the ``suitekit_worker`` fixture, and any process of the worker
+    through the ``SUITEKIT_WORKER`` variable (see :func:`current`).
+
+    Attributes:
+        run_id: The run.
+        suite: The suite.
+        worker: ``gw0``, ``gw1``, ... or ``main`` without xdist.
+        hashseed: The run's ``PYTHONHASHSEED``.
+        database: The worker's PostgreSQL database, or empty.
+        redis_db: The worker's Redis logical database, or -1.
+        dirs: The worker's folders, by variable name.
+        ports: The worker's block of free ports.
+        env: Every variable set for the worker.
+    """
+
+    run_id: str
+    suite: str
+    worker: str
+    hashseed: str
+    database: str = ""
+    redis_db: int = -1
+    dirs: Mapping[str, str] = field(default_factory=_frozen)
+    ports: tuple[int, ...] = ()
+    env: Mapping[str, str] = field(default_factory=_frozen)
+
+    def __post_init__(self) -> None:
+        """Freeze the mappings whatever the caller passed."""
+        object.__setattr__(self, "dirs", _frozen(self.dirs))
+        object.__setattr__(self, "env", _frozen(self.env))
+
+    def to_json(self) -> str:
+        """The resources as JSON (the inverse of :meth:`from_json`)."""
+        return json.dumps(
+            {
+                "run_id": self.run_id,
+                "suite": self.suite,
+                "worker": self.worker,
+                "hashseed": self.hashseed,
+                "database": self.database,
+                "redis_db": self.redis_db,
+                "dirs": dict(self.dirs),
+                "ports": list(self.ports),
+                "env": dict(self.env),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkerResources:
+        """Read what :meth:`to_json` wrote."""
+        data = json.loads(text)
+        return cls(
+            run_id=str(data["run_id"]),
+            suite=str(data["suite"]),
+            worker=str(data["worker"]),
+            hashseed=str(data["hashseed"]),
+            database=str(data["database"]),
+            redis_db=int(data["redis_db"]),
+            dirs={str(k): str(v) for k, v in data["dirs"].items()},
+            ports=tuple(int(p) for p in data["ports"]),
+            env={str(k): str(v) for k, v in data["env"].items()},
+        )
+
+    def describe(self) -> str:
+        """One line for the run's header."""
+        parts = [f"{self.worker}:"]
+        if self.database:
+            parts.append(f"db {self.database}")
+        if self.redis_db >= 0:
+            parts.append(f"redis db {self.redis_db}")
+        parts += [f"{name}={path}" for name, path in self.dirs.items()]
+        if self.ports:
+            parts.append(f"ports {self.ports[0]}-{self.ports[-1]}")
+        return " ".join(parts)
+
+
+def prepare_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> dict[str, str]:
+    """The controller's part: fix the run id and hash seed, build the template database.
+
+    Returns:
+        Variables to export before workers start (the caller sets them in ``os.environ``).
+
+    Raises:
+        ServiceError: The template's setup failed, or a needed server is not provided.
+    """
+    env: dict[str, str] = {}
+    run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
+    env[ENV_RUN_ID] = run_id
+    if "PYTHONHASHSEED" not in environ or environ["PYTHONHASHSEED"] == "random":
+        seed = project.isolation.hashseed
+        env["PYTHONHASHSEED"] = str(seed if seed is not None else secrets.randbelow(2**32))
+    if "postgres" in suite.services:
+        server = PostgresServer.from_url(_provided(environ, "postgres"))
+        key = _postgres.template_key(project.postgres, project.root)
+        name = _naming.template_name(run_id, suite.name, key)
+        _postgres.ensure_template(
+            server,
+            project.postgres,
+            name=name,
+            run_id=run_id,
+            kept=key is not None,
+            cwd=project.root,
+            environ={**environ, **env},
+        )
+        env[ENV_TEMPLATE] = name
+    return env
+
+
+def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> None:
+    """The controller's cleanup: remove what is left of this run and suite.
+
+    That is what workers that crashed (or were killed) could not give back themselves: their
+    databases, Redis leases and folders; and the run's template unless it is kept.
+    """
+    run_id = environ.get(ENV_RUN_ID, "")
+    if not run_id:
+        return
+    if "postgres" in suite.services and PROVIDED_URL["postgres"] in environ:
+        _drop_left_databases(
+            PostgresServer.from_url(environ[PROVIDED_URL["postgres"]]), suite, run_id
+        )
+    if "redis" in suite.services and PROVIDED_URL["redis"] in environ:
+        redis_server = RedisServer.from_url(environ[PROVIDED_URL["redis"]])
+        for db, owner, raw in _redis.leases(redis_server):
+            if owner.get("run") == run_id and owner.get("suite") == suite.name:
+                _redis.release(redis_server, db, raw)
+    if project.isolation.dirs:
+        prefix = _naming.slug(f"{run_id}_{suite.name}_", 60)
+        for folder in work_root().iterdir():
+            if folder.name.startswith(prefix):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_left_databases(server: PostgresServer, suite: Suite, run_id: str) -> None:
+    for database in _postgres.marked_databases(server):
+        info = database.info
+        if info.get("run") != run_id or info.get("kept") == "true":
+            continue
+        if info.get("role") in ("worker", "template") and _belongs(database.name, suite, run_id):
+            _postgres.drop(server, database.name)
+
+
+def _belongs(name: str, suite: Suite, run_id: str) -> bool:
+    prefix = f"{_naming.PREFIX}{_naming.slug(run_id, 20)}_{_naming.slug(suite.name, 16)}_"
+    return name.startswith(prefix)
+
+
+def _provided(environ: Mapping[str, str], service: str) -> str:
+    variable = PROVIDED_URL[service]  # type: ignore[index]
+    url = environ.get(variable)
+    if not url:
+        message = f"no {service} server is provided ({variable} is not set)"
+        raise ServiceError(message)
+    return url
+
+
+@dataclass(slots=True)
+class Acquired:
+    """A worker's resources and what releases them."""
+
+    resources: WorkerResources
+    _releases: list[Callable[[], None]]
+
+    def release(self) -> None:
+        """Give everything back: drop the database, flush the keyspace, remove the folders.
+
+        Every step runs even when an earlier one fails; the first failure is raised after.
+        """
+        failures: list[BaseException] = []
+        while self._releases:
+            step = self._releases.pop()
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - collected and re-raised below
+                failures.append(error)
+        if failures:
+            raise failures[0]
+
+
+def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str, str]) -> Acquired:
+    """The worker's part: its own database, Redis keyspace, folders and ports.
+
+    Raises:
+        ServiceError: A resource could not be had (what was acquired so far is released).
+    """
+    run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
+    releases: list[Callable[[], None]] = []
+    acquired = Acquired(
+        WorkerResources(run_id=run_id, suite=suite.name, worker=worker, hashseed=""), releases
+    )
+    env: dict[str, str] = {}
+    database, redis_db = "", -1
+    try:
+        if "postgres" in suite.services:
+            server = PostgresServer.from_url(_provided(environ, "postgres"))
+            database = _naming.database_name(run_id, suite.name, worker)
+            template = environ.get(ENV_TEMPLATE)
+            owner = f"{socket.gethostname()}:{os.getpid()}"
+            _postgres.drop(server, database)  # a crashed predecessor with the same worker id
+            if template:
+                _postgres.clone(server, template, database, run_id, owner)
+            else:
+                _postgres.create_empty(server, database, run_id)
+            releases.append(lambda: _postgres.drop(server, database))
+            env.update(_postgres.render_env(project.postgres, server, database))
+        if "redis" in suite.services:
+            redis_server = RedisServer.from_url(_provided(environ, "redis"))
+            tag = _redis.owner_tag(run_id, suite.name, worker)
+            redis_db = _redis.lease(redis_server, tag)
+            releases.append(lambda: _redis.release(redis_server, redis_db, tag))
+            fields = redis_server.fields(redis_db)
+            env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
+        dirs: dict[str, str] = {}
+        if project.isolation.dirs:
+            base = work_root() / _naming.slug(f"{run_id}_{suite.name}_{worker}", 60)
+            base.mkdir(parents=True, exist_ok=True)
+            (base / _OWNER_FILE).write_text(f"{socket.gethostname()}:{os.getpid()}\n")
+            releases.append(lambda: shutil.rmtree(base, ignore_errors=True))
+            for variable in project.isolation.dirs:
+                path = base / variable.lower()
+                path.mkdir()
+                dirs[variable] = str(path)
+        env.update(dirs)
+        ports: tuple[int, ...] = ()
+        if project.isolation.ports:
+            first, lock = _port_block(project.isolation.ports, f"{run_id}/{suite.name}/{worker}")
+            releases.append(lock.close)
+            ports = tuple(range(first, first + project.isolation.ports))
+            env["SUITEKIT_PORTS"] = f"{ports[0]}-{ports[-1]}"
+    except BaseException:
+        acquired.release()
+        raise
+    resources = WorkerResources(
+        run_id=run_id,
+        suite=suite.name,
+        worker=worker,
+        hashseed=environ.get("PYTHONHASHSEED", ""),
+        database=database,
+        redis_db=redis_db,
+        dirs=dirs,
+        ports=ports,
+        env=env,
+    )
+    acquired.resources = resources
+    return acquired
+
+
+def export(resources: WorkerResources) -> dict[str, str]:
+    """The variables a worker process sets: its resources' and ``SUITEKIT_WORKER`` (JSON)."""
+    return {**resources.env, ENV_RESOURCES: resources.to_json()}
+
+
+def current() -> WorkerResources | None:
+    """This process's worker resources, from ``SUITEKIT_WORKER``; ``None`` outside a worker."""
+    text = os.environ.get(ENV_RESOURCES)
+    return WorkerResources.from_json(text) if text else None
+
+
+def _port_block(size: int, seed: str) -> tuple[int, IO[str]]:
+    """A block of ``size`` free ports that no other run on this machine holds.
+
+    Blocks are claimed with an exclusive lock on a file per block, held for the worker's life
+    (the kernel releases it if the worker dies), and each port is checked to be bindable.
+    """
+    folder = state_root() / "ports"
+    folder.mkdir(mode=0o1777, exist_ok=True)
+    blocks = (_PORT_HIGH - _PORT_LOW) // size
+    start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
+    for step in range(blocks):
+        first = _PORT_LOW + ((start + step) % blocks) * size
+        lock = (folder / f"{first}.lock").open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        if all(_bindable(port) for port in range(first, first + size)):
+            return first, lock
+        lock.close()
+    message = f"no block of {size} free ports between {_PORT_LOW} and {_PORT_HIGH}"
+    raise ServiceError(message)
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
