@@ -5,7 +5,8 @@ Subcommands:
 - ``suitekit config``: validate ``[tool.suitekit]`` and show what it declares;
 - ``suitekit plan``: the exact commands a run executes (the ones CI runs too);
 - ``suitekit suites``: run the partition guard: which suite owns how many tests;
-- ``suitekit run``: run suites and checks (what ``inv test.all`` does).
+- ``suitekit run``: run suites and checks (what ``inv test.all`` does);
+- ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
-from suitekit import plan
+from suitekit import plan, services
 from suitekit._model import Project
-from suitekit._runner import run_jobs
+from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
 from suitekit.errors import ConfigError, SuitekitError
 
@@ -39,8 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("config", help="validate [tool.suitekit] and show what it declares")
     plan_parser = commands.add_parser("plan", help="print the commands a run executes")
-    suites = commands.add_parser("suites", help="check the partition; count each suite's tests")
-    del suites
+    commands.add_parser("suites", help="check the partition; count each suite's tests")
+    commands.add_parser(
+        "clean", help="remove servers, databases, leases and folders that killed runs left"
+    )
     run = commands.add_parser("run", help="run suites and checks, then print a summary")
     for sub in (plan_parser, run):
         sub.add_argument("names", nargs="*", help="suites and checks to run (default: all of them)")
@@ -58,30 +62,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         project = load_project(args.project)
-        if args.command == "config":
-            print(describe(project))  # noqa: T201 - the command's output
-            return 0
-        if args.command == "suites":
-            return run_jobs(project.root, [], guard=plan.partition_job(project))
-        suites, checks = _split_names(project, args.names)
-        options = plan.RunOptions.from_env(os.environ).with_cpus(args.cpus, origin="--cpus")
-        jobs = plan.jobs(
-            project, suites=suites, checks=checks, parallel=args.parallel, options=options
-        )
-        if args.command == "plan":
-            for job in jobs:
-                env = " ".join(f"{key}={value}" for key, value in job.env.items())
-                print(f"{env + ' ' if env else ''}{' '.join(job.command)}")  # noqa: T201
-            return 0
-        guard = None if args.no_guard or args.names else plan.partition_job(project)
-        return run_jobs(
-            project.root, jobs, guard=guard, parallel=args.parallel, fail_fast=args.fail_fast
-        )
+        return _COMMANDS[args.command](project, args)
     except SuitekitError as error:
         print(f"suitekit: {error}", file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _config(project: Project, args: argparse.Namespace) -> int:
+    del args
+    print(describe(project))  # noqa: T201 - the command's output
+    return 0
+
+
+def _clean(project: Project, args: argparse.Namespace) -> int:
+    del args
+    print(services.clean(project, os.environ, say=print).summary())  # noqa: T201
+    return 0
+
+
+def _suites(project: Project, args: argparse.Namespace) -> int:
+    del args
+    return run_jobs(project.root, [], guard=plan.partition_job(project))
+
+
+def _jobs(project: Project, args: argparse.Namespace) -> tuple[plan.Job, ...]:
+    suites, checks = _split_names(project, args.names)
+    options = plan.RunOptions.from_env(os.environ).with_cpus(args.cpus, origin="--cpus")
+    return plan.jobs(project, suites=suites, checks=checks, parallel=args.parallel, options=options)
+
+
+def _plan(project: Project, args: argparse.Namespace) -> int:
+    for job in _jobs(project, args):
+        env = " ".join(f"{key}={value}" for key, value in job.env.items())
+        print(f"{env + ' ' if env else ''}{' '.join(job.command)}")  # noqa: T201
+    return 0
+
+
+def _run(project: Project, args: argparse.Namespace) -> int:
+    jobs = _jobs(project, args)
+    guard = None if args.no_guard or args.names else plan.partition_job(project)
+    return run_project(project, jobs, guard=guard, parallel=args.parallel, fail_fast=args.fail_fast)
+
+
+_COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
+    "config": _config,
+    "clean": _clean,
+    "suites": _suites,
+    "plan": _plan,
+    "run": _run,
+}
 
 
 def _split_names(

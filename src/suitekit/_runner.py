@@ -17,17 +17,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Final, Literal
 
+from suitekit import services
+from suitekit._model import Project
 from suitekit.errors import ReportError, RunError
 from suitekit.plan import Job
 from suitekit.reporting import Totals, read_totals
 
-__all__ = ["Outcome", "Runner", "format_summary", "resolve_command", "run_jobs"]
+__all__ = ["Outcome", "Runner", "format_summary", "resolve_command", "run_jobs", "run_project"]
 
 Status = Literal["waiting", "running", "passed", "failed", "cancelled", "interrupted"]
 
@@ -108,6 +110,7 @@ class Runner:
     parallel: bool = False
     fail_fast: bool = False
     stream: IO[str] = field(default_factory=lambda: sys.stdout)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
     _status: dict[str, Status] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _drawn: int = 0
@@ -156,7 +159,7 @@ class Runner:
     def _start(self, job: Job) -> _Running:
         job.log.parent.mkdir(parents=True, exist_ok=True)
         log = job.log.open("wb")
-        env = {**os.environ, **job.env}
+        env = {**os.environ, **self.extra_env, **job.env}
         argv = resolve_command(job.command)
         echo = not self.parallel
         try:
@@ -404,6 +407,7 @@ def run_jobs(
     parallel: bool = False,
     fail_fast: bool = False,
     stream: IO[str] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> int:
     """Run the partition guard (when given), then ``jobs``; print the summary; return an exit code.
 
@@ -422,9 +426,44 @@ def run_jobs(
             return 130 if checked.status == "interrupted" else 1
     if not jobs:
         return 0
-    outcomes = Runner(root=root, parallel=parallel, fail_fast=fail_fast, stream=out).run(jobs)
+    outcomes = Runner(
+        root=root, parallel=parallel, fail_fast=fail_fast, stream=out, extra_env=extra_env or {}
+    ).run(jobs)
     out.write(format_summary(outcomes, time.monotonic() - started) + "\n")
     out.flush()
     if any(o.status == "interrupted" for o in outcomes):
         return 130
     return 1 if any(o.blocking for o in outcomes) else 0
+
+
+def run_project(
+    project: Project,
+    jobs: Sequence[Job],
+    *,
+    guard: Job | None = None,
+    parallel: bool = False,
+    fail_fast: bool = False,
+    stream: IO[str] | None = None,
+) -> int:
+    """:func:`run_jobs` with the services the jobs need started once and shared by all of them.
+
+    Raises:
+        ServiceError: A needed service can be neither found nor started.
+    """
+    out = stream or sys.stdout
+    needed = tuple(dict.fromkeys(service for job in jobs for service in job.services))
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    with services.provide(project, needed, os.environ, say=say) as provided:
+        return run_jobs(
+            project.root,
+            jobs,
+            guard=guard,
+            parallel=parallel,
+            fail_fast=fail_fast,
+            stream=out,
+            extra_env=provided,
+        )

@@ -24,9 +24,9 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
-from suitekit import plan
+from suitekit import plan, services
 from suitekit._model import Project
-from suitekit._runner import run_jobs
+from suitekit._runner import run_project
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
 
@@ -52,6 +52,7 @@ def namespace(root: Path | str | None = None) -> Collection:
     for item in project.checks:
         check.add_task(_check_task(project, item.name), name=item.name)
     root_collection = Collection()
+    root_collection.add_task(_clean_task(project), name="clean")
     root_collection.add_collection(test)
     if project.checks:
         root_collection.add_collection(check)
@@ -113,6 +114,19 @@ def _all_task(project: Project) -> Task[Any]:
     )
 
 
+def _clean_task(project: Project) -> Task[Any]:
+    def run(c: Context) -> None:
+        del c
+        try:
+            report = services.clean(project, os.environ, say=print)
+        except SuitekitError as error:
+            message = f"suitekit: {error}"
+            raise Exit(message, code=2) from None
+        print(report.summary())  # noqa: T201 - the task's output
+
+    return _task(run, "Remove servers, databases, Redis leases and folders that killed runs left.")
+
+
 def _run(
     project: Project,
     *,
@@ -126,8 +140,8 @@ def _run(
     try:
         options = plan.RunOptions.from_env(os.environ).with_cpus(cpus, origin="--cpus")
         jobs = plan.jobs(project, suites=suites, checks=checks, parallel=parallel, options=options)
-        return run_jobs(
-            project.root,
+        return run_project(
+            project,
             jobs,
             guard=plan.partition_job(project) if guard else None,
             parallel=parallel,

@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 import nox
 
-from suitekit import plan
+from suitekit import plan, services
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
@@ -95,19 +95,32 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     args = plan.suite_pytest_args(
         project, suite, python=python, workers=workers.value, posargs=session.posargs
     )
-    env = {**suite.env, "SUITEKIT_WORKERS_ORIGIN": origin}
-    session.run("pytest", *args, env=env)
+    env = {
+        **suite.env,
+        "SUITEKIT_WORKERS_ORIGIN": origin,
+        "PYTHONHASHSEED": plan.hashseed(project, os.environ),
+    }
+    with services.provide(project, suite.services, os.environ, say=session.log) as provided:
+        session.run("pytest", *args, env={**env, **provided})
 
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:
     _install(session, project, check.install, with_suitekit=False)
-    for command in check.run:
-        session.run(*shlex.split(command), *session.posargs, env=dict(check.env))
+    with services.provide(project, check.services, os.environ, say=session.log) as provided:
+        environ = {**os.environ, **provided}
+        with services.check_resources(project, check, environ) as resources:
+            env = {**check.env, **provided, **resources}
+            for command in check.run:
+                session.run(*shlex.split(command), *session.posargs, env=env)
 
 
 def _run_partition(session: nox.Session, project: Project) -> None:
     _install(session, project, project.install, with_suitekit=True)
-    session.run("pytest", "--suitekit-partition", "-n", "0", "-q", *session.posargs)
+    needed = plan.collection_suite(project).services
+    with services.provide(project, needed, os.environ, say=session.log) as provided:
+        session.run(
+            "pytest", "--suitekit-partition", "-n", "0", "-q", *session.posargs, env=provided
+        )
 
 
 def _install(

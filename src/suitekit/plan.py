@@ -9,12 +9,13 @@ command a developer runs and the one CI runs, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, Literal
 
-from suitekit._model import Check, Project, Source, Sourced, Suite, Workers
+from suitekit._model import Check, Project, Service, Source, Sourced, Suite, Workers
 from suitekit.errors import ConfigError
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "RunOptions",
     "SessionSpec",
     "chooses_workers",
+    "hashseed",
     "jobs",
     "junit_path",
     "nox_command",
@@ -303,6 +305,20 @@ def chooses_workers(posargs: Sequence[str]) -> bool:
     )
 
 
+def hashseed(project: Project, environ: Mapping[str, str]) -> str:
+    """The run's ``PYTHONHASHSEED``: the environment's, else the config's, else a random one.
+
+    One seed for every process of a run makes xdist workers collect the same tests (a set in a
+    parametrize would otherwise be ordered differently in each) and lets a failure be replayed.
+    """
+    given = environ.get("PYTHONHASHSEED", "")
+    if given and given != "random":
+        return given
+    if project.isolation.hashseed is not None:
+        return str(project.isolation.hashseed)
+    return str(secrets.randbelow(2**32))
+
+
 def nox_command(session: str) -> tuple[str, ...]:
     """The command that runs one nox session, run from the project root.
 
@@ -325,6 +341,7 @@ class Job:
         junit: The suite's JUnit file, or ``None`` for a check.
         log: Where the run keeps the session's output.
         target_seconds: The suite's time budget.
+        services: The services the session needs.
     """
 
     session: str
@@ -336,6 +353,7 @@ class Job:
     junit: Path | None
     log: Path
     target_seconds: float | None
+    services: tuple[Service, ...] = ()
 
 
 def _session_name(name: str, python: str) -> str:
@@ -390,6 +408,7 @@ def jobs(
                 junit=junit_path(project, suite, python),
                 log=log_path(project, session),
                 target_seconds=suite.target_seconds,
+                services=suite.services,
             )
         )
     for name in chosen_checks:
@@ -405,9 +424,24 @@ def jobs(
                 junit=None,
                 log=log_path(project, check.name),
                 target_seconds=None,
+                services=check.services,
             )
         )
     return tuple(result)
+
+
+def collection_suite(project: Project) -> Suite:
+    """The pseudo-suite the partition guard collects as: every test root, every service.
+
+    Collection imports every conftest; those that read a service's variables at import time
+    must find them, so the guard gets (empty) services like a suite run does.
+    """
+    return Suite(
+        name=PARTITION_SESSION,
+        paths=project.tests,
+        workers=0,
+        services=tuple(dict.fromkeys(s for suite in project.suites for s in suite.services)),
+    )
 
 
 def partition_job(project: Project) -> Job:
@@ -422,6 +456,7 @@ def partition_job(project: Project) -> Job:
         junit=None,
         log=log_path(project, PARTITION_SESSION),
         target_seconds=None,
+        services=collection_suite(project).services,
     )
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from suitekit import services
+from suitekit import plan, services
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
@@ -75,16 +75,19 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """
     options = early_config.known_args_namespace
     name = getattr(options, "suitekit_suite", None)
-    if name is None:
+    collecting = bool(getattr(options, "suitekit_partition", False))
+    if name is None and not collecting:
         return
     explicit = getattr(options, "suitekit_project", None)
     try:
         project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
-        suite = project.suite(name)
+        suite = project.suite(name) if name is not None else plan.collection_suite(project)
     except (SuitekitError, KeyError):
         return  # pytest_configure reports it as a usage error
+    if not suite.services and not project.isolation.dirs and not project.isolation.ports:
+        return
     numprocesses = getattr(options, "numprocesses", None)
-    isolation = _Isolation(project, suite)
+    isolation = _Isolation(project, suite, template=name is not None)
     early_config.stash[_ISOLATION_KEY] = isolation
     try:
         isolation.start(controller_only=numprocesses not in (None, 0, "0"))
@@ -119,9 +122,10 @@ def suitekit_worker() -> WorkerResources:
 class _Isolation:
     """The services and per-worker resources of one process of a suite run."""
 
-    def __init__(self, project: Project, suite: Suite) -> None:
+    def __init__(self, project: Project, suite: Suite, *, template: bool) -> None:
         self.project = project
         self.suite = suite
+        self.template = template
         self.stack = contextlib.ExitStack()
         self.acquired: services.Acquired | None = None
         self.controller = False
@@ -136,7 +140,9 @@ class _Isolation:
                 services.provide(self.project, self.suite.services, os.environ)
             )
             os.environ.update(provided)
-            os.environ.update(services.prepare_run(self.project, self.suite, os.environ))
+            os.environ.update(
+                services.prepare_run(self.project, self.suite, os.environ, template=self.template)
+            )
         if self.worker is not None or not controller_only:
             self.acquired = services.acquire(
                 self.project, self.suite, worker=self.worker or "main", environ=os.environ

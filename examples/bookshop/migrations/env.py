@@ -1,4 +1,8 @@
-"""Alembic environment for bookshop: the URL comes from DATABASE_URL."""
+"""Alembic environment for bookshop: the URL comes from DATABASE_URL.
+
+A plain ``postgresql://`` URL is given the psycopg 3 driver (``postgresql+psycopg://``), as
+the application's own engines are.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import pool
 
-from bookshop.db.engine import make_engine
+from bookshop.db.engine import make_engine, sqlalchemy_url
 from bookshop.db.models import Base
 from bookshop.settings import database_url
 
@@ -22,7 +26,7 @@ target_metadata = Base.metadata
 def run_migrations_offline() -> None:
     """Emit SQL to stdout instead of running it (``alembic upgrade --sql``)."""
     context.configure(
-        url=database_url(),
+        url=sqlalchemy_url(database_url()),
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},

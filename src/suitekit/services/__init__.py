@@ -13,6 +13,7 @@ from suitekit.services._provide import provide as provide
 from suitekit.services._worker import Acquired as Acquired
 from suitekit.services._worker import WorkerResources as WorkerResources
 from suitekit.services._worker import acquire as acquire
+from suitekit.services._worker import check_resources as check_resources
 from suitekit.services._worker import current as current
 from suitekit.services._worker import export as export
 from suitekit.services._worker import finish_run as finish_run
@@ -23,6 +24,7 @@ __all__ = [
     "Acquired",
     "WorkerResources",
     "acquire",
+    "check_resources",
     "clean",
     "current",
     "export",

@@ -40,6 +40,13 @@ class CleanReport:
     leases: int = 0
     folders: int = 0
 
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"suitekit clean: {self.servers} server(s), {self.databases} database(s), "
+            f"{self.leases} Redis lease(s), {self.folders} folder(s) removed"
+        )
+
 
 def _dead(host: object, pid: object) -> bool:
     if host != socket.gethostname():

@@ -10,6 +10,7 @@ environment variables and :class:`WorkerResources` round-trips through JSON.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -17,14 +18,14 @@ import os
 import secrets
 import shutil
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Final
 
 from suitekit import _naming
-from suitekit._model import Project, Suite
+from suitekit._model import Check, Project, Suite
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
@@ -37,6 +38,7 @@ __all__ = [
     "Acquired",
     "WorkerResources",
     "acquire",
+    "check_resources",
     "current",
     "export",
     "finish_run",
@@ -143,8 +145,13 @@ class WorkerResources:
         return " ".join(parts)
 
 
-def prepare_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> dict[str, str]:
+def prepare_run(
+    project: Project, suite: Suite, environ: Mapping[str, str], *, template: bool = True
+) -> dict[str, str]:
     """The controller's part: fix the run id and hash seed, build the template database.
+
+    With ``template=False`` (collection only, as the partition guard does) workers get empty
+    databases and no migrations run.
 
     Returns:
         Variables to export before workers start (the caller sets them in ``os.environ``).
@@ -158,7 +165,7 @@ def prepare_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> d
     if "PYTHONHASHSEED" not in environ or environ["PYTHONHASHSEED"] == "random":
         seed = project.isolation.hashseed
         env["PYTHONHASHSEED"] = str(seed if seed is not None else secrets.randbelow(2**32))
-    if "postgres" in suite.services:
+    if "postgres" in suite.services and template:
         server = PostgresServer.from_url(_provided(environ, "postgres"))
         key = _postgres.template_key(project.postgres, project.root)
         name = _naming.template_name(run_id, suite.name, key)
@@ -312,6 +319,34 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
     )
     acquired.resources = resources
     return acquired
+
+
+@contextlib.contextmanager
+def check_resources(
+    project: Project, check: Check, environ: Mapping[str, str]
+) -> Iterator[dict[str, str]]:
+    """A check's services: a fresh empty database, a leased Redis database; removed after.
+
+    The migrations check runs its commands here: upgrade, check, downgrade on a database that
+    nothing else has touched.
+    """
+    run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
+    env: dict[str, str] = {ENV_RUN_ID: run_id}
+    with contextlib.ExitStack() as stack:
+        if "postgres" in check.services:
+            server = PostgresServer.from_url(_provided(environ, "postgres"))
+            database = _naming.database_name(run_id, f"check-{check.name}", "main")
+            _postgres.create_empty(server, database, run_id)
+            stack.callback(_postgres.drop, server, database)
+            env.update(_postgres.render_env(project.postgres, server, database))
+        if "redis" in check.services:
+            redis_server = RedisServer.from_url(_provided(environ, "redis"))
+            tag = _redis.owner_tag(run_id, f"check-{check.name}", "main")
+            db = _redis.lease(redis_server, tag)
+            stack.callback(_redis.release, redis_server, db, tag)
+            fields = redis_server.fields(db)
+            env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
+        yield env
 
 
 def export(resources: WorkerResources) -> dict[str, str]:

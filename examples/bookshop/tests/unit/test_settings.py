@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bookshop import settings
-from bookshop.db import create_engine_from_env
+from bookshop.db import create_engine_from_env, sqlalchemy_url
 
 
 def test_database_url_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,4 +53,25 @@ def test_engine_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         create_engine_from_env()
     engine = create_engine_from_env({"DATABASE_URL": "sqlite://"})
     assert engine.dialect.name == "sqlite"
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://u@h:5432/db", "postgresql+psycopg://u@h:5432/db"),
+        ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2://u@h/db"),
+        ("sqlite://", "sqlite://"),
+        ("sqlite:///shop.sqlite3", "sqlite:///shop.sqlite3"),
+    ],
+)
+def test_driverless_postgres_urls_get_psycopg_3(url: str, expected: str) -> None:
+    assert sqlalchemy_url(url) == expected
+
+
+def test_engine_for_a_plain_postgresql_url_uses_psycopg_3() -> None:
+    engine = create_engine_from_env({"DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/db"})
+    assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     engine.dispose()

@@ -1,6 +1,11 @@
 """Persistence: SQLAlchemy 2.0 models, engine creation, repositories and services."""
 
-from bookshop.db.engine import create_engine_from_env, create_session_factory, make_engine
+from bookshop.db.engine import (
+    create_engine_from_env,
+    create_session_factory,
+    make_engine,
+    sqlalchemy_url,
+)
 from bookshop.db.models import (
     Author,
     Base,
@@ -39,4 +44,5 @@ __all__ = [
     "create_engine_from_env",
     "create_session_factory",
     "make_engine",
+    "sqlalchemy_url",
 ]

@@ -2,6 +2,11 @@
 
 The database URL is read from ``DATABASE_URL`` when
 :func:`create_engine_from_env` is called, never at import time.
+
+A PostgreSQL URL without a driver (``postgresql://...``, as libpq, Docker images and
+test runners write it, or Heroku's ``postgres://...``) is given the psycopg 3 driver
+(``postgresql+psycopg://...``): SQLAlchemy would otherwise pick psycopg2, which bookshop
+does not depend on.
 """
 
 from __future__ import annotations
@@ -15,9 +20,23 @@ from sqlalchemy.pool import StaticPool
 
 from bookshop import settings
 
+POSTGRES_DRIVER = "psycopg"
+_DRIVERLESS_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """``url`` with the psycopg 3 driver if it is a PostgreSQL URL that names no driver.
+
+    Other URLs (SQLite, or PostgreSQL with an explicit driver) are returned unchanged.
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme.lower() in _DRIVERLESS_POSTGRES_SCHEMES:
+        return f"postgresql+{POSTGRES_DRIVER}://{rest}"
+    return url
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url``.
+    """Create an engine for ``url`` (see :func:`sqlalchemy_url` for driverless URLs).
 
     For SQLite, foreign keys are switched on, and an in-memory database
     (``sqlite://``) is shared by all sessions of the engine.
@@ -36,7 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(sqlalchemy_url(url), **kwargs)
 
 
 def create_engine_from_env(env: Mapping[str, str] | None = None, **kwargs: Any) -> Engine:

@@ -1,0 +1,31 @@
+"""The worker's database: its URL, its schema, and that it starts empty."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from bookshop.db import Base
+from suitekit.services import WorkerResources
+
+from .conftest import ENGINE, ENGINE_URL, TABLES, row_counts
+
+
+def test_import_time_url_names_this_workers_database(suitekit_worker: WorkerResources) -> None:
+    # ENGINE_URL was read when conftest.py was imported: suitekit must already have
+    # pointed DATABASE_URL at this worker's own clone of the template by then.
+    assert suitekit_worker.database
+    assert make_url(ENGINE_URL).database == suitekit_worker.database
+    assert ENGINE.url.database == suitekit_worker.database
+    assert (ENGINE.dialect.name, ENGINE.dialect.driver) == ("postgresql", "psycopg")
+
+
+def test_schema_is_migrated_to_head() -> None:
+    with ENGINE.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    assert version == "0002"
+    assert set(inspect(ENGINE).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
+
+
+def test_every_table_starts_empty() -> None:
+    assert row_counts() == dict.fromkeys(TABLES, 0)
