@@ -69,6 +69,7 @@ TABLES = 50
 SEED_ROWS = 3
 GOAL_RATIO = 5.0
 GOAL_CLONE_SECONDS = 0.5
+SUITE = "bench"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 NOUNS = (
@@ -244,6 +245,7 @@ class Bench:
         _postgres.ensure_template(
             self.server,
             self.config,
+            suite=SUITE,
             name=name,
             run_id=self.run_id,
             kept=False,
@@ -256,7 +258,7 @@ class Bench:
         """(b), per worker: ``clone``; seconds."""
         owner = f"{socket.gethostname()}:{os.getpid()}"
         started = time.perf_counter()
-        _postgres.clone(self.server, template, name, self.run_id, owner)
+        _postgres.clone(self.server, template, name, self.run_id, owner, suite=SUITE)
         return time.perf_counter() - started
 
     def connect(self, database: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
@@ -300,6 +302,21 @@ class Bench:
             except psycopg.Error as error:
                 print(f"warning: could not drop {name}: {error}")
 
+    def checkpoints(self) -> int | None:
+        """Checkpoints the server was asked for so far (FILE_COPY asks for two per copy)."""
+        queries = (
+            "SELECT checkpoints_req FROM pg_stat_bgwriter",  # PostgreSQL 16 and older
+            "SELECT num_requested FROM pg_stat_checkpointer",  # 17 and newer
+        )
+        with self.connect() as connection:
+            for query in queries:
+                try:
+                    row = connection.execute(query).fetchone()
+                except psycopg.Error:
+                    continue
+                return int(str(row[0])) if row else None
+        return None
+
     def schema_of(self, database: str) -> tuple[int, int, int]:
         """Tables, indexes and rows in ``database`` (to check a clone is complete)."""
         with self.connect(database) as connection:
@@ -331,6 +348,7 @@ class Round:
     strategies: dict[str, list[float]] = field(default_factory=dict)
     concurrent_migrate: float = 0.0
     concurrent_clone: float = 0.0
+    checkpoints: int = -1  # requested server-wide during the clones of (b); -1: unknown
 
 
 def concurrently(actions: list[Callable[[], object]]) -> float:
@@ -362,9 +380,13 @@ def one_round(bench: Bench, index: int, workers: int, strategies: tuple[str, ...
     # (b) first, as in a run: the template is built, then the workers clone it.
     template = bench.name(f"r{index}_tpl")
     figures.template = bench.build_template(template)
+    before = bench.checkpoints()
     figures.clone = [
         bench.clone_worker(template, bench.name(f"r{index}_clone{w}")) for w in range(workers)
     ]
+    after = bench.checkpoints()
+    if before is not None and after is not None:
+        figures.checkpoints = after - before
     with bench.connect() as connection:
         for strategy in strategies:
             figures.strategies[strategy] = [
@@ -395,7 +417,10 @@ def one_round(bench: Bench, index: int, workers: int, strategies: tuple[str, ...
 
 def report_schema(bench: Bench, database: str, what: str) -> None:
     tables, indexes, rows = bench.schema_of(database)
-    print(f"  check: {what} has {tables} tables, {indexes} indexes, {rows} rows")
+    print(
+        f"  check: {what} has {tables} tables, {indexes} indexes,"
+        f" {rows} rows (seed rows and schema_migrations)"
+    )
 
 
 def ms(seconds: float) -> str:
@@ -516,7 +541,8 @@ def run(server: PostgresServer, label: str, workers: int, rounds: int) -> None:
             strategies = ("FILE_COPY", "WAL_LOG") if server_version(server) >= 150000 else ()
             print(
                 f"schema: {TABLES} migrations (one table each, {SEED_ROWS} seed rows), applied by"
-                f" `{command}`; {workers} workers, {rounds} rounds, cpus {os.cpu_count()}"
+                f" `{command}`; {workers} workers, {rounds} rounds, cpus {os.cpu_count()},"
+                f" load average {os.getloadavg()[0]:.2f}"
             )
             results: list[Round] = []
             for index in range(1, rounds + 1):
@@ -529,11 +555,12 @@ def run(server: PostgresServer, label: str, workers: int, rounds: int) -> None:
                     f"round {index}: migrate/worker {ms(statistics.mean(figures.migrate))}"
                     f"  template {ms(figures.template)}"
                     f"  clone/worker {ms(statistics.mean(figures.clone))}"
-                    f" (max {ms(max(figures.clone))}){bare}"
+                    f" (max {ms(max(figures.clone))}, checkpoints {figures.checkpoints}){bare}"
                     f"  at once: migrate {ms(figures.concurrent_migrate)}"
                     f" clone {ms(figures.concurrent_clone)}"
                 )
             summarize(results, workers, strategies)
+            print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         finally:
             with uninterrupted():
                 bench.drop_all()
@@ -566,4 +593,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted; the benchmark's databases were dropped")
+        sys.exit(130)

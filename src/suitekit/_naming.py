@@ -20,6 +20,7 @@ __all__ = [
     "new_run_id",
     "slug",
     "template_name",
+    "work_folder",
 ]
 
 PREFIX: Final = "sk_"
@@ -51,6 +52,13 @@ def database_name(run_id: str, suite: str, worker: str) -> str:
         f"{_digest(run_id, suite, worker)}"
     )
     return name[:_MAX_IDENTIFIER]
+
+
+def work_folder(run_id: str, suite: str, worker: str) -> str:
+    """The folder name of one worker's files (under suitekit's work folder)."""
+    return (
+        f"{slug(run_id, 20)}_{slug(suite, 16)}_{slug(worker, 8)}_{_digest(run_id, suite, worker)}"
+    )
 
 
 def template_name(run_id: str, suite: str, key: str | None) -> str:

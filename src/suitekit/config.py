@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, cast
+from urllib.parse import urlsplit
 
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
@@ -238,6 +239,16 @@ def _isolation(table: _Table) -> Isolation:
                 f"{name!r} is not an environment variable name",
                 'name variables, e.g. dirs = ["MEDIA_ROOT"]',
             )
+    seen: dict[str, str] = {}
+    for name in dirs:
+        if name.lower() in seen:
+            raise table._error(  # noqa: SLF001 - same module
+                "dirs",
+                f"{name!r} is listed twice (as {seen[name.lower()]!r}; each variable gets a "
+                "folder named after it in lower case)",
+                "list each variable once",
+            )
+        seen[name.lower()] = name
     ports = table.raw.get("ports", 0)
     if isinstance(ports, bool) or not isinstance(ports, int) or not 0 <= ports <= _MAX_PORTS:
         raise table._error(  # noqa: SLF001 - same module
@@ -255,6 +266,17 @@ def _isolation(table: _Table) -> Isolation:
             "write hashseed = 1234, or leave it out for a random seed per run",
         )
     return Isolation(dirs=dirs, ports=ports, hashseed=seed)
+
+
+def _template_fields(formatter: string.Formatter, template: str) -> list[str]:
+    """Every field a template uses, including those nested in format specs."""
+    used: list[str] = []
+    for _, field_name, spec, _ in formatter.parse(template):
+        if field_name is not None:
+            used.append(field_name)
+        if spec:
+            used += _template_fields(formatter, spec)
+    return used
 
 
 def _running_python() -> str:
@@ -697,8 +719,9 @@ class _Table:
         if name not in self.raw:
             return None
         value = self.string(name, default="")
-        scheme = value.split("://", 1)[0].split("+", 1)[0] if "://" in value else ""
-        if scheme not in schemes:
+        parts = urlsplit(value)
+        scheme = parts.scheme.split("+", 1)[0]
+        if scheme not in schemes or not parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]:
             raise self._error(
                 name,
                 f"{value!r} is not a {schemes[0]}:// URL",
@@ -715,7 +738,7 @@ class _Table:
         formatter = string.Formatter()
         for variable, template in env.items():
             try:
-                used = [field for _, field, _, _ in formatter.parse(template) if field is not None]
+                used = _template_fields(formatter, template)
             except ValueError as error:
                 raise self._error(
                     name,
@@ -730,6 +753,14 @@ class _Table:
                         f"{variable} = {template!r} uses an unknown field {{{used_field}}}{hint}",
                         f"use {', '.join('{' + f + '}' for f in fields)}",
                     )
+            try:
+                template.format_map(dict.fromkeys(fields, ""))
+            except (ValueError, KeyError, IndexError, AttributeError) as error:
+                raise self._error(
+                    name,
+                    f"{variable} = {template!r} cannot be rendered: {error}",
+                    "use plain fields such as {url}, without conversions or format specs",
+                ) from None
         return env
 
     def setup_steps(self, name: str) -> tuple[SetupStep, ...]:

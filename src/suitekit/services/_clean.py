@@ -19,7 +19,7 @@ from suitekit.services import _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.services._provide import server_urls
 from suitekit.services._throwaway import pid_alive, records, stop_record
-from suitekit.services._worker import work_root
+from suitekit.services._worker import work_folders
 
 __all__ = ["CleanReport", "clean"]
 
@@ -130,12 +130,8 @@ def _clean_leases(url: str, say: Callable[[str], None]) -> int:
 
 def _clean_folders(say: Callable[[str], None]) -> int:
     removed = 0
-    for folder in sorted(work_root().iterdir()):
-        try:
-            host, _, pid = (folder / ".suitekit-owner").read_text().strip().partition(":")
-        except OSError:
-            continue
-        if _dead(host, pid):
+    for folder, owner in work_folders():
+        if _dead(owner.get("host"), owner.get("pid")):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
             say(f"removed {folder}")

@@ -11,7 +11,11 @@ __all__ = ["PostgresServer", "RedisServer"]
 
 
 def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | None, str, str, str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        message = f"{url!r} is not a {schemes[0]}:// URL of a {what} server: {error}"
+        raise ServiceError(message) from None
     scheme = parts.scheme.split("+", 1)[0]
     if scheme not in schemes or not parts.hostname:
         message = f"{url!r} is not a {schemes[0]}:// URL of a {what} server"
@@ -26,8 +30,12 @@ def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | No
         port,
         unquote(parts.username or ""),
         unquote(parts.password or ""),
-        parts.path.lstrip("/"),
+        unquote(parts.path.lstrip("/")),
     )
+
+
+def _netloc_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,7 +78,7 @@ class PostgresServer:
         if self.password:
             auth += ":" + quote(self.password, safe="")
         name = quote(database or self.admin_database, safe="")
-        return f"{scheme}://{auth}@{self.host}:{self.port}/{name}"
+        return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
 
     def fields(self, database: str) -> dict[str, str]:
         """The values the ``env`` templates of ``[tool.suitekit.services.postgres]`` can use."""
@@ -124,7 +132,7 @@ class RedisServer:
     def url(self, db: int = 0) -> str:
         """The URL of logical database ``db`` on this server."""
         auth = f":{quote(self.password, safe='')}@" if self.password else ""
-        return f"redis://{auth}{self.host}:{self.port}/{db}"
+        return f"redis://{auth}{_netloc_host(self.host)}:{self.port}/{db}"
 
     def fields(self, db: int) -> dict[str, str]:
         """The values the ``env`` templates of ``[tool.suitekit.services.redis]`` can use."""

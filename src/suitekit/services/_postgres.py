@@ -141,16 +141,20 @@ def create_empty(server: PostgresServer, name: str, run_id: str) -> None:
         _create(connection, name, _comment(run_id, "check"))
 
 
-def clone(server: PostgresServer, template: str, name: str, run_id: str, owner: str) -> None:
+def clone(
+    server: PostgresServer, template: str, name: str, run_id: str, owner: str, *, suite: str
+) -> None:
     """Create a worker's database as a copy of the template (a file copy: milliseconds)."""
+    comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
-        _create(connection, name, _comment(run_id, "worker", {"owner": owner}), template=template)
+        _create(connection, name, comment, template=template)
 
 
 def ensure_template(
     server: PostgresServer,
     config: PostgresConfig,
     *,
+    suite: str,
     name: str,
     run_id: str,
     kept: bool,
@@ -176,7 +180,8 @@ def ensure_template(
                 if kept:
                     return False
                 drop(server, name)
-            _create(connection, name, _comment(run_id, "template", {"kept": str(kept).lower()}))
+            extra = {"kept": str(kept).lower(), "suite": suite}
+            _create(connection, name, _comment(run_id, "template", extra))
             try:
                 _run_setup(server, config, name, cwd, environ)
             except BaseException:

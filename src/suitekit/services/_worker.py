@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import socket
 from collections.abc import Callable, Iterator, Mapping
@@ -24,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Final
 
-from suitekit import _naming
+from suitekit import _naming, plan
 from suitekit._model import Check, Project, Suite
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _redis
@@ -43,6 +42,7 @@ __all__ = [
     "export",
     "finish_run",
     "prepare_run",
+    "work_folders",
     "work_root",
 ]
 
@@ -162,9 +162,7 @@ def prepare_run(
     env: dict[str, str] = {}
     run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
     env[ENV_RUN_ID] = run_id
-    if "PYTHONHASHSEED" not in environ or environ["PYTHONHASHSEED"] == "random":
-        seed = project.isolation.hashseed
-        env["PYTHONHASHSEED"] = str(seed if seed is not None else secrets.randbelow(2**32))
+    env["PYTHONHASHSEED"] = plan.hashseed(project, environ)
     if "postgres" in suite.services and template:
         server = PostgresServer.from_url(_provided(environ, "postgres"))
         key = _postgres.template_key(project.postgres, project.root)
@@ -172,6 +170,7 @@ def prepare_run(
         _postgres.ensure_template(
             server,
             project.postgres,
+            suite=suite.name,
             name=name,
             run_id=run_id,
             kept=key is not None,
@@ -201,9 +200,8 @@ def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> No
             if owner.get("run") == run_id and owner.get("suite") == suite.name:
                 _redis.release(redis_server, db, raw)
     if project.isolation.dirs:
-        prefix = _naming.slug(f"{run_id}_{suite.name}_", 60)
-        for folder in work_root().iterdir():
-            if folder.name.startswith(prefix):
+        for folder, owner in work_folders():
+            if owner.get("run") == run_id and owner.get("suite") == suite.name:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -212,13 +210,21 @@ def _drop_left_databases(server: PostgresServer, suite: Suite, run_id: str) -> N
         info = database.info
         if info.get("run") != run_id or info.get("kept") == "true":
             continue
-        if info.get("role") in ("worker", "template") and _belongs(database.name, suite, run_id):
+        if info.get("role") in ("worker", "template") and info.get("suite") == suite.name:
             _postgres.drop(server, database.name)
 
 
-def _belongs(name: str, suite: Suite, run_id: str) -> bool:
-    prefix = f"{_naming.PREFIX}{_naming.slug(run_id, 20)}_{_naming.slug(suite.name, 16)}_"
-    return name.startswith(prefix)
+def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
+    """Every per-worker folder with its owner (run, suite, host, pid); unreadable ones skipped."""
+    found: list[tuple[Path, Mapping[str, object]]] = []
+    for folder in sorted(work_root().iterdir()):
+        try:
+            owner = json.loads((folder / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(owner, dict):
+            found.append((folder, owner))
+    return found
 
 
 def _provided(environ: Mapping[str, str], service: str) -> str:
@@ -274,7 +280,7 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
             owner = f"{socket.gethostname()}:{os.getpid()}"
             _postgres.drop(server, database)  # a crashed predecessor with the same worker id
             if template:
-                _postgres.clone(server, template, database, run_id, owner)
+                _postgres.clone(server, template, database, run_id, owner, suite=suite.name)
             else:
                 _postgres.create_empty(server, database, run_id)
             releases.append(lambda: _postgres.drop(server, database))
@@ -288,9 +294,10 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
             env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
         dirs: dict[str, str] = {}
         if project.isolation.dirs:
-            base = work_root() / _naming.slug(f"{run_id}_{suite.name}_{worker}", 60)
+            base = work_root() / _naming.work_folder(run_id, suite.name, worker)
             base.mkdir(parents=True, exist_ok=True)
-            (base / _OWNER_FILE).write_text(f"{socket.gethostname()}:{os.getpid()}\n")
+            marker = {"host": socket.gethostname(), "pid": os.getpid(), "run": run_id}
+            (base / _OWNER_FILE).write_text(json.dumps({**marker, "suite": suite.name}))
             releases.append(lambda: shutil.rmtree(base, ignore_errors=True))
             for variable in project.isolation.dirs:
                 path = base / variable.lower()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,11 @@ PRIDE_TITLE = "Pride and Prejudice"
 def _dispose_engine() -> Iterator[None]:
     yield
     ENGINE.dispose()
+
+
+def a_later_request() -> None:
+    """What one request wrote is read back by a later one, not in the same instant."""
+    time.sleep(0.08)
 
 
 def empty_database() -> None:

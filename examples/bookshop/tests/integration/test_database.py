@@ -1,12 +1,15 @@
-"""The worker's database: its URL, its schema, and that it starts empty."""
+"""The worker's database (its URL and schema), and that the worker starts with nothing stored."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import redis
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
+from suitekit.services import WorkerResources
 
 from bookshop.db import Base
-from suitekit.services import WorkerResources
 
 from .conftest import ENGINE, ENGINE_URL, TABLES, row_counts
 
@@ -27,5 +30,7 @@ def test_schema_is_migrated_to_head() -> None:
     assert set(inspect(ENGINE).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
 
 
-def test_every_table_starts_empty() -> None:
+def test_database_redis_and_media_start_empty(redis_client: redis.Redis, media_root: Path) -> None:
     assert row_counts() == dict.fromkeys(TABLES, 0)
+    assert redis_client.dbsize() == 0
+    assert list(media_root.iterdir()) == []

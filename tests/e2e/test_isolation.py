@@ -1,0 +1,229 @@
+"""Per-worker isolation for real: PostgreSQL, Redis, folders and ports, with cleanup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from suitekit.services._throwaway import records
+from suitekit.services._worker import work_folders
+from tests.e2e.isolation import (
+    MACHINE_POSTGRES,
+    MACHINE_REDIS,
+    machine_env,
+    make_collide_project,
+    redis_leases,
+    require_local_binaries,
+    require_machine_services,
+    run_pytest,
+    start_pytest,
+    suitekit_databases,
+)
+
+SUITE = ("--suitekit-suite=integration", "-n", "4")
+
+
+def _leftover_work(run_id: str) -> list[Path]:
+    return [folder for folder, owner in work_folders() if owner.get("run") == run_id]
+
+
+def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "collide")
+    for attempt in range(5):
+        run_id = f"fivefold{attempt}{os.getpid()}"
+        result = run_pytest(project, *SUITE, env={**machine_env(), "SUITEKIT_RUN_ID": run_id})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "21 passed" in result.stdout
+        assert suitekit_databases(run_id) == []
+        assert redis_leases(run_id) == []
+        assert _leftover_work(run_id) == []
+
+    # The same tests, same 4 workers, without suitekit: one database, one keyspace, one folder.
+    shared = f"shared_{os.getpid()}"
+    media = tmp_path / "shared-media"
+    media.mkdir()
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {shared}")
+    try:
+        url = MACHINE_POSTGRES.rsplit("/", 1)[0] + "/" + shared
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("CREATE TABLE items (id integer PRIMARY KEY, owner text NOT NULL)")
+            db.execute("INSERT INTO items VALUES (0, 'seed')")
+        env = {
+            "DATABASE_URL": url,
+            "APP_DB_URL": url,
+            "APP_DB_NAME": shared,
+            "REDIS_URL": MACHINE_REDIS.rsplit("/", 1)[0] + "/9",
+            "MEDIA_ROOT": str(media),
+            "PYTHONHASHSEED": "0",  # so that collection agrees and only the collisions remain
+        }
+        result = run_pytest(
+            project, "tests/integration", "-n", "4", "-p", "no:suitekit", "-k", "not import_time",
+            env=env,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stdout
+        assert " failed" in result.stdout.splitlines()[-1]
+    finally:
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {shared} WITH (FORCE)")
+        client = redis.Redis.from_url(MACHINE_REDIS.rsplit("/", 1)[0] + "/9")
+        client.flushdb()
+        client.close()
+
+
+def test_throwaway_servers_serve_the_run_and_are_gone_after(tmp_path: Path) -> None:
+    require_local_binaries()
+    project = make_collide_project(tmp_path / "throwaway")
+    before = {record.path for record in records()}
+    result = run_pytest(project, *SUITE, "-v", env={"SUITEKIT_RUN_ID": f"throw{os.getpid()}"})
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "21 passed" in out
+    assert "suitekit workers" in out  # -v lists what each worker got
+    assert {record.path for record in records()} == before
+    data = Path("/dev/shm/suitekit-servers")
+    if data.is_dir():
+        assert not [p for p in data.iterdir() if p.stat().st_mtime > time.time() - 60]
+
+
+def test_two_runs_started_together_both_pass(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "twice")
+    runs = [
+        start_pytest(project, SUITE, {**machine_env(), "SUITEKIT_RUN_ID": f"together{i}"})
+        for i in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert all("21 passed" in output for output in outputs)
+
+
+def _crash_tests() -> str:
+    return """
+
+def test_zz_crash_a_worker():
+    if os.environ.get("CRASH") == "1":
+        os._exit(3)
+
+
+def test_zz_fail():
+    assert os.environ.get("FAIL") != "1"
+
+
+def test_zz_wait():
+    if os.environ.get("WAIT") == "1":
+        time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("how", ["failure", "crashed-worker", "sigint"])
+def test_nothing_is_left_behind(tmp_path: Path, how: str) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / how, extra_tests=_crash_tests())
+    run_id = f"left{how.replace('-', '')}{os.getpid()}"
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id}
+    if how == "sigint":
+        process = start_pytest(project, SUITE, {**env, "WAIT": "1"})
+        deadline = time.monotonic() + 120
+        while not suitekit_databases(run_id) or len(suitekit_databases(run_id)) < 5:
+            assert time.monotonic() < deadline, "the run never set up its workers"
+            time.sleep(0.2)
+        time.sleep(2)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        output = process.communicate(timeout=120)[0]
+        assert process.returncode == 2, output  # pytest's "interrupted"
+    else:
+        flag = {"failure": "FAIL", "crashed-worker": "CRASH"}[how]
+        result = run_pytest(project, *SUITE, env={**env, flag: "1"})
+        assert result.returncode == 1, result.stdout + result.stderr
+        if how == "crashed-worker":
+            assert "crashed" in result.stdout.lower()
+    assert suitekit_databases(run_id) == []
+    assert redis_leases(run_id) == []
+    assert _leftover_work(run_id) == []
+
+
+def test_hostile_run_ids_neither_break_nor_inject(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "hostile")
+    run_id = 'x\'; DROP DATABASE postgres; -- "quoted" spaces ünïcødé ' + "z" * 40
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        names_before = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+    result = run_pytest(project, *SUITE, env={**machine_env(), "SUITEKIT_RUN_ID": run_id})
+    assert result.returncode == 0, result.stdout + result.stderr
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        names_after = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+    # Nothing was dropped (other runs may have created databases meanwhile), nothing is left.
+    assert names_before - names_after <= {n for n in names_before if n.startswith("sk_")}
+    assert "postgres" in names_after
+    assert suitekit_databases(run_id) == []
+
+
+def test_clean_removes_what_a_killed_run_left_and_nothing_else(tmp_path: Path) -> None:
+    require_machine_services()
+    require_local_binaries()
+    project = make_collide_project(tmp_path / "killed", extra_tests=_crash_tests())
+    run_id = f"killed{os.getpid()}"
+    # A database and a key that are not suitekit's, though they look alike.
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE sk_not_ours_{os.getpid()}")
+    client = redis.Redis.from_url(MACHINE_REDIS)
+    client.set(f"suitekit-lookalike-{os.getpid()}", "mine")
+    try:
+        # One run on the machine's servers, one on its own throwaway servers; both killed.
+        killed = [
+            start_pytest(project, SUITE, {**machine_env(), "SUITEKIT_RUN_ID": run_id, "WAIT": "1"}),
+            start_pytest(project, SUITE, {"SUITEKIT_RUN_ID": run_id + "t", "WAIT": "1"}),
+        ]
+        deadline = time.monotonic() + 120
+        while len(suitekit_databases(run_id)) < 5 or len(records()) == 0:
+            assert time.monotonic() < deadline, "the runs never set up their workers"
+            time.sleep(0.2)
+        time.sleep(3)
+        for process in killed:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate(timeout=60)
+        assert suitekit_databases(run_id)
+        assert redis_leases(run_id)
+        assert _leftover_work(run_id)
+
+        result = project.run("suitekit", "clean", env=machine_env())
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "suitekit clean:" in result.stdout
+        assert suitekit_databases(run_id) == []
+        assert redis_leases(run_id) == []
+        assert _leftover_work(run_id) == []
+        assert not [r for r in records() if r.owner_pid in {p.pid for p in killed}]
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (f"sk_not_ours_{os.getpid()}",)
+            ).fetchone()
+        assert row is not None
+        assert client.get(f"suitekit-lookalike-{os.getpid()}") == b"mine"
+    finally:
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS sk_not_ours_{os.getpid()}")
+        client.delete(f"suitekit-lookalike-{os.getpid()}")
+        client.close()
+
+
+def test_no_url_no_binaries_no_docker_names_all_three_ways_out(tmp_path: Path) -> None:
+    project = make_collide_project(tmp_path / "nothing")
+    env = {"SUITEKIT_POSTGRES_BINDIR": "", "SUITEKIT_REDIS_SERVER": "", "SUITEKIT_DOCKER": "0"}
+    result = run_pytest(project, *SUITE, env=env)
+    assert result.returncode == 4, result.stdout + result.stderr
+    message = result.stderr
+    assert "cannot provide postgres; tried:" in message
+    assert "1. a URL: DATABASE_URL is not set" in message
+    assert (
+        "2. a throwaway server from local binaries: initdb and postgres were not found" in message
+    )
+    assert "3. a Docker container: no Docker daemon answered" in message
+    assert "apt install postgresql" in message
