@@ -417,7 +417,7 @@ def run_jobs(
     out = stream or sys.stdout
     started = time.monotonic()
     if guard is not None:
-        (checked,) = Runner(root=root, stream=out).run([guard])
+        (checked,) = Runner(root=root, stream=out, extra_env=extra_env or {}).run([guard])
         if checked.status != "passed":
             out.write(
                 f"suitekit: {guard.session} failed: the suites do not partition the tests; "

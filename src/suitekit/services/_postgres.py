@@ -15,6 +15,7 @@ import os
 import shlex
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -200,6 +201,10 @@ def _run_setup(
     environ: Mapping[str, str],
 ) -> None:
     env = {**environ, **render_env(config, server, name)}
+    # Setup commands (alembic, manage.py) come from the environment that runs the tests, even
+    # when its virtualenv is not activated.
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")]).rstrip(os.pathsep)
     for step in config.setup:
         if step.sql is not None:
             import psycopg  # noqa: PLC0415
