@@ -40,6 +40,7 @@ __all__ = ["SuitekitPlugin"]
 
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
 _ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
+_STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,7 +115,10 @@ def suitekit_worker() -> WorkerResources:
     """
     resources = services.current()
     if resources is None:
-        message = "suitekit_worker: this run has no worker resources (run it with --suitekit-suite)"
+        message = (
+            "suitekit_worker: this run has no worker resources: run it with --suitekit-suite, "
+            "for a suite that declares services (or a project with isolation dirs or ports)"
+        )
         raise pytest.UsageError(message)
     return resources
 
@@ -284,10 +288,11 @@ class SuitekitPlugin:
 
     def _run_line(self, config: pytest.Config) -> str:
         """The run's id, hash seed, servers and template (and, without xdist, the resources)."""
-        parts = [
-            f"run {os.environ.get('SUITEKIT_RUN_ID', '-')}",
-            f"PYTHONHASHSEED={os.environ.get('PYTHONHASHSEED', 'random')}",
-        ]
+        seed = os.environ.get("PYTHONHASHSEED", "random")
+        if seed != _STARTUP_HASHSEED and not hasattr(config, "workerinput"):
+            # Set for the workers after this process started: its own hashing stays random.
+            seed += " (workers; this process: random)"
+        parts = [f"run {os.environ.get('SUITEKIT_RUN_ID', '-')}", f"PYTHONHASHSEED={seed}"]
         for service, variable in services.PROVIDED_URL.items():
             if service in self.suite.services if self.suite else False:
                 parts.append(f"{service} {_host_port(os.environ.get(variable, ''))}")

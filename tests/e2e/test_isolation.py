@@ -225,5 +225,5 @@ def test_no_url_no_binaries_no_docker_names_all_three_ways_out(tmp_path: Path) -
     assert (
         "2. a throwaway server from local binaries: initdb and postgres were not found" in message
     )
-    assert "3. a Docker container: no Docker daemon answered" in message
+    assert "3. a Docker container: not tried (SUITEKIT_DOCKER=0)" in message
     assert "apt install postgresql" in message

@@ -125,7 +125,10 @@ def _start(service: Service, environ: Mapping[str, str], why: str) -> _throwaway
             started.stop()
             raise
         return started
-    tried.append("3. a Docker container: no Docker daemon answered `docker info`")
+    if environ.get("SUITEKIT_DOCKER", "1") == "0":
+        tried.append("3. a Docker container: not tried (SUITEKIT_DOCKER=0)")
+    else:
+        tried.append("3. a Docker container: no Docker daemon answered `docker info`")
     example = (
         "postgresql://postgres@127.0.0.1:5432/postgres"
         if service == "postgres"

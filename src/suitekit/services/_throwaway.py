@@ -34,6 +34,7 @@ __all__ = [
     "find_postgres_bindir",
     "find_redis_server",
     "records",
+    "shared_folder",
     "start_postgres",
     "start_redis",
     "state_root",
@@ -42,6 +43,7 @@ __all__ = [
 ENV_PG_BINDIR: Final = "SUITEKIT_POSTGRES_BINDIR"
 ENV_PG_USER: Final = "SUITEKIT_POSTGRES_USER"
 ENV_REDIS_SERVER: Final = "SUITEKIT_REDIS_SERVER"
+_SHARED_MODE: Final = 0o1777  # everyone may write, only owners may delete: like /tmp
 _START_TIMEOUT: Final = 30.0
 _STOP_TIMEOUT: Final = 10.0
 _PG_SETTINGS: Final = (
@@ -67,19 +69,27 @@ Kind = Literal["postgres", "redis"]
 
 def state_root() -> Path:
     """The folder for run state: server records, per-worker folders, port locks."""
-    root = Path(tempfile.gettempdir()) / "suitekit"
-    root.mkdir(mode=0o1777, exist_ok=True)
-    return root
+    return shared_folder(Path(tempfile.gettempdir()) / "suitekit")
+
+
+def shared_folder(path: Path) -> Path:
+    """``path`` as a folder every user of the machine can use, like /tmp (mode 1777).
+
+    mkdir's mode is cut by the umask, so the creator sets it again; a folder another user
+    made is taken as it is.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid() and (path.stat().st_mode & 0o7777) != _SHARED_MODE:
+        path.chmod(_SHARED_MODE)
+    return path
 
 
 def _data_root() -> Path:
     """Where servers keep their data: on the RAM disk when there is one."""
     shm = Path("/dev/shm")  # noqa: S108 - the RAM disk is the point
     base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
-    root = base / "suitekit-servers"
-    root.mkdir(exist_ok=True)
-    root.chmod(0o1777)  # like /tmp: the unprivileged server user must reach its folder
-    return root
+    # Like /tmp: the unprivileged server user must reach its folder.
+    return shared_folder(base / "suitekit-servers")
 
 
 def free_port() -> int:
@@ -144,7 +154,7 @@ class ServerRecord:
 
 def records() -> list[ServerRecord]:
     """Every readable server record."""
-    folder = state_root() / "servers"
+    folder = shared_folder(state_root() / "servers")
     found = [ServerRecord.from_file(path) for path in sorted(folder.glob("*.json"))]
     return [record for record in found if record is not None]
 
@@ -264,8 +274,7 @@ def _unprivileged(environ: Mapping[str, str]) -> pwd.struct_passwd | None:
 def _record(
     kind: Kind, url: str, server_pid: int, data_dir: str, container: str = ""
 ) -> ServerRecord:
-    folder = state_root() / "servers"
-    folder.mkdir(exist_ok=True)
+    folder = shared_folder(state_root() / "servers")
     fd, name = tempfile.mkstemp(prefix=f"{kind}-", suffix=".json", dir=folder)
     os.close(fd)
     record = ServerRecord(

@@ -29,7 +29,7 @@ from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.services._provide import PROVIDED_URL
-from suitekit.services._throwaway import state_root
+from suitekit.services._throwaway import shared_folder, state_root
 
 __all__ = [
     "ENV_RUN_ID",
@@ -56,9 +56,7 @@ _OWNER_FILE: Final = ".suitekit-owner"
 
 def work_root() -> Path:
     """Where per-worker folders live (each holds a file naming its owner process)."""
-    root = state_root() / "work"
-    root.mkdir(mode=0o1777, exist_ok=True)
-    return root
+    return shared_folder(state_root() / "work")
 
 
 def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
@@ -373,8 +371,7 @@ def _port_block(size: int, seed: str) -> tuple[int, IO[str]]:
     Blocks are claimed with an exclusive lock on a file per block, held for the worker's life
     (the kernel releases it if the worker dies), and each port is checked to be bindable.
     """
-    folder = state_root() / "ports"
-    folder.mkdir(mode=0o1777, exist_ok=True)
+    folder = shared_folder(state_root() / "ports")
     blocks = (_PORT_HIGH - _PORT_LOW) // size
     start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
     for step in range(blocks):
