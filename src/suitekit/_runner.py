@@ -416,24 +416,46 @@ def run_jobs(
     """
     out = stream or sys.stdout
     started = time.monotonic()
+    outcomes, code = _execute(
+        root, jobs, guard=guard, parallel=parallel, fail_fast=fail_fast, out=out, env=extra_env
+    )
+    return _summarise(outcomes, code, time.monotonic() - started, out)
+
+
+def _execute(
+    root: Path,
+    jobs: Sequence[Job],
+    *,
+    guard: Job | None,
+    parallel: bool,
+    fail_fast: bool,
+    out: IO[str],
+    env: Mapping[str, str] | None,
+) -> tuple[list[Outcome], int]:
     if guard is not None:
-        (checked,) = Runner(root=root, stream=out, extra_env=extra_env or {}).run([guard])
+        (checked,) = Runner(root=root, stream=out, extra_env=env or {}).run([guard])
         if checked.status != "passed":
             out.write(
                 f"suitekit: {guard.session} failed: the suites do not partition the tests; "
                 "nothing else was run\n"
             )
-            return 130 if checked.status == "interrupted" else 1
+            return [], 130 if checked.status == "interrupted" else 1
     if not jobs:
-        return 0
+        return [], 0
     outcomes = Runner(
-        root=root, parallel=parallel, fail_fast=fail_fast, stream=out, extra_env=extra_env or {}
+        root=root, parallel=parallel, fail_fast=fail_fast, stream=out, extra_env=env or {}
     ).run(jobs)
-    out.write(format_summary(outcomes, time.monotonic() - started) + "\n")
-    out.flush()
     if any(o.status == "interrupted" for o in outcomes):
-        return 130
-    return 1 if any(o.blocking for o in outcomes) else 0
+        return outcomes, 130
+    return outcomes, 1 if any(o.blocking for o in outcomes) else 0
+
+
+def _summarise(outcomes: list[Outcome], code: int, wall: float, out: IO[str]) -> int:
+    """Print the summary (its closing line last of all) and pass the exit code on."""
+    if outcomes:
+        out.write(format_summary(outcomes, wall) + "\n")
+        out.flush()
+    return code
 
 
 def run_project(
@@ -447,6 +469,8 @@ def run_project(
 ) -> int:
     """:func:`run_jobs` with the services the jobs need started once and shared by all of them.
 
+    The servers are stopped before the summary, so that its closing line is the run's last.
+
     Raises:
         ServiceError: A needed service can be neither found nor started.
     """
@@ -457,13 +481,15 @@ def run_project(
         out.write(line + "\n")
         out.flush()
 
+    started = time.monotonic()
     with services.provide(project, needed, os.environ, say=say) as provided:
-        return run_jobs(
+        outcomes, code = _execute(
             project.root,
             jobs,
             guard=guard,
             parallel=parallel,
             fail_fast=fail_fast,
-            stream=out,
-            extra_env=provided,
+            out=out,
+            env=provided,
         )
+    return _summarise(outcomes, code, time.monotonic() - started, out)
