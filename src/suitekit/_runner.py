@@ -17,14 +17,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import IO, Final, Literal
 
 from suitekit import services
 from suitekit._model import Project
+from suitekit._signals import signals_as_interrupt
 from suitekit.errors import ReportError, RunError
 from suitekit.plan import Job
 from suitekit.reporting import Totals, read_totals
@@ -126,7 +126,7 @@ class Runner:
         running: dict[str, _Running] = {}
         pending = list(jobs)
         stop_reason: Status | None = None
-        with _signals_as_interrupt():
+        with signals_as_interrupt(signal.SIGINT, signal.SIGTERM):
             try:
                 while pending or running:
                     while pending and stop_reason is None and (self.parallel or not running):
@@ -371,32 +371,6 @@ def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
         f"{total.skipped} skipped"
     )
     return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def _signals_as_interrupt() -> Iterator[None]:
-    """Treat SIGINT and SIGTERM as Ctrl-C while jobs run, so they are stopped, not orphaned.
-
-    SIGINT gets a handler even when the parent ignored it (a background job, an xdist worker):
-    a test runner that cannot be interrupted is worse, and since a handled signal is reset to
-    its default on exec, the sessions started meanwhile can be interrupted too.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        raise KeyboardInterrupt
-
-    previous = {
-        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def run_jobs(

@@ -17,10 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import threading
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -29,6 +26,7 @@ from suitekit import plan, services
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
+from suitekit._signals import signals_as_interrupt
 from suitekit.config import find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
 from suitekit.services import WorkerResources
@@ -139,7 +137,7 @@ class _Isolation:
         if self.worker is None:
             # The controller (or the only process): servers, run id, hash seed, template.
             self.controller = True
-            self.stack.enter_context(_sigterm_as_interrupt())
+            self.stack.enter_context(signals_as_interrupt(signal.SIGTERM))
             provided = self.stack.enter_context(
                 services.provide(self.project, self.suite.services, os.environ)
             )
@@ -165,24 +163,6 @@ class _Isolation:
                     services.finish_run(self.project, self.suite, os.environ)
             finally:
                 self.stack.close()
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM ends the run like Ctrl-C, so its databases and servers are cleaned up."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.hookimpl(tryfirst=True)

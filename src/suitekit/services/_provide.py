@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import FrameType
 from typing import Final
 
 from suitekit._model import Project, Service
+from suitekit._signals import signals_as_interrupt
 from suitekit.errors import ServiceError
 from suitekit.services import _throwaway
 from suitekit.services._endpoints import PostgresServer, RedisServer
@@ -174,7 +173,7 @@ def provide(
             tried and what to install or set.
     """
     owned: list[_throwaway.Throwaway] = []
-    with _sigterm_as_interrupt():
+    with signals_as_interrupt(signal.SIGTERM):
         try:
             env: dict[str, str] = {}
             explicit = server_urls(project, environ)
@@ -197,20 +196,3 @@ def provide(
                 started.stop()
                 if say is not None:
                     say(f"suitekit: stopped the throwaway {started.record.kind} server")
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
