@@ -23,6 +23,7 @@ from suitekit._model import Project
 from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
 from suitekit.errors import ConfigError, SuitekitError
+from suitekit.reporting._coverage import combine
 
 __all__ = ["main"]
 
@@ -42,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("config", help="validate [tool.suitekit] and show what it declares")
     plan_parser = commands.add_parser("plan", help="print the commands a run executes")
     commands.add_parser("suites", help="check the partition; count each suite's tests")
+    commands.add_parser(
+        "coverage", help="combine the suites' coverage data, report it, apply fail-under"
+    )
+    report = commands.add_parser(
+        "report", help="merge the run's JUnit files; print and write the summary"
+    )
+    report.add_argument("--slowest", type=int, default=10, help="how many slow tests to list")
     commands.add_parser(
         "clean", help="remove servers, databases, leases and folders that killed runs left"
     )
@@ -82,6 +90,14 @@ def _clean(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def _coverage(project: Project, args: argparse.Namespace) -> int:
+    del args
+    result = combine(project)
+    print(result.report)  # noqa: T201
+    print(result.summary())  # noqa: T201
+    return 0 if result.ok else 1
+
+
 def _suites(project: Project, args: argparse.Namespace) -> int:
     del args
     return run_jobs(project.root, [], guard=plan.partition_job(project))
@@ -102,12 +118,21 @@ def _plan(project: Project, args: argparse.Namespace) -> int:
 
 def _run(project: Project, args: argparse.Namespace) -> int:
     jobs = _jobs(project, args)
-    guard = None if args.no_guard or args.names else plan.partition_job(project)
-    return run_project(project, jobs, guard=guard, parallel=args.parallel, fail_fast=args.fail_fast)
+    whole = not args.names
+    guard = plan.partition_job(project) if whole and not args.no_guard else None
+    return run_project(
+        project,
+        jobs,
+        guard=guard,
+        finish=plan.report_jobs(project) if whole else (),
+        parallel=args.parallel,
+        fail_fast=args.fail_fast,
+    )
 
 
 _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "config": _config,
+    "coverage": _coverage,
     "clean": _clean,
     "suites": _suites,
     "plan": _plan,

@@ -246,6 +246,8 @@ class Project:
         source: What coverage measures.
         tests: The test roots: every test collected under them must belong to exactly one suite.
         reports: The folder for JUnit files and logs, relative to the root.
+        fail_under: The combined coverage gate, in percent (coverage is measured when ``source``
+            is given).
         suites: The suites, in declaration order.
         checks: The checks, in declaration order.
         postgres: The PostgreSQL service's settings.
@@ -260,6 +262,7 @@ class Project:
     source: tuple[str, ...] = ()
     tests: tuple[str, ...] = ("tests",)
     reports: str = "reports"
+    fail_under: float = 80.0
     suites: tuple[Suite, ...] = ()
     checks: tuple[Check, ...] = ()
     postgres: PostgresConfig = field(default_factory=PostgresConfig)

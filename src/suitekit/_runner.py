@@ -378,6 +378,7 @@ def run_jobs(
     jobs: Sequence[Job],
     *,
     guard: Job | None = None,
+    finish: Sequence[Job] = (),
     parallel: bool = False,
     fail_fast: bool = False,
     stream: IO[str] | None = None,
@@ -391,7 +392,14 @@ def run_jobs(
     out = stream or sys.stdout
     started = time.monotonic()
     outcomes, code = _execute(
-        root, jobs, guard=guard, parallel=parallel, fail_fast=fail_fast, out=out, env=extra_env
+        root,
+        jobs,
+        guard=guard,
+        finish=finish,
+        parallel=parallel,
+        fail_fast=fail_fast,
+        out=out,
+        env=extra_env,
     )
     return _summarise(outcomes, code, time.monotonic() - started, out)
 
@@ -401,6 +409,7 @@ def _execute(
     jobs: Sequence[Job],
     *,
     guard: Job | None,
+    finish: Sequence[Job],
     parallel: bool,
     fail_fast: bool,
     out: IO[str],
@@ -421,6 +430,11 @@ def _execute(
     ).run(jobs)
     if any(o.status == "interrupted" for o in outcomes):
         return outcomes, 130
+    if finish and not (fail_fast and any(o.blocking for o in outcomes)):
+        # The merged report and the coverage gate, one after the other, over what just ran.
+        outcomes += Runner(root=root, stream=out, extra_env=env or {}).run(finish)
+        if any(o.status == "interrupted" for o in outcomes):
+            return outcomes, 130
     return outcomes, 1 if any(o.blocking for o in outcomes) else 0
 
 
@@ -437,6 +451,7 @@ def run_project(
     jobs: Sequence[Job],
     *,
     guard: Job | None = None,
+    finish: Sequence[Job] = (),
     parallel: bool = False,
     fail_fast: bool = False,
     stream: IO[str] | None = None,
@@ -461,6 +476,7 @@ def run_project(
             project.root,
             jobs,
             guard=guard,
+            finish=finish,
             parallel=parallel,
             fail_fast=fail_fast,
             out=out,

@@ -65,7 +65,9 @@ _TOP_KEYS = (
     "checks",
     "services",
     "isolation",
+    "coverage",
 )
+_COVERAGE_KEYS = ("fail-under",)
 _SERVICE_KEYS = ("postgres", "redis")
 _POSTGRES_KEYS = ("url", "env", "setup", "keep-template")
 _REDIS_KEYS = ("url", "env")
@@ -177,6 +179,21 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     checks_raw = top.table("checks", required=False)
     postgres, redis = _services(top.table("services", required=False))
     isolation = _isolation(top.table("isolation", required=False))
+    coverage = top.table("coverage", required=False)
+    coverage.finish(_COVERAGE_KEYS)
+    fail_under = coverage.raw.get("fail-under", 80)
+    if (
+        isinstance(fail_under, bool)
+        or not isinstance(fail_under, int | float)
+        or not (
+            0 <= fail_under <= 100  # noqa: PLR2004 - percent
+        )
+    ):
+        raise coverage._error(  # noqa: SLF001 - same module
+            "fail-under",
+            f"expected a percentage from 0 to 100, got {fail_under!r}",
+            "write fail-under = 80",
+        )
 
     if not suites_raw.raw:
         raise ConfigError(
@@ -200,6 +217,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         source=source,
         tests=tests,
         reports=reports,
+        fail_under=float(fail_under),
         suites=suites,
         checks=checks,
         postgres=postgres,

@@ -144,6 +144,7 @@ def _run(
             project,
             jobs,
             guard=plan.partition_job(project) if guard else None,
+            finish=plan.report_jobs(project) if guard else (),
             parallel=parallel,
             fail_fast=fail_fast,
         )

@@ -28,6 +28,7 @@ from suitekit import plan, services
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
+from suitekit.reporting._coverage import write_rcfile
 
 __all__ = ["register", "suitekit_requirement"]
 
@@ -74,7 +75,15 @@ def _session_body(project: Project, spec: plan.SessionSpec) -> Callable[[nox.Ses
     if spec.kind == "check":
         check = project.check(spec.name)
         return lambda session: _guard(session, lambda: _run_check(session, project, check))
+    if spec.kind in ("report", "coverage"):
+        return lambda session: _guard(session, lambda: _run_reporting(session, spec.kind))
     return lambda session: _guard(session, lambda: _run_partition(session, project))
+
+
+def _run_reporting(session: nox.Session, kind: str) -> None:
+    """``suitekit report`` / ``suitekit coverage`` with suitekit alone installed."""
+    session.install(*suitekit_requirement())
+    session.run("suitekit", kind, *session.posargs)
 
 
 def _guard(session: nox.Session, body: Callable[[], None]) -> None:
@@ -95,13 +104,14 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     args = plan.suite_pytest_args(
         project, suite, python=python, workers=workers.value, posargs=session.posargs
     )
+    rcfile = write_rcfile(project, suite.name, python) if project.source else None
     env = {
         **suite.env,
         "SUITEKIT_WORKERS_ORIGIN": origin,
         "PYTHONHASHSEED": plan.hashseed(project, os.environ),
     }
     with services.provide(project, suite.services, os.environ, say=session.log) as provided:
-        session.run("pytest", *args, env={**env, **provided})
+        session.run(*plan.measured(args, rcfile), env={**env, **provided})
 
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:

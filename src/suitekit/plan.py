@@ -29,7 +29,9 @@ __all__ = [
     "hashseed",
     "jobs",
     "junit_path",
+    "measured",
     "nox_command",
+    "report_jobs",
     "resolve_workers",
     "sessions",
     "share_cpus",
@@ -48,7 +50,13 @@ PARTITION_SESSION: Final = "partition"
 SUITE_TAG: Final = "suites"
 CHECK_TAG: Final = "checks"
 
-JobKind = Literal["suite", "check", "partition"]
+JobKind = Literal["suite", "check", "partition", "report", "coverage"]
+
+REPORT_SESSION: Final = "report"
+"""The session that merges the run's JUnit files and writes the summary."""
+
+COVERAGE_SESSION: Final = "coverage"
+"""The session that combines the run's coverage data and applies the gate."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +249,25 @@ def sessions(project: Project) -> tuple[SessionSpec, ...]:
     ]
     specs.append(
         SessionSpec(
+            name=REPORT_SESSION,
+            python=project.python[0],
+            tags=(),
+            description="Merge the run's JUnit files into one report; print and write the summary",
+            kind="report",
+        )
+    )
+    if project.source:
+        specs.append(
+            SessionSpec(
+                name=COVERAGE_SESSION,
+                python=project.python[0],
+                tags=(),
+                description=f"Combine the suites' coverage; fail under {project.fail_under:g}%",
+                kind="coverage",
+            )
+        )
+    specs.append(
+        SessionSpec(
             name=PARTITION_SESSION,
             python=project.python[0],
             tags=(),
@@ -317,6 +344,32 @@ def hashseed(project: Project, environ: Mapping[str, str]) -> str:
     if project.isolation.hashseed is not None:
         return str(project.isolation.hashseed)
     return str(secrets.randbelow(2**32))
+
+
+def measured(command: Sequence[str], rcfile: Path | None) -> tuple[str, ...]:
+    """``pytest ...`` run under coverage with suitekit's configuration, when there is one."""
+    if rcfile is None:
+        return ("pytest", *command)
+    return ("coverage", "run", f"--rcfile={rcfile}", "-m", "pytest", *command)
+
+
+def report_jobs(project: Project) -> tuple[Job, ...]:
+    """The jobs that end a run: the merged report, then the coverage gate (with a source)."""
+    names = [REPORT_SESSION] + ([COVERAGE_SESSION] if project.source else [])
+    return tuple(
+        Job(
+            session=name,
+            kind="report" if name == REPORT_SESSION else "coverage",
+            title=name,
+            command=nox_command(name),
+            env={},
+            required=True,
+            junit=None,
+            log=log_path(project, name),
+            target_seconds=None,
+        )
+        for name in names
+    )
 
 
 def nox_command(session: str) -> tuple[str, ...]:
