@@ -24,6 +24,7 @@ from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
 from suitekit.errors import ConfigError, SuitekitError
 from suitekit.reporting._coverage import combine
+from suitekit.reporting._report import report
 
 __all__ = ["main"]
 
@@ -98,6 +99,10 @@ def _coverage(project: Project, args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _report(project: Project, args: argparse.Namespace) -> int:
+    return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
+
+
 def _suites(project: Project, args: argparse.Namespace) -> int:
     del args
     return run_jobs(project.root, [], guard=plan.partition_job(project))
@@ -136,6 +141,7 @@ _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "clean": _clean,
     "suites": _suites,
     "plan": _plan,
+    "report": _report,
     "run": _run,
 }
 

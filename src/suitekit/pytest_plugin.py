@@ -15,6 +15,7 @@ This module imports neither nox nor invoke (a test checks it).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 from pathlib import Path, PurePosixPath
@@ -29,6 +30,7 @@ from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, p
 from suitekit._signals import signals_as_interrupt
 from suitekit.config import find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
+from suitekit.reporting._report import measured_with
 from suitekit.services import WorkerResources
 
 if TYPE_CHECKING:
@@ -343,6 +345,16 @@ class SuitekitPlugin:
         resources = services.current()
         if output is not None and resources is not None:
             output["suitekit_worker"] = resources.describe()
+        junit = session.config.option.xmlpath if self.suite is not None else None
+        if junit and output is None:
+            # How these durations were measured, for the durations store (see suitekit report).
+            workers = getattr(session.config.option, "numprocesses", None) or 1
+            sidecar = measured_with(Path(junit))
+            sidecar.parent.mkdir(parents=True, exist_ok=True)
+            sidecar.write_text(
+                json.dumps({"workers": int(workers), "cpus": os.cpu_count() or 1}),
+                encoding="utf-8",
+            )
         if self.report is None or exitstatus not in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 from suitekit.reporting import read_totals
-from tests.e2e.helpers import Project
+from tests.e2e.helpers import Project, clean_env
 from tests.e2e.isolation import require_local_binaries
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bookshop"
@@ -46,3 +48,40 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     skipped = sum(t.skipped for t in totals.values())
     closing = out.rstrip().splitlines()[-1]
     assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
+
+
+def test_parallel_coverage_equals_one_sequential_coverage_run(tmp_path: Path) -> None:
+    """The combined figure of the suites run at once is the figure of one plain run."""
+    require_local_binaries()
+    root = tmp_path / "bookshop"
+    shutil.copytree(EXAMPLE, root, ignore=IGNORED)
+    project = Project(root)
+    result = project.run("inv", "test.all", "--parallel", timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    combined = json.loads((root / "reports" / "coverage.json").read_text())["totals"]
+    assert "suitekit: combined coverage" in result.stdout
+
+    # One sequential run of every test, under plain `coverage run -m pytest`, in the same
+    # virtualenv; a suite over all test roots gives it the databases the integration tests need.
+    config = root / "pyproject.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[tool.suitekit.suites.everything]\npaths = ["tests"]\nworkers = 0\n'
+        + 'services = ["postgres", "redis"]\n'
+    )
+    python = root / ".nox" / "integration-3-11" / "bin" / "python"
+    env = {"COVERAGE_FILE": str(tmp_path / "sequential.coverage")}
+    run = [str(python), "-m", "coverage"]
+    sequential = subprocess.run(
+        [*run, "run", "--branch", "--source=src/bookshop", "-m", "pytest",
+         "--suitekit-suite=everything", "-n", "0", "-q", "-p", "no:cacheprovider"],
+        cwd=root, env=clean_env(env), capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert sequential.returncode == 0, sequential.stdout + sequential.stderr
+    out = tmp_path / "sequential.json"
+    subprocess.run(
+        [*run, "json", "-o", str(out)], cwd=root, env=clean_env(env), check=True, timeout=300
+    )
+    alone = json.loads(out.read_text())["totals"]
+    assert alone["num_statements"] == combined["num_statements"]
+    assert abs(alone["percent_covered"] - combined["percent_covered"]) <= 0.1

@@ -22,8 +22,10 @@ from suitekit.plan import (
     chooses_workers,
     jobs,
     junit_path,
+    measured,
     nox_command,
     partition_job,
+    report_jobs,
     resolve_workers,
     sessions,
     share_cpus,
@@ -80,6 +82,7 @@ def test_sessions_one_per_suite_and_check_then_the_partition_guard() -> None:
         ("lint", "check", "3.11", ("checks",)),
         ("migrations", "check", "3.11", ("checks",)),
         ("security", "check", "3.11", ("checks",)),
+        ("report", "report", "3.11", ()),
         ("partition", "partition", "3.11", ()),
     ]
 
@@ -96,15 +99,26 @@ def test_session_descriptions() -> None:
         "lint": "Check 'lint': ruff check .",
         "migrations": "Check 'migrations': alembic upgrade head && alembic check",
         "security": "Check 'security': pip-audit (advisory: may fail)",
+        "report": "Merge the run's JUnit files into one report; print and write the summary",
         "partition": "Check that every test belongs to exactly one suite; count each suite",
     }
+
+
+def test_a_project_with_a_source_gets_a_coverage_session() -> None:
+    project = replace(example_project(), source=("src/bookshop",), fail_under=85.0)
+    specs = {spec.name: spec for spec in sessions(project)}
+    assert specs["coverage"].description == "Combine the suites' coverage; fail under 85%"
+    assert [job.session for job in report_jobs(project)] == ["report", "coverage"]
+    assert [job.session for job in report_jobs(example_project())] == ["report"]
+    assert measured(("-x",), None) == ("pytest", "-x")
+    assert measured(("-x",), Path("rc")) == ("coverage", "run", "--rcfile=rc", "-m", "pytest", "-x")
 
 
 def test_a_suite_without_xdist_says_so() -> None:
     suite = Suite(name="db", paths=("tests/db",), marker="not slow", workers=0, python=("3.11",))
     project = replace(example_project(), suites=(suite,), checks=())
 
-    (spec, partition) = sessions(project)
+    (spec, _report, partition) = sessions(project)
 
     assert spec == SessionSpec(
         name="db",

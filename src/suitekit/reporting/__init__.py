@@ -1,8 +1,23 @@
-"""Reading and aggregating test results: JUnit totals, summaries."""
+"""Test results of a run: JUnit totals and merging, summaries, durations, coverage."""
 
 from __future__ import annotations
 
+from suitekit.reporting._durations import DurationStore as DurationStore
+from suitekit.reporting._durations import Measurement as Measurement
 from suitekit.reporting._junit import Totals as Totals
 from suitekit.reporting._junit import read_totals as read_totals
+from suitekit.reporting._merge import MergeResult as MergeResult
+from suitekit.reporting._merge import merge_junit as merge_junit
+from suitekit.reporting._summary import Summary as Summary
+from suitekit.reporting._summary import summarise as summarise
 
-__all__ = ["Totals", "read_totals"]
+__all__ = [
+    "DurationStore",
+    "Measurement",
+    "MergeResult",
+    "Summary",
+    "Totals",
+    "merge_junit",
+    "read_totals",
+    "summarise",
+]

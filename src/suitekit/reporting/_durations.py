@@ -1,0 +1,326 @@
+"""The durations store: how long each test took when it last ran, kept between runs.
+
+The store is one JSON file, by default ``.suitekit/durations.json`` under the project root
+(:data:`DURATIONS_FILE`). It maps a suite's name to its test cases (``classname::name``) and
+each case to a :class:`Measurement`: the seconds it took and the conditions it was measured
+under (how many xdist workers shared how many CPUs, and when).
+
+Why the newest measurement wins, and not a moving average:
+
+- Stores are combined from many places (CI shards, matrix jobs, a developer's machine), in an
+  order nobody controls. :meth:`DurationStore.merge` must therefore give the same store whatever
+  the order and grouping of the merges: commutative, associative and idempotent. Picking the
+  maximum of a total order (newest ``measured_at``; on a tie the larger seconds, then the larger
+  worker and CPU counts) has all three properties. A moving average has none of them: folding
+  shard A then B gives another figure than B then A, and merging a store into itself again
+  moves the average.
+- The newest figure measures the current code. A test made ten times faster last week should
+  be scheduled as fast now, not drift there over a dozen runs.
+- A figure is only comparable with the conditions it was measured under, so those conditions
+  are kept instead of being averaged away. Tests run in parallel slow each other down: on one
+  real suite the summed test time grew from 120 s run serially to 198 s with 2 workers and to
+  351 s with 4 on the same cores. A later sharding step can use ``workers`` and ``cpus`` to
+  correct figures measured with many workers on few cores before it balances shards.
+
+The file is written atomically (a temporary file in the same folder, then :func:`os.replace`),
+so a reader sees the old store or the new one, never half of one. A corrupt file is reported,
+never deleted: it may be the only copy of hours of measurements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from suitekit.errors import ReportError
+
+__all__ = ["DURATIONS_FILE", "DurationStore", "Measurement", "write_text_atomic"]
+
+DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
+"""Where the store lives, relative to the project root."""
+
+_VERSION: Final = 1
+_FIELDS: Final = ("seconds", "workers", "cpus", "measured_at")
+_FIX: Final = (
+    "  fix: delete it (the next run measures every test afresh) "
+    "or restore it from version control or the CI cache."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """How long one test case took in one run, and under which conditions.
+
+    Attributes:
+        seconds: The test's own time, as the JUnit report gives it.
+        workers: How many test processes ran at once (1 for a serial run).
+        cpus: How many CPUs the machine offered them.
+        measured_at: When the run that measured it started, in seconds since the Unix epoch.
+
+    Raises:
+        ValueError: A figure is negative, not finite, or a count is below 1.
+    """
+
+    seconds: float
+    workers: int
+    cpus: int
+    measured_at: float
+
+    def __post_init__(self) -> None:
+        """Reject figures that no run can produce; they would also break the merge order."""
+        if not (math.isfinite(self.seconds) and self.seconds >= 0):
+            message = f"seconds must be a finite number >= 0, not {self.seconds!r}"
+            raise ValueError(message)
+        if not math.isfinite(self.measured_at):
+            message = f"measured_at must be a finite number, not {self.measured_at!r}"
+            raise ValueError(message)
+        if self.workers < 1 or self.cpus < 1:
+            message = f"workers and cpus must be >= 1, not {self.workers!r} and {self.cpus!r}"
+            raise ValueError(message)
+
+
+def _rank(measurement: Measurement) -> tuple[float, float, int, int]:
+    """The order in which measurements win a merge: a total order over every field.
+
+    Because every field takes part, two measurements that rank equal are equal, so the winner
+    never depends on which argument came first.
+    """
+    return (measurement.measured_at, measurement.seconds, measurement.workers, measurement.cpus)
+
+
+def _frozen(
+    suites: Mapping[str, Mapping[str, Measurement]],
+) -> Mapping[str, Mapping[str, Measurement]]:
+    """Read-only copies in sorted order, without empty suites (so equal stores compare equal)."""
+    return MappingProxyType(
+        {
+            suite: MappingProxyType(dict(sorted(cases.items())))
+            for suite, cases in sorted(suites.items())
+            if cases
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DurationStore:
+    """Per suite, per test case, the newest measurement of its duration.
+
+    Every method returns a new store; a store never changes.
+
+    Attributes:
+        suites: Suite name -> case key (``classname::name``) -> measurement. Read-only; suites
+            without cases are dropped.
+    """
+
+    suites: Mapping[str, Mapping[str, Measurement]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Freeze the mappings, so that the store is as immutable as it looks."""
+        object.__setattr__(self, "suites", _frozen(self.suites))
+
+    @classmethod
+    def load(cls, path: Path) -> DurationStore:
+        """Read a store from ``path``; a missing file is an empty store.
+
+        Raises:
+            ReportError: The file exists but cannot be read or is not a durations file. The
+                file is left as it is.
+        """
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError) as error:
+            message = f"{path}: cannot read the durations store ({error})\n{_FIX}"
+            raise ReportError(message) from None
+        try:
+            return cls(suites=_parse(json.loads(text)))
+        except (json.JSONDecodeError, _FormatError) as error:
+            message = f"{path}: not a suitekit durations file ({error})\n{_FIX}"
+            raise ReportError(message) from None
+
+    def save(self, path: Path) -> None:
+        """Write the store to ``path`` atomically, with sorted keys and ``"version": 1``.
+
+        Raises:
+            ReportError: The file cannot be written; an older store at ``path`` is left intact.
+        """
+        document = {
+            "version": _VERSION,
+            "suites": {
+                suite: {
+                    key: {name: getattr(measurement, name) for name in _FIELDS}
+                    for key, measurement in cases.items()
+                }
+                for suite, cases in self.suites.items()
+            },
+        }
+        text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        write_text_atomic(path, text)
+
+    def record(
+        self,
+        durations: Mapping[str, Mapping[str, float]],
+        *,
+        workers: int,
+        cpus: int,
+        measured_at: float,
+    ) -> DurationStore:
+        """Fold in the figures of one run, measured with ``workers`` processes on ``cpus`` CPUs.
+
+        Args:
+            durations: Suite name -> case key -> seconds, as the JUnit merge gives them.
+            workers: How many test processes ran at once.
+            cpus: How many CPUs the machine had.
+            measured_at: When the run started (Unix time).
+
+        Returns:
+            The merge of this store with the run's figures: a stored measurement newer than
+            ``measured_at`` is kept.
+
+        Raises:
+            ValueError: A figure is negative or not finite, or a count is below 1.
+        """
+        run = DurationStore(
+            suites={
+                suite: {
+                    key: Measurement(
+                        seconds=seconds, workers=workers, cpus=cpus, measured_at=measured_at
+                    )
+                    for key, seconds in cases.items()
+                }
+                for suite, cases in durations.items()
+            }
+        )
+        return self.merge(run)
+
+    def merge(self, other: DurationStore) -> DurationStore:
+        """Combine two stores: per test case, the newer measurement wins.
+
+        On equal ``measured_at`` the larger seconds win, then the larger worker count, then
+        the larger CPU count. The result is thus the maximum of a total order, so merging is
+        commutative, associative and idempotent: shards' stores can be combined in any order.
+        """
+        combined: dict[str, dict[str, Measurement]] = {
+            suite: dict(cases) for suite, cases in self.suites.items()
+        }
+        for suite, cases in other.suites.items():
+            mine = combined.setdefault(suite, {})
+            for key, theirs in cases.items():
+                current = mine.get(key)
+                if current is None or _rank(theirs) > _rank(current):
+                    mine[key] = theirs
+        return DurationStore(suites=combined)
+
+    def prune(self, suite: str, existing: Collection[str]) -> DurationStore:
+        """Drop the cases of ``suite`` that are not in ``existing`` (tests removed or renamed).
+
+        Other suites are left alone: a run of one suite knows nothing about the others.
+        """
+        if suite not in self.suites:
+            return self
+        keep = frozenset(existing)
+        suites = dict(self.suites)
+        suites[suite] = {key: m for key, m in self.suites[suite].items() if key in keep}
+        return DurationStore(suites=suites)
+
+    def seconds(self, suite: str, key: str) -> float | None:
+        """The stored seconds of one test case, or ``None`` when it was never measured."""
+        measurement = self.suites.get(suite, {}).get(key)
+        return None if measurement is None else measurement.seconds
+
+
+class _FormatError(Exception):
+    """The JSON is well formed but is not a durations store; the message says where."""
+
+
+def _parse(document: object) -> dict[str, dict[str, Measurement]]:
+    """Validate a decoded durations file and build its measurements."""
+    if not isinstance(document, dict):
+        raise _FormatError("the top level is not a JSON object")
+    version = document.get("version")
+    if version != _VERSION:
+        problem = f"version is {version!r}; this suitekit reads version {_VERSION}"
+        raise _FormatError(problem)
+    suites = document.get("suites")
+    if not isinstance(suites, dict):
+        raise _FormatError("'suites' is not a JSON object")
+    parsed: dict[str, dict[str, Measurement]] = {}
+    for suite, cases in suites.items():
+        if not isinstance(cases, dict):
+            problem = f"suites.{suite} is not a JSON object"
+            raise _FormatError(problem)
+        parsed[suite] = {
+            key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()
+        }
+    return parsed
+
+
+def _measurement(where: str, raw: object) -> Measurement:
+    """One measurement from its JSON object; ``where`` names it in errors."""
+    if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
+        problem = f"{where} is not an object with exactly the keys {', '.join(_FIELDS)}"
+        raise _FormatError(problem)
+    seconds, workers, cpus, measured_at = (raw[name] for name in _FIELDS)
+    # bool is an int to Python, but true/false is never a measurement.
+    if not _all_instances((workers, cpus), int) or not _all_instances(
+        (seconds, measured_at), (int, float)
+    ):
+        problem = f"{where} has a value of the wrong type"
+        raise _FormatError(problem)
+    try:
+        return Measurement(
+            seconds=float(seconds),
+            workers=workers,
+            cpus=cpus,
+            measured_at=float(measured_at),
+        )
+    except ValueError as error:
+        problem = f"{where}: {error}"
+        raise _FormatError(problem) from None
+
+
+def _all_instances(values: Iterable[object], kinds: type | tuple[type, ...]) -> bool:
+    return all(isinstance(value, kinds) and not isinstance(value, bool) for value in values)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old content or the new, never a part.
+
+    The text goes to a new file in the same folder (so that the final rename stays on one file
+    system), is flushed to disk, and then replaces ``path`` with :func:`os.replace`. On any
+    failure the temporary file is removed and ``path`` is left as it was. The temporary file is
+    created with the umask's permissions (``tempfile`` would make it private), so the result
+    reads like any other file the user writes.
+
+    Raises:
+        ReportError: The folder cannot be created or the file cannot be written.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        message = f"{path}: cannot write ({error})"
+        raise ReportError(message) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)  # os.replace: atomic on POSIX and Windows
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        if isinstance(error, OSError):
+            message = f"{path}: cannot write ({error}); the previous file is unchanged"
+            raise ReportError(message) from None
+        raise

@@ -1,0 +1,76 @@
+"""``suitekit report``: one JUnit report, one summary and the durations store for a run.
+
+Every suite session writes ``reports/junit/<suite>-<python>.xml`` (and, beside it, a small
+JSON file saying how many workers and CPUs measured its durations). This merges them into
+``reports/junit.xml``, prints the summary, writes it as Markdown to ``reports/summary.md``
+(and to ``$GITHUB_STEP_SUMMARY`` in GitHub Actions), and folds the durations into
+``.suitekit/durations.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+from suitekit._model import Project
+from suitekit.errors import ReportError
+from suitekit.reporting._durations import DURATIONS_FILE, DurationStore
+from suitekit.reporting._merge import merge_junit
+from suitekit.reporting._summary import Expected, render_terminal, summarise, write_markdown
+
+__all__ = ["measured_with", "report"]
+
+
+def measured_with(junit: Path) -> Path:
+    """The JSON file beside a JUnit file that says how its durations were measured."""
+    return junit.with_suffix(".measured.json")
+
+
+def _conditions(junit_dir: Path, suite: str) -> tuple[int, int]:
+    """Workers and CPUs a suite's durations were measured with (1 and the CPU count if unknown)."""
+    for sidecar in sorted(junit_dir.glob(f"{suite}-*.measured.json")):
+        try:
+            data = json.loads(sidecar.read_text(encoding="utf-8"))
+            return max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return 1, os.cpu_count() or 1
+
+
+def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:
+    """Merge, summarise, record durations; return 0 when the run is green, else 1.
+
+    Raises:
+        ReportError: There is no JUnit file at all, or an output cannot be written.
+    """
+    reports = project.root / project.reports
+    junit_dir = reports / "junit"
+    inputs = sorted(junit_dir.glob("*.xml")) if junit_dir.is_dir() else []
+    if not inputs:
+        message = (
+            f"no JUnit files in {junit_dir}: run the suites first (inv test.all, nox -s <suite>)"
+            ", or download the CI artifacts into that folder"
+        )
+        raise ReportError(message)
+    result = merge_junit(inputs, reports / "junit.xml", slowest=slowest)
+    expected = [
+        Expected(name=f"{suite.name}-{python}", target_seconds=suite.target_seconds)
+        for suite in project.suites
+        for python in suite.python
+    ]
+    summary = summarise(result, expected)
+    write_markdown(summary, reports / "summary.md", environ=environ)
+    store_path = project.root / DURATIONS_FILE
+    store = DurationStore.load(store_path)
+    now = time.time()
+    for suite, durations in result.durations.items():
+        workers, cpus = _conditions(junit_dir, suite)
+        store = store.record({suite: durations}, workers=workers, cpus=cpus, measured_at=now)
+    store.save(store_path)
+    out.write(render_terminal(summary) + "\n")
+    out.flush()
+    return 0 if summary.ok else 1
