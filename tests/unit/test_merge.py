@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import importlib.util
 import itertools
 import os
 import re
@@ -95,9 +96,7 @@ def _unavailable(reason: str) -> None:
 
 def _download_command(version: str, folder: Path) -> list[str]:
     args = ["download", "--no-deps", "--no-binary", ":all:", f"pytest=={version}", "-d"]
-    try:
-        import pip  # noqa: F401, PLC0415 - only to learn whether pip is installed
-    except ImportError:
+    if importlib.util.find_spec("pip") is None:
         # The session virtualenvs that uv creates have no pip; uv runs one for the download.
         from uv import find_uv_bin  # noqa: PLC0415 - uv is a dependency of suitekit
 
