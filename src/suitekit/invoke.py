@@ -26,7 +26,7 @@ from invoke.tasks import Task
 
 from suitekit import plan, services
 from suitekit._model import Project
-from suitekit._runner import run_project
+from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
 
@@ -53,6 +53,8 @@ def namespace(root: Path | str | None = None) -> Collection:
         check.add_task(_check_task(project, item.name), name=item.name)
     root_collection = Collection()
     root_collection.add_task(_clean_task(project), name="clean")
+    for job in plan.report_jobs(project):
+        root_collection.add_task(_session_task(project, job), name=job.session)
     root_collection.add_collection(test)
     if project.checks:
         root_collection.add_collection(check)
@@ -112,6 +114,21 @@ def _all_task(project: Project) -> Task[Any]:
             "cpus": "the CPU budget the suites share (default: SUITEKIT_CPUS, else the CPU count)",
         },
     )
+
+
+def _session_task(project: Project, job: plan.Job) -> Task[Any]:
+    spec = next(s for s in plan.sessions(project) if s.name == job.session)
+
+    def run(c: Context) -> None:
+        del c
+        try:
+            code = run_jobs(project.root, [job])
+        except SuitekitError as error:
+            message = f"suitekit: {error}"
+            raise Exit(message, code=2) from None
+        _exit_code(code)
+
+    return _task(run, f"{spec.description}; runs `{' '.join(job.command)}`.")
 
 
 def _clean_task(project: Project) -> Task[Any]:

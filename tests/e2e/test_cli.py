@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from suitekit.reporting import read_totals
 from tests.e2e.helpers import Project, make_project
 
 
@@ -42,3 +44,31 @@ def test_bad_declaration_exits_2_with_the_key(tmp_path: Path) -> None:
         in result.stderr
     )
     assert "did you mean 'loadscope'?" in result.stderr
+
+
+def test_report_names_a_corrupt_file_merges_the_rest_and_fails(project: Project) -> None:
+    ran = project.run("nox", "-s", "unit", "slow")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    corrupt = project.root / "reports" / "junit" / "broken-3.11.xml"
+    corrupt.write_text('<testsuites><testsuite name="broken" tests="1"><testcase name="x"')
+    before = corrupt.read_bytes()
+
+    result = project.run("inv", "report")
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "broken-3.11.xml" in out
+    assert corrupt.read_bytes() == before  # never rewritten, never deleted
+    merged = read_totals(project.root / "reports" / "junit.xml")
+    assert (merged.tests, merged.failures, merged.errors) == (4, 0, 0)
+    summary = (project.root / "reports" / "summary.md").read_text()
+    assert "broken-3.11.xml" in summary
+    durations = json.loads((project.root / ".suitekit" / "durations.json").read_text())
+    assert set(durations["suites"]) == {"unit", "slow"}
+
+
+def test_a_suite_that_wrote_no_report_fails_the_report(project: Project) -> None:
+    ran = project.run("nox", "-s", "unit")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    result = project.run("suitekit", "report")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "slow-3.11" in result.stdout
