@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="merge the run's JUnit files; print and write the summary"
     )
-    report.add_argument("--slowest", type=int, default=10, help="how many slow tests to list")
+    report.add_argument(
+        "--slowest", type=_count, default=10, help="how many slow tests to list (0 or more)"
+    )
     commands.add_parser(
         "clean", help="remove servers, databases, leases and folders that killed runs left"
     )
@@ -64,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-guard", action="store_true", help="skip the partition guard before the run"
     )
     return parser
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        message = f"{text!r} is not a whole number of 0 or more"
+        raise argparse.ArgumentTypeError(message)
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

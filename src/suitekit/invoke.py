@@ -26,7 +26,7 @@ from invoke.tasks import Task
 
 from suitekit import plan, services
 from suitekit._model import Project
-from suitekit._runner import run_jobs, run_project
+from suitekit._runner import Runner, run_project
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
 
@@ -122,11 +122,11 @@ def _session_task(project: Project, job: plan.Job) -> Task[Any]:
     def run(c: Context) -> None:
         del c
         try:
-            code = run_jobs(project.root, [job])
+            (outcome,) = Runner(root=project.root).run([job])
         except SuitekitError as error:
             message = f"suitekit: {error}"
             raise Exit(message, code=2) from None
-        _exit_code(code)
+        _exit_code(0 if outcome.status == "passed" else 1)
 
     return _task(run, f"{spec.description}; runs `{' '.join(job.command)}`.")
 

@@ -28,7 +28,7 @@ from suitekit import plan, services
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
-from suitekit.reporting._coverage import write_rcfile
+from suitekit.reporting._coverage import session_key, write_rcfile
 
 __all__ = ["register", "suitekit_requirement"]
 
@@ -105,6 +105,10 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         project, suite, python=python, workers=workers.value, posargs=session.posargs
     )
     rcfile = write_rcfile(project, suite.name, python) if project.source else None
+    if rcfile is not None:
+        # This session's data from an earlier run would otherwise be combined with today's.
+        for stale in rcfile.parent.glob(f".coverage.{session_key(suite.name, python)}.*"):
+            stale.unlink()
     env = {
         **suite.env,
         "SUITEKIT_WORKERS_ORIGIN": origin,

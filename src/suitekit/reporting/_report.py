@@ -30,15 +30,32 @@ def measured_with(junit: Path) -> Path:
     return junit.with_suffix(".measured.json")
 
 
-def _conditions(junit_dir: Path, suite: str) -> tuple[int, int]:
-    """Workers and CPUs a suite's durations were measured with (1 and the CPU count if unknown)."""
-    for sidecar in sorted(junit_dir.glob(f"{suite}-*.measured.json")):
-        try:
-            data = json.loads(sidecar.read_text(encoding="utf-8"))
-            return max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
-        except (OSError, ValueError, KeyError, TypeError):
+def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
+    """Workers, CPUs and time of the run that measured a suite's durations.
+
+    Read from the sidecar of the suite's JUnit file (per Python version; the newest counts);
+    without one: 1 worker, the machine's CPU count, and the JUnit file's modification time.
+    """
+    found: list[tuple[float, int, int]] = []
+    for python in project.suite(suite).python if suite in _names(project) else ():
+        junit = junit_dir / f"{suite}-{python}.xml"
+        if not junit.is_file():
             continue
-    return 1, os.cpu_count() or 1
+        workers, cpus = 1, os.cpu_count() or 1
+        try:
+            data = json.loads(measured_with(junit).read_text(encoding="utf-8"))
+            workers, cpus = max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        found.append((junit.stat().st_mtime, workers, cpus))
+    if not found:
+        return 1, os.cpu_count() or 1, time.time()
+    measured_at, workers, cpus = max(found)
+    return workers, cpus, measured_at
+
+
+def _names(project: Project) -> set[str]:
+    return {suite.name for suite in project.suites}
 
 
 def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:
@@ -56,6 +73,8 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
             ", or download the CI artifacts into that folder"
         )
         raise ReportError(message)
+    store_path = project.root / DURATIONS_FILE
+    store = DurationStore.load(store_path)  # first: a broken store stops the report early
     result = merge_junit(inputs, reports / "junit.xml", slowest=slowest)
     expected = [
         Expected(name=f"{suite.name}-{python}", target_seconds=suite.target_seconds)
@@ -64,12 +83,11 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     ]
     summary = summarise(result, expected)
     write_markdown(summary, reports / "summary.md", environ=environ)
-    store_path = project.root / DURATIONS_FILE
-    store = DurationStore.load(store_path)
-    now = time.time()
     for suite, durations in result.durations.items():
-        workers, cpus = _conditions(junit_dir, suite)
-        store = store.record({suite: durations}, workers=workers, cpus=cpus, measured_at=now)
+        workers, cpus, measured_at = _conditions(project, junit_dir, suite)
+        store = store.record(
+            {suite: durations}, workers=workers, cpus=cpus, measured_at=measured_at
+        )
     store.save(store_path)
     out.write(render_terminal(summary) + "\n")
     out.flush()
