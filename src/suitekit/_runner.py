@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -223,7 +223,17 @@ class Runner:
     def _stop_all(
         self, running: dict[str, _Running], outcomes: dict[str, Outcome], status: Status
     ) -> None:
-        """Stop every running job's process group: SIGINT, then SIGTERM, then SIGKILL."""
+        """Stop every running job's process group: SIGINT, then SIGTERM, then SIGKILL.
+
+        A second Ctrl-C meanwhile must not cut this short (the groups would live on), so the
+        signals are ignored until every group is gone.
+        """
+        with _ignoring(signal.SIGINT, signal.SIGTERM):
+            self._escalate(running, outcomes, status)
+
+    def _escalate(
+        self, running: dict[str, _Running], outcomes: dict[str, Outcome], status: Status
+    ) -> None:
         for signum, grace in (
             (signal.SIGINT, _GRACE_SECONDS),
             (signal.SIGTERM, _GRACE_SECONDS / 2),
@@ -285,6 +295,19 @@ class Runner:
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self._drawn = len(lines)
+
+
+@contextlib.contextmanager
+def _ignoring(*signums: signal.Signals) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _fresh_totals(job: Job, wall_started: float) -> tuple[Totals | None, str]:

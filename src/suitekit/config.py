@@ -236,7 +236,7 @@ def _services(table: _Table) -> tuple[PostgresConfig, RedisConfig]:
         url=pg.url("url", schemes=("postgresql", "postgres")),
         env=pg.templates("env", _POSTGRES_FIELDS, PostgresConfig().env),
         setup=pg.setup_steps("setup"),
-        keep_template=pg.str_list("keep-template", default=()),
+        keep_template=pg.patterns("keep-template"),
     )
     rd = table.table("redis", required=False)
     rd.finish(_REDIS_KEYS)
@@ -746,6 +746,17 @@ class _Table:
                 f'write {name} = "{schemes[0]}://user@host:port/..."',
             )
         return value
+
+    def patterns(self, name: str) -> tuple[str, ...]:
+        patterns = self.str_list(name, default=())
+        for pattern in patterns:
+            if not pattern.strip() or pattern.startswith(("/", "\\")) or ".." in pattern.split("/"):
+                raise self._error(
+                    name,
+                    f"{pattern!r} is not a pattern of files inside the project",
+                    'use patterns relative to the project root, e.g. ["migrations/**/*.py"]',
+                )
+        return patterns
 
     def templates(
         self, name: str, fields: tuple[str, ...], default: Mapping[str, str]

@@ -114,6 +114,10 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         "SUITEKIT_WORKERS_ORIGIN": origin,
         "PYTHONHASHSEED": plan.hashseed(project, os.environ),
     }
+    if run_id := os.environ.get("SUITEKIT_RUN_ID"):
+        # One run id for a whole CI job: its Python versions of a suite may run at once, and
+        # resources are named by run, suite and worker.
+        env["SUITEKIT_RUN_ID"] = f"{run_id}-py{python}"
     with services.provide(project, suite.services, os.environ, say=session.log) as provided:
         session.run(*plan.measured(args, rcfile), env={**env, **provided})
 

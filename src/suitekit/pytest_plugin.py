@@ -14,10 +14,12 @@ This module imports neither nox nor invoke (a test checks it).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import signal
+from collections.abc import Generator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
@@ -66,8 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None]:
     """Give this process its services and resources before any conftest is imported.
 
     Code that reads ``DATABASE_URL`` (or any mapped variable) at import time, in a conftest or
@@ -77,25 +79,43 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     options = early_config.known_args_namespace
     name = getattr(options, "suitekit_suite", None)
     collecting = bool(getattr(options, "suitekit_partition", False))
-    if name is None and not collecting:
-        return
+    isolation = _prepare(early_config) if name is not None or collecting else None
+    if isolation is None:
+        return (yield)
+    try:
+        isolation.start()
+        # The conftests load here; if that (or anything before configure) fails, pytest never
+        # unconfigures, so the isolation is given back right here.
+        return (yield)
+    except SuitekitError as error:
+        isolation.stop()
+        message = f"suitekit: suite {name!r}: {error}"
+        raise pytest.UsageError(message) from None
+    except BaseException:
+        isolation.stop()
+        raise
+
+
+def _prepare(early_config: pytest.Config) -> _Isolation | None:
+    options = early_config.known_args_namespace
+    name = getattr(options, "suitekit_suite", None)
     explicit = getattr(options, "suitekit_project", None)
     try:
         project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
         suite = project.suite(name) if name is not None else plan.collection_suite(project)
     except (SuitekitError, KeyError):
-        return  # pytest_configure reports it as a usage error
+        return None  # pytest_configure reports it as a usage error
     if not suite.services and not project.isolation.dirs and not project.isolation.ports:
-        return
+        return None
     numprocesses = getattr(options, "numprocesses", None)
-    isolation = _Isolation(project, suite, template=name is not None)
+    isolation = _Isolation(
+        project,
+        suite,
+        template=name is not None,
+        controller_only=numprocesses not in (None, 0, "0"),
+    )
     early_config.stash[_ISOLATION_KEY] = isolation
-    try:
-        isolation.start(controller_only=numprocesses not in (None, 0, "0"))
-    except SuitekitError as error:
-        isolation.stop()
-        message = f"suitekit: suite {name!r}: {error}"
-        raise pytest.UsageError(message) from None
+    return isolation
 
 
 @pytest.hookimpl(trylast=True)
@@ -126,16 +146,26 @@ def suitekit_worker() -> WorkerResources:
 class _Isolation:
     """The services and per-worker resources of one process of a suite run."""
 
-    def __init__(self, project: Project, suite: Suite, *, template: bool) -> None:
+    def __init__(
+        self, project: Project, suite: Suite, *, template: bool, controller_only: bool
+    ) -> None:
         self.project = project
         self.suite = suite
         self.template = template
+        self.controller_only = controller_only
         self.stack = contextlib.ExitStack()
         self.acquired: services.Acquired | None = None
         self.controller = False
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
 
-    def start(self, *, controller_only: bool) -> None:
+    def _export(self, variables: Mapping[str, str]) -> None:
+        """Set ``variables`` in this process; put the old values back when it stops."""
+        previous = {name: os.environ.get(name) for name in variables}
+        self.stack.callback(_restore, previous)
+        os.environ.update(variables)
+
+    def start(self) -> None:
+        atexit.register(self.stop)  # also when pytest ends before it could unconfigure
         if self.worker is None:
             # The controller (or the only process): servers, run id, hash seed, template.
             self.controller = True
@@ -143,15 +173,29 @@ class _Isolation:
             provided = self.stack.enter_context(
                 services.provide(self.project, self.suite.services, os.environ)
             )
-            os.environ.update(provided)
-            os.environ.update(
+            self._export(provided)
+            self._export(
                 services.prepare_run(self.project, self.suite, os.environ, template=self.template)
             )
-        if self.worker is not None or not controller_only:
+        if self.worker is not None or not self.controller_only:
             self.acquired = services.acquire(
                 self.project, self.suite, worker=self.worker or "main", environ=os.environ
             )
-            os.environ.update(services.export(self.acquired.resources))
+            self._export(services.export(self.acquired.resources))
+
+    def check_workers(self, config: pytest.Config) -> None:
+        """Refuse a run whose tests would run in a controller that holds no resources.
+
+        xdist turns ``-n auto`` into no workers at all under ``--pdb``; the tests would then
+        see the shared server's database instead of one of their own.
+        """
+        if self.controller_only and not getattr(config.option, "numprocesses", None):
+            self.stop()
+            message = (
+                "suitekit: xdist runs no workers here (--pdb or --trace turn -n auto into none), "
+                "so the tests would share one database\n  fix: pass -n 0 to debug one process"
+            )
+            raise pytest.UsageError(message)
 
     def stop(self) -> None:
         try:
@@ -165,6 +209,15 @@ class _Isolation:
                     services.finish_run(self.project, self.suite, os.environ)
             finally:
                 self.stack.close()
+                atexit.unregister(self.stop)
+
+
+def _restore(previous: Mapping[str, str | None]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -173,6 +226,9 @@ def pytest_configure(config: pytest.Config) -> None:
     project = _load(config)
     if project is None:
         return
+    isolation = config.stash.get(_ISOLATION_KEY, None)
+    if isolation is not None and not hasattr(config, "workerinput"):
+        isolation.check_workers(config)
     plugin = SuitekitPlugin.create(config, project)
     config.stash[_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "suitekit-plugin")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,7 +15,10 @@ import psycopg
 import pytest
 import redis
 
-from suitekit.services._throwaway import records
+from suitekit import _naming, load_project
+from suitekit.services import clean
+from suitekit.services._postgres import template_key
+from suitekit.services._throwaway import records, state_root
 from suitekit.services._worker import work_folders
 from tests.e2e.isolation import (
     MACHINE_POSTGRES,
@@ -232,3 +237,81 @@ def test_no_url_no_binaries_no_docker_names_all_three_ways_out(tmp_path: Path) -
     )
     assert "3. a Docker container: not tried (SUITEKIT_DOCKER=0)" in message
     assert "apt install postgresql" in message
+
+
+def test_clean_trusts_no_record_that_names_a_foreign_process_or_folder(tmp_path: Path) -> None:
+    """A record whose pid is no longer the server, and whose folder is not a server folder."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    folder = tmp_path / "precious"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    record = state_root() / "servers" / f"postgres-forged{os.getpid()}.json"
+    record.write_text(
+        json.dumps(
+            {
+                "kind": "postgres",
+                "url": "postgresql://postgres@127.0.0.1:1/postgres",
+                "owner_pid": 999_999_999,
+                "server_pid": bystander.pid,
+                "container": "",
+                "data_dir": str(folder),
+            }
+        )
+    )
+    try:
+        clean(None, {})
+        assert bystander.poll() is None  # not signalled: it is not the server
+        assert (folder / "keep.txt").read_text() == "mine"
+        assert not record.exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+        record.unlink(missing_ok=True)
+
+
+def test_a_conftest_that_fails_to_import_leaves_nothing_behind(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "badconftest")
+    project.write("tests/integration/conftest.py", "import no_such_module_here\n")
+    run_id = f"badconf{os.getpid()}"
+    result = run_pytest(project, "--suitekit-suite=integration", "-n", "0",
+                        env={**machine_env(), "SUITEKIT_RUN_ID": run_id})  # fmt: skip
+    assert result.returncode != 0
+    assert "no_such_module_here" in result.stdout + result.stderr
+    assert suitekit_databases(run_id) == []
+    assert redis_leases(run_id) == []
+
+
+def test_a_half_built_kept_template_is_rebuilt(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "kept")
+    config = project.root / "pyproject.toml"
+    config.write_text(
+        config.read_text().replace('  "python seed.py",\n]', '  "python seed.py",\n]\n'
+                                   'keep-template = ["seed.py"]')
+    )  # fmt: skip
+    key_project = load_project(project.root)
+    name = _naming.template_name(
+        "", "integration", template_key(key_project.postgres, project.root)
+    )
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')  # as a run killed mid-setup leaves it
+        admin.execute(
+            f"""COMMENT ON DATABASE "{name}" IS 'suitekit {{"kept": "building", "run": "x"}}'"""
+        )
+    try:
+        result = run_pytest(project, *SUITE, env=machine_env())
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_pdb_with_auto_workers_is_refused_rather_than_sharing_a_database(tmp_path: Path) -> None:
+    require_machine_services()
+    project = make_collide_project(tmp_path / "pdb")
+    result = run_pytest(project, "--suitekit-suite=integration", "-n", "auto", "--pdb",
+                        env=machine_env())  # fmt: skip
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "pass -n 0 to debug one process" in result.stderr

@@ -249,7 +249,9 @@ def test_postgres_malformed_brackets_are_a_service_error(url: str) -> None:
             id="encoded-password",
         ),
         pytest.param(
-            "redis://user:s3cret@h", RedisServer(host="h", password=PLAIN), id="user-is-dropped"
+            "redis://user:s3cret@h",
+            RedisServer(host="h", password=PLAIN, username="user"),
+            id="acl-user-is-kept",
         ),
         pytest.param("redis://[::1]:6380", RedisServer(host="::1", port=6380), id="ipv6"),
     ],
@@ -315,3 +317,9 @@ def test_redis_malformed_brackets_are_a_service_error() -> None:
 
     with pytest.raises(ServiceError, match=re.escape(repr(url))):
         RedisServer.from_url(url)
+
+
+def test_a_redis_acl_user_survives_the_round_trip() -> None:
+    server = RedisServer.from_url("redis://app:s3cret@h:6379/0")
+    assert server.url(3) == "redis://app:s3cret@h:6379/3"
+    assert RedisServer.from_url(server.url(3)) == server

@@ -113,11 +113,13 @@ class RedisServer:
         host: Host name or address.
         port: TCP port.
         password: Its password, or empty.
+        username: An ACL user (Redis 6+), or empty for the default user.
     """
 
     host: str
     port: int = 6379
     password: str = ""
+    username: str = ""
 
     @classmethod
     def from_url(cls, url: str) -> RedisServer:
@@ -126,12 +128,15 @@ class RedisServer:
         Raises:
             ServiceError: The URL is not a Redis URL.
         """
-        host, port, _, password, _ = _split(url, "Redis", ("redis",))
-        return cls(host=host, port=port or 6379, password=password)
+        host, port, username, password, _ = _split(url, "Redis", ("redis",))
+        return cls(host=host, port=port or 6379, password=password, username=username)
 
     def url(self, db: int = 0) -> str:
         """The URL of logical database ``db`` on this server."""
-        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        auth = ""
+        if self.username or self.password:
+            password = f":{quote(self.password, safe='')}" if self.password else ""
+            auth = f"{quote(self.username, safe='')}{password}@"
         return f"redis://{auth}{_netloc_host(self.host)}:{self.port}/{db}"
 
     def fields(self, db: int) -> dict[str, str]:

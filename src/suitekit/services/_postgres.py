@@ -209,19 +209,47 @@ def ensure_template(
         connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
             if _exists(connection, name):
-                if kept:
+                if kept and _complete(connection, name):
                     return False
+                # Not kept, or left half-built by a run that was killed during its setup.
                 _drop(connection, name)
-            extra = {"kept": str(kept).lower(), "suite": suite}
+            # A kept template is marked complete only once its setup has succeeded, so that a
+            # run killed mid-setup leaves one that is rebuilt (and that clean may drop).
+            building = {"kept": "building" if kept else "false", "suite": suite}
             try:
-                _create(connection, name, _comment(run_id, "template", extra))
+                _create(connection, name, _comment(run_id, "template", building))
                 _run_setup(server, config, name, cwd, environ)
+                if kept:
+                    complete = {"kept": "true", "suite": suite}
+                    _set_comment(connection, name, _comment(run_id, "template", complete))
             except BaseException:
                 _drop(connection, name)
                 raise
             return True
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def _complete(connection: psycopg.Connection[Any], name: str) -> bool:
+    row = connection.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        (name,),
+    ).fetchone()
+    comment = row[0] if row else None
+    if not isinstance(comment, str) or not comment.startswith(COMMENT_PREFIX):
+        return False
+    try:
+        return bool(json.loads(comment.removeprefix(COMMENT_PREFIX)).get("kept") == "true")
+    except ValueError:
+        return False
+
+
+def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -> None:
+    from psycopg import sql  # noqa: PLC0415
+
+    connection.execute(
+        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(comment))
+    )
 
 
 def _run_setup(

@@ -76,6 +76,7 @@ def _check_reachable(service: Service, url: str) -> None:
         client = redis.Redis(
             host=server_r.host,
             port=server_r.port,
+            username=server_r.username or None,
             password=server_r.password or None,
             socket_connect_timeout=5,
         )

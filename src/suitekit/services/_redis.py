@@ -46,6 +46,7 @@ def _client(server: RedisServer, db: int = 0) -> object:
         host=server.host,
         port=server.port,
         db=db,
+        username=server.username or None,
         password=server.password or None,
         socket_connect_timeout=10,
         decode_responses=True,

@@ -153,10 +153,37 @@ class ServerRecord:
 
 
 def records() -> list[ServerRecord]:
-    """Every readable server record."""
+    """Every readable server record this user wrote.
+
+    The folder is shared by every user of the machine, so a record another user could have
+    written is not trusted: it names a process to signal and a folder to delete.
+    """
     folder = shared_folder(state_root() / "servers")
-    found = [ServerRecord.from_file(path) for path in sorted(folder.glob("*.json"))]
+    found = [
+        ServerRecord.from_file(path)
+        for path in sorted(folder.glob("*.json"))
+        if path.stat().st_uid == os.geteuid()
+    ]
     return [record for record in found if record is not None]
+
+
+def _is_server(record: ServerRecord) -> bool:
+    """Whether ``server_pid`` is still the server the record describes (pids get reused)."""
+    try:
+        command = Path(f"/proc/{record.server_pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    port = record.url.rsplit(":", 1)[-1].split("/", 1)[0]
+    # PostgreSQL shows its data folder; Redis rewrites its title to "redis-server host:port".
+    return record.data_dir.encode() in command or f":{port}".encode() in command
+
+
+def _owned_data(record: ServerRecord) -> bool:
+    """Whether the record's data folder is one of suitekit's server folders."""
+    try:
+        return Path(record.data_dir).resolve().parent == _data_root().resolve()
+    except OSError:
+        return False
 
 
 def pid_alive(pid: int) -> bool:
@@ -194,7 +221,7 @@ def stop_record(record: ServerRecord, process: subprocess.Popen[bytes] | None = 
         subprocess.run(
             ["docker", "rm", "-f", record.container], capture_output=True, check=False, timeout=60
         )
-    elif record.server_pid > 0:
+    elif record.server_pid > 0 and (process is not None or _is_server(record)):
         # PostgreSQL: SIGINT is its fast shutdown; Redis stops on SIGTERM without saving.
         first = signal.SIGINT if record.kind == "postgres" else signal.SIGTERM
         for signum in (first, signal.SIGKILL):
@@ -213,7 +240,7 @@ def stop_record(record: ServerRecord, process: subprocess.Popen[bytes] | None = 
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=_STOP_TIMEOUT)
-    if record.data_dir:
+    if record.data_dir and _owned_data(record):
         shutil.rmtree(record.data_dir, ignore_errors=True)
     record.path.unlink(missing_ok=True)
 
