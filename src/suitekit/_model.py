@@ -30,6 +30,7 @@ __all__ = [
     "Sourced",
     "Suite",
     "Workers",
+    "frozen_mapping",
 ]
 
 DistMode = Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal"]
@@ -48,7 +49,7 @@ Workers = int | Literal["auto", "logical"]
 """An xdist worker count: an int (0 = no xdist), ``"auto"`` (the CPU budget) or ``"logical"``."""
 
 
-def _frozen_env(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
+def frozen_mapping(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(env or {}))
 
 
@@ -126,14 +127,14 @@ class Suite:
     dist: DistMode = "load"
     target_seconds: float | None = None
     services: tuple[Service, ...] = ()
-    env: Mapping[str, str] = field(default_factory=_frozen_env)
+    env: Mapping[str, str] = field(default_factory=frozen_mapping)
     pytest_args: tuple[str, ...] = ()
     python: tuple[str, ...] = ()
     install: InstallSpec = field(default_factory=InstallSpec)
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", _frozen_env(self.env))
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,13 +155,13 @@ class Check:
     run: tuple[str, ...]
     allow_failure: bool = False
     services: tuple[Service, ...] = ()
-    env: Mapping[str, str] = field(default_factory=_frozen_env)
+    env: Mapping[str, str] = field(default_factory=frozen_mapping)
     python: str = ""
     install: InstallSpec = field(default_factory=InstallSpec)
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", _frozen_env(self.env))
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,13 +193,15 @@ class PostgresConfig:
     """
 
     url: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: _frozen_env({"DATABASE_URL": "{url}"}))
+    env: Mapping[str, str] = field(
+        default_factory=lambda: frozen_mapping({"DATABASE_URL": "{url}"})
+    )
     setup: tuple[SetupStep, ...] = ()
     keep_template: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", _frozen_env(self.env))
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,11 +215,11 @@ class RedisConfig:
     """
 
     url: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: _frozen_env({"REDIS_URL": "{url}"}))
+    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping({"REDIS_URL": "{url}"}))
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", _frozen_env(self.env))
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,14 +17,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
 
 from suitekit import services
 from suitekit._model import Project
-from suitekit._signals import signals_as_interrupt
+from suitekit._signals import signals_as_interrupt, signals_ignored
 from suitekit.errors import ReportError, RunError
 from suitekit.plan import Job
 from suitekit.reporting import Totals, read_totals
@@ -228,7 +228,7 @@ class Runner:
         A second Ctrl-C meanwhile must not cut this short (the groups would live on), so the
         signals are ignored until every group is gone.
         """
-        with _ignoring(signal.SIGINT, signal.SIGTERM):
+        with signals_ignored(signal.SIGINT, signal.SIGTERM):
             self._escalate(running, outcomes, status)
 
     def _escalate(
@@ -295,19 +295,6 @@ class Runner:
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self._drawn = len(lines)
-
-
-@contextlib.contextmanager
-def _ignoring(*signums: signal.Signals) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 def _fresh_totals(job: Job, wall_started: float) -> tuple[Totals | None, str]:
@@ -405,25 +392,44 @@ def run_jobs(
     parallel: bool = False,
     fail_fast: bool = False,
     stream: IO[str] | None = None,
-    extra_env: Mapping[str, str] | None = None,
+    project: Project | None = None,
 ) -> int:
-    """Run the partition guard (when given), then ``jobs``; print the summary; return an exit code.
+    """Run the partition guard (when given), then ``jobs``, then ``finish``; print the summary.
+
+    With a ``project``, the services the jobs need are started first and shared by all of them
+    (see :func:`suitekit.services.provide`), and stopped before the summary, so that its
+    closing line is the run's last.
 
     Returns:
         0 when every required job passed, 1 when one failed, 130 when interrupted.
+
+    Raises:
+        ServiceError: A needed service can be neither found nor started.
     """
     out = stream or sys.stdout
-    started = time.monotonic()
-    outcomes, code = _execute(
-        root,
-        jobs,
-        guard=guard,
-        finish=finish,
-        parallel=parallel,
-        fail_fast=fail_fast,
-        out=out,
-        env=extra_env,
+
+    def say(line: str) -> None:
+        out.write(line + "\n")
+        out.flush()
+
+    needed = tuple(dict.fromkeys(service for job in jobs for service in job.services))
+    provided: contextlib.AbstractContextManager[Mapping[str, str]] = (
+        services.provide(project, needed, os.environ, say=say)
+        if project is not None
+        else contextlib.nullcontext({})
     )
+    started = time.monotonic()
+    with provided as env:
+        outcomes, code = _execute(
+            root,
+            jobs,
+            guard=guard,
+            finish=finish,
+            parallel=parallel,
+            fail_fast=fail_fast,
+            out=out,
+            env=env,
+        )
     return _summarise(outcomes, code, time.monotonic() - started, out)
 
 
@@ -479,30 +485,14 @@ def run_project(
     fail_fast: bool = False,
     stream: IO[str] | None = None,
 ) -> int:
-    """:func:`run_jobs` with the services the jobs need started once and shared by all of them.
-
-    The servers are stopped before the summary, so that its closing line is the run's last.
-
-    Raises:
-        ServiceError: A needed service can be neither found nor started.
-    """
-    out = stream or sys.stdout
-    needed = tuple(dict.fromkeys(service for job in jobs for service in job.services))
-
-    def say(line: str) -> None:
-        out.write(line + "\n")
-        out.flush()
-
-    started = time.monotonic()
-    with services.provide(project, needed, os.environ, say=say) as provided:
-        outcomes, code = _execute(
-            project.root,
-            jobs,
-            guard=guard,
-            finish=finish,
-            parallel=parallel,
-            fail_fast=fail_fast,
-            out=out,
-            env=provided,
-        )
-    return _summarise(outcomes, code, time.monotonic() - started, out)
+    """:func:`run_jobs` in the project's root, with its services shared by every job."""
+    return run_jobs(
+        project.root,
+        jobs,
+        guard=guard,
+        finish=finish,
+        parallel=parallel,
+        fail_fast=fail_fast,
+        stream=stream,
+        project=project,
+    )

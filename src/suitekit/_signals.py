@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["signals_as_interrupt"]
+__all__ = ["signals_as_interrupt", "signals_ignored"]
 
 
 @contextlib.contextmanager
@@ -31,6 +31,24 @@ def signals_as_interrupt(*signums: signal.Signals) -> Iterator[None]:
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def signals_ignored(*signums: signal.Signals) -> Iterator[None]:
+    """Within the block, ``signums`` are ignored (in the main thread; elsewhere a no-op).
+
+    For shutdown code that must run to its end: a second Ctrl-C while child process groups
+    are being stopped would otherwise leave them running.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
     try:
         yield
     finally:

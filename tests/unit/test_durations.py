@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.reporting._durations import (
     DURATIONS_FILE,
     DurationStore,
     Measurement,
-    write_text_atomic,
 )
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from suitekit._files import write_text_atomic
 from suitekit._model import Project
 from suitekit.errors import ReportError
 
@@ -60,16 +60,8 @@ def write_rcfile(project: Project, suite: str, python: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     key = session_key(suite, python)
     path = folder / f"{key}.coveragerc"
-    _atomic_write(path, _rc_text(project, folder / f"{_PREFIX}{key}"))
+    write_text_atomic(path, _rc_text(project, folder / f"{_PREFIX}{key}"))
     return path
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, staged = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    Path(staged).chmod(0o644)
-    Path(staged).replace(path)
 
 
 def data_files(folder: Path) -> dict[str, list[Path]]:
@@ -150,7 +142,7 @@ def combine(project: Project, *, folder: Path | None = None) -> CoverageResult:
         )
         raise ReportError(message)
     rcfile = folder / "combine.coveragerc"
-    _atomic_write(rcfile, _rc_text(project, folder / "combined" / ".coverage"))
+    write_text_atomic(rcfile, _rc_text(project, folder / "combined" / ".coverage"))
     (folder / "combined").mkdir(exist_ok=True)
     cwd = Path.cwd()
     os.chdir(project.root)  # relative file names resolve against the project root

@@ -29,20 +29,18 @@ never deleted: it may be the only copy of hours of measurements.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import secrets
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
 
-__all__ = ["DURATIONS_FILE", "DurationStore", "Measurement", "write_text_atomic"]
+__all__ = ["DURATIONS_FILE", "DurationStore", "Measurement"]
 
 DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
 """Where the store lives, relative to the project root."""
@@ -290,37 +288,3 @@ def _measurement(where: str, raw: object) -> Measurement:
 
 def _all_instances(values: Iterable[object], kinds: type | tuple[type, ...]) -> bool:
     return all(isinstance(value, kinds) and not isinstance(value, bool) for value in values)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old content or the new, never a part.
-
-    The text goes to a new file in the same folder (so that the final rename stays on one file
-    system), is flushed to disk, and then replaces ``path`` with :func:`os.replace`. On any
-    failure the temporary file is removed and ``path`` is left as it was. The temporary file is
-    created with the umask's permissions (``tempfile`` would make it private), so the result
-    reads like any other file the user writes.
-
-    Raises:
-        ReportError: The folder cannot be created or the file cannot be written.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        message = f"{path}: cannot write ({error})"
-        raise ReportError(message) from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)  # os.replace: atomic on POSIX and Windows
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        if isinstance(error, OSError):
-            message = f"{path}: cannot write ({error}); the previous file is unchanged"
-            raise ReportError(message) from None
-        raise

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
-from suitekit.reporting._durations import write_text_atomic
 from suitekit.reporting._junit import Totals
 
 if TYPE_CHECKING:

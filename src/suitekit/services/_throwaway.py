@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
+from suitekit._files import write_text_atomic
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import PostgresServer, RedisServer
 
@@ -313,9 +314,7 @@ def _record(
         data_dir=data_dir,
         path=Path(name),
     )
-    staged = Path(name + ".tmp")
-    staged.write_text(record.to_json(), encoding="utf-8")
-    staged.replace(record.path)
+    write_text_atomic(record.path, record.to_json(), failure=ServiceError)
     return record
 
 

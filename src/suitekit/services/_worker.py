@@ -20,11 +20,10 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import IO, Final
 
 from suitekit import _naming, plan
-from suitekit._model import Check, Project, Suite
+from suitekit._model import Check, Project, Suite, frozen_mapping
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
@@ -59,10 +58,6 @@ def work_root() -> Path:
     return shared_folder(state_root() / "work")
 
 
-def _frozen(mapping: Mapping[str, str] | None = None) -> Mapping[str, str]:
-    return MappingProxyType(dict(mapping or {}))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerResources:
     """Everything a worker was given.
@@ -88,14 +83,14 @@ class WorkerResources:
     hashseed: str
     database: str = ""
     redis_db: int = -1
-    dirs: Mapping[str, str] = field(default_factory=_frozen)
+    dirs: Mapping[str, str] = field(default_factory=frozen_mapping)
     ports: tuple[int, ...] = ()
-    env: Mapping[str, str] = field(default_factory=_frozen)
+    env: Mapping[str, str] = field(default_factory=frozen_mapping)
 
     def __post_init__(self) -> None:
         """Freeze the mappings whatever the caller passed."""
-        object.__setattr__(self, "dirs", _frozen(self.dirs))
-        object.__setattr__(self, "env", _frozen(self.env))
+        object.__setattr__(self, "dirs", frozen_mapping(self.dirs))
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
     def to_json(self) -> str:
         """The resources as JSON (the inverse of :meth:`from_json`)."""
