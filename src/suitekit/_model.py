@@ -18,6 +18,7 @@ __all__ = [
     "DIST_MODES",
     "SERVICES",
     "Check",
+    "CiConfig",
     "DistMode",
     "InstallSpec",
     "Isolation",
@@ -118,6 +119,7 @@ class Suite:
         pytest_args: Extra pytest arguments, before any the user passes on the command line.
         python: Python versions the suite's sessions run on.
         install: How the suite's sessions install the project.
+        shards: How many parts CI splits the suite into (a matrix job each); 1: no split.
     """
 
     name: str
@@ -131,6 +133,7 @@ class Suite:
     pytest_args: tuple[str, ...] = ()
     python: tuple[str, ...] = ()
     install: InstallSpec = field(default_factory=InstallSpec)
+    shards: int = 1
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
@@ -238,6 +241,26 @@ class Isolation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CiConfig:
+    """How ``suitekit ci`` writes the project's CI files (``[tool.suitekit.ci]``).
+
+    Attributes:
+        github: Where the GitHub Actions workflow goes, relative to the root.
+        gitlab: Where the GitLab CI file goes, relative to the root.
+        runner: The GitHub runner label (``runs-on``) of every job.
+        branches: The branches whose pushes run the workflow (pull requests always do).
+        suitekit: How CI installs suitekit next to nox: a requirement (``suitekit==0.1.0``)
+            or a path to a checkout (``.``), which is installed editable.
+    """
+
+    github: str = ".github/workflows/suitekit.yml"
+    gitlab: str = ".gitlab-ci.yml"
+    runner: str = "ubuntu-latest"
+    branches: tuple[str, ...] = ("main",)
+    suitekit: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     """A project's whole suitekit declaration.
 
@@ -256,6 +279,7 @@ class Project:
         postgres: The PostgreSQL service's settings.
         redis: The Redis service's settings.
         isolation: Per-worker directories, ports and the hash seed.
+        ci: How the CI files are generated.
     """
 
     root: Path
@@ -271,6 +295,7 @@ class Project:
     postgres: PostgresConfig = field(default_factory=PostgresConfig)
     redis: RedisConfig = field(default_factory=RedisConfig)
     isolation: Isolation = field(default_factory=Isolation)
+    ci: CiConfig = field(default_factory=CiConfig)
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name``.

@@ -27,6 +27,7 @@ from suitekit._model import (
     DIST_MODES,
     SERVICES,
     Check,
+    CiConfig,
     DistMode,
     InstallSpec,
     Isolation,
@@ -66,7 +67,10 @@ _TOP_KEYS = (
     "services",
     "isolation",
     "coverage",
+    "ci",
 )
+_CI_KEYS = ("github", "gitlab", "runner", "branches", "suitekit")
+_MAX_SHARDS: Final = 256
 _COVERAGE_KEYS = ("fail-under",)
 _SERVICE_KEYS = ("postgres", "redis")
 _POSTGRES_KEYS = ("url", "env", "setup", "keep-template")
@@ -85,6 +89,7 @@ _SUITE_KEYS = (
     "pytest-args",
     "python",
     "install",
+    "shards",
 )
 _CHECK_KEYS = ("run", "allow-failure", "services", "env", "python", "install")
 _INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "packages")
@@ -179,6 +184,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     checks_raw = top.table("checks", required=False)
     postgres, redis = _services(top.table("services", required=False))
     isolation = _isolation(top.table("isolation", required=False))
+    ci = _ci(top.table("ci", required=False))
     coverage = top.table("coverage", required=False)
     coverage.finish(_COVERAGE_KEYS)
     fail_under = coverage.raw.get("fail-under", 80)
@@ -223,6 +229,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         postgres=postgres,
         redis=redis,
         isolation=isolation,
+        ci=ci,
     )
     _post_process(project, document)
     return project
@@ -333,6 +340,38 @@ def _suite(
         pytest_args=table.str_list("pytest-args", default=(), split_string=True),
         python=table.python_list("python", default=default_python),
         install=table.install("install", default_install),
+        shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
+    )
+
+
+def _ci(table: _Table) -> CiConfig:
+    table.finish(_CI_KEYS)
+    default = CiConfig()
+    paths = {
+        name: table.string(name, default=getattr(default, name)) for name in ("github", "gitlab")
+    }
+    for name, value in paths.items():
+        where = Path(value)
+        if (
+            not value
+            or where.is_absolute()
+            or ".." in where.parts
+            or not value.endswith((".yml", ".yaml"))
+        ):
+            raise table._error(  # noqa: SLF001 - same module
+                name,
+                f"{value!r} is not a YAML file path inside the project",
+                f'write a relative path ending in .yml, e.g. {name} = "{getattr(default, name)}"',
+            )
+    runner = table.string("runner", default=default.runner)
+    branches = table.str_list("branches", default=default.branches, allow_empty=False)
+    return CiConfig(
+        github=paths["github"],
+        gitlab=paths["gitlab"],
+        runner=runner,
+        branches=branches,
+        # Empty (the default) means this suitekit's own version, from the index.
+        suitekit=table.string("suitekit", default="") if "suitekit" in table.raw else "",
     )
 
 
@@ -683,6 +722,16 @@ class _Table:
                 f"use one of: {', '.join(DIST_MODES)}",
             )
         return cast("DistMode", value)
+
+    def count(self, name: str, *, maximum: int, default: int) -> int:
+        value = self.raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+            raise self._error(
+                name,
+                f"expected a whole number from 1 to {maximum}, got {value!r}",
+                f"write {name} = 4 (or leave it out for {default})",
+            )
+        return value
 
     def positive_number(self, name: str) -> float | None:
         value = self.raw.get(name)
