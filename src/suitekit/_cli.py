@@ -6,6 +6,7 @@ Subcommands:
 - ``suitekit plan``: the exact commands a run executes (the ones CI runs too);
 - ``suitekit suites``: run the partition guard: which suite owns how many tests;
 - ``suitekit run``: run suites and checks (what ``inv test.all`` does);
+- ``suitekit shards SUITE --count N``: how N shards would split a suite, by recorded durations;
 - ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -55,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser(
         "clean", help="remove servers, databases, leases and folders that killed runs left"
+    )
+    shards = commands.add_parser(
+        "shards", help="print how a suite splits into shards by its recorded durations"
+    )
+    shards.add_argument("suite", help="the suite to split")
+    shards.add_argument(
+        "--count", type=int, default=None, help="how many shards (default: the suite's shards)"
     )
     run = commands.add_parser("run", help="run suites and checks, then print a summary")
     for sub in (plan_parser, run):
@@ -117,6 +126,45 @@ def _suites(project: Project, args: argparse.Namespace) -> int:
     return run_jobs(project.root, [], guard=plan.partition_job(project))
 
 
+def _shards(project: Project, args: argparse.Namespace) -> int:
+    """Collect the suite in this Python (as ``pytest`` would) and print its shard plan."""
+    try:
+        suite = project.suite(args.suite)
+    except KeyError:
+        raise ConfigError(
+            file=project.config_file,
+            key="tool.suitekit.suites",
+            value=args.suite,
+            problem=f"there is no suite called {args.suite!r}",
+            fix=f"use one of: {', '.join(s.name for s in project.suites)}",
+        ) from None
+    count = args.count if args.count is not None else max(suite.shards, 1)
+    if count < 1:
+        raise ConfigError(
+            file=None,
+            key="--count",
+            value=count,
+            problem=f"{count} is not a shard count",
+            fix="pass --count 2 or more (or leave it out for the suite's shards)",
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        f"--suitekit-project={project.config_file}",
+        f"--suitekit-suite={suite.name}",
+        f"--suitekit-plan-shards={count}",
+        "-n",
+        "0",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *suite.pytest_args,
+    ]
+    # The plan needs collection only; the plugin prints it and runs nothing.
+    return subprocess.run(command, cwd=project.root, check=False).returncode
+
+
 def _jobs(project: Project, args: argparse.Namespace) -> tuple[plan.Job, ...]:
     suites, checks = _split_names(project, args.names)
     options = plan.RunOptions.from_env(os.environ).with_cpus(args.cpus, origin="--cpus")
@@ -152,6 +200,7 @@ _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "plan": _plan,
     "report": _report,
     "run": _run,
+    "shards": _shards,
 }
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from suitekit import plan, services
+from suitekit import plan, services, sharding
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
@@ -59,6 +59,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="Run nothing; check that every test belongs to exactly one suite and count them.",
+    )
+    group.addoption(
+        "--shard",
+        "--suitekit-shard",
+        dest="suitekit_shard",
+        metavar="K/N",
+        default=None,
+        help=(
+            "With --suitekit-suite: run only the K-th of N parts of the suite, balanced by "
+            f"recorded durations (default: ${sharding.ENV_SHARD})"
+        ),
+    )
+    group.addoption(
+        "--suitekit-plan-shards",
+        metavar="N",
+        type=int,
+        default=None,
+        help="With --suitekit-suite: run nothing; print how N shards would split the suite",
     )
     group.addoption(
         "--suitekit-project",
@@ -256,16 +274,29 @@ def _load(config: pytest.Config) -> Project | None:
 class SuitekitPlugin:
     """The stateful half of the plugin, registered for projects that declare suites."""
 
-    def __init__(self, project: Project, suite: Suite | None, *, check_partition: bool) -> None:
+    def __init__(
+        self,
+        project: Project,
+        suite: Suite | None,
+        *,
+        check_partition: bool,
+        shard: sharding.ShardSpec | None = None,
+    ) -> None:
         """Keep the project and the selected mode."""
         self.project = project
         self.suite = suite
         self.check_partition = check_partition
+        self.shard = shard
         self.selector = SuiteSelector.of(suite) if suite is not None else None
         self.selected = 0
         self.deselected = 0
         self.report: PartitionReport | None = None
         self.worker_lines: list[str] = []
+        self.shard_line: str | None = None
+        self.empty_shard = False
+        self.shard_table: str | None = None
+        self.config: pytest.Config | None = None
+        self.stored: Mapping[str, sharding.Measurement] | None = None
 
     @classmethod
     def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
@@ -290,6 +321,14 @@ class SuitekitPlugin:
         if suite is not None and check_partition:
             message = "--suitekit-suite and --suitekit-partition cannot go together"
             raise pytest.UsageError(message)
+        shard = _shard(config)
+        count = config.getoption("suitekit_plan_shards")
+        if count is not None and (suite is None or count < 1):
+            message = "--suitekit-plan-shards needs --suitekit-suite and a count of at least 1"
+            raise pytest.UsageError(message)
+        if shard is not None and suite is None:
+            message = f"--shard {shard} needs --suitekit-suite: only a suite can be sharded"
+            raise pytest.UsageError(message)
         if check_partition and (getattr(config.option, "numprocesses", None) or 0) > 0:
             message = "--suitekit-partition collects in one process: pass -n 0 (or drop -n)"
             raise pytest.UsageError(message)
@@ -301,7 +340,9 @@ class SuitekitPlugin:
                 roots = project.tests if check_partition else ()
             if roots:
                 config.args[:] = [str(project.root / root) for root in roots]
-        return cls(project, suite, check_partition=check_partition)
+        plugin = cls(project, suite, check_partition=check_partition, shard=shard)
+        plugin.config = config
+        return plugin
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         """One line saying what suitekit selected and with how many workers."""
@@ -319,6 +360,8 @@ class SuitekitPlugin:
         xdist = f"{workers} xdist workers, dist {config.option.dist}" if workers else "no xdist"
         if why:
             xdist += f" ({why})"
+        if self.shard is not None:
+            selection.append(f"shard {self.shard} (balanced by recorded durations)")
         lines = [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
         if config.option.verbose > 0 or self.suite.services or self.project.isolation.dirs:
             lines.append(self._run_line(config))
@@ -366,10 +409,107 @@ class SuitekitPlugin:
         drop: list[pytest.Item] = []
         for item in items:
             (keep if self.selector.selects(self._describe(item)) else drop).append(item)
+        count: int | None = config.getoption("suitekit_plan_shards")
+        if count is not None:
+            self.shard_table = self._plan(keep, count).table(self.selector.suite.name)
+            drop, keep = drop + keep, []
+        elif self.shard is not None:
+            keep, elsewhere = self._take_shard(keep, self.shard)
+            drop += elsewhere
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
         self.selected, self.deselected = len(keep), len(drop)
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is not None and self._durations():
+            self._slowest_first(config, items, int(workerinput.get("workercount", 1)))
+
+    def _durations(self) -> Mapping[str, sharding.Measurement]:
+        """The suite's stored durations (read once; empty without a store)."""
+        if self.stored is None:
+            store_path = self.project.root / sharding.DURATIONS_FILE
+            try:
+                store = sharding.DurationStore.load(store_path)
+            except SuitekitError as error:
+                raise pytest.UsageError(str(error)) from None
+            name = self.suite.name if self.suite is not None else ""
+            self.stored = store.suites.get(name, {})
+        return self.stored
+
+    def _plan(self, items: list[pytest.Item], count: int) -> sharding.ShardPlan:
+        """The shard plan of the suite's items."""
+        assert self.suite is not None  # noqa: S101 - a shard needs a suite (checked in create)
+        sizes: dict[Path, int] = {}
+        cases = []
+        for item in items:
+            if item.path not in sizes:
+                try:
+                    sizes[item.path] = item.path.stat().st_size
+                except OSError:
+                    sizes[item.path] = 0
+            cases.append(
+                sharding.Case(node_id=item.nodeid, file_bytes=sizes[item.path], group=_group(item))
+            )
+        return sharding.plan_shards(
+            cases, count=count, dist=self.suite.dist, stored=self._durations()
+        )
+
+    def _take_shard(
+        self, items: list[pytest.Item], shard: sharding.ShardSpec
+    ) -> tuple[list[pytest.Item], list[pytest.Item]]:
+        """Split the suite's items into this shard's and the others', by the shard plan."""
+        shard_plan = self._plan(items, shard.total)
+        mine = shard_plan.shard(shard.index)
+        ids = mine.node_ids
+        self.shard_line = (
+            f"suitekit: shard {shard}: {mine.tests} of {len(items)} tests in {len(mine.units)} "
+            f"units, predicted {mine.seconds:.1f}s (max/mean of the {shard.total} shards "
+            f"{shard_plan.imbalance:.2f}; {shard_plan.estimates.describe()})"
+        )
+        self.empty_shard = not ids
+        keep = [item for item in items if item.nodeid in ids]
+        return keep, [item for item in items if item.nodeid not in ids]
+
+    def _slowest_first(self, config: pytest.Config, items: list[pytest.Item], workers: int) -> None:
+        """Order the collection so that xdist starts the longest tests first."""
+        assert self.suite is not None  # noqa: S101 - only suite runs get here
+        cases = [sharding.Case(node_id=item.nodeid) for item in items]
+        estimates = sharding.estimate(cases, self._durations())
+        by_id = {item.nodeid: item for item in items}
+        order = sharding.slowest_first(
+            [item.nodeid for item in items],
+            estimates.seconds,
+            dist=config.option.dist,
+            workers=workers,
+            groups={item.nodeid: g for item in items if (g := _group(item))},
+            max_chunk=config.getoption("maxschedchunk", None),
+        )
+        items[:] = [by_id[node] for node in order]
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
+        """After collection (without xdist): the shard's size and predicted seconds."""
+        del config
+        return [self.shard_line] if self.shard_line else []
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: object, ids: list[str]) -> None:
+        """An xdist controller states the shard's size after the first worker's collection.
+
+        The controller collects nothing itself, so this is the first moment it can.
+        """
+        del node
+        if self.shard is None or self.shard_line is not None:
+            return
+        cases = [sharding.Case(node_id=node_id) for node_id in ids]
+        estimates = sharding.estimate(cases, self._durations())
+        self.shard_line = (
+            f"suitekit: shard {self.shard}: {len(ids)} tests, predicted "
+            f"{sum(estimates.seconds.values()):.1f}s ({estimates.describe()})"
+        )
+        self.empty_shard = not ids
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
+        if reporter is not None:
+            reporter.write_line(self.shard_line)
 
     def _describe(self, item: pytest.Item) -> CollectedTest:
         try:
@@ -386,6 +526,9 @@ class SuitekitPlugin:
             terminalreporter.section("suitekit workers")
             for line in sorted(self.worker_lines):
                 terminalreporter.write_line(line)
+        if self.shard_table is not None:
+            terminalreporter.section("suitekit shards")
+            terminalreporter.write_line(self.shard_table)
         if self.report is None:
             return
         terminalreporter.section("suitekit partition")
@@ -411,12 +554,41 @@ class SuitekitPlugin:
                 json.dumps({"workers": int(workers), "cpus": os.cpu_count() or 1}),
                 encoding="utf-8",
             )
+        planned = self.shard_table is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+        if planned or (self.empty_shard and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED):
+            # More shards than units: CI's matrix is fixed, and an empty part is not a failure.
+            session.exitstatus = pytest.ExitCode.OK
         if self.report is None or exitstatus not in (
             pytest.ExitCode.OK,
             pytest.ExitCode.NO_TESTS_COLLECTED,
         ):
             return
         session.exitstatus = pytest.ExitCode.OK if self.report.ok else pytest.ExitCode.TESTS_FAILED
+
+
+def _shard(config: pytest.Config) -> sharding.ShardSpec | None:
+    """The shard ``--shard`` or ``SUITEKIT_SHARD`` selects, if any.
+
+    Raises:
+        pytest.UsageError: The value is not ``K/N``.
+    """
+    given = config.getoption("suitekit_shard")
+    try:
+        found = sharding.shard_from(
+            [f"{sharding.SHARD_OPTION}={given}"] if given is not None else [], os.environ
+        )
+    except SuitekitError as error:
+        raise pytest.UsageError(str(error)) from None
+    return None if found is None else found.value
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The item's ``xdist_group`` name, as ``--dist loadgroup`` reads it."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    name = mark.args[0] if mark.args else mark.kwargs.get("name")
+    return str(name) if name is not None else None
 
 
 def _register_markers(config: pytest.Config, project: Project) -> None:

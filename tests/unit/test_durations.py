@@ -1,4 +1,4 @@
-"""Unit tests of the durations store (suitekit.reporting._durations)."""
+"""Unit tests of the durations store (suitekit.sharding._durations)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
-from suitekit.reporting._durations import (
+from suitekit.sharding._durations import (
     DURATIONS_FILE,
     DurationStore,
     Measurement,

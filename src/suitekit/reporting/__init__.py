@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from suitekit.reporting._durations import DurationStore as DurationStore
-from suitekit.reporting._durations import Measurement as Measurement
 from suitekit.reporting._junit import Totals as Totals
 from suitekit.reporting._junit import read_totals as read_totals
 from suitekit.reporting._merge import MergeResult as MergeResult
 from suitekit.reporting._merge import merge_junit as merge_junit
 from suitekit.reporting._summary import Summary as Summary
 from suitekit.reporting._summary import summarise as summarise
+from suitekit.sharding._durations import DurationStore as DurationStore
+from suitekit.sharding._durations import Measurement as Measurement
 
 __all__ = [
     "DurationStore",

@@ -18,9 +18,9 @@ from typing import IO
 
 from suitekit._model import Project
 from suitekit.errors import ReportError
-from suitekit.reporting._durations import DURATIONS_FILE, DurationStore
 from suitekit.reporting._merge import merge_junit
 from suitekit.reporting._summary import Expected, render_terminal, summarise, write_markdown
+from suitekit.sharding._durations import DURATIONS_FILE, DurationStore
 
 __all__ = ["measured_with", "report"]
 

@@ -1,0 +1,53 @@
+"""Sharding and scheduling: the durations store, shards, slow-tail order and worker counts.
+
+Pure functions of node ids and stored durations (the calibration module alone runs pytest, to
+measure the machine). The pytest plugin, the nox adapter and ``suitekit shards`` adapt them.
+"""
+
+from __future__ import annotations
+
+from suitekit.sharding._durations import DURATIONS_FILE as DURATIONS_FILE
+from suitekit.sharding._durations import DurationStore as DurationStore
+from suitekit.sharding._durations import Measurement as Measurement
+from suitekit.sharding._lpt import LongestFirst as LongestFirst
+from suitekit.sharding._lpt import Strategy as Strategy
+from suitekit.sharding._order import slowest_first as slowest_first
+from suitekit.sharding._plan import Shard as Shard
+from suitekit.sharding._plan import ShardPlan as ShardPlan
+from suitekit.sharding._plan import plan_shards as plan_shards
+from suitekit.sharding._spec import ENV_SHARD as ENV_SHARD
+from suitekit.sharding._spec import SHARD_OPTION as SHARD_OPTION
+from suitekit.sharding._spec import ShardSpec as ShardSpec
+from suitekit.sharding._spec import shard_from as shard_from
+from suitekit.sharding._units import Case as Case
+from suitekit.sharding._units import Estimates as Estimates
+from suitekit.sharding._units import Unit as Unit
+from suitekit.sharding._units import case_key as case_key
+from suitekit.sharding._units import estimate as estimate
+from suitekit.sharding._workers import Calibration as Calibration
+from suitekit.sharding._workers import WorkerChoice as WorkerChoice
+from suitekit.sharding._workers import choose_workers as choose_workers
+
+__all__ = [
+    "DURATIONS_FILE",
+    "ENV_SHARD",
+    "SHARD_OPTION",
+    "Calibration",
+    "Case",
+    "DurationStore",
+    "Estimates",
+    "LongestFirst",
+    "Measurement",
+    "Shard",
+    "ShardPlan",
+    "ShardSpec",
+    "Strategy",
+    "Unit",
+    "WorkerChoice",
+    "case_key",
+    "choose_workers",
+    "estimate",
+    "plan_shards",
+    "shard_from",
+    "slowest_first",
+]
