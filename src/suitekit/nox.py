@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 import nox
 
-from suitekit import plan, services
+from suitekit import plan, services, sharding
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
@@ -97,13 +97,19 @@ def _guard(session: nox.Session, body: Callable[[], None]) -> None:
 def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     _install(session, project, suite.install, with_suitekit=True)
     options = plan.RunOptions.from_env(os.environ)
-    workers = plan.resolve_workers(suite, options)
+    shard = sharding.shard_from(session.posargs, os.environ)
+    spec = shard.value if shard is not None else None
+    evidence = None
+    if not plan.chooses_workers(session.posargs):
+        evidence = _evidence(session, project, suite, options, spec)
+    workers = plan.resolve_workers(suite, options, evidence)
     # Worker counts given after `--` win over the plan's (which then leaves -n out).
     origin = "command line" if plan.chooses_workers(session.posargs) else workers.origin
     python = str(session.python)
     args = plan.suite_pytest_args(
-        project, suite, python=python, workers=workers.value, posargs=session.posargs
+        project, suite, python=python, workers=workers.value, posargs=session.posargs, shard=spec
     )
+    _drop_other_splits(plan.junit_path(project, suite, python, spec))
     rcfile = write_rcfile(project, suite.name, python) if project.source else None
     if rcfile is not None:
         # This session's data from an earlier run would otherwise be combined with today's.
@@ -120,6 +126,53 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         env["SUITEKIT_RUN_ID"] = f"{run_id}-py{python}"
     with services.provide(project, suite.services, os.environ, say=session.log) as provided:
         session.run(*plan.measured(args, rcfile), env={**env, **provided})
+
+
+def _drop_other_splits(junit: Path) -> None:
+    """Remove this session's reports of another split (whole suite or other shard count).
+
+    The report merges every file in the folder and expects every shard of a split it sees: a
+    whole-suite report beside this run's shards would count tests twice, and shards of another
+    count would be reported missing. Shards of the same count are kept: they are this split's.
+    """
+    session = junit.stem.split(".shard-", 1)[0]
+    mine = junit.stem.partition(".shard-")[2].partition("-of-")[2]  # the shard count, if any
+    for path in junit.parent.glob(f"{session}*.xml"):
+        stem = path.name.removesuffix(".xml")
+        if stem != session and not stem.startswith(f"{session}.shard-"):
+            continue  # another session whose name starts the same (unit-3.1 vs unit-3.11)
+        theirs = stem.partition(".shard-")[2].partition("-of-")[2]
+        if path != junit and theirs != mine:
+            path.unlink(missing_ok=True)
+            path.with_suffix(".measured.json").unlink(missing_ok=True)
+
+
+def _evidence(
+    session: nox.Session,
+    project: Project,
+    suite: Suite,
+    options: plan.RunOptions,
+    shard: sharding.ShardSpec | None,
+) -> plan.Evidence | None:
+    """The recorded durations and machine costs that ``workers = "auto"`` decides from.
+
+    ``None`` (fill the CPU budget) when the worker count is not "auto", there is a single CPU,
+    or the suite has no recorded durations. The machine's costs are measured once, in the
+    session's own virtualenv (its pytest and xdist), and cached.
+    """
+    wanted = options.workers.value if options.workers is not None else suite.workers
+    if wanted != "auto" or options.cpus.value < 2:  # noqa: PLR2004 - xdist needs two CPUs to pay
+        return None
+    stored = sharding.DurationStore.load(project.root / sharding.DURATIONS_FILE)
+    if not stored.suites.get(suite.name):
+        return None
+    output = session.run("python", "-m", "suitekit.sharding._calibrate", silent=True, log=False)
+    try:
+        calibration = sharding.Calibration.from_json(str(output).strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        session.warn(f"suitekit: no machine calibration ({output!r}); filling the CPU budget")
+        return None
+    return plan.Evidence(stored=stored.suites[suite.name], calibration=calibration, shard=shard)
 
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:

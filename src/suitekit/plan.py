@@ -17,11 +17,14 @@ from typing import Final, Literal
 
 from suitekit._model import Check, Project, Service, Source, Sourced, Suite, Workers
 from suitekit.errors import ConfigError
+from suitekit.sharding import Calibration, LongestFirst, Measurement, ShardSpec, Unit
+from suitekit.sharding import choose_workers as _choose_workers
 
 __all__ = [
     "ENV_CPUS",
     "ENV_WORKERS",
     "PARTITION_SESSION",
+    "Evidence",
     "Job",
     "RunOptions",
     "SessionSpec",
@@ -137,11 +140,50 @@ def parse_workers(raw: str, *, key: str) -> Workers:
     )
 
 
-def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """What ``workers = "auto"`` decides from, when a suite has recorded durations.
+
+    Attributes:
+        stored: The suite's measurements in the durations store (case key -> measurement).
+        calibration: This machine's pytest and xdist costs.
+        shard: The shard the session runs, if any: the prediction covers that part only.
+    """
+
+    stored: Mapping[str, Measurement]
+    calibration: Calibration
+    shard: ShardSpec | None = None
+
+
+def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
+    """Per unit, the stored seconds of its tests (of the shard, when one is given).
+
+    Only case keys are stored, not node ids: a key's class name (module, or module and class)
+    stands in for xdist's scope under ``loadscope``/``loadfile``/``loadgroup``.
+    """
+    units: dict[str, list[float]] = {}
+    for key, measurement in sorted(evidence.stored.items()):
+        seconds = measurement.seconds * min(1.0, measurement.cpus / measurement.workers)
+        scope = key.rpartition("::")[0] if suite.dist not in {"load", "worksteal"} else key
+        units.setdefault(scope or key, []).append(seconds)
+    if evidence.shard is None:
+        return list(units.values())
+    parts = LongestFirst().split(
+        [Unit(key=key, node_ids=(key,), seconds=sum(values)) for key, values in units.items()],
+        evidence.shard.total,
+    )
+    return [units[unit.key] for unit in parts[evidence.shard.index - 1]]
+
+
+def resolve_workers(
+    suite: Suite, options: RunOptions, evidence: Evidence | None = None
+) -> Sourced[int]:
     """The xdist worker count a suite session passes to ``-n``, and why.
 
-    ``"auto"`` fills the CPU budget (one CPU means no xdist: a single worker only adds the cost
-    of starting it); ``"logical"`` is the machine's logical CPU count; an int is taken as is.
+    ``"auto"`` with ``evidence`` picks the count, 0 (no xdist) or 2 up to the CPU budget, with
+    the smallest predicted wall time (see :mod:`suitekit.sharding._workers`); without evidence
+    it fills the CPU budget (one CPU means no xdist: a single worker only adds the cost of
+    starting it). ``"logical"`` is the machine's logical CPU count; an int is taken as is.
     An environment override wins over the declaration.
     """
     if options.workers is not None:
@@ -152,6 +194,14 @@ def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
         )
     else:
         chosen, source, origin = suite.workers, Source.CONFIG, f"suites.{suite.name}.workers"
+    if chosen == "auto" and evidence is not None and evidence.stored and options.cpus.value > 1:
+        choice = _choose_workers(
+            _evidence_units(suite, evidence),
+            cpus=options.cpus.value,
+            calibration=evidence.calibration,
+        )
+        why = f"auto, {options.cpus.value} CPU(s): {choice.reason()}"
+        return Sourced(value=choice.workers, source=source, origin=f"{origin} ({why})")
     if chosen == "auto":
         count = options.cpus.value if options.cpus.value > 1 else 0
         why = f"auto: {options.cpus.value} CPU(s) from {options.cpus.source.describe()}"
@@ -278,9 +328,14 @@ def sessions(project: Project) -> tuple[SessionSpec, ...]:
     return tuple(specs)
 
 
-def junit_path(project: Project, suite: Suite, python: str) -> Path:
-    """Where a suite session writes its JUnit XML: stable and unique per suite and Python."""
-    return project.root / project.reports / "junit" / f"{suite.name}-{python}.xml"
+def junit_path(project: Project, suite: Suite, python: str, shard: ShardSpec | None = None) -> Path:
+    """Where a suite session writes its JUnit XML: unique per suite, Python and shard.
+
+    ``unit-3.11.xml`` for the whole suite, ``unit-3.11.shard-2-of-4.xml`` for a shard, so that
+    the CI artifacts of every shard can be downloaded into one folder and merged.
+    """
+    stem = f"{suite.name}-{python}" + (f".{shard.slug}" if shard is not None else "")
+    return project.root / project.reports / "junit" / f"{stem}.xml"
 
 
 def log_path(project: Project, session: str) -> Path:
@@ -295,6 +350,7 @@ def suite_pytest_args(
     python: str,
     workers: int,
     posargs: Sequence[str] = (),
+    shard: ShardSpec | None = None,
 ) -> tuple[str, ...]:
     """The pytest command line of a suite session, without the leading ``pytest``.
 
@@ -302,7 +358,7 @@ def suite_pytest_args(
     ``--suitekit-suite``, so that paths given in ``posargs`` narrow the suite instead of adding
     to it.
     """
-    junit = junit_path(project, suite, python).relative_to(project.root)
+    junit = junit_path(project, suite, python, shard).relative_to(project.root)
     args = [f"--suitekit-suite={suite.name}"]
     if not chooses_workers(posargs):
         args += ["-n", str(workers)]
@@ -449,7 +505,14 @@ def jobs(
     result: list[Job] = []
     for suite, python in suite_runs:
         session = _session_name(suite.name, python)
-        env = {ENV_WORKERS: str(shares[session])} if share else {}
+        env: dict[str, str] = {}
+        if share:
+            # An "auto" suite gets a CPU budget and may take fewer (its durations may show
+            # that xdist does not pay); a declared count gets its share as a worker count.
+            variable = ENV_CPUS if suite.workers == "auto" else ENV_WORKERS
+            env = {
+                variable: str(max(shares[session], 1) if variable == ENV_CPUS else shares[session])
+            }
         result.append(
             Job(
                 session=session,

@@ -464,9 +464,10 @@ def test_parallel_jobs_share_the_cpus_through_the_environment() -> None:
 
     # unit (auto), processing (2), integration-3.11 (4), integration-3.12 (4) share 12 CPUs:
     # everyone gets 2; processing is then full; unit and both integrations get a 3rd; unit,
-    # first declared, gets the last one.
+    # first declared, gets the last one. The "auto" suite gets its share as a CPU budget (its
+    # durations may show that fewer workers are faster); fixed counts get a worker count.
     assert {j.session: dict(j.env) for j in planned if j.kind == "suite"} == {
-        "unit-3.11": {ENV_WORKERS: "4"},
+        "unit-3.11": {ENV_CPUS: "4"},
         "processing-3.11": {ENV_WORKERS: "2"},
         "integration-3.11": {ENV_WORKERS: "3"},
         "integration-3.12": {ENV_WORKERS: "3"},
@@ -479,13 +480,19 @@ def test_parallel_jobs_default_to_the_machine_cpu_count(monkeypatch: pytest.Monk
 
     planned = jobs(example_project(), suites=["unit", "processing"], checks=[], parallel=True)
 
-    assert [dict(j.env) for j in planned] == [{ENV_WORKERS: "2"}, {ENV_WORKERS: "2"}]
+    assert [dict(j.env) for j in planned] == [{ENV_CPUS: "2"}, {ENV_WORKERS: "2"}]
 
 
 def test_parallel_jobs_on_one_cpu_run_without_xdist() -> None:
     planned = jobs(example_project(), checks=[], parallel=True, options=options(1))
 
-    assert {j.env[ENV_WORKERS] for j in planned} == {"0"}
+    # Each suite resolves a budget of one CPU, or a share of none, to no xdist at all.
+    assert {j.session: dict(j.env) for j in planned} == {
+        "unit-3.11": {ENV_CPUS: "1"},
+        "processing-3.11": {ENV_WORKERS: "0"},
+        "integration-3.11": {ENV_WORKERS: "0"},
+        "integration-3.12": {ENV_WORKERS: "0"},
+    }
 
 
 def test_jobs_for_chosen_names_keep_the_given_order() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,8 @@ from suitekit.reporting._summary import Expected, render_terminal, summarise, wr
 from suitekit.sharding._durations import DURATIONS_FILE, DurationStore
 
 __all__ = ["measured_with", "report"]
+
+_SHARD_STEM = re.compile(r"\.shard-\d+-of-(\d+)")
 
 
 def measured_with(junit: Path) -> Path:
@@ -37,8 +40,15 @@ def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int
     without one: 1 worker, the machine's CPU count, and the JUnit file's modification time.
     """
     found: list[tuple[float, int, int]] = []
-    for python in project.suite(suite).python if suite in _names(project) else ():
-        junit = junit_dir / f"{suite}-{python}.xml"
+    pythons = project.suite(suite).python if suite in _names(project) else ()
+    for junit in (
+        path
+        for python in pythons
+        for path in (
+            junit_dir / f"{suite}-{python}.xml",
+            *sorted(junit_dir.glob(f"{suite}-{python}.shard-*.xml")),
+        )
+    ):
         if not junit.is_file():
             continue
         workers, cpus = 1, os.cpu_count() or 1
@@ -56,6 +66,24 @@ def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int
 
 def _names(project: Project) -> set[str]:
     return {suite.name for suite in project.suites}
+
+
+def _expected_reports(session: str, inputs: list[Path]) -> list[str]:
+    """The report names a suite session should have written.
+
+    The session's own (``unit-3.11``), unless shards of it reported: then every shard of the
+    largest shard count found (``unit-3.11.shard-1-of-4`` ... ``-4-of-4``), so that a CI shard
+    that never uploaded its report fails the run instead of silently shrinking the suite.
+    """
+    totals = [
+        int(match[1])
+        for path in inputs
+        if (match := _SHARD_STEM.fullmatch(path.stem.removeprefix(session)))
+        and path.stem.startswith(session)
+    ]
+    if not totals:
+        return [session]
+    return [f"{session}.shard-{index}-of-{max(totals)}" for index in range(1, max(totals) + 1)]
 
 
 def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:
@@ -77,9 +105,10 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     store = DurationStore.load(store_path)  # first: a broken store stops the report early
     result = merge_junit(inputs, reports / "junit.xml", slowest=slowest)
     expected = [
-        Expected(name=f"{suite.name}-{python}", target_seconds=suite.target_seconds)
+        Expected(name=name, target_seconds=suite.target_seconds)
         for suite in project.suites
         for python in suite.python
+        for name in _expected_reports(f"{suite.name}-{python}", inputs)
     ]
     summary = summarise(result, expected)
     write_markdown(summary, reports / "summary.md", environ=environ)
