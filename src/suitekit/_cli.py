@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -148,7 +149,7 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
             fix="pass --count 2 or more (or leave it out for the suite's shards)",
         )
     command = [
-        sys.executable,
+        str(_suite_python(project, suite.name, suite.python[0])),
         "-m",
         "pytest",
         f"--suitekit-project={project.config_file}",
@@ -162,7 +163,25 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
         *suite.pytest_args,
     ]
     # The plan needs collection only; the plugin prints it and runs nothing.
-    return subprocess.run(command, cwd=project.root, check=False).returncode
+    code = subprocess.run(command, cwd=project.root, check=False).returncode
+    if code not in (0, 5):  # pytest's 5, "no tests", is an empty plan, not a failure
+        print(  # noqa: T201
+            f"suitekit: collecting suite {suite.name!r} with {command[0]} failed; run "
+            f"`nox -s {suite.name}-{suite.python[0]}` once so that its virtualenv exists, "
+            "or install the project's test dependencies here",
+            file=sys.stderr,
+        )
+    return code
+
+
+def _suite_python(project: Project, suite: str, python: str) -> Path:
+    """The suite session's own interpreter, or this one when nox has not made it yet.
+
+    The session's virtualenv has the project's test dependencies, which collection imports.
+    """
+    session = re.sub(r"[^\w.-]", "-", f"{suite}-{python}").replace(".", "-")
+    candidate = project.root / ".nox" / session / "bin" / "python"
+    return candidate if candidate.exists() else Path(sys.executable)
 
 
 def _jobs(project: Project, args: argparse.Namespace) -> tuple[plan.Job, ...]:
