@@ -7,7 +7,8 @@ Subcommands:
 - ``suitekit suites``: run the partition guard: which suite owns how many tests;
 - ``suitekit run``: run suites and checks (what ``inv test.all`` does);
 - ``suitekit shards SUITE --count N``: how N shards would split a suite, by recorded durations;
-- ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders).
+- ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders);
+- ``suitekit ci github|gitlab``: write the CI file; ``suitekit ci check``: fail when stale.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from suitekit import plan, services
+from suitekit import ci, plan, services
+from suitekit._files import write_text_atomic
 from suitekit._model import Project
 from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
-from suitekit.errors import ConfigError, SuitekitError
+from suitekit.errors import CiError, ConfigError, SuitekitError
 from suitekit.reporting._coverage import combine
 from suitekit.reporting._report import report
 
@@ -65,6 +67,16 @@ def _parser() -> argparse.ArgumentParser:
     shards.add_argument("suite", help="the suite to split")
     shards.add_argument(
         "--count", type=int, default=None, help="how many shards (default: the suite's shards)"
+    )
+    ci_parser = commands.add_parser(
+        "ci", help="write the CI files [tool.suitekit] generates, or check them for drift"
+    )
+    ci_commands = ci_parser.add_subparsers(dest="ci_command", required=True, metavar="ACTION")
+    for provider, name in (("github", "GitHub Actions workflow"), ("gitlab", "GitLab CI file")):
+        writer = ci_commands.add_parser(provider, help=f"write the {name}")
+        writer.add_argument("--stdout", action="store_true", help="print it instead")
+    ci_commands.add_parser(
+        "check", help="fail, with a diff, when a CI file differs from what it would be now"
     )
     run = commands.add_parser("run", help="run suites and checks, then print a summary")
     for sub in (plan_parser, run):
@@ -211,6 +223,40 @@ def _run(project: Project, args: argparse.Namespace) -> int:
     )
 
 
+def _ci(project: Project, args: argparse.Namespace) -> int:
+    if args.ci_command == "check":
+        return _ci_check(project)
+    provider: ci.Provider = args.ci_command
+    text = ci.render(project, provider)
+    if args.stdout:
+        sys.stdout.write(text)
+        return 0
+    path = ci.output_path(project, provider)
+    shown = path.relative_to(project.root).as_posix()
+    try:
+        unchanged = path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        unchanged = False
+    if unchanged:
+        print(f"suitekit: {shown} is already up to date")  # noqa: T201
+        return 0
+    write_text_atomic(path, text, failure=CiError)
+    print(f"suitekit: wrote {shown} ({len(text.splitlines())} lines); commit it")  # noqa: T201
+    return 0
+
+
+def _ci_check(project: Project) -> int:
+    states = ci.check(project)
+    stale = [state for state in states if state.state != "current"]
+    for state in stale:
+        sys.stdout.write(state.diff)
+        print(f"suitekit: {state.describe()}")  # noqa: T201
+    if stale:
+        return 1
+    print(f"suitekit: CI files are up to date: {', '.join(s.path for s in states)}")  # noqa: T201
+    return 0
+
+
 _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "config": _config,
     "coverage": _coverage,
@@ -220,6 +266,7 @@ _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "report": _report,
     "run": _run,
     "shards": _shards,
+    "ci": _ci,
 }
 
 

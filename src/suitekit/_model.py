@@ -251,6 +251,9 @@ class CiConfig:
         branches: The branches whose pushes run the workflow (pull requests always do).
         suitekit: How CI installs suitekit next to nox: a requirement (``suitekit==0.1.0``)
             or a path to a checkout (``.``), which is installed editable.
+        configured: The providers (``github``, ``gitlab``) whose path the table gives
+            explicitly: ``suitekit ci check`` requires their files, and checks the others only
+            where they exist.
     """
 
     github: str = ".github/workflows/suitekit.yml"
@@ -258,6 +261,7 @@ class CiConfig:
     runner: str = "ubuntu-latest"
     branches: tuple[str, ...] = ("main",)
     suitekit: str = ""
+    configured: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -363,6 +363,12 @@ def _ci(table: _Table) -> CiConfig:
                 f"{value!r} is not a YAML file path inside the project",
                 f'write a relative path ending in .yml, e.g. {name} = "{getattr(default, name)}"',
             )
+    if Path(paths["github"]) == Path(paths["gitlab"]):
+        raise table._error(  # noqa: SLF001 - same module
+            "gitlab",
+            f"{paths['gitlab']!r} is also the GitHub workflow's path",
+            "give the two CI files different paths",
+        )
     runner = table.string("runner", default=default.runner)
     branches = table.str_list("branches", default=default.branches, allow_empty=False)
     return CiConfig(
@@ -372,6 +378,7 @@ def _ci(table: _Table) -> CiConfig:
         branches=branches,
         # Empty (the default) means this suitekit's own version, from the index.
         suitekit=table.string("suitekit", default="") if "suitekit" in table.raw else "",
+        configured=tuple(name for name in paths if name in table.raw),
     )
 
 

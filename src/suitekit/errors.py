@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import final
 
 __all__ = [
+    "CiError",
     "ConfigError",
     "PartitionError",
     "ReportError",
@@ -93,6 +94,11 @@ class PartitionError(SuitekitError):
         super().__init__("\n".join(lines))
         self.unowned = unowned
         self.overlapping = overlapping
+
+
+@final
+class CiError(SuitekitError):
+    """A CI file cannot be generated, read or written."""
 
 
 @final

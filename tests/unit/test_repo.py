@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from suitekit import load_project, plan
+from suitekit._cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,3 +40,12 @@ def test_the_repo_runs_its_own_suites_and_checks_through_suitekit() -> None:
     assert {"unit", "plugin", "e2e", "lint", "typecheck", "partition"} <= set(names)
     typecheck = project.check("typecheck")
     assert typecheck.run == ("mypy",)  # strict, over src and tests, as [tool.mypy] says
+
+
+def test_the_committed_ci_files_are_what_suitekit_generates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The drift check the generated workflows run in their lint job, run here in-process.
+    assert main(["--project", str(ROOT), "ci", "check"]) == 0, capsys.readouterr().out
+    assert (ROOT / ".github" / "workflows" / "suitekit.yml").is_file()
+    assert (ROOT / "ci" / "gitlab-ci.yml").is_file()

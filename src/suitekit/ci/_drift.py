@@ -1,0 +1,100 @@
+"""The drift check: are the committed CI files what ``[tool.suitekit]`` generates today?"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Literal
+
+from suitekit._model import Project
+from suitekit.ci._generate import output_path, render
+from suitekit.ci._pipeline import PROVIDERS, Provider
+from suitekit.errors import CiError
+
+__all__ = ["FileState", "check"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileState:
+    """How one provider's committed file compares with a fresh rendering.
+
+    Attributes:
+        provider: ``github`` or ``gitlab``.
+        path: The file, relative to the project root (``/`` separated).
+        state: ``current``: identical; ``stale``: it differs; ``missing``: it is configured
+            but does not exist.
+        diff: For a stale file, the unified diff from the committed file (``a/``) to the
+            generated one (``b/``).
+    """
+
+    provider: Provider
+    path: str
+    state: Literal["current", "stale", "missing"]
+    diff: str = ""
+
+    @property
+    def command(self) -> str:
+        """The command that writes the file."""
+        return f"suitekit ci {self.provider}"
+
+    def describe(self) -> str:
+        """One line for the terminal: what is wrong and how to fix it."""
+        if self.state == "missing":
+            return f"{self.path} is missing: run `{self.command}` to write it, and commit it"
+        if self.state == "stale":
+            return (
+                f"{self.path} is out of date with [tool.suitekit]: run `{self.command}` "
+                "and commit the result (do not edit it by hand)"
+            )
+        return f"{self.path} is up to date"
+
+
+def check(project: Project, *, version: str | None = None) -> tuple[FileState, ...]:
+    """Compare each provider's file with what ``project`` generates now.
+
+    A provider is checked when its file exists or its path is given in
+    ``[tool.suitekit.ci]``; a configured file that does not exist is ``missing``. A project
+    with neither gets one ``missing`` state per provider, since a drift check that finds
+    nothing to check is almost certainly looking in the wrong place.
+
+    Raises:
+        CiError: A file exists but cannot be read as UTF-8 text.
+    """
+    states: list[FileState] = []
+    for provider in PROVIDERS:
+        path = output_path(project, provider)
+        relative = path.relative_to(project.root).as_posix()
+        if not path.exists():
+            if provider in project.ci.configured:
+                states.append(FileState(provider=provider, path=relative, state="missing"))
+            continue
+        try:
+            committed = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            message = f"{path}: cannot read the CI file ({error})"
+            raise CiError(message) from None
+        generated = render(project, provider, version=version)
+        if committed == generated:
+            states.append(FileState(provider=provider, path=relative, state="current"))
+            continue
+        diff = "".join(
+            # As git shows it: a last line without a line break is marked, not glued on.
+            line if line.endswith("\n") else f"{line}\n\\ No newline at end of file\n"
+            for line in difflib.unified_diff(
+                committed.splitlines(keepends=True),
+                generated.splitlines(keepends=True),
+                fromfile=f"a/{relative}",
+                tofile=f"b/{relative}",
+            )
+        )
+        states.append(FileState(provider=provider, path=relative, state="stale", diff=diff))
+    if not states:
+        states = [
+            FileState(
+                provider=provider,
+                path=output_path(project, provider).relative_to(project.root).as_posix(),
+                state="missing",
+            )
+            for provider in PROVIDERS
+        ]
+    return tuple(states)

@@ -1,0 +1,316 @@
+"""The GitHub Actions renderer: a workflow file from a :class:`~suitekit.ci._pipeline.Pipeline`.
+
+GitHub specifics, and why:
+
+- Service containers cannot be given a command, so PostgreSQL's data goes on a tmpfs through
+  ``options`` and its durability settings are switched off by a step (``ALTER SYSTEM``, then a
+  configuration reload), once the health check says it is up.
+- ``actions/upload-artifact`` skips hidden files by default, and coverage data files are
+  ``.coverage.*``: every upload of reports sets ``include-hidden-files``.
+- The report job reads each required job's result explicitly: with ``continue-on-error`` on
+  advisory checks and ``!cancelled()`` on the report job, the workflow's own status would
+  otherwise depend on the order GitHub evaluates them in.
+- The durations store travels from the ``durations`` job to the shards as an artifact, and the
+  merged store goes back into the cache under a key per run attempt; restoring takes the newest
+  key with the ``suitekit-durations-`` prefix (caches are immutable, so every save needs a new
+  key).
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+from suitekit.ci._pipeline import (
+    CONTAINERS,
+    POSTGRES_SETTINGS,
+    PYTHON,
+    SHARD,
+    CiJob,
+    Pipeline,
+    Provider,
+    header,
+)
+from suitekit.ci._yaml import Spaced, YamlValue, dump
+
+__all__ = ["GitHub"]
+
+CHECKOUT: Final = "actions/checkout@v4"
+SETUP_PYTHON: Final = "actions/setup-python@v5"
+SETUP_UV: Final = "astral-sh/setup-uv@v6"
+UPLOAD: Final = "actions/upload-artifact@v4"
+DOWNLOAD: Final = "actions/download-artifact@v4"
+CACHE_RESTORE: Final = "actions/cache/restore@v4"
+CACHE_SAVE: Final = "actions/cache/save@v4"
+
+MATRIX_PYTHON: Final = "${{ matrix.python }}"
+MATRIX_SHARD: Final = "${{ matrix.shard }}"
+
+DURATIONS_ARTIFACT: Final = "suitekit-durations"
+REPORTS_ARTIFACT: Final = "suitekit-reports"
+REPORT_ARTIFACT: Final = "suitekit-report"
+CACHE_PREFIX: Final = "suitekit-durations-"
+CACHE_KEY: Final = CACHE_PREFIX + "${{ github.run_id }}-${{ github.run_attempt }}"
+
+NOT_CANCELLED: Final = "${{ !cancelled() }}"
+AFTER_INSTALL: Final = "${{ !cancelled() && steps.install.outcome == 'success' }}"
+INTERMEDIATE_DAYS: Final = 7
+
+_HEALTH: Final = "--health-interval 2s --health-timeout 5s --health-retries 30"
+_OPTIONS: Final = {
+    "postgres": f'--tmpfs /var/lib/postgresql/data --health-cmd "pg_isready -U postgres" {_HEALTH}',
+    "redis": f'--tmpfs /data --health-cmd "redis-cli ping" {_HEALTH}',
+}
+
+
+@final
+class GitHub:
+    """Renders the GitHub Actions workflow (see the module's docstring)."""
+
+    @property
+    def provider(self) -> Provider:
+        """``github``."""
+        return "github"
+
+    def render(self, pipeline: Pipeline) -> str:
+        """The workflow file."""
+        document: dict[str, YamlValue] = {
+            "name": "suitekit",
+            "on": {
+                "push": {"branches": list(pipeline.branches)},
+                "pull_request": None,
+                "workflow_dispatch": None,
+            },
+            "permissions": {"contents": "read"},
+            # A newer push to a pull request supersedes its running checks; runs of pushed
+            # branches all finish, as they feed the durations cache.
+            "concurrency": {
+                "group": "${{ github.workflow }}-"
+                "${{ github.event.pull_request.number || github.ref }}",
+                "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+            },
+            "jobs": Spaced({job.id: _job(pipeline, job) for job in pipeline.jobs}),
+        }
+        return dump(document, header=header("github", path=pipeline.paths["github"]))
+
+
+def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
+    body: dict[str, YamlValue] = {"name": _title(job)}
+    if job.needs:
+        body["needs"] = list(job.needs)
+    if job.kind == "report":
+        body["if"] = NOT_CANCELLED
+    body["runs-on"] = pipeline.runner
+    body["timeout-minutes"] = job.timeout_minutes
+    if not job.required:
+        body["continue-on-error"] = True
+    if job.kind == "suite":
+        matrix: dict[str, YamlValue] = {"python": list(job.python)}
+        if job.shards > 1:
+            matrix["shard"] = list(range(1, job.shards + 1))
+        body["strategy"] = {"fail-fast": False, "matrix": matrix}
+    if job.services:
+        body["services"] = {
+            service: {
+                "image": CONTAINERS[service].image,
+                **(
+                    {"env": {"POSTGRES_HOST_AUTH_METHOD": "trust"}} if service == "postgres" else {}
+                ),
+                "ports": [f"{CONTAINERS[service].port}:{CONTAINERS[service].port}"],
+                "options": _OPTIONS[service],
+            }
+            for service in job.services
+        }
+        body["env"] = {
+            CONTAINERS[service].variable: CONTAINERS[service].url("127.0.0.1")
+            for service in job.services
+        }
+    body["steps"] = _durations_steps(pipeline) if job.kind == "durations" else _steps(pipeline, job)
+    return body
+
+
+def _title(job: CiJob) -> str:
+    if job.kind != "suite":
+        return job.title
+    if job.shards > 1:
+        return f"{job.title} ({MATRIX_PYTHON}, shard {MATRIX_SHARD}/{job.shards})"
+    return f"{job.title} ({MATRIX_PYTHON})"
+
+
+def _matrix(text: str) -> str:
+    return text.replace(PYTHON, MATRIX_PYTHON).replace(SHARD, MATRIX_SHARD)
+
+
+def _durations_steps(pipeline: Pipeline) -> list[YamlValue]:
+    job = pipeline.durations_job
+    assert job is not None  # noqa: S101 - only called for that job
+    return [
+        _restore_store(pipeline),
+        *({"name": step.name, "run": step.run} for step in job.steps),
+        {
+            "name": "Hand the store to the shards",
+            "uses": UPLOAD,
+            "with": {
+                "name": DURATIONS_ARTIFACT,
+                "path": pipeline.durations_file,
+                "include-hidden-files": True,
+                "retention-days": 1,
+            },
+        },
+    ]
+
+
+def _restore_store(pipeline: Pipeline) -> dict[str, YamlValue]:
+    return {
+        "name": "Restore the newest durations store",
+        "uses": CACHE_RESTORE,
+        "with": {
+            "path": pipeline.durations_file,
+            "key": CACHE_KEY,
+            "restore-keys": CACHE_PREFIX,
+        },
+    }
+
+
+def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
+    steps: list[YamlValue] = [
+        {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
+    ]
+    if job.python:
+        # setup-python makes the last version listed the default `python`: the job's own.
+        versions = MATRIX_PYTHON if job.kind == "suite" else "\n".join(reversed(job.python))
+        if "\n" in versions:
+            versions += "\n"
+        steps.append(
+            {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": versions}}
+        )
+    steps += [
+        {"name": "Set up uv", "uses": SETUP_UV, "with": {"enable-cache": True}},
+        {
+            "name": "Install nox and suitekit",
+            "id": "install",
+            "run": f'{pipeline.install}\nuv tool dir --bin >> "$GITHUB_PATH"\n',
+        },
+    ]
+    if job.kind == "suite" and pipeline.durations_job is not None and job.needs:
+        steps.append(_download_store(pipeline, optional=False))
+    if job.kind == "report":
+        steps += _report_inputs(pipeline)
+    if "postgres" in job.services:
+        steps.append(_tune_postgres())
+    for number, step in enumerate(job.steps):
+        entry: dict[str, YamlValue] = {"name": _matrix(step.name)}
+        if job.keep_going and (number or job.kind == "report"):
+            entry["if"] = AFTER_INSTALL
+        entry["run"] = _matrix(step.run)
+        steps.append(entry)
+    if job.kind == "suite":
+        steps.append(_upload_reports(pipeline, job))
+    if job.kind == "report":
+        steps += _report_outputs(pipeline)
+    return steps
+
+
+def _download_store(pipeline: Pipeline, *, optional: bool) -> dict[str, YamlValue]:
+    step: dict[str, YamlValue] = {"name": "Download the durations store", "uses": DOWNLOAD}
+    if optional:
+        # Without it the report starts a new store; it must not stop the report.
+        step["continue-on-error"] = True
+    step["with"] = {"name": DURATIONS_ARTIFACT, "path": _folder(pipeline.durations_file)}
+    return step
+
+
+def _folder(path: str) -> str:
+    return path.rpartition("/")[0] or "."
+
+
+def _tune_postgres() -> dict[str, YamlValue]:
+    commands = [f'-c "ALTER SYSTEM SET {name} = {value}"' for name, value in POSTGRES_SETTINGS]
+    commands.append('-c "SELECT pg_reload_conf()"')
+    script = 'docker exec "$POSTGRES_CONTAINER" psql -U postgres \\\n' + " \\\n".join(
+        f"  {command}" for command in commands
+    )
+    return {
+        "name": "Tune PostgreSQL for tests (data on tmpfs, no fsync)",
+        "env": {"POSTGRES_CONTAINER": "${{ job.services.postgres.id }}"},
+        "run": script + "\n",
+    }
+
+
+def _upload_reports(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
+    name = f"{REPORTS_ARTIFACT}-{job.id}-{MATRIX_PYTHON}"
+    if job.shards > 1:
+        name += f"-shard-{MATRIX_SHARD}"
+    return {
+        "name": "Upload the reports",
+        "if": NOT_CANCELLED,
+        "uses": UPLOAD,
+        "with": {
+            "name": name,
+            "path": f"{pipeline.reports}/",
+            # Coverage data files are .coverage.*; hidden files are skipped by default.
+            "include-hidden-files": True,
+            "retention-days": INTERMEDIATE_DAYS,
+        },
+    }
+
+
+def _report_inputs(pipeline: Pipeline) -> list[YamlValue]:
+    steps: list[YamlValue] = [
+        {
+            "name": "Download every suite job's reports",
+            "uses": DOWNLOAD,
+            "with": {
+                "pattern": f"{REPORTS_ARTIFACT}-*",
+                "merge-multiple": True,
+                "path": pipeline.reports,
+            },
+        }
+    ]
+    if pipeline.durations_job is not None:
+        steps.append(_download_store(pipeline, optional=True))
+    else:
+        steps.append(_restore_store(pipeline))
+    return steps
+
+
+def _report_outputs(pipeline: Pipeline) -> list[YamlValue]:
+    required = [job for job in pipeline.jobs if job.required and job.kind != "report"]
+    results = "".join(f' \\\n    "{job.id}=${_variable(job)}"' for job in required)
+    check = (
+        "status=0\n"
+        f"for result in{results}; do\n"
+        '  case "$result" in\n'
+        "    *=success) ;;\n"
+        '    *) echo "::error::${result%%=*} did not succeed: ${result#*=}"; status=1 ;;\n'
+        "  esac\n"
+        "done\n"
+        'exit "$status"\n'
+    )
+    return [
+        {
+            "name": "Upload the merged report",
+            "if": NOT_CANCELLED,
+            "uses": UPLOAD,
+            "with": {
+                "name": REPORT_ARTIFACT,
+                "path": f"{pipeline.reports}/",
+                "include-hidden-files": True,
+            },
+        },
+        {
+            "name": "Save the merged durations store",
+            "if": f"${{{{ !cancelled() && hashFiles('{pipeline.durations_file}') != '' }}}}",
+            "uses": CACHE_SAVE,
+            "with": {"path": pipeline.durations_file, "key": CACHE_KEY},
+        },
+        {
+            "name": "Fail when a required job did not succeed",
+            "if": NOT_CANCELLED,
+            "env": {_variable(job): f"${{{{ needs.{job.id}.result }}}}" for job in required},
+            "run": check,
+        },
+    ]
+
+
+def _variable(job: CiJob) -> str:
+    return "RESULT_" + job.id.upper().replace("-", "_")
