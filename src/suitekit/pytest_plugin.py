@@ -27,7 +27,7 @@ import pytest
 
 from suitekit import plan, services, sharding
 from suitekit._markexpr import MarkerExpression
-from suitekit._model import Project, Suite
+from suitekit._model import DIST_MODES, Project, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
 from suitekit._signals import signals_as_interrupt
 from suitekit.config import find_config, load_project
@@ -479,7 +479,8 @@ class SuitekitPlugin:
         order = sharding.slowest_first(
             [item.nodeid for item in items],
             estimates.seconds,
-            dist=config.option.dist,
+            # A bare `-n 2` leaves "no" in the workers' options; xdist's controller uses load.
+            dist=config.option.dist if config.option.dist in DIST_MODES else "load",
             workers=workers,
             groups={item.nodeid: g for item in items if (g := _group(item))},
             max_chunk=config.getoption("maxschedchunk", None),

@@ -176,7 +176,8 @@ def test_xdist_workers_start_the_slowest_tests_first(sharded: pytest.Pytester) -
     result = sharded.runpytest_subprocess("--suitekit-suite=unit", "-n", "2", "-v")
 
     assert result.ret == pytest.ExitCode.OK
-    started = [line for line in result.outlines if "PASSED" in line]
-    first_two = " ".join(started[:2])
-    assert ids[-1] in first_two
-    assert ids[-2] in first_two
+    firsts: dict[str, str] = {}  # each worker's first test
+    for line in result.outlines:
+        if line.startswith("[gw") and "PASSED" in line:
+            firsts.setdefault(line.split("]", 1)[0], line.split()[-1])
+    assert set(firsts.values()) == {ids[-1], ids[-2]}, result.stdout.str()
