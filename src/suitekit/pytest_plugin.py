@@ -21,7 +21,7 @@ import os
 import signal
 from collections.abc import Generator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -422,7 +422,14 @@ class SuitekitPlugin:
         self.selected, self.deselected = len(keep), len(drop)
         workerinput = getattr(config, "workerinput", None)
         if workerinput is not None and self._durations():
-            self._slowest_first(config, items, int(workerinput.get("workercount", 1)))
+            dist = str(workerinput.get("suitekit_dist", "load"))
+            self._slowest_first(config, items, int(workerinput.get("workercount", 1)), dist)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:  # noqa: ANN401 - xdist's WorkerController
+        """Tell each xdist worker the run's real ``--dist`` mode (workers see ``"no"``)."""
+        dist = self.config.option.dist if self.config is not None else "load"
+        node.workerinput["suitekit_dist"] = dist if dist in DIST_MODES else "load"
 
     def _durations(self) -> Mapping[str, sharding.Measurement]:
         """The suite's stored durations (read once; empty without a store)."""
@@ -470,7 +477,9 @@ class SuitekitPlugin:
         keep = [item for item in items if item.nodeid in ids]
         return keep, [item for item in items if item.nodeid not in ids]
 
-    def _slowest_first(self, config: pytest.Config, items: list[pytest.Item], workers: int) -> None:
+    def _slowest_first(
+        self, config: pytest.Config, items: list[pytest.Item], workers: int, dist: str
+    ) -> None:
         """Order the collection so that xdist starts the longest tests first."""
         assert self.suite is not None  # noqa: S101 - only suite runs get here
         cases = [sharding.Case(node_id=item.nodeid) for item in items]
@@ -479,8 +488,7 @@ class SuitekitPlugin:
         order = sharding.slowest_first(
             [item.nodeid for item in items],
             estimates.seconds,
-            # A bare `-n 2` leaves "no" in the workers' options; xdist's controller uses load.
-            dist=config.option.dist if config.option.dist in DIST_MODES else "load",
+            dist=dist if dist in DIST_MODES else "load",  # type: ignore[arg-type]  # checked
             workers=workers,
             groups={item.nodeid: g for item in items if (g := _group(item))},
             max_chunk=config.getoption("maxschedchunk", None),

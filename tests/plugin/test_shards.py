@@ -168,12 +168,17 @@ def test_the_plan_shows_every_shard_and_runs_nothing(sharded: pytest.Pytester) -
     result.assert_outcomes(deselected=24)
 
 
-def test_xdist_workers_start_the_slowest_tests_first(sharded: pytest.Pytester) -> None:
-    # The slowest test is collected last; with durations known it runs first on a worker.
+@pytest.mark.parametrize("dist", [None, "load", "worksteal"])
+def test_xdist_workers_start_the_slowest_tests_first(
+    sharded: pytest.Pytester, dist: str | None
+) -> None:
+    # The two slowest tests are collected last; with durations known each worker starts with
+    # one of them, whatever the distribution mode (xdist tells its workers "no").
     ids = _all_ids()
     _record(sharded, dict.fromkeys(ids, 0.01) | {ids[-1]: 3.0, ids[-2]: 2.0})
+    mode = ["--dist", dist] if dist else []
 
-    result = sharded.runpytest_subprocess("--suitekit-suite=unit", "-n", "2", "-v")
+    result = sharded.runpytest_subprocess("--suitekit-suite=unit", "-n", "2", *mode, "-v")
 
     assert result.ret == pytest.ExitCode.OK
     firsts: dict[str, str] = {}  # each worker's first test
