@@ -136,13 +136,10 @@ def _drop_other_splits(junit: Path) -> None:
     count would be reported missing. Shards of the same count are kept: they are this split's.
     """
     session = junit.stem.split(".shard-", 1)[0]
-    mine = junit.stem.partition(".shard-")[2].partition("-of-")[2]  # the shard count, if any
+    mine = sharding.split_of(junit.stem, session)
     for path in junit.parent.glob(f"{session}*.xml"):
-        stem = path.name.removesuffix(".xml")
-        if stem != session and not stem.startswith(f"{session}.shard-"):
-            continue  # another session whose name starts the same (unit-3.1 vs unit-3.11)
-        theirs = stem.partition(".shard-")[2].partition("-of-")[2]
-        if path != junit and theirs != mine:
+        theirs = sharding.split_of(path.stem, session)  # None: unit-3.11 seen from unit-3.1
+        if theirs is not None and theirs != mine:
             path.unlink(missing_ok=True)
             path.with_suffix(".measured.json").unlink(missing_ok=True)
 
@@ -160,8 +157,7 @@ def _evidence(
     or the suite has no recorded durations. The machine's costs are measured once, in the
     session's own virtualenv (its pytest and xdist), and cached.
     """
-    wanted = options.workers.value if options.workers is not None else suite.workers
-    if wanted != "auto" or options.cpus.value < 2:  # noqa: PLR2004 - xdist needs two CPUs to pay
+    if not plan.wants_evidence(suite, options):
         return None
     stored = sharding.DurationStore.load(project.root / sharding.DURATIONS_FILE)
     if not stored.suites.get(suite.name):

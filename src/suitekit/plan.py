@@ -39,6 +39,7 @@ __all__ = [
     "sessions",
     "share_cpus",
     "suite_pytest_args",
+    "wants_evidence",
 ]
 
 ENV_WORKERS: Final = "SUITEKIT_WORKERS"
@@ -163,9 +164,8 @@ def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
     """
     units: dict[str, list[float]] = {}
     for key, measurement in sorted(evidence.stored.items()):
-        seconds = measurement.seconds * min(1.0, measurement.cpus / measurement.workers)
         scope = key.rpartition("::")[0] if suite.dist not in {"load", "worksteal"} else key
-        units.setdefault(scope or key, []).append(seconds)
+        units.setdefault(scope or key, []).append(measurement.serial_seconds)
     if evidence.shard is None:
         return list(units.values())
     parts = LongestFirst().split(
@@ -173,6 +173,15 @@ def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
         evidence.shard.total,
     )
     return [units[unit.key] for unit in parts[evidence.shard.index - 1]]
+
+
+def wants_evidence(suite: Suite, options: RunOptions) -> bool:
+    """Whether the worker count is decided from recorded durations: ``"auto"`` on 2+ CPUs.
+
+    Adapters ask before they load the store and the machine's calibration.
+    """
+    chosen = options.workers.value if options.workers is not None else suite.workers
+    return chosen == "auto" and options.cpus.value > 1
 
 
 def resolve_workers(
@@ -194,7 +203,7 @@ def resolve_workers(
         )
     else:
         chosen, source, origin = suite.workers, Source.CONFIG, f"suites.{suite.name}.workers"
-    if chosen == "auto" and evidence is not None and evidence.stored and options.cpus.value > 1:
+    if evidence is not None and evidence.stored and wants_evidence(suite, options):
         choice = _choose_workers(
             _evidence_units(suite, evidence),
             cpus=options.cpus.value,

@@ -27,6 +27,7 @@ from suitekit.sharding import (
     plan_shards,
     shard_from,
     slowest_first,
+    split_of,
 )
 from suitekit.sharding._units import SECONDS_PER_BYTE, unit_key
 from suitekit.sharding._workers import predict
@@ -375,3 +376,17 @@ def test_the_report_expects_every_shard_of_the_largest_split_seen() -> None:
     ]
     assert _expected_reports("unit-3.12", inputs) == ["unit-3.12"]
     assert _expected_reports("unit-3.1", inputs) == ["unit-3.1"]
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("unit-3.11", 0),
+        ("unit-3.11.shard-2-of-4", 4),
+        ("unit-3.1", None),
+        ("unit-3.11.shard-x-of-4", None),
+        ("other-3.11", None),
+    ],
+)
+def test_report_stems_say_how_they_split_a_session(stem: str, expected: int | None) -> None:
+    assert split_of(stem, "unit-3.11") == expected

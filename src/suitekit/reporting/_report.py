@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,10 +21,9 @@ from suitekit.errors import ReportError
 from suitekit.reporting._merge import merge_junit
 from suitekit.reporting._summary import Expected, render_terminal, summarise, write_markdown
 from suitekit.sharding._durations import DURATIONS_FILE, DurationStore
+from suitekit.sharding._spec import split_of
 
 __all__ = ["measured_with", "report"]
-
-_SHARD_STEM = re.compile(r"\.shard-\d+-of-(\d+)")
 
 
 def measured_with(junit: Path) -> Path:
@@ -75,12 +73,7 @@ def _expected_reports(session: str, inputs: list[Path]) -> list[str]:
     largest shard count found (``unit-3.11.shard-1-of-4`` ... ``-4-of-4``), so that a CI shard
     that never uploaded its report fails the run instead of silently shrinking the suite.
     """
-    totals = [
-        int(match[1])
-        for path in inputs
-        if (match := _SHARD_STEM.fullmatch(path.stem.removeprefix(session)))
-        and path.stem.startswith(session)
-    ]
+    totals = [total for path in inputs if (total := split_of(path.stem, session))]
     if not totals:
         return [session]
     return [f"{session}.shard-{index}-of-{max(totals)}" for index in range(1, max(totals) + 1)]

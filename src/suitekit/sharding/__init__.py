@@ -19,6 +19,7 @@ from suitekit.sharding._spec import ENV_SHARD as ENV_SHARD
 from suitekit.sharding._spec import SHARD_OPTION as SHARD_OPTION
 from suitekit.sharding._spec import ShardSpec as ShardSpec
 from suitekit.sharding._spec import shard_from as shard_from
+from suitekit.sharding._spec import split_of as split_of
 from suitekit.sharding._units import Case as Case
 from suitekit.sharding._units import Estimates as Estimates
 from suitekit.sharding._units import Unit as Unit
@@ -50,4 +51,5 @@ __all__ = [
     "plan_shards",
     "shard_from",
     "slowest_first",
+    "split_of",
 ]

@@ -72,6 +72,14 @@ class Measurement:
     cpus: int
     measured_at: float
 
+    @property
+    def serial_seconds(self) -> float:
+        """The figure corrected for contention, as if the test had a CPU to itself.
+
+        When workers outnumbered CPUs they slowed each other down: ``cpus / workers`` of it.
+        """
+        return self.seconds * min(1.0, self.cpus / self.workers)
+
     def __post_init__(self) -> None:
         """Reject figures that no run can produce; they would also break the merge order."""
         if not (math.isfinite(self.seconds) and self.seconds >= 0):

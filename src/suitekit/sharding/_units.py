@@ -114,14 +114,10 @@ class Estimates:
         return f"{self.known} known durations{extra}"
 
 
-def _corrected(measurement: Measurement) -> float:
-    return measurement.seconds * min(1.0, measurement.cpus / measurement.workers)
-
-
 def estimate(cases: Sequence[Case], stored: Mapping[str, Measurement]) -> Estimates:
     """Predict each case's seconds from the suite's stored measurements (see the module doc)."""
     figures = {case.node_id: stored.get(case_key(case.node_id)) for case in cases}
-    known = {node: _corrected(m) for node, m in figures.items() if m is not None}
+    known = {node: m.serial_seconds for node, m in figures.items() if m is not None}
     if known:
         median = statistics.median(known.values())
         seconds = {case.node_id: known.get(case.node_id, median) for case in cases}
