@@ -24,6 +24,7 @@ __all__ = [
     "Isolation",
     "PostgresConfig",
     "Project",
+    "Quarantine",
     "RedisConfig",
     "Service",
     "SetupStep",
@@ -120,6 +121,8 @@ class Suite:
         python: Python versions the suite's sessions run on.
         install: How the suite's sessions install the project.
         shards: How many parts CI splits the suite into (a matrix job each); 1: no split.
+        retries: How many times a failed test is run again; a test that fails and then passes
+            is reported as flaky, with every attempt kept in the JUnit report.
     """
 
     name: str
@@ -134,10 +137,35 @@ class Suite:
     python: tuple[str, ...] = ()
     install: InstallSpec = field(default_factory=InstallSpec)
     shards: int = 1
+    retries: int = 0
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
         object.__setattr__(self, "env", frozen_mapping(self.env))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quarantine:
+    """One entry of ``[[tool.suitekit.quarantine]]``: tests that run but cannot fail the run.
+
+    Attributes:
+        test: A node id (``tests/unit/test_x.py::test_y``), a file (``tests/unit/test_x.py``)
+            or a pattern in which ``*`` and ``?`` are wildcards; an entry without ``[`` also
+            matches every parametrization of the tests it names.
+        reason: Why the tests are quarantined (an issue link, say); shown wherever they are.
+        release_after: How many passing runs in a row make a test ready to leave quarantine.
+        index: The entry's position in the array, for messages (``quarantine[2]``).
+    """
+
+    test: str
+    reason: str
+    release_after: int = 5
+    index: int = 0
+
+    @property
+    def key(self) -> str:
+        """The entry's key path in the configuration, e.g. ``tool.suitekit.quarantine[0]``."""
+        return f"tool.suitekit.quarantine[{self.index}]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -284,6 +312,7 @@ class Project:
         redis: The Redis service's settings.
         isolation: Per-worker directories, ports and the hash seed.
         ci: How the CI files are generated.
+        quarantine: Tests that still run but whose failures do not fail the run.
     """
 
     root: Path
@@ -300,6 +329,7 @@ class Project:
     redis: RedisConfig = field(default_factory=RedisConfig)
     isolation: Isolation = field(default_factory=Isolation)
     ci: CiConfig = field(default_factory=CiConfig)
+    quarantine: tuple[Quarantine, ...] = ()
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name``.

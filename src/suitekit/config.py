@@ -33,6 +33,7 @@ from suitekit._model import (
     Isolation,
     PostgresConfig,
     Project,
+    Quarantine,
     RedisConfig,
     Service,
     SetupStep,
@@ -68,7 +69,12 @@ _TOP_KEYS = (
     "isolation",
     "coverage",
     "ci",
+    "quarantine",
 )
+_QUARANTINE_KEYS = ("test", "reason", "release-after")
+_MAX_RETRIES: Final = 10
+_MAX_RELEASE_AFTER: Final = 1000
+_RELEASE_AFTER: Final = 5  # passing runs in a row that end a quarantine, by default
 _CI_KEYS = ("github", "gitlab", "runner", "branches", "suitekit")
 _MAX_SHARDS: Final = 256
 _COVERAGE_KEYS = ("fail-under",)
@@ -90,6 +96,7 @@ _SUITE_KEYS = (
     "python",
     "install",
     "shards",
+    "retries",
 )
 _CHECK_KEYS = ("run", "allow-failure", "services", "env", "python", "install")
 _INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "packages")
@@ -185,6 +192,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     postgres, redis = _services(top.table("services", required=False))
     isolation = _isolation(top.table("isolation", required=False))
     ci = _ci(top.table("ci", required=False))
+    quarantine = _quarantine(reader, top.raw.get("quarantine"))
     coverage = top.table("coverage", required=False)
     coverage.finish(_COVERAGE_KEYS)
     fail_under = coverage.raw.get("fail-under", 80)
@@ -230,6 +238,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         redis=redis,
         isolation=isolation,
         ci=ci,
+        quarantine=quarantine,
     )
     _post_process(project, document)
     return project
@@ -341,7 +350,57 @@ def _suite(
         python=table.python_list("python", default=default_python),
         install=table.install("install", default_install),
         shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
+        retries=table.whole("retries", maximum=_MAX_RETRIES, default=0),
     )
+
+
+_QUARANTINE_EXAMPLE: Final = (
+    '[[tool.suitekit.quarantine]] with test = "tests/unit/test_x.py::test_y" and '
+    'reason = "fails one run in ten (issue 123)"'
+)
+
+
+def _quarantine(reader: _Reader, raw: object) -> tuple[Quarantine, ...]:
+    """The ``[[tool.suitekit.quarantine]]`` array: node ids or patterns, each with a reason."""
+    key = f"{ROOT_KEY}.quarantine"
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(
+            file=reader.file,
+            key=key,
+            value=raw,
+            problem=f"expected an array of tables, got {_type_name(raw)}",
+            fix=f"write each entry as {_QUARANTINE_EXAMPLE}",
+        )
+    entries: list[Quarantine] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        table = reader.table(item, f"{key}[{index}]")
+        table.finish(_QUARANTINE_KEYS)
+        test = table.string("test", default="")
+        if test != test.strip() or test.startswith(("/", "\\")) or ".." in test.split("/"):
+            raise table._error(  # noqa: SLF001 - same module
+                "test",
+                f"{test!r} is not a node id or pattern relative to the project root",
+                'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
+                'or "tests/unit/test_x.py::test_*"',
+            )
+        if test in seen:
+            raise table._error(  # noqa: SLF001 - same module
+                "test",
+                f"{test!r} is already quarantined by {key}[{seen[test]}]",
+                "keep one entry per test or pattern",
+            )
+        seen[test] = index
+        reason = table.string("reason", default="")
+        release_after = table.count(
+            "release-after", maximum=_MAX_RELEASE_AFTER, default=_RELEASE_AFTER
+        )
+        entries.append(
+            Quarantine(test=test, reason=reason, release_after=release_after, index=index)
+        )
+    return tuple(entries)
 
 
 def _ci(table: _Table) -> CiConfig:
@@ -737,6 +796,16 @@ class _Table:
                 name,
                 f"expected a whole number from 1 to {maximum}, got {value!r}",
                 f"write {name} = 4 (or leave it out for {default})",
+            )
+        return value
+
+    def whole(self, name: str, *, maximum: int, default: int) -> int:
+        value = self.raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            raise self._error(
+                name,
+                f"expected a whole number from 0 to {maximum}, got {value!r}",
+                f"write {name} = 2 (or leave it out for {default})",
             )
         return value
 

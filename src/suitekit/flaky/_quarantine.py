@@ -1,0 +1,73 @@
+"""Which tests a ``[[tool.suitekit.quarantine]]`` entry names.
+
+An entry is a node id as pytest prints it, a test file, or a pattern in which ``*`` matches any
+run of characters and ``?`` any one character. ``[`` and ``]`` are literal (they are part of
+parametrized node ids), never character classes. An entry without ``[`` also matches every
+parametrization of the tests it names, and an entry without ``::`` also matches every test of the
+files it names. Pure functions of strings: the pytest plugin applies them to the collection, the
+report to the merged results.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from suitekit._model import Quarantine
+from suitekit.errors import ConfigError
+
+__all__ = ["entry_for", "matches", "unmatched", "unmatched_error"]
+
+
+@functools.lru_cache(maxsize=256)
+def _regex(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(entry: Quarantine, node_id: str) -> bool:
+    """Whether ``entry`` names the test ``node_id``."""
+    regex = _regex(entry.test)
+    if regex.fullmatch(node_id):
+        return True
+    if "[" not in entry.test and "[" in node_id and regex.fullmatch(node_id.split("[", 1)[0]):
+        return True
+    return "::" not in entry.test and regex.fullmatch(node_id.split("::", 1)[0]) is not None
+
+
+def entry_for(entries: Sequence[Quarantine], node_id: str) -> Quarantine | None:
+    """The first entry that names ``node_id``, or ``None`` when it is not quarantined."""
+    return next((entry for entry in entries if matches(entry, node_id)), None)
+
+
+def unmatched(entries: Sequence[Quarantine], node_ids: Iterable[str]) -> tuple[Quarantine, ...]:
+    """The entries that name none of ``node_ids``."""
+    left = list(entries)
+    for node_id in node_ids:
+        left = [entry for entry in left if not matches(entry, node_id)]
+        if not left:
+            break
+    return tuple(left)
+
+
+def unmatched_error(entries: Sequence[Quarantine], *, file: Path | None, where: str) -> ConfigError:
+    """The error for quarantine entries that match no test (``where`` says what was searched).
+
+    Args:
+        entries: The entries that matched nothing (at least one).
+        file: The configuration file.
+        where: What was collected, e.g. ``"the tests under tests"``.
+    """
+    first = entries[0]
+    others = "".join(f"\n  also unmatched: {e.key}.test = {e.test!r}" for e in entries[1:])
+    return ConfigError(
+        file=file,
+        key=f"{first.key}.test",
+        value=first.test,
+        problem=f"{first.test!r} matches none of {where} (a stale quarantine hides nothing and "
+        f"protects nothing){others}",
+        fix="correct the node id as `pytest --collect-only -q` prints it, or remove the entry "
+        "if the test is gone",
+    )
