@@ -775,7 +775,111 @@ ERRORS: Final = [
         r"expected a table, got a string",
         id="checks-not-a-table",
     ),
+    # retries
+    pytest.param(
+        [((*SUITES, "unit", "retries"), 11)],
+        "tool.suitekit.suites.unit.retries",
+        r"expected a whole number from 0 to 10, got 11\n"
+        r"  fix: write retries = 2 \(or leave it out for 0\)",
+        id="retries-too-many",
+    ),
+    pytest.param(
+        [((*SUITES, "unit", "retries"), -1)],
+        "tool.suitekit.suites.unit.retries",
+        r"expected a whole number from 0 to 10, got -1",
+        id="retries-negative",
+    ),
+    pytest.param(
+        [((*SUITES, "unit", "retries"), True)],
+        "tool.suitekit.suites.unit.retries",
+        r"expected a whole number from 0 to 10, got True",
+        id="retries-boolean",
+    ),
+    # quarantine
+    pytest.param(
+        [((*ROOT, "quarantine"), {"test": "tests/unit/test_x.py", "reason": "r"})],
+        "tool.suitekit.quarantine",
+        r"expected an array of tables, got a table\n"
+        r"  fix: write each entry as \[\[tool.suitekit.quarantine\]\] with test = ",
+        id="quarantine-not-an-array",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), ["tests/unit/test_x.py"])],
+        "tool.suitekit.quarantine[0]",
+        r"expected a table, got a string",
+        id="quarantine-entry-not-a-table",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"test": "tests/unit/test_x.py"}])],
+        "tool.suitekit.quarantine[0].reason",
+        r"expected a non-empty string, got an empty string",
+        id="quarantine-without-reason",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"reason": "flaky"}])],
+        "tool.suitekit.quarantine[0].test",
+        r"expected a non-empty string",
+        id="quarantine-without-test",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"test": "tests/x.py", "reason": "r", "until": "May"}])],
+        "tool.suitekit.quarantine[0].until",
+        r"unknown key 'until'\n  fix: use one of: test, reason, release-after",
+        id="quarantine-unknown-key",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"test": "../other/test_x.py", "reason": "r"}])],
+        "tool.suitekit.quarantine[0].test",
+        r"'../other/test_x.py' is not a node id or pattern relative to the project root",
+        id="quarantine-outside-the-project",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"test": " tests/x.py", "reason": "r"}])],
+        "tool.suitekit.quarantine[0].test",
+        r"is not a node id or pattern relative to the project root",
+        id="quarantine-padded",
+    ),
+    pytest.param(
+        [
+            (
+                (*ROOT, "quarantine"),
+                [{"test": "tests/x.py", "reason": "a"}, {"test": "tests/x.py", "reason": "b"}],
+            )
+        ],
+        "tool.suitekit.quarantine[1].test",
+        r"'tests/x.py' is already quarantined by tool.suitekit.quarantine\[0\]\n"
+        r"  fix: keep one entry per test or pattern",
+        id="quarantine-twice",
+    ),
+    pytest.param(
+        [((*ROOT, "quarantine"), [{"test": "tests/x.py", "reason": "r", "release-after": 0}])],
+        "tool.suitekit.quarantine[0].release-after",
+        r"expected a whole number from 1 to 1000, got 0",
+        id="quarantine-release-after-zero",
+    ),
 ]
+
+
+def test_retries_and_quarantine_are_read(config_file: Path) -> None:
+    document = edited(
+        ((*SUITES, "unit", "retries"), 2),
+        (
+            (*ROOT, "quarantine"),
+            [
+                {"test": "tests/unit/test_x.py::test_*", "reason": "issue 12"},
+                {"test": "tests/unit/test_y.py", "reason": "clock", "release-after": 3},
+            ],
+        ),
+    )
+
+    project = parse(document, config_file)
+
+    assert project.suite("unit").retries == 2
+    assert project.suite("integration").retries == 0
+    assert [(q.test, q.reason, q.release_after, q.key) for q in project.quarantine] == [
+        ("tests/unit/test_x.py::test_*", "issue 12", 5, "tool.suitekit.quarantine[0]"),
+        ("tests/unit/test_y.py", "clock", 3, "tool.suitekit.quarantine[1]"),
+    ]
 
 
 @pytest.mark.parametrize(("edits", "key", "pattern"), ERRORS)

@@ -62,6 +62,10 @@ class RunLog:
     workers: int
     tests: tuple[TestRun, ...]
 
+    def __post_init__(self) -> None:
+        """Keep the tests sorted by worker, then position, whatever order they came in."""
+        object.__setattr__(self, "tests", tuple(sorted(self.tests, key=_order)))
+
     def outcome_of(self, node_id: str) -> Outcome | None:
         """The test's outcome, or ``None`` when it did not run."""
         return next((test.outcome for test in self.tests if test.node_id == node_id), None)
