@@ -13,11 +13,21 @@ from typing import Final
 
 import pytest
 
+from suitekit._model import Quarantine
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
-from suitekit.reporting._merge import CaseOutcome, CaseResult, MergeResult, SuiteResult
+from suitekit.reporting._merge import (
+    CaseOutcome,
+    CaseResult,
+    MergeResult,
+    QuarantinedCase,
+    QuarantineOutcome,
+    SuiteResult,
+)
+from suitekit.reporting._streaks import StreakStore
 from suitekit.reporting._summary import (
     Expected,
+    QuarantinedRow,
     Row,
     Summary,
     render_markdown,
@@ -51,6 +61,8 @@ def case(
     seconds: float,
     outcome: CaseOutcome = "passed",
     message: str = "",
+    *,
+    attempts: int = 1,
 ) -> CaseResult:
     classname, name = key.split("::", 1)
     return CaseResult(
@@ -60,6 +72,7 @@ def case(
         seconds=seconds,
         outcome=outcome,
         message=message,
+        attempts=attempts,
     )
 
 
@@ -70,13 +83,19 @@ def report(
     failures: int = 0,
     errors: int = 0,
     skipped: int = 0,
+    flaky: int = 0,
     seconds: float,
 ) -> SuiteResult:
     return SuiteResult(
         name=stem.rsplit("-", 1)[0],
         source=JUNIT / f"{stem}.xml",
         totals=Totals(
-            tests=tests, failures=failures, errors=errors, skipped=skipped, seconds=seconds
+            tests=tests,
+            failures=failures,
+            errors=errors,
+            skipped=skipped,
+            flaky=flaky,
+            seconds=seconds,
         ),
     )
 
@@ -86,6 +105,8 @@ def merge(
     failed: tuple[CaseResult, ...] = (),
     slowest: tuple[CaseResult, ...] = (),
     unreadable: tuple[tuple[Path, str], ...] = (),
+    flaky: tuple[CaseResult, ...] = (),
+    quarantined: tuple[QuarantinedCase, ...] = (),
 ) -> MergeResult:
     totals = Totals()
     for suite in suites:
@@ -98,7 +119,15 @@ def merge(
         slowest=slowest,
         durations={},
         unreadable=unreadable,
+        flaky=flaky,
+        quarantined=quarantined,
     )
+
+
+def held(
+    suite: str, key: str, entry: str, outcome: QuarantineOutcome = "passed", message: str = ""
+) -> QuarantinedCase:
+    return QuarantinedCase(suite=suite, key=key, entry=entry, outcome=outcome, message=message)
 
 
 EXPECTED: Final = (
@@ -202,12 +231,143 @@ def over_budget() -> Summary:
     )
 
 
+FLAKY: Final = (
+    case(
+        "unit",
+        "tests.unit.test_api::test_timeout[a|b]",
+        0.3,
+        "flaky",
+        "TimeoutError: read `timed` out after *2 s*\nsecond line",
+        attempts=2,
+    ),
+    case("unit", "tests.unit.test_cache::test_warm", 0.2, "flaky", "", attempts=3),
+    case(
+        "plugin", "tests.plugin.test_xdist::test_ports", 4.0, "flaky", "OSError: in use", attempts=2
+    ),
+)
+QUARANTINE: Final = (
+    Quarantine(
+        test="tests/unit/test_clock.py::test_expiry",
+        reason="clock skew on CI runners (#41)",
+        index=0,
+    ),
+    Quarantine(
+        test="tests/plugin/test_mail.py",
+        reason="SMTP mock races | see #52",
+        release_after=3,
+        index=1,
+    ),
+    Quarantine(test="tests/unit/test_retry.py::test_backoff", reason="timing", index=2),
+    Quarantine(test="tests/unit/test_slow_*.py", reason="slow disk", release_after=2, index=3),
+)
+QUARANTINED: Final = (
+    held(
+        "unit",
+        "tests.unit.test_clock::test_expiry",
+        QUARANTINE[0].test,
+        "failed",
+        "quarantined (clock skew on CI runners (#41)): AssertionError: expired 2 s early",
+    ),
+    held("plugin", "tests.plugin.test_mail::test_send", QUARANTINE[1].test),
+    held("plugin", "tests.plugin.test_mail::test_bounce", QUARANTINE[1].test),
+    held(
+        "unit",
+        "tests.unit.test_retry::test_backoff",
+        QUARANTINE[2].test,
+        "flaky",
+        "TimeoutError: backoff took 2.1 s",
+    ),
+    held("unit", "tests.unit.test_slow_a::test_1", QUARANTINE[3].test),
+    held("unit", "tests.unit.test_slow_b::test_2", QUARANTINE[3].test),
+    held("e2e", "tests.e2e.test_old::test_legacy", "tests/e2e/test_old.py"),
+)
+STREAKS: Final = StreakStore(
+    entries={
+        QUARANTINE[1].test: {
+            "tests.plugin.test_mail::test_send": 4,
+            "tests.plugin.test_mail::test_bounce": 3,
+        },
+        QUARANTINE[3].test: {
+            "tests.unit.test_slow_a::test_1": 2,
+            "tests.unit.test_slow_b::test_2": 1,
+        },
+    }
+)
+
+
+def flaky() -> Summary:
+    return summarise(
+        merge(
+            report("unit-3.11", tests=180, skipped=2, flaky=2, seconds=9.43),
+            report("plugin-3.11", tests=30, flaky=1, seconds=88.0),
+            report("e2e-3.11", tests=5, seconds=402.25),
+            flaky=FLAKY,
+            slowest=SLOWEST,
+        ),
+        EXPECTED,
+    )
+
+
+def quarantine() -> Summary:
+    return summarise(
+        merge(
+            # The quarantined failure is a skip in the report, and the flaky one is flaky.
+            report("unit-3.11", tests=180, skipped=3, flaky=1, seconds=9.43),
+            report("plugin-3.11", tests=30, seconds=88.0),
+            report("e2e-3.11", tests=5, seconds=402.25),
+            flaky=(
+                case(
+                    "unit",
+                    "tests.unit.test_retry::test_backoff",
+                    1.0,
+                    "flaky",
+                    "TimeoutError: backoff took 2.1 s",
+                    attempts=2,
+                ),
+            ),
+            quarantined=QUARANTINED,
+        ),
+        EXPECTED,
+        quarantine=QUARANTINE,
+        streaks=STREAKS,
+    )
+
+
+def retries() -> Summary:
+    return summarise(
+        merge(
+            report("unit-3.11", tests=180, failures=1, skipped=3, flaky=2, seconds=9.5),
+            report("plugin-3.11", tests=30, flaky=1, seconds=50.0),
+            report("e2e-3.11", tests=5, seconds=300.0),
+            failed=(
+                case(
+                    "unit",
+                    "tests.unit.test_api::test_retry_budget",
+                    0.4,
+                    "failed",
+                    "AssertionError: 3 != 4",
+                    attempts=3,
+                ),
+            ),
+            flaky=FLAKY,
+            quarantined=QUARANTINED[:1],
+            slowest=SLOWEST,
+        ),
+        EXPECTED,
+        quarantine=QUARANTINE,
+        streaks=STREAKS,
+    )
+
+
 SCENARIOS: Final[dict[str, Callable[[], Summary]]] = {
     "all_green": all_green,
     "failures": failures,
     "missing": missing,
     "unreadable": unreadable,
     "over_budget": over_budget,
+    "flaky": flaky,
+    "quarantine": quarantine,
+    "retries": retries,
 }
 
 
@@ -229,6 +389,9 @@ def test_markdown_output_matches_the_golden_file(scenario: str) -> None:
         pytest.param("missing", False, id="missing"),
         pytest.param("unreadable", False, id="unreadable"),
         pytest.param("over_budget", True, id="over-budget-is-not-a-failure"),
+        pytest.param("flaky", True, id="flaky-is-not-a-failure"),
+        pytest.param("quarantine", True, id="a-quarantined-failure-is-not-a-failure"),
+        pytest.param("retries", False, id="failed-after-retries"),
     ],
 )
 def test_ok(scenario: str, ok: bool) -> None:
@@ -240,10 +403,103 @@ def test_the_last_terminal_line_is_the_totals(scenario: str) -> None:
     summary = SCENARIOS[scenario]()
     totals = summary.totals
     last = render_terminal(summary).splitlines()[-1]
+    extra = (f", {totals.flaky} flaky" if totals.flaky else "") + (
+        f", {len(summary.quarantined)} quarantined" if summary.quarantined else ""
+    )
     assert last == (
         f"suitekit: {totals.passed} passed, {totals.failures + totals.errors} failed, "
-        f"{totals.skipped} skipped"
+        f"{totals.skipped} skipped{extra}"
     )
+
+
+@pytest.mark.parametrize(
+    ("scenario", "last"),
+    [
+        pytest.param("all_green", "suitekit: 213 passed, 0 failed, 2 skipped", id="neither"),
+        pytest.param("flaky", "suitekit: 210 passed, 0 failed, 2 skipped, 3 flaky", id="flaky"),
+        pytest.param(
+            "quarantine",
+            "suitekit: 211 passed, 0 failed, 3 skipped, 1 flaky, 7 quarantined",
+            id="quarantined",
+        ),
+        pytest.param(
+            "retries",
+            "suitekit: 208 passed, 1 failed, 3 skipped, 3 flaky, 1 quarantined",
+            id="both",
+        ),
+    ],
+)
+def test_flaky_and_quarantined_counts_are_appended_only_when_there_are_any(
+    scenario: str, last: str
+) -> None:
+    assert render_terminal(SCENARIOS[scenario]()).splitlines()[-1] == last
+
+
+@pytest.mark.parametrize(
+    ("scenario", "column"),
+    [
+        pytest.param("all_green", False, id="none-flaky"),
+        pytest.param("failures", False, id="failures"),
+        pytest.param("flaky", True, id="flaky"),
+        pytest.param("quarantine", True, id="a-quarantined-flaky-test"),
+    ],
+)
+def test_the_table_has_a_flaky_column_only_when_a_suite_has_flaky_tests(
+    scenario: str, column: bool
+) -> None:
+    summary = SCENARIOS[scenario]()
+    terminal_header = render_terminal(summary).splitlines()[1].split()
+    markdown_header = next(
+        line for line in render_markdown(summary).splitlines() if line.startswith("| suite |")
+    )
+    assert ("flaky" in terminal_header) is column
+    assert (" flaky |" in markdown_header) is column
+    if column:
+        assert terminal_header[2:5] == ["passed", "flaky", "failed"]
+        assert markdown_header.count("|") == len(terminal_header) + 1
+
+
+def test_a_quarantined_test_gets_its_entry_reason_and_streak() -> None:
+    rows = quarantine().quarantined
+    assert rows[0] == QuarantinedRow(
+        suite="unit",
+        key="tests.unit.test_clock::test_expiry",
+        outcome="failed",
+        # The skip message's "quarantined (<reason>): " is left out: the reason is shown apart.
+        message="AssertionError: expired 2 s early",
+        entry=QUARANTINE[0],
+        entry_test=QUARANTINE[0].test,
+        streak=0,
+    )
+    assert [(row.key, row.streak, row.ready) for row in rows[1:]] == [
+        ("tests.plugin.test_mail::test_send", 4, True),
+        ("tests.plugin.test_mail::test_bounce", 3, True),
+        ("tests.unit.test_retry::test_backoff", 0, False),
+        ("tests.unit.test_slow_a::test_1", 2, True),
+        ("tests.unit.test_slow_b::test_2", 1, False),
+        ("tests.e2e.test_old::test_legacy", 0, False),  # its entry is no longer configured
+    ]
+    assert rows[-1].entry is None
+
+
+def test_an_entry_is_ready_to_leave_quarantine_only_when_all_its_tests_are() -> None:
+    text = render_terminal(quarantine())
+    assert (
+        "ready to leave quarantine (1):\n"
+        "  tool.suitekit.quarantine[1] (test = 'tests/plugin/test_mail.py'): its tests passed "
+        "3 runs in a row\n"
+        "    fix: remove the entry tool.suitekit.quarantine[1] from the configuration\n"
+    ) in text
+    assert "tool.suitekit.quarantine[3]" not in text  # test_slow_b is not ready yet
+    assert "- `tool.suitekit.quarantine[1]` (test = `tests/plugin/test_mail.py`)" in (
+        render_markdown(quarantine())
+    )
+
+
+def test_without_streaks_every_quarantined_test_starts_at_zero() -> None:
+    summary = summarise(merge(quarantined=QUARANTINED[1:2]), [], quarantine=QUARANTINE)
+    assert [(row.streak, row.ready) for row in summary.quarantined] == [(0, False)]
+    assert "passing streak 0/3" in render_terminal(summary)
 
 
 def test_errors_count_as_failed_in_the_last_line() -> None:

@@ -1,11 +1,13 @@
-"""Test results of a run: JUnit totals and merging, summaries, durations, coverage."""
+"""Test results of a run: JUnit totals and merging, summaries, durations, coverage, streaks."""
 
 from __future__ import annotations
 
 from suitekit.reporting._junit import Totals as Totals
 from suitekit.reporting._junit import read_totals as read_totals
 from suitekit.reporting._merge import MergeResult as MergeResult
+from suitekit.reporting._merge import QuarantinedCase as QuarantinedCase
 from suitekit.reporting._merge import merge_junit as merge_junit
+from suitekit.reporting._streaks import StreakStore as StreakStore
 from suitekit.reporting._summary import Summary as Summary
 from suitekit.reporting._summary import summarise as summarise
 from suitekit.sharding._durations import DurationStore as DurationStore
@@ -15,6 +17,8 @@ __all__ = [
     "DurationStore",
     "Measurement",
     "MergeResult",
+    "QuarantinedCase",
+    "StreakStore",
     "Summary",
     "Totals",
     "merge_junit",

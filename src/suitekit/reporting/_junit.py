@@ -20,6 +20,8 @@ class Totals:
         failures: Test cases that failed.
         errors: Test cases that errored (in setup or teardown, or collection).
         skipped: Test cases skipped (xfail included, as pytest writes them).
+        flaky: Test cases that failed and then passed on a retry. They are not counted as
+            passed: a test that needs a retry to pass is a problem to fix, not a success.
         seconds: The time the runs report.
     """
 
@@ -27,12 +29,13 @@ class Totals:
     failures: int = 0
     errors: int = 0
     skipped: int = 0
+    flaky: int = 0
     seconds: float = 0.0
 
     @property
     def passed(self) -> int:
-        """Test cases that neither failed, errored nor were skipped."""
-        return self.tests - self.failures - self.errors - self.skipped
+        """Test cases that neither failed, errored, were skipped nor were flaky."""
+        return self.tests - self.failures - self.errors - self.skipped - self.flaky
 
     def __add__(self, other: Totals) -> Totals:
         """The totals of both runs together."""
@@ -41,12 +44,16 @@ class Totals:
             failures=self.failures + other.failures,
             errors=self.errors + other.errors,
             skipped=self.skipped + other.skipped,
+            flaky=self.flaky + other.flaky,
             seconds=self.seconds + other.seconds,
         )
 
 
 def read_totals(path: Path) -> Totals:
     """Sum the counts of every test suite in a JUnit XML file.
+
+    The counts are the ``<testsuite>`` attributes, which have none for flaky tests: those are
+    counted as passed here (:func:`~suitekit.reporting._merge.merge_junit` tells them apart).
 
     Raises:
         ReportError: The file cannot be read or is not JUnit XML.

@@ -20,9 +20,24 @@ How one input is read:
    nothing passed. A case with several of them has the first of failure, error, skipped
    (pytest writes a test that fails and then errors in teardown as one case with both, and
    counts it in both ``failures`` and ``errors``; here each case has exactly one outcome, so
-   that ``tests`` is always the sum of the four outcomes). The message of a case is the first
+   that ``tests`` is always the sum of the outcomes). The message of a case is the first
    line of that child's ``message`` attribute, or else of its text.
-4. When the input has been read to its end, its suites join the output. If it cannot be read,
+4. Earlier attempts of a retried test are children too, in the form Maven Surefire writes and
+   the pytest plugin copies: ``<flakyFailure>`` or ``<flakyError>`` for each failed attempt of
+   a test that passed in the end, ``<rerunFailure>`` or ``<rerunError>`` for each failed
+   attempt of a test that failed in the end. A case with such children ran once more than it
+   has of them; one that has no failure, error or skip of its own is *flaky*: it passed, but
+   only on a retry, and it is counted as flaky, not as passed. Its message is the first
+   failed attempt's.
+5. A test the pytest plugin quarantined keeps its real outcome, except that a failure becomes
+   ``<skipped type="suitekit.quarantined">`` (counted skipped, as in the file), and its suite
+   gets a ``<property name="suitekit.quarantined" value='{"test": ..., "entry": ...}'/>``
+   naming the case (``classname::name``) and the quarantine entry that matched it. When the
+   suite closes, each such property becomes a :class:`QuarantinedCase` of the result: failed
+   when the case was a quarantined skip, a failure or an error, flaky when it was flaky, and
+   passed otherwise. A property whose value is not that JSON makes the input unreadable (the
+   plugin never writes one); a quarantined skip that no property names is only a skip.
+6. When the input has been read to its end, its suites join the output. If it cannot be read,
    is empty, truncated, not well-formed or not JUnit, the reason is recorded, whatever was
    buffered from it is dropped, and the merge goes on with the next input. An input is only
    ever opened for reading.
@@ -51,6 +66,7 @@ import codecs
 import contextlib
 import heapq
 import itertools
+import json
 import math
 import os
 import re
@@ -66,10 +82,21 @@ from typing import BinaryIO, Final, Literal
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
 
-__all__ = ["CaseOutcome", "CaseResult", "MergeResult", "SuiteResult", "merge_junit"]
+__all__ = [
+    "CaseOutcome",
+    "CaseResult",
+    "MergeResult",
+    "QuarantineOutcome",
+    "QuarantinedCase",
+    "SuiteResult",
+    "merge_junit",
+]
 
-CaseOutcome = Literal["passed", "failed", "error", "skipped"]
-"""The outcome of one test case."""
+CaseOutcome = Literal["passed", "failed", "error", "skipped", "flaky"]
+"""The outcome of one test case; ``flaky`` is a case that passed only after failed attempts."""
+
+QuarantineOutcome = Literal["passed", "failed", "flaky"]
+"""The outcome of a quarantined test in one report (``failed`` covers errors too)."""
 
 _CHUNK: Final = 1 << 20  # bytes read from an input at a time
 _WRITE_BUFFER: Final = 1 << 20
@@ -80,6 +107,13 @@ _OUTCOMES: Final[Mapping[str, tuple[int, CaseOutcome]]] = {
     "error": (2, "error"),
     "skipped": (1, "skipped"),
 }
+# The children of a <testcase> that record an earlier, failed attempt of it.
+_ATTEMPTS: Final = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
+_QUARANTINED_SKIP: Final = "suitekit.quarantined"  # the type of a quarantined failure's <skipped>
+# The children of a copied element that tell something (the rest, <system-out> above all, are
+# only copied): tested before any call, as this runs for every child of every case.
+_TELLING: Final = frozenset({*_OUTCOMES, *_ATTEMPTS, "property"})
+_QUARANTINE_PROPERTY: Final = "suitekit.quarantined"  # the suite property naming quarantined cases
 _PYTEST_DEFAULT_SUITE: Final = "pytest"
 _MESSAGE_TEXT_LIMIT: Final = 4096  # characters of text read to find a message's first line
 _WIDE_ENCODING: Final = (
@@ -109,8 +143,11 @@ class CaseResult:
         classname: The case's ``classname`` attribute (``""`` when it has none).
         name: The case's ``name`` attribute.
         seconds: The case's ``time`` attribute (0.0 when missing, negative or not a number).
-        outcome: ``passed``, ``failed``, ``error`` or ``skipped``.
-        message: The first line of the failure, error or skip message; ``""`` when passed.
+        outcome: ``passed``, ``failed``, ``error``, ``skipped`` or ``flaky``.
+        message: The first line of the failure, error or skip message (of a flaky case: of its
+            first failed attempt); ``""`` when passed.
+        attempts: How many times the case ran: 1, plus one per earlier failed attempt that the
+            report records (``<flakyFailure>``, ``<rerunFailure>`` and their ``Error`` forms).
     """
 
     suite: str
@@ -119,11 +156,34 @@ class CaseResult:
     seconds: float
     outcome: CaseOutcome
     message: str
+    attempts: int = 1
 
     @property
     def key(self) -> str:
         """``classname::name``, or the name alone for a case without a class name."""
         return f"{self.classname}::{self.name}" if self.classname else self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantinedCase:
+    """A quarantined test case in one suite, as the pytest plugin marked it.
+
+    Attributes:
+        suite: The name of the output suite the case belongs to.
+        key: The case's ``classname::name``, as the ``suitekit.quarantined`` property names it.
+        entry: The ``test`` of the quarantine entry that matched it (``""`` for a quarantined
+            failure whose suite has no property naming it).
+        outcome: ``failed`` when the test failed or errored (the report shows a quarantined
+            failure as skipped), ``flaky`` when it passed only on a retry, else ``passed``.
+        message: The first line of the failure (of a quarantined failure, the skip message
+            ``quarantined (<reason>): <failure>``); ``""`` when passed.
+    """
+
+    suite: str
+    key: str
+    entry: str
+    outcome: QuarantineOutcome
+    message: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,11 +213,15 @@ class MergeResult:
         suites: The output's suites, in input order.
         totals: The counts and time of all suites, recomputed from their test cases.
         failed: The failed and errored cases, in input order.
+        flaky: The flaky cases (passed only after failed attempts), in input order.
+        quarantined: The quarantined cases, suite by suite in input order; in a suite, in the
+            order of its ``suitekit.quarantined`` properties.
         slowest: The slowest cases (any outcome), slowest first; on a tie, in input order.
         durations: Suite name to case key (:attr:`CaseResult.key`) to seconds, for every case
-            that ran (passed, failed or errored; skipped cases are left out). A key that occurs
-            more than once in a suite (the same suite merged from several runs) keeps its
-            largest time.
+            that ran (passed, flaky, failed or errored; skipped cases, quarantined failures
+            among them, are left out). A key that occurs more than once in a suite (the same
+            suite merged from several runs) keeps its largest time. A retried case's time is
+            its final attempt's: the pytest plugin leaves the failed attempts' time out of it.
         unreadable: Each input that could not be merged, with the reason. Such inputs are left
             exactly as they were.
     """
@@ -169,6 +233,8 @@ class MergeResult:
     slowest: tuple[CaseResult, ...]
     durations: Mapping[str, Mapping[str, float]]
     unreadable: tuple[tuple[Path, str], ...]
+    flaky: tuple[CaseResult, ...] = ()
+    quarantined: tuple[QuarantinedCase, ...] = ()
 
 
 def merge_junit(inputs: Sequence[Path], output: Path, *, slowest: int = 10) -> MergeResult:
@@ -187,8 +253,8 @@ def merge_junit(inputs: Sequence[Path], output: Path, *, slowest: int = 10) -> M
         slowest: How many of the slowest cases to return.
 
     Returns:
-        The suites merged, their totals, the failed and the slowest cases, the durations of the
-        cases that ran, and the inputs left out.
+        The suites merged, their totals, the failed, flaky, quarantined and slowest cases, the
+        durations of the cases that ran, and the inputs left out.
 
     Raises:
         ReportError: The output cannot be written (the message names it), or it is one of the
@@ -260,7 +326,10 @@ class _Suite:
         "durations",
         "errors",
         "failures",
+        "flaky",
+        "marked",
         "name",
+        "quarantine",
         "seconds",
         "skipped",
         "source",
@@ -282,7 +351,13 @@ class _Suite:
         self.failures = 0
         self.errors = 0
         self.skipped = 0
+        self.flaky = 0
         self.seconds = 0.0
+        # Case key -> quarantine entry, from the suite's suitekit.quarantined properties.
+        self.quarantine: dict[str, str] = {}
+        # Case key -> outcome and message, for the cases that did not pass cleanly (few): the
+        # properties may come after the cases they name.
+        self.marked: dict[str, tuple[QuarantineOutcome, str]] = {}
 
     @property
     def totals(self) -> Totals:
@@ -291,8 +366,30 @@ class _Suite:
             failures=self.failures,
             errors=self.errors,
             skipped=self.skipped,
+            flaky=self.flaky,
             seconds=self.seconds,
         )
+
+    def mark(self, key: str, outcome: QuarantineOutcome, message: str) -> None:
+        """Remember a case that did not pass cleanly; a failure outweighs a flaky pass."""
+        known = self.marked.get(key)
+        if known is None or (known[0] != "failed" and outcome == "failed"):
+            self.marked[key] = (outcome, message)
+
+    def quarantined(self) -> list[QuarantinedCase]:
+        """The suite's quarantined cases, once it has been read to its end tag."""
+        cases = [
+            QuarantinedCase(
+                suite=self.name,
+                key=key,
+                entry=entry,
+                outcome=self.marked.get(key, ("passed", ""))[0],
+                message=self.marked.get(key, ("passed", ""))[1],
+            )
+            for key, entry in self.quarantine.items()
+        ]
+        self.marked.clear()
+        return cases
 
     def close(self) -> None:
         if self.stream is not None:
@@ -300,13 +397,14 @@ class _Suite:
             self.stream = None
 
 
-_SlowEntry = tuple[float, int, str, str, str, CaseOutcome, str]
+_SlowEntry = tuple[float, int, str, str, str, CaseOutcome, str, int]
 
 
 class _InputReader:
     """The expat callbacks that read one input; see the module's documentation."""
 
     __slots__ = (
+        "_attempts",
         "_base",
         "_buffer",
         "_buffers",
@@ -317,18 +415,23 @@ class _InputReader:
         "_copy_start",
         "_depth",
         "_encoding",
+        "_first_failure",
         "_folder",
         "_message",
         "_outcome",
         "_outcome_depth",
         "_outcome_rank",
         "_parser",
+        "_quarantined",
         "_rooted",
         "_slowest",
         "_suites",
         "_text",
+        "_text_of_attempt",
         "failed",
+        "flaky",
         "path",
+        "quarantined",
         "seq",
         "slow",
         "suites",
@@ -339,6 +442,8 @@ class _InputReader:
         self.seq = seq  # how many cases were read before, from all inputs: orders ties
         self.suites: list[_Suite] = []
         self.failed: list[CaseResult] = []
+        self.flaky: list[CaseResult] = []
+        self.quarantined: list[QuarantinedCase] = []
         self.slow: list[_SlowEntry] = []  # a min-heap of the slowest cases of this input
         self._folder = folder
         self._buffers = buffers
@@ -356,7 +461,11 @@ class _InputReader:
         self._outcome_rank = 0
         self._outcome_depth = 0  # depth of the child whose text gives the message; 0 when none
         self._message = ""
+        self._attempts = 0  # earlier failed attempts of the case being read
+        self._first_failure = ""  # the first line of the first of them
+        self._quarantined = False  # whether the case has a <skipped type="suitekit.quarantined">
         self._text: list[str] = []
+        self._text_of_attempt = False  # whether _text is an attempt's, or else the outcome's
         self._encoding = "utf-8"
         self._slowest = 0
         parser = xml.parsers.expat.ParserCreate()
@@ -455,12 +564,8 @@ class _InputReader:
         depth = self._depth + 1
         self._depth = depth
         if self._copy_depth:
-            if (
-                depth == self._copy_depth + 1
-                and name in _OUTCOMES
-                and self._copy_name == "testcase"
-            ):
-                self._outcome_child(name, attributes, depth)
+            if depth == self._copy_depth + 1 and name in _TELLING:
+                self._child_of_copy(name, attributes, depth)
             return
         if depth == 1:
             self._rooted = True
@@ -481,20 +586,67 @@ class _InputReader:
                 self._outcome = "passed"
                 self._outcome_rank = 0
                 self._message = ""
+                # _attempts and _quarantined are reset by _record, only for the few cases
+                # that set them: this path runs once a case and is kept short.
         elif name == "testcase" and not self._suites:
             raise self._unreadable("not JUnit XML: a <testcase> outside any <testsuite>")
 
+    def _child_of_copy(self, name: str, attributes: dict[str, str], depth: int) -> None:
+        """A child of the suite child being copied: a case's outcome or attempt, a property."""
+        if self._copy_name == "testcase":
+            if name in _OUTCOMES:
+                self._outcome_child(name, attributes, depth)
+            elif name in _ATTEMPTS:
+                self._attempt_child(attributes, depth)
+        elif name == "property" and self._copy_name == "properties":
+            self._property(attributes)
+
     def _outcome_child(self, name: str, attributes: dict[str, str], depth: int) -> None:
         rank, outcome = _OUTCOMES[name]
+        if name == "skipped" and attributes.get("type") == _QUARANTINED_SKIP:
+            self._quarantined = True
         if rank <= self._outcome_rank:
             return
         self._outcome_rank = rank
         self._outcome = outcome
         self._message = _first_line(attributes.get("message", ""))
         if not self._message:  # take the first line of the element's text instead
-            self._outcome_depth = depth
-            self._text = []
-            self._parser.CharacterDataHandler = self._text_of_outcome
+            self._capture_text(depth, of_attempt=False)
+
+    def _attempt_child(self, attributes: dict[str, str], depth: int) -> None:
+        self._attempts += 1
+        if self._attempts > 1:
+            return
+        self._first_failure = _first_line(attributes.get("message", ""))
+        if not self._first_failure:  # the first line of its text (its stackTrace) instead
+            self._capture_text(depth, of_attempt=True)
+
+    def _capture_text(self, depth: int, *, of_attempt: bool) -> None:
+        # Siblings never overlap, so one capture at a time is enough.
+        self._outcome_depth = depth
+        self._text = []
+        self._text_of_attempt = of_attempt
+        self._parser.CharacterDataHandler = self._text_of_outcome
+
+    def _property(self, attributes: dict[str, str]) -> None:
+        if attributes.get("name") != _QUARANTINE_PROPERTY:
+            return
+        value = attributes.get("value", "")
+        try:
+            named: object = json.loads(value)
+        except ValueError:
+            named = None
+        if not (
+            isinstance(named, dict)
+            and isinstance(test := named.get("test"), str)
+            and isinstance(entry := named.get("entry"), str)
+        ):
+            reason = (
+                f"not suitekit's JUnit: the property {_QUARANTINE_PROPERTY} has the value "
+                f'{value!r}, not JSON like {{"test": "<classname::name>", "entry": "<entry>"}}'
+            )
+            raise self._unreadable(reason)
+        self._suites[-1].quarantine.setdefault(test, entry)
 
     def _text_of_outcome(self, text: str) -> None:
         if sum(map(len, self._text)) < _MESSAGE_TEXT_LIMIT:
@@ -508,9 +660,15 @@ class _InputReader:
         elif depth == self._outcome_depth:
             self._parser.CharacterDataHandler = None
             self._outcome_depth = 0
-            self._message = _first_line("".join(self._text))
+            line = _first_line("".join(self._text))
+            if self._text_of_attempt:
+                self._first_failure = line
+            else:
+                self._message = line
         elif name == "testsuite" and self._suites and depth == self._suites[-1].depth:
-            self._suites.pop().close()
+            suite = self._suites.pop()
+            suite.close()
+            self.quarantined += suite.quarantined()
 
     def _copy_element(self, name: str) -> None:
         buffer = self._buffer
@@ -534,11 +692,17 @@ class _InputReader:
         name = attributes.get("name", "")
         seconds = _seconds(attributes.get("time"))
         outcome = self._outcome
+        attempts = self._attempts + 1
         suite.tests += 1
         suite.seconds += seconds
         self.seq += 1
         if outcome == "passed":
-            message = ""
+            if attempts == 1:
+                message = ""
+            else:
+                outcome = "flaky"
+                message = self._first_failure
+                suite.flaky += 1
         else:
             message = self._message
             if outcome == "failed":
@@ -547,31 +711,58 @@ class _InputReader:
                 suite.errors += 1
             else:
                 suite.skipped += 1
+        key = f"{classname}::{name}" if classname else name
         if outcome != "skipped":
-            key = f"{classname}::{name}" if classname else name
             durations = suite.durations
             if seconds >= durations.get(key, -1.0):
                 durations[key] = seconds
-        if outcome in {"failed", "error"}:
-            self.failed.append(
-                CaseResult(
-                    suite=suite.name,
-                    classname=classname,
-                    name=name,
-                    seconds=seconds,
-                    outcome=outcome,
-                    message=message,
-                )
+        if outcome != "passed":
+            self._record(
+                suite, key, outcome=outcome, message=message, seconds=seconds, attempts=attempts
             )
         slow = self.slow
         if len(slow) < self._slowest:
             heapq.heappush(
-                slow, (seconds, -self.seq, suite.name, classname, name, outcome, message)
+                slow, (seconds, -self.seq, suite.name, classname, name, outcome, message, attempts)
             )
         elif slow and seconds > slow[0][0]:
             heapq.heapreplace(
-                slow, (seconds, -self.seq, suite.name, classname, name, outcome, message)
+                slow, (seconds, -self.seq, suite.name, classname, name, outcome, message, attempts)
             )
+
+    def _record(
+        self,
+        suite: _Suite,
+        key: str,
+        *,
+        outcome: CaseOutcome,
+        message: str,
+        seconds: float,
+        attempts: int,
+    ) -> None:
+        """Keep a case that did not pass cleanly: failed, errored, flaky or quarantined."""
+        quarantined, self._quarantined = self._quarantined, False
+        self._attempts = 0  # a case with earlier attempts never passed cleanly: it comes here
+        if outcome == "skipped":
+            if quarantined:
+                suite.mark(key, "failed", message)
+            return
+        attributes = self._case_attributes
+        case = CaseResult(
+            suite=suite.name,
+            classname=attributes.get("classname", ""),
+            name=attributes.get("name", ""),
+            seconds=seconds,
+            outcome=outcome,
+            message=message,
+            attempts=attempts,
+        )
+        if outcome == "flaky":
+            self.flaky.append(case)
+            suite.mark(key, "flaky", message)
+        else:
+            self.failed.append(case)
+            suite.mark(key, "failed", message)
 
     def _open_suite(self, attributes: dict[str, str], depth: int) -> None:
         name = attributes.get("name", "")
@@ -597,6 +788,8 @@ class _Merge:
         self.suites: list[_Suite] = []
         self.totals = Totals()
         self.failed: list[CaseResult] = []
+        self.flaky: list[CaseResult] = []
+        self.quarantined: list[QuarantinedCase] = []
         self.slow: list[_SlowEntry] = []
         self.durations: dict[str, dict[str, float]] = {}
         self.unreadable: list[tuple[Path, str]] = []
@@ -604,6 +797,8 @@ class _Merge:
     def add(self, reader: _InputReader, suites: list[_Suite]) -> None:
         self.seq = reader.seq
         self.failed.extend(reader.failed)
+        self.flaky.extend(reader.flaky)
+        self.quarantined.extend(reader.quarantined)
         self.slow = heapq.nlargest(self.slowest, [*self.slow, *reader.slow])
         heapq.heapify(self.slow)
         for suite in suites:
@@ -626,8 +821,9 @@ class _Merge:
                 seconds=seconds,
                 outcome=outcome,
                 message=message,
+                attempts=attempts,
             )
-            for seconds, _, suite, classname, name, outcome, message in sorted(
+            for seconds, _, suite, classname, name, outcome, message, attempts in sorted(
                 self.slow, reverse=True
             )
         )
@@ -644,6 +840,8 @@ class _Merge:
                 {name: MappingProxyType(cases) for name, cases in self.durations.items()}
             ),
             unreadable=tuple(self.unreadable),
+            flaky=tuple(self.flaky),
+            quarantined=tuple(self.quarantined),
         )
 
 

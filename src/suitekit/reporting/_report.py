@@ -1,10 +1,12 @@
-"""``suitekit report``: one JUnit report, one summary and the durations store for a run.
+"""``suitekit report``: one JUnit report, one summary, the durations and quarantine streaks.
 
 Every suite session writes ``reports/junit/<suite>-<python>.xml`` (and, beside it, a small
 JSON file saying how many workers and CPUs measured its durations). This merges them into
 ``reports/junit.xml``, prints the summary, writes it as Markdown to ``reports/summary.md``
-(and to ``$GITHUB_STEP_SUMMARY`` in GitHub Actions), and folds the durations into
-``.suitekit/durations.json``.
+(and to ``$GITHUB_STEP_SUMMARY`` in GitHub Actions), folds the durations into
+``.suitekit/durations.json``, and counts the quarantined tests' passing streaks in
+``.suitekit/quarantine.json`` (see :mod:`suitekit.reporting._streaks`), so that the summary can
+say which quarantine entries are ready to be removed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import IO
 from suitekit._model import Project
 from suitekit.errors import ReportError
 from suitekit.reporting._merge import merge_junit
+from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint
 from suitekit.reporting._summary import Expected, render_terminal, summarise, write_markdown
 from suitekit.sharding._durations import DURATIONS_FILE, DurationStore
 from suitekit.sharding._spec import split_of
@@ -80,10 +83,15 @@ def _expected_reports(session: str, inputs: list[Path]) -> list[str]:
 
 
 def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:
-    """Merge, summarise, record durations; return 0 when the run is green, else 1.
+    """Merge, summarise, record durations and quarantine streaks; 0 when the run is green, else 1.
+
+    Flaky tests and quarantined tests' failures do not make the run red. The streaks file is
+    written only when the project quarantines tests or the file exists already (then entries no
+    longer configured are dropped from it).
 
     Raises:
-        ReportError: There is no JUnit file at all, or an output cannot be written.
+        ReportError: There is no JUnit file at all, the durations or streaks file is broken, or
+            an output cannot be written.
     """
     reports = project.root / project.reports
     junit_dir = reports / "junit"
@@ -96,14 +104,18 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         raise ReportError(message)
     store_path = project.root / DURATIONS_FILE
     store = DurationStore.load(store_path)  # first: a broken store stops the report early
+    streaks_path = project.root / QUARANTINE_FILE
+    streaks = StreakStore.load(streaks_path)
+    run = fingerprint(inputs)  # before the merge: it is of the files as they were merged
     result = merge_junit(inputs, reports / "junit.xml", slowest=slowest)
+    streaks = streaks.record(result.quarantined, project.quarantine, fingerprint=run)
     expected = [
         Expected(name=name, target_seconds=suite.target_seconds)
         for suite in project.suites
         for python in suite.python
         for name in _expected_reports(f"{suite.name}-{python}", inputs)
     ]
-    summary = summarise(result, expected)
+    summary = summarise(result, expected, quarantine=project.quarantine, streaks=streaks)
     write_markdown(summary, reports / "summary.md", environ=environ)
     for suite, durations in result.durations.items():
         workers, cpus, measured_at = _conditions(project, junit_dir, suite)
@@ -111,6 +123,8 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
             {suite: durations}, workers=workers, cpus=cpus, measured_at=measured_at
         )
     store.save(store_path)
+    if project.quarantine or streaks_path.exists():
+        streaks.save(streaks_path)
     out.write(render_terminal(summary) + "\n")
     out.flush()
     return 0 if summary.ok else 1

@@ -1,4 +1,4 @@
-"""The end-of-run summary: one row per suite, failures, missing and unreadable reports.
+"""The end-of-run summary: suites, failed, flaky and quarantined tests, missing reports.
 
 :func:`summarise` turns the merged JUnit results (:class:`~suitekit.reporting._merge.MergeResult`)
 and the suites the run was expected to report into a :class:`Summary`; the renderers turn that
@@ -9,6 +9,12 @@ input, so the output is deterministic and golden-file tested.
 A suite that crashed before pytest wrote its JUnit file leaves no trace in the merge. That is
 why the expected suites are passed in: an expected suite with no report is listed as missing,
 and a missing required suite makes the summary not :attr:`Summary.ok`, however green the rest.
+
+Flaky tests (passed only on a retry) and quarantined tests get sections of their own and never
+make the summary not OK: a flaky test is not a failure, only a warning that cannot be ignored,
+and a quarantined test's failure is reported but, by design, does not fail the run. The flaky
+column of the suite table and the counts at the end of the last line appear only when there are
+any, so that a run without them reads exactly as before.
 """
 
 from __future__ import annotations
@@ -24,10 +30,19 @@ from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
 
 if TYPE_CHECKING:
-    from suitekit.reporting._merge import CaseResult, MergeResult, SuiteResult
+    from suitekit._model import Quarantine
+    from suitekit.reporting._merge import (
+        CaseResult,
+        MergeResult,
+        QuarantinedCase,
+        QuarantineOutcome,
+        SuiteResult,
+    )
+    from suitekit.reporting._streaks import StreakStore
 
 __all__ = [
     "Expected",
+    "QuarantinedRow",
     "Row",
     "Summary",
     "render_markdown",
@@ -37,7 +52,8 @@ __all__ = [
 ]
 
 _HEADERS: Final = ("suite", "tests", "passed", "failed", "errors", "skipped", "seconds", "budget")
-_LEFT_ALIGNED: Final = frozenset({0, len(_HEADERS) - 1})  # the suite and the budget
+# With a flaky column, after "passed": only when some suite has flaky tests.
+_FLAKY_HEADERS: Final = (*_HEADERS[:3], "flaky", *_HEADERS[3:])
 _MESSAGE_LIMIT: Final = 500  # characters of a failure message in Markdown; tracebacks are long
 _TERMINAL_MESSAGE_LIMIT: Final = 160
 # Backslash-escaped in Markdown text: emphasis, links, HTML, tables, strikethrough, entities,
@@ -47,6 +63,18 @@ _BACKTICK_RUNS: Final = re.compile(r"`+")
 _MISSING_EXPLAINED: Final = (
     "These suites were expected but wrote no JUnit report: they crashed before the end, "
     "or never ran."
+)
+_FLAKY_EXPLAINED: Final = (
+    "These tests failed, then passed on a retry. They do not fail the run, but a test that "
+    "needs a retry to pass hides a bug in the test or in the code."
+)
+_QUARANTINED_EXPLAINED: Final = (
+    "These tests are quarantined: they ran, but their failures do not fail the run. The "
+    "streak counts the runs in a row they passed."
+)
+_READY_EXPLAINED: Final = (
+    "Every test of these quarantine entries passed enough runs in a row: remove the entries "
+    "from the configuration, so that the tests can fail the run again."
 )
 
 
@@ -79,6 +107,7 @@ class Row:
         skipped: Test cases skipped.
         seconds: The tests' own time, as the report gives it.
         target_seconds: The budget of the expected suite it matched, if any.
+        flaky: Test cases that passed only on a retry (not counted in ``passed``).
     """
 
     name: str
@@ -89,11 +118,42 @@ class Row:
     skipped: int
     seconds: float
     target_seconds: float | None
+    flaky: int = 0
 
     @property
     def over_budget(self) -> bool:
         """Whether the suite took longer than its budget."""
         return self.target_seconds is not None and self.seconds > self.target_seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantinedRow:
+    """A quarantined test in one suite report, with its entry and its passing streak.
+
+    Attributes:
+        suite: The suite report's ``<testsuite>`` name.
+        key: The test's ``classname::name``.
+        outcome: Its outcome in this report: ``passed``, ``failed`` (or errored) or ``flaky``.
+        message: The first line of its failure, without the ``quarantined (<reason>): `` that
+            the skip message starts with; ``""`` when it passed.
+        entry: The configured entry that quarantines it; ``None`` when the report names an
+            entry that is no longer in the configuration.
+        entry_test: The ``test`` of the entry, as the report names it.
+        streak: The runs in a row it passed, this run included (0 when it did not pass).
+    """
+
+    suite: str
+    key: str
+    outcome: QuarantineOutcome
+    message: str
+    entry: Quarantine | None
+    entry_test: str
+    streak: int
+
+    @property
+    def ready(self) -> bool:
+        """Whether it passed the entry's ``release-after`` runs in a row."""
+        return self.entry is not None and self.streak >= self.entry.release_after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +168,8 @@ class Summary:
         missing: Required suites that wrote no report: each one fails the run.
         unreadable: Report files that could not be read, with the reason.
         missing_optional: Suites not required that wrote no report: listed, but not failing.
+        flaky: The test cases that passed only on a retry: listed, but not failing.
+        quarantined: The quarantined tests, per suite report: listed, but never failing.
     """
 
     rows: tuple[Row, ...]
@@ -117,10 +179,15 @@ class Summary:
     missing: tuple[str, ...]
     unreadable: tuple[tuple[Path, str], ...]
     missing_optional: tuple[str, ...] = ()
+    flaky: tuple[CaseResult, ...] = ()
+    quarantined: tuple[QuarantinedRow, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """No failures or errors, no required suite missing, no unreadable report."""
+        """No failures or errors, no required suite missing, no unreadable report.
+
+        Flaky and quarantined tests do not count against it.
+        """
         return (
             self.totals.failures == 0
             and self.totals.errors == 0
@@ -130,7 +197,13 @@ class Summary:
         )
 
 
-def summarise(result: MergeResult, expected: Sequence[Expected]) -> Summary:
+def summarise(
+    result: MergeResult,
+    expected: Sequence[Expected],
+    *,
+    quarantine: Sequence[Quarantine] = (),
+    streaks: StreakStore | None = None,
+) -> Summary:
     """Line the merged reports up against the suites the run was expected to report.
 
     A report matches an expected suite when the report's file stem (``unit-3.11``) or its
@@ -139,6 +212,10 @@ def summarise(result: MergeResult, expected: Sequence[Expected]) -> Summary:
     Expected suites that no report matches are missing, unless an unreadable file has the
     expected name as its stem: that suite is listed once, as unreadable (which fails the run
     too), not a second time as missing.
+
+    A quarantined test is matched to its configured entry by the entry's ``test`` (the first
+    entry with it), which gives its reason and ``release-after``; its streak comes from
+    ``streaks`` (the store after this run was recorded in it; without one, every streak is 0).
     """
     by_name: dict[str, Expected] = {}
     for item in expected:
@@ -170,7 +247,38 @@ def summarise(result: MergeResult, expected: Sequence[Expected]) -> Summary:
         missing=tuple(item.name for item in absent if item.required),
         missing_optional=tuple(item.name for item in absent if not item.required),
         unreadable=result.unreadable,
+        flaky=result.flaky,
+        quarantined=_quarantined(result.quarantined, quarantine, streaks),
     )
+
+
+def _quarantined(
+    cases: Sequence[QuarantinedCase],
+    quarantine: Sequence[Quarantine],
+    streaks: StreakStore | None,
+) -> tuple[QuarantinedRow, ...]:
+    entries: dict[str, Quarantine] = {}
+    for configured in quarantine:
+        entries.setdefault(configured.test, configured)
+    rows = []
+    for case in cases:
+        entry = entries.get(case.entry)
+        message = case.message
+        if entry is not None:
+            # The plugin's skip message repeats the reason, which has a column of its own.
+            message = message.removeprefix(f"quarantined ({entry.reason}): ")
+        rows.append(
+            QuarantinedRow(
+                suite=case.suite,
+                key=case.key,
+                outcome=case.outcome,
+                message=message,
+                entry=entry,
+                entry_test=case.entry,
+                streak=0 if streaks is None else streaks.streak(case.entry, case.key),
+            )
+        )
+    return tuple(rows)
 
 
 def _row(suite: SuiteResult, expected: Mapping[str, Expected]) -> Row:
@@ -186,6 +294,7 @@ def _row(suite: SuiteResult, expected: Mapping[str, Expected]) -> Row:
         skipped=totals.skipped,
         seconds=totals.seconds,
         target_seconds=None if match is None else match.target_seconds,
+        flaky=totals.flaky,
     )
 
 
@@ -195,15 +304,49 @@ def _budget(row: Row) -> str:
     return f"{row.seconds:.1f}/{row.target_seconds:g}s"
 
 
-def _cells(row: Row) -> tuple[str, ...]:
+def _cells(row: Row, *, flaky: bool) -> tuple[str, ...]:
     return (
         str(row.tests),
         str(row.passed),
+        *((str(row.flaky),) if flaky else ()),
         str(row.failed),
         str(row.errors),
         str(row.skipped),
         f"{row.seconds:.1f}",
     )
+
+
+def _has_flaky(summary: Summary) -> bool:
+    """Whether the suite table gets a flaky column."""
+    return any(row.flaky for row in summary.rows)
+
+
+def _attempts(case: CaseResult) -> str:
+    return f", {case.attempts} attempts" if case.attempts > 1 else ""
+
+
+def _ready(summary: Summary) -> list[tuple[Quarantine, int]]:
+    """The entries whose every test in this run is ready to leave quarantine, in config order.
+
+    Each with the smallest streak of its tests. An entry with a test not ready yet is left out:
+    removing it would release that test too.
+    """
+    streaks: dict[Quarantine, list[int]] = {}
+    waiting: set[Quarantine] = set()
+    for row in summary.quarantined:
+        if row.entry is None:
+            continue
+        streaks.setdefault(row.entry, []).append(row.streak)
+        if not row.ready:
+            waiting.add(row.entry)
+    ready = [(entry, min(values)) for entry, values in streaks.items() if entry not in waiting]
+    return sorted(ready, key=lambda item: item[0].index)
+
+
+def _streak(row: QuarantinedRow) -> str:
+    if row.entry is None:
+        return ""
+    return f"{row.streak}/{row.entry.release_after}"
 
 
 def _first_line(message: str) -> str:
@@ -247,42 +390,18 @@ def _verdict(summary: Summary) -> tuple[bool, str]:
 def render_terminal(summary: Summary) -> str:
     """The summary as aligned plain text; the last line is pytest-like totals.
 
-    The table is followed by the failed tests (key and the first line of the message), the
-    missing and unreadable reports and the slowest tests, each only when there are any. The
-    last line is always ``suitekit: {passed} passed, {failed} failed, {skipped} skipped``,
-    where failed counts errors too, so that tools can read it.
+    The table (with a flaky column when some suite has flaky tests) is followed by the failed,
+    flaky and quarantined tests (key and the first line of the message), the quarantine entries
+    ready to be removed, the missing and unreadable reports and the slowest tests, each only
+    when there are any. The last line is always
+    ``suitekit: {passed} passed, {failed} failed, {skipped} skipped``, where failed counts errors
+    too, followed by ``, {n} flaky`` and ``, {n} quarantined`` when there are any, so that tools
+    can read it.
     """
     totals = summary.totals
     lines = ["suitekit test summary"]
     if summary.rows:
-        total = Row(
-            name="total",
-            tests=totals.tests,
-            passed=totals.passed,
-            failed=totals.failures,
-            errors=totals.errors,
-            skipped=totals.skipped,
-            seconds=totals.seconds,
-            target_seconds=None,
-        )
-        table = [
-            _HEADERS,
-            *(
-                (row.name, *_cells(row), _budget(row) + (" OVER" if row.over_budget else ""))
-                for row in summary.rows
-            ),
-            (total.name, *_cells(total), ""),
-        ]
-        widths = [max(len(row[i]) for row in table) for i in range(len(_HEADERS))]
-        rule = "  ".join("-" * width for width in widths)
-        for index, cells in enumerate(table):
-            if index in {1, len(table) - 1}:
-                lines.append(rule)
-            aligned = (
-                cell.ljust(width) if column in _LEFT_ALIGNED else cell.rjust(width)
-                for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            )
-            lines.append("  ".join(aligned).rstrip())
+        lines += _terminal_table(summary)
     else:
         lines.append("no suite reported any results")
     if summary.failed:
@@ -290,7 +409,12 @@ def render_terminal(summary: Summary) -> str:
         for case in summary.failed:
             first = _shorten(_first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
             label = "ERROR" if case.outcome == "error" else "FAILED"
-            lines.append(f"  {label} {case.key} ({case.suite})" + (f" - {first}" if first else ""))
+            lines.append(
+                f"  {label} {case.key} ({case.suite}{_attempts(case)})"
+                + (f" - {first}" if first else "")
+            )
+    lines += _terminal_flaky(summary)
+    lines += _terminal_quarantined(summary)
     if summary.missing or summary.missing_optional:
         count = len(summary.missing) + len(summary.missing_optional)
         lines += [
@@ -314,9 +438,105 @@ def render_terminal(summary: Summary) -> str:
     lines += ["", "result: OK" if ok else f"result: FAILED ({problems})"]
     lines.append(
         f"suitekit: {totals.passed} passed, {totals.failures + totals.errors} failed, "
-        f"{totals.skipped} skipped"
+        f"{totals.skipped} skipped{_extra_counts(summary)}"
     )
     return "\n".join(lines) + "\n"
+
+
+def _extra_counts(summary: Summary) -> str:
+    """``, N flaky`` and ``, N quarantined`` for the counts that are not zero."""
+    flaky = summary.totals.flaky
+    quarantined = len(summary.quarantined)
+    return (f", {flaky} flaky" if flaky else "") + (
+        f", {quarantined} quarantined" if quarantined else ""
+    )
+
+
+def _terminal_table(summary: Summary) -> list[str]:
+    totals = summary.totals
+    flaky = _has_flaky(summary)
+    headers = _FLAKY_HEADERS if flaky else _HEADERS
+    left_aligned = {0, len(headers) - 1}  # the suite and the budget
+    total = Row(
+        name="total",
+        tests=totals.tests,
+        passed=totals.passed,
+        failed=totals.failures,
+        errors=totals.errors,
+        skipped=totals.skipped,
+        seconds=totals.seconds,
+        target_seconds=None,
+        flaky=totals.flaky,
+    )
+    table = [
+        headers,
+        *(
+            (
+                row.name,
+                *_cells(row, flaky=flaky),
+                _budget(row) + (" OVER" if row.over_budget else ""),
+            )
+            for row in summary.rows
+        ),
+        (total.name, *_cells(total, flaky=flaky), ""),
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    rule = "  ".join("-" * width for width in widths)
+    lines = []
+    for index, cells in enumerate(table):
+        if index in {1, len(table) - 1}:
+            lines.append(rule)
+        aligned = (
+            cell.ljust(width) if column in left_aligned else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+        lines.append("  ".join(aligned).rstrip())
+    return lines
+
+
+def _terminal_flaky(summary: Summary) -> list[str]:
+    if not summary.flaky:
+        return []
+    lines = ["", f"flaky tests ({len(summary.flaky)}): failed, then passed on a retry"]
+    for case in summary.flaky:
+        first = _shorten(_first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
+        lines.append(
+            f"  FLAKY {case.key} ({case.suite}{_attempts(case)})"
+            + (f" - first failure: {first}" if first else "")
+        )
+    return lines
+
+
+def _terminal_quarantined(summary: Summary) -> list[str]:
+    if not summary.quarantined:
+        return []
+    lines = [
+        "",
+        (
+            f"quarantined tests ({len(summary.quarantined)}): they ran, "
+            "but their failures do not fail the run"
+        ),
+    ]
+    for row in summary.quarantined:
+        first = _shorten(_first_line(row.message), _TERMINAL_MESSAGE_LIMIT)
+        lines.append(
+            f"  {row.outcome.upper()} {row.key} ({row.suite})" + (f" - {first}" if first else "")
+        )
+        if row.entry is None:
+            lines.append(f"    entry {row.entry_test!r} is no longer in the configuration")
+            continue
+        ready = ", ready to leave quarantine" if row.ready else ""
+        reason = _shorten(" ".join(row.entry.reason.split()), _TERMINAL_MESSAGE_LIMIT)
+        lines.append(f"    reason: {reason}; passing streak {_streak(row)}{ready}")
+    ready_entries = _ready(summary)
+    if ready_entries:
+        lines += ["", f"ready to leave quarantine ({len(ready_entries)}):"]
+        for entry, streak in ready_entries:
+            lines += [
+                f"  {entry.key} (test = {entry.test!r}): its tests passed {streak} runs in a row",
+                f"    fix: remove the entry {entry.key} from the configuration",
+            ]
+    return lines
 
 
 def _success_rate(totals: Totals) -> str:
@@ -357,9 +577,11 @@ def render_markdown(summary: Summary) -> str:
     """The summary as GitHub-flavoured Markdown, for ``$GITHUB_STEP_SUMMARY`` or a PR comment.
 
     A heading, the verdict, a line of totals with the success rate, a table of suites (the
-    budget flagged ``:warning:`` when over), then the failed tests, missing and unreadable
-    reports and the slowest tests, each section only when it has content. Nothing in it
-    depends on the time or the machine, so the same results give the same text.
+    budget flagged ``:warning:`` when over, a flaky column when some suite has flaky tests),
+    then the failed, flaky and quarantined tests, the quarantine entries ready to be removed,
+    missing and unreadable reports and the slowest tests, each section only when it has
+    content. Nothing in it depends on the time or the machine, so the same results give the
+    same text.
     """
     totals = summary.totals
     ok, problems = _verdict(summary)
@@ -371,25 +593,28 @@ def render_markdown(summary: Summary) -> str:
         "",
         (
             f"**{totals.tests} tests**, {totals.passed} passed, {totals.failures} failed, "
-            f"{totals.errors} errors, {totals.skipped} skipped — success rate {rate}"
+            f"{totals.errors} errors, {totals.skipped} skipped{_extra_counts(summary)}"
+            f" — success rate {rate}"
         ),
     ]
     if summary.rows:
+        flaky = _has_flaky(summary)
         rows = [
             (
                 _code(row.name),
-                *_cells(row),
+                *_cells(row, flaky=flaky),
                 (":warning: " if row.over_budget else "") + _budget(row),
             )
             for row in summary.rows
         ]
-        lines += ["", *_table(_HEADERS, "lrrrrrrl", rows)]
+        headers = _FLAKY_HEADERS if flaky else _HEADERS
+        lines += ["", *_table(headers, "l" + "r" * (len(headers) - 2) + "l", rows)]
     if summary.failed:
         rows = [
             (
                 _code(case.key),
                 _code(case.suite),
-                case.outcome,
+                case.outcome + (f" ({case.attempts} attempts)" if case.attempts > 1 else ""),
                 _text(_shorten(case.message.strip(), _MESSAGE_LIMIT)),
             )
             for case in summary.failed
@@ -400,6 +625,8 @@ def render_markdown(summary: Summary) -> str:
             "",
             *_table(("test", "suite", "outcome", "message"), "llll", rows),
         ]
+    lines += _markdown_flaky(summary)
+    lines += _markdown_quarantined(summary)
     if summary.missing or summary.missing_optional:
         lines += [
             "",
@@ -426,6 +653,73 @@ def render_markdown(summary: Summary) -> str:
         ]
         lines += ["", "### Slowest tests", "", *_table(("test", "suite", "seconds"), "llr", rows)]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_flaky(summary: Summary) -> list[str]:
+    if not summary.flaky:
+        return []
+    rows = [
+        (
+            _code(case.key),
+            _code(case.suite),
+            str(case.attempts),
+            _text(_shorten(case.message.strip(), _MESSAGE_LIMIT)),
+        )
+        for case in summary.flaky
+    ]
+    return [
+        "",
+        "### Flaky tests",
+        "",
+        _FLAKY_EXPLAINED,
+        "",
+        *_table(("test", "suite", "attempts", "first failure"), "llrl", rows),
+    ]
+
+
+def _markdown_quarantined(summary: Summary) -> list[str]:
+    if not summary.quarantined:
+        return []
+    rows = []
+    for row in summary.quarantined:
+        if row.entry is None:
+            reason = f"entry {_code(row.entry_test)} is no longer in the configuration"
+        else:
+            reason = _text(_shorten(row.entry.reason.strip(), _MESSAGE_LIMIT))
+        streak = _streak(row) + (" :white_check_mark: ready to leave quarantine" * row.ready)
+        rows.append(
+            (
+                _code(row.key),
+                _code(row.suite),
+                row.outcome,
+                reason,
+                streak,
+                _text(_shorten(row.message.strip(), _MESSAGE_LIMIT)),
+            )
+        )
+    lines = [
+        "",
+        "### Quarantined tests",
+        "",
+        _QUARANTINED_EXPLAINED,
+        "",
+        *_table(("test", "suite", "outcome", "reason", "streak", "message"), "llllll", rows),
+    ]
+    ready_entries = _ready(summary)
+    if ready_entries:
+        lines += [
+            "",
+            "### Ready to leave quarantine",
+            "",
+            _READY_EXPLAINED,
+            "",
+            *(
+                f"- {_code(entry.key)} (test = {_code(entry.test)}): its tests passed "
+                f"{streak} runs in a row"
+                for entry, streak in ready_entries
+            ),
+        ]
+    return lines
 
 
 def write_markdown(summary: Summary, path: Path, *, environ: Mapping[str, str]) -> None:
