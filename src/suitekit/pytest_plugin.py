@@ -1,12 +1,17 @@
 """suitekit's pytest plugin (the ``pytest11`` entry point ``suitekit``).
 
-It does three things, all driven by the project's ``[tool.suitekit]``:
+It does these things, all driven by the project's ``[tool.suitekit]``:
 
 - registers every marker that a suite's marker expression names, so ``--strict-markers`` works;
 - with ``--suitekit-suite NAME``, runs only that suite's tests (its paths when no paths are
   given, then its marker expression), reporting the rest as deselected;
+- in a suite run, retries failed tests (the suite's ``retries``), reports a test that passed
+  after failed attempts as FLAKY and keeps every attempt in the JUnit file; runs quarantined
+  tests without letting their failures fail the run; orders the tests by a seed or a file; and
+  writes a run log for ``suitekit flaky``;
 - with ``--suitekit-partition``, runs nothing and checks that every test under the project's test
-  roots belongs to exactly one suite, printing each suite's size.
+  roots belongs to exactly one suite (and that every quarantine entry names one), printing each
+  suite's size.
 
 Module-level hooks only wire up a :class:`SuitekitPlugin` kept under a :class:`pytest.StashKey`.
 This module imports neither nox nor invoke (a test checks it).
@@ -16,22 +21,32 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import json
 import os
+import random
 import signal
 from collections.abc import Generator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
+from _pytest.runner import runtestprotocol
 
-from suitekit import plan, services, sharding
+from suitekit import flaky, plan, services, sharding
 from suitekit._markexpr import MarkerExpression
-from suitekit._model import DIST_MODES, Project, Suite
+from suitekit._model import DIST_MODES, Project, Quarantine, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
 from suitekit._signals import signals_as_interrupt
 from suitekit.config import find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
+from suitekit.reporting._attempts import (
+    WASXFAIL_PREFIX,
+    Ledger,
+    PhaseReport,
+    first_line,
+    rewrite_junit,
+)
 from suitekit.reporting._report import measured_with
 from suitekit.services import WorkerResources
 
@@ -43,6 +58,13 @@ __all__ = ["SuitekitPlugin"]
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
 _ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
 _STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
+_MAX_RETRIES: Final = 10  # as the suite's `retries` setting allows
+_SUITE_OPTIONS: Final = (
+    ("suitekit_retries", "--suitekit-retries"),
+    ("suitekit_order_seed", "--suitekit-order-seed"),
+    ("suitekit_order_file", "--suitekit-order-file"),
+    ("suitekit_run_log", "--suitekit-run-log"),
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +99,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         help="With --suitekit-suite: run nothing; print how N shards would split the suite",
+    )
+    group.addoption(
+        "--suitekit-retries",
+        metavar="N",
+        type=int,
+        default=None,
+        help="With --suitekit-suite: run a failed test up to N more times (default: the suite's "
+        "retries); a test that passes after failing is reported as FLAKY",
+    )
+    group.addoption(
+        "--suitekit-order-seed",
+        metavar="SEED",
+        type=int,
+        default=None,
+        help="With --suitekit-suite: run the suite's tests in the random order SEED gives",
+    )
+    group.addoption(
+        "--suitekit-order-file",
+        metavar="PATH",
+        default=None,
+        help="With --suitekit-suite: run exactly the node ids in PATH (one a line), in its order",
+    )
+    group.addoption(
+        "--suitekit-run-log",
+        metavar="PATH",
+        default=None,
+        help="With --suitekit-suite: write what each worker ran, in order, to PATH (JSON; "
+        "read by suitekit flaky)",
     )
     group.addoption(
         "--suitekit-project",
@@ -271,6 +321,85 @@ def _load(config: pytest.Config) -> Project | None:
         raise pytest.UsageError(str(error)) from None
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _RunOptions:
+    """How a suite run treats flaky tests: retries, order and run log (from the options).
+
+    Attributes:
+        retries: How many times a failed test runs again (0: never).
+        seed: The ``--suitekit-order-seed``, or ``None`` for pytest's order.
+        order_file: The ``--suitekit-order-file``, or ``None``.
+        order: The node ids of the order file, with their line numbers.
+        run_log: Where the controller writes the run log, or ``None``.
+    """
+
+    retries: int = 0
+    seed: int | None = None
+    order_file: Path | None = None
+    order: tuple[tuple[int, str], ...] = ()
+    run_log: Path | None = None
+
+    @classmethod
+    def of(cls, config: pytest.Config, suite: Suite | None) -> _RunOptions:
+        """The options of this run, checked.
+
+        Raises:
+            pytest.UsageError: An option without ``--suitekit-suite``, a retry count out of
+                range, or an order file that cannot be read.
+        """
+        if suite is None:
+            given = [flag for dest, flag in _SUITE_OPTIONS if config.getoption(dest) is not None]
+            if given:
+                message = f"{given[0]} needs --suitekit-suite: it applies to a suite run"
+                raise pytest.UsageError(message)
+            return cls()
+        retries: int | None = config.getoption("suitekit_retries")
+        if retries is not None and not 0 <= retries <= _MAX_RETRIES:
+            message = (
+                f"--suitekit-retries={retries}: expected a whole number from 0 to {_MAX_RETRIES}"
+            )
+            raise pytest.UsageError(message)
+        here = config.invocation_params.dir
+        order_file: str | None = config.getoption("suitekit_order_file")
+        run_log: str | None = config.getoption("suitekit_run_log")
+        path = here / order_file if order_file is not None else None
+        return cls(
+            retries=suite.retries if retries is None else retries,
+            seed=config.getoption("suitekit_order_seed"),
+            order_file=path,
+            order=_read_order(path) if path is not None else (),
+            run_log=here / run_log if run_log is not None else None,
+        )
+
+
+def _read_order(path: Path) -> tuple[tuple[int, str], ...]:
+    """The node ids of an order file with their line numbers (blank and ``#`` lines skipped).
+
+    Raises:
+        pytest.UsageError: The file cannot be read, or names a test twice.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        message = f"--suitekit-order-file={path}: cannot read it ({error})"
+        raise pytest.UsageError(message) from None
+    order: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        node_id = line.strip()
+        if not node_id or node_id.startswith("#"):
+            continue
+        if node_id in seen:
+            message = (
+                f"--suitekit-order-file={path}: line {number}: {node_id!r} is listed twice "
+                f"(first on line {seen[node_id]})\n  fix: keep one of the two lines"
+            )
+            raise pytest.UsageError(message)
+        seen[node_id] = number
+        order.append((number, node_id))
+    return tuple(order)
+
+
 class SuitekitPlugin:
     """The stateful half of the plugin, registered for projects that declare suites."""
 
@@ -281,12 +410,19 @@ class SuitekitPlugin:
         *,
         check_partition: bool,
         shard: sharding.ShardSpec | None = None,
+        run: _RunOptions | None = None,
     ) -> None:
         """Keep the project and the selected mode."""
         self.project = project
         self.suite = suite
         self.check_partition = check_partition
         self.shard = shard
+        self.run = run if run is not None else _RunOptions()
+        # The controller (or the only process) of a suite run gathers every report here.
+        self.ledger: Ledger | None = None
+        self.finish_error: str | None = None
+        self._quarantine: dict[str, Quarantine | None] = {}
+        self._project_paths: dict[str, str] = {}
         self.selector = SuiteSelector.of(suite) if suite is not None else None
         self.selected = 0
         self.deselected = 0
@@ -340,9 +476,15 @@ class SuitekitPlugin:
                 roots = project.tests if check_partition else ()
             if roots:
                 config.args[:] = [str(project.root / root) for root in roots]
-        plugin = cls(project, suite, check_partition=check_partition, shard=shard)
+        run = _RunOptions.of(config, suite)
+        plugin = cls(project, suite, check_partition=check_partition, shard=shard, run=run)
         plugin.config = config
         return plugin
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """The controller (or the only process) of a suite run starts gathering the reports."""
+        if self.suite is not None and not hasattr(session.config, "workerinput"):
+            self.ledger = Ledger()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         """One line saying what suitekit selected and with how many workers."""
@@ -350,22 +492,33 @@ class SuitekitPlugin:
             if self.check_partition:
                 return [f"suitekit: checking the partition of {len(self.project.suites)} suites"]
             return []
-        selection = []
-        if self.suite.paths:
-            selection.append(f"paths {', '.join(self.suite.paths)}")
-        if self.suite.marker:
-            selection.append(f"marker {self.suite.marker!r}")
+        selection = self._selection(self.suite)
         workers = getattr(config.option, "numprocesses", None) or 0
         why = os.environ.get("SUITEKIT_WORKERS_ORIGIN", "")
         xdist = f"{workers} xdist workers, dist {config.option.dist}" if workers else "no xdist"
         if why:
             xdist += f" ({why})"
-        if self.shard is not None:
-            selection.append(f"shard {self.shard} (balanced by recorded durations)")
         lines = [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
         if config.option.verbose > 0 or self.suite.services or self.project.isolation.dirs:
             lines.append(self._run_line(config))
         return lines
+
+    def _selection(self, suite: Suite) -> list[str]:
+        """What the header says the run selects: paths, marker, shard, order, retries."""
+        selection = []
+        if suite.paths:
+            selection.append(f"paths {', '.join(suite.paths)}")
+        if suite.marker:
+            selection.append(f"marker {suite.marker!r}")
+        if self.shard is not None:
+            selection.append(f"shard {self.shard} (balanced by recorded durations)")
+        if self.run.order_file is not None:
+            selection.append(f"order file {self.run.order_file}")
+        elif self.run.seed is not None:
+            selection.append(f"order seed {self.run.seed}")
+        if self.run.retries:
+            selection.append(f"retries {self.run.retries}")
+        return selection
 
     def _run_line(self, config: pytest.Config) -> str:
         """The run's id, hash seed, servers and template (and, without xdist, the resources)."""
@@ -400,11 +553,13 @@ class SuitekitPlugin:
         del session
         if self.check_partition:
             self.report = partition(self.project, (self._describe(item) for item in items))
+            self._check_quarantine_everywhere(items)
             config.hook.pytest_deselected(items=list(items))
             items.clear()
             return
         if self.selector is None:
             return
+        problem = self._stale_quarantine(config, items)
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
@@ -416,12 +571,19 @@ class SuitekitPlugin:
         elif self.shard is not None:
             keep, elsewhere = self._take_shard(keep, self.shard)
             drop += elsewhere
+        if problem is None and count is None:
+            keep, unlisted, problem = self._order(keep)
+            drop += unlisted
+        if problem is not None:
+            _usage_problem(config, items, problem)
+            return
         if drop:
             config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+        items[:] = keep  # also when nothing was dropped: the order may have changed
         self.selected, self.deselected = len(keep), len(drop)
         workerinput = getattr(config, "workerinput", None)
-        if workerinput is not None and self._durations():
+        ordered = self.run.seed is not None or self.run.order_file is not None
+        if workerinput is not None and not ordered and self._durations():
             dist = str(workerinput.get("suitekit_dist", "load"))
             self._slowest_first(config, items, int(workerinput.get("workercount", 1)), dist)
 
@@ -529,8 +691,238 @@ class SuitekitPlugin:
         markers = frozenset(mark.name for mark in item.iter_markers())
         return CollectedTest(node_id=item.nodeid, path=path, markers=markers)
 
+    # --- quarantine and order ------------------------------------------------------------------
+
+    def _project_id(self, node_id: str) -> str:
+        """The node id with its file relative to the project's root (as quarantine entries are).
+
+        It is pytest's node id whenever pytest's rootdir is the project's folder.
+        """
+        path, separator, rest = node_id.partition("::")
+        relative = self._project_paths.get(path)
+        if relative is None:
+            root = self.config.rootpath if self.config is not None else self.project.root
+            try:
+                found = (root / path).resolve().relative_to(self.project.root.resolve())
+                relative = found.as_posix()
+            except ValueError:
+                relative = path  # outside the project: no entry can name it anyway
+            self._project_paths[path] = relative
+        return f"{relative}{separator}{rest}"
+
+    def _quarantine_of(self, node_id: str) -> Quarantine | None:
+        """The quarantine entry that names the test, in a suite run (``None`` otherwise)."""
+        if self.suite is None or not self.project.quarantine:
+            return None
+        if node_id not in self._quarantine:
+            self._quarantine[node_id] = flaky.entry_for(
+                self.project.quarantine, self._project_id(node_id)
+            )
+        return self._quarantine[node_id]
+
+    def _check_quarantine_everywhere(self, items: list[pytest.Item]) -> None:
+        """Partition mode collects every test root: an entry that names no test is stale.
+
+        Raises:
+            pytest.UsageError: Some entry matches none of the collected tests.
+        """
+        ids = [self._project_id(item.nodeid) for item in items]
+        stale = flaky.unmatched(self.project.quarantine, ids)
+        if stale:
+            where = f"the tests under {', '.join(self.project.tests)}"
+            error = flaky.unmatched_error(stale, file=self.project.config_file, where=where)
+            raise pytest.UsageError(str(error))
+
+    def _stale_quarantine(self, config: pytest.Config, items: list[pytest.Item]) -> str | None:
+        """In a suite run, the error for entries that name a file it collected but no test.
+
+        A suite collects only its own folders, so an entry for another suite's file cannot be
+        judged here; an entry that names one of this run's files but none of its tests can.
+        Only runs that collect what suitekit chose (no paths, ``-k`` or ``-m`` of the user's)
+        are judged, since those narrow the collection below what an entry may name.
+        """
+        if not self.project.quarantine or self.suite is None:
+            return None
+        narrowed = config.args_source == pytest.Config.ArgsSource.ARGS
+        if narrowed or config.option.keyword or config.option.markexpr:
+            return None
+        ids = [self._project_id(item.nodeid) for item in items]
+        files = {node_id.split("::", 1)[0] for node_id in ids}
+        stale = [
+            entry
+            for entry in flaky.unmatched(self.project.quarantine, ids)
+            if any(
+                flaky.matches(dataclasses.replace(entry, test=entry.test.split("::", 1)[0]), f)
+                for f in files
+            )
+        ]
+        if not stale:
+            return None
+        where = f"the tests of suite {self.suite.name!r} in the files it names"
+        return str(flaky.unmatched_error(stale, file=self.project.config_file, where=where))
+
+    def _order(
+        self, items: list[pytest.Item]
+    ) -> tuple[list[pytest.Item], list[pytest.Item], str | None]:
+        """The suite's items in the run's order, the items the order file leaves out, a problem.
+
+        Every xdist worker collects the same items and draws the same shuffle from the seed,
+        so xdist sees the same collection everywhere and hands the tests out in this order.
+        """
+        if self.run.order_file is not None:
+            assert self.suite is not None  # noqa: S101 - _RunOptions.of needs a suite for a file
+            by_id = {item.nodeid: item for item in items}
+            for number, node_id in self.run.order:
+                if node_id not in by_id:
+                    problem = (
+                        f"--suitekit-order-file={self.run.order_file}: line {number}: {node_id!r} "
+                        f"is not a collected test of suite {self.suite.name!r}\n  fix: write node "
+                        f"ids as `pytest --collect-only -q --suitekit-suite={self.suite.name}` "
+                        "prints them, or remove the line"
+                    )
+                    return items, [], problem
+            listed = {node_id for _, node_id in self.run.order}
+            ordered = [by_id[node_id] for _, node_id in self.run.order]
+            return ordered, [item for item in items if item.nodeid not in listed], None
+        if self.run.seed is not None:
+            shuffled = list(items)
+            # Reproducible order from a seed, not cryptography.
+            random.Random(self.run.seed).shuffle(shuffled)  # noqa: S311
+            return shuffled, [], None
+        return items, [], None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """An xdist controller turns a worker's usage problem into a usage error.
+
+        Raises:
+            pytest.UsageError: A worker found the suite's options or quarantine wrong.
+        """
+        message = getattr(report, "suitekit_usage_error", None)
+        if message and self.config is not None and not hasattr(self.config, "workerinput"):
+            raise pytest.UsageError(str(message))
+
+    # --- retries and quarantine -----------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> bool | None:
+        """Run a test up to ``1 + retries`` times, until an attempt does not fail.
+
+        Of a failed attempt that will run again, only its first failed report is logged, as a
+        ``rerun``: its duration moves to ``suitekit_seconds`` so that JUnit times and the
+        durations store count the final attempt alone. The final attempt logs every report;
+        its passing call says how many attempts failed before it (``suitekit_flaky``). Each
+        attempt tears down as pytest would before ``nextitem``, so it starts from fresh
+        function-scoped fixtures.
+        """
+        if not self.run.retries:
+            return None  # pytest's own protocol runs it
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        for attempt in range(1, self.run.retries + 2):
+            # Captured output is kept on the item: an attempt reports its own output only.
+            item._report_sections.clear()  # noqa: SLF001 - pytest keeps no public handle on it
+            reports = runtestprotocol(item, nextitem=nextitem, log=False)
+            failed = next((report for report in reports if report.failed), None)
+            stopping = item.session.shouldfail or item.session.shouldstop
+            if failed is not None and attempt <= self.run.retries and not stopping:
+                seconds, failed.duration = failed.duration, 0.0
+                # "rerun" is no outcome pytest knows: no plugin counts it as a failure.
+                failed.outcome = "rerun"  # type: ignore[assignment]
+                _mark(failed, suitekit_attempt=attempt, suitekit_seconds=seconds)
+                ihook.pytest_runtest_logreport(report=failed)
+                continue
+            for report in reports:
+                if attempt > 1:
+                    _mark(report, suitekit_attempt=attempt)
+                    if failed is None and report.when == "call":
+                        _mark(report, suitekit_flaky=attempt - 1)
+                ihook.pytest_runtest_logreport(report=report)
+            break
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """Name a failure's exception type; turn a quarantined test's failure into a skip.
+
+        The skip carries ``wasxfail``, so that pytest's JUnit writes it as a skip with a
+        message (rewritten at the end of the run into ``suitekit.quarantined``).
+        """
+        report = yield
+        if not report.failed or self.suite is None:
+            return report
+        if call.excinfo is not None:
+            _mark(report, suitekit_type=call.excinfo.typename)
+        entry = self._quarantine_of(item.nodeid)
+        if entry is not None:
+            _mark(
+                report,
+                suitekit_quarantined=entry.test,
+                suitekit_failure=report.longreprtext,
+                wasxfail=f"{WASXFAIL_PREFIX}{entry.reason}",
+            )
+            report.outcome = "skipped"
+        return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(
+        self, report: pytest.CollectReport | pytest.TestReport
+    ) -> tuple[str, str, tuple[str, Mapping[str, bool]]] | None:
+        """RERUN for a failed attempt, FLAKY for a pass after one, QUARANTINED for a hidden one."""
+        outcome: str = report.outcome  # "rerun" is our own outcome, unknown to pytest's types
+        if outcome == "rerun":
+            return "rerun", "R", ("RERUN", {"yellow": True})
+        if report.skipped and getattr(report, "suitekit_quarantined", None):
+            return "quarantined", "q", ("QUARANTINED", {"yellow": True})
+        if getattr(report, "when", None) == "call" and getattr(report, "suitekit_flaky", 0):
+            return "flaky", "f", ("FLAKY", {"yellow": True})
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """The controller (or the only process) of a suite run keeps every report."""
+        if self.ledger is not None:
+            self.ledger.add(self._phase(report))
+
+    def _phase(self, report: pytest.TestReport) -> PhaseReport:
+        """The plain data of a report, for the ledger."""
+        gateway = getattr(getattr(report, "node", None), "gateway", None)
+        worker = getattr(gateway, "id", None) or getattr(report, "worker_id", None) or "main"
+        quarantined = bool(getattr(report, "suitekit_quarantined", None))
+        outcome: str = report.outcome
+        if outcome in {"failed", "rerun"} or quarantined:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = first_line(crash.message if crash is not None else str(report.longrepr))
+        elif report.skipped:
+            reason = getattr(report, "wasxfail", None)
+            if reason is None and isinstance(report.longrepr, tuple):
+                reason = report.longrepr[2]
+            message = first_line(str(reason if reason is not None else report.longrepr))
+        else:
+            message = ""
+        return PhaseReport(
+            node_id=report.nodeid,
+            when=report.when,
+            outcome=report.outcome,
+            worker=str(worker),
+            attempt=int(getattr(report, "suitekit_attempt", 1)),
+            message=message,
+            error_type=str(getattr(report, "suitekit_type", "pytest.failure")),
+            details=str(getattr(report, "suitekit_failure", "")) or report.longreprtext,
+            stdout=report.capstdout,
+            stderr=report.capstderr,
+            quarantine=self._quarantine_of(report.nodeid),
+            quarantined_failure=quarantined,
+        )
+
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         """Print what each worker got (with -v); in partition mode, the partition."""
+        if self.ledger is not None:
+            self._flaky_sections(terminalreporter, self.ledger)
         if self.worker_lines and terminalreporter.config.option.verbose > 0:
             terminalreporter.section("suitekit workers")
             for line in sorted(self.worker_lines):
@@ -546,9 +938,41 @@ class SuitekitPlugin:
             error = PartitionError(unowned=self.report.unowned, overlapping=self.report.overlapping)
             terminalreporter.write_line(str(error), red=True, bold=True)
 
-    @pytest.hookimpl(trylast=True)
+    def _flaky_sections(self, terminalreporter: TerminalReporter, ledger: Ledger) -> None:
+        """The flaky tests, the quarantined tests, and what could not be written."""
+        if lines := ledger.flaky_lines():
+            terminalreporter.section("suitekit flaky", yellow=True)
+            for line in lines:
+                terminalreporter.write_line(line)
+        if lines := ledger.quarantine_lines():
+            terminalreporter.section("suitekit quarantine", yellow=True)
+            for line in lines:
+                terminalreporter.write_line(line)
+        if self.finish_error is not None:
+            terminalreporter.write_line(self.finish_error, red=True, bold=True)
+
+    def _finish_run(self, session: pytest.Session, ledger: Ledger) -> None:
+        """Add every attempt to pytest's JUnit file and write the run log."""
+        junit = session.config.option.xmlpath
+        try:
+            if junit and ledger.needs_rewrite():
+                prefix = session.config.option.junitprefix
+                rewrite_junit(Path(junit), ledger.tests(), prefix=prefix)
+            if self.run.run_log is not None:
+                workers = int(getattr(session.config.option, "numprocesses", None) or 0)
+                ledger.run_log(seed=self.run.seed, workers=workers).write(self.run.run_log)
+        except SuitekitError as error:
+            self.finish_error = f"suitekit: {error}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    @pytest.hookimpl(trylast=True)  # after pytest's junitxml has written its file
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """A worker reports its resources; in partition mode the exit code tells the result."""
+        """A worker reports its resources; in partition mode the exit code tells the result.
+
+        The controller of a suite run adds the attempts to the JUnit file and writes the run log.
+        """
+        if self.ledger is not None:
+            self._finish_run(session, self.ledger)
         output = getattr(session.config, "workeroutput", None)
         resources = services.current()
         if output is not None and resources is not None:
@@ -589,6 +1013,30 @@ def _shard(config: pytest.Config) -> sharding.ShardSpec | None:
     except SuitekitError as error:
         raise pytest.UsageError(str(error)) from None
     return None if found is None else found.value
+
+
+def _mark(report: pytest.TestReport, **attributes: object) -> None:
+    """Give a report suitekit's attributes; xdist carries them to the controller.
+
+    A report's extra attributes are part of its serialised form (``TestReport(**extra)``).
+    """
+    vars(report).update(attributes)
+
+
+def _usage_problem(config: pytest.Config, items: list[pytest.Item], message: str) -> None:
+    """Stop the run with a usage error found while collecting.
+
+    An xdist worker cannot raise one (the controller would see a crashed worker), so it runs
+    nothing and sends the message as a failed collection report, which the controller raises.
+
+    Raises:
+        pytest.UsageError: In the only process (no xdist).
+    """
+    if not hasattr(config, "workerinput"):
+        raise pytest.UsageError(message)
+    items.clear()
+    report = pytest.CollectReport("", "failed", message, [], suitekit_usage_error=message)
+    config.hook.pytest_collectreport(report=report)
 
 
 def _group(item: pytest.Item) -> str | None:

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
-import importlib.util
 import itertools
-import os
+import json
 import re
-import subprocess
-import sys
-import tarfile
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 # pytester's in-process runs restore sys.modules when they end: without this import each run
 # would import hypothesis (a plugin here) afresh, about a second apiece.
@@ -29,12 +25,8 @@ import pytest
 
 from suitekit.errors import ReportError
 from suitekit.reporting import Totals, _merge
-from suitekit.reporting._merge import CaseResult, merge_junit
+from suitekit.reporting._merge import CaseResult, QuarantinedCase, merge_junit
 
-if TYPE_CHECKING:
-    import xmlschema
-
-XSD_MEMBER: Final = "testing/example_scripts/junit-10.xsd"
 SUREFIRE_TIME: Final = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]{0,3})?")
 
 PYTEST_MODULE: Final = """
@@ -82,64 +74,6 @@ class TestGroup:
     def test_param(self, value):
         assert value
 """
-
-
-# --- the JUnit schema -----------------------------------------------------------------------
-
-
-def _unavailable(reason: str) -> None:
-    """Fail on CI (the schema check must run there), skip elsewhere (e.g. offline)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _download_command(version: str, folder: Path) -> list[str]:
-    args = ["download", "--no-deps", "--no-binary", ":all:", f"pytest=={version}", "-d"]
-    if importlib.util.find_spec("pip") is None:
-        # The session virtualenvs that uv creates have no pip; uv runs one for the download.
-        from uv import find_uv_bin  # noqa: PLC0415 - uv is a dependency of suitekit
-
-        return [find_uv_bin(), "tool", "run", "pip", *args, str(folder)]
-    return [sys.executable, "-m", "pip", "-q", *args, str(folder)]
-
-
-@pytest.fixture(scope="session")
-def junit_schema(tmp_path_factory: pytest.TempPathFactory) -> xmlschema.XMLSchema:
-    """pytest's JUnit schema, from the sdist of the pytest that runs these tests."""
-    try:
-        import xmlschema  # noqa: PLC0415 - a test dependency, needed by this fixture only
-    except ImportError:
-        _unavailable("xmlschema is not installed (it is in the `test` dependency group)")
-    folder = tmp_path_factory.mktemp("pytest-sdist")
-    command = _download_command(pytest.__version__, folder)
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        _unavailable(f"cannot download pytest's sdist: {error}")
-    if done.returncode != 0:
-        _unavailable(f"cannot download pytest's sdist:\n{done.stdout}\n{done.stderr}")
-    for archive in folder.glob("pytest-*.tar.gz"):
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if member.name.endswith(f"/{XSD_MEMBER}"):
-                    source = tar.extractfile(member)
-                    if source is not None:
-                        schema = folder / "junit-10.xsd"
-                        schema.write_bytes(source.read())
-                        return xmlschema.XMLSchema(str(schema))
-    _unavailable(f"no {XSD_MEMBER} in pytest's sdist in {folder}")
-    raise AssertionError  # unreachable: _unavailable fails or skips
-
-
-@pytest.fixture
-def valid(junit_schema: xmlschema.XMLSchema) -> Callable[[Path], None]:
-    """Assert that a file is valid against pytest's JUnit schema."""
-
-    def check(path: Path) -> None:
-        junit_schema.validate(str(path))
-
-    return check
 
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -830,3 +764,325 @@ def test_the_report_has_ordinary_permissions(tmp_path: Path) -> None:
     merge_junit([junit], tmp_path / "merged.xml")
 
     assert (tmp_path / "merged.xml").stat().st_mode == ordinary.stat().st_mode
+
+
+# --- retried and quarantined tests, as the pytest plugin writes them ------------------------
+
+
+def attempt(tag: str, message: str | None, trace: str, *, out: str = "") -> str:
+    """An earlier attempt of a test in the Surefire form: message, type, stackTrace, output."""
+    head = f"<{tag}" + (f' message="{message}"' if message is not None else "")
+    captured = f"<system-out>{out}</system-out>" if out else ""
+    return f'{head} type="AssertionError"><stackTrace>{trace}</stackTrace>{captured}</{tag}>'
+
+
+def quarantined(test: str, entry: str) -> str:
+    value = json.dumps({"test": test, "entry": entry}).replace('"', "&quot;")
+    return f'<property name="suitekit.quarantined" value="{value}"/>'
+
+
+# A suite as the plugin leaves it: retries=2 and [[tool.suitekit.quarantine]] entries for
+# tests/test_q.py (every test of the file) and tests/test_x.py::test_rerun.
+RETRIED: Final = report(
+    '<testsuite name="unit" tests="6" failures="1" errors="0" skipped="1" time="1.5">'
+    "<properties>"
+    '<property name="commit" value="abc123"/>'
+    + quarantined("tests.test_q::test_broken", "tests/test_q.py")
+    + quarantined("tests.test_q::test_healed", "tests/test_q.py")
+    + "</properties>"
+    + case(
+        "test_flaky",
+        0.25,
+        attempt("flakyFailure", "AssertionError: first attempt", "took 5.0 s, then failed")
+        + attempt("flakyError", "failed on teardown", "trace", out="captured &lt;out&gt;"),
+    )
+    + case(
+        "test_rerun",
+        0.5,
+        attempt("rerunFailure", "AssertionError: attempt 1", "trace 1")
+        + attempt("rerunFailure", "AssertionError: attempt 2", "trace 2")
+        + '<failure message="AssertionError: attempt 3">trace 3</failure>',
+    )
+    + case(
+        "test_broken",
+        0.125,
+        '<skipped type="suitekit.quarantined" message="quarantined (issue #7): KeyError: x">'
+        "long traceback</skipped>",
+        classname="tests.test_q",
+    )
+    + case("test_healed", 0.0625, classname="tests.test_q")
+    + case("test_skip", 0.0, '<skipped type="pytest.skip" message="not today"/>')
+    + case("test_ok", 0.1)
+    + "</testsuite>"
+    # A quarantined flaky test, with its property after the cases: the order does not matter.
+    + '<testsuite name="e2e" tests="1" failures="0" errors="0">'
+    + case("test_wobbly", 1.0, attempt("flakyFailure", None, "\n\n  OSError: port in use\nmore"))
+    + "<properties>"
+    + quarantined("tests.test_x::test_wobbly", "tests/test_x.py::test_wobbly")
+    + "</properties></testsuite>"
+)
+
+
+def test_retried_and_quarantined_tests_are_told_apart(
+    tmp_path: Path, valid: Callable[[Path], None]
+) -> None:
+    junit = write(tmp_path / "unit-3.11.xml", RETRIED)
+    valid(junit)  # the input is what the plugin must write: schema-valid
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    valid(tmp_path / "merged.xml")
+    assert [(s.name, s.totals) for s in result.suites] == [
+        ("unit", Totals(tests=6, failures=1, skipped=2, flaky=1, seconds=1.0375)),
+        ("e2e", Totals(tests=1, flaky=1, seconds=1.0)),
+    ]
+    assert result.totals == Totals(tests=7, failures=1, skipped=2, flaky=2, seconds=2.0375)
+    assert result.totals.passed == 2  # test_healed and test_ok: the flaky ones are not passed
+    assert [(c.suite, c.key, c.attempts, c.message) for c in result.flaky] == [
+        ("unit", "tests.test_x::test_flaky", 3, "AssertionError: first attempt"),
+        ("e2e", "tests.test_x::test_wobbly", 2, "OSError: port in use"),
+    ]
+    assert {c.outcome for c in result.flaky} == {"flaky"}
+    assert [(c.key, c.outcome, c.attempts, c.message) for c in result.failed] == [
+        ("tests.test_x::test_rerun", "failed", 3, "AssertionError: attempt 3"),
+    ]
+    assert result.quarantined == (
+        QuarantinedCase(
+            suite="unit",
+            key="tests.test_q::test_broken",
+            entry="tests/test_q.py",
+            outcome="failed",
+            message="quarantined (issue #7): KeyError: x",
+        ),
+        QuarantinedCase(
+            suite="unit",
+            key="tests.test_q::test_healed",
+            entry="tests/test_q.py",
+            outcome="passed",
+            message="",
+        ),
+        QuarantinedCase(
+            suite="e2e",
+            key="tests.test_x::test_wobbly",
+            entry="tests/test_x.py::test_wobbly",
+            outcome="flaky",
+            message="OSError: port in use",
+        ),
+    )
+    # Every attempt is kept, byte for byte, and the suite properties with them.
+    merged = parse(tmp_path / "merged.xml")
+    assert cases_of(merged) == cases_of(parse(junit))
+    unit = merged.find("testsuite")
+    assert unit is not None
+    assert [p.get("name") for p in unit.iter("property")] == [
+        "commit",
+        "suitekit.quarantined",
+        "suitekit.quarantined",
+    ]
+    assert (unit.get("tests"), unit.get("failures"), unit.get("skipped")) == ("6", "1", "2")
+
+
+def test_durations_keep_the_final_attempts_time_and_never_a_quarantined_failure(
+    tmp_path: Path,
+) -> None:
+    junit = write(tmp_path / "unit.xml", RETRIED)
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    # The plugin moves the failed attempts' time out of the case's: it is the final attempt's.
+    assert result.durations == {
+        "unit": {
+            "tests.test_x::test_flaky": 0.25,
+            "tests.test_x::test_rerun": 0.5,
+            "tests.test_q::test_healed": 0.0625,
+            "tests.test_x::test_ok": 0.1,
+        },
+        "e2e": {"tests.test_x::test_wobbly": 1.0},
+    }
+
+
+def test_junitparser_reads_a_flaky_test_as_passed_with_reruns(
+    tmp_path: Path, valid: Callable[[Path], None]
+) -> None:
+    from junitparser import Failure  # noqa: PLC0415 - as the reporting modules import it
+    from junitparser.xunit2 import JUnitXml, TestCase, TestSuite  # noqa: PLC0415 - likewise
+
+    junit = write(tmp_path / "unit.xml", RETRIED)
+    merge_junit([junit], tmp_path / "merged.xml")
+    valid(tmp_path / "merged.xml")
+
+    document = JUnitXml.fromfile(str(tmp_path / "merged.xml"))
+    cases = {
+        f"{case.classname}::{case.name}": case
+        for suite in document
+        if isinstance(suite, TestSuite)
+        for case in suite
+        if isinstance(case, TestCase)  # the xunit2 flavour, which knows about attempts
+    }
+    assert len(cases) == 7
+    flaky = cases["tests.test_x::test_flaky"]
+    assert flaky.is_flaky
+    assert not flaky.is_rerun
+    assert flaky.result == []  # passed: no failure, error or skip of its own
+    assert flaky.is_passed
+    assert [r.message for r in flaky.flaky_failures()] == ["AssertionError: first attempt"]
+    assert [r.stack_trace for r in flaky.flaky_failures()] == ["took 5.0 s, then failed"]
+    assert [r.system_out for r in flaky.flaky_errors()] == ["captured <out>"]
+    rerun = cases["tests.test_x::test_rerun"]
+    assert rerun.is_rerun
+    assert not rerun.is_flaky
+    assert [type(r) for r in rerun.result] == [Failure]
+    assert [r.message for r in rerun.rerun_failures()] == [
+        "AssertionError: attempt 1",
+        "AssertionError: attempt 2",
+    ]
+    assert cases["tests.test_x::test_wobbly"].is_flaky
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64])
+def test_any_chunk_boundary_reads_retries_and_quarantine_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    junit = write(tmp_path / "in.xml", RETRIED)
+    reference = merge_junit([junit], tmp_path / "reference.xml")
+
+    monkeypatch.setattr(_merge, "_CHUNK", chunk)
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    assert (tmp_path / "merged.xml").read_bytes() == (tmp_path / "reference.xml").read_bytes()
+    assert result == dataclasses.replace(reference, output=tmp_path / "merged.xml")
+    assert len(result.flaky) == 2
+    assert len(result.quarantined) == 3
+
+
+def test_a_case_with_several_failed_attempts_and_no_message_takes_the_first_ones_text(
+    tmp_path: Path,
+) -> None:
+    junit = write(
+        tmp_path / "unit.xml",
+        report(
+            suite(
+                "unit",
+                case(
+                    "test_a",
+                    0.1,
+                    attempt("flakyError", "", "\n  first trace line\nsecond")
+                    + attempt("flakyFailure", "second attempt", "x"),
+                ),
+                # A rerun without a final failure (no writer does this) passed in the end.
+                case("test_b", 0.1, attempt("rerunError", "setup broke", "x")),
+            )
+        ),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    assert [(c.name, c.attempts, c.message) for c in result.flaky] == [
+        ("test_a", 3, "first trace line"),
+        ("test_b", 2, "setup broke"),
+    ]
+    assert result.totals.flaky == 2
+    assert result.failed == ()
+
+
+def test_a_quarantined_failure_without_its_property_is_still_quarantined(tmp_path: Path) -> None:
+    junit = write(
+        tmp_path / "unit.xml",
+        report(
+            suite(
+                "unit",
+                case("test_q", 0.1, '<skipped type="suitekit.quarantined" message="m"/>'),
+                case("test_xfail", 0.1, '<skipped type="pytest.xfail" message="known"/>'),
+            )
+        ),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    # The property names the entry; without one, the case is not in the quarantined list, but
+    # it is still a skip, never a failure.
+    assert result.quarantined == ()
+    assert result.totals == Totals(tests=2, skipped=2, seconds=0.2)
+
+
+def test_the_same_quarantined_test_failing_twice_in_a_suite_is_listed_once_as_failed(
+    tmp_path: Path,
+) -> None:
+    junit = write(
+        tmp_path / "unit.xml",
+        report(
+            '<testsuite name="unit" tests="3" failures="0" errors="0"><properties>'
+            + quarantined("tests.test_x::test_q", "tests/test_x.py::test_q")
+            + quarantined("tests.test_x::test_q", "tests/test_x.py::test_q")
+            + "</properties>"
+            + case("test_q", 0.1, attempt("flakyFailure", "wobbled", "x"))
+            + case("test_q", 0.1, '<skipped type="suitekit.quarantined" message="boom"/>')
+            + case("test_q", 0.1)
+            + "</testsuite>"
+        ),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    assert [(c.key, c.outcome, c.message) for c in result.quarantined] == [
+        ("tests.test_x::test_q", "failed", "boom"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("not json", id="not-json"),
+        pytest.param("[1, 2]", id="not-an-object"),
+        pytest.param('{"test": "t::a"}', id="no-entry"),
+        pytest.param('{"test": 1, "entry": "e"}', id="test-not-a-string"),
+    ],
+)
+def test_a_malformed_quarantine_property_makes_the_input_unreadable(
+    tmp_path: Path, valid: Callable[[Path], None], value: str
+) -> None:
+    escaped = value.replace('"', "&quot;")
+    broken = write(
+        tmp_path / "in" / "broken.xml",
+        report(
+            '<testsuite name="unit" tests="1" failures="0" errors="0"><properties>'
+            f'<property name="suitekit.quarantined" value="{escaped}"/></properties>'
+            + case("test_a", 0.1)
+            + "</testsuite>"
+        ),
+    )
+    good = write(tmp_path / "in" / "good.xml", GOOD)
+    before = snapshot([broken])
+
+    result = merge_junit([broken, good], tmp_path / "merged.xml")
+
+    assert [path for path, _ in result.unreadable] == [broken]
+    assert result.unreadable[0][1] == (
+        f"{broken}: not suitekit's JUnit: the property suitekit.quarantined has the value "
+        f'{value!r}, not JSON like {{"test": "<classname::name>", "entry": "<entry>"}}'
+    )
+    assert [s.name for s in result.suites] == ["good"]
+    assert snapshot([broken]) == before
+    valid(tmp_path / "merged.xml")
+
+
+def test_properties_of_a_test_case_are_not_quarantine_properties(tmp_path: Path) -> None:
+    # pytest's record_property writes <properties> inside a <testcase>; only the suite's count.
+    junit = write(
+        tmp_path / "unit.xml",
+        report(
+            suite(
+                "unit",
+                case(
+                    "test_a",
+                    0.1,
+                    "<properties>" + quarantined("t::a", "e") + "</properties>",
+                ),
+            )
+        ),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    assert result.quarantined == ()
+    assert result.totals == Totals(tests=1, seconds=0.1)
