@@ -7,6 +7,8 @@ Subcommands:
 - ``suitekit suites``: run the partition guard: which suite owns how many tests;
 - ``suitekit run``: run suites and checks (what ``inv test.all`` does);
 - ``suitekit shards SUITE --count N``: how N shards would split a suite, by recorded durations;
+- ``suitekit flaky SUITE --runs N``: run a suite N times in random orders and worker counts,
+  report the tests whose outcome changed and the fewest earlier tests a failure needs;
 - ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders);
 - ``suitekit ci github|gitlab``: write the CI file; ``suitekit ci check``: fail when stale.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ from suitekit._model import Project
 from suitekit._runner import run_jobs, run_project
 from suitekit.config import load_project
 from suitekit.errors import CiError, ConfigError, SuitekitError
+from suitekit.flaky._finder import DEFAULT_RUNS, FlakyOptions, find, session_python
 from suitekit.reporting._coverage import combine
 from suitekit.reporting._report import report
 
@@ -67,6 +69,20 @@ def _parser() -> argparse.ArgumentParser:
     shards.add_argument("suite", help="the suite to split")
     shards.add_argument(
         "--count", type=int, default=None, help="how many shards (default: the suite's shards)"
+    )
+    flaky = commands.add_parser(
+        "flaky",
+        help="run a suite N times in random orders and worker counts; report its flaky tests",
+    )
+    flaky.add_argument("suite", help="the suite to run")
+    flaky.add_argument(
+        "--runs", type=_count, default=DEFAULT_RUNS, help=f"how many runs (default {DEFAULT_RUNS})"
+    )
+    flaky.add_argument(
+        "--seed", type=_count, default=None, help="the first run's order seed (default: random)"
+    )
+    flaky.add_argument(
+        "--python", default=None, help="the Python version to run (default: the suite's first)"
     )
     ci_parser = commands.add_parser(
         "ci", help="write the CI files [tool.suitekit] generates, or check them for drift"
@@ -191,9 +207,16 @@ def _suite_python(project: Project, suite: str, python: str) -> Path:
 
     The session's virtualenv has the project's test dependencies, which collection imports.
     """
-    session = re.sub(r"[^\w.-]", "-", f"{suite}-{python}").replace(".", "-")
-    candidate = project.root / ".nox" / session / "bin" / "python"
-    return candidate if candidate.exists() else Path(sys.executable)
+    return session_python(project, f"{suite}-{python}") or Path(sys.executable)
+
+
+def _flaky(project: Project, args: argparse.Namespace) -> int:
+    options = FlakyOptions(suite=args.suite, runs=args.runs, seed=args.seed, python=args.python)
+    finding = find(project, options, environ=os.environ, out=sys.stdout)
+    print(finding.text())  # noqa: T201 - the command's output
+    if finding.interrupted:
+        return 130
+    return 0 if finding.ok else 1
 
 
 def _jobs(project: Project, args: argparse.Namespace) -> tuple[plan.Job, ...]:
@@ -266,6 +289,7 @@ _COMMANDS: Final[Mapping[str, Callable[[Project, argparse.Namespace], int]]] = {
     "report": _report,
     "run": _run,
     "shards": _shards,
+    "flaky": _flaky,
     "ci": _ci,
 }
 

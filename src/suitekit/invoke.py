@@ -4,10 +4,11 @@ Usage, in the project's ``tasks.py``::
 
     from suitekit.invoke import ns as ns
 
-which gives ``inv test.<suite>``, ``inv check.<name>``, ``inv test.all`` and
-``inv test.all --parallel``. Every task runs the matching nox session as a subprocess: the exact
-command CI runs (:func:`suitekit.plan.nox_command`). Projects that want tasks of their own build
-the namespace with :func:`namespace` and add to it.
+which gives ``inv test.<suite>``, ``inv check.<name>``, ``inv test.all``,
+``inv test.all --parallel`` and ``inv test.flaky SUITE --runs N``. Every task runs the matching
+nox session as a subprocess: the exact command CI runs (:func:`suitekit.plan.nox_command`);
+``test.flaky`` runs it several times (:mod:`suitekit.flaky._finder`). Projects that want tasks of
+their own build the namespace with :func:`namespace` and add to it.
 
 This is the only module of suitekit that imports invoke.
 """
@@ -15,6 +16,7 @@ This is the only module of suitekit that imports invoke.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,8 @@ from suitekit import plan, services
 from suitekit._model import Project
 from suitekit._runner import Runner, run_project
 from suitekit.config import load_project
-from suitekit.errors import SuitekitError
+from suitekit.errors import ConfigError, SuitekitError
+from suitekit.flaky._finder import DEFAULT_RUNS, FlakyOptions, find
 
 __all__ = ["namespace"]
 
@@ -48,6 +51,7 @@ def namespace(root: Path | str | None = None) -> Collection:
     for suite in project.suites:
         test.add_task(_suite_task(project, suite.name), name=suite.name)
     test.add_task(_all_task(project), name="all", default=False)
+    test.add_task(_flaky_task(project), name="flaky")
     check = Collection("check")
     for item in project.checks:
         check.add_task(_check_task(project, item.name), name=item.name)
@@ -114,6 +118,52 @@ def _all_task(project: Project) -> Task[Any]:
             "cpus": "the CPU budget the suites share (default: SUITEKIT_CPUS, else the CPU count)",
         },
     )
+
+
+def _flaky_task(project: Project) -> Task[Any]:
+    def run(
+        c: Context, suite: str, runs: int = DEFAULT_RUNS, seed: str = "", python: str = ""
+    ) -> None:
+        del c
+        try:
+            options = FlakyOptions(suite=suite, runs=runs, seed=_seed(seed), python=python or None)
+            finding = find(project, options, environ=os.environ, out=sys.stdout)
+        except SuitekitError as error:
+            message = f"suitekit: {error}"
+            raise Exit(message, code=2) from None
+        print(finding.text())  # noqa: T201 - the task's output
+        _exit_code(130 if finding.interrupted else 0 if finding.ok else 1)
+
+    return _task(
+        run,
+        "Run a suite N times in random orders and worker counts; report its flaky tests, how "
+        "to reproduce each failure, and the fewest earlier tests an order-dependent one needs.",
+        {
+            "suite": "the suite to run",
+            "runs": f"how many runs (default {DEFAULT_RUNS}; at least 2)",
+            "seed": "the first run's order seed; run k gets seed + k - 1 (default: random)",
+            "python": "the Python version of the suite's session (default: its first)",
+        },
+    )
+
+
+def _seed(text: str) -> int | None:
+    """The ``--seed`` option: empty for a random seed, else a whole number.
+
+    Raises:
+        ConfigError: ``text`` is not a whole number.
+    """
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(
+            file=None,
+            key="--seed",
+            value=text,
+            problem=f"{text!r} is not an order seed",
+            fix="pass a whole number of 0 or more, or leave --seed out for a random one",
+        )
+    return int(text)
 
 
 def _session_task(project: Project, job: plan.Job) -> Task[Any]:

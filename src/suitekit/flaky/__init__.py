@@ -1,11 +1,22 @@
 """Flaky tests: quarantine matching, run logs, and finding unstable and order-dependent tests.
 
 Pure functions and plain data; the pytest plugin (retries, quarantine, order, run logs) and
-``suitekit flaky`` / ``inv test.flaky`` adapt them.
+``suitekit flaky`` / ``inv test.flaky`` (:mod:`suitekit.flaky._finder`, which runs processes and
+so is not imported here) adapt them.
 """
 
 from __future__ import annotations
 
+from suitekit.flaky._analysis import Cause as Cause
+from suitekit.flaky._analysis import CauseKind as CauseKind
+from suitekit.flaky._analysis import Finding as Finding
+from suitekit.flaky._analysis import FlakyTest as FlakyTest
+from suitekit.flaky._analysis import Run as Run
+from suitekit.flaky._analysis import compare as compare
+from suitekit.flaky._analysis import consistent_failures as consistent_failures
+from suitekit.flaky._analysis import failing as failing
+from suitekit.flaky._bisect import Reduction as Reduction
+from suitekit.flaky._bisect import ddmin as ddmin
 from suitekit.flaky._quarantine import entry_for as entry_for
 from suitekit.flaky._quarantine import matches as matches
 from suitekit.flaky._quarantine import unmatched as unmatched
@@ -17,10 +28,20 @@ from suitekit.flaky._runlog import TestRun as TestRun
 
 __all__ = [
     "OUTCOMES",
+    "Cause",
+    "CauseKind",
+    "Finding",
+    "FlakyTest",
     "Outcome",
+    "Reduction",
+    "Run",
     "RunLog",
     "TestRun",
+    "compare",
+    "consistent_failures",
+    "ddmin",
     "entry_for",
+    "failing",
     "matches",
     "unmatched",
     "unmatched_error",

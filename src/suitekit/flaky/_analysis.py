@@ -1,0 +1,266 @@
+"""Comparing the run logs of one suite run several times: which tests are flaky, and why.
+
+A test is flaky when its outcome differs between runs of the same code: it passed in one run
+and failed (or errored) in another, or it passed only after failed attempts within a run
+(outcome ``flaky``, with retries). Skips and tests missing from a run do not count either way.
+Pure functions and plain data: ``suitekit flaky`` runs the suite and the replays, then hands
+the results to :func:`compare` and :meth:`Finding.text`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from suitekit.flaky._runlog import OUTCOMES, Outcome, RunLog
+
+__all__ = [
+    "Cause",
+    "CauseKind",
+    "Finding",
+    "FlakyTest",
+    "Run",
+    "compare",
+    "consistent_failures",
+    "failing",
+]
+
+_FAILURES: Final = frozenset({"failed", "error", "flaky"})
+_CELL: Final[dict[str | None, str]] = {
+    "passed": "passed",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "flaky": "FLAKY",
+    "skipped": "skipped",
+    None: "-",
+}
+
+CauseKind = Literal["order", "random", "unknown"]
+"""What the replays showed: ``order``: the test fails after certain others and passes alone;
+``random``: the failure did not come back in serial replays of the same order (chance, time, or
+tests running at the same time on other workers); ``unknown``: the replays could not run."""
+
+
+def failing(outcome: Outcome | None) -> bool:
+    """Whether an outcome shows a failure (``flaky`` does: an attempt failed)."""
+    return outcome in _FAILURES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """One of the runs being compared.
+
+    Attributes:
+        number: Its place among the runs, from 1.
+        seed: Its ``--suitekit-order-seed``.
+        workers: Its xdist worker count (0: serial).
+        command: The command that repeats it (same order, same worker count).
+        log: What it did, or ``None`` when it left no run log.
+        problem: Why there is no log (the end of its output).
+    """
+
+    number: int
+    seed: int
+    workers: int
+    command: str
+    log: RunLog | None
+    problem: str = ""
+
+    def counts(self) -> str:
+        """``6 passed, 1 failed`` for this run (or what went wrong)."""
+        if self.log is None:
+            return f"no run log: {self.problem}" if self.problem else "no run log"
+        counted: Counter[str] = Counter(test.outcome for test in self.log.tests)
+        shown = [f"{counted[outcome]} {outcome}" for outcome in OUTCOMES if counted[outcome]]
+        return ", ".join(shown) or "no tests"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlakyTest:
+    """A test whose outcome differed between runs.
+
+    Attributes:
+        node_id: The test.
+        outcomes: Its outcome in each run, in run order; ``None`` where it did not run (or the
+            run left no log).
+        message: The first line of its first failure.
+    """
+
+    node_id: str
+    outcomes: tuple[Outcome | None, ...]
+    message: str = ""
+
+    @property
+    def failed_runs(self) -> tuple[int, ...]:
+        """The numbers (from 1) of the runs in which it failed."""
+        return tuple(index + 1 for index, outcome in enumerate(self.outcomes) if failing(outcome))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
+    """What the serial replays found out about one flaky test.
+
+    Attributes:
+        node_id: The test.
+        kind: See :data:`CauseKind`.
+        run: The run whose order was replayed (from 1), if any.
+        prefix: For ``order``: the fewest earlier tests after which it fails, in order.
+        replays: How many replays it took.
+        capped: Whether the replay budget ran out (``prefix`` may not be minimal).
+        detail: What the replays showed, in words.
+        order_file: For ``order``: the file that holds ``prefix`` and the test, for replays.
+        command: For ``order``: the command that replays that order.
+    """
+
+    node_id: str
+    kind: CauseKind
+    run: int | None = None
+    prefix: tuple[str, ...] = ()
+    replays: int = 0
+    capped: bool = False
+    detail: str = ""
+    order_file: str = ""
+    command: str = ""
+
+
+def compare(logs: Sequence[RunLog | None]) -> tuple[FlakyTest, ...]:
+    """The flaky tests of these runs, in the order they first appear in the logs.
+
+    Args:
+        logs: Each run's log, ``None`` for a run that left none.
+    """
+    outcomes: dict[str, list[Outcome | None]] = {}
+    messages: dict[str, str] = {}
+    for index, log in enumerate(logs):
+        for test in log.tests if log is not None else ():
+            outcomes.setdefault(test.node_id, [None] * len(logs))[index] = test.outcome
+            if failing(test.outcome) and test.message and test.node_id not in messages:
+                messages[test.node_id] = test.message
+    return tuple(
+        FlakyTest(node_id=node_id, outcomes=tuple(seen), message=messages.get(node_id, ""))
+        for node_id, seen in outcomes.items()
+        if "flaky" in seen or ("passed" in seen and any(failing(o) for o in seen))
+    )
+
+
+def consistent_failures(logs: Sequence[RunLog | None]) -> tuple[str, ...]:
+    """The tests that failed in every run that ran them: broken, not flaky."""
+    seen: dict[str, list[bool]] = {}
+    for log in logs:
+        for test in log.tests if log is not None else ():
+            if test.outcome != "skipped":
+                seen.setdefault(test.node_id, []).append(test.outcome in ("failed", "error"))
+    return tuple(node_id for node_id, failures in seen.items() if all(failures))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """The result of ``suitekit flaky``: the runs, the flaky tests and their causes.
+
+    Attributes:
+        suite: The suite's name.
+        session: The nox session that ran it (``unit-3.11``).
+        runs: The runs, in order.
+        flaky: The flaky tests.
+        causes: What the replays found, one per flaky test that failed at least once.
+        interrupted: Whether Ctrl-C (or SIGTERM) cut the search short.
+    """
+
+    suite: str
+    session: str
+    runs: tuple[Run, ...]
+    flaky: tuple[FlakyTest, ...]
+    causes: tuple[Cause, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run left a log (else a flaky test may have gone unseen)."""
+        return all(run.log is not None for run in self.runs)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every run left a log and no test is flaky."""
+        return self.complete and not self.flaky and not self.interrupted
+
+    def text(self) -> str:
+        """The report: the table of flaky tests, the runs, and how to reproduce each failure."""
+        logs = [run.log for run in self.runs]
+        total = len({test.node_id for log in logs if log is not None for test in log.tests})
+        head = f"suitekit flaky: suite {self.suite!r} ({self.session}), {len(self.runs)} runs"
+        if self.flaky:
+            lines = [f"{head}: {len(self.flaky)} of {total} tests are flaky", ""]
+            lines += _table(self.flaky, len(self.runs))
+        else:
+            lines = [f"{head}: no flaky test among {total}"]
+        lines += ["", "runs:"]
+        lines += [
+            f"  run {run.number}: -n {run.workers}, seed {run.seed}: {run.counts()}"
+            for run in self.runs
+        ]
+        if self.flaky:
+            lines += ["", "reproduce a failure (the same order and worker count):"]
+            for test in self.flaky:
+                lines.append(f"  {test.node_id}" + (f": {test.message}" if test.message else ""))
+                lines += [
+                    f"    run {number}: {self.runs[number - 1].command}"
+                    for number in test.failed_runs
+                ]
+        if self.causes:
+            lines += ["", "causes (serial replays of the tests that ran before it):"]
+            for cause in self.causes:
+                lines += _cause(cause)
+        broken = consistent_failures(logs)
+        if broken:
+            lines += ["", "failed in every run (broken, not flaky):"]
+            lines += [f"  {node_id}" for node_id in broken]
+        lines += ["", self.verdict()]
+        return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """The closing line."""
+        if self.interrupted:
+            return "suitekit flaky: interrupted; the result above is incomplete"
+        missing = [str(run.number) for run in self.runs if run.log is None]
+        gap = f"; run(s) {', '.join(missing)} left no run log" if missing else ""
+        if self.flaky:
+            return f"suitekit flaky: {len(self.flaky)} flaky test(s) in suite {self.suite!r}{gap}"
+        if missing:
+            return f"suitekit flaky: cannot tell{gap}: fix what stopped them and run again"
+        return f"suitekit flaky: suite {self.suite!r} gave the same outcomes in all runs"
+
+
+def _table(flaky: Sequence[FlakyTest], runs: int) -> list[str]:
+    header = ["test", *(f"run {number}" for number in range(1, runs + 1))]
+    rows = [header] + [[t.node_id, *(_CELL[o] for o in t.outcomes)] for t in flaky]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return lines
+
+
+def _cause(cause: Cause) -> list[str]:
+    where = f" (run {cause.run}'s order, {cause.replays} replays)" if cause.run else ""
+    if cause.kind != "order":
+        label = (
+            "fails randomly (not reproduced by order)"
+            if cause.kind == "random"
+            else "could not be replayed"
+        )
+        return [f"  {cause.node_id}: {label}{where}: {cause.detail}"]
+    lines = [f"  {cause.node_id}: order-dependent{where}: fails after"]
+    lines += [f"      {node_id}" for node_id in cause.prefix]
+    if cause.capped:
+        lines.append("    (replay budget spent: a smaller set of tests may suffice)")
+    if cause.detail:
+        lines.append(f"    {cause.detail}")
+    if cause.order_file:
+        lines.append(f"    order: {cause.order_file}")
+    if cause.command:
+        lines.append(f"    replay: {cause.command}")
+    return lines
