@@ -109,8 +109,10 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     args = plan.suite_pytest_args(
         project, suite, python=python, workers=workers.value, posargs=session.posargs, shard=spec
     )
-    _drop_other_splits(plan.junit_path(project, suite, python, spec))
-    rcfile = write_rcfile(project, suite.name, python) if project.source else None
+    probe = plan.probing(session.posargs)
+    if not probe:
+        _drop_other_splits(plan.junit_path(project, suite, python, spec))
+    rcfile = write_rcfile(project, suite.name, python) if project.source and not probe else None
     if rcfile is not None:
         # This session's data from an earlier run would otherwise be combined with today's.
         for stale in rcfile.parent.glob(f".coverage.{session_key(suite.name, python)}.*"):

@@ -24,6 +24,7 @@ __all__ = [
     "ENV_CPUS",
     "ENV_WORKERS",
     "PARTITION_SESSION",
+    "RUN_LOG_OPTION",
     "Evidence",
     "Job",
     "RunOptions",
@@ -34,6 +35,7 @@ __all__ = [
     "junit_path",
     "measured",
     "nox_command",
+    "probing",
     "report_jobs",
     "resolve_workers",
     "sessions",
@@ -395,6 +397,20 @@ def chooses_workers(posargs: Sequence[str]) -> bool:
         or (arg.startswith("-n") and arg[2:].isalnum())
         for arg in posargs
     )
+
+
+RUN_LOG_OPTION: Final = "--suitekit-run-log"
+"""The pytest option that makes a suite run a probe of ``suitekit flaky``."""
+
+
+def probing(posargs: Sequence[str]) -> bool:
+    """Whether a suite session is one of ``suitekit flaky``'s runs (it writes a run log).
+
+    Such a run measures no coverage and leaves the suite's own reports alone: its JUnit file
+    goes elsewhere, and the suite's coverage data and shard reports from the last real run must
+    survive it.
+    """
+    return any(arg == RUN_LOG_OPTION or arg.startswith(f"{RUN_LOG_OPTION}=") for arg in posargs)
 
 
 def hashseed(project: Project, environ: Mapping[str, str]) -> str:

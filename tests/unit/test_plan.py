@@ -25,6 +25,7 @@ from suitekit.plan import (
     measured,
     nox_command,
     partition_job,
+    probing,
     report_jobs,
     resolve_workers,
     sessions,
@@ -593,3 +594,17 @@ def test_worker_counts_on_the_command_line_win(posargs: tuple[str, ...], chooses
     assert chooses_workers(posargs) is chooses
     args = suite_pytest_args(example_project(), UNIT, python="3.11", workers=4, posargs=posargs)
     assert ("-n" in args[: -len(posargs)]) is not chooses
+
+
+@pytest.mark.parametrize(
+    ("posargs", "probe"),
+    [
+        (("--suitekit-run-log=reports/flaky/unit/run-1.json",), True),
+        (("-n", "2", "--suitekit-run-log", "run.json"), True),
+        (("--suitekit-run-logs=x",), False),
+        (("--shard", "1/2"), False),
+        ((), False),
+    ],
+)
+def test_a_run_that_writes_a_run_log_is_a_probe(posargs: tuple[str, ...], probe: bool) -> None:
+    assert probing(posargs) is probe

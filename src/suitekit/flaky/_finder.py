@@ -118,7 +118,7 @@ def replay_args(project: Project, suite: Suite, *, order_file: Path, log: Path) 
         "0",
         "--suitekit-retries=0",
         f"--suitekit-order-file={order_file}",
-        f"--suitekit-run-log={log}",
+        f"{plan.RUN_LOG_OPTION}={log}",
         "-p",
         "no:cacheprovider",
         "-q",
@@ -254,7 +254,7 @@ class _Search:
         junit = self.folder / f"run-{number}.xml"
         args = run_args(self.suite, workers=workers, seed=seed)
         files = (
-            f"--suitekit-run-log={_relative(log, self.project.root)}",
+            f"{plan.RUN_LOG_OPTION}={_relative(log, self.project.root)}",
             f"--junitxml={_relative(junit, self.project.root)}",
         )
         job = plan.Job(
