@@ -288,3 +288,124 @@ def test_a_capped_order_cause_says_a_smaller_set_may_suffice() -> None:
 
     assert "(replay budget spent: a smaller set of tests may suffice)" in text
     assert f"  {COIN}: could not be replayed: the replay did not run it" in text
+
+
+# --- collection errors and runs that went wrong ---------------------------------------------
+
+BROKEN_FILE = "tests/unit/test_imports.py"  # a collection error's node id: the file's
+
+
+def collection_failed(outcomes: dict[str, Outcome]) -> RunLog:
+    """A run log as the plugin writes it when ``BROKEN_FILE`` fails to collect."""
+    return log(
+        {BROKEN_FILE: "error", **outcomes},
+        messages={BROKEN_FILE: "ImportError: cannot import name 'gone' from 'app'"},
+    )
+
+
+def finding_of(*logs: RunLog | None, problems: Sequence[str] = ()) -> Finding:
+    every = tuple(
+        Run(
+            number=number,
+            seed=number,
+            workers=0,
+            command=f"nox {number}",
+            log=found,
+            problem=problems[number - 1] if number <= len(problems) else "",
+        )
+        for number, found in enumerate(logs, start=1)
+    )
+    return Finding(
+        suite="unit",
+        session="unit-3.11",
+        runs=every,
+        flaky=compare([run.compared for run in every]),
+    )
+
+
+def test_a_collection_error_in_some_runs_only_is_flaky() -> None:
+    finding = finding_of(
+        collection_failed({STABLE: "passed"}),
+        log({STABLE: "passed", f"{BROKEN_FILE}::test_a": "passed"}),
+        None,
+    )
+
+    assert finding.flaky == (
+        FlakyTest(
+            node_id=BROKEN_FILE,
+            # Collected in run 2 (no entry of the file there); run 3 left no log.
+            outcomes=("error", "passed", None),
+            message="ImportError: cannot import name 'gone' from 'app'",
+        ),
+    )
+    text = finding.text()
+    assert (
+        "test                        run 1             run 2      run 3\n"
+        "--------------------------  ----------------  ---------  -----\n"
+        "tests/unit/test_imports.py  COLLECTION ERROR  collected  -\n"
+    ) in text
+    assert (
+        "  tests/unit/test_imports.py: collection error: ImportError: cannot import name 'gone' "
+        "from 'app'\n    run 1: nox 1\n"
+    ) in text
+    assert "  run 1: -n 0, seed 1: 1 passed, 1 collection error\n" in text
+    assert not finding.ok
+
+
+def test_a_collection_error_in_every_run_is_broken_and_the_search_cannot_tell() -> None:
+    finding = finding_of(
+        collection_failed({STABLE: "passed"}), collection_failed({STABLE: "passed"})
+    )
+
+    assert finding.flaky == ()
+    assert finding.uncollected == (BROKEN_FILE,)
+    text = finding.text()
+    assert text.startswith(
+        "suitekit flaky: suite 'unit' (unit-3.11), 2 runs: no flaky test among 1\n"
+    )
+    assert (
+        "failed in every run (broken, not flaky):\n"
+        "  tests/unit/test_imports.py (collection error)\n"
+    ) in text
+    assert finding.verdict() == (
+        "suitekit flaky: cannot tell; 1 file(s) failed to collect in every run, so their tests "
+        "were not searched (tests/unit/test_imports.py): fix what stopped them and run again"
+    )
+    assert not finding.ok  # a file whose tests never ran was not searched
+
+
+def test_a_suite_that_collects_nothing_in_every_run_is_never_same_outcomes() -> None:
+    finding = finding_of(
+        collection_failed({}),
+        collection_failed({}),
+    )
+
+    assert "gave the same outcomes" not in finding.text()
+    assert not finding.ok
+
+
+def test_a_run_that_went_wrong_is_left_out_and_the_search_is_incomplete() -> None:
+    problem = "run-2.json has no tests: the suite collected none (exit code 1; log: run-2.log)"
+    finding = finding_of(
+        log({STABLE: "passed", COIN: "passed"}),
+        log({}),
+        log({STABLE: "passed", COIN: "failed"}),  # left out: nox's exit code was 3
+        problems=("", problem, "nox exited with code 3, not 0 (passed) or 1 (tests failed)"),
+    )
+
+    assert finding.flaky == ()  # run 3's failure is not compared: the run went wrong
+    assert not finding.complete
+    assert not finding.ok
+    text = finding.text()
+    assert text.startswith(
+        "suitekit flaky: suite 'unit' (unit-3.11), 3 runs: no flaky test among 2\n"
+    )
+    assert f"  run 2: -n 0, seed 2: no tests: {problem}\n" in text
+    assert (
+        "  run 3: -n 0, seed 3: 1 passed, 1 failed: nox exited with code 3, not 0 (passed) or 1 "
+        "(tests failed)\n"
+    ) in text
+    assert finding.verdict() == (
+        "suitekit flaky: cannot tell; run(s) 2, 3 went wrong (see above): fix what stopped them "
+        "and run again"
+    )

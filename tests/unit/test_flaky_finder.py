@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 import pytest
 
-from suitekit import ConfigError, Suite
+from suitekit import ConfigError, Suite, plan
 from suitekit._cli import main
 from suitekit._model import Project
+from suitekit._runner import Outcome as JobOutcome
 from suitekit.config import load_project
-from suitekit.flaky import FlakyTest, Outcome, Run, RunLog, TestRun
+from suitekit.flaky import Finding, FlakyTest, Outcome, Run, RunLog, TestRun, compare
 from suitekit.flaky._finder import (
     FlakyOptions,
     _ReplayError,
@@ -382,3 +384,170 @@ def test_without_the_session_virtualenv_nothing_is_replayed(project: Project) ->
     assert cause.kind == "unknown"
     assert "run `nox -s unit-3.11`" in cause.detail
     assert search.asked == []
+
+
+# --- runs that go wrong ---------------------------------------------------------------------
+
+
+class FakeNox(_Search):
+    """The search with scripted nox runs in place of real ones: exit code, run log, output."""
+
+    script: list[tuple[int | None, RunLog | None, str]]
+    jobs: list[plan.Job]
+    printed: io.StringIO  # what the search said (its ``out``)
+
+    def launch(self, job: plan.Job) -> JobOutcome:
+        code, log, output = self.script[len(self.jobs)]
+        self.jobs.append(job)
+        job.log.write_text(output, encoding="utf-8")
+        if log is not None:
+            (option,) = (arg for arg in job.command if arg.startswith(plan.RUN_LOG_OPTION))
+            log.write(self.project.root / option.partition("=")[2])
+        return JobOutcome(
+            job=job, status="passed" if code == 0 else "failed", returncode=code, seconds=1.0
+        )
+
+
+def fake_nox(project: Project, *script: tuple[int | None, RunLog | None, str]) -> FakeNox:
+    folder = project.root / "reports" / "flaky" / "unit"
+    folder.mkdir(parents=True, exist_ok=True)
+    printed = io.StringIO()
+    search = FakeNox(
+        project=project,
+        suite=project.suite("unit"),
+        python="3.11",
+        options=FlakyOptions(suite="unit", runs=len(script)),
+        environ={},
+        out=printed,
+        folder=folder,
+        session="unit-3.11",
+        hashseed_from_seed=False,
+    )
+    search.script = list(script)
+    search.jobs = []
+    search.printed = printed
+    return search
+
+
+def searched(search: FakeNox) -> Finding:
+    runs = [search.run(number, seed=number, workers=0) for number in range(1, 4)]
+    done = [run for run in runs if run is not None]
+    return Finding(
+        suite="unit",
+        session=search.session,
+        runs=tuple(done),
+        flaky=compare([run.compared for run in done]),
+    )
+
+
+def stable_log(*extra: TestRun) -> RunLog:
+    tests = [TestRun(node_id=node, outcome="passed", position=i) for i, node in enumerate(STABLE)]
+    return RunLog(seed=1, workers=0, tests=(*tests, *extra))
+
+
+EMPTY: Final = RunLog(seed=1, workers=0, tests=())
+IMPORT_ERROR: Final = "E   ImportError: cannot import name 'gone' from 'app'"
+
+
+def test_a_suite_that_fails_to_collect_is_a_problem_not_a_stable_suite(project: Project) -> None:
+    # pytest stops at the collection error (its exit code 2, nox's 1), with an empty run log.
+    output = f"collecting ...\n{IMPORT_ERROR}\nInterrupted: 1 error during collection\n"
+    search = fake_nox(project, *[(1, EMPTY, output)] * 3)
+
+    finding = searched(search)
+
+    assert [run.problem for run in finding.runs] == [
+        f"run-{n}.json has no tests: the suite collected none (exit code 1; log: "
+        f"{search.folder / f'run-{n}.log'})"
+        for n in (1, 2, 3)
+    ]
+    assert not finding.ok
+    text = finding.text()
+    assert "gave the same outcomes" not in text
+    assert text.endswith(
+        "suitekit flaky: cannot tell; run(s) 1, 2, 3 went wrong (see above): fix what stopped "
+        "them and run again"
+    )
+    printed = search.printed.getvalue()
+    assert "suitekit flaky: run 1/3 (-n 0, seed 1) ran no test; the end of its output:\n" in printed
+    assert f"    | {IMPORT_ERROR}\n" in printed
+
+
+@pytest.mark.parametrize("code", [2, 3, 130, -9, None])
+def test_a_run_whose_exit_code_is_not_0_or_1_is_a_problem(
+    project: Project, code: int | None
+) -> None:
+    search = fake_nox(
+        project, (0, stable_log(), "ok"), (code, stable_log(), "nox: boom"), (0, stable_log(), "")
+    )
+
+    finding = searched(search)
+
+    assert [run.number for run in finding.runs if run.problem] == [2]
+    assert finding.runs[1].problem.startswith(
+        f"nox exited with code {code}, not 0 (passed) or 1 (tests failed): the run itself went "
+        "wrong"
+    )
+    assert finding.runs[1].compared is None
+    assert not finding.ok
+    printed = search.printed.getvalue()
+    assert f"run 2/3 (-n 0, seed 2) ended with exit code {code}; the end of its output:" in printed
+    assert "    | nox: boom" in printed
+
+
+def test_runs_with_exit_codes_0_and_1_and_tests_are_compared(project: Project) -> None:
+    failed = TestRun(node_id=COIN, outcome="failed", position=9, message="unlucky")
+    passed = TestRun(node_id=COIN, outcome="passed", position=9)
+    search = fake_nox(
+        project,
+        (1, stable_log(failed), ""),
+        (0, stable_log(passed), ""),
+        (0, stable_log(passed), ""),
+    )
+
+    finding = searched(search)
+
+    assert [run.problem for run in finding.runs] == ["", "", ""]
+    assert [test.node_id for test in finding.flaky] == [COIN]
+    assert finding.complete
+
+
+def test_a_file_that_fails_to_collect_in_some_runs_is_flaky(project: Project) -> None:
+    # As the plugin logs a failed collection: an error of the file's node id, first line.
+    broken = TestRun(
+        node_id="tests/unit/test_order.py", outcome="error", position=0, message=IMPORT_ERROR
+    )
+    collected = (
+        TestRun(node_id=POLLUTER, outcome="passed", position=7),
+        TestRun(node_id=VICTIM, outcome="passed", position=8),
+    )
+    search = fake_nox(
+        project,
+        (1, stable_log(broken), ""),
+        (0, stable_log(*collected), ""),
+        (1, stable_log(broken), ""),
+    )
+
+    finding = searched(search)
+
+    assert [(test.node_id, test.outcomes) for test in finding.flaky] == [
+        ("tests/unit/test_order.py", ("error", "passed", "error")),
+    ]
+    assert not finding.ok
+    assert f"  tests/unit/test_order.py: collection error: {IMPORT_ERROR}\n" in finding.text()
+
+
+def test_a_file_that_fails_to_collect_in_every_run_leaves_the_search_incomplete(
+    project: Project,
+) -> None:
+    broken = TestRun(
+        node_id="tests/unit/test_order.py", outcome="error", position=0, message=IMPORT_ERROR
+    )
+    search = fake_nox(project, *[(1, stable_log(broken), "")] * 3)
+
+    finding = searched(search)
+
+    assert finding.flaky == ()
+    assert finding.uncollected == ("tests/unit/test_order.py",)
+    assert "  tests/unit/test_order.py (collection error)\n" in finding.text()
+    assert not finding.ok

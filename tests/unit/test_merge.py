@@ -24,7 +24,7 @@ import hypothesis.internal.observability  # noqa: F401 - imported for its side e
 import pytest
 
 from suitekit.errors import ReportError
-from suitekit.reporting import Totals, _merge
+from suitekit.reporting import Totals, _merge, _surefire
 from suitekit.reporting._merge import CaseResult, QuarantinedCase, merge_junit
 
 SUREFIRE_TIME: Final = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]{0,3})?")
@@ -1086,3 +1086,103 @@ def test_properties_of_a_test_case_are_not_quarantine_properties(tmp_path: Path)
 
     assert result.quarantined == ()
     assert result.totals == Totals(tests=1, seconds=0.1)
+
+
+@pytest.mark.parametrize("properties_first", [True, False])
+def test_a_skipped_quarantined_test_is_skipped_not_passed(
+    tmp_path: Path, valid: Callable[[Path], None], *, properties_first: bool
+) -> None:
+    properties = (
+        "<properties>"
+        + "".join(
+            quarantined(f"tests.test_q::{name}", "tests/test_q.py")
+            for name in ("test_skipif", "test_skip", "test_xfail", "test_ok")
+        )
+        + "</properties>"
+    )
+    cases = (
+        case(
+            "test_skipif",
+            0.0,
+            '<skipped type="pytest.skip" message="skipped: no relay">'
+            "tests/test_q.py:3: skipped: no relay</skipped>",
+            classname="tests.test_q",
+        )
+        + case("test_skip", 0.0, "<skipped>\n\n  not today\n</skipped>", classname="tests.test_q")
+        # An xfail that failed as expected: pytest writes it as a skip too.
+        + case(
+            "test_xfail",
+            0.1,
+            '<skipped type="pytest.xfail" message="known race"/>',
+            classname="tests.test_q",
+        )
+        + case("test_ok", 0.1, classname="tests.test_q")
+        + case("test_other", 0.0, '<skipped message="not quarantined"/>')
+    )
+    body = properties + cases if properties_first else cases + properties
+    junit = write(
+        tmp_path / "unit.xml",
+        report(f'<testsuite name="unit" tests="5" failures="0" errors="0">{body}</testsuite>'),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    valid(tmp_path / "merged.xml")
+    assert [(c.key, c.outcome, c.message) for c in result.quarantined] == [
+        ("tests.test_q::test_skipif", "skipped", "skipped: no relay"),
+        ("tests.test_q::test_skip", "skipped", "not today"),
+        ("tests.test_q::test_xfail", "skipped", "known race"),
+        ("tests.test_q::test_ok", "passed", ""),
+    ]
+    assert result.totals == Totals(tests=5, skipped=4, seconds=0.2)
+
+
+def test_a_quarantined_test_skipped_once_and_failed_once_in_a_suite_is_failed(
+    tmp_path: Path,
+) -> None:
+    junit = write(
+        tmp_path / "unit.xml",
+        report(
+            '<testsuite name="unit" tests="4" failures="0" errors="0"><properties>'
+            + quarantined("tests.test_x::test_q", "tests/test_x.py::test_q")
+            + quarantined("tests.test_x::test_w", "tests/test_x.py::test_w")
+            + "</properties>"
+            + case("test_q", 0.1, '<skipped type="suitekit.quarantined" message="boom"/>')
+            + case("test_q", 0.1, '<skipped type="pytest.skip" message="later"/>')
+            + case("test_w", 0.1, '<skipped type="pytest.skip" message="first"/>')
+            + case("test_w", 0.1, attempt("flakyFailure", "wobbled", "x"))
+            + "</testsuite>"
+        ),
+    )
+
+    result = merge_junit([junit], tmp_path / "merged.xml")
+
+    # What tells most wins, whatever the order: a failure, then a flaky pass, then a skip.
+    assert [(c.key, c.outcome, c.message) for c in result.quarantined] == [
+        ("tests.test_x::test_q", "failed", "boom"),
+        ("tests.test_x::test_w", "flaky", "wobbled"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("passed_in_the_end", "call", "element"),
+    [
+        (True, True, "flakyFailure"),
+        (True, False, "flakyError"),
+        (False, True, "rerunFailure"),
+        (False, False, "rerunError"),
+    ],
+)
+def test_each_failed_attempt_has_the_surefire_element_the_merge_reads(
+    *, passed_in_the_end: bool, call: bool, element: str
+) -> None:
+    assert _surefire.attempt_element(passed_in_the_end=passed_in_the_end, call=call) == element
+    assert element in _surefire.ATTEMPT_ELEMENTS
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("", ""), (" \n\t\n", ""), ("\n  KeyError: x  \nmore", "KeyError: x"), ("one", "one")],
+)
+def test_a_message_is_the_first_non_blank_line_stripped(text: str, line: str) -> None:
+    assert _surefire.first_line(text) == line

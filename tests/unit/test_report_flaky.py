@@ -52,11 +52,13 @@ def plugin_junit(*, broken: str = "failed", healed: str = "passed") -> str:
         if broken == "failed"
         else ""
     )
-    healed_body = (
-        '<skipped type="suitekit.quarantined" message="quarantined (issue #8): boom">t</skipped>'
-        if healed == "failed"
-        else ""
-    )
+    healed_body = {
+        "failed": '<skipped type="suitekit.quarantined" message="quarantined (issue #8): boom">'
+        "t</skipped>",
+        "skipped": '<skipped type="pytest.skip" message="needs the SMTP relay"/>',
+        # An xfail that failed as expected: pytest writes it as a skip too.
+        "xfailed": '<skipped type="pytest.xfail" message="known race"/>',
+    }.get(healed, "")
     return (
         '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
         '<testsuite name="unit" errors="0" failures="0" skipped="1" tests="5" time="9.9" '
@@ -217,3 +219,30 @@ def test_a_broken_streaks_file_stops_the_report_before_anything_is_written(
     assert broken.read_text(encoding="utf-8") == '{"version": 1, "entries": {}'
     assert not (tmp_path / "reports" / "junit.xml").exists()
     assert not (tmp_path / DURATIONS_FILE).exists()
+
+
+@pytest.mark.parametrize("skip", ["skipped", "xfailed"])
+def test_a_skipped_quarantined_test_keeps_its_streak_and_is_shown_as_skipped(
+    tmp_path: Path, skip: str
+) -> None:
+    configured = project(tmp_path, BROKEN, HEALED)
+    write_junit(tmp_path, plugin_junit(), mtime=1_700_000_000)
+    run(configured)
+    assert streaks(tmp_path)[HEALED.test] == {"tests.test_q::test_healed": 1}
+
+    # Skipped in two runs in a row: it did not run, so it did not pass either.
+    for mtime in (1_700_000_100, 1_700_000_200):
+        write_junit(tmp_path, plugin_junit(healed=skip), mtime=mtime)
+        code, text = run(configured)
+
+        assert code == 0
+        assert streaks(tmp_path)[HEALED.test] == {"tests.test_q::test_healed": 1}
+        assert "ready to leave quarantine" not in text
+        assert "  SKIPPED tests.test_q::test_healed (unit) - " in text
+        assert "    reason: issue #8; passing streak 1/2 (kept: skipped)" in text
+
+    write_junit(tmp_path, plugin_junit(), mtime=1_700_000_300)  # it runs, and passes, again
+    _, text = run(configured)
+
+    assert streaks(tmp_path)[HEALED.test] == {"tests.test_q::test_healed": 2}
+    assert "ready to leave quarantine (1):" in text

@@ -102,6 +102,44 @@ def test_a_test_that_did_not_run_keeps_its_streak() -> None:
     }
 
 
+def test_a_skipped_test_did_not_run_and_keeps_its_streak() -> None:
+    store = StreakStore(
+        entries={"tests/test_q.py": {"tests.test_q::test_a": 2, "tests.test_q::test_b": 4}}
+    )
+    for number in (1, 2):  # skipped run after run: never a pass, never a failure
+        store = run(
+            store,
+            quarantined("tests.test_q::test_a", "skipped"),
+            quarantined("tests.test_q::test_b", "skipped"),
+            quarantined("tests.test_q::test_c", "skipped"),  # never seen before
+            number=number,
+            configured=CONFIGURED,
+        )
+    assert store.entries == {
+        "tests/test_q.py": {"tests.test_q::test_a": 2, "tests.test_q::test_b": 4}
+    }
+
+
+def test_a_report_that_skipped_the_test_is_left_out_of_the_run() -> None:
+    store = StreakStore(
+        entries={"tests/test_q.py": {"tests.test_q::test_a": 2, "tests.test_q::test_b": 4}}
+    )
+    store = run(
+        store,
+        # Skipped on one Python version: it passed where it ran.
+        quarantined("tests.test_q::test_a", "skipped", suite="unit-3.11"),
+        quarantined("tests.test_q::test_a", "passed", suite="unit-3.12"),
+        # A skip never hides a failure.
+        quarantined("tests.test_q::test_b", "skipped", suite="unit-3.11"),
+        quarantined("tests.test_q::test_b", "failed", suite="unit-3.12"),
+        number=1,
+        configured=CONFIGURED,
+    )
+    assert store.entries == {
+        "tests/test_q.py": {"tests.test_q::test_a": 3, "tests.test_q::test_b": 0}
+    }
+
+
 def test_the_same_inputs_twice_do_not_advance_a_streak() -> None:
     case = quarantined("tests.test_q::test_a", "passed")
     once = StreakStore().record([case], CONFIGURED, fingerprint="same")

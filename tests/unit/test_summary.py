@@ -502,6 +502,41 @@ def test_without_streaks_every_quarantined_test_starts_at_zero() -> None:
     assert "passing streak 0/3" in render_terminal(summary)
 
 
+def test_a_skipped_quarantined_test_is_shown_as_skipped_with_the_streak_it_kept() -> None:
+    summary = summarise(
+        merge(
+            quarantined=(
+                held(
+                    "plugin",
+                    "tests.plugin.test_mail::test_send",
+                    QUARANTINE[1].test,
+                    "skipped",
+                    "skipped: no SMTP relay",
+                ),
+            )
+        ),
+        [],
+        quarantine=QUARANTINE,
+        streaks=STREAKS,
+    )
+
+    assert [(row.outcome, row.streak) for row in summary.quarantined] == [("skipped", 4)]
+    terminal = render_terminal(summary)
+    assert (
+        "  SKIPPED tests.plugin.test_mail::test_send (plugin) - skipped: no SMTP relay\n"
+        "    reason: SMTP mock races | see #52; passing streak 4/3 (kept: skipped), "
+        "ready to leave quarantine\n"
+    ) in terminal
+    assert terminal.splitlines()[-1] == "suitekit: 0 passed, 0 failed, 0 skipped, 1 quarantined"
+    assert summary.ok
+    markdown = render_markdown(summary)
+    assert (
+        "| `tests.plugin.test_mail::test_send` | `plugin` | skipped | SMTP mock races \\| see #52 "
+        "| 4/3 (kept: skipped) :white_check_mark: ready to leave quarantine "
+        "| skipped: no SMTP relay |"
+    ) in markdown
+
+
 def test_errors_count_as_failed_in_the_last_line() -> None:
     assert render_terminal(failures()).splitlines()[-1] == (
         "suitekit: 207 passed, 4 failed, 4 skipped"

@@ -3,6 +3,17 @@
 A test is flaky when its outcome differs between runs of the same code: it passed in one run
 and failed (or errored) in another, or it passed only after failed attempts within a run
 (outcome ``flaky``, with retries). Skips and tests missing from a run do not count either way.
+
+A file that fails to collect is in the run log as an ``error`` whose node id is the file's (no
+``::``): a *collection error*. It is compared like a test, except that a run in which the file
+has no such entry collected it (shown ``collected``): a collection error in some runs only is
+flaky, one in every run is broken, and its tests were searched in no run, so the search cannot
+tell whether they are flaky.
+
+A run whose nox exit code is not 0 (passed) or 1 (failed), or whose run log holds no test at
+all, went wrong (:attr:`Run.problem`): it is left out of the comparison, like a run without a
+log, and the search is incomplete.
+
 Pure functions and plain data: ``suitekit flaky`` runs the suite and the replays, then hands
 the results to :func:`compare` and :meth:`Finding.text`.
 """
@@ -22,6 +33,7 @@ __all__ = [
     "Finding",
     "FlakyTest",
     "Run",
+    "collection_error",
     "compare",
     "consistent_failures",
     "failing",
@@ -48,6 +60,15 @@ def failing(outcome: Outcome | None) -> bool:
     return outcome in _FAILURES
 
 
+def collection_error(node_id: str) -> bool:
+    """Whether a run log entry of this node id is a file's collection error, not a test's.
+
+    The pytest plugin records a failed collection as an ``error`` of the collector's node id:
+    a file or folder, never ``path::test``.
+    """
+    return "::" not in node_id
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Run:
     """One of the runs being compared.
@@ -58,7 +79,8 @@ class Run:
         workers: Its xdist worker count (0: serial).
         command: The command that repeats it (same order, same worker count).
         log: What it did, or ``None`` when it left no run log.
-        problem: Why there is no log (the end of its output).
+        problem: What went wrong, when something did: why there is no log, or why the log
+            cannot be trusted (nox's exit code was neither 0 nor 1, or no test ran).
     """
 
     number: int
@@ -68,13 +90,23 @@ class Run:
     log: RunLog | None
     problem: str = ""
 
+    @property
+    def compared(self) -> RunLog | None:
+        """The log to compare: ``None`` when the run left none or went wrong."""
+        return None if self.problem else self.log
+
     def counts(self) -> str:
         """``6 passed, 1 failed`` for this run (or what went wrong)."""
         if self.log is None:
             return f"no run log: {self.problem}" if self.problem else "no run log"
-        counted: Counter[str] = Counter(test.outcome for test in self.log.tests)
+        tests = [test for test in self.log.tests if not collection_error(test.node_id)]
+        counted: Counter[str] = Counter(test.outcome for test in tests)
         shown = [f"{counted[outcome]} {outcome}" for outcome in OUTCOMES if counted[outcome]]
-        return ", ".join(shown) or "no tests"
+        uncollected = len(self.log.tests) - len(tests)
+        if uncollected:
+            shown.append(f"{uncollected} collection error{'s' * (uncollected > 1)}")
+        counts = ", ".join(shown) or "no tests"
+        return f"{counts}: {self.problem}" if self.problem else counts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,8 +160,11 @@ class Cause:
 def compare(logs: Sequence[RunLog | None]) -> tuple[FlakyTest, ...]:
     """The flaky tests of these runs, in the order they first appear in the logs.
 
+    A collection error counts as a failure, and a run that has a log but no collection error
+    of that file collected it: it counts as a pass there.
+
     Args:
-        logs: Each run's log, ``None`` for a run that left none.
+        logs: Each run's log, ``None`` for a run that left none (or went wrong).
     """
     outcomes: dict[str, list[Outcome | None]] = {}
     messages: dict[str, str] = {}
@@ -138,6 +173,11 @@ def compare(logs: Sequence[RunLog | None]) -> tuple[FlakyTest, ...]:
             outcomes.setdefault(test.node_id, [None] * len(logs))[index] = test.outcome
             if failing(test.outcome) and test.message and test.node_id not in messages:
                 messages[test.node_id] = test.message
+    for node_id, seen in outcomes.items():
+        if collection_error(node_id):
+            for index, log in enumerate(logs):
+                if log is not None and seen[index] is None:
+                    seen[index] = "passed"  # the file was collected in that run
     return tuple(
         FlakyTest(node_id=node_id, outcomes=tuple(seen), message=messages.get(node_id, ""))
         for node_id, seen in outcomes.items()
@@ -177,20 +217,35 @@ class Finding:
 
     @property
     def complete(self) -> bool:
-        """Whether every run left a log (else a flaky test may have gone unseen)."""
-        return all(run.log is not None for run in self.runs)
+        """Whether every run left a log and went right (else a flaky test may have gone unseen)."""
+        return all(run.compared is not None for run in self.runs)
+
+    @property
+    def uncollected(self) -> tuple[str, ...]:
+        """The files that failed to collect in every run: their tests were never searched."""
+        broken = consistent_failures([run.compared for run in self.runs])
+        return tuple(node_id for node_id in broken if collection_error(node_id))
 
     @property
     def ok(self) -> bool:
-        """Whether every run left a log and no test is flaky."""
-        return self.complete and not self.flaky and not self.interrupted
+        """Whether every run went right, collected every file, and no test is flaky."""
+        return self.complete and not self.flaky and not self.interrupted and not self.uncollected
 
     def text(self) -> str:
         """The report: the table of flaky tests, the runs, and how to reproduce each failure."""
-        logs = [run.log for run in self.runs]
-        total = len({test.node_id for log in logs if log is not None for test in log.tests})
+        logs = [run.compared for run in self.runs]
+        total = len(
+            {
+                test.node_id
+                for log in logs
+                if log is not None
+                for test in log.tests
+                if not collection_error(test.node_id)
+            }
+        )
         head = f"suitekit flaky: suite {self.suite!r} ({self.session}), {len(self.runs)} runs"
         if self.flaky:
+            total += sum(collection_error(test.node_id) for test in self.flaky)  # files too
             lines = [f"{head}: {len(self.flaky)} of {total} tests are flaky", ""]
             lines += _table(self.flaky, len(self.runs))
         else:
@@ -203,7 +258,11 @@ class Finding:
         if self.flaky:
             lines += ["", "reproduce a failure (the same order and worker count):"]
             for test in self.flaky:
-                lines.append(f"  {test.node_id}" + (f": {test.message}" if test.message else ""))
+                what = [
+                    *(["collection error"] if collection_error(test.node_id) else []),
+                    *([test.message] if test.message else []),
+                ]
+                lines.append(f"  {test.node_id}" + "".join(f": {part}" for part in what))
                 lines += [
                     f"    run {number}: {self.runs[number - 1].command}"
                     for number in test.failed_runs
@@ -215,7 +274,10 @@ class Finding:
         broken = consistent_failures(logs)
         if broken:
             lines += ["", "failed in every run (broken, not flaky):"]
-            lines += [f"  {node_id}" for node_id in broken]
+            lines += [
+                f"  {node_id}" + (" (collection error)" if collection_error(node_id) else "")
+                for node_id in broken
+            ]
         lines += ["", self.verdict()]
         return "\n".join(lines)
 
@@ -224,17 +286,25 @@ class Finding:
         if self.interrupted:
             return "suitekit flaky: interrupted; the result above is incomplete"
         missing = [str(run.number) for run in self.runs if run.log is None]
+        wrong = [str(run.number) for run in self.runs if run.log is not None and run.problem]
         gap = f"; run(s) {', '.join(missing)} left no run log" if missing else ""
+        gap += f"; run(s) {', '.join(wrong)} went wrong (see above)" if wrong else ""
         if self.flaky:
             return f"suitekit flaky: {len(self.flaky)} flaky test(s) in suite {self.suite!r}{gap}"
-        if missing:
+        uncollected = self.uncollected
+        if uncollected:
+            gap += (
+                f"; {len(uncollected)} file(s) failed to collect in every run, so their tests "
+                f"were not searched ({', '.join(uncollected)})"
+            )
+        if gap:
             return f"suitekit flaky: cannot tell{gap}: fix what stopped them and run again"
         return f"suitekit flaky: suite {self.suite!r} gave the same outcomes in all runs"
 
 
 def _table(flaky: Sequence[FlakyTest], runs: int) -> list[str]:
     header = ["test", *(f"run {number}" for number in range(1, runs + 1))]
-    rows = [header] + [[t.node_id, *(_CELL[o] for o in t.outcomes)] for t in flaky]
+    rows = [header] + [[t.node_id, *(_cell(t.node_id, o) for o in t.outcomes)] for t in flaky]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for index, row in enumerate(rows):
@@ -242,6 +312,12 @@ def _table(flaky: Sequence[FlakyTest], runs: int) -> list[str]:
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
     return lines
+
+
+def _cell(node_id: str, outcome: Outcome | None) -> str:
+    if collection_error(node_id) and outcome in {"passed", "error"}:
+        return "collected" if outcome == "passed" else "COLLECTION ERROR"
+    return _CELL[outcome]
 
 
 def _cause(cause: Cause) -> list[str]:

@@ -5,7 +5,9 @@ The search, step by step:
 1. **Runs.** The suite's nox session runs N times (:func:`run_args`), each in another random order
    (``--suitekit-order-seed``, base seed + run index) and with another worker count (serial and
    parallel in turn, :func:`worker_counts`), retries off, each writing a run log and a JUnit file
-   under ``reports/flaky/<suite>/``.
+   under ``reports/flaky/<suite>/``. A run that leaves no run log, ends with a nox exit code
+   other than 0 (passed) or 1 (failed), or logs no test at all went wrong: the end of its output
+   is printed and the search is incomplete (never "no flaky test").
 2. **Comparison.** :func:`suitekit.flaky.compare` finds the tests whose outcome changed.
 3. **Replays.** For each of them, the tests that ran before a failure on the same worker are
    replayed serially with the test last (the session's own interpreter, ``--suitekit-order-file``).
@@ -36,6 +38,7 @@ from suitekit import plan, services
 from suitekit._files import write_text_atomic
 from suitekit._model import Project, Suite
 from suitekit._naming import slug
+from suitekit._runner import Outcome as JobOutcome
 from suitekit._runner import Runner
 from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
@@ -59,6 +62,9 @@ MAX_WORKERS: Final = 8
 """The most xdist workers a run gets: more only adds start-up time to a search for flakiness."""
 _TAIL_LINES: Final = 30
 _CONFIRMATIONS: Final = 2  # replays that must agree before a test is called order-dependent
+# nox's exit codes of a run that went right: its session passed, or a test failed. Anything
+# else (nox's own errors, a signal, a cancelled job) says nothing about the tests.
+_RAN: Final = frozenset({0, 1})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -270,21 +276,33 @@ class _Search:
         )
         shown = f"run {number}/{self.options.runs} (-n {workers}, seed {seed})"
         self.say(f"suitekit flaky: {shown}: {self.command((*args, *files), seed)}")
-        # The runner stops the whole session tree on Ctrl-C; its own progress lines would only
-        # repeat ours, so they go nowhere, and the session's output goes to the run's log file.
-        (outcome,) = Runner(
-            root=self.project.root, parallel=True, stream=io.StringIO(), extra_env=self.env
-        ).run([job])
+        outcome = self.launch(job)
         if outcome.status == "interrupted":
             return None
+        code = outcome.returncode
         try:
             found: RunLog | None = RunLog.read(log)
-            problem = ""
         except ReportError as error:
             found = None
+            problem = f"{error} (exit code {code}; log: {job.log})"
+            what = "left no run log"
+        else:
+            problem, what = "", ""
+            if code not in _RAN:
+                problem = (
+                    f"nox exited with code {code}, not 0 (passed) or 1 (tests failed): "
+                    f"the run itself went wrong (log: {job.log})"
+                )
+                what = f"ended with exit code {code}"
+            elif found is not None and not found.tests:
+                problem = (
+                    f"{log.name} has no tests: the suite collected none "
+                    f"(exit code {code}; log: {job.log})"
+                )
+                what = "ran no test"
+        if problem:
             output = job.log.read_text(errors="replace") if job.log.exists() else ""
-            problem = f"{error} (exit code {outcome.returncode}; log: {job.log})"
-            self.say(f"suitekit flaky: {shown} left no run log; the end of its output:")
+            self.say(f"suitekit flaky: {shown} {what}; the end of its output:")
             self.say(_tail(output))
         result = Run(
             number=number,
@@ -296,6 +314,15 @@ class _Search:
         )
         self.say(f"suitekit flaky: {shown}: {result.counts()} in {outcome.seconds:.1f}s")
         return result
+
+    def launch(self, job: plan.Job) -> JobOutcome:
+        """Run one nox job to its end (a method, so that tests can put a fake in its place)."""
+        # The runner stops the whole session tree on Ctrl-C; its own progress lines would only
+        # repeat ours, so they go nowhere, and the session's output goes to the run's log file.
+        (outcome,) = Runner(
+            root=self.project.root, parallel=True, stream=io.StringIO(), extra_env=self.env
+        ).run([job])
+        return outcome
 
     # --- the replays ----------------------------------------------------------------------
 
@@ -516,9 +543,11 @@ def find(
         for number, (seed, workers) in enumerate(schedule, start=1):
             run = search.run(number, seed, workers)
             if run is None:
-                return _finding(search, runs, compare([r.log for r in runs]), (), interrupted=True)
+                return _finding(
+                    search, runs, compare([r.compared for r in runs]), (), interrupted=True
+                )
             runs.append(run)
-        flaky = compare([run.log for run in runs])
+        flaky = compare([run.compared for run in runs])
         causes: list[Cause] = []
         try:
             for test in flaky:

@@ -34,9 +34,11 @@ How one input is read:
    gets a ``<property name="suitekit.quarantined" value='{"test": ..., "entry": ...}'/>``
    naming the case (``classname::name``) and the quarantine entry that matched it. When the
    suite closes, each such property becomes a :class:`QuarantinedCase` of the result: failed
-   when the case was a quarantined skip, a failure or an error, flaky when it was flaky, and
-   passed otherwise. A property whose value is not that JSON makes the input unreadable (the
-   plugin never writes one); a quarantined skip that no property names is only a skip.
+   when the case was a quarantined skip, a failure or an error, flaky when it was flaky,
+   skipped when it was any other skip (``skipif``, ``pytest.skip``, an xfail that failed as
+   expected: the test did not run), and passed otherwise. A property whose
+   value is not that JSON makes the input unreadable (the plugin never writes one); a
+   quarantined skip that no property names is only a skip.
 6. When the input has been read to its end, its suites join the output. If it cannot be read,
    is empty, truncated, not well-formed or not JUnit, the reason is recorded, whatever was
    buffered from it is dropped, and the merge goes on with the next input. An input is only
@@ -81,6 +83,12 @@ from typing import BinaryIO, Final, Literal
 
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
+from suitekit.reporting._surefire import (
+    ATTEMPT_ELEMENTS,
+    QUARANTINED_PROPERTY,
+    QUARANTINED_TYPE,
+    first_line,
+)
 
 __all__ = [
     "CaseOutcome",
@@ -95,8 +103,9 @@ __all__ = [
 CaseOutcome = Literal["passed", "failed", "error", "skipped", "flaky"]
 """The outcome of one test case; ``flaky`` is a case that passed only after failed attempts."""
 
-QuarantineOutcome = Literal["passed", "failed", "flaky"]
-"""The outcome of a quarantined test in one report (``failed`` covers errors too)."""
+QuarantineOutcome = Literal["passed", "failed", "flaky", "skipped"]
+"""The outcome of a quarantined test in one report (``failed`` covers errors too; ``skipped``:
+it did not run, or it was an xfail that failed as expected)."""
 
 _CHUNK: Final = 1 << 20  # bytes read from an input at a time
 _WRITE_BUFFER: Final = 1 << 20
@@ -107,13 +116,18 @@ _OUTCOMES: Final[Mapping[str, tuple[int, CaseOutcome]]] = {
     "error": (2, "error"),
     "skipped": (1, "skipped"),
 }
-# The children of a <testcase> that record an earlier, failed attempt of it.
-_ATTEMPTS: Final = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
-_QUARANTINED_SKIP: Final = "suitekit.quarantined"  # the type of a quarantined failure's <skipped>
 # The children of a copied element that tell something (the rest, <system-out> above all, are
 # only copied): tested before any call, as this runs for every child of every case.
-_TELLING: Final = frozenset({*_OUTCOMES, *_ATTEMPTS, "property"})
-_QUARANTINE_PROPERTY: Final = "suitekit.quarantined"  # the suite property naming quarantined cases
+_TELLING: Final = frozenset({*_OUTCOMES, *ATTEMPT_ELEMENTS, "property"})
+# How strongly an outcome of a quarantined case outweighs another of the same key in a suite:
+# a failure anywhere is a failure, a flaky pass still shows a failed attempt, a skip tells the
+# least (the test did not run), and a clean pass is never marked.
+_MARK_RANK: Final[Mapping[QuarantineOutcome, int]] = {
+    "failed": 3,
+    "flaky": 2,
+    "skipped": 1,
+    "passed": 0,
+}
 _PYTEST_DEFAULT_SUITE: Final = "pytest"
 _MESSAGE_TEXT_LIMIT: Final = 4096  # characters of text read to find a message's first line
 _WIDE_ENCODING: Final = (
@@ -174,9 +188,10 @@ class QuarantinedCase:
         entry: The ``test`` of the quarantine entry that matched it (``""`` for a quarantined
             failure whose suite has no property naming it).
         outcome: ``failed`` when the test failed or errored (the report shows a quarantined
-            failure as skipped), ``flaky`` when it passed only on a retry, else ``passed``.
+            failure as skipped), ``flaky`` when it passed only on a retry, ``skipped`` when it
+            was skipped (an xfail that failed as expected included), else ``passed``.
         message: The first line of the failure (of a quarantined failure, the skip message
-            ``quarantined (<reason>): <failure>``); ``""`` when passed.
+            ``quarantined (<reason>): <failure>``) or of the skip reason; ``""`` when passed.
     """
 
     suite: str
@@ -355,8 +370,9 @@ class _Suite:
         self.seconds = 0.0
         # Case key -> quarantine entry, from the suite's suitekit.quarantined properties.
         self.quarantine: dict[str, str] = {}
-        # Case key -> outcome and message, for the cases that did not pass cleanly (few): the
-        # properties may come after the cases they name.
+        # Case key -> outcome and message, for the cases that did not pass cleanly (failed,
+        # flaky and skipped ones): the properties may come after the cases they name, so which
+        # of them are quarantined is only known at the suite's end tag.
         self.marked: dict[str, tuple[QuarantineOutcome, str]] = {}
 
     @property
@@ -371,9 +387,13 @@ class _Suite:
         )
 
     def mark(self, key: str, outcome: QuarantineOutcome, message: str) -> None:
-        """Remember a case that did not pass cleanly; a failure outweighs a flaky pass."""
+        """Remember a case that did not pass cleanly.
+
+        The same key twice in a suite keeps the outcome that tells most: a failure outweighs a
+        flaky pass, which outweighs a skip.
+        """
         known = self.marked.get(key)
-        if known is None or (known[0] != "failed" and outcome == "failed"):
+        if known is None or _MARK_RANK[outcome] > _MARK_RANK[known[0]]:
             self.marked[key] = (outcome, message)
 
     def quarantined(self) -> list[QuarantinedCase]:
@@ -596,20 +616,20 @@ class _InputReader:
         if self._copy_name == "testcase":
             if name in _OUTCOMES:
                 self._outcome_child(name, attributes, depth)
-            elif name in _ATTEMPTS:
+            elif name in ATTEMPT_ELEMENTS:
                 self._attempt_child(attributes, depth)
         elif name == "property" and self._copy_name == "properties":
             self._property(attributes)
 
     def _outcome_child(self, name: str, attributes: dict[str, str], depth: int) -> None:
         rank, outcome = _OUTCOMES[name]
-        if name == "skipped" and attributes.get("type") == _QUARANTINED_SKIP:
+        if name == "skipped" and attributes.get("type") == QUARANTINED_TYPE:
             self._quarantined = True
         if rank <= self._outcome_rank:
             return
         self._outcome_rank = rank
         self._outcome = outcome
-        self._message = _first_line(attributes.get("message", ""))
+        self._message = first_line(attributes.get("message", ""))
         if not self._message:  # take the first line of the element's text instead
             self._capture_text(depth, of_attempt=False)
 
@@ -617,7 +637,7 @@ class _InputReader:
         self._attempts += 1
         if self._attempts > 1:
             return
-        self._first_failure = _first_line(attributes.get("message", ""))
+        self._first_failure = first_line(attributes.get("message", ""))
         if not self._first_failure:  # the first line of its text (its stackTrace) instead
             self._capture_text(depth, of_attempt=True)
 
@@ -629,7 +649,7 @@ class _InputReader:
         self._parser.CharacterDataHandler = self._text_of_outcome
 
     def _property(self, attributes: dict[str, str]) -> None:
-        if attributes.get("name") != _QUARANTINE_PROPERTY:
+        if attributes.get("name") != QUARANTINED_PROPERTY:
             return
         value = attributes.get("value", "")
         try:
@@ -642,7 +662,7 @@ class _InputReader:
             and isinstance(entry := named.get("entry"), str)
         ):
             reason = (
-                f"not suitekit's JUnit: the property {_QUARANTINE_PROPERTY} has the value "
+                f"not suitekit's JUnit: the property {QUARANTINED_PROPERTY} has the value "
                 f'{value!r}, not JSON like {{"test": "<classname::name>", "entry": "<entry>"}}'
             )
             raise self._unreadable(reason)
@@ -660,7 +680,7 @@ class _InputReader:
         elif depth == self._outcome_depth:
             self._parser.CharacterDataHandler = None
             self._outcome_depth = 0
-            line = _first_line("".join(self._text))
+            line = first_line("".join(self._text))
             if self._text_of_attempt:
                 self._first_failure = line
             else:
@@ -740,12 +760,13 @@ class _InputReader:
         seconds: float,
         attempts: int,
     ) -> None:
-        """Keep a case that did not pass cleanly: failed, errored, flaky or quarantined."""
+        """Keep a case that did not pass cleanly: failed, errored, flaky or skipped."""
         quarantined, self._quarantined = self._quarantined, False
         self._attempts = 0  # a case with earlier attempts never passed cleanly: it comes here
         if outcome == "skipped":
-            if quarantined:
-                suite.mark(key, "failed", message)
+            # A quarantined failure is a failure; any other skip did not run the test, which
+            # must not count as a pass of a quarantined one (it would grow its streak).
+            suite.mark(key, "failed" if quarantined else "skipped", message)
             return
         attributes = self._case_attributes
         case = CaseResult(
@@ -885,10 +906,3 @@ def _seconds(text: str | None) -> float:
     except ValueError:
         return 0.0
     return seconds if math.isfinite(seconds) and seconds > 0.0 else 0.0
-
-
-def _first_line(text: str) -> str:
-    for line in text.splitlines():
-        if stripped := line.strip():
-            return stripped
-    return ""

@@ -8,11 +8,14 @@ those runs needs memory between runs: ``.suitekit/quarantine.json`` under the pr
 A *run* is one ``suitekit report`` over a set of JUnit files. For each quarantine entry and each
 test it quarantined in that run (by its JUnit key, ``classname::name``):
 
-- the test passed the run when it passed in every report that holds it (a test run on two
-  Python versions is in two reports); a failure, an error or a flaky pass (one that needed a
-  retry) in any of them is not a pass;
+- the test passed the run when it passed in every report that holds it and ran it (a test run
+  on two Python versions is in two reports); a failure, an error or a flaky pass (one that
+  needed a retry) in any of them is not a pass;
 - a passed run adds one to its streak, any other run resets the streak to 0;
-- a test that is not in the run (its suite did not run) keeps its streak.
+- a test that did not run keeps its streak: one that is not in the run (its suite did not run)
+  and one that was skipped in every report of it (``skipif``, ``pytest.skip``, an xfail that
+  failed as expected). A skip proves nothing either way, so a report that skipped the test
+  is left out, as if the test were not in it.
 
 Reporting the same files twice must not count as two runs: the store keeps a fingerprint of
 the last run's inputs (their names, sizes and modification times), and a run with the same
@@ -163,7 +166,8 @@ class StreakStore:
             return StreakStore(entries=entries, fingerprint=fingerprint)
         passed: dict[tuple[str, str], bool] = {}
         for case in quarantined:
-            if case.entry in names:
+            # A skipped test did not run: the report says nothing about whether it passes.
+            if case.entry in names and case.outcome != "skipped":
                 ran = (case.entry, case.key)
                 passed[ran] = passed.get(ran, True) and case.outcome == "passed"
         for (entry, test), clean in passed.items():

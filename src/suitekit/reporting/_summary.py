@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
+from suitekit.reporting._surefire import first_line
 
 if TYPE_CHECKING:
     from suitekit._model import Quarantine
@@ -133,13 +134,15 @@ class QuarantinedRow:
     Attributes:
         suite: The suite report's ``<testsuite>`` name.
         key: The test's ``classname::name``.
-        outcome: Its outcome in this report: ``passed``, ``failed`` (or errored) or ``flaky``.
+        outcome: Its outcome in this report: ``passed``, ``failed`` (or errored), ``flaky`` or
+            ``skipped`` (it did not run; its streak stays as it was).
         message: The first line of its failure, without the ``quarantined (<reason>): `` that
-            the skip message starts with; ``""`` when it passed.
+            the skip message starts with, or of its skip reason; ``""`` when it passed.
         entry: The configured entry that quarantines it; ``None`` when the report names an
             entry that is no longer in the configuration.
         entry_test: The ``test`` of the entry, as the report names it.
-        streak: The runs in a row it passed, this run included (0 when it did not pass).
+        streak: The runs in a row it passed, this run included (0 when it failed; when it was
+            skipped, the streak it had).
     """
 
     suite: str
@@ -346,14 +349,9 @@ def _ready(summary: Summary) -> list[tuple[Quarantine, int]]:
 def _streak(row: QuarantinedRow) -> str:
     if row.entry is None:
         return ""
-    return f"{row.streak}/{row.entry.release_after}"
-
-
-def _first_line(message: str) -> str:
-    for line in message.splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
+    # A skipped test did not run: its streak is the one it had, neither grown nor reset.
+    kept = " (kept: skipped)" if row.outcome == "skipped" else ""
+    return f"{row.streak}/{row.entry.release_after}{kept}"
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -407,7 +405,7 @@ def render_terminal(summary: Summary) -> str:
     if summary.failed:
         lines += ["", f"failed tests ({len(summary.failed)}):"]
         for case in summary.failed:
-            first = _shorten(_first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
+            first = _shorten(first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
             label = "ERROR" if case.outcome == "error" else "FAILED"
             lines.append(
                 f"  {label} {case.key} ({case.suite}{_attempts(case)})"
@@ -499,7 +497,7 @@ def _terminal_flaky(summary: Summary) -> list[str]:
         return []
     lines = ["", f"flaky tests ({len(summary.flaky)}): failed, then passed on a retry"]
     for case in summary.flaky:
-        first = _shorten(_first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
+        first = _shorten(first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
         lines.append(
             f"  FLAKY {case.key} ({case.suite}{_attempts(case)})"
             + (f" - first failure: {first}" if first else "")
@@ -518,7 +516,7 @@ def _terminal_quarantined(summary: Summary) -> list[str]:
         ),
     ]
     for row in summary.quarantined:
-        first = _shorten(_first_line(row.message), _TERMINAL_MESSAGE_LIMIT)
+        first = _shorten(first_line(row.message), _TERMINAL_MESSAGE_LIMIT)
         lines.append(
             f"  {row.outcome.upper()} {row.key} ({row.suite})" + (f" - {first}" if first else "")
         )
