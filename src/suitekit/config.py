@@ -42,7 +42,7 @@ from suitekit._model import (
 )
 from suitekit.errors import ConfigError
 
-__all__ = ["RESERVED_NAMES", "find_config", "load_project", "parse_project"]
+__all__ = ["MAX_RETRIES", "RESERVED_NAMES", "find_config", "load_project", "parse_project"]
 
 ROOT_KEY: Final = "tool.suitekit"
 DOCS: Final = "docs/configuration.md"
@@ -50,6 +50,9 @@ _ADD_TABLE: Final = f"add a [tool.suitekit] table with at least one suite (see {
 
 RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "clean", "flaky"})
 """Names suitekit uses for its own sessions and tasks; suites and checks may not take them."""
+
+MAX_RETRIES: Final = 10
+"""The most retries a suite's ``retries`` (or ``--suitekit-retries``) may ask for."""
 
 _MAX_PORTS: Final = 1000
 _MAX_HASHSEED: Final = 4294967295  # what PYTHONHASHSEED accepts
@@ -72,7 +75,6 @@ _TOP_KEYS = (
     "quarantine",
 )
 _QUARANTINE_KEYS = ("test", "reason", "release-after")
-_MAX_RETRIES: Final = 10
 _MAX_RELEASE_AFTER: Final = 1000
 _RELEASE_AFTER: Final = 5  # passing runs in a row that end a quarantine, by default
 _CI_KEYS = ("github", "gitlab", "runner", "branches", "suitekit")
@@ -350,7 +352,7 @@ def _suite(
         python=table.python_list("python", default=default_python),
         install=table.install("install", default_install),
         shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
-        retries=table.whole("retries", maximum=_MAX_RETRIES, default=0),
+        retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
     )
 
 

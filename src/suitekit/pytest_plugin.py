@@ -38,8 +38,9 @@ from suitekit._markexpr import MarkerExpression
 from suitekit._model import DIST_MODES, Project, Quarantine, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
 from suitekit._signals import signals_as_interrupt
-from suitekit.config import find_config, load_project
+from suitekit.config import MAX_RETRIES, find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
+from suitekit.flaky._quarantine import stale_in_files
 from suitekit.reporting._attempts import (
     WASXFAIL_PREFIX,
     Ledger,
@@ -58,7 +59,7 @@ __all__ = ["SuitekitPlugin"]
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
 _ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
 _STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
-_MAX_RETRIES: Final = 10  # as the suite's `retries` setting allows
+_DEBUGGERS: Final = (("usepdb", "--pdb"), ("trace", "--trace"))
 _SUITE_OPTIONS: Final = (
     ("suitekit_retries", "--suitekit-retries"),
     ("suitekit_order_seed", "--suitekit-order-seed"),
@@ -331,6 +332,8 @@ class _RunOptions:
         order_file: The ``--suitekit-order-file``, or ``None``.
         order: The node ids of the order file, with their line numbers.
         run_log: Where the controller writes the run log, or ``None``.
+        debugger: The debugging option (``--pdb``, ``--trace``) that turned the retries
+            off, or ``None``.
     """
 
     retries: int = 0
@@ -338,6 +341,7 @@ class _RunOptions:
     order_file: Path | None = None
     order: tuple[tuple[int, str], ...] = ()
     run_log: Path | None = None
+    debugger: str | None = None
 
     @classmethod
     def of(cls, config: pytest.Config, suite: Suite | None) -> _RunOptions:
@@ -354,17 +358,23 @@ class _RunOptions:
                 raise pytest.UsageError(message)
             return cls()
         retries: int | None = config.getoption("suitekit_retries")
-        if retries is not None and not 0 <= retries <= _MAX_RETRIES:
+        if retries is not None and not 0 <= retries <= MAX_RETRIES:
             message = (
-                f"--suitekit-retries={retries}: expected a whole number from 0 to {_MAX_RETRIES}"
+                f"--suitekit-retries={retries}: expected a whole number from 0 to {MAX_RETRIES}"
             )
             raise pytest.UsageError(message)
         here = config.invocation_params.dir
         order_file: str | None = config.getoption("suitekit_order_file")
         run_log: str | None = config.getoption("suitekit_run_log")
         path = here / order_file if order_file is not None else None
+        if retries is None:
+            retries = suite.retries
+        # The debugger would open on every failed attempt: a debugged test runs once.
+        debugged = (flag for dest, flag in _DEBUGGERS if config.getoption(dest, default=False))
+        debugger = next(debugged, None) if retries else None
         return cls(
-            retries=suite.retries if retries is None else retries,
+            retries=0 if debugger is not None else retries,
+            debugger=debugger,
             seed=config.getoption("suitekit_order_seed"),
             order_file=path,
             order=_read_order(path) if path is not None else (),
@@ -422,6 +432,8 @@ class SuitekitPlugin:
         self.ledger: Ledger | None = None
         self.finish_error: str | None = None
         self._quarantine: dict[str, Quarantine | None] = {}
+        # Every item collected, before pytest or a plugin deselects any (--deselect, --lf, ...).
+        self._collected: list[str] = []
         self._project_paths: dict[str, str] = {}
         self.selector = SuiteSelector.of(suite) if suite is not None else None
         self.selected = 0
@@ -518,6 +530,8 @@ class SuitekitPlugin:
             selection.append(f"order seed {self.run.seed}")
         if self.run.retries:
             selection.append(f"retries {self.run.retries}")
+        elif self.run.debugger is not None:
+            selection.append(f"no retries under {self.run.debugger}")
         return selection
 
     def _run_line(self, config: pytest.Config) -> str:
@@ -545,6 +559,10 @@ class SuitekitPlugin:
         if "suitekit_worker" in output:
             self.worker_lines.append(str(output["suitekit_worker"]))
 
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Note each collected test: the quarantine is judged on the whole collection."""
+        self._collected.append(item.nodeid)
+
     @pytest.hookimpl(trylast=True)  # after conftest hooks that add markers
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
@@ -553,7 +571,7 @@ class SuitekitPlugin:
         del session
         if self.check_partition:
             self.report = partition(self.project, (self._describe(item) for item in items))
-            self._check_quarantine_everywhere(items)
+            self._check_quarantine_everywhere()
             config.hook.pytest_deselected(items=list(items))
             items.clear()
             return
@@ -720,13 +738,13 @@ class SuitekitPlugin:
             )
         return self._quarantine[node_id]
 
-    def _check_quarantine_everywhere(self, items: list[pytest.Item]) -> None:
+    def _check_quarantine_everywhere(self) -> None:
         """Partition mode collects every test root: an entry that names no test is stale.
 
         Raises:
             pytest.UsageError: Some entry matches none of the collected tests.
         """
-        ids = [self._project_id(item.nodeid) for item in items]
+        ids = [self._project_id(node_id) for node_id in self._collected]
         stale = flaky.unmatched(self.project.quarantine, ids)
         if stale:
             where = f"the tests under {', '.join(self.project.tests)}"
@@ -739,23 +757,18 @@ class SuitekitPlugin:
         A suite collects only its own folders, so an entry for another suite's file cannot be
         judged here; an entry that names one of this run's files but none of its tests can.
         Only runs that collect what suitekit chose (no paths, ``-k`` or ``-m`` of the user's)
-        are judged, since those narrow the collection below what an entry may name.
+        are judged, since those narrow the collection below what an entry may name. The
+        collection is taken before anything deselects from it (``--deselect``, ``--lf``,
+        ``--sw``); an item a hook added since counts too.
         """
         if not self.project.quarantine or self.suite is None:
             return None
         narrowed = config.args_source == pytest.Config.ArgsSource.ARGS
         if narrowed or config.option.keyword or config.option.markexpr:
             return None
-        ids = [self._project_id(item.nodeid) for item in items]
-        files = {node_id.split("::", 1)[0] for node_id in ids}
-        stale = [
-            entry
-            for entry in flaky.unmatched(self.project.quarantine, ids)
-            if any(
-                flaky.matches(dataclasses.replace(entry, test=entry.test.split("::", 1)[0]), f)
-                for f in files
-            )
-        ]
+        collected = dict.fromkeys([*self._collected, *(item.nodeid for item in items)])
+        ids = [self._project_id(node_id) for node_id in collected]
+        stale = stale_in_files(self.project.quarantine, ids)
         if not stale:
             return None
         where = f"the tests of suite {self.suite.name!r} in the files it names"
@@ -795,12 +808,26 @@ class SuitekitPlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """An xdist controller turns a worker's usage problem into a usage error.
 
+        A file that fails to collect goes into the ledger as an error of its own, so that the
+        run log (and ``suitekit flaky``) sees a suite that fails to collect.
+
         Raises:
             pytest.UsageError: A worker found the suite's options or quarantine wrong.
         """
         message = getattr(report, "suitekit_usage_error", None)
         if message and self.config is not None and not hasattr(self.config, "workerinput"):
             raise pytest.UsageError(str(message))
+        if report.failed and not message and self.ledger is not None:
+            self.ledger.add(
+                PhaseReport(
+                    node_id=report.nodeid,
+                    when="collect",
+                    outcome="failed",
+                    worker=_worker(report),
+                    message=_failure_line(report),
+                    details=report.longreprtext,
+                )
+            )
 
     # --- retries and quarantine -----------------------------------------------------------
 
@@ -815,17 +842,21 @@ class SuitekitPlugin:
         durations store count the final attempt alone. The final attempt logs every report;
         its passing call says how many attempts failed before it (``suitekit_flaky``). Each
         attempt tears down as pytest would before ``nextitem``, so it starts from fresh
-        function-scoped fixtures.
+        function-scoped fixtures; a wider fixture (or collector) that failed is set up again
+        (see :func:`_forget_failed_setup`). A quarantined test's failure, which
+        :meth:`pytest_runtest_makereport` turned into a skip, is retried as a failure.
         """
         if not self.run.retries:
             return None  # pytest's own protocol runs it
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         for attempt in range(1, self.run.retries + 2):
+            if attempt > 1:
+                _forget_failed_setup(item)
             # Captured output is kept on the item: an attempt reports its own output only.
             item._report_sections.clear()  # noqa: SLF001 - pytest keeps no public handle on it
             reports = runtestprotocol(item, nextitem=nextitem, log=False)
-            failed = next((report for report in reports if report.failed), None)
+            failed = next((report for report in reports if _failed(report)), None)
             stopping = item.session.shouldfail or item.session.shouldstop
             if failed is not None and attempt <= self.run.retries and not stopping:
                 seconds, failed.duration = failed.duration, 0.0
@@ -837,7 +868,7 @@ class SuitekitPlugin:
             for report in reports:
                 if attempt > 1:
                     _mark(report, suitekit_attempt=attempt)
-                    if failed is None and report.when == "call":
+                    if failed is None and report.when == "call" and report.passed:
                         _mark(report, suitekit_flaky=attempt - 1)
                 ihook.pytest_runtest_logreport(report=report)
             break
@@ -890,13 +921,10 @@ class SuitekitPlugin:
 
     def _phase(self, report: pytest.TestReport) -> PhaseReport:
         """The plain data of a report, for the ledger."""
-        gateway = getattr(getattr(report, "node", None), "gateway", None)
-        worker = getattr(gateway, "id", None) or getattr(report, "worker_id", None) or "main"
         quarantined = bool(getattr(report, "suitekit_quarantined", None))
         outcome: str = report.outcome
         if outcome in {"failed", "rerun"} or quarantined:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            message = first_line(crash.message if crash is not None else str(report.longrepr))
+            message = _failure_line(report)
         elif report.skipped:
             reason = getattr(report, "wasxfail", None)
             if reason is None and isinstance(report.longrepr, tuple):
@@ -908,7 +936,7 @@ class SuitekitPlugin:
             node_id=report.nodeid,
             when=report.when,
             outcome=report.outcome,
-            worker=str(worker),
+            worker=_worker(report),
             attempt=int(getattr(report, "suitekit_attempt", 1)),
             message=message,
             error_type=str(getattr(report, "suitekit_type", "pytest.failure")),
@@ -1013,6 +1041,65 @@ def _shard(config: pytest.Config) -> sharding.ShardSpec | None:
     except SuitekitError as error:
         raise pytest.UsageError(str(error)) from None
     return None if found is None else found.value
+
+
+def _worker(report: pytest.CollectReport | pytest.TestReport) -> str:
+    """The xdist worker a report came from (``gw0``), or ``main`` without xdist."""
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    return str(getattr(gateway, "id", None) or getattr(report, "worker_id", None) or "main")
+
+
+def _failure_line(report: pytest.CollectReport | pytest.TestReport) -> str:
+    """The first line of a report's failure: its exception's message when it has one."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return first_line(crash.message if crash is not None else str(report.longrepr))
+
+
+def _failed(report: pytest.TestReport) -> bool:
+    """Whether a report failed, a quarantined failure (reported as a skip) included."""
+    return report.failed or bool(getattr(report, "suitekit_quarantined", None))
+
+
+def _forget_failed_setup(item: pytest.Item) -> None:
+    """Make the next attempt of ``item`` run again what failed to set it up.
+
+    pytest keeps a fixture's exception until the fixture's scope ends, and a collector's
+    failed setup until the collector is torn down; an attempt tears down only what ``nextitem``
+    does not share, so a failed module, class or session fixture (or a failed package setup)
+    would fail every retry again without running. This finishes each failed fixture of the
+    item (running its finalizers, as the end of its scope would) and tears down the
+    collectors whose setup failed. pytest has no public API for either.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    failed = [
+        fixturedef
+        for fixturedefs in getattr(info, "name2fixturedefs", {}).values()
+        for fixturedef in fixturedefs
+        # (value, cache key, exception): a failed fixture keeps its exception.
+        if fixturedef.cached_result is not None and fixturedef.cached_result[2] is not None
+    ]
+    if failed:
+        if getattr(item, "_request", None) is False:
+            # runtestprotocol drops the item's request after each run and makes a new one
+            # before the next: make it now, for the fixtures' finalizers.
+            item._initrequest()  # type: ignore[attr-defined]  # noqa: SLF001 - see above
+        request = getattr(item, "_request", None)
+        for fixturedef in failed if request is not None else ():  # functions and doctests
+            # Its setup failed part way: what its finalizers find to complain of is no
+            # outcome of this test, and the retry reports what setting it up again does.
+            with contextlib.suppress(Exception):
+                fixturedef.finish(request)
+    stack = getattr(getattr(item.session, "_setupstate", None), "stack", None)
+    if not isinstance(stack, dict):
+        return
+    # {collector: (finalizers, exception)}, outermost first; nothing is set up below a
+    # collector whose setup failed, so it is the last one.
+    broken = next((node for node, (_, error) in stack.items() if error is not None), None)
+    while broken is not None and broken in stack:
+        _, (finalizers, _) = stack.popitem()
+        while finalizers:
+            with contextlib.suppress(Exception):  # as for a failed fixture, above
+                finalizers.pop()()
 
 
 def _mark(report: pytest.TestReport, **attributes: object) -> None:

@@ -51,7 +51,7 @@ hello = "python -c 'print(42)'"
 
 # Variables of the run that is testing us that must not leak into the runs under test.
 _LEAKY_PREFIXES = ("SUITEKIT_", "NOX_", "PYTEST_", "COV_", "COVERAGE_")
-_LEAKY = ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH")
+_LEAKY = ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHASHSEED")
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -199,3 +199,30 @@ def test_the_run_log_holds_every_test_with_its_real_outcome(
     for worker in workers_seen:
         positions = [test.position for test in log.tests if test.worker == worker]
         assert positions == list(range(len(positions)))
+
+
+@WORKERS
+def test_the_run_log_holds_a_file_that_fails_to_collect(
+    pytester: pytest.Pytester, workers: str
+) -> None:
+    pytester.makepyprojecttoml(PYPROJECT)
+    pytester.makepyfile(
+        **{
+            "tests/test_mixed": textwrap.dedent(MIXED),
+            "tests/test_broken": 'raise ValueError("cannot import this\\nsecond line")',
+        }
+    )
+
+    result = pytester.runpytest_subprocess(
+        "--suitekit-suite=unit", "-n", workers, "--suitekit-run-log=logs/run.json"
+    )
+
+    # Serially pytest stops after collecting; xdist's workers run the other tests.
+    expected = pytest.ExitCode.INTERRUPTED if workers == "0" else pytest.ExitCode.TESTS_FAILED
+    assert result.ret == expected
+    log = RunLog.read(pytester.path / "logs" / "run.json")
+    # Once, though each xdist worker reports it.
+    [error] = [test for test in log.tests if test.node_id == "tests/test_broken.py"]
+    assert error.outcome == "error"
+    assert error.message == "ValueError: cannot import this"
+    assert not error.quarantined

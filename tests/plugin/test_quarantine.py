@@ -11,6 +11,8 @@ from typing import Final
 
 import pytest
 
+from suitekit.flaky import RunLog
+
 PYPROJECT: Final = """
 [tool.suitekit]
 tests = ["tests"]
@@ -212,3 +214,82 @@ def test_outside_a_suite_run_the_quarantine_stays_out_of_the_way(
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.assert_outcomes(passed=2, failed=1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--deselect", "tests/unit/test_q.py::test_broken"],
+        ["--deselect", "tests/unit/test_q.py::test_broken", "-n", "2"],
+        ["--deselect", "tests/unit/test_q.py::test_mended", "--sw"],
+    ],
+)
+def test_deselecting_a_quarantined_test_is_no_stale_entry(
+    quarantined: Callable[[str], pytest.Pytester], args: list[str]
+) -> None:
+    project = quarantined("")
+
+    result = project.runpytest_subprocess("--suitekit-suite=unit", *args)
+
+    assert result.ret == pytest.ExitCode.OK, result.stderr.str()
+    result.stdout.no_fnmatch_line("*stale quarantine*")
+    result.stdout.fnmatch_lines(["*passed*"])
+
+
+@WORKERS
+def test_a_quarantined_test_is_retried_and_can_be_flaky(
+    pytester: pytest.Pytester, workers: str
+) -> None:
+    pytester.makepyprojecttoml(
+        """
+        [tool.suitekit]
+        tests = ["tests"]
+
+        [tool.suitekit.suites.unit]
+        paths = ["tests"]
+        retries = 2
+
+        [[tool.suitekit.quarantine]]
+        test = "tests/test_q.py::test_*"
+        reason = "issue 5"
+        """
+    )
+    pytester.makepyfile(
+        **{
+            "tests/test_q": """
+            import pathlib
+
+            def test_wobbly():
+                counter = pathlib.Path(__file__).with_name("count")
+                first = not counter.exists()
+                counter.write_text("1")
+                assert not first, "first attempt"
+
+            def test_broken():
+                assert False, "always"
+            """
+        }
+    )
+
+    result = pytester.runpytest_subprocess(
+        "--suitekit-suite=unit", "-n", workers, "--suitekit-run-log=run.json"
+    )
+
+    assert result.ret == pytest.ExitCode.OK
+    # The summary's order of the counts follows the order the reports arrived in.
+    assert result.parseoutcomes() == {"rerun": 3, "flaky": 1, "quarantined": 1}
+    result.stdout.fnmatch_lines(
+        [
+            "*= suitekit flaky =*",
+            (
+                "tests/test_q.py::test_wobbly: passed on attempt 2 of 2 (attempt 1 failed in "
+                "call: AssertionError: first attempt*"
+            ),
+        ]
+    )
+    log = RunLog.read(pytester.path / "run.json")
+    found = {test.node_id: (test.outcome, test.quarantined) for test in log.tests}
+    assert found == {
+        "tests/test_q.py::test_wobbly": ("flaky", True),
+        "tests/test_q.py::test_broken": ("failed", True),
+    }

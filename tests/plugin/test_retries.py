@@ -6,6 +6,7 @@ Every run goes through a subprocess, serially and with two xdist workers: with x
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -273,3 +274,145 @@ def test_bad_retry_options_are_usage_errors(
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+# A module fixture that fails its first call only, used by the first test of its module; the
+# second test keeps the module alive between the attempts of the first.
+MODULE_FIXTURE: Final = """
+import pathlib
+
+import pytest
+
+COUNTER = pathlib.Path(__file__).with_name("connect.count")
+
+
+@pytest.fixture(scope="module")
+def connection():
+    number = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+    COUNTER.write_text(str(number))
+    if number == 1:
+        raise ConnectionError("no server yet")
+
+
+def test_uses_connection(connection):
+    pass
+
+
+def test_sibling():
+    pass
+"""
+
+
+@WORKERS
+def test_a_failed_module_fixture_runs_again_on_a_retry(
+    pytester: pytest.Pytester, workers: str
+) -> None:
+    pytester.makepyprojecttoml(PYPROJECT.format(retries=2))
+    pytester.makepyfile(**{"tests/test_module": MODULE_FIXTURE})
+
+    # loadfile keeps both tests on one worker, so that the module outlives the failed attempt.
+    result = pytester.runpytest_subprocess(
+        "--suitekit-suite=unit", "-n", workers, "--dist=loadfile", "-v"
+    )
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*= 1 passed, 1 rerun, 1 flaky in *"])
+    result.stdout.re_match_lines([r".*test_uses_connection FLAKY.*|.*FLAKY .*test_uses_connection"])
+    assert (pytester.path / "tests" / "connect.count").read_text() == "2"
+
+
+def test_a_failed_package_setup_runs_again_on_a_retry(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(PYPROJECT.format(retries=1))
+    pytester.makepyfile(
+        **{
+            "tests/pkg/__init__": """
+            import pathlib
+
+            def setup_module():
+                counter = pathlib.Path(__file__).with_name("setup.count")
+                number = int(counter.read_text()) + 1 if counter.exists() else 1
+                counter.write_text(str(number))
+                if number == 1:
+                    raise ConnectionError("no server yet")
+            """,
+            "tests/pkg/test_in_package": """
+            def test_first():
+                pass
+
+            def test_second():
+                pass
+            """,
+        }
+    )
+
+    result = pytester.runpytest_subprocess("--suitekit-suite=unit", "-n", "0")
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*= 1 passed, 1 rerun, 1 flaky in *"])
+    assert (pytester.path / "tests" / "pkg" / "setup.count").read_text() == "2"
+
+
+def test_a_test_that_skips_on_its_retry_is_skipped_not_flaky(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(PYPROJECT.format(retries=1))
+    pytester.makepyfile(
+        **{
+            "tests/test_skips": """
+            import pathlib
+
+            import pytest
+
+            def test_skips_later():
+                counter = pathlib.Path(__file__).with_name("count")
+                if not counter.exists():
+                    counter.write_text("1")
+                    raise ValueError("first attempt fails")
+                pytest.skip("not today")
+            """
+        }
+    )
+
+    result = pytester.runpytest_subprocess("--suitekit-suite=unit", "-n", "0", "-rs")
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*= 1 skipped, 1 rerun in *"])
+    result.stdout.no_fnmatch_line("*= suitekit flaky =*")
+    result.stdout.no_fnmatch_line("*FLAKY*")
+
+
+@pytest.mark.parametrize("debugger", ["--pdb", "--trace"])
+def test_a_debugged_run_does_not_retry(
+    suite: Callable[[int], pytest.Pytester], debugger: str
+) -> None:
+    project = suite(2)
+
+    result = project.runpytest_subprocess(
+        "--suitekit-suite=unit", "-n", "0", debugger, "--collect-only"
+    )
+
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [f"suitekit: suite 'unit': paths tests; no retries under {debugger}; no xdist"]
+    )
+    result.stdout.no_fnmatch_line("*retries 2*")
+
+
+def test_a_debugged_failure_runs_once(suite: Callable[[int], pytest.Pytester]) -> None:
+    project = suite(2)
+
+    # The debugger reads its commands from stdin: "c" continues past the failure.
+    result = project.run(
+        sys.executable,
+        "-m",
+        "pytest",
+        "--suitekit-suite=unit",
+        "-n",
+        "0",
+        "--pdb",
+        "-k",
+        "broken",
+        stdin=b"c\n",
+    )
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*= 1 failed, 3 deselected in *"])
+    result.stdout.no_fnmatch_line("*rerun*")

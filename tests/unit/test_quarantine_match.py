@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from suitekit._model import Quarantine
 from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import RunLog, TestRun, entry_for, matches, unmatched, unmatched_error
+from suitekit.flaky._quarantine import stale_in_files
 
 
 def entry(test: str, index: int = 0) -> Quarantine:
@@ -62,6 +63,18 @@ def test_unmatched_lists_the_entries_that_match_no_test() -> None:
 
     assert unmatched(entries, ["tests/a.py::test_x", "tests/b.py::test_y"]) == (entries[1],)
     assert unmatched(entries, []) == entries
+
+
+def test_an_entry_is_stale_in_a_run_that_collects_its_file_but_none_of_its_tests() -> None:
+    gone = entry("tests/a.py::test_gone", 0)
+    pattern = entry("tests/*.py::test_old*", 1)
+    elsewhere = entry("tests/other.py::test_x", 2)
+    alive = entry("tests/a.py::test_x", 3)
+    whole_file = entry("tests/b.py", 4)
+    ids = ["tests/a.py::test_x", "tests/a.py::test_y[1]"]
+
+    assert stale_in_files((gone, pattern, elsewhere, alive, whole_file), ids) == (gone, pattern)
+    assert stale_in_files((gone, elsewhere), []) == ()
 
 
 def test_the_unmatched_error_names_the_file_key_value_and_fix() -> None:

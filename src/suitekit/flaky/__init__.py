@@ -19,6 +19,7 @@ from suitekit.flaky._bisect import Reduction as Reduction
 from suitekit.flaky._bisect import ddmin as ddmin
 from suitekit.flaky._quarantine import entry_for as entry_for
 from suitekit.flaky._quarantine import matches as matches
+from suitekit.flaky._quarantine import stale_in_files as stale_in_files
 from suitekit.flaky._quarantine import unmatched as unmatched
 from suitekit.flaky._quarantine import unmatched_error as unmatched_error
 from suitekit.flaky._runlog import OUTCOMES as OUTCOMES
@@ -43,6 +44,7 @@ __all__ = [
     "entry_for",
     "failing",
     "matches",
+    "stale_in_files",
     "unmatched",
     "unmatched_error",
 ]

@@ -10,6 +10,7 @@ report to the merged results.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from suitekit._model import Quarantine
 from suitekit.errors import ConfigError
 
-__all__ = ["entry_for", "matches", "unmatched", "unmatched_error"]
+__all__ = ["entry_for", "matches", "stale_in_files", "unmatched", "unmatched_error"]
 
 
 @functools.lru_cache(maxsize=256)
@@ -50,6 +51,28 @@ def unmatched(entries: Sequence[Quarantine], node_ids: Iterable[str]) -> tuple[Q
         if not left:
             break
     return tuple(left)
+
+
+def stale_in_files(
+    entries: Sequence[Quarantine], node_ids: Iterable[str]
+) -> tuple[Quarantine, ...]:
+    """The entries that name a file of ``node_ids`` but none of its tests.
+
+    A run that collects only some files (a suite's folders) can judge an entry only by those
+    files: an entry naming another file may name a test another run collects. ``node_ids``
+    must be everything collected from those files, before any deselection.
+    """
+    ids = list(node_ids)
+    files = {node_id.split("::", 1)[0] for node_id in ids}
+    return tuple(
+        entry
+        for entry in unmatched(entries, ids)
+        # The entry's file part (wildcards and all) against each collected file.
+        if any(
+            matches(dataclasses.replace(entry, test=entry.test.split("::", 1)[0]), file)
+            for file in files
+        )
+    )
 
 
 def unmatched_error(entries: Sequence[Quarantine], *, file: Path | None, where: str) -> ConfigError:

@@ -1,8 +1,8 @@
 """Every attempt of every test of one run: the ledger behind retries, quarantine and run logs.
 
-The pytest plugin turns each test report that reaches the controller (or the only process)
-into a :class:`PhaseReport` and adds it to a :class:`Ledger`. The ledger aggregates them per
-test and produces, at the end of the run:
+The pytest plugin turns each test report that reaches the controller (or the only process),
+and each failed collection report, into a :class:`PhaseReport` and adds it to a
+:class:`Ledger`. The ledger aggregates them per test and produces, at the end of the run:
 
 - the run log (:class:`suitekit.flaky.RunLog`) that ``suitekit flaky`` compares;
 - the lines of the terminal's ``suitekit flaky`` and ``suitekit quarantine`` sections;
@@ -52,7 +52,7 @@ __all__ = [
     "rewrite_junit",
 ]
 
-Phase = Literal["setup", "call", "teardown"]
+Phase = Literal["collect", "setup", "call", "teardown"]
 ReportOutcome = Literal["passed", "failed", "skipped", "rerun"]
 
 QUARANTINED_TYPE: Final = "suitekit.quarantined"
@@ -95,7 +95,8 @@ class PhaseReport:
 
     Attributes:
         node_id: The test's node id.
-        when: The phase.
+        when: The phase; ``collect`` for a file that failed to collect (its ``node_id`` is the
+            file's).
         outcome: pytest's outcome; ``rerun`` for the failed report of a non-final attempt.
         worker: The xdist worker that ran it (``gw0``), or ``main`` without xdist.
         attempt: The attempt this report belongs to, from 1.
@@ -294,7 +295,7 @@ def _record(node_id: str, state: _Open) -> TestRecord:
     final = [report for report in state.reports if report.outcome != "rerun"]
     quarantine = next((report.quarantine for report in state.reports if report.quarantine), None)
     failed = {report.when for report in final if report.failed}
-    if failed & {"setup", "teardown"}:
+    if failed & {"collect", "setup", "teardown"}:
         outcome: Outcome = "error"
     elif failed:
         outcome = "failed"
