@@ -1,15 +1,20 @@
-"""Files that other processes read while they are written: atomic replacement."""
+"""Files that other processes read while they are written: atomic replacement; versioned JSON."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from suitekit.errors import ReportError, SuitekitError
 
-__all__ = ["write_text_atomic"]
+__all__ = ["FormatError", "read_versioned_json", "write_text_atomic"]
+
+T = TypeVar("T")
 
 
 def write_text_atomic(path: Path, text: str, *, failure: type[SuitekitError] = ReportError) -> None:
@@ -45,3 +50,55 @@ def write_text_atomic(path: Path, text: str, *, failure: type[SuitekitError] = R
             message = f"{path}: cannot write ({error}); the previous file is unchanged"
             raise failure(message) from None
         raise
+
+
+class FormatError(Exception):
+    """Well-formed JSON that is not the file expected; the message says where."""
+
+
+def read_versioned_json(
+    path: Path,
+    *,
+    version: int,
+    reading: str,
+    kind: str,
+    fix: str,
+    parse: Callable[[dict[str, object]], T],
+) -> T | None:
+    """Read one of suitekit's JSON files: a top-level object with ``"version": version``.
+
+    Args:
+        path: The file.
+        version: The version this suitekit reads.
+        reading: What the file holds, for "cannot read the <reading>".
+        kind: What the file is, for "not a suitekit <kind>".
+        fix: The line that says how to repair a broken file.
+        parse: Builds the result from the checked document; raises :class:`FormatError`.
+
+    Returns:
+        What ``parse`` built, or ``None`` when the file does not exist.
+
+    Raises:
+        ReportError: The file exists but cannot be read or is not such a file; it is left as
+            it is.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        message = f"{path}: cannot read the {reading} ({error})\n{fix}"
+        raise ReportError(message) from None
+    try:
+        document = json.loads(text)
+        if not isinstance(document, dict):
+            raise FormatError("the top level is not a JSON object")  # noqa: TRY301 - reported below
+        if document.get("version") != version:
+            problem = (
+                f"version is {document.get('version')!r}; this suitekit reads version {version}"
+            )
+            raise FormatError(problem)  # noqa: TRY301 - reported below
+        return parse(document)
+    except (json.JSONDecodeError, FormatError) as error:
+        message = f"{path}: not a suitekit {kind} ({error})\n{fix}"
+        raise ReportError(message) from None

@@ -30,6 +30,7 @@ __all__ = [
     "RunOptions",
     "SessionSpec",
     "chooses_workers",
+    "fixed_hashseed",
     "hashseed",
     "jobs",
     "junit_path",
@@ -413,18 +414,24 @@ def probing(posargs: Sequence[str]) -> bool:
     return any(arg == RUN_LOG_OPTION or arg.startswith(f"{RUN_LOG_OPTION}=") for arg in posargs)
 
 
+def fixed_hashseed(project: Project, environ: Mapping[str, str]) -> str | None:
+    """The ``PYTHONHASHSEED`` the environment or the config fixes; ``None`` when neither does."""
+    given = environ.get("PYTHONHASHSEED", "")
+    if given and given != "random":
+        return given
+    if project.isolation.hashseed is not None:
+        return str(project.isolation.hashseed)
+    return None
+
+
 def hashseed(project: Project, environ: Mapping[str, str]) -> str:
     """The run's ``PYTHONHASHSEED``: the environment's, else the config's, else a random one.
 
     One seed for every process of a run makes xdist workers collect the same tests (a set in a
     parametrize would otherwise be ordered differently in each) and lets a failure be replayed.
     """
-    given = environ.get("PYTHONHASHSEED", "")
-    if given and given != "random":
-        return given
-    if project.isolation.hashseed is not None:
-        return str(project.isolation.hashseed)
-    return str(secrets.randbelow(2**32))
+    fixed = fixed_hashseed(project, environ)
+    return fixed if fixed is not None else str(secrets.randbelow(2**32))
 
 
 def measured(command: Sequence[str], rcfile: Path | None) -> tuple[str, ...]:

@@ -45,10 +45,10 @@ from suitekit.reporting._attempts import (
     WASXFAIL_PREFIX,
     Ledger,
     PhaseReport,
-    first_line,
     rewrite_junit,
 )
 from suitekit.reporting._report import measured_with
+from suitekit.reporting._surefire import first_line
 from suitekit.services import WorkerResources
 
 if TYPE_CHECKING:

@@ -520,7 +520,6 @@ def find(
     # A previous search's logs and orders would be read as this one's.
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
-    given = environ.get("PYTHONHASHSEED", "")
     search = _Search(
         project=project,
         suite=suite,
@@ -530,7 +529,7 @@ def find(
         out=out or sys.stdout,
         folder=folder,
         session=session,
-        hashseed_from_seed=project.isolation.hashseed is None and given in ("", "random"),
+        hashseed_from_seed=plan.fixed_hashseed(project, environ) is None,
     )
     base = options.seed if options.seed is not None else base_seed()
     cpus = plan.RunOptions.from_env(environ).cpus.value

@@ -38,28 +38,24 @@ from suitekit._files import write_text_atomic
 from suitekit._model import Quarantine
 from suitekit.errors import ReportError
 from suitekit.flaky import Outcome, RunLog, TestRun
+from suitekit.reporting._surefire import (
+    QUARANTINED_PROPERTY,
+    QUARANTINED_TYPE,
+    attempt_element,
+)
 from suitekit.sharding import case_key
 
 __all__ = [
-    "QUARANTINED_PROPERTY",
-    "QUARANTINED_TYPE",
     "Attempt",
     "Ledger",
     "PhaseReport",
     "TestRecord",
-    "first_line",
     "junit_key",
     "rewrite_junit",
 ]
 
 Phase = Literal["collect", "setup", "call", "teardown"]
 ReportOutcome = Literal["passed", "failed", "skipped", "rerun"]
-
-QUARANTINED_TYPE: Final = "suitekit.quarantined"
-"""The ``type`` of the ``<skipped>`` element of a quarantined test that failed."""
-
-QUARANTINED_PROPERTY: Final = "suitekit.quarantined"
-"""The name of the test-suite property that names one quarantined test (a JSON value)."""
 
 DEFAULT_TYPE: Final = "pytest.failure"
 """The ``type`` of an attempt whose failure carried no exception (an XPASS(strict), say)."""
@@ -73,11 +69,6 @@ _ILLEGAL_XML: Final = re.compile(
 )
 _RESULT_TAGS: Final = frozenset({"failure", "error", "skipped"})
 _OUTPUT_TAGS: Final = frozenset({"system-out", "system-err"})
-
-
-def first_line(text: str) -> str:
-    """The first non-blank line of ``text``, stripped (``""`` for none)."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def junit_key(node_id: str, prefix: str | None = None) -> str:
@@ -392,8 +383,7 @@ def _add_attempts(case: ET.Element, record: TestRecord) -> None:
     flaky = record.outcome not in {"failed", "error"}
     elements = []
     for attempt in record.reruns:
-        kind = "Failure" if attempt.when == "call" else "Error"
-        tag = f"{'flaky' if flaky else 'rerun'}{kind}"
+        tag = attempt_element(passed_in_the_end=flaky, call=attempt.when == "call")
         element = ET.Element(tag, message=_xml(attempt.message), type=_xml(attempt.error_type))
         ET.SubElement(element, "stackTrace").text = _xml(attempt.details)
         if attempt.stdout:

@@ -36,8 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from suitekit._files import write_text_atomic
-from suitekit.errors import ReportError
+from suitekit._files import FormatError, read_versioned_json, write_text_atomic
 
 if TYPE_CHECKING:
     from suitekit._model import Quarantine
@@ -110,18 +109,17 @@ class StreakStore:
             ReportError: The file exists but cannot be read or is not a streaks file. The file
                 is left as it is.
         """
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        found = read_versioned_json(
+            path,
+            version=_VERSION,
+            reading="quarantine streaks",
+            kind="quarantine streaks file",
+            fix=_FIX,
+            parse=_parse,
+        )
+        if found is None:
             return cls()
-        except (OSError, UnicodeDecodeError) as error:
-            message = f"{path}: cannot read the quarantine streaks ({error})\n{_FIX}"
-            raise ReportError(message) from None
-        try:
-            entries, last = _parse(json.loads(text))
-        except (json.JSONDecodeError, _FormatError) as error:
-            message = f"{path}: not a suitekit quarantine streaks file ({error})\n{_FIX}"
-            raise ReportError(message) from None
+        entries, last = found
         return cls(entries=entries, fingerprint=last)
 
     def save(self, path: Path) -> None:
@@ -176,33 +174,23 @@ class StreakStore:
         return StreakStore(entries=entries, fingerprint=fingerprint)
 
 
-class _FormatError(Exception):
-    """The JSON is well formed but is not a streaks file; the message says where."""
-
-
-def _parse(document: object) -> tuple[dict[str, dict[str, int]], str]:
-    """Validate a decoded streaks file: its entries and fingerprint."""
-    if not isinstance(document, dict):
-        raise _FormatError("the top level is not a JSON object")
-    version = document.get("version")
-    if version != _VERSION:
-        problem = f"version is {version!r}; this suitekit reads version {_VERSION}"
-        raise _FormatError(problem)
+def _parse(document: dict[str, object]) -> tuple[dict[str, dict[str, int]], str]:
+    """Validate a decoded streaks file (its version checked): its entries and fingerprint."""
     last = document.get("fingerprint")
     if not isinstance(last, str):
-        raise _FormatError("'fingerprint' is not a string")
+        raise FormatError("'fingerprint' is not a string")
     entries = document.get("entries")
     if not isinstance(entries, dict):
-        raise _FormatError("'entries' is not a JSON object")
+        raise FormatError("'entries' is not a JSON object")
     parsed: dict[str, dict[str, int]] = {}
     for entry, tests in entries.items():
         if not isinstance(tests, dict):
             problem = f"entries.{entry} is not a JSON object"
-            raise _FormatError(problem)
+            raise FormatError(problem)
         for test, streak in tests.items():
             # bool is an int to Python, but true/false is never a streak.
             if not isinstance(streak, int) or isinstance(streak, bool) or streak < 0:
                 problem = f"entries.{entry}.{test} is {streak!r}, not a whole number >= 0"
-                raise _FormatError(problem)
+                raise FormatError(problem)
         parsed[entry] = dict(tests)
     return parsed, last

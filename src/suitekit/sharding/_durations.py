@@ -37,8 +37,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
-from suitekit._files import write_text_atomic
-from suitekit.errors import ReportError
+from suitekit._files import FormatError, read_versioned_json, write_text_atomic
 
 __all__ = ["DURATIONS_FILE", "DurationStore", "Measurement"]
 
@@ -140,18 +139,15 @@ class DurationStore:
             ReportError: The file exists but cannot be read or is not a durations file. The
                 file is left as it is.
         """
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return cls()
-        except (OSError, UnicodeDecodeError) as error:
-            message = f"{path}: cannot read the durations store ({error})\n{_FIX}"
-            raise ReportError(message) from None
-        try:
-            return cls(suites=_parse(json.loads(text)))
-        except (json.JSONDecodeError, _FormatError) as error:
-            message = f"{path}: not a suitekit durations file ({error})\n{_FIX}"
-            raise ReportError(message) from None
+        suites = read_versioned_json(
+            path,
+            version=_VERSION,
+            reading="durations store",
+            kind="durations file",
+            fix=_FIX,
+            parse=_parse,
+        )
+        return cls() if suites is None else cls(suites=suites)
 
     def save(self, path: Path) -> None:
         """Write the store to ``path`` atomically, with sorted keys and ``"version": 1``.
@@ -244,26 +240,16 @@ class DurationStore:
         return None if measurement is None else measurement.seconds
 
 
-class _FormatError(Exception):
-    """The JSON is well formed but is not a durations store; the message says where."""
-
-
-def _parse(document: object) -> dict[str, dict[str, Measurement]]:
-    """Validate a decoded durations file and build its measurements."""
-    if not isinstance(document, dict):
-        raise _FormatError("the top level is not a JSON object")
-    version = document.get("version")
-    if version != _VERSION:
-        problem = f"version is {version!r}; this suitekit reads version {_VERSION}"
-        raise _FormatError(problem)
+def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
+    """Validate a decoded durations file (its version checked) and build its measurements."""
     suites = document.get("suites")
     if not isinstance(suites, dict):
-        raise _FormatError("'suites' is not a JSON object")
+        raise FormatError("'suites' is not a JSON object")
     parsed: dict[str, dict[str, Measurement]] = {}
     for suite, cases in suites.items():
         if not isinstance(cases, dict):
             problem = f"suites.{suite} is not a JSON object"
-            raise _FormatError(problem)
+            raise FormatError(problem)
         parsed[suite] = {
             key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()
         }
@@ -274,14 +260,14 @@ def _measurement(where: str, raw: object) -> Measurement:
     """One measurement from its JSON object; ``where`` names it in errors."""
     if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
         problem = f"{where} is not an object with exactly the keys {', '.join(_FIELDS)}"
-        raise _FormatError(problem)
+        raise FormatError(problem)
     seconds, workers, cpus, measured_at = (raw[name] for name in _FIELDS)
     # bool is an int to Python, but true/false is never a measurement.
     if not _all_instances((workers, cpus), int) or not _all_instances(
         (seconds, measured_at), (int, float)
     ):
         problem = f"{where} has a value of the wrong type"
-        raise _FormatError(problem)
+        raise FormatError(problem)
     try:
         return Measurement(
             seconds=float(seconds),
@@ -291,7 +277,7 @@ def _measurement(where: str, raw: object) -> Measurement:
         )
     except ValueError as error:
         problem = f"{where}: {error}"
-        raise _FormatError(problem) from None
+        raise FormatError(problem) from None
 
 
 def _all_instances(values: Iterable[object], kinds: type | tuple[type, ...]) -> bool:
