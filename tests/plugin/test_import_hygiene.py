@@ -1,14 +1,56 @@
-"""The pytest plugin imports neither nox nor invoke (STYLE rule 9: one library, one module)."""
+"""What importing suitekit's entry points imports (STYLE rule 9: one library, one module).
+
+The pytest plugin imports neither nox nor invoke. And since every ``suitekit`` command, every
+``nox`` start (which imports the noxfile) and every xdist worker (which imports the plugin) pays
+for what these modules import, none of them imports a library or a suitekit module that only
+some commands or runs use: those are imported where they are used.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
+from typing import Final
 
 import pytest
 
 ADAPTER_LIBRARIES = ("nox", "invoke")
+
+HEAVY_LIBRARIES: Final = ("coverage", "psycopg", "redis", "junitparser")
+"""Imported only inside the functions that measure coverage, talk to a server or read JUnit."""
+
+COMMAND_MODULES: Final = (
+    "suitekit._runner",
+    "suitekit.ci._generate",
+    "suitekit.flaky._finder",
+    "suitekit.reporting._merge",
+    "suitekit.services._clean",
+    "suitekit.services._throwaway",
+)
+"""What only some ``suitekit`` commands run: running jobs, CI files, flaky runs, reports, clean."""
+
+SUITE_RUN_EXTRAS: Final = (
+    "suitekit.flaky._runlog",
+    "suitekit.reporting._attempts",
+    "suitekit.sharding._durations",
+    "xml.etree.ElementTree",
+)
+"""What a suite run's controller loads in its hooks (the ledger, run logs, the durations store)."""
+
+
+def _imported(code: str, names: Sequence[str]) -> list[str]:
+    """Which of ``names`` are in ``sys.modules`` after a fresh interpreter runs ``code``."""
+    report = f"print(json.dumps(sorted(set({list(names)!r}) & set(sys.modules))))"
+    script = f"{code}\nimport json, sys\n{report}"
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    found: list[str] = json.loads(completed.stdout.splitlines()[-1])
+    return found
+
 
 # A conftest for the test project: at the very end of the session, after every suitekit hook has
 # run, no adapter library may have been imported.
@@ -55,3 +97,40 @@ def test_a_suite_run_imports_no_adapter_library(
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["adapter libraries imported: none"])
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
+
+
+def test_importing_the_plugin_imports_no_heavy_library_and_no_suite_run_extra() -> None:
+    # An xdist worker imports the plugin and never needs these.
+    names = (*HEAVY_LIBRARIES, *COMMAND_MODULES, *SUITE_RUN_EXTRAS)
+
+    assert _imported("import suitekit.pytest_plugin", names) == []
+
+
+def test_importing_the_cli_imports_no_library_and_no_command() -> None:
+    names = (*ADAPTER_LIBRARIES, *HEAVY_LIBRARIES, *COMMAND_MODULES, *SUITE_RUN_EXTRAS)
+
+    assert _imported("import suitekit._cli", names) == []
+
+
+def test_cli_help_reads_no_configuration() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from suitekit._cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+    )
+    names = ("suitekit._model", "suitekit.config", "suitekit.plan", "tomllib")
+
+    assert _imported(code, (*names, *HEAVY_LIBRARIES, *COMMAND_MODULES)) == []
+
+
+def test_importing_suitekit_loads_its_re_exports_on_first_use() -> None:
+    assert _imported("import suitekit", ("suitekit._model", "suitekit.config")) == []
+    assert _imported("from suitekit import Project", ("suitekit._model",)) == ["suitekit._model"]
+
+
+def test_importing_the_nox_adapter_imports_no_other_adapter_and_no_command() -> None:
+    # Every nox start imports the noxfile, and with it this module.
+    names = ("invoke", *HEAVY_LIBRARIES, *COMMAND_MODULES, *SUITE_RUN_EXTRAS)
+
+    assert _imported("import suitekit.nox", names) == []

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from suitekit import Project, Suite
 from suitekit._model import Isolation
+from suitekit.services._resources import ENV_RESOURCES
 from suitekit.services._worker import (
-    ENV_RESOURCES,
     Acquired,
     WorkerResources,
     acquire,

@@ -6,11 +6,30 @@ committed files with a fresh rendering. ``suitekit ci github|gitlab|check`` adap
 
 from __future__ import annotations
 
-from suitekit.ci._drift import FileState as FileState
-from suitekit.ci._drift import check as check
-from suitekit.ci._generate import output_path as output_path
-from suitekit.ci._generate import render as render
-from suitekit.ci._pipeline import PROVIDERS as PROVIDERS
-from suitekit.ci._pipeline import Provider as Provider
+from typing import TYPE_CHECKING
+
+from suitekit._lazy import exports
+
+if TYPE_CHECKING:
+    from suitekit.ci._drift import FileState as FileState
+    from suitekit.ci._drift import check as check
+    from suitekit.ci._generate import output_path as output_path
+    from suitekit.ci._generate import render as render
+    from suitekit.ci._pipeline import PROVIDERS as PROVIDERS
+    from suitekit.ci._pipeline import Provider as Provider
 
 __all__ = ["PROVIDERS", "FileState", "Provider", "check", "output_path", "render"]
+
+# Only ``suitekit ci`` renders CI files: each module loads when a name from it is first read.
+if not TYPE_CHECKING:
+    __getattr__ = exports(
+        __name__,
+        {
+            "FileState": "suitekit.ci._drift",
+            "check": "suitekit.ci._drift",
+            "output_path": "suitekit.ci._generate",
+            "render": "suitekit.ci._generate",
+            "PROVIDERS": "suitekit.ci._pipeline",
+            "Provider": "suitekit.ci._pipeline",
+        },
+    )

@@ -55,12 +55,12 @@ _NOT_A_STRING: Final = re.compile(
 )
 
 # Printable characters (YAML 1.2, 5.1), minus the line breaks, tab and byte order mark, which
-# a plain scalar or a literal block cannot hold as written.
-_PRINTABLE: Final = re.compile(
-    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
-)
+# a plain scalar or a literal block cannot hold as written. Written as the complement (control
+# characters, C1, U+2028/9, surrogates, BOM, U+FFFE/F): the same set, but a class of the wide
+# printable ranges took 20 ms to compile.
+_PRINTABLE: Final = re.compile("[^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*")
 _PRINTABLE_IN_BLOCK: Final = re.compile(
-    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+    "[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*"
 )
 
 _ESCAPES: Final = {

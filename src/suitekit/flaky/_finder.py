@@ -41,6 +41,7 @@ from suitekit._naming import slug
 from suitekit._runner import Outcome as JobOutcome
 from suitekit._runner import Runner
 from suitekit.errors import ConfigError, ReportError
+from suitekit.flaky import DEFAULT_RUNS
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
 from suitekit.flaky._bisect import DEFAULT_MAX_CALLS, ddmin
 from suitekit.flaky._runlog import Outcome, RunLog
@@ -57,7 +58,6 @@ __all__ = [
     "worker_counts",
 ]
 
-DEFAULT_RUNS: Final = 5
 MAX_WORKERS: Final = 8
 """The most xdist workers a run gets: more only adds start-up time to a search for flakiness."""
 _TAIL_LINES: Final = 30

@@ -20,10 +20,6 @@ from typing import IO
 
 from suitekit._model import Project
 from suitekit.errors import ReportError
-from suitekit.reporting._merge import merge_junit
-from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint
-from suitekit.reporting._summary import Expected, render_terminal, summarise, write_markdown
-from suitekit.sharding._durations import DURATIONS_FILE, DurationStore
 from suitekit.sharding._spec import split_of
 
 __all__ = ["measured_with", "report"]
@@ -93,6 +89,18 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         ReportError: There is no JUnit file at all, the durations or streaks file is broken, or
             an output cannot be written.
     """
+    # Here and not at the top: the pytest plugin imports this module for measured_with, in
+    # every suite run, and needs none of the merging and summarising.
+    from suitekit.reporting._merge import merge_junit  # noqa: PLC0415
+    from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint  # noqa: PLC0415
+    from suitekit.reporting._summary import (  # noqa: PLC0415
+        Expected,
+        render_terminal,
+        summarise,
+        write_markdown,
+    )
+    from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
+
     reports = project.root / project.reports
     junit_dir = reports / "junit"
     inputs = sorted(junit_dir.glob("*.xml")) if junit_dir.is_dir() else []

@@ -7,17 +7,22 @@ keyspace, folders and ports; :func:`clean` removes what killed runs left behind.
 
 from __future__ import annotations
 
-from suitekit.services._clean import clean as clean
-from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
-from suitekit.services._provide import provide as provide
-from suitekit.services._worker import Acquired as Acquired
-from suitekit.services._worker import WorkerResources as WorkerResources
-from suitekit.services._worker import acquire as acquire
-from suitekit.services._worker import check_resources as check_resources
-from suitekit.services._worker import current as current
-from suitekit.services._worker import export as export
-from suitekit.services._worker import finish_run as finish_run
-from suitekit.services._worker import prepare_run as prepare_run
+from typing import TYPE_CHECKING
+
+from suitekit._lazy import exports
+
+if TYPE_CHECKING:
+    from suitekit.services._clean import clean as clean
+    from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
+    from suitekit.services._provide import provide as provide
+    from suitekit.services._resources import WorkerResources as WorkerResources
+    from suitekit.services._resources import current as current
+    from suitekit.services._resources import export as export
+    from suitekit.services._worker import Acquired as Acquired
+    from suitekit.services._worker import acquire as acquire
+    from suitekit.services._worker import check_resources as check_resources
+    from suitekit.services._worker import finish_run as finish_run
+    from suitekit.services._worker import prepare_run as prepare_run
 
 __all__ = [
     "PROVIDED_URL",
@@ -32,3 +37,23 @@ __all__ = [
     "prepare_run",
     "provide",
 ]
+
+# A run without services needs none of this: each module (and its socket, subprocess and
+# server code) loads when a name from it is first read.
+if not TYPE_CHECKING:
+    __getattr__ = exports(
+        __name__,
+        {
+            "clean": "suitekit.services._clean",
+            "PROVIDED_URL": "suitekit.services._provide",
+            "provide": "suitekit.services._provide",
+            "Acquired": "suitekit.services._worker",
+            "WorkerResources": "suitekit.services._resources",
+            "acquire": "suitekit.services._worker",
+            "check_resources": "suitekit.services._worker",
+            "current": "suitekit.services._resources",
+            "export": "suitekit.services._resources",
+            "finish_run": "suitekit.services._worker",
+            "prepare_run": "suitekit.services._worker",
+        },
+    )
