@@ -49,14 +49,8 @@ def _download_command(version: str, folder: Path) -> list[str]:
     return [sys.executable, "-m", "pip", "-q", *args, str(folder)]
 
 
-@pytest.fixture(scope="session")
-def junit_schema(tmp_path_factory: pytest.TempPathFactory) -> xmlschema.XMLSchema:
-    """pytest's JUnit schema, from the sdist of the pytest that runs these tests."""
-    try:
-        import xmlschema  # noqa: PLC0415 - a test dependency, needed by this fixture only
-    except ImportError:
-        _unavailable("xmlschema is not installed (it is in the `test` dependency group)")
-    folder = tmp_path_factory.mktemp("pytest-sdist")
+def _schema_from_sdist(folder: Path) -> bytes:
+    """Download the sdist of the running pytest into ``folder``; its JUnit schema's bytes."""
     command = _download_command(pytest.__version__, folder)
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
@@ -70,10 +64,40 @@ def junit_schema(tmp_path_factory: pytest.TempPathFactory) -> xmlschema.XMLSchem
                 if member.name.endswith(f"/{XSD_MEMBER}"):
                     source = tar.extractfile(member)
                     if source is not None:
-                        schema = folder / "junit-10.xsd"
-                        schema.write_bytes(source.read())
-                        return xmlschema.XMLSchema(str(schema))
+                        return source.read()
     _unavailable(f"no {XSD_MEMBER} in pytest's sdist in {folder}")
+
+
+@pytest.fixture(scope="session")
+def junit_schema(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> xmlschema.XMLSchema:
+    """pytest's JUnit schema, from the sdist of the pytest that runs these tests.
+
+    The download (pip prepares the sdist's metadata, in a build environment of its own) takes
+    seconds, in every xdist worker of every suite that validates JUnit files. The schema is kept
+    in pytest's cache folder, one file per pytest version, so that it is downloaded once per
+    checkout and pytest version.
+    """
+    try:
+        import xmlschema  # noqa: PLC0415 - a test dependency, needed by this fixture only
+    except ImportError:
+        _unavailable("xmlschema is not installed (it is in the `test` dependency group)")
+    kept = None
+    cache: pytest.Cache | None = getattr(request.config, "cache", None)  # -p no:cacheprovider
+    if cache is not None:
+        kept = cache.mkdir("junit-schema") / f"pytest-{pytest.__version__}.xsd"
+        if kept.is_file():
+            return xmlschema.XMLSchema(str(kept))
+    folder = tmp_path_factory.mktemp("pytest-sdist")
+    schema = folder / "junit-10.xsd"
+    schema.write_bytes(_schema_from_sdist(folder))
+    if kept is not None:
+        # Written whole under another name, then renamed: another xdist worker may be reading.
+        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        partial.write_bytes(schema.read_bytes())
+        partial.replace(kept)
+    return xmlschema.XMLSchema(str(schema))
 
 
 @pytest.fixture

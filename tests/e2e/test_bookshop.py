@@ -17,6 +17,10 @@ IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*
 
 
 def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) -> None:
+    """The pipeline passes, and its combined coverage is the figure of one plain run.
+
+    One pipeline run (a virtualenv per session, throwaway servers) serves both checks.
+    """
     require_local_binaries()  # no URL is set: the run starts its own servers
     root = tmp_path / "bookshop"
     shutil.copytree(EXAMPLE, root, ignore=IGNORED)
@@ -49,17 +53,9 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     closing = out.rstrip().splitlines()[-1]
     assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
 
-
-def test_parallel_coverage_equals_one_sequential_coverage_run(tmp_path: Path) -> None:
-    """The combined figure of the suites run at once is the figure of one plain run."""
-    require_local_binaries()
-    root = tmp_path / "bookshop"
-    shutil.copytree(EXAMPLE, root, ignore=IGNORED)
-    project = Project(root)
-    result = project.run("inv", "test.all", "--parallel", timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # The combined figure of the suites run at once is the figure of one plain run.
     combined = json.loads((root / "reports" / "coverage.json").read_text())["totals"]
-    assert "suitekit: combined coverage" in result.stdout
+    assert "suitekit: combined coverage" in out
 
     # One sequential run of every test, under plain `coverage run -m pytest`, in the same
     # virtualenv; a suite over all test roots gives it the databases the integration tests need.
@@ -78,10 +74,10 @@ def test_parallel_coverage_equals_one_sequential_coverage_run(tmp_path: Path) ->
         cwd=root, env=clean_env(env), capture_output=True, text=True, check=False, timeout=900,
     )  # fmt: skip
     assert sequential.returncode == 0, sequential.stdout + sequential.stderr
-    out = tmp_path / "sequential.json"
+    figures = tmp_path / "sequential.json"
     subprocess.run(
-        [*run, "json", "-o", str(out)], cwd=root, env=clean_env(env), check=True, timeout=300
+        [*run, "json", "-o", str(figures)], cwd=root, env=clean_env(env), check=True, timeout=300
     )
-    alone = json.loads(out.read_text())["totals"]
+    alone = json.loads(figures.read_text())["totals"]
     assert alone["num_statements"] == combined["num_statements"]
     assert abs(alone["percent_covered"] - combined["percent_covered"]) <= 0.1

@@ -1,8 +1,8 @@
 """The plugin registers every marker that a suite's marker expression names.
 
-Runs that check ``--strict-markers`` happen in a subprocess: pytest caches the marker names it has
-accepted in the process-wide ``pytest.mark`` object, so an in-process run would accept a marker
-that an earlier run registered.
+pytest caches the marker names it has accepted in the process-wide ``pytest.mark`` object, so an
+in-process run would accept a marker that an earlier run registered: every test here starts with
+an empty cache (the counter-proof without the plugin shows that it does).
 """
 
 from __future__ import annotations
@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _no_accepted_marker_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the marker names that earlier runs in this process made pytest accept."""
+    monkeypatch.setattr(pytest.mark, "_markers", set())
+
+
 def test_a_suite_marker_passes_strict_markers_unregistered(project: pytest.Pytester) -> None:
-    result = project.runpytest_subprocess()
+    result = project.runpytest()
 
     result.assert_outcomes(passed=7)
     assert result.ret == pytest.ExitCode.OK
@@ -22,7 +28,7 @@ def test_a_suite_marker_passes_strict_markers_unregistered(project: pytest.Pytes
 
 def test_without_the_plugin_strict_markers_rejects_the_marker(project: pytest.Pytester) -> None:
     # The counter-proof: the project registers nothing, so `slow` is known only through suitekit.
-    result = project.runpytest_subprocess("-p", "no:suitekit")
+    result = project.runpytest("-p", "no:suitekit")
 
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*'slow' not found in `markers` configuration option*"])
@@ -65,7 +71,7 @@ def test_every_name_in_an_expression_is_registered(
     )
 
     listed = pytester.runpytest("--markers")
-    run = pytester.runpytest_subprocess()
+    run = pytester.runpytest()
 
     listed.stdout.fnmatch_lines_random(
         [f"@pytest.mark.{name}: selects tests for the suitekit suite(s) heavy" for name in names]

@@ -105,7 +105,8 @@ def test_tests_outside_the_test_roots_are_counted_but_not_checked(
 
 
 def test_the_partition_check_refuses_xdist_workers(project: pytest.Pytester) -> None:
-    result = project.runpytest_subprocess("--suitekit-partition", "-n", "2")
+    # Refused while pytest configures, before xdist would start a worker.
+    result = project.runpytest("--suitekit-partition", "-n", "2")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(

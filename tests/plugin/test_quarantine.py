@@ -1,4 +1,7 @@
-"""Quarantine: quarantined tests run and are reported, but their failures do not fail the run."""
+"""Quarantine: quarantined tests run and are reported, but their failures do not fail the run.
+
+Every run happens in this process; with xdist, its workers are subprocesses (tests.plugin.helpers).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Final
 import pytest
 
 from suitekit.flaky import RunLog
+from tests.plugin.helpers import run
 
 PYPROJECT: Final = """
 [tool.suitekit]
@@ -87,9 +91,7 @@ def test_a_quarantined_failure_does_not_fail_the_run(
 ) -> None:
     project = quarantined("")
 
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--junitxml=junit.xml", "-v"
-    )
+    result = run(project, workers, "--suitekit-suite=unit", "--junitxml=junit.xml", "-v")
 
     assert result.ret == pytest.ExitCode.OK
     # -v prints "node_id QUARANTINED" serially, "QUARANTINED node_id" with xdist.
@@ -147,7 +149,7 @@ def test_pytest_properties_and_the_quarantine_share_one_element(
         (project.path / "conftest.py").read_text()
     )
 
-    result = project.runpytest_subprocess("--suitekit-suite=unit", "--junitxml=junit.xml")
+    result = run(project, "0", "--suitekit-suite=unit", "--junitxml=junit.xml")
 
     assert result.ret == pytest.ExitCode.OK
     junit = project.path / "junit.xml"
@@ -179,8 +181,11 @@ def test_a_stale_entry_for_a_file_of_the_suite_is_an_error_of_the_suite_run(
     quarantined: Callable[[str], pytest.Pytester], workers: str
 ) -> None:
     project = quarantined(STALE)
+    # A deselected quarantined test is no stale entry (the test below); with xdist, this run
+    # checks that too, as each xdist run costs two workers.
+    deselect = ["--deselect", "tests/unit/test_q.py::test_broken"] if workers != "0" else []
 
-    result = project.runpytest_subprocess("--suitekit-suite=unit", "-n", workers)
+    result = run(project, workers, "--suitekit-suite=unit", *deselect)
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     expected = (
@@ -189,6 +194,7 @@ def test_a_stale_entry_for_a_file_of_the_suite_is_an_error_of_the_suite_run(
         "files it names (a stale quarantine hides nothing and protects nothing)\n" + FIX
     )
     assert expected in result.stderr.str()
+    assert "tool.suitekit.quarantine[0]" not in result.stderr.str()
 
 
 def test_entries_for_other_suites_and_narrowed_runs_are_not_judged(
@@ -216,11 +222,11 @@ def test_outside_a_suite_run_the_quarantine_stays_out_of_the_way(
     result.assert_outcomes(passed=2, failed=1)
 
 
+# With xdist: the stale entry test above.
 @pytest.mark.parametrize(
     "args",
     [
         ["--deselect", "tests/unit/test_q.py::test_broken"],
-        ["--deselect", "tests/unit/test_q.py::test_broken", "-n", "2"],
         ["--deselect", "tests/unit/test_q.py::test_mended", "--sw"],
     ],
 )
@@ -229,7 +235,7 @@ def test_deselecting_a_quarantined_test_is_no_stale_entry(
 ) -> None:
     project = quarantined("")
 
-    result = project.runpytest_subprocess("--suitekit-suite=unit", *args)
+    result = run(project, "0", "--suitekit-suite=unit", *args)
 
     assert result.ret == pytest.ExitCode.OK, result.stderr.str()
     result.stdout.no_fnmatch_line("*stale quarantine*")
@@ -271,9 +277,7 @@ def test_a_quarantined_test_is_retried_and_can_be_flaky(
         }
     )
 
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--suitekit-run-log=run.json"
-    )
+    result = run(pytester, workers, "--suitekit-suite=unit", "--suitekit-run-log=run.json")
 
     assert result.ret == pytest.ExitCode.OK
     # The summary's order of the counts follows the order the reports arrived in.

@@ -1,7 +1,9 @@
 """Retries: a failed test runs again; a pass after failures is FLAKY; JUnit keeps every attempt.
 
-Every run goes through a subprocess, serially and with two xdist workers: with xdist the reports
-(and suitekit's attributes on them) reach the controller, which writes the JUnit file.
+Every run happens in this process, serially or as the controller of two xdist workers, which
+are subprocesses: with xdist the reports (and suitekit's attributes on them) reach the controller,
+which writes the JUnit file. One xdist run checks what several serial tests check, each in its own
+run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Final
 
 import pytest
 from junitparser import xunit2
+
+from tests.plugin.helpers import run
 
 PYPROJECT: Final = """
 [tool.suitekit]
@@ -67,6 +71,26 @@ def test_stable():
     pass
 """
 
+# A test whose fixture fails its first teardown only.
+TEARDOWN: Final = """
+import pathlib
+
+import pytest
+
+
+@pytest.fixture
+def resource():
+    yield
+    counter = pathlib.Path(__file__).with_name("count")
+    if not counter.exists():
+        counter.write_text("1")
+        raise RuntimeError("teardown broke")
+
+
+def test_uses_resource(resource):
+    pass
+"""
+
 WORKERS: Final = pytest.mark.parametrize("workers", ["0", "2"])
 
 
@@ -98,23 +122,10 @@ def _read(path: Path) -> dict[str, xunit2.TestCase]:
     }
 
 
-@WORKERS
-def test_a_test_that_passes_on_a_retry_is_flaky_and_keeps_its_failure(
-    suite: Callable[[int], pytest.Pytester], workers: str, valid: Callable[[Path], None]
+def _assert_flaky_tests_keep_their_failures(
+    result: pytest.RunResult, junit: Path, valid: Callable[[Path], None]
 ) -> None:
-    project = suite(2)
-
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--junitxml=junit.xml", "-k", "flaky or stable"
-    )
-
-    assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["suitekit: suite 'unit': paths tests; retries 2; *"])
-    # xdist's controller does not count the tests its workers deselect.
-    assert result.parseoutcomes() == {"passed": 1, "rerun": 2, "flaky": 2} | (
-        {"deselected": 1} if workers == "0" else {}
-    )
-    result.stdout.fnmatch_lines(["*= 1 passed, *2 rerun, 2 flaky in *"])
+    """test_flaky and test_setup_flaky: FLAKY, with their failed first attempts kept."""
     result.stdout.fnmatch_lines(
         [
             "*= suitekit flaky =*",
@@ -128,7 +139,6 @@ def test_a_test_that_passes_on_a_retry_is_flaky_and_keeps_its_failure(
             ),
         ]
     )
-    junit = project.path / "junit.xml"
     valid(junit)
     cases = _cases(junit)
     [flaky] = cases["test_flaky"].findall("flakyFailure")
@@ -147,52 +157,88 @@ def test_a_test_that_passes_on_a_retry_is_flaky_and_keeps_its_failure(
     assert not read["test_stable"].is_flaky
 
 
-@WORKERS
-def test_a_test_failing_every_attempt_fails_with_its_reruns(
-    suite: Callable[[int], pytest.Pytester], workers: str, valid: Callable[[Path], None]
-) -> None:
-    project = suite(2)
-
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--junitxml=junit.xml", "-k", "broken"
-    )
-
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*= 1 failed, *2 rerun in *"])
-    junit = project.path / "junit.xml"
+def _assert_broken_test_keeps_its_reruns(junit: Path, valid: Callable[[Path], None]) -> None:
+    """test_broken: a failure, with its two failed reruns."""
     valid(junit)
     case = _cases(junit)["test_broken"]
     assert [child.tag for child in case] == ["failure", "rerunFailure", "rerunFailure"]
     for rerun in case.findall("rerunFailure"):
         assert rerun.get("message") == "AssertionError: always broken"
         assert rerun.get("type") == "AssertionError"
-    [read] = _read(junit).values()
+    read = _read(junit)["test_broken"]
     assert read.is_rerun
     assert not read.is_flaky
     assert len(read.rerun_failures()) == 2
 
 
-@WORKERS
-def test_the_junit_time_of_a_flaky_test_is_its_passing_attempt(
-    suite: Callable[[int], pytest.Pytester], workers: str
-) -> None:
-    project = suite(1)
+def _assert_junit_time_is_the_passing_attempt(junit: Path) -> None:
+    # The failed attempt slept half a second; the passing one did not.
+    assert float(_cases(junit)["test_flaky"].get("time", "")) < 0.25
 
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--junitxml=junit.xml", "-k", "test_flaky"
+
+def test_a_test_that_passes_on_a_retry_is_flaky_and_keeps_its_failure(
+    suite: Callable[[int], pytest.Pytester], valid: Callable[[Path], None]
+) -> None:
+    project = suite(2)
+
+    result = run(
+        project, "0", "--suitekit-suite=unit", "--junitxml=junit.xml", "-k", "flaky or stable"
     )
 
     assert result.ret == pytest.ExitCode.OK
-    # The failed attempt slept half a second; the passing one did not.
-    assert float(_cases(project.path / "junit.xml")["test_flaky"].get("time", "")) < 0.25
+    result.stdout.fnmatch_lines(["suitekit: suite 'unit': paths tests; retries 2; *"])
+    assert result.parseoutcomes() == {"passed": 1, "rerun": 2, "flaky": 2, "deselected": 1}
+    result.stdout.fnmatch_lines(["*= 1 passed, *2 rerun, 2 flaky in *"])
+    _assert_flaky_tests_keep_their_failures(result, project.path / "junit.xml", valid)
+
+
+def test_a_test_failing_every_attempt_fails_with_its_reruns(
+    suite: Callable[[int], pytest.Pytester], valid: Callable[[Path], None]
+) -> None:
+    project = suite(2)
+
+    result = run(project, "0", "--suitekit-suite=unit", "--junitxml=junit.xml", "-k", "broken")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*= 1 failed, *2 rerun in *"])
+    _assert_broken_test_keeps_its_reruns(project.path / "junit.xml", valid)
+
+
+def test_the_junit_time_of_a_flaky_test_is_its_passing_attempt(
+    suite: Callable[[int], pytest.Pytester],
+) -> None:
+    project = suite(1)
+
+    result = run(project, "0", "--suitekit-suite=unit", "--junitxml=junit.xml", "-k", "test_flaky")
+
+    assert result.ret == pytest.ExitCode.OK
+    _assert_junit_time_is_the_passing_attempt(project.path / "junit.xml")
+
+
+def test_with_xdist_the_controller_keeps_every_attempt(
+    suite: Callable[[int], pytest.Pytester], valid: Callable[[Path], None]
+) -> None:
+    """The three tests above and the teardown one below, in one run with two xdist workers."""
+    project = suite(2)
+    project.makepyfile(**{"tests/test_teardown": TEARDOWN})
+
+    result = run(project, "2", "--suitekit-suite=unit", "--junitxml=junit.xml")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["suitekit: suite 'unit': paths tests; retries 2; *"])
+    # The order of the counts follows the order the reports arrived in.
+    assert result.parseoutcomes() == {"passed": 1, "failed": 1, "rerun": 5, "flaky": 3}
+    junit = project.path / "junit.xml"
+    _assert_flaky_tests_keep_their_failures(result, junit, valid)
+    _assert_broken_test_keeps_its_reruns(junit, valid)
+    _assert_junit_time_is_the_passing_attempt(junit)
+    _assert_teardown_failure_is_one_case(junit, valid)
 
 
 def test_without_retries_a_failure_is_a_failure(suite: Callable[[int], pytest.Pytester]) -> None:
     project = suite(0)
 
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", "0", "--junitxml=junit.xml", "-k", "test_flaky"
-    )
+    result = run(project, "0", "--suitekit-suite=unit", "--junitxml=junit.xml", "-k", "test_flaky")
 
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*= 1 failed, 3 deselected in *"])
@@ -202,8 +248,8 @@ def test_without_retries_a_failure_is_a_failure(suite: Callable[[int], pytest.Py
 def test_the_option_overrides_the_suite_setting(suite: Callable[[int], pytest.Pytester]) -> None:
     project = suite(0)
 
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "--suitekit-retries=1", "-n", "0", "-v", "-k", "test_flaky"
+    result = run(
+        project, "0", "--suitekit-suite=unit", "--suitekit-retries=1", "-v", "-k", "test_flaky"
     )
 
     assert result.ret == pytest.ExitCode.OK
@@ -215,45 +261,25 @@ def test_the_option_overrides_the_suite_setting(suite: Callable[[int], pytest.Py
     )
 
 
+def _assert_teardown_failure_is_one_case(junit: Path, valid: Callable[[Path], None]) -> None:
+    valid(junit)
+    root = ET.parse(junit).getroot()  # noqa: S314 - a file this test wrote
+    [case] = [case for case in root.iter("testcase") if case.get("name") == "test_uses_resource"]
+    [error] = case.findall("flakyError")
+    assert error.get("message") == "RuntimeError: teardown broke"
+
+
 def test_a_teardown_failure_is_retried_and_kept_as_one_case(
     pytester: pytest.Pytester, valid: Callable[[Path], None]
 ) -> None:
     pytester.makepyprojecttoml(PYPROJECT.format(retries=1))
-    pytester.makepyfile(
-        **{
-            "tests/test_teardown": """
-            import pathlib
+    pytester.makepyfile(**{"tests/test_teardown": TEARDOWN})
 
-            import pytest
-
-
-            @pytest.fixture
-            def resource():
-                yield
-                counter = pathlib.Path(__file__).with_name("count")
-                if not counter.exists():
-                    counter.write_text("1")
-                    raise RuntimeError("teardown broke")
-
-
-            def test_uses_resource(resource):
-                pass
-            """
-        }
-    )
-
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", "2", "--junitxml=junit.xml"
-    )
+    result = run(pytester, "0", "--suitekit-suite=unit", "--junitxml=junit.xml")
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*= 1 rerun, 1 flaky in *"])
-    junit = pytester.path / "junit.xml"
-    valid(junit)
-    root = ET.parse(junit).getroot()  # noqa: S314 - a file this test wrote
-    [case] = root.iter("testcase")
-    [error] = case.findall("flakyError")
-    assert error.get("message") == "RuntimeError: teardown broke"
+    _assert_teardown_failure_is_one_case(pytester.path / "junit.xml", valid)
 
 
 @pytest.mark.parametrize(
@@ -311,9 +337,7 @@ def test_a_failed_module_fixture_runs_again_on_a_retry(
     pytester.makepyfile(**{"tests/test_module": MODULE_FIXTURE})
 
     # loadfile keeps both tests on one worker, so that the module outlives the failed attempt.
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--dist=loadfile", "-v"
-    )
+    result = run(pytester, workers, "--suitekit-suite=unit", "--dist=loadfile", "-v")
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*= 1 passed, 1 rerun, 1 flaky in *"])
@@ -345,7 +369,7 @@ def test_a_failed_package_setup_runs_again_on_a_retry(pytester: pytest.Pytester)
         }
     )
 
-    result = pytester.runpytest_subprocess("--suitekit-suite=unit", "-n", "0")
+    result = run(pytester, "0", "--suitekit-suite=unit")
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*= 1 passed, 1 rerun, 1 flaky in *"])
@@ -371,7 +395,7 @@ def test_a_test_that_skips_on_its_retry_is_skipped_not_flaky(pytester: pytest.Py
         }
     )
 
-    result = pytester.runpytest_subprocess("--suitekit-suite=unit", "-n", "0", "-rs")
+    result = run(pytester, "0", "--suitekit-suite=unit", "-rs")
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*= 1 skipped, 1 rerun in *"])
@@ -385,9 +409,7 @@ def test_a_debugged_run_does_not_retry(
 ) -> None:
     project = suite(2)
 
-    result = project.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", "0", debugger, "--collect-only"
-    )
+    result = run(project, "0", "--suitekit-suite=unit", debugger, "--collect-only")
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(

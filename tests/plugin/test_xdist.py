@@ -18,19 +18,9 @@ SLOW = ("tests/integration/test_api.py::test_bulk", "tests/perf/test_load.py::te
 
 @pytest.mark.parametrize(
     ("args", "node_ids", "header"),
+    # Two runs cover a path suite and a marker suite, xdist's default mode and another, and a
+    # given folder that the suite narrows; each run costs a controller and two workers.
     [
-        pytest.param(
-            ["--suitekit-suite=unit", "-n", "2"],
-            UNIT,
-            "suitekit: suite 'unit': paths tests/unit; 2 xdist workers, dist load",
-            id="unit",
-        ),
-        pytest.param(
-            ["--suitekit-suite=unit", "-n", "2", "--dist", "loadscope"],
-            UNIT,
-            "suitekit: suite 'unit': paths tests/unit; 2 xdist workers, dist loadscope",
-            id="unit-loadscope",
-        ),
         pytest.param(
             ["--suitekit-suite=slow", "-n", "2"],
             SLOW,
@@ -39,10 +29,10 @@ SLOW = ("tests/integration/test_api.py::test_bulk", "tests/perf/test_load.py::te
         ),
         pytest.param(
             # What `nox -s unit -- tests` runs: the given folder is narrowed to the suite.
-            ["--suitekit-suite=unit", "-n", "2", "tests"],
+            ["--suitekit-suite=unit", "-n", "2", "--dist", "loadscope", "tests"],
             UNIT,
-            "suitekit: suite 'unit': paths tests/unit; 2 xdist workers, dist load",
-            id="unit-narrowing-tests",
+            "suitekit: suite 'unit': paths tests/unit; 2 xdist workers, dist loadscope",
+            id="unit-loadscope-narrowing-tests",
         ),
     ],
 )
