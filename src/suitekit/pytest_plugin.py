@@ -26,6 +26,7 @@ import json
 import os
 import random
 import signal
+import time
 from collections.abc import Generator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
@@ -41,23 +42,25 @@ from suitekit._signals import signals_as_interrupt
 from suitekit.config import MAX_RETRIES, find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
 from suitekit.flaky._quarantine import stale_in_files
-from suitekit.reporting._attempts import (
-    WASXFAIL_PREFIX,
-    Ledger,
-    PhaseReport,
-    rewrite_junit,
-)
 from suitekit.reporting._report import measured_with
 from suitekit.reporting._surefire import first_line
-from suitekit.services import WorkerResources
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
+
+    from suitekit.reporting._attempts import Ledger, PhaseReport
+    from suitekit.services import WorkerResources
+    from suitekit.sharding._workers import Sample
+
+# Every pytest process of a run imports this module, xdist workers included: what only the
+# controller of a suite run needs (the ledger of attempts, ElementTree), or only a run with
+# services, loads in the hook that needs it.
 
 __all__ = ["SuitekitPlugin"]
 
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
 _ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
+_AUTO_KEY: Final = pytest.StashKey["_AutoWorkers"]()
 _STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
 _DEBUGGERS: Final = (("usepdb", "--pdb"), ("trace", "--trace"))
 _SUITE_OPTIONS: Final = (
@@ -177,11 +180,13 @@ def _prepare(early_config: pytest.Config) -> _Isolation | None:
     if not suite.services and not project.isolation.dirs and not project.isolation.ports:
         return None
     numprocesses = getattr(options, "numprocesses", None)
+    # Under suitekit's "auto" the controller runs tests itself until it decides on workers.
+    decides = numprocesses == "auto" and name is not None and _auto_suite(suite)
     isolation = _Isolation(
         project,
         suite,
         template=name is not None,
-        controller_only=numprocesses not in (None, 0, "0"),
+        controller_only=numprocesses not in (None, 0, "0") and not decides,
     )
     early_config.stash[_ISOLATION_KEY] = isolation
     return isolation
@@ -287,6 +292,44 @@ def _restore(previous: Mapping[str, str | None]) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def _auto_suite(suite: Suite) -> bool:
+    """Whether the suite's worker count (or ``SUITEKIT_WORKERS``) is ``"auto"``."""
+    try:
+        options = plan.RunOptions.from_env(os.environ)
+    except SuitekitError:
+        return False  # reported by the nox session, or taken as xdist's own "auto"
+    chosen = options.workers.value if options.workers is not None else suite.workers
+    return chosen == "auto"
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` in a run of a suite whose workers are ``"auto"``: suitekit decides.
+
+    xdist asks before anything is collected, when nothing says whether workers pay. The run
+    therefore starts without xdist (0) and :class:`_AutoWorkers` decides after collection,
+    from the suite's recorded durations or from its first tests, whether to hand the rest of
+    the suite to workers. With one CPU there is nothing to decide: no xdist.
+    """
+    name = config.getoption("suitekit_suite", None)
+    if name is None or config.option.numprocesses != "auto" or config.option.collectonly:
+        return None
+    try:
+        project = _load(config)
+        suite = project.suite(name) if project is not None else None
+        options = plan.RunOptions.from_env(os.environ)
+    except (pytest.UsageError, KeyError, SuitekitError):
+        return None  # pytest_configure reports what is wrong
+    if suite is None or not _auto_suite(suite):
+        return None
+    if options.cpus.value > 1 and config.getoption("suitekit_plan_shards") is None:
+        given = config.option.dist
+        config.stash[_AUTO_KEY] = _AutoWorkers(
+            cpus=options.cpus.value, dist=given if given in DIST_MODES else suite.dist
+        )
+    return 0
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -435,6 +478,8 @@ class SuitekitPlugin:
         # Every item collected, before pytest or a plugin deselects any (--deselect, --lf, ...).
         self._collected: list[str] = []
         self._project_paths: dict[str, str] = {}
+        self._file_paths: dict[Path, PurePosixPath] = {}
+        self._file_selected: dict[Path, bool] = {}
         self.selector = SuiteSelector.of(suite) if suite is not None else None
         self.selected = 0
         self.deselected = 0
@@ -445,6 +490,9 @@ class SuitekitPlugin:
         self.shard_table: str | None = None
         self.config: pytest.Config | None = None
         self.stored: Mapping[str, sharding.Measurement] | None = None
+        # The controller's decision of "auto" workers, and the tests it ran before promoting.
+        self.auto: _AutoWorkers | None = None
+        self.ran_here: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
@@ -491,12 +539,17 @@ class SuitekitPlugin:
         run = _RunOptions.of(config, suite)
         plugin = cls(project, suite, check_partition=check_partition, shard=shard, run=run)
         plugin.config = config
+        plugin.auto = config.stash.get(_AUTO_KEY, None) if suite is not None else None
         return plugin
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """The controller (or the only process) of a suite run starts gathering the reports."""
         if self.suite is not None and not hasattr(session.config, "workerinput"):
+            from suitekit.reporting._attempts import Ledger  # noqa: PLC0415 - see the imports
+
             self.ledger = Ledger()
+        if self.auto is not None:
+            self.auto.session_started = time.monotonic()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         """One line saying what suitekit selected and with how many workers."""
@@ -508,6 +561,9 @@ class SuitekitPlugin:
         workers = getattr(config.option, "numprocesses", None) or 0
         why = os.environ.get("SUITEKIT_WORKERS_ORIGIN", "")
         xdist = f"{workers} xdist workers, dist {config.option.dist}" if workers else "no xdist"
+        if self.auto is not None:
+            xdist = f"workers decided after collection (auto, {self.auto.cpus} CPUs)"
+            why = ""
         if why:
             xdist += f" ({why})"
         lines = [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
@@ -581,7 +637,7 @@ class SuitekitPlugin:
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
-            (keep if self.selector.selects(self._describe(item)) else drop).append(item)
+            (keep if self._selects(self.selector, item) else drop).append(item)
         count: int | None = config.getoption("suitekit_plan_shards")
         if count is not None:
             self.shard_table = self._plan(keep, count).table(self.selector.suite.name)
@@ -600,8 +656,19 @@ class SuitekitPlugin:
         items[:] = keep  # also when nothing was dropped: the order may have changed
         self.selected, self.deselected = len(keep), len(drop)
         workerinput = getattr(config, "workerinput", None)
+        if workerinput is not None:
+            self._worker_order(config, items, workerinput)
+
+    def _worker_order(
+        self, config: pytest.Config, items: list[pytest.Item], workerinput: Mapping[str, Any]
+    ) -> None:
+        """An xdist worker's collection: without what the controller ran; slow tests first."""
+        if workerinput.get("suitekit_ran"):
+            # The controller ran these before it handed the rest of the suite to workers.
+            ran = frozenset(workerinput["suitekit_ran"])
+            items[:] = [item for item in items if item.nodeid not in ran]
         ordered = self.run.seed is not None or self.run.order_file is not None
-        if workerinput is not None and not ordered and self._durations():
+        if not ordered and self._durations():
             dist = str(workerinput.get("suitekit_dist", "load"))
             self._slowest_first(config, items, int(workerinput.get("workercount", 1)), dist)
 
@@ -610,6 +677,8 @@ class SuitekitPlugin:
         """Tell each xdist worker the run's real ``--dist`` mode (workers see ``"no"``)."""
         dist = self.config.option.dist if self.config is not None else "load"
         node.workerinput["suitekit_dist"] = dist if dist in DIST_MODES else "load"
+        if self.ran_here:
+            node.workerinput["suitekit_ran"] = list(self.ran_here)
 
     def _durations(self) -> Mapping[str, sharding.Measurement]:
         """The suite's stored durations (read once; empty without a store)."""
@@ -700,14 +769,30 @@ class SuitekitPlugin:
         if reporter is not None:
             reporter.write_line(self.shard_line)
 
-    def _describe(self, item: pytest.Item) -> CollectedTest:
-        try:
-            relative = item.path.resolve().relative_to(self.project.root.resolve())
-            path = PurePosixPath(relative.as_posix())
-        except ValueError:
-            path = PurePosixPath("/", *item.path.parts[1:])  # outside the project
-        markers = frozenset(mark.name for mark in item.iter_markers())
-        return CollectedTest(node_id=item.nodeid, path=path, markers=markers)
+    def _describe(self, item: pytest.Item, *, markers: bool = True) -> CollectedTest:
+        """What the selection needs of an item (its markers only when asked: they cost)."""
+        path = self._file_paths.get(item.path)
+        if path is None:
+            # Resolving is a few system calls: once per file, not once per test.
+            try:
+                relative = item.path.resolve().relative_to(self.project.root.resolve())
+                path = PurePosixPath(relative.as_posix())
+            except ValueError:
+                path = PurePosixPath("/", *item.path.parts[1:])  # outside the project
+            self._file_paths[item.path] = path
+        names = frozenset(mark.name for mark in item.iter_markers()) if markers else frozenset()
+        return CollectedTest(node_id=item.nodeid, path=path, markers=names)
+
+    def _selects(self, selector: SuiteSelector, item: pytest.Item) -> bool:
+        """Whether the suite owns ``item``; without a marker expression, decided once per file."""
+        if selector.expression is not None:
+            return selector.selects(self._describe(item))
+        owned = self._file_selected.get(item.path)
+        if owned is None:
+            owned = self._file_selected[item.path] = selector.selects(
+                self._describe(item, markers=False)
+            )
+        return owned
 
     # --- quarantine and order ------------------------------------------------------------------
 
@@ -818,6 +903,8 @@ class SuitekitPlugin:
         if message and self.config is not None and not hasattr(self.config, "workerinput"):
             raise pytest.UsageError(str(message))
         if report.failed and not message and self.ledger is not None:
+            from suitekit.reporting._attempts import PhaseReport  # noqa: PLC0415 - see the imports
+
             self.ledger.add(
                 PhaseReport(
                     node_id=report.nodeid,
@@ -829,7 +916,20 @@ class SuitekitPlugin:
                 )
             )
 
-    # --- retries and quarantine -----------------------------------------------------------
+    # --- "auto" workers -------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """Under suitekit's ``-n auto``: run without xdist, or hand the suite to workers.
+
+        Returns ``None`` to let pytest's own loop run every test in this process.
+        """
+        auto = self.auto
+        if auto is None or session.config.option.collectonly or not session.items:
+            return None
+        if session.testsfailed and not session.config.option.continue_on_collection_errors:
+            return None  # pytest's loop stops the run
+        return auto.run(self, session)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(
@@ -891,6 +991,8 @@ class SuitekitPlugin:
             _mark(report, suitekit_type=call.excinfo.typename)
         entry = self._quarantine_of(item.nodeid)
         if entry is not None:
+            from suitekit.reporting._attempts import WASXFAIL_PREFIX  # noqa: PLC0415 - see the imports
+
             _mark(
                 report,
                 suitekit_quarantined=entry.test,
@@ -915,12 +1017,29 @@ class SuitekitPlugin:
         return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """The controller (or the only process) of a suite run keeps every report."""
-        if self.ledger is not None:
+        """The controller (or the only process) of a suite run keeps the reports it needs.
+
+        Without a run log only retried and quarantined tests reach the ledger (its flaky and
+        quarantine sections and the JUnit rewrite need nothing else): a plain pass or failure
+        costs nothing here, as in pytest without suitekit.
+        """
+        if self.auto is not None:
+            self.auto.body_seconds += report.duration
+        if self.ledger is None:
+            return
+        outcome: str = report.outcome  # "rerun" is our own outcome, unknown to pytest's types
+        if (
+            self.run.run_log is not None
+            or outcome == "rerun"
+            or getattr(report, "suitekit_attempt", 1) != 1
+            or self._quarantine_of(report.nodeid) is not None
+        ):
             self.ledger.add(self._phase(report))
 
     def _phase(self, report: pytest.TestReport) -> PhaseReport:
         """The plain data of a report, for the ledger."""
+        from suitekit.reporting._attempts import PhaseReport  # noqa: PLC0415 - see the imports
+
         quarantined = bool(getattr(report, "suitekit_quarantined", None))
         outcome: str = report.outcome
         if outcome in {"failed", "rerun"} or quarantined:
@@ -940,7 +1059,8 @@ class SuitekitPlugin:
             attempt=int(getattr(report, "suitekit_attempt", 1)),
             message=message,
             error_type=str(getattr(report, "suitekit_type", "pytest.failure")),
-            details=str(getattr(report, "suitekit_failure", "")) or report.longreprtext,
+            details=str(getattr(report, "suitekit_failure", ""))
+            or (report.longreprtext if report.longrepr is not None else ""),
             stdout=report.capstdout,
             stderr=report.capstderr,
             quarantine=self._quarantine_of(report.nodeid),
@@ -949,6 +1069,8 @@ class SuitekitPlugin:
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         """Print what each worker got (with -v); in partition mode, the partition."""
+        if self.auto is not None and self.auto.line is not None and not self.auto.promoted:
+            terminalreporter.write_line(self.auto.line)
         if self.ledger is not None:
             self._flaky_sections(terminalreporter, self.ledger)
         if self.worker_lines and terminalreporter.config.option.verbose > 0:
@@ -984,6 +1106,8 @@ class SuitekitPlugin:
         junit = session.config.option.xmlpath
         try:
             if junit and ledger.needs_rewrite():
+                from suitekit.reporting._attempts import rewrite_junit  # noqa: PLC0415
+
                 prefix = session.config.option.junitprefix
                 rewrite_junit(Path(junit), ledger.tests(), prefix=prefix)
             if self.run.run_log is not None:
@@ -1151,3 +1275,163 @@ def _host_port(url: str) -> str:
     """``host:port`` of a URL, without credentials (for headers)."""
     tail = url.split("@", 1)[-1].split("//", 1)[-1]
     return tail.split("/", 1)[0] or "-"
+
+
+class _AutoWorkers:
+    """The controller's decision of ``workers = "auto"``, made while the run goes on.
+
+    After collection, from the suite's recorded durations when most of the collected tests
+    have one (:func:`~suitekit.sharding.choose_workers` on the tests this process selected,
+    the shard's own when it runs a shard), else from the run itself: the tests run here, and
+    each time the elapsed time reaches 0.5, 1, 2, 4 ... seconds the rest is predicted from the
+    tests so far (:func:`~suitekit.sharding._workers.decide_from_sample`). When workers pay,
+    one more test runs here (tearing its fixtures down), and the rest goes to an xdist session
+    started in this process, whose workers leave out what already ran. The machine's xdist
+    costs are only looked up (or measured, once) when the most xdist could save is more than
+    its cheapest start-up.
+    """
+
+    def __init__(self, *, cpus: int, dist: str) -> None:
+        """Keep the CPU budget and the ``--dist`` mode that workers would run with."""
+        self.cpus = cpus
+        self.dist = dist
+        self.session_started = time.monotonic()
+        self.body_seconds = 0.0
+        self.line: str | None = None
+        self.promoted = False
+        self._calibration: sharding.Calibration | None = None
+
+    def run(self, plugin: SuitekitPlugin, session: pytest.Session) -> bool | None:
+        """Decide and run; ``None`` leaves the whole run to pytest's own loop."""
+        collect_seconds = time.monotonic() - self.session_started
+        items = session.items
+        choice = self._from_durations(plugin, items)
+        if choice is not None:
+            self.line = f"suitekit: workers auto: -n {choice.workers} ({choice.reason()})"
+            return self._promote(plugin, session, choice.workers, ()) if choice.workers else None
+        started = time.monotonic()
+        self.body_seconds = 0.0
+        from suitekit.sharding._workers import SAMPLE_SECONDS, Sample, next_look  # noqa: PLC0415
+
+        look = SAMPLE_SECONDS
+        for index, item in enumerate(items):
+            elapsed = time.monotonic() - started
+            if elapsed >= look and index + 1 < len(items):
+                look = next_look(elapsed)
+                sample = Sample(
+                    ran=index,
+                    remaining=len(items) - index - 1,
+                    elapsed=elapsed,
+                    body_seconds=self.body_seconds,
+                    collect_seconds=collect_seconds,
+                )
+                choice = self._from_sample(session, sample)
+                self.line = f"suitekit: workers auto: -n {choice.workers} ({choice.reason()})"
+                if choice.workers:
+                    # One more test here, told that none follows: it tears everything down.
+                    item.config.hook.pytest_runtest_protocol(item=item, nextitem=None)
+                    _stop_if_asked(session)
+                    done = tuple(i.nodeid for i in items[: index + 1])
+                    return self._promote(plugin, session, choice.workers, done)
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            _stop_if_asked(session)
+        if self.line is None:
+            self.line = (
+                f"suitekit: workers auto: -n 0 (all {len(items)} tests ran in less than "
+                f"{SAMPLE_SECONDS:g}s: nothing to share)"
+            )
+        return True
+
+    def _from_durations(
+        self, plugin: SuitekitPlugin, items: list[pytest.Item]
+    ) -> sharding.WorkerChoice | None:
+        """The choice from recorded durations, when most of the tests have one."""
+        stored = plugin._durations()  # noqa: SLF001 - the plugin's own cache of the store
+        if not stored:
+            return None
+        cases = [sharding.Case(node_id=item.nodeid) for item in items]
+        estimates = sharding.estimate(cases, stored)
+        if estimates.known * 2 < len(items):
+            return None
+        from suitekit.sharding._units import unit_key  # noqa: PLC0415 - only here
+        from suitekit.sharding._workers import DEFAULT_CALIBRATION  # noqa: PLC0415
+
+        units: dict[str, list[float]] = {}
+        for item in items:
+            key = unit_key(item.nodeid, self.dist, _group(item))  # type: ignore[arg-type]
+            units.setdefault(key, []).append(estimates.seconds[item.nodeid])
+        total = sum(estimates.seconds.values())
+        if total * (1 - 1 / self.cpus) < _CHEAPEST_STARTUP:
+            calibration = DEFAULT_CALIBRATION  # xdist cannot win: no measuring
+        else:
+            calibration = self._costs(plugin.config)
+        return sharding.choose_workers(
+            list(units.values()), cpus=self.cpus, calibration=calibration
+        )
+
+    def _from_sample(self, session: pytest.Session, sample: Sample) -> sharding.WorkerChoice:
+        """The choice for the rest of the run, from the tests run so far."""
+        from suitekit.sharding._workers import (  # noqa: PLC0415 - only under "auto"
+            DEFAULT_CALIBRATION,
+            decide_from_sample,
+        )
+
+        gain = sample.remaining * sample.mean_body * (1 - 1 / self.cpus)
+        if gain < _CHEAPEST_STARTUP + sample.collect_seconds:
+            calibration = DEFAULT_CALIBRATION  # xdist cannot win: no measuring
+        else:
+            calibration = self._costs(session.config)
+        return decide_from_sample(sample, cpus=self.cpus, calibration=calibration)
+
+    def _costs(self, config: pytest.Config | None) -> sharding.Calibration:
+        """This machine's xdist costs: cached, measured once, or a slow machine's."""
+        if self._calibration is None:
+            from suitekit.sharding._calibrate import obtain  # noqa: PLC0415 - rarely needed
+            from suitekit.sharding._workers import DEFAULT_CALIBRATION  # noqa: PLC0415
+
+            reporter = config.pluginmanager.get_plugin("terminalreporter") if config else None
+
+            def say(line: str) -> None:
+                if reporter is not None:
+                    reporter.write_line(line)
+
+            found = obtain(os.environ, say=say)
+            self._calibration = found if found is not None else DEFAULT_CALIBRATION
+        return self._calibration
+
+    def _promote(
+        self, plugin: SuitekitPlugin, session: pytest.Session, workers: int, done: tuple[str, ...]
+    ) -> bool:
+        """Start ``workers`` xdist workers in this process and let them run the rest."""
+        from xdist.dsession import (  # type: ignore[import-untyped]  # noqa: PLC0415 - only here
+            DSession,
+        )
+
+        config = session.config
+        config.option.numprocesses = workers
+        config.option.dist = self.dist
+        config.option.tx = ["popen"] * workers
+        plugin.ran_here = done
+        self.promoted = True
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.showfspath = False
+            if self.line is not None:
+                reporter.write_line(self.line)
+        dsession = DSession(config)
+        config.pluginmanager.register(dsession, "dsession")
+        dsession.pytest_sessionstart(session)
+        return bool(dsession.pytest_runtestloop())
+
+
+_CHEAPEST_STARTUP: Final = 0.3
+"""Seconds below which no machine starts two xdist workers: less to gain is never worth it."""
+
+
+def _stop_if_asked(session: pytest.Session) -> None:
+    """Stop the run as pytest's own loop does after a test (``-x``, ``--maxfail``)."""
+    if session.shouldfail:
+        raise session.Failed(session.shouldfail)
+    if session.shouldstop:
+        raise session.Interrupted(session.shouldstop)

@@ -1,4 +1,7 @@
-"""A suite run's order (``--suitekit-order-seed``, ``--suitekit-order-file``) and its run log."""
+"""A suite run's order (``--suitekit-order-seed``, ``--suitekit-order-file``) and its run log.
+
+Every run happens in this process; with xdist, its workers are subprocesses (tests.plugin.helpers).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Final
 import pytest
 
 from suitekit.flaky import RunLog
+from tests.plugin.helpers import run
 
 PYPROJECT: Final = """
 [tool.suitekit]
@@ -74,9 +78,7 @@ def many(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def _collected(pytester: pytest.Pytester, *args: str) -> list[str]:
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "--collect-only", "-q", "-n", "0", *args
-    )
+    result = run(pytester, "0", "--suitekit-suite=unit", "--collect-only", "-q", *args)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     return [line for line in result.outlines if line.startswith("tests/")]
 
@@ -96,8 +98,8 @@ def test_every_xdist_worker_runs_the_seeded_order(many: pytest.Pytester) -> None
     seeded = _collected(many, "--suitekit-order-seed=1")
 
     # xdist refuses to run when its workers collect different orders.
-    result = many.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", "2", "--suitekit-order-seed=1", "--suitekit-run-log=log"
+    result = run(
+        many, "2", "--suitekit-suite=unit", "--suitekit-order-seed=1", "--suitekit-run-log=log"
     )
 
     assert result.ret == pytest.ExitCode.OK
@@ -117,10 +119,10 @@ def test_an_order_file_runs_exactly_its_tests_in_its_order(many: pytest.Pytester
         f"# replay\n{wanted[0]}\n\n{wanted[1]}\n  {wanted[2]}  \n", encoding="utf-8"
     )
 
-    result = many.runpytest_subprocess(
-        "--suitekit-suite=unit",
-        "-n",
+    result = run(
+        many,
         "0",
+        "--suitekit-suite=unit",
         "-v",
         "--suitekit-order-file=order.txt",
         "--suitekit-run-log=log",
@@ -140,9 +142,7 @@ def test_an_order_file_naming_an_unknown_test_is_a_usage_error(
 ) -> None:
     (many.path / "order.txt").write_text(f"{ALL[0]}\ntests/test_many.py::test_99\n")
 
-    result = many.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--suitekit-order-file=order.txt"
-    )
+    result = run(many, workers, "--suitekit-suite=unit", "--suitekit-order-file=order.txt")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     expected = (
@@ -167,24 +167,14 @@ def test_an_order_file_naming_a_test_twice_is_a_usage_error(many: pytest.Pyteste
     assert expected in result.stderr.str()
 
 
-@WORKERS
-def test_the_run_log_holds_every_test_with_its_real_outcome(
-    pytester: pytest.Pytester, workers: str
-) -> None:
-    pytester.makepyprojecttoml(PYPROJECT)
-    pytester.makepyfile(**{"tests/test_mixed": textwrap.dedent(MIXED)})
-
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--suitekit-run-log=logs/run.json"
-    )
-
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    log = RunLog.read(pytester.path / "logs" / "run.json")
+def _assert_real_outcomes(log: RunLog, workers: str) -> None:
+    """The run log holds MIXED's tests with their outcomes, in each worker's order."""
     assert log.seed is None
     assert log.workers == int(workers)
+    tests = [test for test in log.tests if "::" in test.node_id]  # not a file that failed
     found = {
         test.node_id.split("::")[1]: (test.outcome, test.message, test.quarantined)
-        for test in log.tests
+        for test in tests
     }
     assert found == {
         "test_passes": ("passed", "", False),
@@ -194,11 +184,21 @@ def test_the_run_log_holds_every_test_with_its_real_outcome(
         "test_flaky": ("flaky", "AssertionError: first attempt", False),
         "test_quarantined": ("failed", "AssertionError: known bad", True),
     }
-    workers_seen = {test.worker for test in log.tests}
+    workers_seen = {test.worker for test in tests}
     assert workers_seen == {"main"} if workers == "0" else workers_seen <= {"gw0", "gw1"}
     for worker in workers_seen:
-        positions = [test.position for test in log.tests if test.worker == worker]
+        positions = [test.position for test in tests if test.worker == worker]
         assert positions == list(range(len(positions)))
+
+
+def test_the_run_log_holds_every_test_with_its_real_outcome(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(PYPROJECT)
+    pytester.makepyfile(**{"tests/test_mixed": textwrap.dedent(MIXED)})
+
+    result = run(pytester, "0", "--suitekit-suite=unit", "--suitekit-run-log=logs/run.json")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    _assert_real_outcomes(RunLog.read(pytester.path / "logs" / "run.json"), "0")
 
 
 @WORKERS
@@ -213,9 +213,7 @@ def test_the_run_log_holds_a_file_that_fails_to_collect(
         }
     )
 
-    result = pytester.runpytest_subprocess(
-        "--suitekit-suite=unit", "-n", workers, "--suitekit-run-log=logs/run.json"
-    )
+    result = run(pytester, workers, "--suitekit-suite=unit", "--suitekit-run-log=logs/run.json")
 
     # Serially pytest stops after collecting; xdist's workers run the other tests.
     expected = pytest.ExitCode.INTERRUPTED if workers == "0" else pytest.ExitCode.TESTS_FAILED
@@ -226,3 +224,7 @@ def test_the_run_log_holds_a_file_that_fails_to_collect(
     assert error.outcome == "error"
     assert error.message == "ValueError: cannot import this"
     assert not error.quarantined
+    if workers != "0":
+        # With xdist this run also proves what the serial run above does: the controller's log
+        # holds every test its workers ran, with its real outcome, in each worker's order.
+        _assert_real_outcomes(log, workers)

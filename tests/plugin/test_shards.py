@@ -1,4 +1,7 @@
-"""``--shard K/N``: each shard runs its part of a suite; the parts partition the suite."""
+"""``--shard K/N``: each shard runs its part of a suite; the parts partition the suite.
+
+Every run happens in this process; with xdist, its workers are subprocesses (tests.plugin.helpers).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import time
 import pytest
 
 from suitekit.sharding import DURATIONS_FILE, DurationStore, case_key
+from tests.plugin.helpers import run
 
 PYPROJECT = """
 [tool.suitekit]
@@ -71,23 +75,37 @@ def _ran(result: pytest.RunResult) -> set[str]:
     return {line.split()[1] for line in result.outlines if line.startswith("PASSED ")}
 
 
-@pytest.mark.parametrize("workers", ["0", "2"])
-def test_the_shards_partition_the_suite(sharded: pytest.Pytester, workers: str) -> None:
+def _varied(sharded: pytest.Pytester) -> None:
+    """Record durations that vary from test to test."""
     _record(sharded, {node: 0.1 * (1 + position % 5) for position, node in enumerate(_all_ids())})
 
-    seen: list[str] = []
-    for index in (1, 2, 3):
-        result = sharded.runpytest_subprocess(
-            "--suitekit-suite=unit", f"--shard={index}/3", "-n", workers, "-rA"
-        )
-        assert result.ret == pytest.ExitCode.OK
-        ran = _ran(result)
-        assert ran, result.stdout.str()
-        seen += ran
-        result.stdout.fnmatch_lines([f"suitekit: suite 'unit': paths tests; shard {index}/3 *"])
-        result.stdout.fnmatch_lines([f"suitekit: shard {index}/3: *predicted *"])
+
+def _shard(sharded: pytest.Pytester, workers: str, index: int) -> set[str]:
+    """What shard ``index`` of 3 runs, after checking the lines that describe it."""
+    result = run(sharded, workers, "--suitekit-suite=unit", f"--shard={index}/3", "-rA")
+    assert result.ret == pytest.ExitCode.OK
+    ran = _ran(result)
+    assert ran, result.stdout.str()
+    result.stdout.fnmatch_lines([f"suitekit: suite 'unit': paths tests; shard {index}/3 *"])
+    result.stdout.fnmatch_lines([f"suitekit: shard {index}/3: *predicted *"])
+    return ran
+
+
+def test_the_shards_partition_the_suite(sharded: pytest.Pytester) -> None:
+    _varied(sharded)
+
+    seen = [node for index in (1, 2, 3) for node in _shard(sharded, "0", index)]
 
     assert sorted(seen) == sorted(_all_ids())
+
+
+def test_with_xdist_a_shard_runs_what_it_runs_serially(sharded: pytest.Pytester) -> None:
+    # The workers select the shard, each from its own collection; the controller, which collects
+    # nothing, states its size. A shard is a function of the node ids and the durations only, so
+    # one shard run both ways stands for the partition above (each xdist run costs two workers).
+    _varied(sharded)
+
+    assert _shard(sharded, "2", 2) == _shard(sharded, "0", 2)
 
 
 def test_loadscope_keeps_a_class_in_one_shard(sharded: pytest.Pytester) -> None:
@@ -95,7 +113,7 @@ def test_loadscope_keeps_a_class_in_one_shard(sharded: pytest.Pytester) -> None:
 
     owners: dict[str, set[int]] = {}
     for index in (1, 2, 3):
-        result = sharded.runpytest_subprocess("--suitekit-suite=unit", f"--shard={index}/3", "-rA")
+        result = run(sharded, "0", "--suitekit-suite=unit", f"--shard={index}/3", "-rA")
         for node in _ran(result):
             owners.setdefault(node.rsplit("::", 1)[0], set()).add(index)
 
@@ -168,7 +186,8 @@ def test_the_plan_shows_every_shard_and_runs_nothing(sharded: pytest.Pytester) -
     result.assert_outcomes(deselected=24)
 
 
-@pytest.mark.parametrize("dist", [None, "load", "worksteal"])
+# No --dist is xdist's "load" (it sets that mode itself whenever -n is given).
+@pytest.mark.parametrize("dist", [None, "worksteal"])
 def test_xdist_workers_start_the_slowest_tests_first(
     sharded: pytest.Pytester, dist: str | None
 ) -> None:
@@ -178,7 +197,7 @@ def test_xdist_workers_start_the_slowest_tests_first(
     _record(sharded, dict.fromkeys(ids, 0.01) | {ids[-1]: 3.0, ids[-2]: 2.0})
     mode = ["--dist", dist] if dist else []
 
-    result = sharded.runpytest_subprocess("--suitekit-suite=unit", "-n", "2", *mode, "-v")
+    result = run(sharded, "2", "--suitekit-suite=unit", *mode, "-v")
 
     assert result.ret == pytest.ExitCode.OK
     firsts: dict[str, str] = {}  # each worker's first test

@@ -6,28 +6,33 @@ measure the machine). The pytest plugin, the nox adapter and ``suitekit shards``
 
 from __future__ import annotations
 
-from suitekit.sharding._durations import DURATIONS_FILE as DURATIONS_FILE
-from suitekit.sharding._durations import DurationStore as DurationStore
-from suitekit.sharding._durations import Measurement as Measurement
-from suitekit.sharding._lpt import LongestFirst as LongestFirst
-from suitekit.sharding._lpt import Strategy as Strategy
-from suitekit.sharding._order import slowest_first as slowest_first
-from suitekit.sharding._plan import Shard as Shard
-from suitekit.sharding._plan import ShardPlan as ShardPlan
-from suitekit.sharding._plan import plan_shards as plan_shards
-from suitekit.sharding._spec import ENV_SHARD as ENV_SHARD
-from suitekit.sharding._spec import SHARD_OPTION as SHARD_OPTION
-from suitekit.sharding._spec import ShardSpec as ShardSpec
-from suitekit.sharding._spec import shard_from as shard_from
-from suitekit.sharding._spec import split_of as split_of
-from suitekit.sharding._units import Case as Case
-from suitekit.sharding._units import Estimates as Estimates
-from suitekit.sharding._units import Unit as Unit
-from suitekit.sharding._units import case_key as case_key
-from suitekit.sharding._units import estimate as estimate
-from suitekit.sharding._workers import Calibration as Calibration
-from suitekit.sharding._workers import WorkerChoice as WorkerChoice
-from suitekit.sharding._workers import choose_workers as choose_workers
+from typing import TYPE_CHECKING
+
+from suitekit._lazy import exports
+
+if TYPE_CHECKING:
+    from suitekit.sharding._durations import DURATIONS_FILE as DURATIONS_FILE
+    from suitekit.sharding._durations import DurationStore as DurationStore
+    from suitekit.sharding._durations import Measurement as Measurement
+    from suitekit.sharding._lpt import LongestFirst as LongestFirst
+    from suitekit.sharding._lpt import Strategy as Strategy
+    from suitekit.sharding._order import slowest_first as slowest_first
+    from suitekit.sharding._plan import Shard as Shard
+    from suitekit.sharding._plan import ShardPlan as ShardPlan
+    from suitekit.sharding._plan import plan_shards as plan_shards
+    from suitekit.sharding._spec import ENV_SHARD as ENV_SHARD
+    from suitekit.sharding._spec import SHARD_OPTION as SHARD_OPTION
+    from suitekit.sharding._spec import ShardSpec as ShardSpec
+    from suitekit.sharding._spec import shard_from as shard_from
+    from suitekit.sharding._spec import split_of as split_of
+    from suitekit.sharding._units import Case as Case
+    from suitekit.sharding._units import Estimates as Estimates
+    from suitekit.sharding._units import Unit as Unit
+    from suitekit.sharding._units import case_key as case_key
+    from suitekit.sharding._units import estimate as estimate
+    from suitekit.sharding._workers import Calibration as Calibration
+    from suitekit.sharding._workers import WorkerChoice as WorkerChoice
+    from suitekit.sharding._workers import choose_workers as choose_workers
 
 __all__ = [
     "DURATIONS_FILE",
@@ -53,3 +58,34 @@ __all__ = [
     "slowest_first",
     "split_of",
 ]
+
+# A run reads durations and plans shards only when it shards or orders by durations: each
+# module loads when a name from it is first read.
+if not TYPE_CHECKING:
+    __getattr__ = exports(
+        __name__,
+        {
+            "DURATIONS_FILE": "suitekit.sharding._durations",
+            "DurationStore": "suitekit.sharding._durations",
+            "Measurement": "suitekit.sharding._durations",
+            "LongestFirst": "suitekit.sharding._lpt",
+            "Strategy": "suitekit.sharding._lpt",
+            "slowest_first": "suitekit.sharding._order",
+            "Shard": "suitekit.sharding._plan",
+            "ShardPlan": "suitekit.sharding._plan",
+            "plan_shards": "suitekit.sharding._plan",
+            "ENV_SHARD": "suitekit.sharding._spec",
+            "SHARD_OPTION": "suitekit.sharding._spec",
+            "ShardSpec": "suitekit.sharding._spec",
+            "shard_from": "suitekit.sharding._spec",
+            "split_of": "suitekit.sharding._spec",
+            "Case": "suitekit.sharding._units",
+            "Estimates": "suitekit.sharding._units",
+            "Unit": "suitekit.sharding._units",
+            "case_key": "suitekit.sharding._units",
+            "estimate": "suitekit.sharding._units",
+            "Calibration": "suitekit.sharding._workers",
+            "WorkerChoice": "suitekit.sharding._workers",
+            "choose_workers": "suitekit.sharding._workers",
+        },
+    )

@@ -1,14 +1,24 @@
 """Measure what pytest and pytest-xdist cost on this machine, once, and cache it.
 
-``python -m suitekit.sharding._calibrate`` prints the :class:`Calibration` of the Python it runs
-in, measuring it when the cache has none for this machine, Python, pytest and pytest-xdist.
-suitekit's nox sessions run it inside the session's virtualenv, where the suite's pytest is.
+The pytest plugin asks for the :class:`Calibration` of the Python it runs in (the suite's own
+virtualenv, so the figures are of the suite's pytest and xdist) only when ``workers = "auto"``
+has to weigh xdist against a serial run. The cache is read in-process; a measurement happens at
+most once per machine, CPU count, Python, pytest and pytest-xdist version, and says so while it
+runs.
 
-The measurement runs pytest on generated trivial tests, 1 and :data:`MANY` of them, without
-xdist and with 2 and 3 workers, each twice (the faster run counts: the slower one met noise).
-The differences give the fixed and per-test costs; the tests themselves take no time. It takes
-about ten seconds and is cached in ``$XDG_CACHE_HOME/suitekit/calibration.json`` (default
-``~/.cache``), keyed by everything it depends on; ``SUITEKIT_CALIBRATION`` names another file.
+The measurement runs two pytest processes on :data:`MANY` generated trivial tests, one without
+xdist and one with 2 workers, and reads timestamps a small conftest takes inside them (so that
+Python's own start-up, paid by every run alike, is left out): the time from the session's start
+to its first result and the time per result after that. It takes two to three seconds on an idle
+machine. It is never taken on a busy one, because every figure would come out slow and steer
+every later decision: it is skipped when the load average is above half the CPUs, discarded when
+other processes took more than :data:`MAX_FOREIGN_LOAD` CPUs while it ran, and discarded when a
+figure is implausible (:meth:`Calibration.problem`). Until a good measurement exists the decision
+uses :data:`~suitekit.sharding._workers.DEFAULT_CALIBRATION` and measures again next time.
+
+The cache is ``$XDG_CACHE_HOME/suitekit/calibration.json`` (default ``~/.cache``);
+``SUITEKIT_CALIBRATION`` names another file. ``python -m suitekit.sharding._calibrate`` prints
+the calibration (measuring it if needed).
 """
 
 from __future__ import annotations
@@ -22,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -30,11 +41,46 @@ from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.sharding._workers import Calibration
 
-__all__ = ["ENV_CALIBRATION", "cache_path", "cached_or_measured", "fingerprint", "measure"]
+__all__ = [
+    "ENV_CALIBRATION",
+    "MANY",
+    "MAX_FOREIGN_LOAD",
+    "MEASURING",
+    "cache_path",
+    "cached",
+    "fingerprint",
+    "measure",
+    "obtain",
+]
 
 ENV_CALIBRATION: Final = "SUITEKIT_CALIBRATION"
-MANY: Final = 1500
-_REPEAT: Final = 2
+MANY: Final = 400
+MAX_FOREIGN_LOAD: Final = 0.3
+"""CPUs that other processes may use during a measurement before it is discarded."""
+MEASURING: Final = "suitekit: measuring this machine's xdist start-up, once (about 3 s)"
+
+_CONFTEST: Final = """
+import json, os, time
+
+_seen = []
+_start = [0.0]
+
+
+def pytest_sessionstart(session):
+    _start[0] = time.monotonic()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":  # in the controller: when the result arrived
+        _seen.append(time.monotonic())
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):
+        return
+    with open(os.environ["SUITEKIT_CALIBRATION_OUT"], "w") as handle:
+        json.dump({"start": _start[0], "results": _seen}, handle)
+"""
 
 
 def fingerprint() -> str:
@@ -57,15 +103,53 @@ def cache_path(environ: Mapping[str, str]) -> Path:
     return Path(base, "suitekit", "calibration.json")
 
 
-def _run(folder: Path, tests: int, workers: int) -> float:
-    """Seconds of one pytest run of ``tests`` trivial tests (the faster of two runs)."""
-    test_file = folder / "test_calibrate.py"
-    test_file.write_text(
-        "import pytest\n\n\n"
-        f"@pytest.mark.parametrize('n', range({tests}))\n"
-        "def test_nothing(n):\n    pass\n",
-        encoding="utf-8",
-    )
+def _read_cache(path: Path) -> dict[str, str]:
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            return {str(key): str(value) for key, value in loaded.items()}
+    return {}
+
+
+def cached(environ: Mapping[str, str]) -> Calibration | None:
+    """This machine's cached calibration, or ``None``; never measures, never fails."""
+    entry = _read_cache(cache_path(environ)).get(fingerprint())
+    if entry is None:
+        return None
+    try:
+        calibration = Calibration.from_json(entry)
+    except ValueError:
+        return None
+    return calibration if calibration.problem() is None else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Timed:
+    """One calibration run: seconds to the first result, seconds per result after it."""
+
+    first: float
+    per_test: float
+
+
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux), else ``None``."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+        ticks = [int(value) for value in fields]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # noqa: PLR2004 - idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def _run(folder: Path, workers: int) -> _Timed:
+    """Time one pytest run of the trivial tests in ``folder``."""
+    out = folder / f"timing-{workers}.json"
     command = [
         sys.executable,
         "-m",
@@ -80,56 +164,125 @@ def _run(folder: Path, tests: int, workers: int) -> float:
         str(folder / "pytest.ini"),
         "-n",
         str(workers),
-        str(test_file),
+        str(folder / "test_calibrate.py"),
     ]
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env.pop("SUITEKIT_SHARD", None)
-    best = float("inf")
-    for _ in range(_REPEAT):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def measure() -> Calibration:
-    """Measure this machine's pytest and xdist costs (about ten seconds)."""
-    with tempfile.TemporaryDirectory(prefix="suitekit-calibrate-") as raw:
-        folder = Path(raw)
-        (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        serial_one, serial_many = _run(folder, 1, 0), _run(folder, MANY, 0)
-        two_one, two_many = _run(folder, 1, 2), _run(folder, MANY, 2)
-        three_one = _run(folder, 1, 3)
-    return Calibration(
-        serial_per_test=max(serial_many - serial_one, 0.0) / (MANY - 1),
-        xdist_per_test=max(two_many - two_one, 0.0) / (MANY - 1),
-        xdist_startup=max(two_one - serial_one, 0.0),
-        startup_per_worker=max(three_one - two_one, 0.0),
-        cpus=os.cpu_count() or 1,
+    env["SUITEKIT_CALIBRATION_OUT"] = str(out)
+    subprocess.run(command, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    results = sorted(float(value) for value in data["results"])
+    if len(results) < 2:  # noqa: PLR2004 - a rate needs two results
+        message = f"the calibration run saw {len(results)} results"
+        raise ValueError(message)
+    return _Timed(
+        first=results[0] - float(data["start"]),
+        per_test=(results[-1] - results[0]) / (len(results) - 1),
     )
 
 
-def cached_or_measured(environ: Mapping[str, str]) -> Calibration:
-    """The cached calibration of this machine and Python, measured and cached if missing.
+def measure() -> tuple[Calibration, float]:
+    """Measure this machine's pytest and xdist costs (two to three seconds).
 
-    A cache that cannot be read or written is measured around, never fatal: the calibration
-    only tunes the worker count.
+    Returns:
+        The calibration and the CPUs other processes used on average while it ran (0.0 where
+        the machine's CPU time cannot be read).
+
+    Raises:
+        OSError: A run could not be started.
+        subprocess.CalledProcessError: A run failed.
+        ValueError: A run did not report its timings.
     """
+    cpus = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="suitekit-calibrate-") as raw:
+        folder = Path(raw)
+        (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        (folder / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
+        (folder / "test_calibrate.py").write_text(
+            "import pytest\n\n\n"
+            f"@pytest.mark.parametrize('n', range({MANY}))\n"
+            "def test_nothing(n):\n    pass\n",
+            encoding="utf-8",
+        )
+        busy, mine, started = _busy_cpu_seconds(), _children_cpu_seconds(), time.monotonic()
+        serial, xdist = _run(folder, 0), _run(folder, 2)
+        wall = time.monotonic() - started
+        busy_after = _busy_cpu_seconds()
+    foreign = 0.0
+    if busy is not None and busy_after is not None and wall > 0:
+        ours = _children_cpu_seconds() - mine
+        foreign = max(busy_after - busy - ours, 0.0) / wall
+    startup = max(xdist.first - serial.first, 0.0)
+    calibration = Calibration(
+        serial_per_test=serial.per_test,
+        xdist_per_test=xdist.per_test,
+        xdist_startup=startup,
+        # Not measured (a third run would cost another second): each further worker is a
+        # Python start-up and a collection, about half of what the first two cost together.
+        startup_per_worker=startup / 4,
+        cpus=cpus,
+    )
+    return calibration, foreign
+
+
+def obtain(
+    environ: Mapping[str, str],
+    *,
+    say: Callable[[str], None],
+    measurer: Callable[[], tuple[Calibration, float]] = measure,
+    load: Callable[[], float] | None = None,
+) -> Calibration | None:
+    """The cached calibration, else a fresh measurement if the machine is idle enough.
+
+    Returns ``None`` (the caller then assumes
+    :data:`~suitekit.sharding._workers.DEFAULT_CALIBRATION`) when the machine is busy, the
+    measurement fails, ran under load, or gave implausible figures; ``say`` is told why. A
+    cache that cannot be written is measured around, never fatal: the calibration only tunes
+    the worker count.
+
+    Args:
+        environ: The environment (for the cache's location).
+        say: Prints one line to the user.
+        measurer: Takes the measurement (tests pass a fake).
+        load: The 1-minute load average (tests pass a fake); :func:`os.getloadavg` by default.
+    """
+    if (found := cached(environ)) is not None:
+        return found
+    cpus = os.cpu_count() or 1
+    current = load() if load is not None else _load_average()
+    if current > cpus / 2:
+        say(
+            f"suitekit: not measuring xdist's costs now (load average {current:.1f} on {cpus} "
+            "CPUs would make them look slow); assuming a slow machine's"
+        )
+        return None
+    say(MEASURING)
+    try:
+        calibration, foreign = measurer()
+    except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as error:
+        say(f"suitekit: the measurement failed ({error}); assuming a slow machine's costs")
+        return None
+    problem = calibration.problem()
+    if foreign > MAX_FOREIGN_LOAD * cpus:
+        problem = f"other processes used {foreign:.1f} CPUs meanwhile"
+    if problem is not None:
+        say(f"suitekit: measurement discarded ({problem}); it is taken again next time")
+        return None
     path = cache_path(environ)
-    key = fingerprint()
-    cache: dict[str, str] = {}
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-        cache = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-    if key in cache:
-        with contextlib.suppress(ValueError):
-            return Calibration.from_json(cache[key])
-    calibration = measure()
-    cache[key] = calibration.to_json()
+    cache = _read_cache(path)
+    cache[fingerprint()] = calibration.to_json()
     with contextlib.suppress(ReportError):  # e.g. a read-only home: measure again next time
         write_text_atomic(path, json.dumps(cache, indent=2, sort_keys=True) + "\n")
     return calibration
 
 
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform: nothing tells of other load
+        return 0.0
+
+
 if __name__ == "__main__":
-    print(cached_or_measured(os.environ).to_json())  # noqa: T201 - the module's output
+    found = obtain(os.environ, say=lambda line: print(line, file=sys.stderr))  # noqa: T201
+    print(found.to_json() if found is not None else "none")  # noqa: T201 - the module's output

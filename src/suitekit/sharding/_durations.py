@@ -75,9 +75,15 @@ class Measurement:
     def serial_seconds(self) -> float:
         """The figure corrected for contention, as if the test had a CPU to itself.
 
-        When workers outnumbered CPUs they slowed each other down: ``cpus / workers`` of it.
+        Under xdist the controller is one more busy process beside the workers (it takes every
+        result, one at a time), so ``workers + 1`` processes shared the CPUs; when they
+        outnumbered them they slowed each other down, and ``cpus / (workers + 1)`` of the
+        figure is counted. A serial run (one worker) is taken as it is. Counting the controller
+        keeps a figure taken with as many workers as CPUs from making a serial run look
+        slower than it is (which would choose xdist again, and record inflated figures again).
         """
-        return self.seconds * min(1.0, self.cpus / self.workers)
+        processes = self.workers + 1 if self.workers > 1 else 1
+        return self.seconds * min(1.0, self.cpus / processes)
 
     def __post_init__(self) -> None:
         """Reject figures that no run can produce; they would also break the merge order."""

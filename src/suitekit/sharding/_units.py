@@ -18,13 +18,14 @@ How long a test will take is estimated from the durations store, in this order:
 from __future__ import annotations
 
 import re
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from suitekit._model import DistMode
-from suitekit.sharding._durations import Measurement
+
+if TYPE_CHECKING:
+    from suitekit.sharding._durations import Measurement
 
 __all__ = [
     "SECONDS_PER_BYTE",
@@ -119,6 +120,8 @@ def estimate(cases: Sequence[Case], stored: Mapping[str, Measurement]) -> Estima
     figures = {case.node_id: stored.get(case_key(case.node_id)) for case in cases}
     known = {node: m.serial_seconds for node, m in figures.items() if m is not None}
     if known:
+        import statistics  # noqa: PLC0415 - decimal and fractions, for this one median
+
         median = statistics.median(known.values())
         seconds = {case.node_id: known.get(case.node_id, median) for case in cases}
         return Estimates(seconds=seconds, known=len(known), basis="durations")

@@ -1,31 +1,54 @@
-"""How many xdist workers a suite should get, decided from its recorded durations.
+"""How many xdist workers a suite should get: the cost model and the decision rule.
 
 Blind ``-n auto`` is often slower than no xdist at all on small machines: a worker costs a
 Python start-up and a collection, and every test result then crosses a process boundary to the
-controller, which handles them one at a time. On one real 62,423-test suite of tiny tests that
-meant 51 s serially, 62 s with 2 workers and 69 s with 4.
+controller, which handles them one at a time while the workers compete with it for the CPUs. On
+one real 62,423-test suite of tiny tests that meant 51 s serially, 62 s with 2 workers and 69 s
+with 4; on 900 fast tests ``-n auto`` was 2 to 3 times slower than serial.
 
-The prediction, for ``n`` workers on a machine whose costs were measured (:class:`Calibration`):
+The prediction, for ``n`` workers on a machine whose costs were measured (:class:`Calibration`),
+with ``N`` tests whose own times (setup, call and teardown) are ``b_i``:
 
-- ``n = 0`` (no xdist): ``sum(test seconds) + tests * serial_per_test``;
-- ``n >= 2``: ``xdist_startup(n) + max(LPT makespan of the units over n workers, each test
-  costing its seconds + serial_per_test; tests * xdist_per_test)``: the workers run in
-  parallel, but no faster than the controller can take their results, and never faster than
-  the longest unit.
+- ``n = 0`` (no xdist): ``sum(b_i) + N * serial_per_test``;
+- ``n >= 2``: ``startup(n) + N * xdist_per_test + LPT makespan of the units' b over n``.
 
-Worker counts above the CPU budget are not considered: the durations in the store cannot tell
-CPU-bound tests from waiting ones, and the budget is what the user (or a parallel run) allows.
-A lone worker (``n = 1``) only adds cost and is never chosen.
+``xdist_per_test`` is the wall time per trivial test of a run with 2 workers: what the
+controller and the workers together spend on each test beyond its body, on this machine. It is
+*added* to the schedule of the bodies rather than overlapped with it, because on a machine with
+as many workers as CPUs the controller's work takes CPU time from the workers (the model the
+first version used overlapped them, and chose 2 workers for 62,000 sub-millisecond tests where
+serial was 1.4 times faster). Start-up is ``xdist_startup`` for 2 workers plus
+``startup_per_worker`` for each further one.
+
+Worker counts above the CPU budget are not considered, and a lone worker (``n = 1``) only adds
+cost and is never chosen. On a tie (within a millisecond) the smaller count wins.
+
+Without recorded durations the pytest plugin decides from the run itself (see
+:func:`decide_from_sample`): it starts without xdist, times the first tests, and hands the rest
+to workers only when the prediction says they pay, counting what promoting costs (the workers'
+start-up and their own collection of the suite).
 """
 
 from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Final
 
-__all__ = ["Calibration", "WorkerChoice", "choose_workers", "predict"]
+__all__ = [
+    "BOUNDS",
+    "DEFAULT_CALIBRATION",
+    "SAMPLE_SECONDS",
+    "Calibration",
+    "Sample",
+    "WorkerChoice",
+    "choose_workers",
+    "decide_from_sample",
+    "next_look",
+    "predict",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +104,49 @@ class Calibration:
             message = f"not a suitekit calibration: {error}"
             raise ValueError(message) from None
 
+    def startup(self, workers: int) -> float:
+        """Seconds that starting ``workers`` workers adds to a run (0 for no xdist)."""
+        if workers < 2:  # noqa: PLR2004 - two workers is what the calibration measures
+            return 0.0
+        return self.xdist_startup + (workers - 2) * self.startup_per_worker
+
+    def problem(self) -> str | None:
+        """Why these figures cannot be this machine's costs, or ``None`` when they can be.
+
+        A measurement taken while other processes held the CPUs is slow in every figure; one
+        whose runs failed in odd ways gives zeros. Either would steer every later decision, so
+        a calibration outside :data:`BOUNDS` is discarded rather than cached.
+        """
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                return f"{name} = {value:.6g} is outside [{low:g}, {high:g}]"
+        if self.xdist_per_test < self.serial_per_test / 2:
+            return (
+                f"xdist_per_test = {self.xdist_per_test:.6g} is below half of serial_per_test "
+                f"= {self.serial_per_test:.6g}: the controller cannot take results that fast"
+            )
+        return None
+
+
+BOUNDS: Final[Mapping[str, tuple[float, float]]] = {
+    "serial_per_test": (2e-5, 0.02),
+    "xdist_per_test": (2e-5, 0.05),
+    "xdist_startup": (0.05, 15.0),
+    "startup_per_worker": (0.0, 5.0),
+}
+"""Plausible ranges of a calibration's figures, from a Raspberry Pi to a large server."""
+
+DEFAULT_CALIBRATION: Final = Calibration(
+    serial_per_test=0.0008,
+    xdist_per_test=0.0012,
+    xdist_startup=1.5,
+    startup_per_worker=0.3,
+    cpus=2,
+)
+"""What the decision assumes when this machine has no calibration (it was busy): a slow
+machine's costs, so that without a measurement suitekit errs towards fewer workers."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerChoice:
@@ -91,16 +157,20 @@ class WorkerChoice:
         predicted: ``(workers, predicted seconds)`` for every count considered.
         longest: The longest unit's predicted seconds.
         tests: How many tests the prediction covered.
+        basis: What the prediction came from, when not the recorded durations.
     """
 
     workers: int
     predicted: tuple[tuple[int, float], ...]
     longest: float
     tests: int
+    basis: str = ""
 
     def reason(self) -> str:
         """One line for the pytest header: what was chosen and why."""
         shown = ", ".join(f"-n {n}: {s:.1f}s" for n, s in self.predicted)
+        if self.basis:
+            return f"from {self.basis}: predicted for the other {self.tests} {shown}"
         return (
             f"from durations of {self.tests} tests: predicted {shown}; "
             f"longest unit {self.longest:.1f}s"
@@ -124,12 +194,10 @@ def predict(units: Sequence[Sequence[float]], workers: int, calibration: Calibra
         calibration: The machine's costs.
     """
     tests = sum(len(unit) for unit in units)
-    per_test = calibration.serial_per_test
     if workers == 0:
-        return sum(sum(unit) for unit in units) + tests * per_test
-    costs = [sum(unit) + len(unit) * per_test for unit in units]
-    startup = calibration.xdist_startup + max(workers - 2, 0) * calibration.startup_per_worker
-    return startup + max(_makespan(costs, workers), tests * calibration.xdist_per_test)
+        return sum(sum(unit) for unit in units) + tests * calibration.serial_per_test
+    schedule = _makespan([sum(unit) for unit in units], workers)
+    return calibration.startup(workers) + tests * calibration.xdist_per_test + schedule
 
 
 def choose_workers(
@@ -147,4 +215,74 @@ def choose_workers(
         predicted=predicted,
         longest=max((sum(unit) for unit in units), default=0.0),
         tests=sum(len(unit) for unit in units),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    """What a run without xdist has measured of itself so far.
+
+    Attributes:
+        ran: How many tests ran.
+        remaining: How many tests are left.
+        elapsed: Wall seconds since the first test started.
+        body_seconds: The sum of the tests' own times (setup, call and teardown reports).
+        collect_seconds: Wall seconds the collection took (each worker would collect again).
+    """
+
+    ran: int
+    remaining: int
+    elapsed: float
+    body_seconds: float
+    collect_seconds: float
+
+    @property
+    def overhead(self) -> float:
+        """The seconds pytest itself spends per test in this run (the serial per-test cost)."""
+        return max(self.elapsed - self.body_seconds, 0.0) / self.ran if self.ran else 0.0
+
+    @property
+    def mean_body(self) -> float:
+        """The mean of the tests' own seconds so far."""
+        return self.body_seconds / self.ran if self.ran else 0.0
+
+
+SAMPLE_SECONDS: Final = 0.5
+"""The first look at a run without recorded durations: after this many seconds of tests."""
+
+
+def next_look(elapsed: float) -> float:
+    """When a run without recorded durations looks again: each time its elapsed time doubles.
+
+    A suite's first tests may be its quick ones; looking again at 1, 2, 4 ... seconds lets a
+    run whose later tests turn out slow still hand them to workers, at a bounded cost.
+    """
+    look = SAMPLE_SECONDS
+    while look <= elapsed:
+        look *= 2
+    return look
+
+
+def decide_from_sample(sample: Sample, *, cpus: int, calibration: Calibration) -> WorkerChoice:
+    """The worker count for the rest of a run that started without xdist.
+
+    The remaining tests are predicted at the sample's mean own time each (units of one test:
+    nothing better is known yet) and the serial per-test cost is the one this run shows.
+    Promoting costs the workers' start-up plus their own collection of the whole suite (they
+    collect in parallel, so once), on top of :func:`predict`'s ``n >= 2`` figure.
+    """
+    measured = replace(calibration, serial_per_test=sample.overhead)
+    units = [[sample.mean_body]] * sample.remaining
+    candidates = [0, *range(2, cpus + 1)]
+    predicted = tuple(
+        (n, predict(units, n, measured) + (sample.collect_seconds if n else 0.0))
+        for n in candidates
+    )
+    best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
+    return WorkerChoice(
+        workers=best[0],
+        predicted=predicted,
+        longest=sample.mean_body,
+        tests=sample.remaining,
+        basis=f"the first {sample.ran} tests of this run ({sample.mean_body * 1000:.2f} ms each)",
     )

@@ -1,0 +1,92 @@
+"""``-n auto`` in a suite whose workers are ``"auto"``: decided after collection by the plugin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from suitekit.sharding import Calibration
+from suitekit.sharding._calibrate import fingerprint
+
+PYPROJECT = """
+[tool.suitekit]
+tests = ["tests"]
+
+[tool.suitekit.suites.unit]
+paths = ["tests"]
+workers = "auto"
+"""
+
+MACHINE = Calibration(
+    serial_per_test=0.0005,
+    xdist_per_test=0.0008,
+    xdist_startup=0.6,
+    startup_per_worker=0.15,
+    cpus=2,
+)
+
+
+@pytest.fixture
+def auto(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A project whose suite's workers are auto, on a 2-CPU budget with a cached calibration."""
+    pytester.makepyprojecttoml(PYPROJECT)
+    cache = Path(pytester.path, "calibration.json")
+    cache.write_text(json.dumps({fingerprint(): MACHINE.to_json()}), encoding="utf-8")
+    monkeypatch.setenv("SUITEKIT_CALIBRATION", str(cache))
+    monkeypatch.setenv("SUITEKIT_CPUS", "2")
+    monkeypatch.delenv("SUITEKIT_WORKERS", raising=False)
+    return pytester
+
+
+def test_many_quick_tests_stay_in_one_process(auto: pytest.Pytester) -> None:
+    body = "import pytest\n\n@pytest.mark.parametrize('n', range(3000))\ndef test_q(n):\n    pass\n"
+    auto.makepyfile(**{"tests/test_quick": body})
+
+    result = auto.runpytest_subprocess("--suitekit-suite=unit", "-n", "auto")
+
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=3000)
+    result.stdout.fnmatch_lines(
+        [
+            "suitekit: suite 'unit': paths tests; workers decided after collection (auto, 2 CPUs)",
+            "suitekit: workers auto: -n 0 (from the first * tests of this run *",
+        ]
+    )
+    assert "created: 2/2 workers" not in result.stdout.str()
+
+
+def test_slow_tests_are_handed_to_workers_and_none_runs_twice(auto: pytest.Pytester) -> None:
+    body = "import time\n\n" + "".join(
+        f"def test_{n:02}():\n    time.sleep(0.25)\n\n" for n in range(16)
+    )
+    auto.makepyfile(**{"tests/test_slow": body})
+
+    result = auto.runpytest_subprocess(
+        "--suitekit-suite=unit", "-n", "auto", "-v", "--junitxml=out.xml"
+    )
+
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=16)
+    result.stdout.fnmatch_lines(
+        [
+            "suitekit: workers auto: -n 2 (from the first * tests of this run *",
+            "created: 2/2 workers",
+        ]
+    )
+    passed = [line.split()[-1] for line in result.outlines if "PASSED" in line]
+    ran = sorted(line.split("::")[-1].split()[0] for line in result.outlines if "PASSED" in line)
+    assert len(passed) == 16
+    assert ran == [f"test_{n:02}" for n in range(16)]  # each once: here or on a worker
+    assert (auto.path / "out.xml").read_text(encoding="utf-8").count("<testcase") == 16
+
+
+def test_a_declared_worker_count_leaves_xdists_auto_alone(auto: pytest.Pytester) -> None:
+    auto.makepyprojecttoml(PYPROJECT.replace('workers = "auto"', "workers = 2"))
+    auto.makepyfile(**{"tests/test_one": "def test_one():\n    pass\n"})
+
+    result = auto.runpytest_subprocess("--suitekit-suite=unit", "-n", "auto")
+
+    assert result.ret == pytest.ExitCode.OK
+    assert "workers decided after collection" not in result.stdout.str()

@@ -1,0 +1,144 @@
+"""``workers = "auto"``: the cost model, the decision from a run's first tests, calibration."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from suitekit.sharding import Calibration
+from suitekit.sharding._calibrate import MEASURING, cached, fingerprint, obtain
+from suitekit.sharding._workers import (
+    DEFAULT_CALIBRATION,
+    SAMPLE_SECONDS,
+    Sample,
+    choose_workers,
+    decide_from_sample,
+    next_look,
+    predict,
+)
+
+# Measured on a 2-CPU machine (idle): pytest 0.45 ms a test, xdist 0.74 ms, workers 0.57 s.
+MACHINE = Calibration(
+    serial_per_test=0.00045,
+    xdist_per_test=0.00074,
+    xdist_startup=0.57,
+    startup_per_worker=0.14,
+    cpus=2,
+)
+
+
+def sample(*, ran: int, remaining: int, body: float, overhead: float = 0.00045) -> Sample:
+    return Sample(
+        ran=ran,
+        remaining=remaining,
+        elapsed=ran * (body + overhead),
+        body_seconds=ran * body,
+        collect_seconds=(ran + remaining) * 0.0002,
+    )
+
+
+def test_xdists_per_test_cost_adds_to_the_schedule_of_the_bodies() -> None:
+    units = [[0.0003]] * 62_000  # sub-millisecond tests: the controller's cost dominates
+
+    serial, two = predict(units, 0, MACHINE), predict(units, 2, MACHINE)
+
+    assert serial == pytest.approx(62_000 * (0.0003 + 0.00045))
+    assert two == pytest.approx(0.57 + 62_000 * 0.00074 + 62_000 * 0.0003 / 2)
+    assert choose_workers(units, cpus=2, calibration=MACHINE).workers == 0
+
+
+def test_slow_tests_get_every_cpu() -> None:
+    assert choose_workers([[0.15]] * 60, cpus=2, calibration=MACHINE).workers == 2
+
+
+@pytest.mark.parametrize(
+    ("ran", "remaining", "body", "workers"),
+    [
+        (1100, 19_000, 0.0, 0),  # 20,000 trivial tests: serial
+        (600, 400, 0.0003, 0),  # 1,000 fast tests: serial
+        (4, 56, 0.15, 2),  # 60 slow tests: workers for the other 56
+        (3, 1, 0.15, 0),  # slow, but one test left: nothing to share
+    ],
+)
+def test_a_run_without_durations_decides_from_its_first_tests(
+    ran: int, remaining: int, body: float, workers: int
+) -> None:
+    choice = decide_from_sample(
+        sample(ran=ran, remaining=remaining, body=body), cpus=2, calibration=MACHINE
+    )
+
+    assert choice.workers == workers
+    assert choice.reason().startswith(f"from the first {ran} tests of this run")
+
+
+def test_promoting_pays_for_the_workers_own_collection() -> None:
+    slow_collection = Sample(
+        ran=10, remaining=200, elapsed=0.6, body_seconds=0.5, collect_seconds=60.0
+    )
+
+    choice = decide_from_sample(slow_collection, cpus=2, calibration=MACHINE)
+
+    assert choice.workers == 0
+
+
+def test_the_run_looks_again_each_time_its_elapsed_time_doubles() -> None:
+    assert next_look(0.0) == SAMPLE_SECONDS
+    assert next_look(SAMPLE_SECONDS) == 2 * SAMPLE_SECONDS
+    assert next_look(3.0) == 4.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("xdist_startup", 40.0, "xdist_startup = 40 is outside"),
+        ("serial_per_test", 0.0, "serial_per_test = 0 is outside"),
+        ("xdist_per_test", 0.0001, "below half of serial_per_test"),
+    ],
+)
+def test_implausible_calibrations_are_named(field: str, value: float, problem: str) -> None:
+    assert MACHINE.problem() is None
+    assert DEFAULT_CALIBRATION.problem() is None
+    changed: dict[str, float] = {field: value}
+    assert problem in (replace(MACHINE, **changed).problem() or "")  # type: ignore[arg-type]
+
+
+def test_a_busy_machine_is_not_measured(tmp_path: Path) -> None:
+    environ = {"SUITEKIT_CALIBRATION": str(tmp_path / "calibration.json")}
+    said: list[str] = []
+
+    def never() -> tuple[Calibration, float]:
+        raise AssertionError
+
+    found = obtain(environ, say=said.append, measurer=never, load=lambda: 99.0)
+
+    assert found is None
+    assert "not measuring xdist's costs now (load average 99.0" in said[0]
+    assert not (tmp_path / "calibration.json").exists()
+
+
+def test_a_measurement_under_foreign_load_is_discarded(tmp_path: Path) -> None:
+    environ = {"SUITEKIT_CALIBRATION": str(tmp_path / "calibration.json")}
+    said: list[str] = []
+
+    found = obtain(environ, say=said.append, measurer=lambda: (MACHINE, 50.0), load=lambda: 0.0)
+
+    assert found is None
+    assert said[0] == MEASURING
+    assert "measurement discarded (other processes used 50.0 CPUs meanwhile)" in said[1]
+    assert cached(environ) is None
+
+
+def test_a_good_measurement_is_cached_and_then_read_without_measuring(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    environ = {"SUITEKIT_CALIBRATION": str(path)}
+    said: list[str] = []
+
+    first = obtain(environ, say=said.append, measurer=lambda: (MACHINE, 0.0), load=lambda: 0.0)
+    again = obtain(environ, say=said.append, measurer=lambda: (DEFAULT_CALIBRATION, 0.0))
+
+    assert first == again == MACHINE
+    assert said == [MEASURING]
+    assert json.loads(path.read_text(encoding="utf-8")) == {fingerprint(): MACHINE.to_json()}
