@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from suitekit import ci, plan, services
-from suitekit._files import write_text_atomic
-from suitekit._model import Project
-from suitekit._runner import run_jobs, run_project
-from suitekit.config import load_project
 from suitekit.errors import CiError, ConfigError, SuitekitError
-from suitekit.flaky._finder import DEFAULT_RUNS, FlakyOptions, find, session_python
-from suitekit.reporting._coverage import combine
-from suitekit.reporting._report import report
+from suitekit.flaky import DEFAULT_RUNS
+
+# Each command imports what it runs: `suitekit --help` loads argparse and little else, and
+# `suitekit plan` never loads the runner, services, reporting or CI code.
+if TYPE_CHECKING:
+    from suitekit import ci, plan
+    from suitekit._model import Project
 
 __all__ = ["main"]
 
@@ -99,7 +97,15 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("names", nargs="*", help="suites and checks to run (default: all of them)")
         sub.add_argument("--parallel", action="store_true", help="run them all at once")
         sub.add_argument("--cpus", type=int, default=None, help="the CPU budget to share")
+        sub.add_argument(
+            "--no-coverage", action="store_true", help="measure no coverage (no gate at the end)"
+        )
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    run.add_argument(
+        "--reinstall",
+        action="store_true",
+        help="install each session's virtualenv again, even when nothing it depends on changed",
+    )
     run.add_argument(
         "--no-guard", action="store_true", help="skip the partition guard before the run"
     )
@@ -116,6 +122,8 @@ def _count(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
+    from suitekit.config import load_project  # noqa: PLC0415 - not for --help or a usage error
+
     try:
         project = load_project(args.project)
         return _COMMANDS[args.command](project, args)
@@ -134,12 +142,16 @@ def _config(project: Project, args: argparse.Namespace) -> int:
 
 def _clean(project: Project, args: argparse.Namespace) -> int:
     del args
+    from suitekit import services  # noqa: PLC0415 - each command imports what it runs
+
     print(services.clean(project, os.environ, say=print).summary())  # noqa: T201
     return 0
 
 
 def _coverage(project: Project, args: argparse.Namespace) -> int:
     del args
+    from suitekit.reporting._coverage import combine  # noqa: PLC0415 - only this command needs it
+
     result = combine(project)
     print(result.report)  # noqa: T201
     print(result.summary())  # noqa: T201
@@ -147,11 +159,16 @@ def _coverage(project: Project, args: argparse.Namespace) -> int:
 
 
 def _report(project: Project, args: argparse.Namespace) -> int:
+    from suitekit.reporting._report import report  # noqa: PLC0415 - only this command needs it
+
     return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
 
 
 def _suites(project: Project, args: argparse.Namespace) -> int:
     del args
+    from suitekit import plan  # noqa: PLC0415 - only this command needs it
+    from suitekit._runner import run_jobs  # noqa: PLC0415
+
     return run_jobs(project.root, [], guard=plan.partition_job(project))
 
 
@@ -190,6 +207,8 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
         "no:cacheprovider",
         *suite.pytest_args,
     ]
+    import subprocess  # noqa: PLC0415 - only this command needs it
+
     # The plan needs collection only; the plugin prints it and runs nothing.
     code = subprocess.run(command, cwd=project.root, check=False).returncode
     if code not in (0, 5):  # pytest's 5, "no tests", is an empty plan, not a failure
@@ -207,10 +226,14 @@ def _suite_python(project: Project, suite: str, python: str) -> Path:
 
     The session's virtualenv has the project's test dependencies, which collection imports.
     """
+    from suitekit.flaky._finder import session_python  # noqa: PLC0415 - only this command needs it
+
     return session_python(project, f"{suite}-{python}") or Path(sys.executable)
 
 
 def _flaky(project: Project, args: argparse.Namespace) -> int:
+    from suitekit.flaky._finder import FlakyOptions, find  # noqa: PLC0415 - only this command needs it
+
     options = FlakyOptions(suite=args.suite, runs=args.runs, seed=args.seed, python=args.python)
     finding = find(project, options, environ=os.environ, out=sys.stdout)
     print(finding.text())  # noqa: T201 - the command's output
@@ -219,36 +242,49 @@ def _flaky(project: Project, args: argparse.Namespace) -> int:
     return 0 if finding.ok else 1
 
 
-def _jobs(project: Project, args: argparse.Namespace) -> tuple[plan.Job, ...]:
+def _run_plan(project: Project, args: argparse.Namespace) -> plan.RunPlan:
+    from suitekit import plan  # noqa: PLC0415 - only the commands that plan a run need it
+
     suites, checks = _split_names(project, args.names)
-    options = plan.RunOptions.from_env(os.environ).with_cpus(args.cpus, origin="--cpus")
-    return plan.jobs(project, suites=suites, checks=checks, parallel=args.parallel, options=options)
+    options = (
+        plan.RunOptions.from_env(os.environ)
+        .with_cpus(args.cpus, origin="--cpus")
+        .without_coverage(args.no_coverage)
+    )
+    return plan.run_plan(
+        project,
+        suites=suites,
+        checks=checks,
+        whole=not args.names,
+        guard=not getattr(args, "no_guard", False),
+        parallel=args.parallel,
+        fail_fast=getattr(args, "fail_fast", False),
+        options=options,
+        reinstall=getattr(args, "reinstall", False),
+    )
 
 
 def _plan(project: Project, args: argparse.Namespace) -> int:
-    for job in _jobs(project, args):
-        env = " ".join(f"{key}={value}" for key, value in job.env.items())
+    run = _run_plan(project, args)
+    shared = " ".join(f"{key}={value}" for key, value in run.env.items())
+    for job in run.jobs:
+        env = " ".join(part for part in (shared, *(f"{k}={v}" for k, v in job.env.items())) if part)
         print(f"{env + ' ' if env else ''}{' '.join(job.command)}")  # noqa: T201
     return 0
 
 
 def _run(project: Project, args: argparse.Namespace) -> int:
-    jobs = _jobs(project, args)
-    whole = not args.names
-    guard = plan.partition_job(project) if whole and not args.no_guard else None
-    return run_project(
-        project,
-        jobs,
-        guard=guard,
-        finish=plan.report_jobs(project) if whole else (),
-        parallel=args.parallel,
-        fail_fast=args.fail_fast,
-    )
+    from suitekit._runner import execute  # noqa: PLC0415 - only this command runs sessions
+
+    return execute(project, _run_plan(project, args))
 
 
 def _ci(project: Project, args: argparse.Namespace) -> int:
     if args.ci_command == "check":
         return _ci_check(project)
+    from suitekit import ci  # noqa: PLC0415 - only this command needs it
+    from suitekit._files import write_text_atomic  # noqa: PLC0415
+
     provider: ci.Provider = args.ci_command
     text = ci.render(project, provider)
     if args.stdout:
@@ -269,6 +305,8 @@ def _ci(project: Project, args: argparse.Namespace) -> int:
 
 
 def _ci_check(project: Project) -> int:
+    from suitekit import ci  # noqa: PLC0415 - only this command needs it
+
     states = ci.check(project)
     stale = [state for state in states if state.state != "current"]
     for state in stale:
@@ -315,6 +353,8 @@ def _split_names(
 
 def describe(project: Project) -> str:
     """A readable account of the declaration, as the sessions will see it."""
+    from suitekit import plan  # noqa: PLC0415 - only this command needs it
+
     lines = [f"project: {project.root}", f"config: {project.config_file}"]
     lines.append(f"python: {', '.join(project.python)}; test roots: {', '.join(project.tests)}")
     lines.append("sessions:")

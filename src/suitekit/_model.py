@@ -123,6 +123,8 @@ class Suite:
         shards: How many parts CI splits the suite into (a matrix job each); 1: no split.
         retries: How many times a failed test is run again; a test that fails and then passes
             is reported as flaky, with every attempt kept in the JUnit report.
+        coverage: Whether the suite's sessions measure coverage (when the project names a
+            ``source``); a suite without it is absent from the combined figure.
     """
 
     name: str
@@ -138,6 +140,7 @@ class Suite:
     install: InstallSpec = field(default_factory=InstallSpec)
     shards: int = 1
     retries: int = 0
+    coverage: bool = True
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""

@@ -10,6 +10,7 @@ echoed live, in a parallel run it is printed for failed jobs only.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -25,16 +26,16 @@ from typing import IO, Final, Literal
 from suitekit import services
 from suitekit._model import Project
 from suitekit._signals import signals_as_interrupt, signals_ignored
-from suitekit.errors import ReportError, RunError
-from suitekit.plan import Job
+from suitekit.errors import ReportError, RunError, SuitekitError
+from suitekit.plan import Job, RunPlan
 from suitekit.reporting import Totals, read_totals
 
-__all__ = ["Outcome", "Runner", "format_summary", "resolve_command", "run_jobs", "run_project"]
+__all__ = ["Outcome", "Runner", "execute", "format_summary", "resolve_command", "run_jobs"]
 
 Status = Literal["waiting", "running", "passed", "failed", "cancelled", "interrupted"]
 
 _GRACE_SECONDS: Final = 10.0
-_POLL_SECONDS: Final = 0.1
+_POLL_SECONDS: Final = 0.05
 _LOG_TAIL_LINES: Final = 200
 _TEXT_COLUMNS: Final = 2  # session and result are left-aligned, the figures right-aligned
 
@@ -104,6 +105,10 @@ class Runner:
         parallel: Start every job at once instead of one after another.
         fail_fast: Stop the other jobs as soon as a required job fails.
         stream: Where progress and the summary go.
+        extra_env: Variables every job's process gets.
+        project: The project; with it, the report and coverage jobs run in this process
+            (suitekit is installed here, so they need no virtualenv of their own).
+        gate: A job (the partition guard) whose failure stops every other job.
     """
 
     root: Path
@@ -111,6 +116,8 @@ class Runner:
     fail_fast: bool = False
     stream: IO[str] = field(default_factory=lambda: sys.stdout)
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    project: Project | None = None
+    gate: str | None = None
     _status: dict[str, Status] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _drawn: int = 0
@@ -130,22 +137,16 @@ class Runner:
             try:
                 while pending or running:
                     while pending and stop_reason is None and (self.parallel or not running):
-                        job = pending.pop(0)
-                        running[job.session] = self._start(job)
-                    self._draw()
-                    time.sleep(_POLL_SECONDS)
-                    for name, state in list(running.items()):
-                        if name not in running or state.process.poll() is None:
-                            continue  # stopped by --fail-fast meanwhile, or still running
-                        del running[name]
-                        outcome = self._finish(state)
-                        outcomes[name] = outcome
-                        self._announce(outcome)
-                        if self.fail_fast and outcome.blocking and stop_reason is None:
-                            stop_reason = "cancelled"
-                            self._stop_all(running, outcomes, "cancelled")
+                        self._launch(pending.pop(0), running, outcomes)
                     if stop_reason is not None and not running:
                         break
+                    if not running:
+                        continue  # only jobs run in this process so far: start the next
+                    self._draw()
+                    time.sleep(_POLL_SECONDS)
+                    if self._reap(running, outcomes) and stop_reason is None:
+                        stop_reason = "cancelled"
+                        self._stop_all(running, outcomes, "cancelled")
             except KeyboardInterrupt:
                 stop_reason = "interrupted"
                 self._stop_all(running, outcomes, "interrupted")
@@ -155,6 +156,60 @@ class Runner:
             )
         self._draw(final=True)
         return [outcomes[job.session] for job in jobs]
+
+    def _launch(self, job: Job, running: dict[str, _Running], outcomes: dict[str, Outcome]) -> None:
+        """Start a job's process, or run it here (see :attr:`project`) to its end."""
+        if not self._inline(job):
+            running[job.session] = self._start(job)
+            return
+        outcomes[job.session] = self._run_inline(job)
+        self._announce(outcomes[job.session])
+        if outcomes[job.session].status == "interrupted":
+            raise KeyboardInterrupt
+
+    def _reap(self, running: dict[str, _Running], outcomes: dict[str, Outcome]) -> bool:
+        """Collect the jobs that ended; whether one of them must stop the rest.
+
+        The rest stop when the gate fails, or, with ``fail_fast``, when a required job fails.
+        """
+        stop = False
+        for name, state in list(running.items()):
+            if state.process.poll() is None:
+                continue
+            del running[name]
+            outcome = self._finish(state)
+            outcomes[name] = outcome
+            self._announce(outcome)
+            gated = name == self.gate and outcome.status != "passed"
+            stop = stop or gated or (self.fail_fast and outcome.blocking)
+        return stop
+
+    def _inline(self, job: Job) -> bool:
+        return self.project is not None and job.kind in _INLINE
+
+    def _run_inline(self, job: Job) -> Outcome:
+        """Run a report or coverage job in this process, its output logged like a session's."""
+        assert self.project is not None  # noqa: S101 - _inline checked it
+        self._status[job.session] = "running"
+        started = time.monotonic()
+        self._started[job.session] = started
+        if not self.parallel or not self._tty:
+            self._say(f"suitekit: {job.session}: running suitekit {job.kind} (in this process)")
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        status: Status = "failed"
+        code: int | None = None
+        with job.log.open("w", encoding="utf-8", errors="replace") as log:
+            tee = _Tee(log, None if self.parallel else self.stream)
+            try:
+                code = _INLINE[job.kind](self.project, tee)
+                status = "passed" if code == 0 else "failed"
+            except SuitekitError as error:
+                tee.write(f"suitekit: {error}\n")
+                code = 2
+            except KeyboardInterrupt:
+                status = "interrupted"
+        self._status[job.session] = status
+        return Outcome(job=job, status=status, returncode=code, seconds=time.monotonic() - started)
 
     def _start(self, job: Job) -> _Running:
         job.log.parent.mkdir(parents=True, exist_ok=True)
@@ -332,9 +387,52 @@ def _log_excerpt(log: Path) -> str:
     return "\n".join([*head, *lines[max(cut, 0) :], "-" * 40])
 
 
+class _Tee(io.StringIO):
+    """A text stream that writes to a job's log and, in a sequential run, to the output."""
+
+    def __init__(self, log: IO[str], echo: IO[str] | None) -> None:
+        super().__init__()
+        self._log = log
+        self._echo = echo
+
+    def write(self, text: str) -> int:
+        self._log.write(text)
+        if self._echo is not None:
+            self._echo.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self._log.flush()
+        if self._echo is not None:
+            self._echo.flush()
+
+
+def _report(project: Project, out: IO[str]) -> int:
+    """``suitekit report``: the merged JUnit report, the summary, the durations store."""
+    from suitekit.reporting._report import report  # noqa: PLC0415 - only where a run ends
+
+    return report(project, environ=os.environ, out=out)
+
+
+def _coverage(project: Project, out: IO[str]) -> int:
+    """``suitekit coverage``: the combined figure and the gate."""
+    from suitekit.reporting._coverage import combine  # noqa: PLC0415 - only where a run ends
+
+    result = combine(project)
+    out.write(f"{result.report}\n{result.summary()}\n")
+    out.flush()
+    return 0 if result.ok else 1
+
+
+_INLINE: Final[Mapping[str, Callable[[Project, IO[str]], int]]] = {
+    "report": _report,
+    "coverage": _coverage,
+}
+
+
 def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
     """The final table and the closing ``N passed, N failed`` line."""
-    rows = [("session", "result", "tests", "failed", "skipped", "seconds", "budget")]
+    rows = [("session", "result", "tests", "failed", "skipped", "seconds", "setup", "budget")]
     total = Totals()
     for outcome in outcomes:
         job, totals = outcome.job, outcome.totals
@@ -356,6 +454,7 @@ def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
                 str(totals.failures + totals.errors) if totals else "-",
                 str(totals.skipped) if totals else "-",
                 f"{outcome.seconds:.1f}",
+                f"{max(outcome.seconds - totals.seconds, 0.0):.1f}" if totals else "-",
                 budget,
             )
         )
@@ -371,6 +470,11 @@ def format_summary(outcomes: Sequence[Outcome], wall_seconds: float) -> str:
             lines.append("  ".join("-" * width for width in widths))
     sum_seconds = sum(outcome.seconds for outcome in outcomes)
     lines.append(f"wall time {wall_seconds:.1f}s; sessions' own time {sum_seconds:.1f}s")
+    if any(outcome.totals is not None for outcome in outcomes):
+        lines.append(
+            "setup: a suite session's seconds outside pytest's own run (nox, install, servers, "
+            "Python start-up)"
+        )
     notes = [f"  {o.job.session}: {o.note}" for o in outcomes if o.note]
     if notes:
         lines += ["notes:", *notes]
@@ -393,12 +497,15 @@ def run_jobs(
     fail_fast: bool = False,
     stream: IO[str] | None = None,
     project: Project | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the partition guard (when given), then ``jobs``, then ``finish``; print the summary.
+    """Run the partition guard (when given), ``jobs``, then ``finish``; print the summary.
 
-    With a ``project``, the services the jobs need are started first and shared by all of them
-    (see :func:`suitekit.services.provide`), and stopped before the summary, so that its
-    closing line is the run's last.
+    In a sequential run the guard runs first and nothing else runs if it fails; in a parallel
+    run it runs beside the jobs and stops them if it fails. With a ``project``, the services
+    the jobs need are started first and shared by all of them (see
+    :func:`suitekit.services.provide`), and stopped before the summary, so that its closing
+    line is the run's last; the report and coverage jobs then run in this process.
 
     Returns:
         0 when every required job passed, 1 when one failed, 130 when interrupted.
@@ -412,29 +519,41 @@ def run_jobs(
         out.write(line + "\n")
         out.flush()
 
-    needed = tuple(dict.fromkeys(service for job in jobs for service in job.services))
+    every = (*(() if guard is None else (guard,)), *jobs)
+    needed = tuple(dict.fromkeys(service for job in every for service in job.services))
     provided: contextlib.AbstractContextManager[Mapping[str, str]] = (
         services.provide(project, needed, os.environ, say=say)
         if project is not None
         else contextlib.nullcontext({})
     )
     started = time.monotonic()
-    with provided as env:
+    with provided as served:
+
+        def runner(*, parallel: bool = False, gate: str | None = None) -> Runner:
+            return Runner(
+                root=root,
+                parallel=parallel,
+                fail_fast=fail_fast,
+                stream=out,
+                extra_env={**(env or {}), **served},
+                project=project,
+                gate=gate,
+            )
+
         outcomes, code = _execute(
-            root,
+            runner,
             jobs,
             guard=guard,
             finish=finish,
             parallel=parallel,
             fail_fast=fail_fast,
             out=out,
-            env=env,
         )
     return _summarise(outcomes, code, time.monotonic() - started, out)
 
 
 def _execute(
-    root: Path,
+    runner: Callable[..., Runner],
     jobs: Sequence[Job],
     *,
     guard: Job | None,
@@ -442,29 +561,46 @@ def _execute(
     parallel: bool,
     fail_fast: bool,
     out: IO[str],
-    env: Mapping[str, str] | None,
 ) -> tuple[list[Outcome], int]:
+    """Run the guard, the jobs and the finish; the outcomes to summarise and the exit code.
+
+    A failed guard returns no outcomes: the run's results would be of a broken partition.
+    """
+    beside: list[Job] = []  # a parallel run's guard runs beside the jobs, as their gate
     if guard is not None:
-        (checked,) = Runner(root=root, stream=out, extra_env=env or {}).run([guard])
-        if checked.status != "passed":
-            out.write(
-                f"suitekit: {guard.session} failed: the suites do not partition the tests; "
-                "nothing else was run\n"
-            )
-            return [], 130 if checked.status == "interrupted" else 1
+        if parallel and jobs:
+            beside = [guard]
+        else:
+            (checked,) = runner().run([guard])
+            if checked.status != "passed":
+                return [], _guard_failed(checked, out, "nothing else was run")
     if not jobs:
         return [], 0
-    outcomes = Runner(
-        root=root, parallel=parallel, fail_fast=fail_fast, stream=out, extra_env=env or {}
-    ).run(jobs)
+    gate = beside[0].session if beside else None
+    outcomes = runner(parallel=parallel, gate=gate).run([*beside, *jobs])
+    if beside:
+        checked, *outcomes = outcomes
+        if checked.status != "passed":
+            return [], _guard_failed(checked, out, "the other sessions were stopped")
     if any(o.status == "interrupted" for o in outcomes):
         return outcomes, 130
     if finish and not (fail_fast and any(o.blocking for o in outcomes)):
         # The merged report and the coverage gate, one after the other, over what just ran.
-        outcomes += Runner(root=root, stream=out, extra_env=env or {}).run(finish)
+        outcomes += runner().run(finish)
         if any(o.status == "interrupted" for o in outcomes):
             return outcomes, 130
     return outcomes, 1 if any(o.blocking for o in outcomes) else 0
+
+
+def _guard_failed(checked: Outcome, out: IO[str], then: str) -> int:
+    """Say that the partition guard failed (not when interrupted); the run's exit code."""
+    if checked.status == "interrupted":
+        return 130
+    out.write(
+        f"suitekit: {checked.job.session} failed: the suites do not partition the tests; {then}\n"
+    )
+    out.flush()
+    return 1
 
 
 def _summarise(outcomes: list[Outcome], code: int, wall: float, out: IO[str]) -> int:
@@ -475,24 +611,20 @@ def _summarise(outcomes: list[Outcome], code: int, wall: float, out: IO[str]) ->
     return code
 
 
-def run_project(
-    project: Project,
-    jobs: Sequence[Job],
-    *,
-    guard: Job | None = None,
-    finish: Sequence[Job] = (),
-    parallel: bool = False,
-    fail_fast: bool = False,
-    stream: IO[str] | None = None,
-) -> int:
-    """:func:`run_jobs` in the project's root, with its services shared by every job."""
+def execute(project: Project, run: RunPlan, *, stream: IO[str] | None = None) -> int:
+    """Carry out a :class:`~suitekit.plan.RunPlan` in the project's root.
+
+    The services its sessions need are shared by all of them, and the report and coverage
+    jobs run in this process.
+    """
     return run_jobs(
         project.root,
-        jobs,
-        guard=guard,
-        finish=finish,
-        parallel=parallel,
-        fail_fast=fail_fast,
+        run.jobs,
+        guard=run.guard,
+        finish=run.finish,
+        parallel=run.parallel,
+        fail_fast=run.fail_fast,
         stream=stream,
         project=project,
+        env=run.env,
     )

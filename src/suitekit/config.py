@@ -9,7 +9,6 @@ naming the file, the key path, the bad value and the fix.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import string
@@ -99,6 +98,7 @@ _SUITE_KEYS = (
     "install",
     "shards",
     "retries",
+    "coverage",
 )
 _CHECK_KEYS = ("run", "allow-failure", "services", "env", "python", "install")
 _INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "packages")
@@ -353,6 +353,7 @@ def _suite(
         install=table.install("install", default_install),
         shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
         retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
+        coverage=table.boolean("coverage", default=True),
     )
 
 
@@ -582,6 +583,8 @@ def _check_declared(
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    import difflib  # noqa: PLC0415 - only on an error path
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -28,10 +28,12 @@ from invoke.tasks import Task
 
 from suitekit import plan, services
 from suitekit._model import Project
-from suitekit._runner import Runner, run_project
 from suitekit.config import load_project
 from suitekit.errors import ConfigError, SuitekitError
-from suitekit.flaky._finder import DEFAULT_RUNS, FlakyOptions, find
+from suitekit.flaky import DEFAULT_RUNS
+
+# Every `inv` start builds the namespace; what only a task's run needs (the runner, the flaky
+# finder) is imported when the task runs.
 
 __all__ = ["namespace"]
 
@@ -75,47 +77,73 @@ def _exit_code(code: int) -> None:
         raise Exit(code=code)
 
 
+_REINSTALL_HELP = "install each session's virtualenv again, even when nothing it depends on changed"
+_NO_COVERAGE_HELP = "measure no coverage (faster; no coverage gate at the end)"
+
+
 def _suite_task(project: Project, name: str) -> Task[Any]:
     spec = next(s for s in plan.sessions(project) if s.name == name)
 
-    def run(c: Context) -> None:
+    def run(c: Context, reinstall: bool = False, no_coverage: bool = False) -> None:  # noqa: FBT001, FBT002 - invoke maps these to flags
         del c
-        _exit_code(_run(project, suites=[name], checks=[]))
+        _exit_code(
+            _run(project, suites=[name], checks=[], reinstall=reinstall, coverage=not no_coverage)
+        )
 
-    return _task(run, f"{spec.description.rstrip('.')}; runs `nox -s {name}-<python>`.")
+    return _task(
+        run,
+        f"{spec.description.rstrip('.')}; runs `nox -s {name}-<python>`.",
+        {"reinstall": _REINSTALL_HELP, "no-coverage": _NO_COVERAGE_HELP},
+    )
 
 
 def _check_task(project: Project, name: str) -> Task[Any]:
     spec = next(s for s in plan.sessions(project) if s.name == name)
 
-    def run(c: Context) -> None:
+    def run(c: Context, reinstall: bool = False) -> None:  # noqa: FBT001, FBT002 - invoke maps these to flags
         del c
-        _exit_code(_run(project, suites=[], checks=[name]))
+        _exit_code(_run(project, suites=[], checks=[name], reinstall=reinstall))
 
-    return _task(run, f"{spec.description.rstrip('.')}; runs `nox -s {name}`.")
+    return _task(
+        run,
+        f"{spec.description.rstrip('.')}; runs `nox -s {name}`.",
+        {"reinstall": _REINSTALL_HELP},
+    )
 
 
 def _all_task(project: Project) -> Task[Any]:
-    def run(c: Context, parallel: bool = False, fail_fast: bool = False, cpus: int = 0) -> None:  # noqa: FBT001, FBT002 - invoke maps these to flags
+    def run(  # noqa: PLR0917 - invoke passes a task's flags by keyword or position
+        c: Context,
+        parallel: bool = False,  # noqa: FBT001, FBT002 - invoke maps these to flags
+        fail_fast: bool = False,  # noqa: FBT001, FBT002
+        cpus: int = 0,
+        no_coverage: bool = False,  # noqa: FBT001, FBT002
+        reinstall: bool = False,  # noqa: FBT001, FBT002
+    ) -> None:
         del c
         code = _run(
             project,
             suites=None,
             checks=None,
-            guard=True,
+            whole=True,
             parallel=parallel,
             fail_fast=fail_fast,
             cpus=cpus if cpus != 0 else None,
+            coverage=not no_coverage,
+            reinstall=reinstall,
         )
         _exit_code(code)
 
     return _task(
         run,
-        "Every suite and check: the partition guard first, then each session, then a summary.",
+        "Every suite and check (the partition guard first, or beside them with --parallel), "
+        "then the report and the coverage gate.",
         {
             "parallel": "run every suite and check at once, sharing the CPUs between suites",
             "fail-fast": "stop everything as soon as a required session fails",
             "cpus": "the CPU budget the suites share (default: SUITEKIT_CPUS, else the CPU count)",
+            "no-coverage": _NO_COVERAGE_HELP,
+            "reinstall": _REINSTALL_HELP,
         },
     )
 
@@ -126,6 +154,8 @@ def _flaky_task(project: Project) -> Task[Any]:
     ) -> None:
         del c
         try:
+            from suitekit.flaky._finder import FlakyOptions, find  # noqa: PLC0415 - see the top
+
             options = FlakyOptions(suite=suite, runs=runs, seed=_seed(seed), python=python or None)
             finding = find(project, options, environ=os.environ, out=sys.stdout)
         except SuitekitError as error:
@@ -172,7 +202,9 @@ def _session_task(project: Project, job: plan.Job) -> Task[Any]:
     def run(c: Context) -> None:
         del c
         try:
-            (outcome,) = Runner(root=project.root).run([job])
+            from suitekit._runner import Runner  # noqa: PLC0415 - see the top
+
+            (outcome,) = Runner(root=project.root, project=project).run([job])
         except SuitekitError as error:
             message = f"suitekit: {error}"
             raise Exit(message, code=2) from None
@@ -199,22 +231,32 @@ def _run(
     *,
     suites: list[str] | None,
     checks: list[str] | None,
-    guard: bool = False,
+    whole: bool = False,
     parallel: bool = False,
     fail_fast: bool = False,
     cpus: int | None = None,
+    coverage: bool = True,
+    reinstall: bool = False,
 ) -> int:
     try:
-        options = plan.RunOptions.from_env(os.environ).with_cpus(cpus, origin="--cpus")
-        jobs = plan.jobs(project, suites=suites, checks=checks, parallel=parallel, options=options)
-        return run_project(
+        options = (
+            plan.RunOptions.from_env(os.environ)
+            .with_cpus(cpus, origin="--cpus")
+            .without_coverage(not coverage)
+        )
+        run = plan.run_plan(
             project,
-            jobs,
-            guard=plan.partition_job(project) if guard else None,
-            finish=plan.report_jobs(project) if guard else (),
+            suites=suites,
+            checks=checks,
+            whole=whole,
             parallel=parallel,
             fail_fast=fail_fast,
+            options=options,
+            reinstall=reinstall,
         )
+        from suitekit._runner import execute  # noqa: PLC0415 - see the top
+
+        return execute(project, run)
     except SuitekitError as error:
         message = f"suitekit: {error}"
         raise Exit(message, code=2) from None

@@ -24,11 +24,11 @@ from urllib.parse import unquote, urlparse
 
 import nox
 
-from suitekit import plan, services, sharding
+from suitekit import _install, plan, services, sharding
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
-from suitekit.reporting._coverage import session_key, write_rcfile
+from suitekit.reporting._coverage import coverage_dir, session_key, write_rcfile
 
 __all__ = ["register", "suitekit_requirement"]
 
@@ -95,28 +95,35 @@ def _guard(session: nox.Session, body: Callable[[], None]) -> None:
 
 
 def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
-    _install(session, project, suite.install, with_suitekit=True)
+    _provision(session, project, suite.install, with_suitekit=True)
     options = plan.RunOptions.from_env(os.environ)
     shard = sharding.shard_from(session.posargs, os.environ)
     spec = shard.value if shard is not None else None
-    evidence = None
-    if not plan.chooses_workers(session.posargs):
-        evidence = _evidence(session, project, suite, options, spec)
-    workers = plan.resolve_workers(suite, options, evidence)
+    # "auto" on 2+ CPUs is decided by the pytest plugin, in the session's own Python, after
+    # collection (from the durations it records, or the run's first tests): `-n auto`.
+    auto = plan.wants_evidence(suite, options) and not plan.chooses_workers(session.posargs)
+    workers = plan.resolve_workers(suite, options)
     # Worker counts given after `--` win over the plan's (which then leaves -n out).
     origin = "command line" if plan.chooses_workers(session.posargs) else workers.origin
     python = str(session.python)
     args = plan.suite_pytest_args(
-        project, suite, python=python, workers=workers.value, posargs=session.posargs, shard=spec
+        project,
+        suite,
+        python=python,
+        workers="auto" if auto else workers.value,
+        posargs=session.posargs,
+        shard=spec,
     )
     probe = plan.probing(session.posargs)
     if not probe:
         _drop_other_splits(plan.junit_path(project, suite, python, spec))
-    rcfile = write_rcfile(project, suite.name, python) if project.source and not probe else None
-    if rcfile is not None:
-        # This session's data from an earlier run would otherwise be combined with today's.
-        for stale in rcfile.parent.glob(f".coverage.{session_key(suite.name, python)}.*"):
-            stale.unlink()
+        # This session's data from an earlier run would otherwise be combined with today's
+        # (and a suite that measures nothing must be absent from the combined figure).
+        stale = f".coverage.{session_key(suite.name, python)}.*"
+        for path in coverage_dir(project).glob(stale):
+            path.unlink(missing_ok=True)
+    covered = plan.measures_coverage(project, suite, options, session.posargs)
+    rcfile = write_rcfile(project, suite.name, python) if covered else None
     env = {
         **suite.env,
         "SUITEKIT_WORKERS_ORIGIN": origin,
@@ -146,35 +153,8 @@ def _drop_other_splits(junit: Path) -> None:
             path.with_suffix(".measured.json").unlink(missing_ok=True)
 
 
-def _evidence(
-    session: nox.Session,
-    project: Project,
-    suite: Suite,
-    options: plan.RunOptions,
-    shard: sharding.ShardSpec | None,
-) -> plan.Evidence | None:
-    """The recorded durations and machine costs that ``workers = "auto"`` decides from.
-
-    ``None`` (fill the CPU budget) when the worker count is not "auto", there is a single CPU,
-    or the suite has no recorded durations. The machine's costs are measured once, in the
-    session's own virtualenv (its pytest and xdist), and cached.
-    """
-    if not plan.wants_evidence(suite, options):
-        return None
-    stored = sharding.DurationStore.load(project.root / sharding.DURATIONS_FILE)
-    if not stored.suites.get(suite.name):
-        return None
-    output = session.run("python", "-m", "suitekit.sharding._calibrate", silent=True, log=False)
-    try:
-        calibration = sharding.Calibration.from_json(str(output).strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        session.warn(f"suitekit: no machine calibration ({output!r}); filling the CPU budget")
-        return None
-    return plan.Evidence(stored=stored.suites[suite.name], calibration=calibration, shard=shard)
-
-
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:
-    _install(session, project, check.install, with_suitekit=False)
+    _provision(session, project, check.install, with_suitekit=False)
     with services.provide(project, check.services, os.environ, say=session.log) as provided:
         environ = {**os.environ, **provided}
         with services.check_resources(project, check, environ) as resources:
@@ -184,7 +164,7 @@ def _run_check(session: nox.Session, project: Project, check: Check) -> None:
 
 
 def _run_partition(session: nox.Session, project: Project) -> None:
-    _install(session, project, project.install, with_suitekit=True)
+    _provision(session, project, project.install, with_suitekit=True)
     needed = plan.collection_suite(project).services
     with services.provide(project, needed, os.environ, say=session.log) as provided:
         session.run(
@@ -192,10 +172,14 @@ def _run_partition(session: nox.Session, project: Project) -> None:
         )
 
 
-def _install(
+def _provision(
     session: nox.Session, project: Project, spec: InstallSpec, *, with_suitekit: bool
 ) -> None:
-    """Install what ``spec`` says, in one resolver pass."""
+    """Install what ``spec`` says, in one resolver pass, unless this virtualenv already has it.
+
+    The install is skipped when the fingerprint of everything it depends on (see
+    :mod:`suitekit._install`) is the one recorded after the virtualenv's last install.
+    """
     args: list[str] = []
     if spec.project:
         extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
@@ -209,8 +193,20 @@ def _install(
     args += spec.packages
     if with_suitekit:
         args += suitekit_requirement()
-    if args:
-        session.install(*args)
+    if not args:
+        return
+    location = getattr(session.virtualenv, "location", None)
+    venv = Path(location) if isinstance(location, str) and location else None
+    wanted = _install.fingerprint(project, spec, args) if venv is not None else None
+    if venv is not None and not _install.forced(os.environ) and _install.is_current(venv, wanted):
+        session.log(
+            "suitekit: install unchanged since this virtualenv's last install; skipped "
+            f"({plan.ENV_REINSTALL}=1 or `inv ... --reinstall` forces one)"
+        )
+        return
+    session.install(*args)
+    if venv is not None:
+        _install.record(venv, wanted)
 
 
 def suitekit_requirement() -> Sequence[str]:

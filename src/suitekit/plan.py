@@ -9,25 +9,30 @@ command a developer runs and the one CI runs, so the two cannot drift apart.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from suitekit._model import Check, Project, Service, Source, Sourced, Suite, Workers
 from suitekit.errors import ConfigError
-from suitekit.sharding import Calibration, LongestFirst, Measurement, ShardSpec, Unit
 from suitekit.sharding import choose_workers as _choose_workers
 
+if TYPE_CHECKING:
+    # The durations store and the shard parser: what every adapter imports stays small.
+    from suitekit.sharding import Calibration, Measurement, ShardSpec
+
 __all__ = [
+    "ENV_COVERAGE",
     "ENV_CPUS",
+    "ENV_REINSTALL",
     "ENV_WORKERS",
     "PARTITION_SESSION",
     "RUN_LOG_OPTION",
     "Evidence",
     "Job",
     "RunOptions",
+    "RunPlan",
     "SessionSpec",
     "chooses_workers",
     "fixed_hashseed",
@@ -35,10 +40,12 @@ __all__ = [
     "jobs",
     "junit_path",
     "measured",
+    "measures_coverage",
     "nox_command",
     "probing",
     "report_jobs",
     "resolve_workers",
+    "run_plan",
     "sessions",
     "share_cpus",
     "suite_pytest_args",
@@ -50,6 +57,13 @@ ENV_WORKERS: Final = "SUITEKIT_WORKERS"
 
 ENV_CPUS: Final = "SUITEKIT_CPUS"
 """The CPU budget that ``workers = "auto"`` fills; the machine's CPU count by default."""
+
+ENV_REINSTALL: Final = "SUITEKIT_REINSTALL"
+"""``1`` makes every session install its virtualenv again (``inv ... --reinstall``)."""
+
+ENV_COVERAGE: Final = "SUITEKIT_COVERAGE"
+"""``0`` turns coverage off for a run (``inv test.all --no-coverage``, ``suitekit run
+--no-coverage``); any other value, or none, leaves each suite's ``coverage`` key in charge."""
 
 PARTITION_SESSION: Final = "partition"
 """The session that checks that every test belongs to exactly one suite."""
@@ -73,14 +87,16 @@ class RunOptions:
     Attributes:
         workers: Overrides every selected suite's ``workers`` when set.
         cpus: The CPU budget that ``"auto"`` worker counts fill.
+        coverage: ``False`` when the run measures no coverage at all.
     """
 
     workers: Sourced[Workers] | None = None
     cpus: Sourced[int]
+    coverage: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, cpu_count: int | None = None) -> RunOptions:
-        """Read ``SUITEKIT_WORKERS`` and ``SUITEKIT_CPUS``.
+        """Read ``SUITEKIT_WORKERS``, ``SUITEKIT_CPUS`` and ``SUITEKIT_COVERAGE``.
 
         Raises:
             ConfigError: A variable holds something that is not a worker or CPU count.
@@ -104,7 +120,12 @@ class RunOptions:
                 source=Source.ENV,
                 origin=ENV_WORKERS,
             )
-        return cls(workers=workers, cpus=cpus)
+        coverage = environ.get(ENV_COVERAGE, "").strip().lower() not in {"0", "false", "no"}
+        return cls(workers=workers, cpus=cpus, coverage=coverage)
+
+    def without_coverage(self, off: bool = True) -> RunOptions:  # noqa: FBT001, FBT002 - a flag's value
+        """These options with coverage turned off when ``off`` (``--no-coverage``)."""
+        return replace(self, coverage=False) if off else self
 
     def with_cpus(self, cpus: int | None, *, origin: str) -> RunOptions:
         """These options with a CPU budget from the command line (``None`` keeps the current).
@@ -151,16 +172,17 @@ class Evidence:
     Attributes:
         stored: The suite's measurements in the durations store (case key -> measurement).
         calibration: This machine's pytest and xdist costs.
-        shard: The shard the session runs, if any: the prediction covers that part only.
+
+    A shard's evidence is not computed here: the pytest plugin decides on the tests of the
+    shard it really runs (the plugin owns the split), after collection.
     """
 
     stored: Mapping[str, Measurement]
     calibration: Calibration
-    shard: ShardSpec | None = None
 
 
 def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
-    """Per unit, the stored seconds of its tests (of the shard, when one is given).
+    """Per unit, the stored seconds of its tests.
 
     Only case keys are stored, not node ids: a key's class name (module, or module and class)
     stands in for xdist's scope under ``loadscope``/``loadfile``/``loadgroup``.
@@ -169,13 +191,7 @@ def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
     for key, measurement in sorted(evidence.stored.items()):
         scope = key.rpartition("::")[0] if suite.dist not in {"load", "worksteal"} else key
         units.setdefault(scope or key, []).append(measurement.serial_seconds)
-    if evidence.shard is None:
-        return list(units.values())
-    parts = LongestFirst().split(
-        [Unit(key=key, node_ids=(key,), seconds=sum(values)) for key, values in units.items()],
-        evidence.shard.total,
-    )
-    return [units[unit.key] for unit in parts[evidence.shard.index - 1]]
+    return list(units.values())
 
 
 def wants_evidence(suite: Suite, options: RunOptions) -> bool:
@@ -360,7 +376,7 @@ def suite_pytest_args(
     suite: Suite,
     *,
     python: str,
-    workers: int,
+    workers: int | Literal["auto"],
     posargs: Sequence[str] = (),
     shard: ShardSpec | None = None,
 ) -> tuple[str, ...]:
@@ -373,8 +389,9 @@ def suite_pytest_args(
     junit = junit_path(project, suite, python, shard).relative_to(project.root)
     args = [f"--suitekit-suite={suite.name}"]
     if not chooses_workers(posargs):
+        # "auto": the pytest plugin decides after collection (pytest_xdist_auto_num_workers).
         args += ["-n", str(workers)]
-        if workers > 0:
+        if workers == "auto" or workers > 0:
             args += ["--dist", suite.dist]
     args += [
         f"--junitxml={junit.as_posix()}",
@@ -431,7 +448,23 @@ def hashseed(project: Project, environ: Mapping[str, str]) -> str:
     parametrize would otherwise be ordered differently in each) and lets a failure be replayed.
     """
     fixed = fixed_hashseed(project, environ)
-    return fixed if fixed is not None else str(secrets.randbelow(2**32))
+    if fixed is not None:
+        return fixed
+    import secrets  # noqa: PLC0415 - hmac and OpenSSL load for this one number
+
+    return str(secrets.randbelow(2**32))
+
+
+def measures_coverage(
+    project: Project, suite: Suite, options: RunOptions, posargs: Sequence[str] = ()
+) -> bool:
+    """Whether a suite session runs under coverage.
+
+    Only when the project names a ``source``, the suite keeps ``coverage = true`` (the
+    default), the run did not turn coverage off (``SUITEKIT_COVERAGE=0``), and the session is
+    not one of ``suitekit flaky``'s probes (see :func:`probing`).
+    """
+    return bool(project.source) and suite.coverage and options.coverage and not probing(posargs)
 
 
 def measured(command: Sequence[str], rcfile: Path | None) -> tuple[str, ...]:
@@ -441,9 +474,14 @@ def measured(command: Sequence[str], rcfile: Path | None) -> tuple[str, ...]:
     return ("coverage", "run", f"--rcfile={rcfile}", "-m", "pytest", *command)
 
 
-def report_jobs(project: Project) -> tuple[Job, ...]:
-    """The jobs that end a run: the merged report, then the coverage gate (with a source)."""
-    names = [REPORT_SESSION] + ([COVERAGE_SESSION] if project.source else [])
+def report_jobs(project: Project, *, coverage: bool = True) -> tuple[Job, ...]:
+    """The jobs that end a run: the merged report, then the coverage gate (with a source).
+
+    Args:
+        project: The project.
+        coverage: ``False`` when the run measured no coverage: then there is no gate to apply.
+    """
+    names = [REPORT_SESSION] + ([COVERAGE_SESSION] if project.source and coverage else [])
     return tuple(
         Job(
             session=name,
@@ -605,6 +643,74 @@ def partition_job(project: Project) -> Job:
         log=log_path(project, PARTITION_SESSION),
         target_seconds=None,
         services=collection_suite(project).services,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunPlan:
+    """Everything one run executes, built once here and only carried out by the adapters.
+
+    Attributes:
+        guard: The partition guard, or ``None``. In a sequential run it runs before everything
+            else; in a parallel run beside the sessions, which it stops if it fails.
+        jobs: The suite and check sessions.
+        finish: What ends the run when every session has ended: the merged report, then the
+            coverage gate. The runner carries these out in its own process.
+        parallel: Whether the sessions run at the same time.
+        fail_fast: Whether the first required failure stops the rest.
+        env: Variables every session gets (``SUITEKIT_COVERAGE=0``, ``SUITEKIT_REINSTALL=1``).
+    """
+
+    guard: Job | None
+    jobs: tuple[Job, ...]
+    finish: tuple[Job, ...] = ()
+    parallel: bool = False
+    fail_fast: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def run_plan(
+    project: Project,
+    *,
+    suites: Sequence[str] | None = None,
+    checks: Sequence[str] | None = None,
+    whole: bool,
+    guard: bool = True,
+    parallel: bool = False,
+    fail_fast: bool = False,
+    options: RunOptions | None = None,
+    reinstall: bool = False,
+) -> RunPlan:
+    """The run ``inv test.all``, ``inv test.<suite>`` or ``suitekit run`` executes.
+
+    Args:
+        project: The project.
+        suites: The suites to run (all by default).
+        checks: The checks to run (all by default).
+        whole: Whether this is the project's whole pipeline: then the partition guard (unless
+            ``guard`` is false), the merged report and, when coverage is measured, the gate.
+        guard: Whether a whole run checks the partition.
+        parallel: Run the sessions at once, sharing the CPUs (see :func:`jobs`).
+        fail_fast: Stop at the first required failure.
+        options: The run's overrides; ``options.coverage`` false measures no coverage.
+        reinstall: Install every session's virtualenv again, whatever its fingerprint.
+
+    Raises:
+        ConfigError: A name is neither a suite nor a check.
+    """
+    options = options or RunOptions(cpus=Sourced(value=os.cpu_count() or 1, source=Source.DEFAULT))
+    env: dict[str, str] = {}
+    if not options.coverage:
+        env[ENV_COVERAGE] = "0"
+    if reinstall:
+        env[ENV_REINSTALL] = "1"
+    return RunPlan(
+        guard=partition_job(project) if whole and guard else None,
+        jobs=jobs(project, suites=suites, checks=checks, parallel=parallel, options=options),
+        finish=report_jobs(project, coverage=options.coverage) if whole else (),
+        parallel=parallel,
+        fail_fast=fail_fast,
+        env=env,
     )
 
 

@@ -23,11 +23,13 @@ from suitekit.plan import (
     jobs,
     junit_path,
     measured,
+    measures_coverage,
     nox_command,
     partition_job,
     probing,
     report_jobs,
     resolve_workers,
+    run_plan,
     sessions,
     share_cpus,
     suite_pytest_args,
@@ -608,3 +610,56 @@ def test_worker_counts_on_the_command_line_win(posargs: tuple[str, ...], chooses
 )
 def test_a_run_that_writes_a_run_log_is_a_probe(posargs: tuple[str, ...], probe: bool) -> None:
     assert probing(posargs) is probe
+
+
+# -- the run plan and coverage -----------------------------------------------------------------
+
+
+def test_a_whole_run_plan_has_the_guard_the_sessions_and_the_finish() -> None:
+    project = replace(example_project(), source=("src/app",))
+    run = run_plan(project, whole=True, parallel=True, options=options(4))
+    assert run.guard is not None
+    assert run.guard.session == "partition"
+    assert [job.session for job in run.finish] == ["report", "coverage"]
+    assert run.parallel
+    assert run.env == {}
+    assert [job.session for job in run.jobs][:2] == ["unit-3.11", "processing-3.11"]
+
+
+def test_a_run_plan_of_some_sessions_has_no_guard_and_no_finish() -> None:
+    run = run_plan(example_project(), suites=["unit"], checks=[], whole=False, options=options(2))
+    assert run.guard is None
+    assert run.finish == ()
+    assert [job.session for job in run.jobs] == ["unit-3.11"]
+
+
+def test_no_coverage_and_reinstall_reach_every_session_and_drop_the_gate() -> None:
+    project = replace(example_project(), source=("src/app",))
+    run = run_plan(project, whole=True, options=options(2).without_coverage(), reinstall=True)
+    assert run.env == {"SUITEKIT_COVERAGE": "0", "SUITEKIT_REINSTALL": "1"}
+    assert [job.session for job in run.finish] == ["report"]
+    assert run_plan(project, whole=True, guard=False, options=options(2)).guard is None
+
+
+@pytest.mark.parametrize(
+    ("source", "suite_coverage", "environ", "posargs", "expected"),
+    [
+        (("src/app",), True, {}, (), True),
+        ((), True, {}, (), False),  # nothing to measure
+        (("src/app",), False, {}, (), False),  # coverage = false
+        (("src/app",), True, {"SUITEKIT_COVERAGE": "0"}, (), False),  # --no-coverage
+        (("src/app",), True, {"SUITEKIT_COVERAGE": "1"}, (), True),
+        (("src/app",), True, {}, ("--suitekit-run-log=x.json",), False),  # a flaky probe
+    ],
+)
+def test_when_a_suite_session_measures_coverage(
+    source: tuple[str, ...],
+    suite_coverage: bool,
+    environ: dict[str, str],
+    posargs: tuple[str, ...],
+    expected: bool,
+) -> None:
+    project = replace(example_project(), source=source)
+    suite = replace(UNIT, coverage=suite_coverage)
+    run_options = RunOptions.from_env(environ, cpu_count=2)
+    assert measures_coverage(project, suite, run_options, posargs) is expected

@@ -125,3 +125,63 @@ def test_a_failing_guard_stops_the_run(tmp_path: Path) -> None:
     assert code == 1
     assert "nothing else was run" in stream.getvalue()
     assert not (tmp_path / "logs" / "never.log").exists()
+
+
+def test_a_parallel_run_runs_the_guard_beside_the_jobs_and_a_failing_one_stops_them(
+    tmp_path: Path,
+) -> None:
+    stream = io.StringIO()
+    guard = job(tmp_path, "partition", "import time; time.sleep(0.3); raise SystemExit(1)")
+    long = job(tmp_path, "long", "import time; time.sleep(60)")
+    started = time.monotonic()
+    code = run_jobs(tmp_path, [long], guard=guard, parallel=True, stream=stream)
+    assert code == 1
+    assert time.monotonic() - started < 30  # stopped, not waited for
+    assert "suitekit: partition failed: the suites do not partition the tests; " in (
+        stream.getvalue()
+    )
+    assert "the other sessions were stopped" in stream.getvalue()
+    assert "suitekit: long: cancelled" in stream.getvalue()
+    assert "suitekit summary" not in stream.getvalue()
+
+
+def test_a_parallel_run_with_a_passing_guard_runs_everything(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    guard = job(tmp_path, "partition", "import time; time.sleep(0.2)")
+    code = run_jobs(
+        tmp_path, [job(tmp_path, "a", "pass")], guard=guard, parallel=True, stream=stream
+    )
+    assert code == 0
+    assert "suitekit: partition: passed" in stream.getvalue()
+    # The guard is not one of the run's sessions in the summary.
+    assert not any(line.startswith("partition ") for line in stream.getvalue().splitlines())
+    assert "a" in [line.split()[0] for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_report_and_coverage_jobs_run_in_the_runners_own_process(tmp_path: Path) -> None:
+    from suitekit.config import load_project  # noqa: PLC0415
+    from suitekit.plan import report_jobs  # noqa: PLC0415
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.suitekit]\npython = ["3.11"]\n\n[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "tests").mkdir()
+    junit = tmp_path / "reports" / "junit" / "unit-3.11.xml"
+    junit.parent.mkdir(parents=True)
+    junit.write_text(
+        '<testsuites><testsuite name="unit" tests="1" failures="0" errors="0" skipped="0" '
+        'time="0.1"><testcase classname="tests.test_a" name="test_a" time="0.1"/>'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    project = load_project(tmp_path)
+    (finish,) = report_jobs(project)
+    assert finish.command == ("nox", "-s", "report")  # what CI runs; here: no nox, no noxfile
+    stream = io.StringIO()
+    (outcome,) = Runner(root=tmp_path, stream=stream, project=project).run([finish])
+    assert outcome.status == "passed", stream.getvalue()
+    assert "running suitekit report (in this process)" in stream.getvalue()
+    assert "suitekit: 1 passed, 0 failed, 0 skipped" in stream.getvalue()
+    assert (tmp_path / "reports" / "junit.xml").is_file()
+    assert "suitekit test summary" in finish.log.read_text()

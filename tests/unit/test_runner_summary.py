@@ -76,16 +76,21 @@ def test_the_whole_summary() -> None:
     summary = format_summary(mixed_run(), 90.0)
 
     # Session and result are left-aligned; the figures right-aligned; no trailing blanks.
+    header = "session           result             tests  failed  skipped  seconds  setup  "
     assert summary.split("\n") == [
         "",
         "suitekit summary",
-        "session           result             tests  failed  skipped  seconds         budget",
-        "----------------  -----------------  -----  ------  -------  -------  -------------",
-        "unit-3.11         passed                10       0        2      4.0        3.5/10s",
-        "integration-3.11  failed                 5       2        0     80.0  70.0/60s OVER",
-        "lint              passed                 -       -        -      1.0",
-        "security          failed (advisory)      -       -        -      2.0",
+        header + "       budget",
+        "----------------  -----------------  -----  ------  -------  -------  -----  -------------",  # noqa: E501 - a row kept whole
+        "unit-3.11         passed                10       0        2      4.0    0.5        3.5/10s",  # noqa: E501 - a row kept whole
+        "integration-3.11  failed                 5       2        0     80.0   10.0  70.0/60s OVER",  # noqa: E501 - a row kept whole
+        "lint              passed                 -       -        -      1.0      -",
+        "security          failed (advisory)      -       -        -      2.0      -",
         "wall time 90.0s; sessions' own time 87.0s",
+        (
+            "setup: a suite session's seconds outside pytest's own run (nox, install, servers, "
+            "Python start-up)"
+        ),
         "failed: integration-3.11",
         "suitekit: 11 passed, 2 failed, 2 skipped",
     ]
@@ -101,6 +106,7 @@ def test_the_table_columns() -> None:
         "failed",
         "skipped",
         "seconds",
+        "setup",
         "budget",
     ]
 
@@ -129,8 +135,8 @@ def test_no_budget_column_value_without_totals_or_target() -> None:
 
     lines = format_summary(run, 5.0).split("\n")
 
-    assert lines[4] == "a        failed      -       -        -      3.0"
-    assert lines[5] == "b        passed      4       0        0      3.0"
+    assert lines[4] == "a        failed      -       -        -      3.0      -"
+    assert lines[5] == "b        passed      4       0        0      3.0    2.0"
 
 
 def test_an_advisory_failure_does_not_fail_the_run() -> None:

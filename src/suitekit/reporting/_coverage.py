@@ -21,7 +21,14 @@ from suitekit._files import write_text_atomic
 from suitekit._model import Project
 from suitekit.errors import ReportError
 
-__all__ = ["CoverageResult", "combine", "data_files", "session_key", "write_rcfile"]
+__all__ = [
+    "CoverageResult",
+    "combine",
+    "coverage_dir",
+    "data_files",
+    "session_key",
+    "write_rcfile",
+]
 
 _PREFIX: Final = ".coverage."
 
