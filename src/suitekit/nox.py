@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
@@ -133,8 +134,33 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         # One run id for a whole CI job: its Python versions of a suite may run at once, and
         # resources are named by run, suite and worker.
         env["SUITEKIT_RUN_ID"] = f"{run_id}-py{python}"
-    with services.provide(project, suite.services, os.environ, say=session.log) as provided:
-        session.run(*plan.measured(args, rcfile), env={**env, **provided})
+    junit = plan.junit_path(project, suite, python, spec)
+    started = time.time()
+    try:
+        with services.provide(project, suite.services, os.environ, say=session.log) as provided:
+            session.run(*plan.measured(args, rcfile), env={**env, **provided})
+    finally:
+        if not probe:
+            _record_durations(session, project, junit, started)
+
+
+def _record_durations(session: nox.Session, project: Project, junit: Path, since: float) -> None:
+    """Fold the durations of the JUnit file this run wrote into the store (see record_session).
+
+    A failed run's figures count too (the report records them as well); a file this run did
+    not write (pytest crashed, or nox ran nothing) is left out. A store that cannot be updated
+    is a warning: the run's results are what matter here.
+    """
+    from suitekit.reporting._report import record_session  # noqa: PLC0415 - at the end only
+
+    try:
+        if junit.stat().st_mtime < since - 1:
+            return
+        record_session(project, junit)
+    except FileNotFoundError:
+        return
+    except SuitekitError as error:
+        session.warn(f"suitekit: durations not recorded: {error}")
 
 
 def _drop_other_splits(junit: Path) -> None:

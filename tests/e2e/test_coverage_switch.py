@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.e2e.helpers import SUITES, make_project
@@ -22,6 +23,10 @@ def test_a_suite_without_coverage_is_absent_from_the_combined_figure(tmp_path: P
     assert "nox > pytest --suitekit-suite=slow" in output  # slow runs plain pytest
     assert list(data.glob(".coverage.unit@3_11.*"))
     assert not list(data.glob(".coverage.slow@*"))
+    # Each session records its durations itself, without a report.
+    durations = json.loads((project.root / ".suitekit" / "durations.json").read_text())
+    assert set(durations["suites"]) == {"unit", "slow"}
+    assert len(durations["suites"]["unit"]) == 3
 
     combined = project.run("suitekit", "coverage")
     assert combined.returncode == 0, combined.stdout + combined.stderr

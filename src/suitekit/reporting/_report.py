@@ -22,7 +22,7 @@ from suitekit._model import Project
 from suitekit.errors import ReportError
 from suitekit.sharding._spec import split_of
 
-__all__ = ["measured_with", "report"]
+__all__ = ["measured_with", "record_session", "report"]
 
 
 def measured_with(junit: Path) -> Path:
@@ -110,8 +110,7 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
             ", or download the CI artifacts into that folder"
         )
         raise ReportError(message)
-    store_path = project.root / DURATIONS_FILE
-    store = DurationStore.load(store_path)  # first: a broken store stops the report early
+    DurationStore.load(project.root / DURATIONS_FILE)  # first: a broken store stops it early
     streaks_path = project.root / QUARANTINE_FILE
     streaks = StreakStore.load(streaks_path)
     run = fingerprint(inputs)  # before the merge: it is of the files as they were merged
@@ -125,14 +124,48 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     ]
     summary = summarise(result, expected, quarantine=project.quarantine, streaks=streaks)
     write_markdown(summary, reports / "summary.md", environ=environ)
-    for suite, durations in result.durations.items():
-        workers, cpus, measured_at = _conditions(project, junit_dir, suite)
-        store = store.record(
-            {suite: durations}, workers=workers, cpus=cpus, measured_at=measured_at
-        )
-    store.save(store_path)
+    _fold(project, junit_dir, result.durations)
     if project.quarantine or streaks_path.exists():
         streaks.save(streaks_path)
     out.write(render_terminal(summary) + "\n")
     out.flush()
     return 0 if summary.ok else 1
+
+
+def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str, float]]) -> None:
+    """Fold each suite's durations into the store, with how they were measured."""
+    from suitekit.sharding._durations import (  # noqa: PLC0415 - see report()
+        DURATIONS_FILE,
+        DurationStore,
+        update_store,
+    )
+
+    def change(store: DurationStore) -> DurationStore:
+        for suite, cases in durations.items():
+            workers, cpus, measured_at = _conditions(project, junit_dir, suite)
+            store = store.record(
+                {suite: cases}, workers=workers, cpus=cpus, measured_at=measured_at
+            )
+        return store
+
+    update_store(project.root / DURATIONS_FILE, change)
+
+
+def record_session(project: Project, junit: Path) -> None:
+    """Fold the durations of one suite session's JUnit file into the durations store.
+
+    A suite session does this when it ends, so that ``workers = "auto"`` and the shard split
+    learn from every run of a suite (``nox -s unit`` alone too), not only from runs that end
+    with ``suitekit report``. Recording the same file again changes nothing.
+
+    Raises:
+        ReportError: The store cannot be read, locked or written.
+    """
+    import tempfile  # noqa: PLC0415 - only here
+
+    from suitekit.reporting._merge import merge_junit  # noqa: PLC0415 - see report()
+
+    with tempfile.TemporaryDirectory(prefix="suitekit-durations-") as scratch:
+        result = merge_junit([junit], Path(scratch) / "junit.xml", slowest=0)
+    if result.durations:
+        _fold(project, junit.parent, result.durations)

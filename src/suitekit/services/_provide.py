@@ -181,7 +181,10 @@ def provide(
             for service in dict.fromkeys(services):
                 url = explicit.get(service)
                 if url is not None:
-                    _check_reachable(service, url)
+                    # A server an outer layer provides was checked (or started) there: checking
+                    # it again in every nox session and pytest controller costs a connection.
+                    if environ.get(PROVIDED_URL[service]) != url:
+                        _check_reachable(service, url)
                 else:
                     config_key = f"[tool.suitekit.services.{service}] url"
                     why = f"{USER_URL[service]} is not set and {config_key} is not given"

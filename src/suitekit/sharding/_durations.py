@@ -29,17 +29,21 @@ never deleted: it may be the only copy of hours of measurements.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
-from collections.abc import Collection, Iterable, Mapping
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
 from suitekit._files import FormatError, read_versioned_json, write_text_atomic
+from suitekit.errors import ReportError
 
-__all__ = ["DURATIONS_FILE", "DurationStore", "Measurement"]
+__all__ = ["DURATIONS_FILE", "DurationStore", "Measurement", "update_store"]
 
 DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
 """Where the store lives, relative to the project root."""
@@ -288,3 +292,43 @@ def _measurement(where: str, raw: object) -> Measurement:
 
 def _all_instances(values: Iterable[object], kinds: type | tuple[type, ...]) -> bool:
     return all(isinstance(value, kinds) and not isinstance(value, bool) for value in values)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path``'s lock file (beside it) while the block runs.
+
+    Suite sessions of a parallel run and the report update the same store: each reads, merges
+    and writes under the lock, so none loses another's figures. The lock file is the user's
+    own (0600, in the project's ``.suitekit`` folder) and is opened without following a link.
+
+    Raises:
+        ReportError: The lock file cannot be created or opened.
+    """
+    lock = path.with_name(f"{path.name}.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as error:
+        message = f"{lock}: cannot lock the durations store ({error})"
+        raise ReportError(message) from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def update_store(path: Path, change: Callable[[DurationStore], DurationStore]) -> DurationStore:
+    """Read the store at ``path``, apply ``change`` and write the result, under a lock.
+
+    Merging is commutative and idempotent (see :meth:`DurationStore.merge`), so sessions that
+    record their figures in any order, or twice, leave the same store.
+
+    Raises:
+        ReportError: The store cannot be read, locked or written; it is left as it was.
+    """
+    with _locked(path):
+        changed = change(DurationStore.load(path))
+        changed.save(path)
+    return changed

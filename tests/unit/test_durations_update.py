@@ -1,0 +1,72 @@
+"""The durations store updated by several sessions at once, and a session's own recording."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from suitekit.config import load_project
+from suitekit.errors import ReportError
+from suitekit.reporting._report import record_session
+from suitekit.sharding._durations import DURATIONS_FILE, DurationStore, update_store
+
+
+def _record(args: tuple[str, int]) -> None:
+    path, index = args
+    update_store(
+        Path(path),
+        lambda store: store.record(
+            {"unit": {f"tests.test_a::test_{index}": 0.5}}, workers=1, cpus=2, measured_at=1.0
+        ),
+    )
+
+
+def test_concurrent_updates_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / ".suitekit" / "durations.json"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_record, [(str(path), index) for index in range(24)])
+    stored = DurationStore.load(path).suites["unit"]
+    assert sorted(stored) == sorted(f"tests.test_a::test_{index}" for index in range(24))
+    assert oct((path.parent / "durations.json.lock").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_planted_lock_link_is_refused_and_the_store_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "durations.json"
+    target = tmp_path / "elsewhere"
+    target.write_text("keep\n", encoding="utf-8")
+    (tmp_path / "durations.json.lock").symlink_to(target)
+    with pytest.raises(ReportError, match=r"durations\.json\.lock: cannot lock the durations"):
+        update_store(path, lambda store: store)
+    assert target.read_text(encoding="utf-8") == "keep\n"
+    assert not path.exists()
+
+
+def test_a_sessions_junit_file_is_recorded_and_recording_it_again_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.suitekit]\npython = ["3.11"]\n\n[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
+        encoding="utf-8",
+    )
+    junit = tmp_path / "reports" / "junit" / "unit-3.11.xml"
+    junit.parent.mkdir(parents=True)
+    junit.write_text(
+        '<testsuites><testsuite name="unit" tests="2" failures="1" errors="0" skipped="0" '
+        'time="1.0"><testcase classname="tests.test_a" name="test_a" time="0.25"/>'
+        '<testcase classname="tests.test_a" name="test_b" time="0.75">'
+        '<failure message="no">no</failure></testcase></testsuite></testsuites>',
+        encoding="utf-8",
+    )
+    project = load_project(tmp_path)
+    record_session(project, junit)
+    first = (tmp_path / DURATIONS_FILE).read_text(encoding="utf-8")
+    stored = DurationStore.load(tmp_path / DURATIONS_FILE).suites["unit"]
+    assert {key: m.seconds for key, m in stored.items()} == {
+        "tests.test_a::test_a": 0.25,
+        "tests.test_a::test_b": 0.75,
+    }
+    record_session(project, junit)
+    assert (tmp_path / DURATIONS_FILE).read_text(encoding="utf-8") == first
