@@ -9,6 +9,7 @@ some commands or runs use: those are imported where they are used.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -40,12 +41,24 @@ SUITE_RUN_EXTRAS: Final = (
 """What a suite run's controller loads in its hooks (the ledger, run logs, the durations store)."""
 
 
+def _unmeasured() -> dict[str, str]:
+    """This environment without coverage.py's: under ``patch = subprocess`` (as this repo's
+    suite sessions run) a Python subprocess would start coverage, which imports its own
+    libraries before the code under test runs."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("COVERAGE_")}
+
+
 def _imported(code: str, names: Sequence[str]) -> list[str]:
     """Which of ``names`` are in ``sys.modules`` after a fresh interpreter runs ``code``."""
     report = f"print(json.dumps(sorted(set({list(names)!r}) & set(sys.modules))))"
     script = f"{code}\nimport json, sys\n{report}"
     completed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=_unmeasured(),
     )
     assert completed.returncode == 0, completed.stderr
     found: list[str] = json.loads(completed.stdout.splitlines()[-1])
@@ -76,7 +89,12 @@ def test_importing_the_plugin_imports_no_adapter_library() -> None:
     )
 
     completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=_unmeasured(),
     )
 
     assert completed.returncode == 0, completed.stderr
