@@ -485,6 +485,8 @@ class SuitekitPlugin:
         self.deselected = 0
         self.report: PartitionReport | None = None
         self.worker_lines: list[str] = []
+        # Which order the workers gave xdist, and why (the same on every worker).
+        self.order_line: str | None = None
         self.shard_line: str | None = None
         self.empty_shard = False
         self.shard_table: str | None = None
@@ -614,6 +616,8 @@ class SuitekitPlugin:
         output = getattr(node, "workeroutput", None) or {}
         if "suitekit_worker" in output:
             self.worker_lines.append(str(output["suitekit_worker"]))
+        if "suitekit_order" in output:
+            self.order_line = str(output["suitekit_order"])
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
         """Note each collected test: the quarantine is judged on the whole collection."""
@@ -662,7 +666,11 @@ class SuitekitPlugin:
     def _worker_order(
         self, config: pytest.Config, items: list[pytest.Item], workerinput: Mapping[str, Any]
     ) -> None:
-        """An xdist worker's collection: without what the controller ran; slow tests first."""
+        """An xdist worker's collection: without what the controller ran; slow tests first.
+
+        Slow tests go first only where a replay of xdist's scheduler on the recorded durations
+        says that makes the run clearly faster (see :func:`suitekit.sharding.choose_order`).
+        """
         if workerinput.get("suitekit_ran"):
             # The controller ran these before it handed the rest of the suite to workers.
             ran = frozenset(workerinput["suitekit_ran"])
@@ -670,7 +678,7 @@ class SuitekitPlugin:
         ordered = self.run.seed is not None or self.run.order_file is not None
         if not ordered and self._durations():
             dist = str(workerinput.get("suitekit_dist", "load"))
-            self._slowest_first(config, items, int(workerinput.get("workercount", 1)), dist)
+            self._xdist_order(config, items, int(workerinput.get("workercount", 1)), dist)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:  # noqa: ANN401 - xdist's WorkerController
@@ -726,15 +734,15 @@ class SuitekitPlugin:
         keep = [item for item in items if item.nodeid in ids]
         return keep, [item for item in items if item.nodeid not in ids]
 
-    def _slowest_first(
+    def _xdist_order(
         self, config: pytest.Config, items: list[pytest.Item], workers: int, dist: str
     ) -> None:
-        """Order the collection so that xdist starts the longest tests first."""
+        """Order the collection as :func:`suitekit.sharding.choose_order` decides."""
         assert self.suite is not None  # noqa: S101 - only suite runs get here
         cases = [sharding.Case(node_id=item.nodeid) for item in items]
         estimates = sharding.estimate(cases, self._durations())
         by_id = {item.nodeid: item for item in items}
-        order = sharding.slowest_first(
+        ordering = sharding.choose_order(
             [item.nodeid for item in items],
             estimates.seconds,
             dist=dist if dist in DIST_MODES else "load",  # type: ignore[arg-type]  # checked
@@ -742,7 +750,8 @@ class SuitekitPlugin:
             groups={item.nodeid: g for item in items if (g := _group(item))},
             max_chunk=config.getoption("maxschedchunk", None),
         )
-        items[:] = [by_id[node] for node in order]
+        items[:] = [by_id[node] for node in ordering.node_ids]
+        self.order_line = f"suitekit: xdist order: {ordering.describe()}"
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
         """After collection (without xdist): the shard's size and predicted seconds."""
@@ -1077,6 +1086,8 @@ class SuitekitPlugin:
             terminalreporter.section("suitekit workers")
             for line in sorted(self.worker_lines):
                 terminalreporter.write_line(line)
+        if self.order_line is not None and terminalreporter.config.option.verbose > 0:
+            terminalreporter.write_line(self.order_line)
         if self.shard_table is not None:
             terminalreporter.section("suitekit shards")
             terminalreporter.write_line(self.shard_table)
@@ -1119,7 +1130,7 @@ class SuitekitPlugin:
 
     @pytest.hookimpl(trylast=True)  # after pytest's junitxml has written its file
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        """A worker reports its resources; in partition mode the exit code tells the result.
+        """A worker reports its resources and order; in partition mode the exit code says it.
 
         The controller of a suite run adds the attempts to the JUnit file and writes the run log.
         """
@@ -1129,6 +1140,8 @@ class SuitekitPlugin:
         resources = services.current()
         if output is not None and resources is not None:
             output["suitekit_worker"] = resources.describe()
+        if output is not None and self.order_line is not None:
+            output["suitekit_order"] = self.order_line
         junit = session.config.option.xmlpath if self.suite is not None else None
         if junit and output is None:
             # How these durations were measured, for the durations store (see suitekit report).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from suitekit.sharding import (
     Case,
     LongestFirst,
     Measurement,
+    Ordering,
     ShardSpec,
     Unit,
     case_key,
+    choose_order,
     choose_workers,
     estimate,
     plan_shards,
@@ -29,6 +32,8 @@ from suitekit.sharding import (
     slowest_first,
     split_of,
 )
+from suitekit.sharding._order import MARGIN, MIN_GAIN_SECONDS
+from suitekit.sharding._simulate import load_makespan, worksteal_makespan
 from suitekit.sharding._units import SECONDS_PER_BYTE, unit_key
 from suitekit.sharding._workers import predict
 
@@ -296,6 +301,121 @@ def test_scope_modes_keep_units_together_longest_first() -> None:
     order = slowest_first(ids, seconds, dist="loadfile", workers=2)
 
     assert order == ["b.py::test_1", "a.py::test_1", "a.py::test_2", "c.py::test_1", "c.py::test_2"]
+
+
+def _dominant_suite() -> tuple[list[str], dict[str, float]]:
+    """120 tests of a lognormal spread and, mid-suite, one test of 40 % of the time."""
+    rng = random.Random(11)  # noqa: S311 - reproducible test data
+    ids = [f"tests/test_m{n // 12}.py::test_{n}" for n in range(121)]
+    rest = [rng.lognormvariate(0.0, 1.0) for _ in range(120)]
+    scale = 9.6 / sum(rest)
+    seconds = [value * scale for value in rest]
+    seconds.insert(42, 6.4)
+    return ids, dict(zip(ids, seconds, strict=True))
+
+
+def _load(ids: list[str] | tuple[str, ...], seconds: dict[str, float], workers: int) -> float:
+    return load_makespan([seconds[node] for node in ids], workers=workers)
+
+
+def test_all_slow_tests_first_queue_them_behind_a_dominant_one() -> None:
+    # Why the order is a prediction's choice: with one test of 40 %, dealing every test longest
+    # first puts the 3rd, 5th, ... longest behind it on one worker (a real suite ran 16 % slower).
+    ids, seconds = _dominant_suite()
+
+    everything_first = slowest_first(ids, seconds, dist="load", workers=2)
+    ordering = choose_order(ids, seconds, dist="load", workers=2)
+
+    assert _load(everything_first, seconds, 2) > _load(ids, seconds, 2) * 1.05
+    assert ordering.plain == pytest.approx(_load(ids, seconds, 2))
+    assert ordering.moved == 1  # the dominant test starts first; the rest keep their order
+    assert ordering.node_ids[0] == ids[42]
+    assert [node for node in ordering.node_ids if node != ids[42]] == ids[:42] + ids[43:]
+    assert ordering.reordered == pytest.approx(_load(ordering.node_ids, seconds, 2))
+    assert ordering.reordered is not None
+    assert ordering.plain is not None
+    assert ordering.reordered <= ordering.plain * (1 - MARGIN)
+    assert ordering.describe() == (
+        f"the 1 longest first: predicted {ordering.reordered:.1f}s against "
+        f"{ordering.plain:.1f}s in collection order"
+    )
+
+
+def test_slow_tests_collected_last_go_first_one_per_worker() -> None:
+    ids = [f"t.py::test_{n}" for n in range(40)]
+    seconds = dict.fromkeys(ids, 0.01) | {ids[-1]: 5.0, ids[-2]: 4.0, ids[-3]: 3.0}
+
+    ordering = choose_order(ids, seconds, dist="load", workers=2)
+
+    chunk = 40 // 2 // 4
+    assert ordering.moved >= 2
+    assert ordering.node_ids[0] == ids[-1]
+    assert ordering.node_ids[chunk] == ids[-2]
+    assert sorted(ordering.node_ids) == sorted(ids)
+
+
+def test_an_order_that_saves_too_little_keeps_the_collection_order() -> None:
+    # Many equal tests: no order is predicted to be faster by the margin.
+    ids = [f"t.py::test_{n}" for n in range(50)]
+    seconds = dict.fromkeys(ids, 0.1) | {ids[-1]: 0.3}
+
+    ordering = choose_order(ids, seconds, dist="worksteal", workers=2)
+
+    assert ordering.node_ids == tuple(ids)
+    assert ordering.moved == 0
+    assert ordering.describe().startswith("collection order: predicted ")
+
+
+@pytest.mark.parametrize("dist", DIST_MODES)
+def test_one_worker_runs_the_collection_order(dist: DistMode) -> None:
+    ids = [f"t{n}.py::test_{n}" for n in range(5)]
+    seconds = {node: float(n) for n, node in enumerate(ids)}
+
+    ordering = choose_order(ids, seconds, dist=dist, workers=1)
+
+    assert ordering == Ordering(node_ids=tuple(ids), moved=0)
+
+
+def test_scope_modes_still_go_longest_unit_first() -> None:
+    ids = ["a.py::test_1", "a.py::test_2", "b.py::test_1"]
+    seconds = {"a.py::test_1": 1.0, "b.py::test_1": 5.0}
+
+    ordering = choose_order(ids, seconds, dist="loadfile", workers=2)
+
+    assert list(ordering.node_ids) == slowest_first(ids, seconds, dist="loadfile", workers=2)
+    assert ordering.describe() == "longest units first"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    durations=st.lists(
+        st.floats(min_value=0, max_value=30, allow_nan=False), min_size=1, max_size=60
+    ),
+    workers=st.integers(min_value=2, max_value=6),
+    dist=st.sampled_from(["load", "worksteal"]),
+)
+def test_a_chosen_order_is_predicted_faster_than_xdists_by_the_margin(
+    durations: list[float], workers: int, dist: DistMode
+) -> None:
+    ids = [f"t.py::test_{n}" for n in range(len(durations))]
+    seconds = dict(zip(ids, durations, strict=True))
+
+    ordering = choose_order(ids, seconds, dist=dist, workers=workers)
+
+    def predict(order: Sequence[str]) -> float:
+        times = [seconds[node] for node in order]
+        if dist == "load":
+            return load_makespan(times, workers=workers)
+        return worksteal_makespan(times, workers=workers)
+
+    assert sorted(ordering.node_ids) == sorted(ids)
+    assert ordering.plain == predict(ids)
+    assert ordering.reordered is not None
+    if ordering.moved:
+        assert predict(ordering.node_ids) == ordering.reordered
+        assert ordering.reordered <= ordering.plain - max(MARGIN * ordering.plain, MIN_GAIN_SECONDS)
+    else:
+        assert ordering.node_ids == tuple(ids)
 
 
 # --- worker counts --------------------------------------------------------------------------

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from suitekit.sharding._durations import Measurement as Measurement
     from suitekit.sharding._lpt import LongestFirst as LongestFirst
     from suitekit.sharding._lpt import Strategy as Strategy
+    from suitekit.sharding._order import Ordering as Ordering
+    from suitekit.sharding._order import choose_order as choose_order
     from suitekit.sharding._order import slowest_first as slowest_first
     from suitekit.sharding._plan import Shard as Shard
     from suitekit.sharding._plan import ShardPlan as ShardPlan
@@ -44,6 +46,7 @@ __all__ = [
     "Estimates",
     "LongestFirst",
     "Measurement",
+    "Ordering",
     "Shard",
     "ShardPlan",
     "ShardSpec",
@@ -51,6 +54,7 @@ __all__ = [
     "Unit",
     "WorkerChoice",
     "case_key",
+    "choose_order",
     "choose_workers",
     "estimate",
     "plan_shards",
@@ -70,6 +74,8 @@ if not TYPE_CHECKING:
             "Measurement": "suitekit.sharding._durations",
             "LongestFirst": "suitekit.sharding._lpt",
             "Strategy": "suitekit.sharding._lpt",
+            "Ordering": "suitekit.sharding._order",
+            "choose_order": "suitekit.sharding._order",
             "slowest_first": "suitekit.sharding._order",
             "Shard": "suitekit.sharding._plan",
             "ShardPlan": "suitekit.sharding._plan",
