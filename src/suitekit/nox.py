@@ -140,7 +140,9 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         with services.provide(project, suite.services, os.environ, say=session.log) as provided:
             session.run(*plan.measured(args, rcfile), env={**env, **provided})
     finally:
-        if not probe:
+        # A shard leaves the store alone: the other shards of its split must split the same
+        # figures (the report records every shard's afterwards).
+        if not probe and spec is None:
             _record_durations(session, project, junit, started)
 
 
