@@ -40,9 +40,14 @@ def auto(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.P
     return pytester
 
 
-def test_many_quick_tests_stay_in_one_process(auto: pytest.Pytester) -> None:
+def test_many_quick_tests_stay_in_one_process(
+    auto: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     body = "import pytest\n\n@pytest.mark.parametrize('n', range(3000))\ndef test_q(n):\n    pass\n"
     auto.makepyfile(**{"tests/test_quick": body})
+    # Under this repo's own coverage (patch = subprocess) the run below would be traced, and
+    # its tests would take milliseconds each: no longer the trivial tests this is about.
+    monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
 
     result = auto.runpytest_subprocess("--suitekit-suite=unit", "-n", "auto")
 
