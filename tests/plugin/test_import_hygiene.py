@@ -82,23 +82,7 @@ def pytest_sessionfinish(session):
 
 
 def test_importing_the_plugin_imports_no_adapter_library() -> None:
-    code = (
-        "import json, sys\n"
-        "import suitekit.pytest_plugin\n"
-        f"print(json.dumps(sorted(m for m in {ADAPTER_LIBRARIES!r} if m in sys.modules)))\n"
-    )
-
-    completed = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=_unmeasured(),
-    )
-
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout) == []
+    assert _imported("import suitekit.pytest_plugin", ADAPTER_LIBRARIES) == []
 
 
 @pytest.mark.parametrize(
