@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from suitekit._model import Check, Project, Service, Source, Sourced, Suite, Workers
 from suitekit.errors import ConfigError
-from suitekit.sharding import choose_workers as _choose_workers
 
 if TYPE_CHECKING:
     # The durations store and the shard parser: what every adapter imports stays small.
-    from suitekit.sharding import Calibration, Measurement, ShardSpec
+    from suitekit.sharding import ShardSpec
 
 __all__ = [
     "ENV_COVERAGE",
@@ -29,7 +28,6 @@ __all__ = [
     "ENV_WORKERS",
     "PARTITION_SESSION",
     "RUN_LOG_OPTION",
-    "Evidence",
     "Job",
     "RunOptions",
     "RunPlan",
@@ -165,54 +163,23 @@ def parse_workers(raw: str, *, key: str) -> Workers:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Evidence:
-    """What ``workers = "auto"`` decides from, when a suite has recorded durations.
-
-    Attributes:
-        stored: The suite's measurements in the durations store (case key -> measurement).
-        calibration: This machine's pytest and xdist costs.
-
-    A shard's evidence is not computed here: the pytest plugin decides on the tests of the
-    shard it really runs (the plugin owns the split), after collection.
-    """
-
-    stored: Mapping[str, Measurement]
-    calibration: Calibration
-
-
-def _evidence_units(suite: Suite, evidence: Evidence) -> list[list[float]]:
-    """Per unit, the stored seconds of its tests.
-
-    Only case keys are stored, not node ids: a key's class name (module, or module and class)
-    stands in for xdist's scope under ``loadscope``/``loadfile``/``loadgroup``.
-    """
-    units: dict[str, list[float]] = {}
-    for key, measurement in sorted(evidence.stored.items()):
-        scope = key.rpartition("::")[0] if suite.dist not in {"load", "worksteal"} else key
-        units.setdefault(scope or key, []).append(measurement.serial_seconds)
-    return list(units.values())
-
-
 def wants_evidence(suite: Suite, options: RunOptions) -> bool:
-    """Whether the worker count is decided from recorded durations: ``"auto"`` on 2+ CPUs.
+    """Whether the pytest plugin decides the worker count: ``"auto"`` on 2+ CPUs.
 
-    Adapters ask before they load the store and the machine's calibration.
+    The session then passes ``-n auto``; the plugin decides after collection, from recorded
+    durations or the run's first tests (see :mod:`suitekit.sharding._workers`).
     """
     chosen = options.workers.value if options.workers is not None else suite.workers
     return chosen == "auto" and options.cpus.value > 1
 
 
-def resolve_workers(
-    suite: Suite, options: RunOptions, evidence: Evidence | None = None
-) -> Sourced[int]:
-    """The xdist worker count a suite session passes to ``-n``, and why.
+def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
+    """The xdist worker count a suite's ``-n`` would be without the plugin's decision, and why.
 
-    ``"auto"`` with ``evidence`` picks the count, 0 (no xdist) or 2 up to the CPU budget, with
-    the smallest predicted wall time (see :mod:`suitekit.sharding._workers`); without evidence
-    it fills the CPU budget (one CPU means no xdist: a single worker only adds the cost of
-    starting it). ``"logical"`` is the machine's logical CPU count; an int is taken as is.
-    An environment override wins over the declaration.
+    ``"auto"`` is the CPU budget (one CPU means no xdist: a single worker only adds the cost
+    of starting it); where :func:`wants_evidence` holds, sessions pass ``-n auto`` instead and
+    the plugin decides. ``"logical"`` is the machine's logical CPU count; an int is taken as
+    is. An environment override wins over the declaration.
     """
     if options.workers is not None:
         chosen, source, origin = (
@@ -222,14 +189,6 @@ def resolve_workers(
         )
     else:
         chosen, source, origin = suite.workers, Source.CONFIG, f"suites.{suite.name}.workers"
-    if evidence is not None and evidence.stored and wants_evidence(suite, options):
-        choice = _choose_workers(
-            _evidence_units(suite, evidence),
-            cpus=options.cpus.value,
-            calibration=evidence.calibration,
-        )
-        why = f"auto, {options.cpus.value} CPU(s): {choice.reason()}"
-        return Sourced(value=choice.workers, source=source, origin=f"{origin} ({why})")
     if chosen == "auto":
         count = options.cpus.value if options.cpus.value > 1 else 0
         why = f"auto: {options.cpus.value} CPU(s) from {options.cpus.source.describe()}"

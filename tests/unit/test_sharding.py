@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from suitekit._model import DIST_MODES, DistMode, Source, Sourced, Suite
 from suitekit.errors import ConfigError
-from suitekit.plan import Evidence, RunOptions, resolve_workers
+from suitekit.plan import RunOptions, resolve_workers, wants_evidence
 from suitekit.reporting._report import _expected_reports
 from suitekit.sharding import (
     Calibration,
@@ -450,22 +450,15 @@ def test_slow_tests_use_every_cpu_but_never_beat_the_longest_unit() -> None:
     assert "longest unit 9.0s" in choice.reason()
 
 
-def test_auto_workers_follow_the_evidence_and_say_why() -> None:
+def test_auto_workers_without_the_plugin_fill_the_budget() -> None:
     suite = Suite(name="unit", paths=("tests",), workers="auto")
     options = RunOptions(cpus=Sourced(value=2, source=Source.DEFAULT, origin="CPU count"))
-    tiny = {f"t::test_{n}": m(0.0001) for n in range(50)}
-    slow = {f"t::test_{n}": m(0.5) for n in range(50)}
 
-    assert resolve_workers(suite, options).value == 2  # no evidence: fill the budget
-    chosen = resolve_workers(suite, options, Evidence(stored=tiny, calibration=CALIBRATION))
-    assert chosen.value == 0
-    assert chosen.origin.startswith("suites.unit.workers (auto, 2 CPU(s): from durations of 50")
-    busy = resolve_workers(suite, options, Evidence(stored=slow, calibration=CALIBRATION))
-    assert busy.value == 2
+    assert resolve_workers(suite, options).value == 2
+    assert wants_evidence(suite, options)  # sessions pass -n auto; the plugin decides
     fixed = Suite(name="unit", paths=("tests",), workers=3)
-    assert (
-        resolve_workers(fixed, options, Evidence(stored=slow, calibration=CALIBRATION)).value == 3
-    )
+    assert resolve_workers(fixed, options).value == 3
+    assert not wants_evidence(fixed, options)
 
 
 # --- reports of shards ----------------------------------------------------------------------
