@@ -1337,6 +1337,7 @@ class _AutoWorkers:
                     elapsed=elapsed,
                     body_seconds=self.body_seconds,
                     collect_seconds=collect_seconds,
+                    load=os.getloadavg()[0],
                 )
                 choice = self._from_sample(session, sample)
                 self.line = f"suitekit: workers auto: -n {choice.workers} ({choice.reason()})"

@@ -64,7 +64,7 @@ def test_many_quick_tests_stay_in_one_process(
 
 def test_slow_tests_are_handed_to_workers_and_none_runs_twice(auto: pytest.Pytester) -> None:
     body = "import time\n\n" + "".join(
-        f"def test_{n:02}():\n    time.sleep(0.25)\n\n" for n in range(16)
+        f"def test_{n:02}():\n    time.sleep(0.25)\n\n" for n in range(40)
     )
     auto.makepyfile(**{"tests/test_slow": body})
 
@@ -73,7 +73,7 @@ def test_slow_tests_are_handed_to_workers_and_none_runs_twice(auto: pytest.Pytes
     )
 
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.assert_outcomes(passed=16)
+    result.assert_outcomes(passed=40)
     result.stdout.fnmatch_lines(
         [
             "suitekit: workers auto: -n 2 (from the first * tests of this run *",
@@ -82,9 +82,9 @@ def test_slow_tests_are_handed_to_workers_and_none_runs_twice(auto: pytest.Pytes
     )
     passed = [line.split()[-1] for line in result.outlines if "PASSED" in line]
     ran = sorted(line.split("::")[-1].split()[0] for line in result.outlines if "PASSED" in line)
-    assert len(passed) == 16
-    assert ran == [f"test_{n:02}" for n in range(16)]  # each once: here or on a worker
-    assert (auto.path / "out.xml").read_text(encoding="utf-8").count("<testcase") == 16
+    assert len(passed) == 40
+    assert ran == [f"test_{n:02}" for n in range(40)]  # each once: here or on a worker
+    assert (auto.path / "out.xml").read_text(encoding="utf-8").count("<testcase") == 40
 
 
 def test_a_declared_worker_count_leaves_xdists_auto_alone(auto: pytest.Pytester) -> None:

@@ -30,13 +30,16 @@ MACHINE = Calibration(
 )
 
 
-def sample(*, ran: int, remaining: int, body: float, overhead: float = 0.00045) -> Sample:
+def sample(
+    *, ran: int, remaining: int, body: float, overhead: float = 0.00045, load: float = 0.0
+) -> Sample:
     return Sample(
         ran=ran,
         remaining=remaining,
         elapsed=ran * (body + overhead),
         body_seconds=ran * body,
         collect_seconds=(ran + remaining) * 0.0002,
+        load=load,
     )
 
 
@@ -72,6 +75,26 @@ def test_a_run_without_durations_decides_from_its_first_tests(
 
     assert choice.workers == workers
     assert choice.reason().startswith(f"from the first {ran} tests of this run")
+
+
+def test_a_busy_machine_slows_xdist_as_much_as_the_serial_run() -> None:
+    # 204 trivial tests at 1.16 ms each under a load average of 4.4 (measured): unscaled,
+    # xdist's idle costs made -n 2 look faster for the other 2,795 tests.
+    busy = sample(ran=204, remaining=2795, body=0.0, overhead=0.00116, load=4.4)
+
+    choice = decide_from_sample(busy, cpus=2, calibration=MACHINE)
+
+    assert choice.workers == 0
+    serial, two = dict(choice.predicted)[0], dict(choice.predicted)[2]
+    assert two == pytest.approx((0.57 + 2795 * 0.00074) * 0.00116 / 0.00045 + busy.collect_seconds)
+    assert serial < two
+
+
+def test_a_slow_first_sample_on_an_idle_machine_scales_nothing() -> None:
+    # The first tests pay for imports and fixtures: their per-test cost is no sign of load.
+    idle = sample(ran=4, remaining=56, body=0.15, overhead=0.01, load=0.2)
+
+    assert decide_from_sample(idle, cpus=2, calibration=MACHINE).workers == 2
 
 
 def test_promoting_pays_for_the_workers_own_collection() -> None:

@@ -228,6 +228,7 @@ class Sample:
         elapsed: Wall seconds since the first test started.
         body_seconds: The sum of the tests' own times (setup, call and teardown reports).
         collect_seconds: Wall seconds the collection took (each worker would collect again).
+        load: The machine's one-minute load average when the sample was taken.
     """
 
     ran: int
@@ -235,6 +236,7 @@ class Sample:
     elapsed: float
     body_seconds: float
     collect_seconds: float
+    load: float = 0.0
 
     @property
     def overhead(self) -> float:
@@ -270,8 +272,25 @@ def decide_from_sample(sample: Sample, *, cpus: int, calibration: Calibration) -
     nothing better is known yet) and the serial per-test cost is the one this run shows.
     Promoting costs the workers' start-up plus their own collection of the whole suite (they
     collect in parallel, so once), on top of :func:`predict`'s ``n >= 2`` figure.
+
+    A run on a busy machine is slower per test than the calibration (taken on an idle one),
+    and xdist's costs grow as much: they are scaled by how much slower this run's per-test cost
+    is, at most by what the load average explains (``(load + 1) / cpus``, the share of a CPU
+    each runnable process gets). The load bound keeps a small sample's noise (the first tests
+    pay for imports and fixtures) from scaling an idle machine's costs; the measured bound keeps
+    a load of sleeping tests from doing so.
     """
-    measured = replace(calibration, serial_per_test=sample.overhead)
+    slowdown = 1.0
+    if calibration.serial_per_test > 0:
+        measured_slowdown = sample.overhead / calibration.serial_per_test
+        slowdown = max(min(measured_slowdown, (sample.load + 1) / max(cpus, 1)), 1.0)
+    measured = replace(
+        calibration,
+        serial_per_test=sample.overhead,
+        xdist_per_test=calibration.xdist_per_test * slowdown,
+        xdist_startup=calibration.xdist_startup * slowdown,
+        startup_per_worker=calibration.startup_per_worker * slowdown,
+    )
     units = [[sample.mean_body]] * sample.remaining
     candidates = [0, *range(2, cpus + 1)]
     predicted = tuple(
