@@ -100,20 +100,10 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     options = plan.RunOptions.from_env(os.environ)
     shard = sharding.shard_from(session.posargs, os.environ)
     spec = shard.value if shard is not None else None
-    # "auto" on 2+ CPUs is decided by the pytest plugin, in the session's own Python, after
-    # collection (from the durations it records, or the run's first tests): `-n auto`.
-    auto = plan.wants_evidence(suite, options) and not plan.chooses_workers(session.posargs)
-    workers = plan.resolve_workers(suite, options)
-    # Worker counts given after `--` win over the plan's (which then leaves -n out).
-    origin = "command line" if plan.chooses_workers(session.posargs) else workers.origin
+    workers = plan.session_workers(suite, options, session.posargs)
     python = str(session.python)
     args = plan.suite_pytest_args(
-        project,
-        suite,
-        python=python,
-        workers="auto" if auto else workers.value,
-        posargs=session.posargs,
-        shard=spec,
+        project, suite, python=python, workers=workers.value, posargs=session.posargs, shard=spec
     )
     probe = plan.probing(session.posargs)
     if not probe:
@@ -127,7 +117,7 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     rcfile = write_rcfile(project, suite.name, python) if covered else None
     env = {
         **suite.env,
-        "SUITEKIT_WORKERS_ORIGIN": origin,
+        "SUITEKIT_WORKERS_ORIGIN": workers.origin,
         "PYTHONHASHSEED": plan.hashseed(project, os.environ),
     }
     if run_id := os.environ.get("SUITEKIT_RUN_ID"):

@@ -33,6 +33,7 @@ __all__ = [
     "RunPlan",
     "SessionSpec",
     "chooses_workers",
+    "declared_workers",
     "fixed_hashseed",
     "hashseed",
     "jobs",
@@ -40,14 +41,15 @@ __all__ = [
     "measured",
     "measures_coverage",
     "nox_command",
+    "plugin_decides_workers",
     "probing",
     "report_jobs",
     "resolve_workers",
     "run_plan",
+    "session_workers",
     "sessions",
     "share_cpus",
     "suite_pytest_args",
-    "wants_evidence",
 ]
 
 ENV_WORKERS: Final = "SUITEKIT_WORKERS"
@@ -163,21 +165,41 @@ def parse_workers(raw: str, *, key: str) -> Workers:
     )
 
 
-def wants_evidence(suite: Suite, options: RunOptions) -> bool:
+def declared_workers(suite: Suite, options: RunOptions) -> Workers:
+    """The worker count a suite asks for: ``SUITEKIT_WORKERS`` when set, else its ``workers``."""
+    return options.workers.value if options.workers is not None else suite.workers
+
+
+def plugin_decides_workers(suite: Suite, options: RunOptions) -> bool:
     """Whether the pytest plugin decides the worker count: ``"auto"`` on 2+ CPUs.
 
     The session then passes ``-n auto``; the plugin decides after collection, from recorded
     durations or the run's first tests (see :mod:`suitekit.sharding._workers`).
     """
-    chosen = options.workers.value if options.workers is not None else suite.workers
-    return chosen == "auto" and options.cpus.value > 1
+    return declared_workers(suite, options) == "auto" and options.cpus.value > 1
+
+
+def session_workers(
+    suite: Suite, options: RunOptions, posargs: Sequence[str] = ()
+) -> Sourced[int | Literal["auto"]]:
+    """What a suite session passes to ``-n``, and where it came from (for the header).
+
+    A count given after ``--`` wins (the plan then leaves ``-n`` out); else ``"auto"`` where
+    :func:`plugin_decides_workers`, else :func:`resolve_workers`.
+    """
+    workers = resolve_workers(suite, options)
+    if chooses_workers(posargs):
+        return Sourced(value=workers.value, source=Source.CLI, origin="command line")
+    if plugin_decides_workers(suite, options):
+        return Sourced(value="auto", source=workers.source, origin=workers.origin)
+    return Sourced(value=workers.value, source=workers.source, origin=workers.origin)
 
 
 def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
     """The xdist worker count a suite's ``-n`` would be without the plugin's decision, and why.
 
     ``"auto"`` is the CPU budget (one CPU means no xdist: a single worker only adds the cost
-    of starting it); where :func:`wants_evidence` holds, sessions pass ``-n auto`` instead and
+    of starting it); where :func:`plugin_decides_workers` holds, sessions pass ``-n auto`` and
     the plugin decides. ``"logical"`` is the machine's logical CPU count; an int is taken as
     is. An environment override wins over the declaration.
     """

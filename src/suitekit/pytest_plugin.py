@@ -300,8 +300,7 @@ def _auto_suite(suite: Suite) -> bool:
         options = plan.RunOptions.from_env(os.environ)
     except SuitekitError:
         return False  # reported by the nox session, or taken as xdist's own "auto"
-    chosen = options.workers.value if options.workers is not None else suite.workers
-    return chosen == "auto"
+    return plan.declared_workers(suite, options) == "auto"
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)

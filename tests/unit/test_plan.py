@@ -30,6 +30,7 @@ from suitekit.plan import (
     report_jobs,
     resolve_workers,
     run_plan,
+    session_workers,
     sessions,
     share_cpus,
     suite_pytest_args,
@@ -663,3 +664,13 @@ def test_when_a_suite_session_measures_coverage(
     suite = replace(UNIT, coverage=suite_coverage)
     run_options = RunOptions.from_env(environ, cpu_count=2)
     assert measures_coverage(project, suite, run_options, posargs) is expected
+
+
+def test_what_a_suite_session_passes_to_n() -> None:
+    auto = Suite(name="unit", paths=("tests",), workers="auto")
+    fixed = replace(auto, workers=3)
+    assert session_workers(auto, options(2)).value == "auto"  # the plugin decides
+    assert session_workers(auto, options(1)).value == 0  # one CPU: no xdist
+    assert session_workers(fixed, options(2)).value == 3
+    given = session_workers(auto, options(2), ("-n", "4"))
+    assert given.origin == "command line"

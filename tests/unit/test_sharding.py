@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from suitekit._model import DIST_MODES, DistMode, Source, Sourced, Suite
 from suitekit.errors import ConfigError
-from suitekit.plan import RunOptions, resolve_workers, wants_evidence
+from suitekit.plan import RunOptions, plugin_decides_workers, resolve_workers
 from suitekit.reporting._report import _expected_reports
 from suitekit.sharding import (
     Calibration,
@@ -455,10 +455,10 @@ def test_auto_workers_without_the_plugin_fill_the_budget() -> None:
     options = RunOptions(cpus=Sourced(value=2, source=Source.DEFAULT, origin="CPU count"))
 
     assert resolve_workers(suite, options).value == 2
-    assert wants_evidence(suite, options)  # sessions pass -n auto; the plugin decides
+    assert plugin_decides_workers(suite, options)  # sessions pass -n auto; the plugin decides
     fixed = Suite(name="unit", paths=("tests",), workers=3)
     assert resolve_workers(fixed, options).value == 3
-    assert not wants_evidence(fixed, options)
+    assert not plugin_decides_workers(fixed, options)
 
 
 # --- reports of shards ----------------------------------------------------------------------
