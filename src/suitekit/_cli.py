@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         help="install each session's virtualenv again, even when nothing it depends on changed",
     )
     run.add_argument(
-        "--no-guard", action="store_true", help="skip the partition guard before the run"
+        "--no-guard", action="store_true", help="skip the partition guard of a whole run"
     )
     return parser
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
 
-from suitekit import services
+from suitekit import _guard, plan, services
 from suitekit._model import Project
 from suitekit._signals import signals_as_interrupt, signals_ignored
 from suitekit.errors import ReportError, RunError, SuitekitError
@@ -108,7 +108,6 @@ class Runner:
         extra_env: Variables every job's process gets.
         project: The project; with it, the report and coverage jobs run in this process
             (suitekit is installed here, so they need no virtualenv of their own).
-        gate: A job (the partition guard) whose failure stops every other job.
     """
 
     root: Path
@@ -117,7 +116,6 @@ class Runner:
     stream: IO[str] = field(default_factory=lambda: sys.stdout)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     project: Project | None = None
-    gate: str | None = None
     _status: dict[str, Status] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _drawn: int = 0
@@ -170,7 +168,7 @@ class Runner:
     def _reap(self, running: dict[str, _Running], outcomes: dict[str, Outcome]) -> bool:
         """Collect the jobs that ended; whether one of them must stop the rest.
 
-        The rest stop when the gate fails, or, with ``fail_fast``, when a required job fails.
+        With ``fail_fast``, the rest stop when a required job fails.
         """
         stop = False
         for name, state in list(running.items()):
@@ -180,8 +178,7 @@ class Runner:
             outcome = self._finish(state)
             outcomes[name] = outcome
             self._announce(outcome)
-            gated = name == self.gate and outcome.status != "passed"
-            stop = stop or gated or (self.fail_fast and outcome.blocking)
+            stop = stop or (self.fail_fast and outcome.blocking)
         return stop
 
     def _inline(self, job: Job) -> bool:
@@ -499,13 +496,14 @@ def run_jobs(
     project: Project | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
-    """Run the partition guard (when given), ``jobs``, then ``finish``; print the summary.
+    """Run ``jobs``, check the partition (when a ``guard`` is given), run ``finish``; summarise.
 
-    In a sequential run the guard runs first and nothing else runs if it fails; in a parallel
-    run it runs beside the jobs and stops them if it fails. With a ``project``, the services
-    the jobs need are started first and shared by all of them (see
-    :func:`suitekit.services.provide`), and stopped before the summary, so that its closing
-    line is the run's last; the report and coverage jobs then run in this process.
+    With a ``project``, the guard is decided from what the suite sessions collected (see
+    :mod:`suitekit._guard`) once they have ended, and the guard session runs only when those
+    records cannot settle it; the services the jobs need are started first and shared by all
+    of them (see :func:`suitekit.services.provide`), and stopped before the summary, so that its
+    closing line is the run's last; the report and coverage jobs run in this process. Without
+    a project the guard session runs first, and nothing else runs if it fails.
 
     Returns:
         0 when every required job passed, 1 when one failed, 130 when interrupted.
@@ -527,17 +525,19 @@ def run_jobs(
         else contextlib.nullcontext({})
     )
     started = time.monotonic()
-    with provided as served:
+    with provided as served, _guard.collections_folder() as records:
+        shared = {**(env or {}), **served}
+        if guard is not None and project is not None:
+            shared[plan.ENV_COLLECTIONS] = str(records)
 
-        def runner(*, parallel: bool = False, gate: str | None = None) -> Runner:
+        def runner(*, parallel: bool = False) -> Runner:
             return Runner(
                 root=root,
                 parallel=parallel,
                 fail_fast=fail_fast,
                 stream=out,
-                extra_env={**(env or {}), **served},
+                extra_env=shared,
                 project=project,
-                gate=gate,
             )
 
         outcomes, code = _execute(
@@ -548,6 +548,7 @@ def run_jobs(
             parallel=parallel,
             fail_fast=fail_fast,
             out=out,
+            check=(lambda: _guard.decide(project, records)) if project is not None else None,
         )
     return _summarise(outcomes, code, time.monotonic() - started, out)
 
@@ -561,35 +562,80 @@ def _execute(
     parallel: bool,
     fail_fast: bool,
     out: IO[str],
+    check: Callable[[], _guard.Verdict] | None,
 ) -> tuple[list[Outcome], int]:
-    """Run the guard, the jobs and the finish; the outcomes to summarise and the exit code.
+    """Run the jobs, the guard and the finish; the outcomes to summarise and the exit code.
 
-    A failed guard returns no outcomes: the run's results would be of a broken partition.
+    Without ``check`` (the records' verdict) the guard runs first, and a failed guard returns
+    no outcomes: the run's results would be of a broken partition.
     """
-    beside: list[Job] = []  # a parallel run's guard runs beside the jobs, as their gate
-    if guard is not None:
-        if parallel and jobs:
-            beside = [guard]
-        else:
-            (checked,) = runner().run([guard])
-            if checked.status != "passed":
-                return [], _guard_failed(checked, out, "nothing else was run")
+    if guard is not None and check is None:
+        (checked,) = runner().run([guard])
+        if checked.status != "passed":
+            return [], _guard_failed(checked, out, "nothing else was run")
     if not jobs:
         return [], 0
-    gate = beside[0].session if beside else None
-    outcomes = runner(parallel=parallel, gate=gate).run([*beside, *jobs])
-    if beside:
-        checked, *outcomes = outcomes
-        if checked.status != "passed":
-            return [], _guard_failed(checked, out, "the other sessions were stopped")
+    outcomes = runner(parallel=parallel).run(jobs)
     if any(o.status == "interrupted" for o in outcomes):
         return outcomes, 130
+    if guard is not None and check is not None:
+        checked = _check_partition(runner, guard, outcomes, check, out)
+        if checked.status == "interrupted":
+            return outcomes, 130
+        if checked.status == "failed":
+            outcomes = [checked, *outcomes]
     if finish and not (fail_fast and any(o.blocking for o in outcomes)):
         # The merged report and the coverage gate, one after the other, over what just ran.
         outcomes += runner().run(finish)
         if any(o.status == "interrupted" for o in outcomes):
             return outcomes, 130
     return outcomes, 1 if any(o.blocking for o in outcomes) else 0
+
+
+def _check_partition(
+    runner: Callable[..., Runner],
+    guard: Job,
+    outcomes: Sequence[Outcome],
+    check: Callable[[], _guard.Verdict],
+    out: IO[str],
+) -> Outcome:
+    """The guard's outcome, from the suite sessions' records or else from the guard session.
+
+    The session runs only when the records cannot settle the partition and every suite
+    session finished; after a suite session failed, an unsettled guard is left out (the run
+    fails already) rather than paying for a collection that would likely fail the same way.
+    """
+    started = time.monotonic()
+    verdict = check()
+    seconds = time.monotonic() - started
+    if verdict.report is not None:
+        if verdict.problem:
+            why = (
+                "the suites do not partition the tests"
+                if not verdict.report.ok
+                else "a quarantine entry names none of the collected tests"
+            )
+            out.write(f"{verdict.problem}\nsuitekit: {guard.session} failed: {why}\n")
+            out.flush()
+            return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
+        counts = ", ".join(f"{name} {count}" for name, count in verdict.report.counts)
+        out.write(
+            f"suitekit: {guard.session}: passed, from the suites' own collections "
+            f"({counts}) in {seconds:.2f}s\n"
+        )
+        out.flush()
+        return Outcome(job=guard, status="passed", returncode=0, seconds=seconds)
+    suites = [o for o in outcomes if o.job.kind == "suite"]
+    if any(o.status != "passed" for o in suites):
+        out.write(f"suitekit: {guard.session}: not checked ({verdict.reason})\n")
+        out.flush()
+        return Outcome(job=guard, status="cancelled", returncode=None, seconds=seconds)
+    out.write(f"suitekit: {guard.session}: {verdict.reason}; collecting every test root\n")
+    out.flush()
+    (checked,) = runner().run([guard])
+    if checked.status == "failed":
+        _guard_failed(checked, out, "see its log above")
+    return checked
 
 
 def _guard_failed(checked: Outcome, out: IO[str], then: str) -> int:

@@ -15,7 +15,16 @@ from pathlib import PurePosixPath
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 
-__all__ = ["CollectedTest", "PartitionReport", "SuiteSelector", "partition"]
+__all__ = [
+    "CollectedTest",
+    "Collection",
+    "PartitionReport",
+    "SuiteSelector",
+    "collected_roots",
+    "partition",
+    "partition_of_collections",
+    "uncollected",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +126,87 @@ def partition(project: Project, tests: Iterable[CollectedTest]) -> PartitionRepo
             unowned.append(test.node_id)
         elif len(owners) > 1:
             overlapping.append((test.node_id, owners))
+    return PartitionReport(
+        counts=tuple(counts.items()),
+        unowned=tuple(unowned),
+        overlapping=tuple(overlapping),
+        outside=outside,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Collection:
+    """What one suite session collected, as its pytest plugin recorded it for the guard.
+
+    Attributes:
+        suite: The suite's name.
+        owned: The node ids (relative to the project root) the suite selects.
+        others: The node ids it collected and does not select (a marker suite's other tests).
+        complete: Whether the selection saw everything pytest collected from the suite's roots
+            (no ``-k``, ``-m``, ``--deselect``, ``--lf`` or paths of the user's narrowed it).
+    """
+
+    suite: str
+    owned: tuple[str, ...]
+    others: tuple[str, ...]
+    complete: bool
+
+
+def collected_roots(project: Project) -> tuple[PurePosixPath, ...]:
+    """The folders (or files) the suite sessions of ``project`` collect from, together.
+
+    A suite collects its ``paths``; one with a marker and no paths collects every test root.
+    """
+    roots = [_clean(path) for suite in project.suites for path in suite.paths or project.tests]
+    return tuple(dict.fromkeys(roots))
+
+
+def uncollected(project: Project, files: Iterable[str]) -> tuple[str, ...]:
+    """Of ``files`` (test files under the test roots), those no suite session collects."""
+    roots = collected_roots(project)
+    if PurePosixPath(".") in roots:
+        return ()
+    return tuple(name for name in files if not _under(_clean(name), roots))
+
+
+def partition_of_collections(
+    project: Project, collections: Iterable[Collection]
+) -> PartitionReport:
+    """The partition check, from what every suite session collected and selected.
+
+    It equals :func:`partition` over one collection of every test root whenever the sessions
+    together collected every test file under the roots (see :func:`uncollected`) and each
+    collection is complete: every session applies its suite's own rule to everything it
+    collects, so a test no suite owns was still collected by some session.
+    """
+    test_roots = tuple(_clean(root) for root in project.tests)
+    everywhere = PurePosixPath(".") in test_roots
+    owners: dict[str, list[str]] = {}
+    seen: dict[str, None] = {}
+    for collection in collections:
+        for node_id in collection.owned:
+            names = owners.setdefault(node_id, [])
+            if collection.suite not in names:  # one suite's sessions for several Pythons
+                names.append(collection.suite)
+        seen.update(dict.fromkeys(collection.others))
+        seen.update(dict.fromkeys(collection.owned))
+    order = {suite.name: index for index, suite in enumerate(project.suites)}
+    counts = dict.fromkeys((suite.name for suite in project.suites), 0)
+    unowned: list[str] = []
+    overlapping: list[tuple[str, tuple[str, ...]]] = []
+    outside = 0
+    for node_id in sorted(seen):
+        path = _clean(node_id.split("::", 1)[0])
+        if not everywhere and not _under(path, test_roots):
+            outside += 1
+            continue
+        names = sorted(owners.get(node_id, ()), key=lambda name: order.get(name, len(order)))
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        if not names:
+            unowned.append(node_id)
+        elif len(names) > 1:
+            overlapping.append((node_id, tuple(names)))
     return PartitionReport(
         counts=tuple(counts.items()),
         unowned=tuple(unowned),

@@ -136,8 +136,8 @@ def _all_task(project: Project) -> Task[Any]:
 
     return _task(
         run,
-        "Every suite and check (the partition guard first, or beside them with --parallel), "
-        "then the report and the coverage gate.",
+        "Every suite and check, then the partition guard (from what the suites collected), "
+        "the report and the coverage gate.",
         {
             "parallel": "run every suite and check at once, sharing the CPUs between suites",
             "fail-fast": "stop everything as soon as a required session fails",

@@ -65,6 +65,10 @@ ENV_COVERAGE: Final = "SUITEKIT_COVERAGE"
 """``0`` turns coverage off for a run (``inv test.all --no-coverage``, ``suitekit run
 --no-coverage``); any other value, or none, leaves each suite's ``coverage`` key in charge."""
 
+ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
+"""A private folder where each suite session of a whole run records what it collected and
+selected; the runner decides the partition guard from those records (no session of its own)."""
+
 PARTITION_SESSION: Final = "partition"
 """The session that checks that every test belongs to exactly one suite."""
 
@@ -502,6 +506,7 @@ class Job:
         log: Where the run keeps the session's output.
         target_seconds: The suite's time budget.
         services: The services the session needs.
+        suite: The suite a suite session runs (``None`` for other jobs).
     """
 
     session: str
@@ -514,6 +519,7 @@ class Job:
     log: Path
     target_seconds: float | None
     services: tuple[Service, ...] = ()
+    suite: str | None = None
 
 
 def _session_name(name: str, python: str) -> str:
@@ -576,6 +582,7 @@ def jobs(
                 log=log_path(project, session),
                 target_seconds=suite.target_seconds,
                 services=suite.services,
+                suite=suite.name,
             )
         )
     for name in chosen_checks:

@@ -35,6 +35,7 @@ import pytest
 from _pytest.runner import runtestprotocol
 
 from suitekit import flaky, plan, services, sharding
+from suitekit._files import write_text_atomic
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import DIST_MODES, Project, Quarantine, Suite
 from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
@@ -494,6 +495,8 @@ class SuitekitPlugin:
         # The controller's decision of "auto" workers, and the tests it ran before promoting.
         self.auto: _AutoWorkers | None = None
         self.ran_here: tuple[str, ...] = ()
+        # Whether this process recorded the collection for the partition guard.
+        self.recorded = False
 
     @classmethod
     def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
@@ -627,7 +630,6 @@ class SuitekitPlugin:
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         """Keep the suite's tests (suite mode) or check the partition (partition mode)."""
-        del session
         if self.check_partition:
             self.report = partition(self.project, (self._describe(item) for item in items))
             self._check_quarantine_everywhere()
@@ -641,6 +643,7 @@ class SuitekitPlugin:
         drop: list[pytest.Item] = []
         for item in items:
             (keep if self._selects(self.selector, item) else drop).append(item)
+        self._record_collection(session, items, keep, drop)
         count: int | None = config.getoption("suitekit_plan_shards")
         if count is not None:
             self.shard_table = self._plan(keep, count).table(self.selector.suite.name)
@@ -661,6 +664,50 @@ class SuitekitPlugin:
         workerinput = getattr(config, "workerinput", None)
         if workerinput is not None:
             self._worker_order(config, items, workerinput)
+
+    def _record_collection(
+        self,
+        session: pytest.Session,
+        items: list[pytest.Item],
+        keep: list[pytest.Item],
+        drop: list[pytest.Item],
+    ) -> None:
+        """Record what this suite collected and selected, for the run's partition guard.
+
+        Only in a whole run (the runner names a folder in ``SUITEKIT_COLLECTIONS``), and once
+        per session: by the process that collected first (the only process, the controller
+        deciding "auto" workers, or else the first xdist worker). The collection is complete
+        when nothing but the suite's own rule removed tests from it, and nothing failed to
+        collect.
+        """
+        config = session.config
+        folder = os.environ.get(plan.ENV_COLLECTIONS)
+        if not folder or self.suite is None or self.run.run_log is not None:
+            return
+        workerinput = getattr(config, "workerinput", None)
+        if workerinput is not None and (
+            workerinput.get("workerid") != "gw0" or workerinput.get("suitekit_recorded")
+        ):
+            return
+        narrowed = config.args_source == pytest.Config.ArgsSource.ARGS
+        complete = (
+            not narrowed
+            and not session.testsfailed  # a file that failed to collect
+            and len(items) >= len(set(self._collected))
+        )
+        record = {
+            "version": 1,
+            "suite": self.suite.name,
+            "complete": complete,
+            "owned": [self._project_id(item.nodeid) for item in keep],
+            "others": [self._project_id(item.nodeid) for item in drop],
+            "python_files": list(config.getini("python_files")),
+            "norecursedirs": list(config.getini("norecursedirs")),
+        }
+        name = f"{self.suite.name}.{os.getpid()}.json"
+        with contextlib.suppress(SuitekitError):  # no record: the runner runs the guard itself
+            write_text_atomic(Path(folder) / name, json.dumps(record))
+        self.recorded = True
 
     def _worker_order(
         self, config: pytest.Config, items: list[pytest.Item], workerinput: Mapping[str, Any]
@@ -684,6 +731,8 @@ class SuitekitPlugin:
         """Tell each xdist worker the run's real ``--dist`` mode (workers see ``"no"``)."""
         dist = self.config.option.dist if self.config is not None else "load"
         node.workerinput["suitekit_dist"] = dist if dist in DIST_MODES else "load"
+        if self.recorded:
+            node.workerinput["suitekit_recorded"] = True
         if self.ran_here:
             node.workerinput["suitekit_ran"] = list(self.ran_here)
 

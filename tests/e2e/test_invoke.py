@@ -26,6 +26,18 @@ audit = { run = "python -c 'raise SystemExit(3)'", allow-failure = true }
 """
 
 
+GAP = """\
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+workers = 0
+
+[tool.suitekit.suites.slow]
+paths = ["tests/slow"]
+marker = "slow"
+workers = 0
+"""
+
+
 def test_inv_lists_the_tasks(project: Project) -> None:
     result = project.run("inv", "--list")
     assert result.returncode == 0, result.stderr
@@ -37,14 +49,19 @@ def test_test_all_parallel_runs_everything_and_summarises(project: Project) -> N
     result = project.run("inv", "test.all", "--parallel")
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert "suitekit: partition: passed" in out
+    # The guard is decided from what the suite sessions collected: no session of its own.
+    assert "suitekit: partition: passed, from the suites' own collections (unit 3, slow 1)" in out
     for session in ("unit-3.11", "slow-3.11", "hello"):
         assert f"suitekit: {session}: running nox -s {session}" in out
         assert f"suitekit: {session}: passed" in out
+    assert "suitekit: partition: running" not in out
     assert "suitekit summary" in out
     assert out.rstrip().splitlines()[-1] == "suitekit: 4 passed, 0 failed, 0 skipped"
-    for session in ("unit-3.11", "slow-3.11", "hello", "partition"):
-        assert (project.root / "reports" / "logs" / f"{session}.log").is_file()
+    logs = project.root / "reports" / "logs"
+    for session in ("unit-3.11", "slow-3.11", "hello"):
+        assert (logs / f"{session}.log").is_file()
+    assert not (logs / "partition.log").exists()
+    assert not (project.root / ".nox" / "partition").exists()
 
 
 def test_invoke_runs_the_very_command_ci_runs(project: Project) -> None:
@@ -82,11 +99,26 @@ def test_unowned_test_file_fails_test_all_naming_the_node_ids(project: Project) 
     result = project.run("inv", "test.all", "--parallel")
     out = result.stdout
     assert result.returncode == 1, out
+    assert "1 test(s) belong to no suite:\n  tests/stray/test_stray.py::test_lost\n" in out
+    # Decided from the sessions' own collections (the marker-only slow suite collected the
+    # stray file), after they ran: the summary names the guard among the failures.
+    assert "suitekit: partition failed: the suites do not partition the tests" in out
+    assert "failed: partition" in out
+    assert not (project.root / ".nox" / "partition").exists()
+
+
+def test_a_test_file_outside_every_suites_paths_is_found_by_the_guard_session(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path / "gap", extra=GAP)
+    project.write("tests/stray/test_stray.py", "def test_lost():\n    pass\n")
+    result = project.run("inv", "test.all")
+    out = result.stdout
+    assert result.returncode == 1, out
+    # No suite collects tests/stray: only a collection of every root can name its tests.
+    assert "suitekit: partition: tests/stray/test_stray.py lies outside every suite's paths" in out
     assert "tests/stray/test_stray.py::test_lost" in out
-    assert "belong to no suite" in out
-    # In a parallel run the guard runs beside the sessions and stops them when it fails.
-    assert "the suites do not partition the tests; the other sessions were stopped" in out
-    assert "suitekit summary" not in out
+    assert "suitekit: partition failed: the suites do not partition the tests" in out
 
 
 def test_fail_fast_cancels_the_rest(project: Project) -> None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from tests.plugin.helpers import run
 
 
 @pytest.mark.parametrize(
@@ -131,3 +137,51 @@ def test_the_partition_sees_markers_that_conftest_hooks_add(project: pytest.Pyte
 
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["unit             3", "integration      1", "slow             3"])
+
+
+# -- what a suite session records for the runner's guard (SUITEKIT_COLLECTIONS) --------------
+
+
+def records(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_suite_session_records_what_it_collected_once(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    folder = project.mkdir("records")
+    monkeypatch.setenv("SUITEKIT_COLLECTIONS", str(folder))
+
+    result = run(project, workers, "--suitekit-suite=slow")
+
+    assert result.ret == pytest.ExitCode.OK
+    (record,) = records(folder)  # by the only process, or by the first worker alone
+    assert record["suite"] == "slow"
+    assert record["complete"] is True
+    assert sorted(record["owned"]) == [
+        "tests/integration/test_api.py::test_bulk",
+        "tests/perf/test_load.py::test_load",
+    ]
+    assert len(record["others"]) == 5
+    assert record["python_files"] == ["test_*.py", "*_test.py"]
+
+
+def test_a_narrowed_collection_is_recorded_as_incomplete(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = project.mkdir("records")
+    monkeypatch.setenv("SUITEKIT_COLLECTIONS", str(folder))
+
+    result = run(project, "0", "--suitekit-suite=integration", "-k", "get")
+
+    assert result.ret == pytest.ExitCode.OK
+    (record,) = records(folder)
+    assert record["complete"] is False
+
+
+def test_nothing_is_recorded_outside_a_whole_run(project: pytest.Pytester) -> None:
+    result = run(project, "0", "--suitekit-suite=unit")
+
+    assert result.ret == pytest.ExitCode.OK
+    assert not list(project.path.rglob("*.json"))

@@ -444,6 +444,7 @@ def test_a_suite_job_in_full() -> None:
         junit=ROOT / "reports/junit/unit-3.11.xml",
         log=ROOT / "reports/logs/unit-3.11.log",
         target_seconds=10.0,
+        suite="unit",
     )
 
 

@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from suitekit import Project, Suite
 from suitekit._runner import Runner, run_jobs
 from suitekit.plan import Job
 
@@ -127,35 +128,112 @@ def test_a_failing_guard_stops_the_run(tmp_path: Path) -> None:
     assert not (tmp_path / "logs" / "never.log").exists()
 
 
-def test_a_parallel_run_runs_the_guard_beside_the_jobs_and_a_failing_one_stops_them(
+RECORD = """\
+import json, os, pathlib, sys
+suite, owned, others = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+folder = pathlib.Path(os.environ["SUITEKIT_COLLECTIONS"])
+record = {"version": 1, "suite": suite, "complete": True, "owned": owned, "others": others,
+          "python_files": ["test_*.py"], "norecursedirs": [".*"]}
+(folder / f"{suite}.{os.getpid()}.json").write_text(json.dumps(record))
+junit = pathlib.Path(sys.argv[5])
+junit.parent.mkdir(parents=True, exist_ok=True)
+junit.write_text('<testsuites><testsuite name="s" tests="1" failures="0" errors="0"/></testsuites>')
+raise SystemExit(int(sys.argv[4]))
+"""
+
+
+def suite_job(root: Path, suite: str, owned: str, others: str = "", code: int = 0) -> Job:
+    """A suite session that records what it "collected", as the pytest plugin does."""
+    junit = root / "junit" / f"{suite}-3.11.xml"
+    return replace(
+        job(root, f"{suite}-3.11", RECORD, junit=True),
+        suite=suite,
+        command=(sys.executable, "-c", RECORD, suite, owned, others, str(code), str(junit)),
+    )
+
+
+def guarded_project(root: Path) -> Project:
+    (root / "tests" / "unit").mkdir(parents=True)
+    (root / "tests" / "unit" / "test_a.py").write_text("")
+    return Project(
+        root=root,
+        config_file=root / "pyproject.toml",
+        python=("3.11",),
+        tests=("tests",),
+        suites=(
+            Suite(name="unit", paths=("tests/unit",), marker="not slow"),
+            Suite(name="slow", marker="slow"),
+        ),
+    )
+
+
+GUARD_SESSION = "import pathlib; pathlib.Path('guard-ran').write_text('1'); raise SystemExit(1)"
+
+
+def test_the_guard_is_decided_from_the_suites_records_without_its_session(
     tmp_path: Path,
 ) -> None:
     stream = io.StringIO()
-    guard = job(tmp_path, "partition", "import time; time.sleep(0.3); raise SystemExit(1)")
-    long = job(tmp_path, "long", "import time; time.sleep(60)")
-    started = time.monotonic()
-    code = run_jobs(tmp_path, [long], guard=guard, parallel=True, stream=stream)
-    assert code == 1
-    assert time.monotonic() - started < 30  # stopped, not waited for
-    assert "suitekit: partition failed: the suites do not partition the tests; " in (
-        stream.getvalue()
-    )
-    assert "the other sessions were stopped" in stream.getvalue()
-    assert "suitekit: long: cancelled" in stream.getvalue()
-    assert "suitekit summary" not in stream.getvalue()
-
-
-def test_a_parallel_run_with_a_passing_guard_runs_everything(tmp_path: Path) -> None:
-    stream = io.StringIO()
-    guard = job(tmp_path, "partition", "import time; time.sleep(0.2)")
-    code = run_jobs(
-        tmp_path, [job(tmp_path, "a", "pass")], guard=guard, parallel=True, stream=stream
-    )
-    assert code == 0
-    assert "suitekit: partition: passed" in stream.getvalue()
+    project = guarded_project(tmp_path)
+    jobs = [
+        suite_job(tmp_path, "unit", "tests/unit/test_a.py::t1", "tests/unit/test_a.py::t2"),
+        suite_job(tmp_path, "slow", "tests/unit/test_a.py::t2", "tests/unit/test_a.py::t1"),
+    ]
+    guard = job(tmp_path, "partition", GUARD_SESSION)
+    code = run_jobs(tmp_path, jobs, guard=guard, parallel=True, stream=stream, project=project)
+    out = stream.getvalue()
+    assert code == 0, out
+    assert "suitekit: partition: passed, from the suites' own collections (unit 1, slow 1)" in out
+    assert not (tmp_path / "guard-ran").exists()
     # The guard is not one of the run's sessions in the summary.
-    assert not any(line.startswith("partition ") for line in stream.getvalue().splitlines())
-    assert "a" in [line.split()[0] for line in stream.getvalue().splitlines() if line.strip()]
+    assert not any(line.startswith("partition ") for line in out.splitlines())
+
+
+def test_a_test_no_suite_owns_fails_the_run_by_name_after_the_sessions(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    project = guarded_project(tmp_path)
+    lost = "tests/unit/test_a.py::t3"
+    jobs = [
+        suite_job(tmp_path, "unit", "tests/unit/test_a.py::t1", f"tests/unit/test_a.py::t2 {lost}"),
+        suite_job(tmp_path, "slow", "tests/unit/test_a.py::t2", f"tests/unit/test_a.py::t1 {lost}"),
+    ]
+    guard = job(tmp_path, "partition", GUARD_SESSION)
+    code = run_jobs(tmp_path, jobs, guard=guard, stream=stream, project=project)
+    out = stream.getvalue()
+    assert code == 1, out
+    assert f"1 test(s) belong to no suite:\n  {lost}" in out
+    assert "suitekit: partition failed: the suites do not partition the tests" in out
+    assert "failed: partition" in out  # the summary names it
+    assert not (tmp_path / "guard-ran").exists()
+
+
+def test_records_that_cannot_settle_it_run_the_guard_session(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    project = guarded_project(tmp_path)
+    jobs = [suite_job(tmp_path, "unit", "tests/unit/test_a.py::t1"), job(tmp_path, "lint", "pass")]
+    guard = job(tmp_path, "partition", GUARD_SESSION)
+    code = run_jobs(tmp_path, jobs, guard=guard, stream=stream, project=project)
+    out = stream.getvalue()
+    assert code == 1, out
+    assert "suitekit: partition: suite 'slow' recorded no collection; collecting every " in out
+    assert (tmp_path / "guard-ran").exists()
+    assert "suitekit: partition failed: the suites do not partition the tests" in out
+
+
+def test_after_a_failed_suite_session_an_unsettled_guard_is_not_run(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    project = guarded_project(tmp_path)
+    jobs = [
+        suite_job(tmp_path, "unit", "tests/unit/test_a.py::t1"),
+        replace(job(tmp_path, "slow-3.11", "raise SystemExit(2)"), kind="suite", suite="slow"),
+    ]
+    guard = job(tmp_path, "partition", GUARD_SESSION)
+    code = run_jobs(tmp_path, jobs, guard=guard, stream=stream, project=project)
+    out = stream.getvalue()
+    assert code == 1, out
+    assert "suitekit: partition: not checked (suite 'slow' recorded no collection)" in out
+    assert not (tmp_path / "guard-ran").exists()
+    assert "failed: slow-3.11" in out
 
 
 def test_report_and_coverage_jobs_run_in_the_runners_own_process(tmp_path: Path) -> None:

@@ -5,9 +5,20 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from suitekit import PartitionError, Project, Suite
-from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
+from suitekit._selection import (
+    CollectedTest,
+    Collection,
+    PartitionReport,
+    SuiteSelector,
+    collected_roots,
+    partition,
+    partition_of_collections,
+    uncollected,
+)
 
 
 def collected(node_id: str, *markers: str) -> CollectedTest:
@@ -293,3 +304,127 @@ def test_partition_error_with_only_overlaps() -> None:
 
     assert "belong to no suite" not in str(error)
     assert "  t.py::x  (a, b)" in str(error)
+
+
+# -- the partition from what each suite session collected ----------------------------------
+
+
+def session_collection(project: Project, suite: Suite, tests: list[CollectedTest]) -> Collection:
+    """What a suite session records: the tests under its roots, split by its own rule."""
+    roots = [PurePosixPath(p) for p in suite.paths or project.tests]
+    seen = [t for t in tests if any(t.path == r or r in t.path.parents for r in roots)]
+    selector = SuiteSelector.of(suite)
+    return Collection(
+        suite=suite.name,
+        owned=tuple(t.node_id for t in seen if selector.selects(t)),
+        others=tuple(t.node_id for t in seen if not selector.selects(t)),
+        complete=True,
+    )
+
+
+def test_the_collections_give_the_partition_of_one_collection() -> None:
+    tests = [
+        collected("tests/unit/test_a.py::test_1"),
+        collected("tests/unit/test_b.py::test_3", "processing"),
+        collected("tests/integration/test_c.py::test_4", "processing"),
+        collected("tests/integration/test_c.py::test_5"),
+    ]
+    project = project_of(UNIT, PROCESSING, INTEGRATION)
+
+    report = partition_of_collections(
+        project, [session_collection(project, s, tests) for s in project.suites]
+    )
+
+    assert report.counts == (("unit", 1), ("processing", 2), ("integration", 2))
+    assert report.unowned == ()
+    assert report.overlapping == (
+        ("tests/integration/test_c.py::test_4", ("processing", "integration")),
+    )
+
+
+def test_a_test_that_its_session_collected_but_no_suite_selects_is_unowned() -> None:
+    only_marked = Suite(name="processing", paths=("tests/processing",), marker="processing")
+    project = project_of(UNIT, only_marked)
+    tests = [collected("tests/processing/test_p.py::test_unmarked")]
+
+    report = partition_of_collections(
+        project, [session_collection(project, s, tests) for s in project.suites]
+    )
+
+    assert report.unowned == ("tests/processing/test_p.py::test_unmarked",)
+    assert not report.ok
+
+
+def test_sessions_of_one_suite_for_several_pythons_own_a_test_once() -> None:
+    project = project_of(INTEGRATION)
+    record = Collection(
+        suite="integration", owned=("tests/integration/test_c.py::t",), others=(), complete=True
+    )
+
+    report = partition_of_collections(project, [record, record])
+
+    assert report.ok
+    assert report.counts == (("integration", 1),)
+
+
+def test_files_outside_every_suites_paths_are_uncollected() -> None:
+    project = project_of(INTEGRATION, Suite(name="unit", paths=("tests/unit",)))
+
+    assert collected_roots(project) == (
+        PurePosixPath("tests/integration"),
+        PurePosixPath("tests/unit"),
+    )
+    assert uncollected(
+        project, ["tests/unit/test_a.py", "tests/test_top.py", "tests/e2e/test_flow.py"]
+    ) == ("tests/test_top.py", "tests/e2e/test_flow.py")
+    # A marker-only suite collects every test root.
+    assert uncollected(project_of(UNIT, PROCESSING), ["tests/test_top.py"]) == ()
+
+
+FILES = (
+    "tests/test_top.py",
+    "tests/unit/test_a.py",
+    "tests/unit/deep/test_b.py",
+    "tests/integration/test_c.py",
+    "scripts/test_d.py",
+)
+CANDIDATES = (
+    Suite(name="unit", paths=("tests/unit",)),
+    Suite(name="deep", paths=("tests/unit/deep",), marker="slow"),
+    Suite(name="slow", marker="slow"),
+    Suite(name="fast", marker="not slow and not processing"),
+    Suite(name="integration", paths=("tests/integration",), marker="not processing"),
+    Suite(name="processing", paths=("tests",), marker="processing"),
+    Suite(name="scripts", paths=("scripts", "tests/test_top.py")),
+)
+
+
+@given(
+    chosen=st.lists(st.sampled_from(CANDIDATES), min_size=1, unique_by=lambda s: s.name),
+    marks=st.lists(
+        st.tuples(
+            st.sampled_from(FILES), st.sets(st.sampled_from(("slow", "processing")), max_size=2)
+        ),
+        max_size=12,
+    ),
+)
+def test_the_collections_agree_with_one_collection_of_every_root(
+    chosen: list[Suite], marks: list[tuple[str, set[str]]]
+) -> None:
+    project = project_of(*chosen)
+    tests = [collected(f"{path}::test_{i}", *names) for i, (path, names) in enumerate(marks)]
+    # The runner decides from the records only when no test file lies outside every suite's
+    # collection (else it runs the partition session).
+    assume(
+        not uncollected(project, [str(t.path) for t in tests if str(t.path) != "scripts/test_d.py"])
+    )
+    under_roots = [t for t in tests if not str(t.path).startswith("scripts/")]
+
+    whole = partition(project, under_roots)
+    parts = partition_of_collections(
+        project, [session_collection(project, s, tests) for s in project.suites]
+    )
+
+    assert parts.counts == whole.counts
+    assert sorted(parts.unowned) == sorted(whole.unowned)
+    assert sorted(parts.overlapping) == sorted(whole.overlapping)

@@ -1,0 +1,182 @@
+"""The partition guard of a whole run, decided from what the suite sessions collected.
+
+Every suite session of a whole run already collects its tests. When the runner names a
+private folder in ``SUITEKIT_COLLECTIONS``, the pytest plugin of each session records there
+which tests its suite selects and which it collected without selecting them (see
+:class:`suitekit._selection.Collection`). When the sessions have ended, :func:`decide` checks the
+partition from those records, with no virtualenv, no install and no pytest of its own.
+
+The records settle the question only when, together, the sessions collected every test file
+under the test roots: a file outside every suite's ``paths`` (with no marker-only suite, which
+collects every root) was collected by none of them. :func:`decide` then says so, and the runner
+runs the ``partition`` session, which collects every root in one pytest and names each test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from suitekit import flaky
+from suitekit._model import Project
+from suitekit._selection import (
+    Collection,
+    PartitionReport,
+    collected_roots,
+    partition_of_collections,
+    uncollected,
+)
+from suitekit.errors import PartitionError
+
+__all__ = ["Verdict", "collections_folder", "decide"]
+
+_VERSION: Final = 1
+_DEFAULT_PYTHON_FILES: Final = ("test_*.py", "*_test.py")
+_DEFAULT_NORECURSE: Final = (
+    "*.egg",
+    ".*",
+    "_darcs",
+    "build",
+    "CVS",
+    "dist",
+    "node_modules",
+    "venv",
+    "{arch}",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
+    """What the records say of the partition.
+
+    Attributes:
+        report: The partition, or ``None`` when the records cannot settle it.
+        problem: The error text when the partition is broken or a quarantine entry is stale.
+        reason: Why the records cannot settle it (when ``report`` is ``None``).
+    """
+
+    report: PartitionReport | None
+    problem: str = ""
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """The records settle the partition, and it holds."""
+        return self.report is not None and not self.problem
+
+
+@contextlib.contextmanager
+def collections_folder() -> Iterator[Path]:
+    """A new private folder (mode 0700) for one run's records; removed with what it holds."""
+    folder = Path(tempfile.mkdtemp(prefix="suitekit-collections-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read(path: Path) -> tuple[Collection, dict[str, list[str]]] | None:
+    """One record, or ``None`` when it is not a record this version wrote."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != _VERSION:
+        return None
+    try:
+        collection = Collection(
+            suite=str(data["suite"]),
+            owned=tuple(str(node_id) for node_id in data["owned"]),
+            others=tuple(str(node_id) for node_id in data["others"]),
+            complete=bool(data["complete"]),
+        )
+        ini = {key: [str(v) for v in data[key]] for key in ("python_files", "norecursedirs")}
+    except (KeyError, TypeError):
+        return None
+    return collection, ini
+
+
+def _test_files(project: Project, patterns: Sequence[str], skipped: Sequence[str]) -> Iterator[str]:
+    """Files under the test roots, outside what the suites collect, that pytest would collect.
+
+    Folders the suites collect are not searched, nor folders whose names match
+    ``norecursedirs``; symbolic links are not followed. The result may hold a file pytest
+    leaves out (a conftest's ``collect_ignore``): then the runner asks the partition session,
+    which knows.
+    """
+    root = project.root
+    covered = {str(root / path) for path in collected_roots(project)}
+    for name in project.tests:
+        start = root / name
+        if str(start) in covered:
+            continue
+        if start.is_file() and not start.is_symlink():
+            if any(fnmatch.fnmatch(start.name, pattern) for pattern in patterns):
+                yield start.relative_to(root).as_posix()
+            continue
+        for folder, dirs, files in os.walk(start):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if str(Path(folder) / d) not in covered
+                and not any(fnmatch.fnmatch(d, p) for p in skipped)
+            )
+            for file in sorted(files):
+                if any(fnmatch.fnmatch(file, pattern) for pattern in patterns):
+                    yield (Path(folder) / file).relative_to(root).as_posix()
+
+
+def decide(project: Project, folder: Path) -> Verdict:
+    """Check the partition from the records the suite sessions left in ``folder``.
+
+    Every suite of the project must have recorded a complete collection, and no test file
+    under the test roots may lie outside what the suites collect; otherwise the verdict has no
+    report and says why. A quarantine entry that names none of the collected tests is stale,
+    as in the partition session.
+    """
+    collections: list[Collection] = []
+    ini: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.json")):
+        read = _read(path)
+        if read is not None:
+            collections.append(read[0])
+            ini = ini or read[1]
+    recorded = {collection.suite for collection in collections}
+    missing = [suite.name for suite in project.suites if suite.name not in recorded]
+    if missing:
+        return Verdict(report=None, reason=f"suite {missing[0]!r} recorded no collection")
+    narrowed = sorted({c.suite for c in collections if not c.complete})
+    if narrowed:
+        return Verdict(
+            report=None,
+            reason=f"suite {narrowed[0]!r} did not collect all of its tests "
+            "(a collection error, or -k, -m, --deselect or --lf narrowed it)",
+        )
+    patterns = ini.get("python_files") or list(_DEFAULT_PYTHON_FILES)
+    skipped = ini.get("norecursedirs") or list(_DEFAULT_NORECURSE)
+    outside = uncollected(project, _test_files(project, patterns, skipped))
+    if outside:
+        return Verdict(
+            report=None,
+            reason=f"{outside[0]} lies outside every suite's paths, so no suite collected it",
+        )
+    report = partition_of_collections(project, collections)
+    if not report.ok:
+        error = PartitionError(unowned=report.unowned, overlapping=report.overlapping)
+        return Verdict(report=report, problem=str(error))
+    if project.quarantine:
+        ids = (node_id for c in collections for node_id in (*c.owned, *c.others))
+        stale = flaky.unmatched(project.quarantine, ids)
+        if stale:
+            where = f"the tests under {', '.join(project.tests)}"
+            stale_error = flaky.unmatched_error(stale, file=project.config_file, where=where)
+            return Verdict(report=report, problem=str(stale_error))
+    return Verdict(report=report)
