@@ -19,7 +19,9 @@ IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*
 def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) -> None:
     """The pipeline passes, and its combined coverage is the figure of one plain run.
 
-    One pipeline run (a virtualenv per session, throwaway servers) serves both checks.
+    One copy of the example serves three checks: the pipeline (a virtualenv per session, built
+    from none, throwaway servers), then a flaky search of the integration suite and the plain
+    run, both in the integration session's virtualenv.
     """
     require_local_binaries()  # no URL is set: the run starts its own servers
     root = tmp_path / "bookshop"
@@ -56,6 +58,19 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     # The combined figure of the suites run at once is the figure of one plain run.
     combined = json.loads((root / "reports" / "coverage.json").read_text())["totals"]
     assert "suitekit: combined coverage" in out
+
+    # The suite whose tests share state (rows, keys, files) through the services suitekit
+    # isolates per worker: five random orders, serial and parallel, must agree. (The unit and
+    # processing suites' pure functions and tmp_path files prove nothing more of suitekit.)
+    flaky = project.run("inv", "test.flaky", "integration", "--runs", "5", timeout=600)
+    found = flaky.stdout
+    assert flaky.returncode == 0, found + flaky.stderr
+    assert found.rstrip().endswith(
+        "suitekit flaky: suite 'integration' gave the same outcomes in all runs"
+    )
+    for number in range(1, 6):
+        line = rf"^  run {number}: -n \d, seed \d+: \d+ passed"
+        assert re.search(line, found, re.MULTILINE), found
 
     # One sequential run of every test, under plain `coverage run -m pytest`, in the same
     # virtualenv; a suite over all test roots gives it the databases the integration tests need.

@@ -41,8 +41,8 @@ def _selected(root: Path, shard: int) -> list[str]:
     return sorted(f"{case.get('classname')}::{case.get('name')}" for case in cases)
 
 
-def test_a_ci_job_command_selects_the_same_tests_locally(tmp_path: Path) -> None:
-    local = make_project(tmp_path / "local", SHARDED)
+def test_a_ci_job_command_selects_the_same_tests_locally(tmp_path: Path, demo_root: Path) -> None:
+    local = make_project(demo_root, SHARDED)  # the developer's checkout, its sessions warm
     for n in range(6):
         local.write(
             f"tests/unit/test_more_{n}.py",

@@ -46,8 +46,17 @@ def test_bad_declaration_exits_2_with_the_key(tmp_path: Path) -> None:
     assert "did you mean 'loadscope'?" in result.stderr
 
 
-def test_report_names_a_corrupt_file_merges_the_rest_and_fails(project: Project) -> None:
-    ran = project.run("nox", "-s", "unit", "slow")
+def test_report_names_a_missing_or_corrupt_file_merges_the_rest_and_fails(
+    project: Project,
+) -> None:
+    ran = project.run("nox", "-s", "unit")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    # A suite that wrote no report fails the report.
+    missing = project.run("suitekit", "report")
+    assert missing.returncode == 1, missing.stdout + missing.stderr
+    assert "slow-3.11" in missing.stdout
+
+    ran = project.run("nox", "-s", "slow")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     corrupt = project.root / "reports" / "junit" / "broken-3.11.xml"
     corrupt.write_text('<testsuites><testsuite name="broken" tests="1"><testcase name="x"')
@@ -64,11 +73,3 @@ def test_report_names_a_corrupt_file_merges_the_rest_and_fails(project: Project)
     assert "broken-3.11.xml" in summary
     durations = json.loads((project.root / ".suitekit" / "durations.json").read_text())
     assert set(durations["suites"]) == {"unit", "slow"}
-
-
-def test_a_suite_that_wrote_no_report_fails_the_report(project: Project) -> None:
-    ran = project.run("nox", "-s", "unit")
-    assert ran.returncode == 0, ran.stdout + ran.stderr
-    result = project.run("suitekit", "report")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "slow-3.11" in result.stdout

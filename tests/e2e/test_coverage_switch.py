@@ -12,8 +12,8 @@ MEASURED = SUITES.replace("workers = 0\n", "workers = 0\ncoverage = false\n").re
 )
 
 
-def test_a_suite_without_coverage_is_absent_from_the_combined_figure(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "demo", extra=MEASURED)
+def test_a_suite_without_coverage_is_absent_from_the_combined_figure(demo_root: Path) -> None:
+    project = make_project(demo_root, extra=MEASURED)
     data = project.root / "reports" / "coverage"
 
     sessions = project.run("nox", "-s", "unit", "slow")

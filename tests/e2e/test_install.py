@@ -14,7 +14,8 @@ def test_a_session_installs_only_when_what_it_installs_changed(tmp_path: Path) -
     project = make_project(tmp_path / "demo")
 
     def session(env: dict[str, str] | None = None) -> str:
-        result = project.run("nox", "-s", "unit", env=env)
+        # Installs are the point, not workers: no xdist worker to start in any of five runs.
+        result = project.run("nox", "-s", "unit", env={"SUITEKIT_WORKERS": "0", **(env or {})})
         output = result.stdout + result.stderr
         assert result.returncode == 0, output
         assert "3 passed" in output

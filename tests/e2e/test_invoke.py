@@ -74,8 +74,8 @@ def test_invoke_runs_the_very_command_ci_runs(project: Project) -> None:
     assert [job.command for job in jobs] == [plan.nox_command("unit-3.11")]
 
 
-def test_advisory_check_failure_is_reported_not_fatal(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "adv", extra=ADVISORY)
+def test_advisory_check_failure_is_reported_not_fatal(demo_root: Path) -> None:
+    project = make_project(demo_root, extra=ADVISORY)
     result = project.run("inv", "test.all")
     out = result.stdout
     assert result.returncode == 0, out
@@ -150,8 +150,8 @@ def _descendants_running(marker: str) -> list[str]:
     return found
 
 
-def test_ctrl_c_stops_every_session_and_leaves_no_process(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "sigint")
+def test_ctrl_c_stops_every_session_and_leaves_no_process(project: Project) -> None:
+    # Interrupted once both suites' pytest runs are up: no install is left half done.
     project.write(
         "tests/slow/test_slow.py",
         "import time, pytest\npytestmark = pytest.mark.slow\n"

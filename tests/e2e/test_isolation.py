@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from suitekit import _naming, load_project
-from suitekit.services import clean
+from suitekit.services import _throwaway, clean
 from suitekit.services._postgres import template_key
 from suitekit.services._throwaway import records, state_root
 from suitekit.services._worker import work_folders
@@ -34,23 +34,40 @@ from tests.e2e.isolation import (
 )
 
 SUITE = ("--suitekit-suite=integration", "-n", "4")
+# Where the point is what a run sets up and removes rather than whether its tests collide, two
+# workers show every per-worker resource as well as the project's four, and start faster.
+PAIR = ("--suitekit-suite=integration", "-n", "2")
+DATABASES_OF_A_PAIR = 3  # the run's template and one clone per worker
 
 
 def _leftover_work(run_id: str) -> list[Path]:
     return [folder for folder, owner in work_folders() if owner.get("run") == run_id]
 
 
+def _assert_passed_and_left_nothing(run_id: str, returncode: int, output: str) -> None:
+    assert returncode == 0, output
+    assert "21 passed" in output
+    assert suitekit_databases(run_id) == []
+    assert redis_leases(run_id) == []
+    assert _leftover_work(run_id) == []
+
+
 def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Path) -> None:
     require_machine_services()
     project = make_collide_project(tmp_path / "collide")
-    for attempt in range(5):
-        run_id = f"fivefold{attempt}{os.getpid()}"
+    # Five runs on the same server: the first two started together (two runs, each with its own
+    # template and clones, at the same moment), then three one after the other.
+    run_ids = [f"fivefold{attempt}{os.getpid()}" for attempt in range(5)]
+    together = [
+        start_pytest(project, SUITE, {**machine_env(), "SUITEKIT_RUN_ID": run_id})
+        for run_id in run_ids[:2]
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in together]
+    for run_id, run, output in zip(run_ids[:2], together, outputs, strict=True):
+        _assert_passed_and_left_nothing(run_id, run.returncode, output)
+    for run_id in run_ids[2:]:
         result = run_pytest(project, *SUITE, env={**machine_env(), "SUITEKIT_RUN_ID": run_id})
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "21 passed" in result.stdout
-        assert suitekit_databases(run_id) == []
-        assert redis_leases(run_id) == []
-        assert _leftover_work(run_id) == []
+        _assert_passed_and_left_nothing(run_id, result.returncode, result.stdout + result.stderr)
 
     # The same tests, same 4 workers, without suitekit: one database, one keyspace, one folder.
     shared = f"shared_{os.getpid()}"
@@ -88,7 +105,7 @@ def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Pat
 def test_throwaway_servers_serve_the_run_and_are_gone_after(tmp_path: Path) -> None:
     require_local_binaries()
     project = make_collide_project(tmp_path / "throwaway")
-    process = start_pytest(project, (*SUITE, "-v"), {"SUITEKIT_RUN_ID": f"throw{os.getpid()}"})
+    process = start_pytest(project, (*PAIR, "-v"), {"SUITEKIT_RUN_ID": f"throw{os.getpid()}"})
     out = process.communicate(timeout=300)[0]
     assert process.returncode == 0, out
     assert "21 passed" in out
@@ -101,18 +118,6 @@ def test_throwaway_servers_serve_the_run_and_are_gone_after(tmp_path: Path) -> N
     for port in ports:
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", int(port))) != 0
-
-
-def test_two_runs_started_together_both_pass(tmp_path: Path) -> None:
-    require_machine_services()
-    project = make_collide_project(tmp_path / "twice")
-    runs = [
-        start_pytest(project, SUITE, {**machine_env(), "SUITEKIT_RUN_ID": f"together{i}"})
-        for i in range(2)
-    ]
-    outputs = [run.communicate(timeout=300)[0] for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], outputs
-    assert all("21 passed" in output for output in outputs)
 
 
 def _crash_tests() -> str:
@@ -140,9 +145,9 @@ def test_nothing_is_left_behind(tmp_path: Path, how: str) -> None:
     run_id = f"left{how.replace('-', '')}{os.getpid()}"
     env = {**machine_env(), "SUITEKIT_RUN_ID": run_id}
     if how == "sigint":
-        process = start_pytest(project, SUITE, {**env, "WAIT": "1"})
+        process = start_pytest(project, PAIR, {**env, "WAIT": "1"})
         deadline = time.monotonic() + 120
-        while not suitekit_databases(run_id) or len(suitekit_databases(run_id)) < 5:
+        while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR:
             assert time.monotonic() < deadline, "the run never set up its workers"
             time.sleep(0.2)
         time.sleep(2)
@@ -151,7 +156,7 @@ def test_nothing_is_left_behind(tmp_path: Path, how: str) -> None:
         assert process.returncode == 2, output  # pytest's "interrupted"
     else:
         flag = {"failure": "FAIL", "crashed-worker": "CRASH"}[how]
-        result = run_pytest(project, *SUITE, env={**env, flag: "1"})
+        result = run_pytest(project, *PAIR, env={**env, flag: "1"})
         assert result.returncode == 1, result.stdout + result.stderr
         if how == "crashed-worker":
             assert "crashed" in result.stdout.lower()
@@ -166,7 +171,7 @@ def test_hostile_run_ids_neither_break_nor_inject(tmp_path: Path) -> None:
     run_id = 'x\'; DROP DATABASE postgres; -- "quoted" spaces ünïcødé ' + "z" * 40
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
         names_before = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
-    result = run_pytest(project, *SUITE, env={**machine_env(), "SUITEKIT_RUN_ID": run_id})
+    result = run_pytest(project, *PAIR, env={**machine_env(), "SUITEKIT_RUN_ID": run_id})
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
         names_after = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
@@ -191,11 +196,11 @@ def test_clean_removes_what_a_killed_run_left_and_nothing_else(tmp_path: Path) -
     try:
         # One run on the machine's servers, one on its own throwaway servers; both killed.
         killed = [
-            start_pytest(project, SUITE, {**machine_env(), "SUITEKIT_RUN_ID": run_id, "WAIT": "1"}),
-            start_pytest(project, SUITE, {"SUITEKIT_RUN_ID": run_id + "t", "WAIT": "1"}),
+            start_pytest(project, PAIR, {**machine_env(), "SUITEKIT_RUN_ID": run_id, "WAIT": "1"}),
+            start_pytest(project, PAIR, {"SUITEKIT_RUN_ID": run_id + "t", "WAIT": "1"}),
         ]
         deadline = time.monotonic() + 120
-        while len(suitekit_databases(run_id)) < 5 or len(records()) == 0:
+        while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR or len(records()) == 0:
             assert time.monotonic() < deadline, "the runs never set up their workers"
             time.sleep(0.2)
         time.sleep(3)
@@ -303,7 +308,7 @@ def test_a_half_built_kept_template_is_rebuilt(tmp_path: Path) -> None:
             f"""COMMENT ON DATABASE "{name}" IS 'suitekit {{"kept": "building", "run": "x"}}'"""
         )
     try:
-        result = run_pytest(project, *SUITE, env=machine_env())
+        result = run_pytest(project, *PAIR, env=machine_env())
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
@@ -317,3 +322,42 @@ def test_pdb_with_auto_workers_is_refused_rather_than_sharing_a_database(tmp_pat
                         env=machine_env())  # fmt: skip
     assert result.returncode == 4, result.stdout + result.stderr
     assert "pass -n 0 to debug one process" in result.stderr
+
+
+def test_a_throwaway_postgres_starts_from_a_kept_cluster_only_a_private_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_local_binaries()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    bindir = _throwaway.find_postgres_bindir(os.environ)
+    assert bindir is not None
+    initdb_runs: list[str] = []
+    real_run = _throwaway._run
+
+    def counting_run(argv: list[str], **kwargs: object) -> None:
+        initdb_runs.append(argv[0])
+        real_run(argv, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_throwaway, "_run", counting_run)
+
+    def answers() -> None:
+        server = _throwaway.start_postgres(bindir, os.environ)
+        try:
+            with psycopg.connect(server.record.url) as connection:
+                assert connection.execute("SELECT 1").fetchone() == (1,)
+        finally:
+            server.stop()
+        assert not Path(server.record.data_dir).exists()
+
+    answers()  # initdb, and the new cluster is kept
+    (kept,) = (tmp_path / "cache" / "suitekit" / "postgres-clusters").iterdir()
+    assert kept.stat().st_mode & 0o777 == 0o700
+    assert len(initdb_runs) == 1
+    answers()  # a copy of the kept cluster: no initdb
+    assert len(initdb_runs) == 1
+    kept.chmod(0o755)  # another user could have changed it: not used, and replaced
+    answers()
+    assert len(initdb_runs) == 2
+    assert kept.stat().st_mode & 0o777 == 0o700
+    answers()
+    assert len(initdb_runs) == 2
