@@ -43,6 +43,7 @@ __all__ = [
     "nox_command",
     "plugin_decides_workers",
     "probing",
+    "recorded_work",
     "report_jobs",
     "resolve_workers",
     "run_plan",
@@ -224,32 +225,70 @@ def resolve_workers(suite: Suite, options: RunOptions) -> Sourced[int]:
     return Sourced(value=chosen, source=source, origin=origin)
 
 
-def share_cpus(demands: Sequence[tuple[str, Workers]], budget: int) -> dict[str, int]:
+def share_cpus(
+    demands: Sequence[tuple[str, Workers]],
+    budget: int,
+    work: Mapping[str, float] | None = None,
+) -> dict[str, int]:
     """Split a CPU budget between suites that run at the same time.
 
-    The split is max-min fair ("water filling"): CPUs are handed out one at a time, each to the
-    suite that holds the fewest so far among those that still want more, ties going to the
-    suite declared first. A suite with a fixed ``workers = N`` wants N; an ``"auto"`` or
-    ``"logical"`` suite wants the whole budget; ``workers = 0`` wants none. So small fixed suites
-    get what they asked for and the ``"auto"`` suites share the rest, and the sum never exceeds
-    the budget. A suite handed one CPU or none runs without xdist (a lone worker is pure cost).
+    CPUs are handed out one at a time to a suite that still wants more. A suite with a fixed
+    ``workers = N`` wants N; an ``"auto"`` or ``"logical"`` suite wants the whole budget;
+    ``workers = 0`` wants none; the sum never exceeds the budget. A suite handed one CPU or none
+    runs without xdist (a lone worker is pure cost).
+
+    Which suite gets the next CPU:
+
+    - when ``work`` gives the recorded seconds of every suite that wants CPUs (its tests' serial
+      time), the one with the most work per CPU it would hold (``work / (held + 1)``), so that
+      the suite that would run longest gets the workers and the short ones run beside it;
+    - otherwise max-min fairly ("water filling"): the one holding the fewest so far.
+
+    Ties go to the suite that holds fewer, then to the one declared first.
 
     Args:
         demands: Each running suite session's name and declared worker count.
         budget: The CPUs to share.
+        work: Recorded seconds of test time per session name, where known.
 
     Returns:
         The worker count (for ``-n``) of each session, by name.
     """
     wants = {name: workers if isinstance(workers, int) else budget for name, workers in demands}
     held = dict.fromkeys(wants, 0)
+    order = {name: index for index, name in enumerate(wants)}
+    known = work or {}
+    weighted = all(name in known for name, want in wants.items() if want > 0)
     for _ in range(budget):
         hungry = [name for name in wants if held[name] < wants[name]]
         if not hungry:
             break
-        poorest = min(hungry, key=lambda name: held[name])
-        held[poorest] += 1
+        if weighted:
+            chosen = max(hungry, key=lambda n: (known[n] / (held[n] + 1), -held[n], -order[n]))
+        else:
+            chosen = min(hungry, key=lambda n: (held[n], order[n]))
+        held[chosen] += 1
     return {name: (count if count > 1 else 0) for name, count in held.items()}
+
+
+def recorded_work(project: Project) -> dict[str, float]:
+    """Each suite's recorded test time, as if run serially (from the durations store).
+
+    Empty when there is no store or it cannot be read (the suite sessions report a broken
+    store themselves).
+    """
+    from suitekit.errors import SuitekitError  # noqa: PLC0415 - with the store only
+    from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
+
+    try:
+        store = DurationStore.load(project.root / DURATIONS_FILE)
+    except SuitekitError:
+        return {}
+    return {
+        suite: sum(measurement.serial_seconds for measurement in cases.values())
+        for suite, cases in store.suites.items()
+        if cases
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -533,6 +572,7 @@ def jobs(
     checks: Sequence[str] | None = None,
     parallel: bool = False,
     options: RunOptions | None = None,
+    work: Mapping[str, float] | None = None,
 ) -> tuple[Job, ...]:
     """The jobs of a run: the chosen suites (per Python version) and checks.
 
@@ -544,6 +584,8 @@ def jobs(
             the suites (see :func:`share_cpus`) and passed to each through ``SUITEKIT_WORKERS``,
             unless the run's options already fix the worker count.
         options: The run's overrides (CPU budget, worker count); none by default.
+        work: Each suite's recorded test time (see :func:`recorded_work`), which decides who
+            gets the CPUs of a parallel run when every suite has one.
 
     Raises:
         ConfigError: A name is neither a suite nor a check.
@@ -558,7 +600,12 @@ def jobs(
     ]
     demands = [(_session_name(suite.name, python), suite.workers) for suite, python in suite_runs]
     share = parallel and options.workers is None  # an explicit worker count wins
-    shares = share_cpus(demands, options.cpus.value) if share else {}
+    by_session = {
+        _session_name(suite.name, python): work[suite.name]
+        for suite, python in suite_runs
+        if work is not None and suite.name in work
+    }
+    shares = share_cpus(demands, options.cpus.value, by_session) if share else {}
     result: list[Job] = []
     for suite, python in suite_runs:
         session = _session_name(suite.name, python)
@@ -694,7 +741,14 @@ def run_plan(
         env[ENV_REINSTALL] = "1"
     return RunPlan(
         guard=partition_job(project) if whole and guard else None,
-        jobs=jobs(project, suites=suites, checks=checks, parallel=parallel, options=options),
+        jobs=jobs(
+            project,
+            suites=suites,
+            checks=checks,
+            parallel=parallel,
+            options=options,
+            work=recorded_work(project) if parallel else None,
+        ),
         finish=report_jobs(project, coverage=options.coverage) if whole else (),
         parallel=parallel,
         fail_fast=fail_fast,

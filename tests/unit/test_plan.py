@@ -27,6 +27,7 @@ from suitekit.plan import (
     nox_command,
     partition_job,
     probing,
+    recorded_work,
     report_jobs,
     resolve_workers,
     run_plan,
@@ -35,6 +36,7 @@ from suitekit.plan import (
     share_cpus,
     suite_pytest_args,
 )
+from suitekit.sharding import DurationStore
 
 ROOT: Final = Path("/work/bookshop")
 
@@ -411,6 +413,61 @@ def test_shares_respect_the_budget_and_the_demands(
         for name, workers in demands:
             if isinstance(workers, int) and workers <= fair:
                 assert shares[name] == (workers if workers > 1 else 0)
+
+
+@settings(database=None, max_examples=300)
+@given(
+    demands=demand_lists,
+    budget=st.integers(min_value=0, max_value=64),
+    seconds=st.lists(st.floats(min_value=0, max_value=1e4), min_size=8, max_size=8),
+)
+def test_shares_by_recorded_work_respect_the_budget_and_the_demands(
+    demands: list[tuple[str, Workers]], budget: int, seconds: list[float]
+) -> None:
+    work = {name: seconds[index] for index, (name, _) in enumerate(demands)}
+
+    shares = share_cpus(demands, budget, work)
+
+    assert list(shares) == [name for name, _ in demands]
+    assert sum(shares.values()) <= budget
+    for name, workers in demands:
+        wanted = workers if isinstance(workers, int) else budget
+        assert 0 <= shares[name] <= wanted
+        assert shares[name] != 1
+
+
+def test_the_suite_with_the_most_recorded_work_gets_the_cpus_first() -> None:
+    # The example's parallel run on 2 CPUs: the processing suite (most of the run's test
+    # time) gets both; fairly split, every suite would get one, and run without xdist.
+    demands: list[tuple[str, Workers]] = [("unit", "auto"), ("processing", 2), ("integration", 4)]
+    work = {"unit": 0.6, "processing": 11.5, "integration": 3.0}
+
+    assert share_cpus(demands, 2, work) == {"unit": 0, "processing": 2, "integration": 0}
+    assert share_cpus(demands, 2) == {"unit": 0, "processing": 0, "integration": 0}
+    # More CPUs go where the work per CPU is largest: 11.5/3 > 3.0/1 > 11.5/4.
+    assert share_cpus(demands, 4, work) == {"unit": 0, "processing": 2, "integration": 2}
+
+
+def test_a_suite_without_recorded_work_leaves_the_split_fair() -> None:
+    demands: list[tuple[str, Workers]] = [("a", "auto"), ("b", "auto")]
+
+    assert share_cpus(demands, 4, {"a": 100.0}) == {"a": 2, "b": 2}
+
+
+def test_recorded_work_is_the_serial_time_of_each_suites_tests(tmp_path: Path) -> None:
+    project = replace(example_project(), root=tmp_path)
+    assert recorded_work(project) == {}
+    store = tmp_path / ".suitekit" / "durations.json"
+    DurationStore().record(
+        {"unit": {"a::t1": 1.0, "a::t2": 2.0}, "processing": {"b::t": 4.0}},
+        workers=1,
+        cpus=2,
+        measured_at=1.0,
+    ).save(store)
+
+    assert recorded_work(project) == {"unit": 3.0, "processing": 4.0}
+    store.write_text("{broken")
+    assert recorded_work(project) == {}  # the sessions say what is wrong with it
 
 
 # -- jobs --------------------------------------------------------------------------------------
