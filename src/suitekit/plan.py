@@ -28,6 +28,7 @@ __all__ = [
     "ENV_WORKERS",
     "PARTITION_SESSION",
     "RUN_LOG_OPTION",
+    "YIELDING_NICE",
     "Job",
     "RunOptions",
     "RunPlan",
@@ -546,6 +547,9 @@ class Job:
         target_seconds: The suite's time budget.
         services: The services the session needs.
         suite: The suite a suite session runs (``None`` for other jobs).
+        nice: How much lower than the run's own the session's CPU priority is (a Unix nice
+            increment): in a parallel run, the sessions beside the one expected to run longest
+            yield the CPU to it.
     """
 
     session: str
@@ -559,6 +563,11 @@ class Job:
     target_seconds: float | None
     services: tuple[Service, ...] = ()
     suite: str | None = None
+    nice: int = 0
+
+
+YIELDING_NICE: Final = 5
+"""The nice increment of the sessions beside a parallel run's longest one."""
 
 
 def _session_name(name: str, python: str) -> str:
@@ -606,6 +615,17 @@ def jobs(
         if work is not None and suite.name in work
     }
     shares = share_cpus(demands, options.cpus.value, by_session) if share else {}
+    # The session expected to run longest sets the run's wall time: the others yield the CPU
+    # to it (known only when every suite has recorded work).
+    position = {name: index for index, (name, _) in enumerate(demands)}
+    longest = (
+        max(
+            by_session,
+            key=lambda name: (by_session[name] / max(shares[name], 1), -position[name]),
+        )
+        if share and demands and all(name in by_session for name, _ in demands)
+        else None
+    )
     result: list[Job] = []
     for suite, python in suite_runs:
         session = _session_name(suite.name, python)
@@ -630,6 +650,7 @@ def jobs(
                 target_seconds=suite.target_seconds,
                 services=suite.services,
                 suite=suite.name,
+                nice=YIELDING_NICE if longest not in (None, session) else 0,
             )
         )
     for name in chosen_checks:
@@ -646,6 +667,7 @@ def jobs(
                 log=log_path(project, check.name),
                 target_seconds=None,
                 services=check.services,
+                nice=0 if longest is None else YIELDING_NICE,
             )
         )
     return tuple(result)

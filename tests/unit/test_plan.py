@@ -16,6 +16,7 @@ from suitekit._model import Source, Sourced, Workers
 from suitekit.plan import (
     ENV_CPUS,
     ENV_WORKERS,
+    YIELDING_NICE,
     Job,
     RunOptions,
     SessionSpec,
@@ -446,6 +447,22 @@ def test_the_suite_with_the_most_recorded_work_gets_the_cpus_first() -> None:
     assert share_cpus(demands, 2) == {"unit": 0, "processing": 0, "integration": 0}
     # More CPUs go where the work per CPU is largest: 11.5/3 > 3.0/1 > 11.5/4.
     assert share_cpus(demands, 4, work) == {"unit": 0, "processing": 2, "integration": 2}
+
+
+def test_the_sessions_beside_the_longest_one_yield_the_cpu_to_it() -> None:
+    project = example_project()
+    work = {"unit": 0.6, "processing": 11.5, "integration": 3.0}
+    cpus = RunOptions(cpus=Sourced(value=2, source=Source.DEFAULT))
+
+    planned = jobs(project, parallel=True, options=cpus, work=work)
+
+    nice = {job.session: job.nice for job in planned}
+    assert nice.pop("processing-3.11") == 0
+    assert set(nice.values()) == {YIELDING_NICE}  # the other suites and every check
+    # Without a figure for every suite, or in a sequential run, nobody yields.
+    partial = jobs(project, parallel=True, options=cpus, work={"processing": 11.5})
+    assert {job.nice for job in partial} == {0}
+    assert {job.nice for job in jobs(project, work=work)} == {0}
 
 
 def test_a_suite_without_recorded_work_leaves_the_split_fair() -> None:

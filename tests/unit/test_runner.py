@@ -263,3 +263,15 @@ def test_report_and_coverage_jobs_run_in_the_runners_own_process(tmp_path: Path)
     assert "suitekit: 1 passed, 0 failed, 0 skipped" in stream.getvalue()
     assert (tmp_path / "reports" / "junit.xml").is_file()
     assert "suitekit test summary" in finish.log.read_text()
+
+
+def test_a_yielding_job_runs_at_a_lower_cpu_priority(tmp_path: Path) -> None:
+    # It looks after a moment: the runner lowers the group right after it started it.
+    probe = "import os, time; time.sleep(0.3); print(os.nice(0))"
+    jobs = [job(tmp_path, "longest", probe), replace(job(tmp_path, "beside", probe), nice=5)]
+
+    Runner(root=tmp_path, parallel=True, stream=io.StringIO()).run(jobs)
+
+    ours = os.nice(0)
+    assert (tmp_path / "logs" / "longest.log").read_text().strip() == str(ours)
+    assert (tmp_path / "logs" / "beside.log").read_text().strip() == str(min(ours + 5, 19))

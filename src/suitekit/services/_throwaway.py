@@ -49,6 +49,7 @@ ENV_REDIS_SERVER: Final = "SUITEKIT_REDIS_SERVER"
 _SHARED_MODE: Final = 0o1777  # everyone may write, only owners may delete: like /tmp
 _START_TIMEOUT: Final = 30.0
 _STOP_TIMEOUT: Final = 10.0
+_POLL_SECONDS: Final = 0.01  # a start or a stop takes tens of milliseconds: look often
 _INITDB_ARGS: Final = (
     "-U",
     "postgres",
@@ -247,7 +248,7 @@ def stop_record(record: ServerRecord, process: subprocess.Popen[bytes] | None = 
                     break
                 if process is None and not pid_alive(record.server_pid):
                     break
-                time.sleep(0.05)
+                time.sleep(_POLL_SECONDS)
             else:
                 continue
             break
@@ -496,7 +497,7 @@ def _wait_for_postgres(server: PostgresServer, process: subprocess.Popen[bytes],
             if time.monotonic() > deadline:
                 message = f"the throwaway PostgreSQL server did not answer:\n{_tail(log)}"
                 raise ServiceError(message) from None
-            time.sleep(0.05)
+            time.sleep(_POLL_SECONDS)
         else:
             return
 
