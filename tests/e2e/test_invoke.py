@@ -108,9 +108,9 @@ def test_unowned_test_file_fails_test_all_naming_the_node_ids(project: Project) 
 
 
 def test_a_test_file_outside_every_suites_paths_is_found_by_the_guard_session(
-    tmp_path: Path,
+    demo_root: Path,
 ) -> None:
-    project = make_project(tmp_path / "gap", extra=GAP)
+    project = make_project(demo_root, extra=GAP)
     project.write("tests/stray/test_stray.py", "def test_lost():\n    pass\n")
     result = project.run("inv", "test.all")
     out = result.stdout
