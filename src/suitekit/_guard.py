@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import os
 import shutil
 import tempfile
@@ -38,7 +37,6 @@ from suitekit.errors import PartitionError
 
 __all__ = ["Verdict", "collections_folder", "decide"]
 
-_VERSION: Final = 1
 _DEFAULT_PYTHON_FILES: Final = ("test_*.py", "*_test.py")
 _DEFAULT_NORECURSE: Final = (
     "*.egg",
@@ -83,25 +81,12 @@ def collections_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _read(path: Path) -> tuple[Collection, dict[str, list[str]]] | None:
+def _read(path: Path) -> Collection | None:
     """One record, or ``None`` when it is not a record this version wrote."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        return Collection.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
         return None
-    if not isinstance(data, dict) or data.get("version") != _VERSION:
-        return None
-    try:
-        collection = Collection(
-            suite=str(data["suite"]),
-            owned=tuple(str(node_id) for node_id in data["owned"]),
-            others=tuple(str(node_id) for node_id in data["others"]),
-            complete=bool(data["complete"]),
-        )
-        ini = {key: [str(v) for v in data[key]] for key in ("python_files", "norecursedirs")}
-    except (KeyError, TypeError):
-        return None
-    return collection, ini
 
 
 def _test_files(project: Project, patterns: Sequence[str], skipped: Sequence[str]) -> Iterator[str]:
@@ -142,13 +127,11 @@ def decide(project: Project, folder: Path) -> Verdict:
     report and says why. A quarantine entry that names none of the collected tests is stale,
     as in the partition session.
     """
-    collections: list[Collection] = []
-    ini: dict[str, list[str]] = {}
-    for path in sorted(folder.glob("*.json")):
-        read = _read(path)
-        if read is not None:
-            collections.append(read[0])
-            ini = ini or read[1]
+    collections = [
+        collection
+        for collection in map(_read, sorted(folder.glob("*.json")))
+        if collection is not None
+    ]
     recorded = {collection.suite for collection in collections}
     missing = [suite.name for suite in project.suites if suite.name not in recorded]
     if missing:
@@ -160,8 +143,9 @@ def decide(project: Project, folder: Path) -> Verdict:
             reason=f"suite {narrowed[0]!r} did not collect all of its tests "
             "(a collection error, or -k, -m, --deselect or --lf narrowed it)",
         )
-    patterns = ini.get("python_files") or list(_DEFAULT_PYTHON_FILES)
-    skipped = ini.get("norecursedirs") or list(_DEFAULT_NORECURSE)
+    # Every session reads the same ini; a record without the patterns gets pytest's defaults.
+    patterns = next((c.python_files for c in collections if c.python_files), _DEFAULT_PYTHON_FILES)
+    skipped = next((c.norecursedirs for c in collections if c.norecursedirs), _DEFAULT_NORECURSE)
     outside = uncollected(project, _test_files(project, patterns, skipped))
     if outside:
         return Verdict(

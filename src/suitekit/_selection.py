@@ -8,9 +8,12 @@ roots belongs to exactly one suite.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Final
 
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
@@ -144,12 +147,44 @@ class Collection:
         others: The node ids it collected and does not select (a marker suite's other tests).
         complete: Whether the selection saw everything pytest collected from the suite's roots
             (no ``-k``, ``-m``, ``--deselect``, ``--lf`` or paths of the user's narrowed it).
+        python_files: pytest's ``python_files`` patterns in that session.
+        norecursedirs: pytest's ``norecursedirs`` patterns in that session.
     """
 
     suite: str
     owned: tuple[str, ...]
     others: tuple[str, ...]
     complete: bool
+    python_files: tuple[str, ...] = ()
+    norecursedirs: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """The record as the session writes it for the runner."""
+        return json.dumps({"version": _RECORD_VERSION, **dataclasses.asdict(self)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Collection | None:
+        """A record this version wrote, or ``None`` for anything else."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("version") != _RECORD_VERSION:
+            return None
+        try:
+            return cls(
+                suite=str(data["suite"]),
+                owned=tuple(str(node_id) for node_id in data["owned"]),
+                others=tuple(str(node_id) for node_id in data["others"]),
+                complete=bool(data["complete"]),
+                python_files=tuple(str(pattern) for pattern in data["python_files"]),
+                norecursedirs=tuple(str(pattern) for pattern in data["norecursedirs"]),
+            )
+        except (KeyError, TypeError):
+            return None
+
+
+_RECORD_VERSION: Final = 1
 
 
 def collected_roots(project: Project) -> tuple[PurePosixPath, ...]:

@@ -38,7 +38,13 @@ from suitekit import flaky, plan, services, sharding
 from suitekit._files import write_text_atomic
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import DIST_MODES, Project, Quarantine, Suite
-from suitekit._selection import CollectedTest, PartitionReport, SuiteSelector, partition
+from suitekit._selection import (
+    CollectedTest,
+    Collection,
+    PartitionReport,
+    SuiteSelector,
+    partition,
+)
 from suitekit._signals import signals_as_interrupt
 from suitekit.config import MAX_RETRIES, find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
@@ -695,18 +701,17 @@ class SuitekitPlugin:
             and not session.testsfailed  # a file that failed to collect
             and len(items) >= len(set(self._collected))
         )
-        record = {
-            "version": 1,
-            "suite": self.suite.name,
-            "complete": complete,
-            "owned": [self._project_id(item.nodeid) for item in keep],
-            "others": [self._project_id(item.nodeid) for item in drop],
-            "python_files": list(config.getini("python_files")),
-            "norecursedirs": list(config.getini("norecursedirs")),
-        }
+        record = Collection(
+            suite=self.suite.name,
+            owned=tuple(self._project_id(item.nodeid) for item in keep),
+            others=tuple(self._project_id(item.nodeid) for item in drop),
+            complete=complete,
+            python_files=tuple(config.getini("python_files")),
+            norecursedirs=tuple(config.getini("norecursedirs")),
+        )
         name = f"{self.suite.name}.{os.getpid()}.json"
         with contextlib.suppress(SuitekitError):  # no record: the runner runs the guard itself
-            write_text_atomic(Path(folder) / name, json.dumps(record))
+            write_text_atomic(Path(folder) / name, record.to_json())
         self.recorded = True
 
     def _worker_order(

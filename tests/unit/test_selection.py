@@ -428,3 +428,18 @@ def test_the_collections_agree_with_one_collection_of_every_root(
     assert parts.counts == whole.counts
     assert sorted(parts.unowned) == sorted(whole.unowned)
     assert sorted(parts.overlapping) == sorted(whole.overlapping)
+
+
+def test_a_record_reads_back_as_written_and_nothing_else_reads_as_one() -> None:
+    record = Collection(
+        suite="unit",
+        owned=("tests/unit/test_a.py::t[é|x]",),
+        others=(),
+        complete=False,
+        python_files=("check_*.py",),
+        norecursedirs=(".*", "venv"),
+    )
+
+    assert Collection.from_json(record.to_json()) == record
+    for text in ("{broken", "[]", '{"version": 2}', '{"version": 1, "suite": "unit"}'):
+        assert Collection.from_json(text) is None
