@@ -14,6 +14,7 @@ import re
 import string
 import sys
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -433,15 +434,48 @@ def _ci(table: _Table) -> CiConfig:
         )
     runner = table.string("runner", default=default.runner)
     branches = table.str_list("branches", default=default.branches, allow_empty=False)
+    suitekit = table.string("suitekit", default="") if "suitekit" in table.raw else ""
+    for name, value in (*paths.items(), ("runner", runner), ("suitekit", suitekit)):
+        _literal_ci_value(table, name, value)
+    for branch in branches:
+        _literal_ci_value(table, "branches", branch)
     return CiConfig(
         github=paths["github"],
         gitlab=paths["gitlab"],
         runner=runner,
         branches=branches,
         # Empty (the default) means this suitekit's own version, from the index.
-        suitekit=table.string("suitekit", default="") if "suitekit" in table.raw else "",
+        suitekit=suitekit,
         configured=tuple(name for name in paths if name in table.raw),
     )
+
+
+_LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})
+"""Control characters and the line and paragraph separators (YAML 1.1 breaks lines at some)."""
+
+
+def _literal_ci_value(table: _Table, name: str, value: str) -> None:
+    """Refuse what a CI file would not take literally: an expression, or a line break.
+
+    These values are written into the generated YAML (``runs-on:``, ``branches:``, ``run:``).
+    GitHub expands ``${{ ... }}`` there before any shell quoting applies, and a newline or
+    another control character would end the YAML line or the shell command early.
+    """
+    if "${{" in value:
+        raise table._error(  # noqa: SLF001 - same module
+            name,
+            f"{value!r} holds '${{{{', an expression GitHub would expand in the workflow "
+            "(before the shell's quoting), so the value could run code there",
+            "write the value itself; compute anything dynamic in the workflow, not here",
+        )
+    bad = next((char for char in value if unicodedata.category(char) in _LINE_BREAKING), None)
+    if bad is not None:
+        raise table._error(  # noqa: SLF001 - same module
+            name,
+            f"{value!r} holds the control or line-break character {bad!r}, which would break "
+            "the line it is written on in the CI file",
+            "write the value on one line, without control characters",
+        )
 
 
 def _check(
