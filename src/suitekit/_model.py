@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Generic, Literal, TypeVar, get_args
+from typing import Final, Generic, Literal, TypeVar, get_args
 
 __all__ = [
     "DIST_MODES",
+    "MAX_WORKERS",
     "SERVICES",
     "Check",
     "CiConfig",
@@ -39,6 +40,9 @@ DistMode = Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal"]
 """The pytest-xdist distribution modes a suite may use (``each`` would run every test N times)."""
 
 DIST_MODES: tuple[str, ...] = get_args(DistMode)
+MAX_WORKERS: Final = 1024
+"""The most xdist workers, and the largest CPU budget, suitekit takes (far beyond any machine a
+suite runs on; a larger figure is a typo, and would start that many processes)."""
 
 T = TypeVar("T")
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
     DIST_MODES,
+    MAX_WORKERS,
     SERVICES,
     Check,
     CiConfig,
@@ -814,6 +815,12 @@ class _Table:
                 name,
                 f"{value} is negative",
                 "use 0 to run without xdist, or a positive worker count",
+            )
+        if value > MAX_WORKERS:
+            raise self._error(
+                name,
+                f"{value} workers is more than suitekit starts (at most {MAX_WORKERS})",
+                f'write a count of at most {MAX_WORKERS}, or workers = "auto" to fit the machine',
             )
         return value
 

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from suitekit._model import Check, Project, Service, Source, Sourced, Suite, Workers
+from suitekit._model import (
+    MAX_WORKERS,
+    Check,
+    Project,
+    Service,
+    Source,
+    Sourced,
+    Suite,
+    Workers,
+)
 from suitekit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -110,13 +119,13 @@ class RunOptions:
         detected = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
         cpus = Sourced(value=detected, source=Source.DEFAULT, origin="CPU count")
         if raw := environ.get(ENV_CPUS, "").strip():
-            if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            if not _count(raw, minimum=1):
                 raise ConfigError(
                     file=None,
                     key=f"environment variable {ENV_CPUS}",
                     value=raw,
-                    problem=f"{raw!r} is not a CPU count",
-                    fix=f"set {ENV_CPUS} to a whole number of at least 1, or unset it",
+                    problem=f"{raw!r} is not a CPU count from 1 to {MAX_WORKERS}",
+                    fix=f"set {ENV_CPUS} to a whole number from 1 to {MAX_WORKERS}, or unset it",
                 )
             cpus = Sourced(value=int(raw), source=Source.ENV, origin=ENV_CPUS)
         workers: Sourced[Workers] | None = None
@@ -141,13 +150,13 @@ class RunOptions:
         """
         if cpus is None:
             return self
-        if cpus < 1:
+        if not 1 <= cpus <= MAX_WORKERS:
             raise ConfigError(
                 file=None,
                 key=origin,
                 value=cpus,
-                problem=f"{cpus} is not a CPU count",
-                fix=f"pass {origin} a whole number of at least 1, or leave it out",
+                problem=f"{cpus} is not a CPU count from 1 to {MAX_WORKERS}",
+                fix=f"pass {origin} a whole number from 1 to {MAX_WORKERS}, or leave it out",
             )
         return replace(self, cpus=Sourced(value=cpus, source=Source.CLI, origin=origin))
 
@@ -160,14 +169,28 @@ def parse_workers(raw: str, *, key: str) -> Workers:
     """
     if raw in ("auto", "logical"):
         return raw  # type: ignore[return-value]  # narrowed by the membership test
-    if raw.isascii() and raw.isdigit():
+    if _count(raw, minimum=0):
         return int(raw)
     raise ConfigError(
         file=None,
         key=key,
         value=raw,
-        problem=f"{raw!r} is not a worker count",
-        fix='use "auto", "logical", or a whole number (0 runs without xdist)',
+        problem=f"{raw!r} is not a worker count from 0 to {MAX_WORKERS}",
+        fix=f'use "auto", "logical", or a whole number up to {MAX_WORKERS} (0: without xdist)',
+    )
+
+
+def _count(raw: str, *, minimum: int) -> bool:
+    """Whether ``raw`` is a whole number from ``minimum`` to :data:`MAX_WORKERS`.
+
+    Its length is checked before it is converted: a string of thousands of digits is refused
+    without Python's own error for converting it.
+    """
+    return (
+        raw.isascii()
+        and raw.isdigit()
+        and len(raw) <= len(str(MAX_WORKERS))
+        and minimum <= int(raw) <= MAX_WORKERS
     )
 
 

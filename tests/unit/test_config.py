@@ -410,6 +410,12 @@ ERRORS: Final = [
         id="workers-negative",
     ),
     pytest.param(
+        [((*SUITES, "unit", "workers"), 1_000_000)],
+        "tool.suitekit.suites.unit.workers",
+        r"1000000 workers is more than suitekit starts \(at most 1024\)\n  fix: write a count",
+        id="workers-huge",
+    ),
+    pytest.param(
         [((*SUITES, "unit", "workers"), "many")],
         "tool.suitekit.suites.unit.workers",
         r"'many' is not a worker count\n  fix: write workers = \"auto\", workers = 4",

@@ -250,26 +250,28 @@ def test_from_env_ignores_blank_variables() -> None:
     assert run.cpus.source is Source.DEFAULT
 
 
-@pytest.mark.parametrize("raw", ["0", "-2", "many", "1.5", "4 cpus"])
+@pytest.mark.parametrize("raw", ["0", "-2", "many", "1.5", "4 cpus", "1025", "9" * 5000])
 def test_from_env_rejects_a_bad_cpu_count(raw: str) -> None:
-    with pytest.raises(ConfigError, match=rf"'{raw}' is not a CPU count") as caught:
+    with pytest.raises(ConfigError, match=r" is not a CPU count from 1 to 1024") as caught:
         RunOptions.from_env({ENV_CPUS: raw}, cpu_count=2)
 
     message = str(caught.value)
     assert message.startswith("environment variable SUITEKIT_CPUS: ")
-    assert "\n  fix: set SUITEKIT_CPUS to a whole number of at least 1, or unset it" in message
+    assert "\n  fix: set SUITEKIT_CPUS to a whole number from 1 to 1024, or unset it" in message
     assert caught.value.file is None
     assert caught.value.value == raw
 
 
-@pytest.mark.parametrize("raw", ["-1", "many", "2.5", "Auto"])
+@pytest.mark.parametrize("raw", ["-1", "many", "2.5", "Auto", "1025", "9" * 5000])
 def test_from_env_rejects_a_bad_worker_count(raw: str) -> None:
-    with pytest.raises(ConfigError, match=rf"'{raw}' is not a worker count") as caught:
+    with pytest.raises(ConfigError, match=r" is not a worker count from 0 to 1024") as caught:
         RunOptions.from_env({ENV_WORKERS: raw}, cpu_count=2)
 
     message = str(caught.value)
     assert message.startswith("environment variable SUITEKIT_WORKERS: ")
-    assert '\n  fix: use "auto", "logical", or a whole number (0 runs without xdist)' in message
+    assert '\n  fix: use "auto", "logical", or a whole number up to 1024 (0: without xdist)' in (
+        message
+    )
     assert caught.value.file is None
 
 
@@ -651,8 +653,11 @@ def test_the_cpu_budget_from_the_command_line_wins_and_is_validated() -> None:
     chosen = options(2).with_cpus(6, origin="--cpus")
     assert (chosen.cpus.value, chosen.cpus.source) == (6, Source.CLI)
     assert options(2).with_cpus(None, origin="--cpus") == options(2)
-    with pytest.raises(ConfigError, match=r"--cpus: 0 is not a CPU count\n  fix: pass --cpus"):
-        options(2).with_cpus(0, origin="--cpus")
+    for bad in (0, 1025):
+        with pytest.raises(
+            ConfigError, match=rf"--cpus: {bad} is not a CPU count from 1 to 1024\n  fix: pass"
+        ):
+            options(2).with_cpus(bad, origin="--cpus")
 
 
 @pytest.mark.parametrize(
