@@ -503,6 +503,8 @@ def _check(
             fix=f'give it one, e.g. {name} = "ruff check ." '
             f'or {name} = {{ run = ["cmd1", "cmd2"] }}',
         )
+    for command in run:
+        table.split("run", command)  # as the check's session will run it
     python = table.python_list("python", default=(default_python,), single_string=True)
     if len(python) != 1:
         raise ConfigError(
@@ -746,9 +748,7 @@ class _Table:
             return default
         value = self.raw[name]
         if isinstance(value, str) and (split_string or single_string):
-            import shlex  # noqa: PLC0415 - only this rarely used form needs it
-
-            return tuple(shlex.split(value)) if split_string else (value,)
+            return self.split(name, value) if split_string else (value,)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             shown = f"{_type_name(value)} {value!r}"
             raise self._error(
@@ -761,6 +761,23 @@ class _Table:
                 name, "the array is empty", f'give at least one, e.g. {name} = ["tests"]'
             )
         return tuple(cast("list[str]", value))
+
+    def split(self, name: str, command: str) -> tuple[str, ...]:
+        """``command`` split into arguments as a shell would (and as suitekit runs it).
+
+        Raises:
+            ConfigError: A quote is not closed, or a backslash ends the text.
+        """
+        import shlex  # noqa: PLC0415 - only commands given as one string need it
+
+        try:
+            return tuple(shlex.split(command))
+        except ValueError as error:
+            raise self._error(
+                name,
+                f"{command!r} cannot be split into arguments ({str(error).lower()})",
+                "close the quote, or escape the character with a backslash",
+            ) from None
 
     def python_list(
         self, name: str, *, default: tuple[str, ...], single_string: bool = True
@@ -976,6 +993,7 @@ class _Table:
         steps: list[SetupStep] = []
         for item in value:
             if isinstance(item, str) and item.strip():
+                self.split(name, item)  # as it will run
                 steps.append(SetupStep(command=item))
             elif (
                 isinstance(item, Mapping)

@@ -541,6 +541,13 @@ ERRORS: Final = [
         r"expected an array of strings",
         id="pytest-args-with-a-number",
     ),
+    pytest.param(
+        [((*SUITES, "unit", "pytest-args"), '-k "not slow')],
+        "tool.suitekit.suites.unit.pytest-args",
+        r"'-k \"not slow' cannot be split into arguments \(no closing quotation\)\n"
+        r"  fix: close the quote, or escape the character with a backslash",
+        id="pytest-args-unclosed-quote",
+    ),
     # xdist distribution modes
     pytest.param(
         [((*SUITES, "integration", "dist"), "loadscop")],
@@ -709,6 +716,12 @@ ERRORS: Final = [
         "tool.suitekit.checks.lint.run",
         r"the check has no command to run",
         id="check-blank-command",
+    ),
+    pytest.param(
+        [((*CHECKS, "lint"), ["ruff check .", "echo done\\"])],
+        "tool.suitekit.checks.lint.run",
+        r"'echo done\\\\' cannot be split into arguments \(no escaped character\)",
+        id="check-trailing-backslash",
     ),
     pytest.param(
         [((*CHECKS, "lint"), True)],

@@ -456,6 +456,13 @@ ERRORS: Final = [
         id="setup-integer-item",
     ),
     pytest.param(
+        [((*POSTGRES, "setup"), ["alembic upgrade 'head"])],
+        f"{PG_KEY}.setup",
+        r"\"alembic upgrade 'head\" cannot be split into arguments \(no closing quotation\)\n"
+        r"  fix: close the quote",
+        id="setup-unclosed-quote",
+    ),
+    pytest.param(
         [((*POSTGRES, "setup"), [{"sq": "CREATE SCHEMA app"}])],
         f"{PG_KEY}.setup",
         r"\{'sq': 'CREATE SCHEMA app'\} is neither a command nor a \{ sql = \"\.\.\.\" \} table",
