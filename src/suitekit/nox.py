@@ -12,14 +12,13 @@ what they are called and which pytest command a suite runs all come from :mod:`s
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import json
 import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlparse
@@ -127,14 +126,8 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         env["SUITEKIT_RUN_ID"] = f"{run_id}-py{python}"
     junit = plan.junit_path(project, suite, python, spec)
     started = time.time()
-    # Without services there is nothing to provide: not even the import of that machinery.
-    provide: contextlib.AbstractContextManager[Mapping[str, str]] = (
-        services.provide(project, suite.services, os.environ, say=session.log)
-        if suite.services
-        else contextlib.nullcontext({})
-    )
     try:
-        with provide as provided:
+        with services.provide(project, suite.services, os.environ, say=session.log) as provided:
             session.run(*plan.measured(args, rcfile), env={**env, **provided})
     finally:
         # A shard leaves the store alone: the other shards of its split must split the same

@@ -14,13 +14,15 @@ import contextlib
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from suitekit._model import Project, Service
 from suitekit._signals import signals_as_interrupt
 from suitekit.errors import ServiceError
-from suitekit.services import _throwaway
 from suitekit.services._endpoints import PostgresServer, RedisServer
+
+if TYPE_CHECKING:
+    from suitekit.services._throwaway import Throwaway
 
 __all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls"]
 
@@ -99,7 +101,11 @@ def _redact(url: str) -> str:
     return url
 
 
-def _start(service: Service, environ: Mapping[str, str], why: str) -> _throwaway.Throwaway:
+def _start(service: Service, environ: Mapping[str, str], why: str) -> Throwaway:
+    # The server-starting code loads only when a server must be started: a run without
+    # services, or with servers it was given, never imports it.
+    from suitekit.services import _throwaway  # noqa: PLC0415
+
     tried = [f"1. a URL: {why}"]
     if service == "postgres":
         bindir = _throwaway.find_postgres_bindir(environ)
@@ -173,7 +179,7 @@ def provide(
         ServiceError: A service can be neither found nor started; the message says what was
             tried and what to install or set.
     """
-    owned: list[_throwaway.Throwaway] = []
+    owned: list[Throwaway] = []
     with signals_as_interrupt(signal.SIGTERM):
         try:
             env: dict[str, str] = {}
