@@ -51,7 +51,11 @@ hello = "python -c 'print(42)'"
 
 # Variables of the run that is testing us that must not leak into the runs under test.
 _LEAKY_PREFIXES = ("SUITEKIT_", "NOX_", "PYTEST_", "COV_", "COVERAGE_")
-_LEAKY = ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHASHSEED")
+# DATABASE_URL and REDIS_URL too: a contributor's shell may name servers of their own, which a
+# run under test would take for its user's; a test that means a server names it itself.
+_LEAKY = (
+    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHASHSEED", "DATABASE_URL", "REDIS_URL",
+)  # fmt: skip
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

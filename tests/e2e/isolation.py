@@ -11,13 +11,36 @@ from pathlib import Path
 
 import pytest
 
+from suitekit.services._endpoints import PostgresServer, RedisServer
 from tests.e2e.helpers import Project, clean_env
 
-MACHINE_POSTGRES = os.environ.get(
-    "SUITEKIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-MACHINE_REDIS = os.environ.get("SUITEKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _given_servers() -> tuple[str, str, str]:
+    """The PostgreSQL and Redis servers these tests may use, and where they come from.
+
+    Only servers named for this purpose, never whatever listens on 5432/6379 (a contributor's
+    own servers): ``SUITEKIT_TEST_POSTGRES_URL`` / ``SUITEKIT_TEST_REDIS_URL`` when set, else
+    the servers suitekit provides to this e2e worker (pyproject.toml declares ``services`` for
+    the suite: throwaway servers, unless the environment names servers of its own). The worker
+    is given a database and a Redis database of its own; the tests need the server.
+    """
+    postgres = os.environ.get("SUITEKIT_TEST_POSTGRES_URL", "")
+    redis = os.environ.get("SUITEKIT_TEST_REDIS_URL", "")
+    source = "SUITEKIT_TEST_POSTGRES_URL / SUITEKIT_TEST_REDIS_URL"
+    worker_postgres = os.environ.get("SUITEKIT_TEST_WORKER_POSTGRES_URL", "")
+    worker_redis = os.environ.get("SUITEKIT_TEST_WORKER_REDIS_URL", "")
+    if not postgres and worker_postgres:
+        postgres = PostgresServer.from_url(worker_postgres).url("postgres")
+        source = "the servers suitekit provides to the e2e suite"
+    if not redis and worker_redis:
+        redis = RedisServer.from_url(worker_redis).url(0)
+        source = "the servers suitekit provides to the e2e suite"
+    return postgres, redis, source
+
+
+MACHINE_POSTGRES, MACHINE_REDIS, _SOURCE = _given_servers()
 
 PYPROJECT = """\
 [project]
@@ -144,17 +167,26 @@ def machine_env() -> dict[str, str]:
 
 
 def require_machine_services() -> None:
-    """The machine's PostgreSQL and Redis: a skip on a laptop without them, a failure in CI."""
+    """The given PostgreSQL and Redis: a skip without them, a failure in CI."""
     import psycopg  # noqa: PLC0415
     import redis  # noqa: PLC0415
 
+    if not (MACHINE_POSTGRES and MACHINE_REDIS):
+        reason = (
+            "no PostgreSQL and Redis server was given to these tests: run them through "
+            "`nox -s e2e` or `inv test.e2e` (suitekit provides the servers), or name servers "
+            "of your own with SUITEKIT_TEST_POSTGRES_URL and SUITEKIT_TEST_REDIS_URL"
+        )
+        if CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
     try:
         psycopg.connect(MACHINE_POSTGRES, connect_timeout=5).close()
         redis.Redis.from_url(MACHINE_REDIS, socket_connect_timeout=5).ping()
     except (psycopg.Error, redis.RedisError) as error:
         if CI:
-            pytest.fail(f"CI must provide PostgreSQL and Redis ({error})")
-        pytest.skip(f"no PostgreSQL/Redis on this machine: {error}")
+            pytest.fail(f"CI must provide PostgreSQL and Redis ({_SOURCE}): {error}")
+        pytest.skip(f"the PostgreSQL/Redis given by {_SOURCE} do not answer: {error}")
 
 
 def require_local_binaries() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -16,7 +18,8 @@ import pytest
 import redis
 
 from suitekit import _naming, load_project
-from suitekit.services import _throwaway, clean
+from suitekit.services import _redis, _throwaway, clean
+from suitekit.services._endpoints import RedisServer
 from suitekit.services._postgres import template_key
 from suitekit.services._throwaway import records, state_root
 from suitekit.services._worker import work_folders
@@ -42,6 +45,27 @@ DATABASES_OF_A_PAIR = 3  # the run's template and one clone per worker
 
 def _leftover_work(run_id: str) -> list[Path]:
     return [folder for folder, owner in work_folders() if owner.get("run") == run_id]
+
+
+@pytest.fixture
+def runs() -> Iterator[list[subprocess.Popen[str]]]:
+    """Runs a test starts in the background; whatever the test's outcome, none outlives it.
+
+    A test that fails half-way (a run that never set up, an assertion before the kill) would
+    otherwise leave the run going, with its databases, leases and throwaway servers: its
+    process group is killed and ``suitekit clean`` removes what it left, on the given servers.
+    """
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    alive = [process for process in started if process.poll() is None]
+    for process in alive:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+    if alive:
+        # The killed runs' throwaway servers and folders, and their databases and leases on
+        # the given servers (a project's config names no server: any project will do).
+        clean(load_project(Path(__file__).parents[2]), machine_env())
 
 
 def _assert_passed_and_left_nothing(run_id: str, returncode: int, output: str) -> None:
@@ -73,6 +97,11 @@ def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Pat
     shared = f"shared_{os.getpid()}"
     media = tmp_path / "shared-media"
     media.mkdir()
+    # A Redis database of our own, leased as suitekit's workers lease theirs: never one that
+    # somebody else may be using, and emptied (by the release) when the test is done.
+    redis_server = RedisServer.from_url(MACHINE_REDIS)
+    tag = _redis.owner_tag(f"shared{os.getpid()}", "e2e", "shared")
+    redis_db = _redis.lease(redis_server, tag)
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {shared}")
     try:
@@ -84,7 +113,7 @@ def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Pat
             "DATABASE_URL": url,
             "APP_DB_URL": url,
             "APP_DB_NAME": shared,
-            "REDIS_URL": MACHINE_REDIS.rsplit("/", 1)[0] + "/9",
+            "REDIS_URL": redis_server.url(redis_db),
             "MEDIA_ROOT": str(media),
             "PYTHONHASHSEED": "0",  # so that collection agrees and only the collisions remain
         }
@@ -97,9 +126,7 @@ def test_isolated_runs_pass_five_times_and_a_shared_database_fails(tmp_path: Pat
     finally:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {shared} WITH (FORCE)")
-        client = redis.Redis.from_url(MACHINE_REDIS.rsplit("/", 1)[0] + "/9")
-        client.flushdb()
-        client.close()
+        _redis.release(redis_server, redis_db, tag)
 
 
 def test_throwaway_servers_serve_the_run_and_are_gone_after(tmp_path: Path) -> None:
@@ -139,13 +166,16 @@ def test_zz_wait():
 
 
 @pytest.mark.parametrize("how", ["failure", "crashed-worker", "sigint"])
-def test_nothing_is_left_behind(tmp_path: Path, how: str) -> None:
+def test_nothing_is_left_behind(
+    tmp_path: Path, how: str, runs: list[subprocess.Popen[str]]
+) -> None:
     require_machine_services()
     project = make_collide_project(tmp_path / how, extra_tests=_crash_tests())
     run_id = f"left{how.replace('-', '')}{os.getpid()}"
     env = {**machine_env(), "SUITEKIT_RUN_ID": run_id}
     if how == "sigint":
         process = start_pytest(project, PAIR, {**env, "WAIT": "1"})
+        runs.append(process)
         deadline = time.monotonic() + 120
         while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR:
             assert time.monotonic() < deadline, "the run never set up its workers"
@@ -183,7 +213,9 @@ def test_hostile_run_ids_neither_break_nor_inject(tmp_path: Path) -> None:
     assert suitekit_databases(run_id) == []
 
 
-def test_clean_removes_what_a_killed_run_left_and_nothing_else(tmp_path: Path) -> None:
+def test_clean_removes_what_a_killed_run_left_and_nothing_else(
+    tmp_path: Path, runs: list[subprocess.Popen[str]]
+) -> None:
     require_machine_services()
     require_local_binaries()
     project = make_collide_project(tmp_path / "killed", extra_tests=_crash_tests())
@@ -199,6 +231,7 @@ def test_clean_removes_what_a_killed_run_left_and_nothing_else(tmp_path: Path) -
             start_pytest(project, PAIR, {**machine_env(), "SUITEKIT_RUN_ID": run_id, "WAIT": "1"}),
             start_pytest(project, PAIR, {"SUITEKIT_RUN_ID": run_id + "t", "WAIT": "1"}),
         ]
+        runs += killed
         deadline = time.monotonic() + 120
         while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR or len(records()) == 0:
             assert time.monotonic() < deadline, "the runs never set up their workers"
