@@ -16,13 +16,14 @@ Subcommands:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from suitekit.errors import CiError, ConfigError, SuitekitError
+from suitekit.errors import CiError, ConfigError, ReportError, SuitekitError
 from suitekit.flaky import DEFAULT_RUNS
 
 # Each command imports what it runs: `suitekit --help` loads argparse and little else, and
@@ -161,7 +162,27 @@ def _coverage(project: Project, args: argparse.Namespace) -> int:
 def _report(project: Project, args: argparse.Namespace) -> int:
     from suitekit.reporting._report import report  # noqa: PLC0415 - only this command needs it
 
-    return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
+    with _file_faults():
+        return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
+
+
+@contextlib.contextmanager
+def _file_faults() -> Iterator[None]:
+    """Turn a file system fault that escaped the library into a ReportError (exit 2).
+
+    The report and the runner turn the faults they expect (a full or read-only ``reports``
+    folder, a broken store) into errors that say what to do; this is the net under them, so
+    that a fault nobody foresaw is still one line that names the file, not a traceback.
+    """
+    from suitekit._files import write_problem  # noqa: PLC0415 - only these commands need it
+
+    try:
+        yield
+    except OSError as error:
+        where = f"{os.fsdecode(error.filename)}: " if error.filename else ""
+        _, fix = write_problem(Path(), error).split("\n", 1)
+        message = f"{where}{error.strerror or error}\n{fix}"
+        raise ReportError(message) from None
 
 
 def _suites(project: Project, args: argparse.Namespace) -> int:
@@ -276,7 +297,8 @@ def _plan(project: Project, args: argparse.Namespace) -> int:
 def _run(project: Project, args: argparse.Namespace) -> int:
     from suitekit._runner import execute  # noqa: PLC0415 - only this command runs sessions
 
-    return execute(project, _run_plan(project, args))
+    with _file_faults():
+        return execute(project, _run_plan(project, args))
 
 
 def _ci(project: Project, args: argparse.Namespace) -> int:

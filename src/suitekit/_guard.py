@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final
 
 from suitekit import flaky
+from suitekit._files import STORE_LIMIT, FileRefusedError, open_regular
 from suitekit._model import Project
 from suitekit._selection import (
     Collection,
@@ -82,10 +83,15 @@ def collections_folder() -> Iterator[Path]:
 
 
 def _read(path: Path) -> Collection | None:
-    """One record, or ``None`` when it is not a record this version wrote."""
+    """One record, or ``None`` when it is not a record this version wrote.
+
+    Opened as every record is (see :func:`~suitekit._files.open_regular`): a FIFO or a device
+    put in the records' folder is passed over, never waited on or read without end.
+    """
     try:
-        return Collection.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        with open_regular(path, limit=STORE_LIMIT) as handle:
+            return Collection.from_json(handle.read(STORE_LIMIT + 1).decode("utf-8"))
+    except (OSError, FileRefusedError, UnicodeDecodeError):
         return None
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Final
 
+from suitekit._files import load_json
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
 
@@ -166,7 +167,7 @@ class Collection:
     def from_json(cls, text: str) -> Collection | None:
         """A record this version wrote, or ``None`` for anything else."""
         try:
-            data = json.loads(text)
+            data = load_json(text)  # deep nesting and huge integers become ValueError
         except ValueError:
             return None
         if not isinstance(data, dict) or data.get("version") != _RECORD_VERSION:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, cast, get_args
 
-from suitekit._files import write_text_atomic
+from suitekit._files import STORE_LIMIT, load_json, read_bounded, write_text_atomic
 from suitekit.errors import ReportError
 
 __all__ = ["OUTCOMES", "Outcome", "RunLog", "TestRun"]
@@ -109,7 +109,7 @@ class RunLog:
             ValueError: The text is not such a log (the message says what is wrong).
         """
         try:
-            data = json.loads(text)
+            data = load_json(text)  # deep nesting and huge integers become ValueError
             if data.get("version") != _VERSION:
                 message = f"version {data.get('version')!r}, expected {_VERSION}"
                 raise ValueError(message)  # noqa: TRY301 - reported with the others below
@@ -137,11 +137,17 @@ class RunLog:
         """Read a log file.
 
         Raises:
-            ReportError: The file is missing or is not a run log.
+            ReportError: The file is missing, is not a regular file, is larger than
+                :data:`~suitekit._files.STORE_LIMIT` or is not a run log.
         """
+        fix = "  fix: run `suitekit flaky` again; it writes every run's log afresh"
+        data = read_bounded(path, limit=STORE_LIMIT, what="run log", fix=fix)
+        if data is None:
+            message = f"{path}: cannot read the run log: there is no such file\n{fix}"
+            raise ReportError(message)
         try:
-            return cls.from_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
+            return cls.from_json(data.decode("utf-8"))
+        except ValueError as error:  # UnicodeDecodeError is one too
             message = f"{path}: cannot read the run log: {error}"
             raise ReportError(message) from None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from suitekit._files import JUNIT_LIMIT, read_bounded
 from suitekit.errors import ReportError
 
 __all__ = ["Totals", "read_totals"]
@@ -56,25 +57,32 @@ def read_totals(path: Path) -> Totals:
     counted as passed here (:func:`~suitekit.reporting._merge.merge_junit` tells them apart).
 
     Raises:
-        ReportError: The file cannot be read or is not JUnit XML.
+        ReportError: The file does not exist, cannot be read, is not a regular file, is larger than
+            :data:`~suitekit._files.JUNIT_LIMIT` or is not JUnit XML.
     """
     from junitparser import JUnitXml, JUnitXmlError, TestSuite  # noqa: PLC0415 - kept off the import path
 
-    try:
-        # fromfile returns a TestSuite when the root element is <testsuite>, whatever its
-        # annotation says; hence the widening to object.
-        document: object = JUnitXml.fromfile(str(path))
-    except (OSError, JUnitXmlError, SyntaxError) as error:
-        message = f"{path}: not a readable JUnit XML file ({error})"
-        raise ReportError(message) from None
+    # Read through read_bounded, not by junitparser: a FIFO there would block the run.
+    data = read_bounded(path, limit=JUNIT_LIMIT, what="JUnit report", fix="  fix: run it again")
+    if data is None:
+        message = f"{path}: not a readable JUnit XML file (there is no such file)"
+        raise ReportError(message)
     total = Totals()
-    suites = [document] if isinstance(document, TestSuite) else list(cast("JUnitXml", document))
-    for suite in suites:
-        total += Totals(
-            tests=int(suite.tests or 0),
-            failures=int(suite.failures or 0),
-            errors=int(suite.errors or 0),
-            skipped=int(suite.skipped or 0),
-            seconds=float(suite.time or 0.0),
-        )
+    try:
+        # fromstring returns a TestSuite when the root element is <testsuite>, whatever its
+        # annotation says; hence the widening to object.
+        document: object = JUnitXml.fromstring(data)
+        suites = [document] if isinstance(document, TestSuite) else list(cast("JUnitXml", document))
+        for suite in suites:
+            total += Totals(
+                tests=int(suite.tests or 0),
+                failures=int(suite.failures or 0),
+                errors=int(suite.errors or 0),
+                skipped=int(suite.skipped or 0),
+                seconds=float(suite.time or 0.0),
+            )
+    except (JUnitXmlError, SyntaxError, ValueError, TypeError, RecursionError) as error:
+        # ValueError: a count that is not a number, or of more digits than int() converts.
+        message = f"{path}: not a readable JUnit XML file ({str(error)[:200]})"
+        raise ReportError(message) from None
     return total

@@ -81,6 +81,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO, Final, Literal
 
+from suitekit._files import JUNIT_LIMIT, FileRefusedError, open_regular, write_problem
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
 from suitekit.reporting._surefire import (
@@ -300,7 +301,8 @@ def merge_junit(inputs: Sequence[Path], output: Path, *, slowest: int = 10) -> M
             _write_report(staged, merge.suites, merge.totals)
             staged.replace(output)  # os.replace: atomic on POSIX and Windows
     except OSError as error:
-        message = f"{output}: cannot write the merged JUnit report ({error}); it is unchanged"
+        problem, fix = write_problem(output, error, what="the merged JUnit report").split("\n", 1)
+        message = f"{problem}; it is unchanged\n{fix}"
         raise ReportError(message) from None
     return merge.result(output)
 
@@ -504,18 +506,27 @@ class _InputReader:
         """
         self._slowest = slowest
         try:
-            stream = self.path.open("rb")
+            # Not a plain open: a FIFO would block it forever, a link to /dev/zero never end.
+            stream = open_regular(self.path, limit=JUNIT_LIMIT)
+        except FileRefusedError as refused:
+            reason = f"cannot be read ({refused.reason}; fix: {refused.fix})"
+            raise self._unreadable(reason) from None
         except OSError as error:
             reason = f"cannot be read ({error.strerror or error})"
             raise self._unreadable(reason) from None
         with stream:
             first = True
+            total = 0
             while True:
                 try:
                     chunk = stream.read(_CHUNK)
                 except OSError as error:
                     reason = f"cannot be read ({error.strerror or error})"
                     raise self._unreadable(reason) from None
+                total += len(chunk)
+                if total > JUNIT_LIMIT:  # it grew while it was read
+                    reason = f"cannot be read (it grew past {JUNIT_LIMIT:,} bytes while read)"
+                    raise self._unreadable(reason)
                 if first:
                     self._check_start(chunk)
                     first = False

@@ -11,16 +11,24 @@ say which quarantine entries are ready to be removed.
 
 from __future__ import annotations
 
-import json
 import os
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Final, TypeVar
 
+from suitekit._files import FileRefusedError, load_json, open_regular
 from suitekit._model import Project
 from suitekit.errors import ReportError
 from suitekit.sharding._spec import split_of
+
+if TYPE_CHECKING:
+    from suitekit.reporting._merge import MergeResult
+
+T = TypeVar("T")
+
+_SIDECAR_LIMIT: Final = 64 << 10  # a sidecar is two small numbers: anything larger is not one
 
 __all__ = ["measured_with", "record_session", "report"]
 
@@ -48,17 +56,28 @@ def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int
     ):
         if not junit.is_file():
             continue
-        workers, cpus = 1, os.cpu_count() or 1
-        try:
-            data = json.loads(measured_with(junit).read_text(encoding="utf-8"))
-            workers, cpus = max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        workers, cpus = _sidecar(measured_with(junit)) or (1, os.cpu_count() or 1)
         found.append((junit.stat().st_mtime, workers, cpus))
     if not found:
         return 1, os.cpu_count() or 1, time.time()
     measured_at, workers, cpus = max(found)
     return workers, cpus, measured_at
+
+
+def _sidecar(path: Path) -> tuple[int, int] | None:
+    """Workers and CPUs from a ``.measured.json`` file; ``None`` when it has none to give.
+
+    The figures only refine the store, so a missing, unreadable or hostile sidecar (a FIFO, a
+    link, a huge or deeply nested file) is passed over for the defaults, never waited on.
+    """
+    try:
+        with open_regular(path, limit=_SIDECAR_LIMIT) as handle:
+            data = load_json(handle.read(_SIDECAR_LIMIT + 1))
+        if not isinstance(data, dict):
+            return None
+        return max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
+    except (OSError, FileRefusedError, ValueError, KeyError, TypeError, OverflowError):
+        return None
 
 
 def _names(project: Project) -> set[str]:
@@ -85,9 +104,14 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     written only when the project quarantines tests or the file exists already (then entries no
     longer configured are dropped from it).
 
+    Everything that can be written is written before any problem is raised: a broken durations
+    or streaks store, or an output that cannot be written, still leaves the merged report, the
+    Markdown summary (each when its own file can be written) and the summary on ``out``. A
+    broken store is then left exactly as it was (not updated, not replaced).
+
     Raises:
-        ReportError: There is no JUnit file at all, the durations or streaks file is broken, or
-            an output cannot be written.
+        ReportError: There is no JUnit file at all (nothing is written); or, after the rest,
+            a store is broken or an output cannot be written: one error listing every problem.
     """
     # Here and not at the top: the pytest plugin imports this module for measured_with, in
     # every suite run, and needs none of the merging and summarising.
@@ -110,12 +134,27 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
             ", or download the CI artifacts into that folder"
         )
         raise ReportError(message)
-    DurationStore.load(project.root / DURATIONS_FILE)  # first: a broken store stops it early
+    problems: list[str] = []
+
+    def attempt(step: Callable[[], T]) -> T | None:
+        """Run one step; a ReportError is kept for the end instead of stopping the report."""
+        try:
+            return step()
+        except ReportError as error:
+            problems.append(str(error))
+            return None
+
+    durations_path = project.root / DURATIONS_FILE
+    durations_ok = attempt(lambda: DurationStore.load(durations_path)) is not None
     streaks_path = project.root / QUARANTINE_FILE
-    streaks = StreakStore.load(streaks_path)
+    loaded = attempt(lambda: StreakStore.load(streaks_path))
     run = fingerprint(inputs)  # before the merge: it is of the files as they were merged
-    result = merge_junit(inputs, reports / "junit.xml", slowest=slowest)
-    streaks = streaks.record(result.quarantined, project.quarantine, fingerprint=run)
+    result = attempt(lambda: merge_junit(inputs, reports / "junit.xml", slowest=slowest))
+    if result is None:  # the report cannot be written: merge elsewhere, to summarise all the same
+        result = _merge_aside(inputs, slowest=slowest)
+    streaks = (loaded or StreakStore()).record(
+        result.quarantined, project.quarantine, fingerprint=run
+    )
     expected = [
         Expected(name=name, target_seconds=suite.target_seconds)
         for suite in project.suites
@@ -123,13 +162,28 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         for name in _expected_reports(f"{suite.name}-{python}", inputs)
     ]
     summary = summarise(result, expected, quarantine=project.quarantine, streaks=streaks)
-    write_markdown(summary, reports / "summary.md", environ=environ)
-    _fold(project, junit_dir, result.durations)
-    if project.quarantine or streaks_path.exists():
-        streaks.save(streaks_path)
+    attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
+    if durations_ok:  # a broken store is reported above and left as it is
+        attempt(lambda: _fold(project, junit_dir, result.durations))
+    if loaded is not None and (project.quarantine or streaks_path.exists()):
+        attempt(lambda: streaks.save(streaks_path))
     out.write(render_terminal(summary) + "\n")
     out.flush()
+    if problems:
+        raise ReportError("\n".join(problems))
     return 0 if summary.ok else 1
+
+
+def _merge_aside(inputs: list[Path], *, slowest: int) -> MergeResult:
+    """Merge into a scratch folder: the results, when the report itself cannot be written.
+
+    Raises:
+        ReportError: Not even a scratch file can be written (the temporary folder is full too).
+    """
+    from suitekit.reporting._merge import merge_junit  # noqa: PLC0415 - see report()
+
+    with tempfile.TemporaryDirectory(prefix="suitekit-report-") as scratch:
+        return merge_junit(inputs, Path(scratch) / "junit.xml", slowest=slowest)
 
 
 def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str, float]]) -> None:
@@ -161,8 +215,6 @@ def record_session(project: Project, junit: Path) -> None:
     Raises:
         ReportError: The store cannot be read, locked or written.
     """
-    import tempfile  # noqa: PLC0415 - only here
-
     from suitekit.reporting._merge import merge_junit  # noqa: PLC0415 - see report()
 
     with tempfile.TemporaryDirectory(prefix="suitekit-durations-") as scratch:

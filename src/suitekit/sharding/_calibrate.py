@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from suitekit._files import write_text_atomic
+from suitekit._files import FileRefusedError, load_json, open_regular, write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.sharding._workers import Calibration
 
@@ -59,6 +59,7 @@ MAX_FOREIGN_LOAD: Final = 0.3
 """CPUs that other processes may use during a measurement before it is discarded."""
 MEASURING: Final = "suitekit: measuring this machine's xdist start-up, once (about 3 s)"
 
+_CACHE_LIMIT: Final = 1 << 20  # a few calibrations, one per machine fingerprint
 _CONFTEST: Final = """
 import json, os, time
 
@@ -104,8 +105,10 @@ def cache_path(environ: Mapping[str, str]) -> Path:
 
 
 def _read_cache(path: Path) -> dict[str, str]:
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+    # A cache, so anything odd is no cache; read bounded all the same (see open_regular).
+    with contextlib.suppress(OSError, FileRefusedError, ValueError, TypeError):
+        with open_regular(path, limit=_CACHE_LIMIT) as handle:
+            loaded = load_json(handle.read(_CACHE_LIMIT + 1))
         if isinstance(loaded, dict):
             return {str(key): str(value) for key, value in loaded.items()}
     return {}

@@ -37,6 +37,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from suitekit._files import load_json
+
 __all__ = [
     "BOUNDS",
     "DEFAULT_CALIBRATION",
@@ -92,7 +94,7 @@ class Calibration:
             ValueError: The text is not such an object.
         """
         try:
-            data = json.loads(text)
+            data = load_json(text)  # deep nesting and huge integers become ValueError
             return cls(
                 serial_per_test=max(float(data["serial_per_test"]), 0.0),
                 xdist_per_test=max(float(data["xdist_per_test"]), 0.0),
@@ -100,7 +102,7 @@ class Calibration:
                 startup_per_worker=max(float(data["startup_per_worker"]), 0.0),
                 cpus=max(int(data["cpus"]), 1),
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError) as error:
             message = f"not a suitekit calibration: {error}"
             raise ValueError(message) from None
 
