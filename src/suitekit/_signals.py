@@ -7,27 +7,39 @@ import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import Final
 
-__all__ = ["signals_as_interrupt", "signals_ignored"]
+HELD: Final = (signal.SIGINT, signal.SIGTERM)
+"""The signals that end a run, which :func:`signals_held` holds back."""
+
+__all__ = ["HELD", "signals_as_interrupt", "signals_held", "signals_ignored"]
 
 
 @contextlib.contextmanager
 def signals_as_interrupt(*signums: signal.Signals) -> Iterator[None]:
-    """Within the block, ``signums`` raise ``KeyboardInterrupt`` in the main thread.
+    """Within the block, the first of ``signums`` raises ``KeyboardInterrupt`` in the main thread.
 
     Servers, databases and child process groups are then released by the same ``finally``
     blocks as after Ctrl-C, instead of being orphaned by the default action (which for SIGTERM
-    ends the process on the spot). A handler also replaces an inherited "ignore" (a background
-    job, an xdist worker), and since handled signals are reset to their default on exec,
-    children started meanwhile can be interrupted too. Outside the main thread it does nothing
-    (Python only lets the main thread set handlers).
+    ends the process on the spot). Only the first signal raises: a second Ctrl-C (people press
+    it twice) would otherwise cut short the cleanup the first one started, and leave a server
+    running or a database behind; later signals are dropped until the block ends (the cleanup
+    itself is bounded: stopping waits a few seconds at most before it kills). A handler also
+    replaces an inherited "ignore" (a background job, an xdist worker), and since handled
+    signals are reset to their default on exec, children started meanwhile can be interrupted
+    too. Outside the main thread it does nothing (Python only lets the main thread set
+    handlers).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    fired: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
+        del frame
+        if fired:
+            return
+        fired.append(signum)
         raise KeyboardInterrupt
 
     previous = {signum: signal.signal(signum, handler) for signum in signums}
@@ -54,3 +66,36 @@ def signals_ignored(*signums: signal.Signals) -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+@contextlib.contextmanager
+def signals_held(*signums: signal.Signals) -> Iterator[None]:
+    """Within the block, ``signums`` are held back, and the first one is delivered at its end.
+
+    For the few steps between starting something and recording it (a server spawned, then its
+    record written and its owner told), and for the steps that stop it: a Ctrl-C there, once or
+    twice, would otherwise leave a running server that nothing knows of, or half of one
+    stopped. The steps are short (milliseconds; a stop waits at most for the server to go), so
+    the user's Ctrl-C still takes effect at once, as a ``KeyboardInterrupt`` (or whatever the
+    handler outside the block does) right after them. Nested blocks hold until the outermost
+    ends. Outside the main thread it does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del frame
+        arrived.append(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+        if arrived:
+            # Delivered again with the handler outside the block: KeyboardInterrupt for Ctrl-C,
+            # an outer block's hold, or nothing where the signal is ignored.
+            signal.raise_signal(arrived[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,7 +209,8 @@ def test_current_outside_a_worker_is_none(monkeypatch: pytest.MonkeyPatch) -> No
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private state folder, so these tests touch nothing under the real temp folder."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    return tmp_path / "suitekit"
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    return tmp_path / f"suitekit-{os.geteuid()}"
 
 
 def project_with(isolation: Isolation) -> Project:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from suitekit.services._clean import clean as clean
     from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
     from suitekit.services._provide import provide as provide
+    from suitekit.services._provide import unanswered as unanswered
     from suitekit.services._resources import WorkerResources as WorkerResources
     from suitekit.services._resources import current as current
     from suitekit.services._resources import export as export
@@ -36,6 +37,7 @@ __all__ = [
     "finish_run",
     "prepare_run",
     "provide",
+    "unanswered",
 ]
 
 # A run without services needs none of this: each module (and its socket, subprocess and
@@ -47,6 +49,7 @@ if not TYPE_CHECKING:
             "clean": "suitekit.services._clean",
             "PROVIDED_URL": "suitekit.services._provide",
             "provide": "suitekit.services._provide",
+            "unanswered": "suitekit.services._provide",
             "Acquired": "suitekit.services._worker",
             "WorkerResources": "suitekit.services._resources",
             "acquire": "suitekit.services._worker",

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from suitekit import _processes
 from suitekit._model import Project
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _redis
@@ -33,17 +34,20 @@ class CleanReport:
         databases: Databases dropped.
         leases: Redis leases released (their databases flushed).
         folders: Per-worker folders removed.
+        processes: Processes that dead runs' tests left running, stopped.
     """
 
     servers: int = 0
     databases: int = 0
     leases: int = 0
     folders: int = 0
+    processes: int = 0
 
     def summary(self) -> str:
         """One line for the terminal."""
+        processes = f"{self.processes} process(es), " if self.processes else ""
         return (
-            f"suitekit clean: {self.servers} server(s), {self.databases} database(s), "
+            f"suitekit clean: {processes}{self.servers} server(s), {self.databases} database(s), "
             f"{self.leases} Redis lease(s), {self.folders} folder(s) removed"
         )
 
@@ -64,6 +68,11 @@ def clean(
     say: Callable[[str], None] = lambda _: None,
 ) -> CleanReport:
     """Remove servers, databases, leases and folders of dead runs on this host."""
+    # First the processes a dead run's tests left: they may hold its databases and folders.
+    left = _processes.orphaned()
+    _processes.stop(left)
+    if left:
+        say(_processes.describe(left, what="dead runs' tests"))
     postgres_urls: list[str] = []
     redis_urls: list[str] = []
     servers = _clean_servers(postgres_urls, redis_urls, say)
@@ -76,6 +85,7 @@ def clean(
         databases=sum(_clean_databases(url, say) for url in dict.fromkeys(postgres_urls)),
         leases=sum(_clean_leases(url, say) for url in dict.fromkeys(redis_urls)),
         folders=_clean_folders(say),
+        processes=len(left),
     )
 
 

@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from suitekit._model import Project, Service
-from suitekit._signals import signals_as_interrupt
+from suitekit._signals import HELD, signals_as_interrupt, signals_held
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import PostgresServer, RedisServer
 
 if TYPE_CHECKING:
     from suitekit.services._throwaway import Throwaway
 
-__all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls"]
+__all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls", "unanswered"]
 
 PROVIDED_URL: Final[Mapping[Service, str]] = {
     "postgres": "SUITEKIT_POSTGRES_URL",
@@ -94,6 +94,35 @@ def _check_reachable(service: Service, url: str) -> None:
             client.close()
 
 
+_NAMES: Final[Mapping[Service, str]] = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+
+def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[str]:
+    """A message for each provided server that no longer answers: it died during the run.
+
+    The run's tests that needed it failed on their own; this says why, once, instead of the
+    cleanup's connection errors (which then have nothing to clean: a throwaway server's
+    databases went with it).
+    """
+    found = []
+    for service in dict.fromkeys(services):
+        url = environ.get(PROVIDED_URL[service])
+        if not url:
+            continue
+        try:
+            _check_reachable(service, url)
+        except ServiceError as error:
+            reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
+            found.append(
+                f"the {_NAMES[service]} server at {_redact(url)} stopped answering during the "
+                f"run ({' '.join(reason.split())}); the tests that needed it failed"
+                "\n  fix: see why it stopped (killed, out of memory, restarted); if it was a "
+                "server of yours, run `suitekit clean` once it is back to drop what this run "
+                "left on it"
+            )
+    return found
+
+
 def _redact(url: str) -> str:
     if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
         head, tail = url.split("@", 1)
@@ -101,7 +130,12 @@ def _redact(url: str) -> str:
     return url
 
 
-def _start(service: Service, environ: Mapping[str, str], why: str) -> Throwaway:
+def _start(
+    service: Service,
+    environ: Mapping[str, str],
+    why: str,
+    on_start: Callable[[Throwaway], None],
+) -> Throwaway:
     # The server-starting code loads only when a server must be started: a run without
     # services, or with servers it was given, never imports it.
     from suitekit.services import _throwaway  # noqa: PLC0415
@@ -110,7 +144,7 @@ def _start(service: Service, environ: Mapping[str, str], why: str) -> Throwaway:
     if service == "postgres":
         bindir = _throwaway.find_postgres_bindir(environ)
         if bindir is not None:
-            return _throwaway.start_postgres(bindir, environ)
+            return _throwaway.start_postgres(bindir, environ, on_start=on_start)
         tried.append(
             "2. a throwaway server from local binaries: initdb and postgres were not found "
             "(SUITEKIT_POSTGRES_BINDIR, PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)"
@@ -118,18 +152,14 @@ def _start(service: Service, environ: Mapping[str, str], why: str) -> Throwaway:
     else:
         executable = _throwaway.find_redis_server(environ)
         if executable is not None:
-            return _throwaway.start_redis(executable)
+            return _throwaway.start_redis(executable, environ, on_start=on_start)
         tried.append(
             "2. a throwaway server from local binaries: redis-server was not found "
             "(SUITEKIT_REDIS_SERVER, PATH)"
         )
     if _throwaway.docker_available(environ):
-        started = _throwaway.start_container(service)
-        try:
-            _wait_reachable(service, started.record.url)
-        except BaseException:
-            started.stop()
-            raise
+        started = _throwaway.start_container(service, on_start=on_start)
+        _wait_reachable(service, started.record.url)  # the owner stops it if this fails
         return started
     if environ.get("SUITEKIT_DOCKER", "1") == "0":
         tried.append("3. a Docker container: not tried (SUITEKIT_DOCKER=0)")
@@ -180,7 +210,10 @@ def provide(
             tried and what to install or set.
     """
     owned: list[Throwaway] = []
-    with signals_as_interrupt(signal.SIGTERM):
+    # Ctrl-C too: the first one ends the block through ``finally``; a second one while the
+    # layers below clean up (a nox session waiting for its pytest to drop its databases) is
+    # dropped, not raised into the middle of that cleanup.
+    with signals_as_interrupt(signal.SIGINT, signal.SIGTERM):
         try:
             env: dict[str, str] = {}
             explicit = server_urls(project, environ)
@@ -194,15 +227,34 @@ def provide(
                 else:
                     config_key = f"[tool.suitekit.services.{service}] url"
                     why = f"{USER_URL[service]} is not set and {config_key} is not given"
-                    started = _start(service, environ, why)
-                    owned.append(started)
+                    # Owned from the moment it runs: a Ctrl-C while it comes up stops it too.
+                    started = _start(service, environ, why, owned.append)
                     url = started.record.url
                     if say is not None:
-                        say(f"suitekit: started a throwaway {service} server at {url}")
+                        # The URL holds the server's password: logs show it redacted.
+                        say(f"suitekit: started a throwaway {service} server at {_redact(url)}")
                 env[PROVIDED_URL[service]] = url
             yield env
         finally:
-            for started in reversed(owned):
-                started.stop()
-                if say is not None:
-                    say(f"suitekit: stopped the throwaway {started.record.kind} server")
+            _stop_owned(owned, say)
+
+
+def _stop_owned(owned: list[Throwaway], say: Callable[[str], None] | None) -> None:
+    """Stop every server in ``owned``, newest first, whatever Ctrl-C does meanwhile.
+
+    The stops run with Ctrl-C held. One that lands before the hold begins (the first of the
+    block, as its body ends) is caught and the stops go on; it is raised once they are done.
+    """
+    interrupted = False
+    while owned:
+        try:
+            with signals_held(*HELD):
+                while owned:
+                    started = owned.pop()
+                    started.stop()
+                    if say is not None:
+                        say(f"suitekit: stopped the throwaway {started.record.kind} server")
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt

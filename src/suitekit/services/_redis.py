@@ -147,6 +147,9 @@ def leases(server: RedisServer) -> list[tuple[int, Mapping[str, object], str]]:
             except ValueError:
                 continue
             found.append((db, info, raw))
+    except redis.RedisError as error:
+        message = f"Redis at {server.host}:{server.port}: {error}"
+        raise ServiceError(message) from None
     finally:
         admin.close()
     return found

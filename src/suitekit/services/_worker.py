@@ -17,6 +17,8 @@ import json
 import os
 import shutil
 import socket
+import stat
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,13 @@ from suitekit.services import _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.services._provide import PROVIDED_URL
 from suitekit.services._resources import WorkerResources, current, export
-from suitekit.services._throwaway import shared_folder, state_root
+from suitekit.services._state import (
+    create_private_file,
+    open_lock_file,
+    private_folder,
+    read_private_file,
+    state_root,
+)
 
 __all__ = [
     "ENV_RUN_ID",
@@ -55,7 +63,7 @@ _OWNER_FILE: Final = ".suitekit-owner"
 
 def work_root() -> Path:
     """Where per-worker folders live (each holds a file naming its owner process)."""
-    return shared_folder(state_root() / "work")
+    return private_folder(state_root() / "work")
 
 
 def prepare_run(
@@ -128,12 +136,23 @@ def _drop_left_databases(server: PostgresServer, suite: Suite, run_id: str) -> N
 
 
 def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
-    """Every per-worker folder with its owner (run, suite, host, pid); unreadable ones skipped."""
+    """Every per-worker folder with its owner (run, suite, host, pid); unreadable ones skipped.
+
+    Only real folders of this user count, with an owner file that is a regular file of this
+    user: anything else is not a folder suitekit made, and is never removed.
+    """
     found: list[tuple[Path, Mapping[str, object]]] = []
     for folder in sorted(work_root().iterdir()):
         try:
-            owner = json.loads((folder / _OWNER_FILE).read_text())
-        except (OSError, ValueError):
+            facts = folder.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(facts.st_mode) or facts.st_uid != os.geteuid():
+            continue
+        text = read_private_file(folder / _OWNER_FILE)
+        try:
+            owner = json.loads(text) if text is not None else None
+        except ValueError:
             continue
         if isinstance(owner, dict):
             found.append((folder, owner))
@@ -207,11 +226,14 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
             env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
         dirs: dict[str, str] = {}
         if project.isolation.dirs:
-            base = work_root() / _naming.work_folder(run_id, suite.name, worker)
-            base.mkdir(parents=True, exist_ok=True)
-            marker = {"host": socket.gethostname(), "pid": os.getpid(), "run": run_id}
-            (base / _OWNER_FILE).write_text(json.dumps({**marker, "suite": suite.name}))
+            # Named after the worker to be recognisable, with a random tail (mkdtemp) so that
+            # no one can know the name in advance, even with a known run id.
+            prefix = _naming.work_folder(run_id, suite.name, worker) + "-"
+            base = Path(tempfile.mkdtemp(prefix=prefix, dir=work_root()))
             releases.append(lambda: shutil.rmtree(base, ignore_errors=True))
+            marker = {"host": socket.gethostname(), "pid": os.getpid(), "run": run_id}
+            owner_text = json.dumps({**marker, "suite": suite.name})
+            create_private_file(base / _OWNER_FILE, owner_text.encode())
             for variable in project.isolation.dirs:
                 path = base / variable.lower()
                 path.mkdir()
@@ -273,14 +295,24 @@ def _port_block(size: int, seed: str) -> tuple[int, IO[str]]:
     """A block of ``size`` free ports that no other run on this machine holds.
 
     Blocks are claimed with an exclusive lock on a file per block, held for the worker's life
-    (the kernel releases it if the worker dies), and each port is checked to be bindable.
+    (the kernel releases it if the worker dies), and each port is checked to be bindable. The
+    lock files are this user's (in its private state folder), so runs of other users do not
+    see them: that a port is bindable is what keeps their blocks apart.
     """
-    folder = shared_folder(state_root() / "ports")
+    folder = private_folder(state_root() / "ports")
     blocks = (_PORT_HIGH - _PORT_LOW) // size
     start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
     for step in range(blocks):
         first = _PORT_LOW + ((start + step) % blocks) * size
-        lock = (folder / f"{first}.lock").open("a")
+        path = folder / f"{first}.lock"
+        try:
+            lock = os.fdopen(open_lock_file(path), "r+")
+        except OSError as error:
+            message = (
+                f"{path}: cannot open the port lock ({error.strerror or error})"
+                "\n  fix: remove it; suitekit makes it again"
+            )
+            raise ServiceError(message) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

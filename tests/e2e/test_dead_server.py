@@ -1,0 +1,91 @@
+"""A throwaway server that dies during the run: its tests fail, it is named once, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import Project
+from tests.e2e.isolation import require_local_binaries, run_pytest
+
+PYPROJECT = """\
+[project]
+name = "dead"
+version = "0.1"
+
+[tool.pytest.ini_options]
+addopts = ["-p", "no:cacheprovider"]
+
+[tool.suitekit]
+
+[tool.suitekit.suites.integration]
+paths = ["tests"]
+workers = 2
+services = ["postgres", "redis"]
+"""
+
+TESTS = """\
+import os
+import pathlib
+import signal
+import time
+
+import psycopg
+import pytest
+import redis
+
+
+def _kill(name, port):
+    # This run's server, found by its port (as root, root may signal the server's user).
+    for process in pathlib.Path("/proc").iterdir():
+        try:
+            command = (process / "cmdline").read_bytes().replace(b"\\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if name in command and f"{port}" in command:
+            os.kill(int(process.name), signal.SIGKILL)
+
+
+def test_a_kill_the_servers():
+    _kill("postgres", psycopg.conninfo.conninfo_to_dict(os.environ["DATABASE_URL"])["port"])
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    _kill("redis-server", client.connection_pool.connection_kwargs["port"])
+    time.sleep(0.5)
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_b_needs_the_database(n):
+    time.sleep(0.3)
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        connection.execute("SELECT 1")
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_server_that_dies_mid_run_is_named_and_fails_the_run(
+    tmp_path: Path, workers: str
+) -> None:
+    require_local_binaries()
+    state = tmp_path / "state"  # the run's own state folder: its server records are there
+    state.mkdir(mode=0o700)
+    project = Project(tmp_path / "dead")
+    project.write("pyproject.toml", PYPROJECT)
+    project.write("tests/test_dead.py", TESTS)
+    result = run_pytest(
+        project, "--suitekit-suite=integration", "-n", workers, env={"XDG_RUNTIME_DIR": str(state)}
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "4 failed, 1 passed" in output
+    for name in ("PostgreSQL", "Redis"):
+        assert f"suitekit: the {name} server at " in output
+    assert output.count("stopped answering during the run") == 2, output
+    assert "the tests that needed it failed" in output
+    # Said once: no traceback, and not a cleanup error for every step that reached it.
+    assert "Traceback" not in output
+    assert "suitekit: cleanup:" not in output
+    assert "ServiceError" not in output
+    assert "redis.exceptions" not in output
+    # Both stopped servers' records and folders are gone, as after any run.
+    assert list((state / "suitekit" / "servers").iterdir()) == []

@@ -1,0 +1,110 @@
+"""Ctrl-C twice at any moment of a run's start-up, through inv and through nox: nothing left.
+
+The trials run in tests/e2e/interrupt_trials.py, in a mount namespace with a RAM disk of their
+own (see there); this test starts them, with a project whose suite has every per-worker
+resource (PostgreSQL with a template, Redis, folders), and reads what each trial left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import SUITES, Project, make_project
+from tests.e2e.isolation import CI, MACHINE_POSTGRES, MACHINE_REDIS, require_local_binaries
+
+TRIALS = 25  # per tool: 50 in all
+
+SUITE_WITH_SERVICES = (
+    SUITES.replace(
+        'paths = ["tests/unit"]\nworkers = 2\n',
+        'paths = ["tests/unit"]\nworkers = 2\nservices = ["postgres", "redis"]\n',
+    )
+    + """
+[tool.suitekit.services.postgres]
+setup = [{ sql = "CREATE TABLE items (id integer PRIMARY KEY)" }]
+
+[tool.suitekit.isolation]
+dirs = ["MEDIA_ROOT"]
+"""
+)
+
+WAITING_TEST = """\
+import os
+import time
+
+
+def test_wait():
+    if os.environ.get("WAIT") == "1":
+        time.sleep(60)
+"""
+
+
+def _own_ram_disk() -> list[str]:
+    """The command prefix that runs a command with an empty RAM disk of its own on /dev/shm."""
+    prefix = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+              'mount -t tmpfs -o mode=1777,size=1g tmpfs /dev/shm && exec "$0" "$@"']  # fmt: skip
+    probe = subprocess.run([*prefix, "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        reason = f"cannot give the trials a RAM disk of their own: {probe.stderr.strip()}"
+        if CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return prefix
+
+
+@pytest.mark.parametrize("tool", ["inv", "nox"])
+def test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing(demo_root: Path, tool: str) -> None:
+    require_local_binaries()
+    prefix = _own_ram_disk()
+    assert "services" in SUITE_WITH_SERVICES
+    project: Project = make_project(demo_root, SUITE_WITH_SERVICES)
+    project.write("tests/unit/test_wait.py", WAITING_TEST)
+    # A whole run first: it builds the session's virtualenv, and its length is the horizon of
+    # the trials' delays (start-up is most of it: the tests themselves take milliseconds).
+    started = time.monotonic()
+    warm = project.run("inv", "test.unit")
+    horizon = time.monotonic() - started
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    given = (
+        {"postgres": MACHINE_POSTGRES, "redis": MACHINE_REDIS}
+        if MACHINE_POSTGRES and MACHINE_REDIS
+        else {}
+    )
+    spec = {
+        "root": str(project.root),
+        "tool": tool,
+        "trials": TRIALS,
+        "horizon": horizon,
+        "seed": f"{tool}{os.getpid()}",
+        "given": given,
+    }
+    driver = Path(__file__).with_name("interrupt_trials.py")
+    # The driver looks for what a trial left on the given servers as these tests do: it is
+    # told them the same way (an autouse fixture hid SUITEKIT_* from this process's children).
+    named = (
+        {"SUITEKIT_TEST_POSTGRES_URL": MACHINE_POSTGRES, "SUITEKIT_TEST_REDIS_URL": MACHINE_REDIS}
+        if given
+        else {}
+    )
+    result = subprocess.run(
+        [*prefix, sys.executable, str(driver), json.dumps(spec)], env={**os.environ, **named},
+        capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    trials = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(trials) == TRIALS, result.stdout + result.stderr
+    leaky = [t for t in trials if t["left"]]
+    assert leaky == [], json.dumps(leaky, indent=2)
+    # No internal error on the way out either (a KeyboardInterrupt's own report is fine).
+    broken = [t for t in trials if "Bad file descriptor" in t["tail"] or "Error:" in t["tail"]]
+    assert broken == [], json.dumps(broken, indent=2)
+    # The trials did interrupt start-up: most runs ended before their test, at varied moments.
+    assert len({t["delay"] for t in trials}) == TRIALS
+    assert sum(t["returncode"] != 0 for t in trials) >= TRIALS - 2
