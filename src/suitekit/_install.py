@@ -75,7 +75,9 @@ def fingerprint(project: Project, spec: InstallSpec, args: Sequence[str]) -> str
         return None  # a copy of the project's files: any edit needs a new install
     try:
         pyproject = tomllib.loads(_text(project.config_file))
-    except tomllib.TOMLDecodeError:
+    except (ValueError, RecursionError):
+        # Loading the project refused these already; a file edited since then only costs a
+        # fresh install (ValueError: bad TOML, or an integer past Python's digit limit).
         pyproject = {}
     parts: dict[str, object] = {
         "args": list(args),

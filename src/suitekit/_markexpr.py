@@ -17,11 +17,19 @@ import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Final, NoReturn
 
-__all__ = ["MarkerExpression", "MarkerSyntaxError"]
+__all__ = ["MAX_DEPTH", "MarkerExpression", "MarkerSyntaxError"]
+
+MAX_DEPTH: Final = 100
+"""The deepest nesting of ``(`` and ``not`` an expression may have.
+
+The parser and the compiled evaluator recurse once per level, so an expression nested thousands
+deep would end in a ``RecursionError``; no real selection needs more than a few levels.
+"""
 
 _TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<ident>(?:\w|:|\+|-|\.|\[|\]|\\|/)+))")
+_SHOWN: Final = 120  # how much of an expression an error message quotes
 _KEYWORDS = frozenset({"and", "or", "not"})
 
 Evaluator = Callable[[AbstractSet[str]], bool]
@@ -85,6 +93,7 @@ class _Parser:
         self._text = text
         self._tokens = tokens
         self._index = 0
+        self._depth = 0
 
     def parse(self) -> Evaluator:
         evaluate = self._or()
@@ -103,8 +112,17 @@ class _Parser:
         return token
 
     def _fail(self, problem: str) -> NoReturn:
-        message = f"{problem} in marker expression {self._text!r}"
+        shown = repr(self._text)
+        if len(shown) > _SHOWN:  # a machine-made expression: its start is enough to find it
+            shown = f"{shown[:_SHOWN]}... ({len(self._text)} characters)"
+        message = f"{problem} in marker expression {shown}"
         raise MarkerSyntaxError(message)
+
+    def _enter(self) -> None:
+        """Go one level deeper (a ``(`` or a ``not``), refusing to go past :data:`MAX_DEPTH`."""
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._fail(f"'(' and 'not' nested more than {MAX_DEPTH} deep (at token {self._index})")
 
     def _or(self) -> Evaluator:
         parts = [self._and()]
@@ -127,12 +145,16 @@ class _Parser:
     def _not(self) -> Evaluator:
         token = self._take()
         if token == "not":  # noqa: S105 - a keyword, not a password (same below)
+            self._enter()
             inner = self._not()
+            self._depth -= 1
             return lambda markers: not inner(markers)
         if token == "(":  # noqa: S105
+            self._enter()
             inner = self._or()
             if self._take() != ")":
                 self._fail("a '(' is not closed")
+            self._depth -= 1
             return inner
         if token in _KEYWORDS or token == ")":  # noqa: S105
             self._fail(f"unexpected {token!r}")

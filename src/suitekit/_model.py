@@ -15,7 +15,11 @@ from types import MappingProxyType
 from typing import Final, Generic, Literal, TypeVar, get_args
 
 __all__ = [
+    "DEADLINE_FACTOR",
+    "DEADLINE_FLOOR",
+    "DEFAULT_TIMEOUT",
     "DIST_MODES",
+    "MAX_SECONDS",
     "MAX_WORKERS",
     "SERVICES",
     "Check",
@@ -43,6 +47,21 @@ DIST_MODES: tuple[str, ...] = get_args(DistMode)
 MAX_WORKERS: Final = 1024
 """The most xdist workers, and the largest CPU budget, suitekit takes (far beyond any machine a
 suite runs on; a larger figure is a typo, and would start that many processes)."""
+
+DEFAULT_TIMEOUT: Final = 300.0
+"""A suite's per-test timeout in seconds unless it sets ``timeout``: far above what a healthy
+test takes (a slow integration test runs for seconds, rarely a minute), yet a hang is named
+within five minutes rather than when CI gives up on the job (GitHub's limit is six hours)."""
+
+DEADLINE_FACTOR: Final = 10
+"""A suite's session deadline is this many times its ``target-seconds`` ..."""
+
+DEADLINE_FLOOR: Final = 1800.0
+"""... and never less than this: half an hour, so that even a suite without a budget ends with
+suitekit's message and cleanup before GitLab's default one-hour job timeout kills it silently."""
+
+MAX_SECONDS: Final = 7 * 24 * 3600.0
+"""The longest timeout or deadline a suite may set (a week: anything longer is a typo)."""
 
 T = TypeVar("T")
 
@@ -129,6 +148,11 @@ class Suite:
             is reported as flaky, with every attempt kept in the JUnit report.
         coverage: Whether the suite's sessions measure coverage (when the project names a
             ``source``); a suite without it is absent from the combined figure.
+        timeout: Seconds one test (its setup, call and teardown) may take before it fails with
+            its stack, enforced by pytest-timeout; 0 turns it off.
+        deadline: Seconds the whole pytest session may take before suitekit stops it (with
+            the stacks of what still runs, and the usual cleanup); 0 turns it off, ``None``
+            derives it from ``target_seconds`` (see :func:`suitekit.plan.session_deadline`).
     """
 
     name: str
@@ -145,6 +169,8 @@ class Suite:
     shards: int = 1
     retries: int = 0
     coverage: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    deadline: float | None = None
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""

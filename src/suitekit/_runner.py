@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final, Literal
 
-from suitekit import _guard, plan, services
+from suitekit import _guard, _processes, plan, services
+from suitekit._files import ensure_writable, write_problem
 from suitekit._model import Project
-from suitekit._signals import signals_as_interrupt, signals_ignored
+from suitekit._signals import HELD, signals_as_interrupt, signals_held, signals_ignored
 from suitekit.errors import ReportError, RunError, SuitekitError
 from suitekit.plan import Job, RunPlan
 from suitekit.reporting import Totals, read_totals
@@ -148,6 +149,11 @@ class Runner:
             except KeyboardInterrupt:
                 stop_reason = "interrupted"
                 self._stop_all(running, outcomes, "interrupted")
+            except SuitekitError:
+                # A job could not be started (its log cannot be written): the others must not
+                # run on unseen, so they stop before the error reaches the edge.
+                self._stop_all(running, outcomes, "cancelled")
+                raise
         for job in pending:
             outcomes[job.session] = Outcome(
                 job=job, status=stop_reason or "cancelled", returncode=None, seconds=0.0
@@ -158,7 +164,10 @@ class Runner:
     def _launch(self, job: Job, running: dict[str, _Running], outcomes: dict[str, Outcome]) -> None:
         """Start a job's process, or run it here (see :attr:`project`) to its end."""
         if not self._inline(job):
-            running[job.session] = self._start(job)
+            # Held from the spawn until the group is in ``running``: a Ctrl-C in between would
+            # leave a session that nothing stops. It takes effect right after.
+            with signals_held(*HELD):
+                running[job.session] = self._start(job)
             return
         outcomes[job.session] = self._run_inline(job)
         self._announce(outcomes[job.session])
@@ -192,25 +201,35 @@ class Runner:
         self._started[job.session] = started
         if not self.parallel or not self._tty:
             self._say(f"suitekit: {job.session}: running suitekit {job.kind} (in this process)")
-        job.log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            job.log.parent.mkdir(parents=True, exist_ok=True)
+            opened = job.log.open("w", encoding="utf-8", errors="replace")
+        except OSError as error:
+            raise ReportError(write_problem(job.log, error, what="the session's log")) from None
         status: Status = "failed"
         code: int | None = None
-        with job.log.open("w", encoding="utf-8", errors="replace") as log:
-            tee = _Tee(log, None if self.parallel else self.stream)
-            try:
-                code = _INLINE[job.kind](self.project, tee)
-                status = "passed" if code == 0 else "failed"
-            except SuitekitError as error:
-                tee.write(f"suitekit: {error}\n")
-                code = 2
-            except KeyboardInterrupt:
-                status = "interrupted"
+        tee = _Tee(opened, None if self.parallel else self.stream)
+        try:
+            code = _INLINE[job.kind](self.project, tee)
+            status = "passed" if code == 0 else "failed"
+        except SuitekitError as error:
+            tee.write(f"suitekit: {error}\n")
+            code = 2
+        except KeyboardInterrupt:
+            status = "interrupted"
+        finally:
+            tee.flush()  # a log that cannot take the rest is said by the tee, not raised
+            with contextlib.suppress(OSError):
+                opened.close()
         self._status[job.session] = status
         return Outcome(job=job, status=status, returncode=code, seconds=time.monotonic() - started)
 
     def _start(self, job: Job) -> _Running:
-        job.log.parent.mkdir(parents=True, exist_ok=True)
-        log = job.log.open("wb")
+        try:
+            job.log.parent.mkdir(parents=True, exist_ok=True)
+            log = job.log.open("wb")
+        except OSError as error:
+            raise ReportError(write_problem(job.log, error, what="the session's log")) from None
         env = {**os.environ, **self.extra_env, **job.env}
         argv = resolve_command(job.command)
         echo = not self.parallel
@@ -247,18 +266,49 @@ class Runner:
 
     def _tee(self, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
         assert process.stdout is not None  # noqa: S101 - set by Popen(stdout=PIPE)
+        logging = True
         for line in iter(process.stdout.readline, b""):
-            log.write(line)
-            log.flush()
+            if logging:
+                try:
+                    log.write(line)
+                    log.flush()
+                except OSError as error:
+                    # The pipe must still be drained (or the session blocks on a full pipe), so
+                    # the output goes on to the terminal; the log keeps what it could hold.
+                    logging = False
+                    problem = write_problem(Path(log.name), error, what="the rest of the log")
+                    self.stream.write(f"suitekit: {problem}\n")
             self.stream.write(line.decode(errors="replace"))
             self.stream.flush()
 
+    def _stop_leftovers(self, state: _Running) -> None:
+        """Stop what is still running in an ended session's process group, and say so.
+
+        The session's own process has ended, so whatever is left in its group was started by
+        it (a test's child that the pytest plugin did not find by its mark) and would keep
+        running, and keep the session's output pipe open (the echo would never end).
+        """
+        try:
+            os.killpg(state.process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return  # the usual case: nothing left, known without reading /proc
+        left = _processes.in_group(state.process.pid)
+        if not left:
+            return
+        _processes.stop(left)
+        line = _processes.describe(left, what=f"session {state.job.session}")
+        with contextlib.suppress(OSError, ValueError):
+            state.log.write(f"{line}\n".encode())
+        self._say(line)
+
     def _finish(self, state: _Running, forced: Status | None = None) -> Outcome:
+        self._stop_leftovers(state)
         if state.echo is not None:
             state.echo.join()
         if state.process.stdout is not None:
             state.process.stdout.close()
-        state.log.close()
+        with contextlib.suppress(OSError):  # a full disk: _tee has said so already
+            state.log.close()
         seconds = time.monotonic() - state.started
         code = state.process.returncode
         status: Status = forced or ("passed" if code == 0 else "failed")
@@ -368,6 +418,13 @@ def _fresh_totals(job: Job, wall_started: float) -> tuple[Totals | None, str]:
         return None, str(error)
 
 
+def _written_folders(jobs: Sequence[Job]) -> tuple[Path, ...]:
+    """The folders the jobs write their logs and JUnit files to, each once, parents first."""
+    folders = {job.log.parent for job in jobs}
+    folders |= {job.junit.parent for job in jobs if job.junit is not None}
+    return tuple(sorted(folders))
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -394,19 +451,35 @@ class _Tee(io.StringIO):
 
     def __init__(self, log: IO[str], echo: IO[str] | None) -> None:
         super().__init__()
-        self._log = log
+        self._log: IO[str] | None = log
         self._echo = echo
 
     def write(self, text: str) -> int:
-        self._log.write(text)
+        if self._log is not None:
+            try:
+                self._log.write(text)
+            except OSError as error:
+                self._lost(error)
         if self._echo is not None:
             self._echo.write(text)
         return len(text)
 
     def flush(self) -> None:
-        self._log.flush()
+        if self._log is not None:
+            try:
+                self._log.flush()
+            except OSError as error:
+                self._lost(error)
         if self._echo is not None:
             self._echo.flush()
+
+    def _lost(self, error: OSError) -> None:
+        """Stop logging (the file system is full, say) and say so; the output goes on."""
+        name = getattr(self._log, "name", "the log")
+        self._log = None
+        problem = write_problem(Path(str(name)), error, what="the rest of the log")
+        if self._echo is not None:
+            self._echo.write(f"suitekit: {problem}\n")
 
 
 def _report(project: Project, out: IO[str]) -> int:
@@ -514,6 +587,8 @@ def run_jobs(
         0 when every required job passed, 1 when one failed, 130 when interrupted.
 
     Raises:
+        ReportError: A folder the jobs write to (``reports/logs``, ``reports/junit``) cannot
+            be written; nothing was started.
         ServiceError: A needed service can be neither found nor started.
     """
     out = stream or sys.stdout
@@ -523,6 +598,9 @@ def run_jobs(
         out.flush()
 
     every = (*(() if guard is None else (guard,)), *jobs)
+    # Before anything starts: a full or read-only reports folder is one clear error (exit 2),
+    # not a traceback halfway through or sessions failing for no visible reason.
+    ensure_writable(_written_folders((*every, *finish)))
     needed = tuple(dict.fromkeys(service for job in every for service in job.services))
     provided: contextlib.AbstractContextManager[Mapping[str, str]] = (
         services.provide(project, needed, os.environ, say=say)

@@ -10,7 +10,9 @@ naming the file, the key path, the bad value and the fix.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 import string
 import sys
 import tomllib
@@ -24,7 +26,9 @@ from urllib.parse import urlsplit
 
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
+    DEFAULT_TIMEOUT,
     DIST_MODES,
+    MAX_SECONDS,
     MAX_WORKERS,
     SERVICES,
     Check,
@@ -43,7 +47,14 @@ from suitekit._model import (
 )
 from suitekit.errors import ConfigError
 
-__all__ = ["MAX_RETRIES", "RESERVED_NAMES", "find_config", "load_project", "parse_project"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "MAX_RETRIES",
+    "RESERVED_NAMES",
+    "find_config",
+    "load_project",
+    "parse_project",
+]
 
 ROOT_KEY: Final = "tool.suitekit"
 DOCS: Final = "docs/configuration.md"
@@ -55,7 +66,12 @@ RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "cl
 MAX_RETRIES: Final = 10
 """The most retries a suite's ``retries`` (or ``--suitekit-retries``) may ask for."""
 
+MAX_CONFIG_BYTES: Final = 10 * 1024 * 1024
+"""The largest pyproject.toml suitekit reads: real ones hold a few kilobytes, so a larger file
+is a mistake (or something that never ends), and reading it whole would only use up memory."""
+
 _MAX_PORTS: Final = 1000
+_DEFAULT_PORTS: Final = {"postgresql": 5432, "redis": 6379}
 _MAX_HASHSEED: Final = 4294967295  # what PYTHONHASHSEED accepts
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,47}$")
 _PYTHON = re.compile(r"^(?:pypy)?3\.\d{1,2}t?$")
@@ -101,6 +117,8 @@ _SUITE_KEYS = (
     "shards",
     "retries",
     "coverage",
+    "timeout",
+    "deadline",
 )
 _CHECK_KEYS = ("run", "allow-failure", "services", "env", "python", "install")
 _INSTALL_KEYS = ("project", "editable", "groups", "extras", "requirements", "packages")
@@ -118,11 +136,13 @@ def find_config(start: Path) -> Path:
     """
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if not candidate.is_file():
+        # lexists, not is_file: a directory, a pipe or a dangling link in the project's place is
+        # the project's file gone wrong, to report, not to walk past into an outer project.
+        if not os.path.lexists(candidate):
             continue
         try:
-            document = tomllib.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
+            document = _read_document(candidate)
+        except ConfigError:
             return candidate  # load_project reports what is wrong with it
         tool = document.get("tool")
         if isinstance(tool, Mapping) and "suitekit" in tool:
@@ -145,19 +165,47 @@ def load_project(start: Path | None = None) -> Project:
             folder by default.
 
     Raises:
-        ConfigError: The file is missing, is not TOML, or the declaration is malformed.
+        ConfigError: The file is missing, is not a regular file, is too large, is not UTF-8
+            TOML, or the declaration is malformed.
     """
-    start = (start or Path.cwd()).resolve()
-    config_file = start if start.is_file() else find_config(start)
+    start = start or Path.cwd()
+    if os.path.lexists(start) and not start.is_dir():
+        # The file itself. Only its folder is resolved: a pyproject.toml that is a link belongs
+        # to the folder it is in, and a link to a device must still be seen (and refused) as
+        # the file it claims to be, not as /dev/zero.
+        config_file = start.absolute().parent.resolve() / start.name
+    else:
+        config_file = find_config(start.resolve())
+    return parse_project(_read_document(config_file), config_file=config_file)
+
+
+def _read_document(config_file: Path) -> dict[str, Any]:
+    """The parsed TOML of ``config_file``, every way of failing a :class:`ConfigError`."""
+    text = _read_text(config_file)
     try:
-        document = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            file=config_file,
-            key="(file)",
-            problem=f"not valid TOML: {error}",
-            fix="repair the TOML syntax at the line and column given",
-        ) from None
+        problem = f"not valid TOML: {error}"
+        fix = "repair the TOML syntax at the line and column given"
+    except RecursionError:
+        # tomllib recurses once per level of nested arrays and inline tables.
+        problem = "not readable: arrays or inline tables are nested hundreds of levels deep"
+        fix = "flatten the nesting (no setting needs more than a few levels)"
+    except ValueError as error:  # an integer of more than 4300 digits (sys.int_info)
+        problem = f"not readable as TOML: {error}"
+        fix = "shorten the number (TOML integers are 64-bit)"
+    raise ConfigError(file=config_file, key="(file)", problem=problem, fix=fix)
+
+
+def _read_text(config_file: Path) -> str:
+    """The text of ``config_file``: a regular UTF-8 file of at most :data:`MAX_CONFIG_BYTES`.
+
+    Opened without blocking (a FIFO in the file's place must not hang the run) and checked on
+    the open descriptor, so what is checked is what is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(config_file, flags)
     except OSError as error:
         raise ConfigError(
             file=config_file,
@@ -165,7 +213,57 @@ def load_project(start: Path | None = None) -> Project:
             problem=f"cannot be read: {error.strerror}",
             fix="check that the file exists and is readable",
         ) from None
-    return parse_project(document, config_file=config_file)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(
+                file=config_file,
+                key="(file)",
+                problem=f"is {_file_kind(info.st_mode)}, not a regular file",
+                fix="make pyproject.toml a regular file (not a folder, pipe or device, nor a "
+                "link to one)",
+            )
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(
+            file=config_file,
+            key="(file)",
+            problem=f"cannot be read: {error.strerror}",
+            fix="check that the file is readable",
+        ) from None
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            file=config_file,
+            key="(file)",
+            problem=f"is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB, far more than a "
+            "pyproject.toml holds",
+            fix="check that it is the right file, and move large data out of it",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - data.rfind(b"\n", 0, error.start)
+        problem = (
+            f"byte {data[error.start]:#04x} at line {line}, column {column} (byte offset "
+            f"{error.start}) is not UTF-8 text ({error.reason})"
+        )
+        fix = "save the file as UTF-8, as TOML requires (re-encode it, or retype the character)"
+        raise ConfigError(file=config_file, key="(file)", problem=problem, fix=fix) from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "an unknown kind of file")
 
 
 def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
@@ -183,6 +281,8 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
             problem="the table is missing",
             fix=_ADD_TABLE,
         )
+    for name, value in (("tool.suitekit", raw), *((n, document.get(n)) for n in _READ_TABLES)):
+        _check_nesting(config_file, name, value)
     reader = _Reader(config_file)
     top = reader.table(raw, ROOT_KEY)
     top.finish(_TOP_KEYS)
@@ -191,6 +291,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     source = top.str_list("source", default=())
     tests = top.str_list("tests", default=("tests",), allow_empty=False)
     reports = top.string("reports", default="reports")
+    _literal_ci_value(top, "reports", reports)  # the CI files upload it by this path
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
     postgres, redis = _services(top.table("services", required=False))
@@ -246,6 +347,51 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     )
     _post_process(project, document)
     return project
+
+
+_READ_TABLES: Final = ("project", "dependency-groups")
+"""The tables besides ``[tool.suitekit]`` that validation reads."""
+
+MAX_NESTING: Final = 16
+"""How deeply arrays and tables may nest in what suitekit reads (its deepest key, an
+``include-group`` of an install of a check, is 7 levels down)."""
+
+
+_MAX_INT_BITS: Final = 4096  # 1234 decimal digits; str() refuses from 4300 (sys.int_info)
+
+
+def _check_nesting(file: Path, key: str, value: object) -> None:
+    """Refuse nesting deeper than :data:`MAX_NESTING` before anything walks or prints it.
+
+    Integers too large to print are refused on the way.
+
+    Printing or comparing a value recurses once per level, so a value nested thousands deep
+    would raise ``RecursionError`` from whatever touches it first. Walked with an explicit stack
+    for the same reason.
+    """
+    stack: list[tuple[str, object, int]] = [(key, value, 0)]
+    while stack:
+        where, item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(
+                file=file,
+                key=where,
+                problem=f"arrays and tables are nested more than {MAX_NESTING} levels deep here",
+                fix="flatten the value: no setting nests more than a few levels",
+            )
+        if isinstance(item, int) and item.bit_length() > _MAX_INT_BITS:
+            # Only a mapping handed to parse_project can hold one (the TOML reader refuses
+            # them), and Python refuses to print it, error messages included.
+            raise ConfigError(
+                file=file,
+                key=where,
+                problem=f"an integer of more than {_MAX_INT_BITS} bits",
+                fix="write a number of a sensible size (TOML integers are 64-bit)",
+            )
+        if isinstance(item, Mapping):
+            stack += ((f"{where}.{k}", v, depth + 1) for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack += ((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(item))
 
 
 def _services(table: _Table) -> tuple[PostgresConfig, RedisConfig]:
@@ -306,14 +452,30 @@ def _isolation(table: _Table) -> Isolation:
     return Isolation(dirs=dirs, ports=ports, hashseed=seed)
 
 
-def _template_fields(formatter: string.Formatter, template: str) -> list[str]:
-    """Every field a template uses, including those nested in format specs."""
+_MAX_SPEC_DEPTH: Final = 2  # as str.format: a spec may hold fields, whose specs may not
+_WIDE = re.compile(r"\d{4,}")
+
+
+def _template_fields(formatter: string.Formatter, template: str, depth: int = 0) -> list[str]:
+    """Every field a template uses, including those nested in format specs.
+
+    Raises:
+        ValueError: The template does not parse, nests specs deeper than ``str.format`` allows,
+            or asks for a width of a thousand characters or more (rendering it would fill
+            memory with padding).
+    """
+    if depth >= _MAX_SPEC_DEPTH:
+        message = "format specs are nested too deeply"
+        raise ValueError(message)
     used: list[str] = []
     for _, field_name, spec, _ in formatter.parse(template):
         if field_name is not None:
             used.append(field_name)
         if spec:
-            used += _template_fields(formatter, spec)
+            if _WIDE.search(spec):
+                message = f"the format spec {spec!r} asks for 1000 characters or more"
+                raise ValueError(message)
+            used += _template_fields(formatter, spec, depth + 1)
     return used
 
 
@@ -356,6 +518,8 @@ def _suite(
         shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
         retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
         coverage=table.boolean("coverage", default=True),
+        timeout=table.seconds_or_off("timeout", default=DEFAULT_TIMEOUT) or 0.0,  # not None
+        deadline=table.seconds_or_off("deadline", default=None),
     )
 
 
@@ -557,6 +721,10 @@ def _check_names(project: Project) -> None:
 
 def _check_paths(project: Project) -> None:
     file = project.config_file
+    _check_inside(project, f"{ROOT_KEY}.tests", project.tests, "a test root")
+    for suite in project.suites:
+        _check_inside(project, f"{ROOT_KEY}.suites.{suite.name}.paths", suite.paths, "a suite path")
+    _check_reports(project)
     for root in project.tests:
         if not (project.root / root).exists():
             raise ConfigError(
@@ -579,15 +747,81 @@ def _check_paths(project: Project) -> None:
                 )
 
 
+def _resolved(project: Project, key: str, path: str) -> tuple[Path, Path]:
+    """The project root and ``path`` under it, both with every symlink resolved."""
+    try:
+        root = project.root.resolve()
+        return root, (root / path).resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ConfigError(
+            file=project.config_file,
+            key=key,
+            value=path,
+            problem=f"{path!r} cannot be resolved: {error}",
+            fix="repair or remove the symbolic link on the way",
+        ) from None
+
+
+def _check_inside(project: Project, key: str, paths: tuple[str, ...], what: str) -> None:
+    """Refuse paths that lead out of the project: absolute, through ``..``, or by a symlink.
+
+    Suites run this project's tests and write under its folder; a path elsewhere would collect
+    (and, with ``reports``, write into) someone else's files.
+    """
+    for path in paths:
+        root, target = _resolved(project, key, path)
+        if target == root or root in target.parents:
+            continue
+        how = "" if Path(path).is_absolute() or ".." in Path(path).parts else f" (to {target})"
+        raise ConfigError(
+            file=project.config_file,
+            key=key,
+            value=path,
+            problem=f"{what} must be inside the project ({root}), but {path!r} leads out of "
+            f"it{how}",
+            fix="give a path relative to the pyproject.toml's folder, without '..', that does "
+            "not pass through a symbolic link to somewhere else",
+        )
+
+
+def _check_reports(project: Project) -> None:
+    """``reports`` is a folder inside the project (created when missing), not the root itself."""
+    key = f"{ROOT_KEY}.reports"
+    root, target = _resolved(project, key, project.reports)
+    if target == root:
+        raise ConfigError(
+            file=project.config_file,
+            key=key,
+            value=project.reports,
+            problem=f"{project.reports!r} is the project's own folder; reports need one of "
+            "their own (`suitekit clean` and the CI files treat all of it as reports)",
+            fix='name a folder inside the project, e.g. reports = "reports"',
+        )
+    _check_inside(project, key, (project.reports,), "the reports folder")
+    for place in (target, *target.parents):
+        if place == root:
+            break
+        if place.exists() and not place.is_dir():
+            raise ConfigError(
+                file=project.config_file,
+                key=key,
+                value=project.reports,
+                problem=f"{project.reports!r} cannot be the reports folder: {place} is a file",
+                fix="move the file away, or name another folder (it is created when missing)",
+            )
+
+
 def _check_installs(project: Project, document: Mapping[str, Any]) -> None:
     file = project.config_file
     groups = document.get("dependency-groups", {})
-    extras = document.get("project", {}).get("optional-dependencies", {})
+    package = document.get("project", {})
+    extras = package.get("optional-dependencies", {}) if isinstance(package, Mapping) else {}
     declared = [(f"{ROOT_KEY}.install", project.install)]
     declared += [(f"{ROOT_KEY}.suites.{s.name}.install", s.install) for s in project.suites]
     declared += [(f"{ROOT_KEY}.checks.{c.name}.install", c.install) for c in project.checks]
     for key, spec in declared:
         _check_declared(file, f"{key}.groups", spec.groups, groups, "[dependency-groups]")
+        _check_includes(file, f"{key}.groups", spec.groups, groups)
         if spec.project:
             _check_declared(
                 file, f"{key}.extras", spec.extras, extras, "[project.optional-dependencies]"
@@ -617,6 +851,104 @@ def _check_declared(
                 problem=f"{name!r} is not declared in {where}{hint}",
                 fix=f"declare it in {where} or remove it here",
             )
+
+
+_INCLUDE_EXAMPLE: Final = 'test = ["pytest>=8", { include-group = "typing" }]'
+
+
+def _group_name(name: str) -> str:
+    """A dependency group's name as PEP 735 compares them (normalised as PEP 503 does)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _check_includes(
+    file: Path, key: str, names: tuple[str, ...], groups: Mapping[str, object]
+) -> None:
+    """Follow the ``{include-group = ...}`` entries of the groups ``names`` asks for.
+
+    Each group a session installs is resolved (by nox, at install time) by following its
+    includes; a cycle or a missing group would fail there with no key named. Walked depth first
+    with an explicit stack, so a long chain of includes cannot exhaust Python's recursion.
+
+    Raises:
+        ConfigError: A group includes itself, directly or through others (the message shows
+            the cycle, ``a -> b -> a``), includes a group that is not declared, or holds an
+            entry that is neither a requirement nor an include.
+    """
+    if not names or not isinstance(groups, Mapping):
+        return  # no group asked for, or _check_declared has refused them
+    declared = {_group_name(name): name for name in groups}
+    done: set[str] = set()
+    for start in names:
+        path = [_group_name(start)]
+        stack = [iter(_includes(file, key, groups, declared[path[0]]))]
+        while stack:
+            included = next(stack[-1], None)
+            if included is None:
+                done.add(path.pop())
+                stack.pop()
+                continue
+            wanted = _group_name(included)
+            group = declared[path[-1]]
+            if wanted not in declared:
+                hint = _did_you_mean(included, list(groups))
+                raise ConfigError(
+                    file=file,
+                    key=f"dependency-groups.{group}",
+                    value=included,
+                    problem=f"the group {group!r} (installed by {key}) includes {included!r}, "
+                    f"which is not declared in [dependency-groups]{hint}",
+                    fix=f"declare {included!r} in [dependency-groups] or remove the include-group",
+                )
+            if wanted in path:
+                cycle = " -> ".join(declared[n] for n in [*path[path.index(wanted) :], wanted])
+                what = "includes itself" if len(path) - path.index(wanted) == 1 else "is in a cycle"
+                raise ConfigError(
+                    file=file,
+                    key=f"dependency-groups.{group}",
+                    value=included,
+                    problem=f"the group {group!r} (installed by {key}) {what} through "
+                    f"include-group: {cycle}",
+                    fix="remove one include-group of the cycle in [dependency-groups]",
+                )
+            if wanted not in done:
+                path.append(wanted)
+                stack.append(iter(_includes(file, key, groups, declared[wanted])))
+
+
+def _includes(file: Path, key: str, groups: Mapping[str, object], group: str) -> list[str]:
+    """The names a dependency group includes, after checking that each entry is well formed."""
+    entries = groups[group]
+    where = f"dependency-groups.{group}"
+    if not isinstance(entries, list):
+        raise ConfigError(
+            file=file,
+            key=where,
+            value=entries,
+            problem=f"the group (installed by {key}) is {_type_name(entries)}, not an array of "
+            "requirements and include-group tables",
+            fix=f"write it as {_INCLUDE_EXAMPLE}",
+        )
+    included: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str) and "\0" not in entry:
+            continue
+        if (
+            isinstance(entry, Mapping)
+            and set(entry) == {"include-group"}
+            and isinstance(entry["include-group"], str)
+        ):
+            included.append(entry["include-group"])
+            continue
+        raise ConfigError(
+            file=file,
+            key=where,
+            value=entry,
+            problem=f"{entry!r} (in the group installed by {key}) is neither a requirement "
+            'string nor an { include-group = "..." } table',
+            fix=f"write the group as {_INCLUDE_EXAMPLE}, without NUL bytes",
+        )
+    return included
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -725,6 +1057,7 @@ class _Table:
             raise self._error(
                 name, f"expected a non-empty string, got {got}", f'write {name} = "..."'
             )
+        self.text(name, value)
         return value
 
     def boolean(self, name: str, *, default: bool) -> bool:
@@ -748,6 +1081,7 @@ class _Table:
             return default
         value = self.raw[name]
         if isinstance(value, str) and (split_string or single_string):
+            self.text(name, value)
             return self.split(name, value) if split_string else (value,)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             shown = f"{_type_name(value)} {value!r}"
@@ -760,7 +1094,34 @@ class _Table:
             raise self._error(
                 name, "the array is empty", f'give at least one, e.g. {name} = ["tests"]'
             )
+        for item in value:
+            self.text(name, item)
         return tuple(cast("list[str]", value))
+
+    def text(self, name: str, value: str) -> None:
+        """Refuse a string that no argument, path or environment variable can hold.
+
+        Every string suitekit reads ends up in an argv, a path or an environment variable, and
+        the operating system ends each of them at a NUL byte (Python refuses them outright).
+
+        Raises:
+            ConfigError: ``value`` holds a NUL byte or is not Unicode text.
+        """
+        if "\0" in value:
+            raise self._error(
+                name,
+                f"{value!r} holds a NUL byte (\\u0000), which no command argument, path or "
+                "environment variable can hold",
+                "remove the NUL byte",
+            )
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:
+            raise self._error(
+                name,
+                f"{value!r} is not Unicode text ({error.reason})",
+                "write the text as UTF-8 characters",
+            ) from None
 
     def split(self, name: str, command: str) -> tuple[str, ...]:
         """``command`` split into arguments as a shell would (and as suitekit runs it).
@@ -872,6 +1233,25 @@ class _Table:
             )
         return value
 
+    def seconds_or_off(self, name: str, *, default: float | None) -> float | None:
+        """A number of seconds up to :data:`MAX_SECONDS`, where ``0`` or ``false`` mean off."""
+        value = self.raw.get(name, default)
+        if value is False:
+            return 0.0
+        if value is None:
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_SECONDS
+        ):
+            raise self._error(
+                name,
+                f"expected a number of seconds from 0 to {MAX_SECONDS:g}, got {value!r}",
+                f"write {name} = 600, or {name} = 0 (or false) to turn it off",
+            )
+        return float(value)
+
     def positive_number(self, name: str) -> float | None:
         value = self.raw.get(name)
         if value is None:
@@ -880,6 +1260,7 @@ class _Table:
             isinstance(value, bool)
             or not isinstance(value, int | float)
             or not 0 < value < math.inf
+            or value > sys.float_info.max  # an integer too large for a float
         ):
             raise self._error(
                 name,
@@ -918,6 +1299,7 @@ class _Table:
                     f"expected a string, got {_type_name(value)} {value!r}",
                     f'quote it: {variable} = "{value}"',
                 )
+            env.text(variable, value)
             result[variable] = value
         return MappingProxyType(result)
 
@@ -925,13 +1307,28 @@ class _Table:
         if name not in self.raw:
             return None
         value = self.string(name, default="")
-        parts = urlsplit(value)
+        example = f'write {name} = "{schemes[0]}://user@host:port/..."'
+        try:
+            parts = urlsplit(value)
+            hostname = parts.hostname
+        except ValueError as error:  # e.g. an unclosed "[" of an IPv6 address
+            raise self._error(name, f"{value!r} is not a URL: {error}", example) from None
         scheme = parts.scheme.split("+", 1)[0]
-        if scheme not in schemes or not parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]:
+        if scheme not in schemes or not hostname:
+            raise self._error(name, f"{value!r} is not a {schemes[0]}:// URL", example)
+        # Checked here, as the services will read it, so that the error names this key rather
+        # than surfacing when a session starts the service.
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:  # also what did not parse: out of range, or not digits
+            shown = parts.netloc.rsplit("@", 1)[-1].rpartition(":")[2]
             raise self._error(
                 name,
-                f"{value!r} is not a {schemes[0]}:// URL",
-                f'write {name} = "{schemes[0]}://user@host:port/..."',
+                f"{value!r} has the port {shown!r}, which is not a TCP port number",
+                f"give a port from 1 to 65535 after the host, e.g. {schemes[0]}://host:"
+                f"{_DEFAULT_PORTS.get(schemes[0], 5432)}/..., or leave it out for the default",
             )
         return value
 
@@ -993,6 +1390,7 @@ class _Table:
         steps: list[SetupStep] = []
         for item in value:
             if isinstance(item, str) and item.strip():
+                self.text(name, item)
                 self.split(name, item)  # as it will run
                 steps.append(SetupStep(command=item))
             elif (
@@ -1001,6 +1399,7 @@ class _Table:
                 and isinstance(item["sql"], str)
                 and item["sql"].strip()
             ):
+                self.text(name, item["sql"])  # PostgreSQL's text cannot hold NUL either
                 steps.append(SetupStep(sql=item["sql"]))
             else:
                 raise self._error(

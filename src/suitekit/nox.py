@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 import nox
 
 from suitekit import _install, plan, services, sharding
+from suitekit._files import ensure_writable
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
@@ -35,6 +36,12 @@ __all__ = ["register", "suitekit_requirement"]
 
 _NOX_BACKEND_DEFAULT: Final = "virtualenv"
 _NOX_REUSE_DEFAULT: Final = "no"
+# On Ctrl-C nox gives the command 0.3 s, then SIGTERM and 0.2 s, then SIGKILL: too little for a
+# pytest run to stop its xdist workers and drop its databases, which a kill leaves behind. So
+# pytest gets the time its own cleanup takes (seconds; bounded by its session deadline too),
+# and nox's kill stays the last resort.
+_PYTEST_INTERRUPT_SECONDS: Final = 60.0
+_PYTEST_TERMINATE_SECONDS: Final = 10.0
 
 
 def register(root: Path | str | None = None) -> Project:
@@ -96,6 +103,9 @@ def _guard(session: nox.Session, body: Callable[[], None]) -> None:
 
 
 def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
+    # First, before any install: pytest would otherwise fail on the JUnit file at its very end.
+    junit_folder = plan.junit_path(project, suite, str(session.python), None).parent
+    ensure_writable((junit_folder, coverage_dir(project)) if project.source else (junit_folder,))
     _provision(session, project, suite.install, with_suitekit=True)
     options = plan.RunOptions.from_env(os.environ)
     shard = sharding.shard_from(session.posargs, os.environ)
@@ -128,7 +138,12 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     started = time.time()
     try:
         with services.provide(project, suite.services, os.environ, say=session.log) as provided:
-            session.run(*plan.measured(args, rcfile), env={**env, **provided})
+            session.run(
+                *plan.measured(args, rcfile),
+                env={**env, **provided},
+                interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
+                terminate_timeout=_PYTEST_TERMINATE_SECONDS,
+            )
     finally:
         # A shard leaves the store alone: the other shards of its split must split the same
         # figures (the report records every shard's afterwards).
@@ -186,8 +201,10 @@ def _run_partition(session: nox.Session, project: Project) -> None:
     needed = plan.collection_suite(project).services
     with services.provide(project, needed, os.environ, say=session.log) as provided:
         session.run(
-            "pytest", "--suitekit-partition", "-n", "0", "-q", *session.posargs, env=provided
-        )
+            "pytest", "--suitekit-partition", "-n", "0", "-q", *session.posargs, env=provided,
+            interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
+            terminate_timeout=_PYTEST_TERMINATE_SECONDS,
+        )  # fmt: skip
 
 
 def _provision(

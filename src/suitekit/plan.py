@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from suitekit._model import (
+    DEADLINE_FACTOR,
+    DEADLINE_FLOOR,
+    DEFAULT_TIMEOUT,
     MAX_WORKERS,
     Check,
     Project,
@@ -57,10 +60,12 @@ __all__ = [
     "report_jobs",
     "resolve_workers",
     "run_plan",
+    "session_deadline",
     "session_workers",
     "sessions",
     "share_cpus",
     "suite_pytest_args",
+    "test_timeout",
 ]
 
 ENV_WORKERS: Final = "SUITEKIT_WORKERS"
@@ -332,6 +337,41 @@ class SessionSpec:
     tags: tuple[str, ...]
     description: str
     kind: JobKind
+
+
+def test_timeout(
+    suite: Suite, *, option: float | None, environ: Mapping[str, str], ini: str
+) -> Sourced[float] | None:
+    """The per-test timeout suitekit gives pytest-timeout in a suite run; ``None``: the user's.
+
+    A timeout the user gives pytest-timeout directly wins over the suite's, as pytest-timeout
+    ranks them: ``--timeout`` (``option``), then ``PYTEST_TIMEOUT``, then the ``timeout`` ini
+    setting; a ``@pytest.mark.timeout`` on a test wins over all of them. Only when none is given
+    does the suite's ``timeout`` (default :data:`~suitekit._model.DEFAULT_TIMEOUT`) apply;
+    ``0`` means no timeout.
+    """
+    if option is not None or environ.get("PYTEST_TIMEOUT", "").strip() or ini.strip():
+        return None
+    return Sourced(
+        value=suite.timeout,
+        source=Source.DEFAULT if suite.timeout == DEFAULT_TIMEOUT else Source.CONFIG,
+        origin=f"suites.{suite.name}.timeout",
+    )
+
+
+def session_deadline(suite: Suite) -> Sourced[float]:
+    """How long a suite's pytest session may run before suitekit stops it; ``0``: no limit.
+
+    The suite's ``deadline`` when it sets one; else :data:`~suitekit._model.DEADLINE_FACTOR`
+    times its ``target-seconds``, but never less than :data:`~suitekit._model.DEADLINE_FLOOR`.
+    The per-test timeout names a hung test; the deadline is for what it cannot see: a hang in
+    collection, in a session fixture, in xdist, or in a test whose timeout is off.
+    """
+    origin = f"suites.{suite.name}.deadline"
+    if suite.deadline is not None:
+        return Sourced(value=suite.deadline, source=Source.CONFIG, origin=origin)
+    budget = DEADLINE_FACTOR * (suite.target_seconds or 0.0)
+    return Sourced(value=float(max(budget, DEADLINE_FLOOR)), source=Source.DEFAULT, origin=origin)
 
 
 def _suite_description(suite: Suite) -> str:

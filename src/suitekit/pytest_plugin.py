@@ -11,7 +11,10 @@ It does these things, all driven by the project's ``[tool.suitekit]``:
   writes a run log for ``suitekit flaky``;
 - with ``--suitekit-partition``, runs nothing and checks that every test under the project's test
   roots belongs to exactly one suite (and that every quarantine entry names one), printing each
-  suite's size.
+  suite's size;
+- in a suite run, gives pytest-timeout the suite's per-test ``timeout`` (unless the user set one),
+  stops a session that passes its ``deadline`` (:mod:`suitekit._watchdog`), and stops the
+  processes the tests left running (:mod:`suitekit._processes`).
 
 Module-level hooks only wire up a :class:`SuitekitPlugin` kept under a :class:`pytest.StashKey`.
 This module imports neither nox nor invoke (a test checks it).
@@ -26,18 +29,28 @@ import json
 import os
 import random
 import signal
+import sys
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 from _pytest.runner import runtestprotocol
 
-from suitekit import flaky, plan, services, sharding
+from suitekit import _processes, flaky, plan, services, sharding
 from suitekit._files import write_text_atomic
 from suitekit._markexpr import MarkerExpression
-from suitekit._model import DIST_MODES, Project, Quarantine, Suite
+from suitekit._model import (
+    DEADLINE_FACTOR,
+    DEADLINE_FLOOR,
+    DIST_MODES,
+    Project,
+    Quarantine,
+    Source,
+    Sourced,
+    Suite,
+)
 from suitekit._selection import (
     CollectedTest,
     Collection,
@@ -46,7 +59,8 @@ from suitekit._selection import (
     partition,
 )
 from suitekit._signals import signals_as_interrupt
-from suitekit.config import MAX_RETRIES, find_config, load_project
+from suitekit._watchdog import ENV_DEADLINE_AT, Watchdog
+from suitekit.config import MAX_RETRIES, ROOT_KEY, find_config, load_project
 from suitekit.errors import ConfigError, PartitionError, SuitekitError
 from suitekit.flaky._quarantine import stale_in_files
 from suitekit.reporting._report import measured_with
@@ -67,6 +81,7 @@ __all__ = ["SuitekitPlugin"]
 
 _PLUGIN_KEY: Final = pytest.StashKey["SuitekitPlugin"]()
 _ISOLATION_KEY: Final = pytest.StashKey["_Isolation"]()
+_GUARD_KEY: Final = pytest.StashKey["_Guard"]()
 _AUTO_KEY: Final = pytest.StashKey["_AutoWorkers"]()
 _STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
 _DEBUGGERS: Final = (("usepdb", "--pdb"), ("trace", "--trace"))
@@ -158,24 +173,46 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
     options = early_config.known_args_namespace
     name = getattr(options, "suitekit_suite", None)
     collecting = bool(getattr(options, "suitekit_partition", False))
-    isolation = _prepare(early_config) if name is not None or collecting else None
-    if isolation is None:
+    loaded = _early_suite(early_config) if name is not None or collecting else None
+    isolation = _prepare(early_config, *loaded) if loaded is not None else None
+    guard = _Guard.create(early_config, loaded[1], isolation) if name and loaded else None
+    if isolation is None and guard is None:
         return (yield)
     try:
-        isolation.start()
+        if isolation is not None:
+            isolation.start()
+        if guard is not None:
+            guard.mark()  # after the servers started: they are no test's leftovers
         # The conftests load here; if that (or anything before configure) fails, pytest never
         # unconfigures, so the isolation is given back right here.
         return (yield)
     except SuitekitError as error:
-        isolation.stop()
+        _give_back(isolation, guard)
         message = f"suitekit: suite {name!r}: {error}"
         raise pytest.UsageError(message) from None
-    except BaseException:
-        isolation.stop()
+    except BaseException as error:
+        _give_back(isolation, guard)
+        if isinstance(error, KeyboardInterrupt) and guard is not None and guard.expired:
+            # The deadline passed while the servers or the template were being set up: the
+            # watchdog said so; the session fails (1) rather than ending as interrupted.
+            raise SystemExit(pytest.ExitCode.TESTS_FAILED) from None
         raise
 
 
-def _prepare(early_config: pytest.Config) -> _Isolation | None:
+def _give_back(isolation: _Isolation | None, guard: _Guard | None) -> None:
+    try:
+        if isolation is not None:
+            isolation.stop()
+    finally:
+        if guard is not None:
+            guard.end()
+
+
+def _early_suite(early_config: pytest.Config) -> tuple[Project, Suite] | None:
+    """The project and the suite this run runs (the partition guard's pseudo-suite), if known.
+
+    ``None`` when either cannot be loaded: ``pytest_configure`` reports that as a usage error.
+    """
     options = early_config.known_args_namespace
     name = getattr(options, "suitekit_suite", None)
     explicit = getattr(options, "suitekit_project", None)
@@ -183,7 +220,13 @@ def _prepare(early_config: pytest.Config) -> _Isolation | None:
         project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
         suite = project.suite(name) if name is not None else plan.collection_suite(project)
     except (SuitekitError, KeyError):
-        return None  # pytest_configure reports it as a usage error
+        return None
+    return project, suite
+
+
+def _prepare(early_config: pytest.Config, project: Project, suite: Suite) -> _Isolation | None:
+    options = early_config.known_args_namespace
+    name = getattr(options, "suitekit_suite", None)
     if not suite.services and not project.isolation.dirs and not project.isolation.ports:
         return None
     numprocesses = getattr(options, "numprocesses", None)
@@ -202,9 +245,135 @@ def _prepare(early_config: pytest.Config) -> _Isolation | None:
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Give back what this process acquired; a controller also cleans up after its workers."""
-    isolation = config.stash.get(_ISOLATION_KEY, None)
-    if isolation is not None:
-        isolation.stop()
+    _give_back(config.stash.get(_ISOLATION_KEY, None), config.stash.get(_GUARD_KEY, None))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The session's cleanup begins: its deadline interrupts nothing from now on."""
+    guard = session.config.stash.get(_GUARD_KEY, None)
+    if guard is not None:
+        guard.finishing()
+
+
+class _Guard:
+    """One suite-run process's deadline and, in the controller, its mark on the tests' processes.
+
+    The controller arms the deadline (see :mod:`suitekit._watchdog`) before its servers start,
+    so a hang in the template's setup is caught too; it tells its xdist workers the deadline's
+    time, so that each writes its stacks at that moment. After its servers started it marks its
+    environment (see :mod:`suitekit._processes`), and at the session's end, once xdist's workers
+    are gone and before its databases are dropped, it stops every marked process still running.
+    """
+
+    def __init__(self, *, suite: Suite, watchdog: Watchdog | None, controller: bool) -> None:
+        self.suite = suite
+        self.watchdog = watchdog
+        self.controller = controller
+        self.token: str | None = None
+        self.stopped: list[_processes.LeftProcess] = []
+        self._restore: dict[str, str | None] = {}
+
+    @classmethod
+    def create(
+        cls, early_config: pytest.Config, suite: Suite, isolation: _Isolation | None
+    ) -> _Guard:
+        """The guard of a suite run's process, armed."""
+        controller = "PYTEST_XDIST_WORKER" not in os.environ
+        guard = cls(suite=suite, watchdog=None, controller=controller)
+        if controller:
+            deadline = plan.session_deadline(suite)
+            if deadline.value > 0:
+                guard.watchdog = Watchdog(
+                    deadline.value,
+                    message=_deadline_message(suite, deadline),
+                    cleanup=isolation.stop if isolation is not None else None,
+                )
+                guard._export({ENV_DEADLINE_AT: repr(guard.watchdog.at)})
+        elif at := os.environ.get(ENV_DEADLINE_AT):
+            with contextlib.suppress(ValueError):
+                worker = os.environ["PYTEST_XDIST_WORKER"]
+                guard.watchdog = Watchdog(
+                    float(at) - time.time(),
+                    message=f"suitekit: xdist worker {worker} at the deadline; its threads:",
+                    interrupt=False,
+                )
+        if guard.watchdog is not None:
+            guard.watchdog.start()
+        early_config.stash[_GUARD_KEY] = guard
+        return guard
+
+    def _export(self, variables: Mapping[str, str]) -> None:
+        for name, value in variables.items():
+            self._restore.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def mark(self) -> None:
+        """Mark this process's environment: every process started from now on inherits it."""
+        if self.controller:
+            self.token = _processes.new_mark()
+            self._export({_processes.MARK_VARIABLE: self.token})
+
+    def finishing(self) -> None:
+        """Cleanup begins: the deadline no longer interrupts."""
+        if self.watchdog is not None:
+            self.watchdog.finishing()
+
+    @property
+    def expired(self) -> bool:
+        """Whether the session passed its deadline."""
+        return self.watchdog is not None and self.watchdog.expired
+
+    def stop_strays(self) -> list[_processes.LeftProcess]:
+        """Stop the marked processes still running (the controller, at the session's end)."""
+        if self.token is None:
+            return []
+        left = _processes.marked(self.token)
+        if left:
+            _processes.stop(left)
+            self.stopped += left
+        return left
+
+    def end(self) -> None:
+        """The process is done with the session: disarm the deadline, restore the environment."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        _restore(self._restore)
+        self._restore = {}
+
+
+def _deadline_message(suite: Suite, deadline: Sourced[float]) -> str:
+    """What the controller writes when its session passes the deadline."""
+    key = f"{ROOT_KEY}.{deadline.origin}"
+    why = (
+        key
+        if deadline.source is Source.CONFIG
+        else f"the default: {DEADLINE_FACTOR} x target-seconds, at least {DEADLINE_FLOOR:g}s"
+    )
+    return (
+        f"suitekit: suite {suite.name!r} is still running at its deadline of "
+        f"{deadline.value:g}s ({why}); stopping it (its tests' cleanup runs)\n"
+        f"  fix: find the hang in the stacks below, or set {key} to more seconds (0: no deadline)"
+    )
+
+
+def _apply_timeout(config: pytest.Config, suite: Suite) -> Sourced[float] | None:
+    """Give pytest-timeout the suite's per-test timeout, unless the user set their own.
+
+    Set before pytest-timeout's own ``pytest_configure`` reads its options (this hook runs
+    first); xdist passes the options on to its workers.
+    """
+    if not config.pluginmanager.has_plugin("timeout"):
+        return None  # pytest-timeout turned off (-p no:timeout): the user's choice
+    timeout = plan.test_timeout(
+        suite,
+        option=config.option.timeout,
+        environ=os.environ,
+        ini=str(config.getini("timeout") or ""),
+    )
+    if timeout is not None:
+        config.option.timeout = timeout.value
+    return timeout
 
 
 @pytest.fixture
@@ -238,6 +407,18 @@ class _Isolation:
         self.acquired: services.Acquired | None = None
         self.controller = False
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        self.dead: list[str] = []  # servers that stopped answering during the run, said once
+
+    def check_servers(self) -> list[str]:
+        """The controller's last look, after the tests: servers that died during the run.
+
+        One connection per service (a few milliseconds); each dead one is said once, and the
+        cleanup's own failures to reach it are then not said again.
+        """
+        if not self.controller or not self.suite.services:
+            return []
+        self.dead = services.unanswered(self.suite.services, os.environ)
+        return self.dead
 
     def _export(self, variables: Mapping[str, str]) -> None:
         """Set ``variables`` in this process; put the old values back when it stops."""
@@ -250,7 +431,9 @@ class _Isolation:
         if self.worker is None:
             # The controller (or the only process): servers, run id, hash seed, template.
             self.controller = True
-            self.stack.enter_context(signals_as_interrupt(signal.SIGTERM))
+            # Ctrl-C as well as SIGTERM: the first ends the session through the cleanup below
+            # (databases dropped, servers stopped); a second one does not cut it short.
+            self.stack.enter_context(signals_as_interrupt(signal.SIGINT, signal.SIGTERM))
             provided = self.stack.enter_context(
                 services.provide(self.project, self.suite.services, os.environ)
             )
@@ -279,18 +462,60 @@ class _Isolation:
             raise pytest.UsageError(message)
 
     def stop(self) -> None:
+        """Give everything back; what cannot be is one line each, never a traceback.
+
+        A server that died during the run makes every step that reaches it fail: that was said
+        once by :meth:`check_servers`, and the steps' errors are not repeated.
+        """
+        problems: list[str] = []
         try:
             if self.acquired is not None:
                 acquired, self.acquired = self.acquired, None
-                acquired.release()
+                _noting(problems, acquired.release)
         finally:
             try:
                 if self.controller:
                     self.controller = False
-                    services.finish_run(self.project, self.suite, os.environ)
+                    _noting(
+                        problems,
+                        lambda: services.finish_run(self.project, self.suite, os.environ),
+                    )
             finally:
                 self.stack.close()
                 atexit.unregister(self.stop)
+                # A worker's leftovers are its controller's to drop (finish_run) and to say.
+                if not self.dead and self.worker is None:
+                    for problem in problems:
+                        sys.stderr.write(f"suitekit: cleanup: {problem}\n")
+
+
+def _say_dead_servers(session: pytest.Session) -> None:
+    """The controller says which of its servers died during the run; the session then fails."""
+    isolation = session.config.stash.get(_ISOLATION_KEY, None)
+    if isolation is None:
+        return
+    dead = isolation.check_servers()
+    for line in dead:
+        _say(session.config, f"suitekit: {line}")
+    if dead and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    """A line on the terminal (pytest's reporter when there is one, else standard error)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line, red=True)
+    else:
+        sys.stderr.write(line + "\n")
+
+
+def _noting(problems: list[str], step: Callable[[], None]) -> None:
+    """Run a cleanup step; a service it cannot reach is noted in ``problems``, not raised."""
+    try:
+        step()
+    except SuitekitError as error:
+        problems.append(str(error))
 
 
 def _restore(previous: Mapping[str, str | None]) -> None:
@@ -348,6 +573,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if isolation is not None and not hasattr(config, "workerinput"):
         isolation.check_workers(config)
     plugin = SuitekitPlugin.create(config, project)
+    if plugin.suite is not None:
+        plugin.timeout = _apply_timeout(config, plugin.suite)
+        plugin.guard = config.stash.get(_GUARD_KEY, None)
     config.stash[_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "suitekit-plugin")
 
@@ -503,6 +731,10 @@ class SuitekitPlugin:
         self.ran_here: tuple[str, ...] = ()
         # Whether this process recorded the collection for the partition guard.
         self.recorded = False
+        # The per-test timeout suitekit gave pytest-timeout (None: the user's own, or none),
+        # and the deadline and stray-process guard of a suite run.
+        self.timeout: Sourced[float] | None = None
+        self.guard: _Guard | None = None
 
     @classmethod
     def create(cls, config: pytest.Config, project: Project) -> SuitekitPlugin:
@@ -576,10 +808,28 @@ class SuitekitPlugin:
             why = ""
         if why:
             xdist += f" ({why})"
-        lines = [f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}"]
+        lines = [
+            f"suitekit: suite {self.suite.name!r}: {'; '.join(selection)}; {xdist}",
+            self._limits_line(config),
+        ]
         if config.option.verbose > 0 or self.suite.services or self.project.isolation.dirs:
             lines.append(self._run_line(config))
         return lines
+
+    def _limits_line(self, config: pytest.Config) -> str:
+        """The per-test timeout and the session deadline, and where each came from."""
+        assert self.suite is not None  # noqa: S101 - only suite runs have limits
+        if not config.pluginmanager.has_plugin("timeout"):
+            timeout = "no per-test timeout (pytest-timeout is not loaded)"
+        elif self.timeout is None:
+            timeout = "timeout: pytest-timeout's own settings"
+        elif self.timeout.value:
+            timeout = f"timeout {self.timeout.value:g}s per test ({self.timeout.source.describe()})"
+        else:
+            timeout = "no per-test timeout"
+        deadline = plan.session_deadline(self.suite)
+        limit = f"deadline {deadline.value:g}s" if deadline.value else "no deadline"
+        return f"suitekit: {timeout}; {limit} ({deadline.source.describe()})"
 
     def _selection(self, suite: Suite) -> list[str]:
         """What the header says the run selects: paths, marker, shard, order, retries."""
@@ -1015,6 +1265,7 @@ class SuitekitPlugin:
         for attempt in range(1, self.run.retries + 2):
             if attempt > 1:
                 _forget_failed_setup(item)
+                _rearm_timeout(item)
             # Captured output is kept on the item: an attempt reports its own output only.
             item._report_sections.clear()  # noqa: SLF001 - pytest keeps no public handle on it
             reports = runtestprotocol(item, nextitem=nextitem, log=False)
@@ -1131,6 +1382,7 @@ class SuitekitPlugin:
 
     def pytest_terminal_summary(self, terminalreporter: TerminalReporter) -> None:
         """Print what each worker got (with -v); in partition mode, the partition."""
+        self._guard_lines(terminalreporter)
         if self.auto is not None and self.auto.line is not None and not self.auto.promoted:
             terminalreporter.write_line(self.auto.line)
         if self.ledger is not None:
@@ -1151,6 +1403,21 @@ class SuitekitPlugin:
         if not self.report.ok:
             error = PartitionError(unowned=self.report.unowned, overlapping=self.report.overlapping)
             terminalreporter.write_line(str(error), red=True, bold=True)
+
+    def _guard_lines(self, terminalreporter: TerminalReporter) -> None:
+        """The processes the tests left running, and a session stopped at its deadline."""
+        if self.guard is None or self.suite is None:
+            return
+        if self.guard.stopped:
+            terminalreporter.write_line(_processes.describe(self.guard.stopped), yellow=True)
+        if self.guard.expired:
+            deadline = plan.session_deadline(self.suite)
+            terminalreporter.write_line(
+                f"suitekit: suite {self.suite.name!r} was stopped at its deadline of "
+                f"{deadline.value:g}s (the stacks of what ran are above): it fails",
+                red=True,
+                bold=True,
+            )
 
     def _flaky_sections(self, terminalreporter: TerminalReporter, ledger: Ledger) -> None:
         """The flaky tests, the quarantined tests, and what could not be written."""
@@ -1189,6 +1456,14 @@ class SuitekitPlugin:
         """
         if self.ledger is not None:
             self._finish_run(session, self.ledger)
+        _say_dead_servers(session)
+        if self.guard is not None and self.guard.controller:
+            # xdist's workers are gone (its sessionfinish ran before this trylast one), the
+            # databases not yet dropped (that is unconfigure's): what is left is the tests'.
+            self.guard.stop_strays()
+            if self.guard.expired:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a failure, not Ctrl-C's 2
+                return
         output = getattr(session.config, "workeroutput", None)
         resources = services.current()
         if output is not None and resources is not None:
@@ -1290,6 +1565,23 @@ def _forget_failed_setup(item: pytest.Item) -> None:
         while finalizers:
             with contextlib.suppress(Exception):  # as for a failed fixture, above
                 finalizers.pop()()
+
+
+def _rearm_timeout(item: pytest.Item) -> None:
+    """Give a retried attempt its own per-test timeout.
+
+    pytest-timeout arms one timer around the whole run protocol, which here holds every
+    attempt: the first attempt's timeout would spend it, and a retry that hangs would hang.
+    Its ``pytest_timeout_*_timer`` hooks are its documented way to arm a timer.
+    """
+    timeout = item.config.pluginmanager.get_plugin("timeout")
+    if timeout is None:
+        return
+    # Its settings of the item (marker, option, ini): it has no public function for them.
+    settings = timeout._get_item_settings(item)  # noqa: SLF001 - see above
+    if settings.timeout and not settings.func_only:  # func_only timers are per call already
+        item.ihook.pytest_timeout_cancel_timer(item=item)
+        item.ihook.pytest_timeout_set_timer(item=item, settings=settings)
 
 
 def _mark(report: pytest.TestReport, **attributes: object) -> None:

@@ -1,0 +1,145 @@
+"""A session deadline: stop a stuck pytest session the way Ctrl-C would, so cleanup runs.
+
+Why a thread in the session's own process rather than a signal from outside (nox, the runner):
+only this process knows when its tests are over and its cleanup has begun, and the cleanup
+(dropping databases, releasing Redis leases, removing folders, stopping throwaway servers) is
+the ``finally`` code that a ``KeyboardInterrupt`` in the main thread runs anyway. So, at the
+deadline, the watchdog:
+
+1. writes the message (what passed its deadline, and how to raise it) and the stacks of every
+   thread (faulthandler) to the terminal it saved at the start, since pytest captures fd 2
+   while a test runs;
+2. sends SIGINT to the main thread (``pthread_kill``: a signal sent to the process could land
+   in another thread and leave the main one asleep), which raises ``KeyboardInterrupt`` there:
+   pytest stops, reports the interrupted test with its stack, and tears down; xdist stops its
+   workers, and the controller cleans up what they held. It does not interrupt once cleanup
+   has begun (:meth:`Watchdog.finishing`): an interrupt there would cut the cleanup short;
+3. if the process is still alive :data:`HARD_GRACE` seconds later (the main thread ignores
+   ``KeyboardInterrupt``, or a C call never returns), dumps the stacks again, runs the emergency
+   cleanup it was given and ends the process with exit status 1.
+
+xdist workers get a watchdog that only writes their stacks at the same moment (they inherit
+the deadline's time through :data:`ENV_DEADLINE_AT`): that is where a hung test runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+__all__ = ["ENV_DEADLINE_AT", "HARD_GRACE", "Watchdog"]
+
+ENV_DEADLINE_AT: Final = "SUITEKIT_DEADLINE_AT"
+"""The deadline as a Unix time, for xdist workers (set by the controller, inherited)."""
+
+HARD_GRACE: Final = 60.0
+"""Seconds the interrupted session has to end (its teardown, xdist stopping its workers) before
+the watchdog ends the process itself."""
+
+_WORKERS_FIRST: Final = 0.5  # let workers write their stacks before the controller's own
+
+
+class Watchdog:
+    """One session's deadline (see the module's docstring)."""
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        message: str,
+        interrupt: bool = True,
+        cleanup: Callable[[], object] | None = None,
+        hard_grace: float = HARD_GRACE,
+    ) -> None:
+        """Prepare a watchdog; :meth:`start` arms it.
+
+        Args:
+            seconds: From now, when the session passes its deadline.
+            message: What to write at the deadline (names the suite, the deadline, the fix).
+            interrupt: Whether to interrupt the main thread (the controller); else only write
+                the stacks (an xdist worker).
+            cleanup: What to give back before ending the process the hard way.
+            hard_grace: Seconds between the interrupt and the hard way.
+        """
+        self.at = time.time() + seconds
+        self.message = message
+        self.interrupt = interrupt
+        self.cleanup = cleanup
+        self.hard_grace = hard_grace
+        self.expired = False
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        # Held while the saved terminal is written or closed: a closed descriptor's number may
+        # be reused by another file at once, which a late write would then corrupt.
+        self._fd_lock = threading.Lock()
+        self._finishing = False
+        self._main = threading.main_thread().ident
+        # The terminal, saved now: pytest points fd 2 at a capture file while a test runs.
+        self._fd = os.dup(2)
+        # Named: pytest-timeout lists every thread's stack when a test times out.
+        name = "suitekit deadline watchdog (waiting)"
+        self._thread = threading.Thread(target=self._watch, name=name, daemon=True)
+
+    def start(self) -> None:
+        """Arm the deadline."""
+        self._thread.start()
+
+    def finishing(self) -> None:
+        """The session's cleanup begins: from now on the deadline interrupts nothing."""
+        with self._lock:
+            self._finishing = True
+
+    def cancel(self) -> None:
+        """The session ended: the watchdog does nothing more."""
+        self._done.set()
+        with self._fd_lock, contextlib.suppress(OSError):
+            if self._fd >= 0:
+                os.close(self._fd)
+            self._fd = -1
+
+    def _write(self, text: str) -> None:
+        with self._fd_lock, contextlib.suppress(OSError):
+            if self._fd >= 0:
+                os.write(self._fd, text.encode(errors="replace"))
+
+    def _stacks(self) -> None:
+        with self._fd_lock, contextlib.suppress(OSError, ValueError):
+            if self._fd >= 0:
+                faulthandler.dump_traceback(file=self._fd, all_threads=True)
+
+    def _watch(self) -> None:
+        if self._done.wait(max(self.at - time.time(), 0.0)):
+            return
+        self.expired = True
+        # pytest names the test this process runs, and the phase, in its environment.
+        current = os.environ.get("PYTEST_CURRENT_TEST")
+        running = f"\n  running: {current}" if current else ""
+        self._write(f"\n{self.message}{running}\n")
+        if not self.interrupt:
+            self._stacks()
+            return
+        if self._done.wait(_WORKERS_FIRST):
+            return
+        self._write("suitekit: the stacks of this process's threads:\n")
+        self._stacks()
+        with self._lock:
+            if not self._finishing and self._main is not None:
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    signal.pthread_kill(self._main, signal.SIGINT)
+        if self._done.wait(self.hard_grace):
+            return
+        self._write(
+            f"suitekit: the session did not end within {self.hard_grace:g}s of being "
+            "interrupted; ending it now. Its threads:\n"
+        )
+        self._stacks()
+        if self.cleanup is not None:
+            with contextlib.suppress(Exception):
+                self.cleanup()
+        os._exit(1)
