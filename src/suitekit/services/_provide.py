@@ -74,6 +74,8 @@ def _check_reachable(service: Service, url: str) -> None:
     else:
         import redis  # noqa: PLC0415 - only where Redis is used
 
+        from suitekit.services import _redis  # noqa: PLC0415 - with redis itself
+
         server_r = RedisServer.from_url(url)
         client = redis.Redis(
             host=server_r.host,
@@ -81,6 +83,7 @@ def _check_reachable(service: Service, url: str) -> None:
             username=server_r.username or None,
             password=server_r.password or None,
             socket_connect_timeout=5,
+            retry=_redis.no_retries(),
         )
         try:
             client.ping()

@@ -13,12 +13,15 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import RedisServer
 
-__all__ = ["Lease", "lease", "leases", "release"]
+if TYPE_CHECKING:
+    from redis.retry import Retry
+
+__all__ = ["Lease", "lease", "leases", "no_retries", "release"]
 
 LEASE_KEY: Final = "suitekit:lease:{db}"
 LEASE_PATTERN: Final = "suitekit:lease:*"
@@ -39,6 +42,19 @@ class Lease:
     owner: str
 
 
+def no_retries() -> Retry:
+    """A redis-py ``retry`` that tries once.
+
+    redis-py retries a failed connection three times with growing pauses (3.6 s in all with
+    redis-py 8): a server that is gone (a throwaway one killed mid-run, a named one down) would
+    hold every cleanup step and every check for that long, to fail the same way.
+    """
+    from redis.backoff import NoBackoff  # noqa: PLC0415
+    from redis.retry import Retry  # noqa: PLC0415
+
+    return Retry(NoBackoff(), 0)
+
+
 def _client(server: RedisServer, db: int = 0) -> object:
     import redis  # noqa: PLC0415 - kept off the import path of projects without Redis
 
@@ -50,6 +66,7 @@ def _client(server: RedisServer, db: int = 0) -> object:
         password=server.password or None,
         socket_connect_timeout=10,
         decode_responses=True,
+        retry=no_retries(),
     )
 
 

@@ -710,12 +710,15 @@ def start_redis(
 def _wait_for_redis(server: RedisServer, process: subprocess.Popen[bytes], log: Path) -> None:
     import redis  # noqa: PLC0415 - only where Redis is used
 
+    from suitekit.services._redis import no_retries  # noqa: PLC0415 - with redis itself
+
     deadline = time.monotonic() + _START_TIMEOUT
     client = redis.Redis(
         host=server.host,
         port=server.port,
         password=server.password or None,
         socket_connect_timeout=1,
+        retry=no_retries(),  # this loop polls: no pauses of redis-py's own
     )
     try:
         while True:
