@@ -65,8 +65,8 @@ def leftovers(token: str, state: Path, run_id: str, given: dict[str, str]) -> li
     if given:
         from tests.e2e.isolation import redis_leases, suitekit_databases  # noqa: PLC0415
 
-        left += [f"database {name}" for name in suitekit_databases(run_id)]
-        left += [f"redis lease {key}" for key in redis_leases(run_id)]
+        left += [f"database {name}" for name in suitekit_databases(run_id, prefix=True)]
+        left += [f"redis lease {key}" for key in redis_leases(run_id, prefix=True)]
     return left
 
 

@@ -230,8 +230,12 @@ def start_pytest(
     )
 
 
-def suitekit_databases(run_id: str | None = None) -> list[str]:
-    """Databases on the machine's server that carry suitekit's comment (of one run)."""
+def suitekit_databases(run_id: str | None = None, *, prefix: bool = False) -> list[str]:
+    """Databases on the given server that carry suitekit's comment (of one run).
+
+    With ``prefix``, of every run whose id starts with ``run_id`` (a nox session adds
+    ``-py<version>`` to the run id it is given).
+    """
     import psycopg  # noqa: PLC0415
 
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as connection:
@@ -242,20 +246,23 @@ def suitekit_databases(run_id: str | None = None) -> list[str]:
     for name, comment in rows:
         if isinstance(comment, str) and comment.startswith("suitekit "):
             info = json.loads(comment.removeprefix("suitekit "))
-            if run_id is None or info.get("run") == run_id:
+            run = str(info.get("run", ""))
+            if run_id is None or run == run_id or (prefix and run.startswith(f"{run_id}-")):
                 found.append(name)
     return found
 
 
-def redis_leases(run_id: str) -> list[str]:
+def redis_leases(run_id: str, *, prefix: bool = False) -> list[str]:
+    """Leases on the given Redis of one run (of every run whose id starts so, with ``prefix``)."""
     import redis  # noqa: PLC0415
 
     client = redis.Redis.from_url(MACHINE_REDIS, decode_responses=True)
     try:
-        return [
-            key
-            for key in client.scan_iter("suitekit:lease:*")
-            if json.loads(str(client.get(key))).get("run") == run_id
-        ]
+        found = []
+        for key in client.scan_iter("suitekit:lease:*"):
+            run = str(json.loads(str(client.get(key))).get("run", ""))
+            if run == run_id or (prefix and run.startswith(f"{run_id}-")):
+                found.append(key)
+        return found
     finally:
         client.close()
