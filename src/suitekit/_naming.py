@@ -17,10 +17,12 @@ from typing import Final
 __all__ = [
     "PREFIX",
     "database_name",
+    "database_prefix",
     "new_run_id",
     "slug",
     "template_name",
     "work_folder",
+    "worker_of",
 ]
 
 PREFIX: Final = "sk_"
@@ -47,11 +49,25 @@ def new_run_id() -> str:
 
 def database_name(run_id: str, suite: str, worker: str) -> str:
     """The database of one worker of one suite in one run, e.g. ``sk_2026..._unit_gw0_1a2b3c4d``."""
-    name = (
-        f"{PREFIX}{slug(run_id, 20)}_{slug(suite, 16)}_{slug(worker, 8)}_"
-        f"{_digest(run_id, suite, worker)}"
-    )
+    name = f"{database_prefix(run_id, suite)}{slug(worker, 8)}_{_digest(run_id, suite, worker)}"
     return name[:_MAX_IDENTIFIER]
+
+
+def database_prefix(run_id: str, suite: str) -> str:
+    """What the names of one run's worker databases of one suite start with."""
+    return f"{PREFIX}{slug(run_id, 20)}_{slug(suite, 16)}_"
+
+
+def worker_of(name: str, run_id: str, suite: str) -> str | None:
+    """The worker whose database of this run and suite ``name`` is, or ``None`` if none's.
+
+    The name is checked whole (its digest included): a database merely named alike is not one.
+    """
+    prefix = database_prefix(run_id, suite)
+    if not name.startswith(prefix):
+        return None
+    worker = name[len(prefix) :].rsplit("_", 1)[0]
+    return worker if database_name(run_id, suite, worker) == name else None
 
 
 def work_folder(run_id: str, suite: str, worker: str) -> str:

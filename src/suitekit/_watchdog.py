@@ -15,8 +15,10 @@ deadline, the watchdog:
    workers, and the controller cleans up what they held. It does not interrupt once cleanup
    has begun (:meth:`Watchdog.finishing`): an interrupt there would cut the cleanup short;
 3. if the process is still alive :data:`HARD_GRACE` seconds later (the main thread ignores
-   ``KeyboardInterrupt``, or a C call never returns), dumps the stacks again, runs the emergency
-   cleanup it was given and ends the process with exit status 1.
+   ``KeyboardInterrupt``, or a C call never returns; twice that when its cleanup began
+   meanwhile), dumps the stacks again, runs the emergency cleanup it was given (the tests'
+   left processes, then the databases, leases, folders and servers) and ends the process with
+   exit status 1. A session whose cleanup had begun before the deadline is left to finish it.
 
 xdist workers get a watchdog that only writes their stacks at the same moment (they inherit
 the deadline's time through :data:`ENV_DEADLINE_AT`): that is where a hung test runs.
@@ -95,6 +97,11 @@ class Watchdog:
         with self._lock:
             self._finishing = True
 
+    def _cleaning(self) -> bool:
+        """Whether the session's cleanup has begun (another thread says so)."""
+        with self._lock:
+            return self._finishing
+
     def cancel(self) -> None:
         """The session ended: the watchdog does nothing more."""
         self._done.set()
@@ -129,11 +136,15 @@ class Watchdog:
         self._write("suitekit: the stacks of this process's threads:\n")
         self._stacks()
         with self._lock:
-            if not self._finishing and self._main is not None:
+            if self._finishing:
+                return  # past its tests already: its cleanup runs, and is not cut short
+            if self._main is not None:
                 with contextlib.suppress(ProcessLookupError, OSError):
                     signal.pthread_kill(self._main, signal.SIGINT)
         if self._done.wait(self.hard_grace):
             return
+        if self._cleaning() and self._done.wait(self.hard_grace):
+            return  # the interrupt got the session to its cleanup: it gets another grace
         self._write(
             f"suitekit: the session did not end within {self.hard_grace:g}s of being "
             "interrupted; ending it now. Its threads:\n"

@@ -5,9 +5,10 @@ mounted on /dev/shm: every throwaway server's folder there is then one of these 
 one that outlives its trial is a leak, whatever other tests run meanwhile. Each trial starts
 ``inv test.unit`` or ``nox -s unit-3.11`` in a process group of its own, sends the group SIGINT
 after a delay, SIGINT again after a short gap, waits for the run to end and then looks for what
-it left: processes carrying the trial's mark in their environment (servers included: they
-inherit it), server records and per-worker folders in the trial's state folder, server folders
-on the RAM disk, and, when the run was given servers, its databases and Redis leases there.
+it left: processes carrying the trial's mark in their environment or living in the driver's
+mount namespace (the servers: they get none of the run's environment), server records and
+per-worker folders in the trial's state folder, server folders on the RAM disk, and, when the
+run was given servers, its databases and Redis leases there.
 Whatever a trial left is removed before the next one, so that each trial is judged alone.
 
 Usage: ``python interrupt_trials.py SPEC`` with SPEC a JSON object (see :func:`main`); one
@@ -38,18 +39,25 @@ RAM_DISK = Path("/dev/shm")
 
 
 def marked_processes(token: str) -> list[str]:
-    """``pid command`` of every process whose environment carries the trial's mark."""
+    """``pid command`` of every process a trial started that is still there.
+
+    Those whose environment carries the trial's mark, and every process of this driver's own
+    mount namespace but the driver: the throwaway servers, which get none of the run's
+    environment, are found by the latter (only this driver's trials start processes in it).
+    """
     needle = f"{MARK}={token}".encode()
+    namespace = Path("/proc/self/ns/mnt").readlink()
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             environ = (entry / "environ").read_bytes()
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            same_namespace = (entry / "ns" / "mnt").readlink() == namespace
         except OSError:
             continue
-        if needle in environ.split(b"\0"):
+        if needle in environ.split(b"\0") or same_namespace:
             found.append(f"{entry.name} {command.strip()}")
     return found
 
@@ -63,9 +71,16 @@ def leftovers(token: str, state: Path, run_id: str, given: dict[str, str]) -> li
             left += [f"{folder} {path.name}" for path in where.iterdir()]
     left += [f"server folder {path}" for path in RAM_DISK.glob("suitekit-*/*")]
     if given:
-        from tests.e2e.isolation import redis_leases, suitekit_databases  # noqa: PLC0415
+        from tests.e2e.isolation import (  # noqa: PLC0415
+            databases_named_for,
+            redis_leases,
+            suitekit_databases,
+        )
 
         left += [f"database {name}" for name in suitekit_databases(run_id, prefix=True)]
+        # Unmarked ones too (a worker interrupted while the server created its database).
+        named = databases_named_for(f"{run_id}-py3.11", "unit")
+        left += [f"database {name}" for name in named if f"database {name}" not in left]
         left += [f"redis lease {key}" for key in redis_leases(run_id, prefix=True)]
     return left
 
@@ -96,11 +111,13 @@ def trial(spec: dict[str, Any], number: int, delay: float, gap: float) -> dict[s
     run_id = f"ctrlc{spec['tool']}{number}x{os.getpid()}"
     state = Path(tempfile.mkdtemp(prefix="trial-state-"))  # 0700: a private runtime folder
     given: dict[str, str] = spec["given"] if number % 2 else {}
+    reached = state / "tests-started"  # the project's test makes it: start-up was over
     env = {
         MARK: token,
         "XDG_RUNTIME_DIR": str(state),
         "SUITEKIT_RUN_ID": run_id,
         "WAIT": "1",
+        "TESTS_STARTED_FILE": str(reached),
     }
     if given:
         env.update({"DATABASE_URL": given["postgres"], "REDIS_URL": given["redis"]})
@@ -138,6 +155,7 @@ def trial(spec: dict[str, Any], number: int, delay: float, gap: float) -> dict[s
         time.sleep(0.2)
     if left:
         remove(token, state, given, root)
+    reached_tests = reached.exists()
     subprocess.run(["rm", "-rf", str(state)], check=False)
     return {
         "trial": number,
@@ -147,7 +165,8 @@ def trial(spec: dict[str, Any], number: int, delay: float, gap: float) -> dict[s
         "gap": round(gap, 3),
         "returncode": process.returncode,
         "left": left,
-        "tail": output[-3000:] if left or "Traceback" in output else "",
+        "reached_tests": reached_tests,
+        "tail": output[-3000:],
     }
 
 

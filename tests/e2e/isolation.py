@@ -31,6 +31,10 @@ def _given_servers() -> tuple[str, str, str]:
     source = "SUITEKIT_TEST_POSTGRES_URL / SUITEKIT_TEST_REDIS_URL"
     worker_postgres = os.environ.get("SUITEKIT_TEST_WORKER_POSTGRES_URL", "")
     worker_redis = os.environ.get("SUITEKIT_TEST_WORKER_REDIS_URL", "")
+    if os.environ.get("DATABASE_URL") or os.environ.get("REDIS_URL"):
+        # The suite's services would have taken these (a contributor's own servers, named for
+        # their other work; noxfile.py and tasks.py drop them, a bare pytest run does not).
+        worker_postgres = worker_redis = ""
     if not postgres and worker_postgres:
         postgres = PostgresServer.from_url(worker_postgres).url("postgres")
         source = "the servers suitekit provides to the e2e suite"
@@ -250,6 +254,19 @@ def suitekit_databases(run_id: str | None = None, *, prefix: bool = False) -> li
             if run_id is None or run == run_id or (prefix and run.startswith(f"{run_id}-")):
                 found.append(name)
     return found
+
+
+def databases_named_for(run_id: str, suite: str) -> list[str]:
+    """Every database on the given server named for one run's suite, marked or not.
+
+    A worker killed while the server created its database leaves it without suitekit's
+    comment: :func:`suitekit_databases` would not see it.
+    """
+    from suitekit._naming import database_prefix  # noqa: PLC0415
+    from suitekit.services._postgres import databases_with_prefix  # noqa: PLC0415
+
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    return [name for name, _ in databases_with_prefix(server, database_prefix(run_id, suite))]
 
 
 def redis_leases(run_id: str, *, prefix: bool = False) -> list[str]:

@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.helpers import BIN, SUITES, clean_env, make_project
 from tests.e2e.isolation import (
+    databases_named_for,
     machine_env,
     redis_leases,
     require_machine_services,
@@ -97,5 +98,6 @@ def test_one_ctrl_c_leaves_no_database_on_a_given_server(demo_root: Path, tool: 
             process.communicate()
     assert process.returncode != 0, output
     assert suitekit_databases(run_id, prefix=True) == [], output
+    assert databases_named_for(f"{run_id}-py3.11", "unit") == [], output
     assert redis_leases(run_id, prefix=True) == [], output
     assert "Traceback" not in output, output

@@ -102,3 +102,46 @@ def test_a_hanging_test_fails_in_its_timeout_and_the_run_leaves_nothing(
     finally:
         if _running(child):
             os.kill(child, 9)
+
+
+# No per-test timeout: the session's deadline is what ends the hang.
+STUCK_SUITES: Final = HANGING_SUITES.replace("timeout = 2\n", "timeout = 0\ndeadline = 6\n")
+
+
+def test_a_session_past_its_deadline_ends_with_its_stacks_and_leaves_nothing(
+    demo_root: Path, tmp_path: Path
+) -> None:
+    require_local_binaries()
+    project = make_project(demo_root, STUCK_SUITES)
+    project.write("tests/unit/test_hang.py", HANGING_TESTS)
+    run_id = f"stuck{os.getpid()}"
+    child_file = tmp_path / "child.pid"
+    result = project.run(
+        "inv",
+        "test.unit",
+        env={"SUITEKIT_RUN_ID": run_id, "CHILD_PID_FILE": str(child_file)},
+        timeout=240,
+    )
+    output = result.stdout + result.stderr
+    child = int(child_file.read_text())
+    try:
+        assert result.returncode == 1, output
+        assert "suitekit: suite 'unit' is still running at its deadline of 6s" in output
+        assert (
+            "fix: find the hang in the stacks below, or set tool.suitekit.suites.unit.deadline"
+            in output
+        )
+        assert "test_hang.py::test_hangs_holding_a_connection_and_a_child" in output
+        assert re.search(r'File ".*test_hang\.py", line \d+ in test_hangs_holding', output), output
+        assert not _running(child)
+        ports = re.findall(r"postgres 127\.0\.0\.1:(\d+)", output)
+        assert ports, output
+        for port in set(ports):
+            with socket.socket() as probe:
+                assert probe.connect_ex(("127.0.0.1", int(port))) != 0
+        assert [r for r in records() if any(f":{port}/" in r.url for port in ports)] == []
+        runs = [str(owner.get("run", "")) for _, owner in work_folders()]
+        assert [run for run in runs if run.startswith(run_id)] == []
+    finally:
+        if _running(child):
+            os.kill(child, 9)

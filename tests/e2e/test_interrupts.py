@@ -42,6 +42,7 @@ import time
 
 def test_wait():
     if os.environ.get("WAIT") == "1":
+        open(os.environ["TESTS_STARTED_FILE"], "w").close()  # start-up is over
         time.sleep(60)
 """
 
@@ -66,12 +67,14 @@ def test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing(demo_root: Path, 
     assert "services" in SUITE_WITH_SERVICES
     project: Project = make_project(demo_root, SUITE_WITH_SERVICES)
     project.write("tests/unit/test_wait.py", WAITING_TEST)
-    # A whole run first: it builds the session's virtualenv, and its length is the horizon of
-    # the trials' delays (start-up is most of it: the tests themselves take milliseconds).
-    started = time.monotonic()
-    warm = project.run("inv", "test.unit")
-    horizon = time.monotonic() - started
-    assert warm.returncode == 0, warm.stdout + warm.stderr
+    # A whole run first builds the session's virtualenv; a second one, warm, is as long as a
+    # trial's start-up and teardown: its length is the horizon of the trials' delays (the
+    # tests themselves take milliseconds).
+    for _ in range(2):
+        started = time.monotonic()
+        warm = project.run("inv", "test.unit")
+        horizon = time.monotonic() - started
+        assert warm.returncode == 0, warm.stdout + warm.stderr
     given = (
         {"postgres": MACHINE_POSTGRES, "redis": MACHINE_REDIS}
         if MACHINE_POSTGRES and MACHINE_REDIS
@@ -108,6 +111,6 @@ def test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing(demo_root: Path, 
     ours = ("Bad file descriptor", "OSError", "suitekit.errors.", "suitekit: cleanup:")
     broken = [t for t in trials if any(sign in t["tail"] for sign in ours)]
     assert broken == [], json.dumps(broken, indent=2)
-    # The trials did interrupt start-up: most runs ended before their test, at varied moments.
+    # The trials did interrupt start-up, at varied moments: most runs never reached their test.
     assert len({t["delay"] for t in trials}) == TRIALS
-    assert sum(t["returncode"] != 0 for t in trials) >= TRIALS - 2
+    assert sum(not t["reached_tests"] for t in trials) >= TRIALS * 0.7, json.dumps(trials)

@@ -59,6 +59,10 @@ def _client(name: str, beside: Path) -> str:
     return str(found)
 
 
+PLANTED = "SUITEKIT_TEST_PLANTED_SECRET"
+PLANTED_VALUE = "postgresql://app:s3cr3t-of-the-run@db.internal/app"
+
+
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
     require_local_binaries()
@@ -68,9 +72,19 @@ def servers() -> Iterator[Servers]:
     assert executable is not None
     psql = _client("psql", bindir)
     redis_cli = _client("redis-cli", executable.parent)
-    postgres = _throwaway.start_postgres(bindir, os.environ)
+    # A secret of the run's environment, as a DATABASE_URL or a CI token would be: the servers
+    # must not carry it (their user, maybe a shared one, reads their environment in /proc).
+    os.environ[PLANTED] = PLANTED_VALUE
     try:
-        started = _throwaway.start_redis(executable, os.environ)
+        postgres = _throwaway.start_postgres(bindir, os.environ)
+    finally:
+        del os.environ[PLANTED]
+    try:
+        os.environ[PLANTED] = PLANTED_VALUE
+        try:
+            started = _throwaway.start_redis(executable, os.environ)
+        finally:
+            del os.environ[PLANTED]
         try:
             yield Servers(postgres=postgres, redis=started, psql=psql, redis_cli=redis_cli)
         finally:
@@ -239,6 +253,20 @@ def test_no_password_on_a_command_line(servers: Servers, kind: str) -> None:
     # It was readable, and is the server's.
     assert ("postgres -D " if kind == "postgres" else "redis-server 127.0.0.1:") in shown
     assert password not in shown
+
+
+@pytest.mark.parametrize("kind", ["postgres", "redis"])
+def test_a_server_carries_none_of_the_runs_environment(servers: Servers, kind: str) -> None:
+    """Its own user reads ``/proc/<pid>/environ``: nothing of the run's is there."""
+    record = servers.postgres.record if kind == "postgres" else servers.redis.record
+    code, output = run_as(server_user(), ["cat", f"/proc/{record.server_pid}/environ"])
+
+    assert code == 0, output
+    assert PLANTED_VALUE not in output
+    assert PLANTED not in output
+    if kind == "postgres":  # Redis writes its process title over that memory: unreadable
+        names = {entry.split("=", 1)[0] for entry in output.split("\0") if entry}
+        assert names <= {"PATH", "LC_ALL", "TZ"}, names
 
 
 @pytest.mark.parametrize("kind", ["postgres", "redis"])

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from suitekit import _naming
 from suitekit._naming import (
     PREFIX,
     database_name,
@@ -304,3 +305,21 @@ def test_a_template_is_never_a_worker_database(run_id: str, suite: str, worker: 
 
 def test_a_worker_called_tpl_does_not_take_the_template() -> None:
     assert database_name(RUN_ID, "unit", "tpl") != template_name(RUN_ID, "unit", None)
+
+
+@pytest.mark.parametrize("worker", ["main", "gw0", "gw15"])
+def test_a_workers_database_is_known_by_its_name_alone(worker: str) -> None:
+    name = _naming.database_name("20261206abc-py3.11", "integration", worker)
+
+    assert name.startswith(_naming.database_prefix("20261206abc-py3.11", "integration"))
+    assert _naming.worker_of(name, "20261206abc-py3.11", "integration") == worker
+    assert _naming.worker_of(name, "20261206abd-py3.11", "integration") is None
+    assert _naming.worker_of(name, "20261206abc-py3.11", "unit") is None
+
+
+def test_a_database_merely_named_alike_is_no_workers() -> None:
+    name = _naming.database_name("run1", "unit", "gw0")
+    lookalike = name[:-8] + "00000000"  # the same shape, another digest
+
+    assert _naming.worker_of(lookalike, "run1", "unit") is None
+    assert _naming.worker_of(name + "x", "run1", "unit") is None

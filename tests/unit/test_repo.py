@@ -96,6 +96,23 @@ def test_the_e2e_tests_use_no_server_that_nobody_named_for_them() -> None:
         "'postgresql://postgres:pw@127.0.0.1:41234/postgres'",
         "'redis://:pw@127.0.0.1:41235/0'",
     ]
+    # What the suite was provided may be the contributor's own servers, taken from their shell.
+    assert _servers_seen_by_the_e2e_tests({**env, **provided, **mine}) == ["''", "''"]
+
+
+@pytest.mark.parametrize("entry", ["noxfile.py", "tasks.py"])
+def test_the_repos_own_runs_drop_a_contributors_server_variables(entry: str) -> None:
+    # So the e2e suite's services start throwaway servers rather than take those.
+    probe = (
+        f"import os, runpy; runpy.run_path({entry!r}); "
+        "print(os.environ.get('DATABASE_URL'), os.environ.get('REDIS_URL'))"
+    )
+    env = {**os.environ, "DATABASE_URL": "postgresql://me@h/mine", "REDIS_URL": "redis://h/0"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True, timeout=60,
+    )  # fmt: skip
+    assert result.stdout.split() == ["None", "None"]
 
 
 def test_runs_under_test_never_inherit_a_contributors_server_variables(

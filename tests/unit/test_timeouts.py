@@ -242,3 +242,27 @@ def test_a_session_that_ignores_the_interrupt_is_cleaned_up_and_ended() -> None:
     assert done.stderr.startswith("\nsuitekit: the deadline\n")
     assert "suitekit: the session did not end within 0.5s of being interrupted" in done.stderr
     assert re.search(r'File "<string>", line 11 in <module>', done.stderr), done.stderr
+
+
+CLEANING_UP: Final = """
+import time
+from suitekit._watchdog import Watchdog
+
+watchdog = Watchdog(
+    0.2, message="suitekit: the deadline", cleanup=lambda: print("cut short", flush=True),
+    hard_grace=0.3,
+)
+watchdog.start()
+watchdog.finishing()  # the tests are over: the session's own cleanup runs (slowly)
+time.sleep(1.5)
+watchdog.cancel()
+print("cleaned up in its own time", flush=True)
+"""
+
+
+def test_a_cleanup_that_began_before_the_deadline_is_neither_interrupted_nor_cut_short() -> None:
+    command = [sys.executable, "-c", CLEANING_UP]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "cleaned up in its own time\n"
+    assert "did not end" not in done.stderr

@@ -373,7 +373,24 @@ def _run(
 
 
 def _ids(user: pwd.struct_passwd | None) -> dict[str, object]:
-    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+    """The user and groups a server runs as, and the environment it gets, for subprocess."""
+    ids: dict[str, object] = {"env": _server_env()}
+    if user:
+        ids.update(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+    return ids
+
+
+def _server_env() -> dict[str, str]:
+    """What a server process gets of the run's environment: nothing it does not need.
+
+    A process's environment can be read in ``/proc`` by its own user: as root the servers run
+    as an unprivileged user that other programs may share, and the run's environment holds
+    URLs with passwords (``DATABASE_URL``, the layers' ``SUITEKIT_*_URL``) and CI tokens.
+    """
+    env = {"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C"}
+    if "TZ" in os.environ:
+        env["TZ"] = os.environ["TZ"]
+    return env
 
 
 def _new_log(data_dir: Path) -> int:
@@ -577,7 +594,10 @@ def _copy_cluster(cache: Path, pgdata: Path) -> bool:
     """Copy the kept cluster to ``pgdata``; whether there was one to copy.
 
     Nothing is copied unless the cache folder and the folders holding it are this user's and
-    private: a cluster another user could have changed is never used.
+    private: a cluster another user could have changed since it was kept is never used. (As
+    root, ``initdb`` made it as the server's user, whose other processes could have changed it
+    while it was made: the security model in docs/services.md says why that user should be a
+    dedicated one.)
     """
     if not all(is_private_folder(folder) for folder in (cache.parent, cache, cache / "data")):
         return False
