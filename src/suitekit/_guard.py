@@ -31,12 +31,14 @@ from suitekit._selection import (
     Collection,
     PartitionReport,
     collected_roots,
+    crash_message,
     partition_of_collections,
     uncollected,
 )
 from suitekit.errors import PartitionError
+from suitekit.plan import PARTITION_SESSION
 
-__all__ = ["Verdict", "collections_folder", "decide"]
+__all__ = ["Verdict", "collections_folder", "crash", "decide"]
 
 _DEFAULT_PYTHON_FILES: Final = ("test_*.py", "*_test.py")
 _DEFAULT_NORECURSE: Final = (
@@ -125,6 +127,31 @@ def _test_files(project: Project, patterns: Sequence[str], skipped: Sequence[str
                     yield (Path(folder) / file).relative_to(root).as_posix()
 
 
+def _records(folder: Path) -> list[Collection]:
+    return [c for c in map(_read, sorted(folder.glob("*.json"))) if c is not None]
+
+
+def crash(project: Project | None, folder: Path) -> str | None:
+    """What failed to collect, as the records in ``folder`` say; ``None`` when nothing did.
+
+    A suite session records the errors of its own collection, and the partition session those
+    of its collection of every test root (a conftest that raises on import, say, because it
+    needs a variable no suite or project ``env`` gives). The first error comes first, with the
+    suite it belongs to (see :func:`~suitekit._selection.crash_message`). Without the project,
+    the suite is named only where the record is a suite's.
+    """
+    for record in _records(folder):
+        if not record.errors:
+            continue
+        suite = None if record.suite == PARTITION_SESSION else record.suite
+        if project is not None:
+            return crash_message(project, record.errors, suite=suite)
+        path, error = record.errors[0]
+        where = f" in suite {suite!r}" if suite else ""
+        return f"collection failed{where}: {error} ({path})"
+    return None
+
+
 def decide(project: Project, folder: Path) -> Verdict:
     """Check the partition from the records the suite sessions left in ``folder``.
 
@@ -133,22 +160,22 @@ def decide(project: Project, folder: Path) -> Verdict:
     report and says why. A quarantine entry that names none of the collected tests is stale,
     as in the partition session.
     """
-    collections = [
-        collection
-        for collection in map(_read, sorted(folder.glob("*.json")))
-        if collection is not None
-    ]
+    names = {suite.name for suite in project.suites}
+    collections = [c for c in _records(folder) if c.suite in names]
     recorded = {collection.suite for collection in collections}
     missing = [suite.name for suite in project.suites if suite.name not in recorded]
     if missing:
         return Verdict(report=None, reason=f"suite {missing[0]!r} recorded no collection")
+    crashed = next((c for c in collections if c.errors), None)
     narrowed = sorted({c.suite for c in collections if not c.complete})
-    if narrowed:
-        return Verdict(
-            report=None,
-            reason=f"suite {narrowed[0]!r} did not collect all of its tests "
-            "(a collection error, or -k, -m, --deselect or --lf narrowed it)",
+    if crashed is not None or narrowed:
+        reason = (
+            crash_message(project, crashed.errors, suite=crashed.suite)
+            if crashed is not None
+            else f"suite {narrowed[0]!r} did not collect all of its tests "
+            "(a collection error, or -k, -m, --deselect or --lf narrowed it)"
         )
+        return Verdict(report=None, reason=reason)
     # Every session reads the same ini; a record without the patterns gets pytest's defaults.
     patterns = next((c.python_files for c in collections if c.python_files), _DEFAULT_PYTHON_FILES)
     skipped = next((c.norecursedirs for c in collections if c.norecursedirs), _DEFAULT_NORECURSE)

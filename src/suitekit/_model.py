@@ -17,10 +17,14 @@ from typing import Final, Generic, Literal, TypeVar, get_args
 __all__ = [
     "DEADLINE_FACTOR",
     "DEADLINE_FLOOR",
+    "DEFAULT_REPORTS",
     "DEFAULT_TIMEOUT",
     "DIST_MODES",
+    "LEGACY_REPORTS",
     "MAX_SECONDS",
     "MAX_WORKERS",
+    "POSTGRES_PRESETS",
+    "REDIS_PRESETS",
     "SERVICES",
     "Check",
     "CiConfig",
@@ -62,6 +66,17 @@ suitekit's message and cleanup before GitLab's default one-hour job timeout kill
 
 MAX_SECONDS: Final = 7 * 24 * 3600.0
 """The longest timeout or deadline a suite may set (a week: anything longer is a typo)."""
+
+DEFAULT_REPORTS: Final = ".suitekit/reports"
+"""The reports folder unless ``reports`` names one: hidden, beside suitekit's other state. A
+top-level ``reports/`` folder is a package to setuptools' flat-layout discovery, which then
+refuses to build the project ("Multiple top-level packages discovered"); a dot-folder is never
+one (setuptools excludes ``.*``, and no back-end takes a name that is not an identifier)."""
+
+LEGACY_REPORTS: Final = "reports"
+"""The former default reports folder (see :data:`DEFAULT_REPORTS`): ``suitekit report`` still
+merges it when the project names no folder and the new one has no JUnit file (see
+:func:`suitekit.reporting._legacy.reading`)."""
 
 T = TypeVar("T")
 
@@ -242,14 +257,70 @@ class SetupStep:
     sql: str | None = None
 
 
+POSTGRES_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "url": MappingProxyType({"DATABASE_URL": "{url}"}),
+        "libpq": MappingProxyType(
+            {
+                "PGHOST": "{host}",
+                "PGPORT": "{port}",
+                "PGUSER": "{user}",
+                "PGPASSWORD": "{password}",
+                "PGDATABASE": "{database}",
+            }
+        ),
+        "django": MappingProxyType(
+            {
+                "DATABASE_URL": "{url}",
+                "DB_HOST": "{host}",
+                "DB_PORT": "{port}",
+                "DB_NAME": "{database}",
+                "DB_USER": "{user}",
+                "DB_PASSWORD": "{password}",
+            }
+        ),
+        "sqlalchemy": MappingProxyType(
+            {"DATABASE_URL": "postgresql+psycopg://{netloc}/{database}"}
+        ),
+    }
+)
+"""The named ``env`` shapes of ``[tool.suitekit.services.postgres]``: one word for a mapping.
+
+``url`` is the default. ``libpq`` sets the variables every libpq client (psql, psycopg,
+asyncpg) reads with no code at all; ``django`` the ``DATABASE_URL`` that dj-database-url and
+django-environ read plus the split ``DB_*`` names settings modules commonly build ``DATABASES``
+from; ``sqlalchemy`` a ``postgresql+psycopg://`` URL (psycopg 3, SQLAlchemy 2's name for it).
+"""
+
+REDIS_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "url": MappingProxyType({"REDIS_URL": "{url}"}),
+        "split": MappingProxyType(
+            {
+                "REDIS_HOST": "{host}",
+                "REDIS_PORT": "{port}",
+                "REDIS_DB": "{db}",
+                "REDIS_PASSWORD": "{password}",
+            }
+        ),
+        "celery": MappingProxyType(
+            {"CELERY_BROKER_URL": "{url}", "CELERY_RESULT_BACKEND": "{url}"}
+        ),
+    }
+)
+"""The named ``env`` shapes of ``[tool.suitekit.services.redis]``: ``url`` is the default;
+``celery`` sets the two variables Celery itself reads for its broker and result backend."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PostgresConfig:
     """How suites that need PostgreSQL get it.
 
     Attributes:
         url: A server to use (any database on it); ``DATABASE_URL`` in the environment wins.
-        env: Variables each worker gets, as templates of its endpoint: ``{url}``, ``{host}``,
-            ``{port}``, ``{user}``, ``{password}``, ``{database}``.
+        env: Variables each worker gets, as templates of its endpoint: ``{url}``, ``{netloc}``,
+            ``{host}``, ``{port}``, ``{user}``, ``{password}``, ``{database}`` (a preset of
+            :data:`POSTGRES_PRESETS` is expanded into its templates when the config is read).
         setup: Steps run once per run into a template database that every worker's database is
             cloned from (migrate once, clone per worker).
         keep_template: File patterns whose contents key the template; when given, the template
@@ -257,9 +328,7 @@ class PostgresConfig:
     """
 
     url: str | None = None
-    env: Mapping[str, str] = field(
-        default_factory=lambda: frozen_mapping({"DATABASE_URL": "{url}"})
-    )
+    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(POSTGRES_PRESETS["url"]))
     setup: tuple[SetupStep, ...] = ()
     keep_template: tuple[str, ...] = ()
 
@@ -275,11 +344,12 @@ class RedisConfig:
     Attributes:
         url: A server to use; ``REDIS_URL`` in the environment wins.
         env: Variables each worker gets: ``{url}``, ``{host}``, ``{port}``, ``{db}``,
-            ``{password}``.
+            ``{password}`` (a preset of :data:`REDIS_PRESETS` is expanded when the config is
+            read).
     """
 
     url: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping({"REDIS_URL": "{url}"}))
+    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(REDIS_PRESETS["url"]))
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
@@ -337,6 +407,8 @@ class Project:
         source: What coverage measures.
         tests: The test roots: every test collected under them must belong to exactly one suite.
         reports: The folder for JUnit files and logs, relative to the root.
+        env: Variables every suite, check and the partition guard get, under their own ``env``
+            (see :func:`suitekit.plan.suite_env`).
         fail_under: The combined coverage gate, in percent (coverage is measured when ``source``
             is given).
         suites: The suites, in declaration order.
@@ -354,7 +426,8 @@ class Project:
     install: InstallSpec = field(default_factory=InstallSpec)
     source: tuple[str, ...] = ()
     tests: tuple[str, ...] = ("tests",)
-    reports: str = "reports"
+    reports: str = DEFAULT_REPORTS
+    env: Mapping[str, str] = field(default_factory=frozen_mapping)
     fail_under: float = 80.0
     suites: tuple[Suite, ...] = ()
     checks: tuple[Check, ...] = ()
@@ -363,6 +436,10 @@ class Project:
     isolation: Isolation = field(default_factory=Isolation)
     ci: CiConfig = field(default_factory=CiConfig)
     quarantine: tuple[Quarantine, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", frozen_mapping(self.env))
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name``.

@@ -610,7 +610,8 @@ def run_jobs(
     started = time.monotonic()
     with provided as served, _guard.collections_folder() as records:
         shared = {**(env or {}), **served}
-        if guard is not None and project is not None:
+        if guard is not None:
+            # The suites' records decide the guard; the guard session's says what crashed.
             shared[plan.ENV_COLLECTIONS] = str(records)
 
         def runner(*, parallel: bool = False) -> Runner:
@@ -632,6 +633,7 @@ def run_jobs(
             fail_fast=fail_fast,
             out=out,
             check=(lambda: _guard.decide(project, records)) if project is not None else None,
+            crashed=lambda: _guard.crash(project, records),
         )
     return _summarise(outcomes, code, time.monotonic() - started, out)
 
@@ -646,23 +648,25 @@ def _execute(
     fail_fast: bool,
     out: IO[str],
     check: Callable[[], _guard.Verdict] | None,
+    crashed: Callable[[], str | None] = lambda: None,
 ) -> tuple[list[Outcome], int]:
     """Run the jobs, the guard and the finish; the outcomes to summarise and the exit code.
 
     Without ``check`` (the records' verdict) the guard runs first, and a failed guard returns
-    no outcomes: the run's results would be of a broken partition.
+    no outcomes: the run's results would be of a broken partition. ``crashed`` says what the
+    guard session failed to collect, if that is why it failed.
     """
     if guard is not None and check is None:
         (checked,) = runner().run([guard])
         if checked.status != "passed":
-            return [], _guard_failed(checked, out, "nothing else was run")
+            return [], _guard_failed(checked, out, "nothing else was run", crashed())
     if not jobs:
         return [], 0
     outcomes = runner(parallel=parallel).run(jobs)
     if any(o.status == "interrupted" for o in outcomes):
         return outcomes, 130
     if guard is not None and check is not None:
-        checked = _check_partition(runner, guard, outcomes, check, out)
+        checked = _check_partition(runner, guard, outcomes, check, out, crashed=crashed)
         if checked.status == "interrupted":
             return outcomes, 130
         if checked.status == "failed":
@@ -681,6 +685,8 @@ def _check_partition(
     outcomes: Sequence[Outcome],
     check: Callable[[], _guard.Verdict],
     out: IO[str],
+    *,
+    crashed: Callable[[], str | None],
 ) -> Outcome:
     """The guard's outcome, from the suite sessions' records or else from the guard session.
 
@@ -717,17 +723,20 @@ def _check_partition(
     out.flush()
     (checked,) = runner().run([guard])
     if checked.status == "failed":
-        _guard_failed(checked, out, "see its log above")
+        _guard_failed(checked, out, "see its log above", crashed())
     return checked
 
 
-def _guard_failed(checked: Outcome, out: IO[str], then: str) -> int:
-    """Say that the partition guard failed (not when interrupted); the run's exit code."""
+def _guard_failed(checked: Outcome, out: IO[str], then: str, crash: str | None) -> int:
+    """Say that the partition guard failed (not when interrupted); the run's exit code.
+
+    A guard session that could not collect says so, with the real error first (``crash``):
+    it has not found that the suites fail to partition the tests.
+    """
     if checked.status == "interrupted":
         return 130
-    out.write(
-        f"suitekit: {checked.job.session} failed: the suites do not partition the tests; {then}\n"
-    )
+    why = crash or "the suites do not partition the tests"
+    out.write(f"suitekit: {checked.job.session} failed: {why}; {then}\n")
     out.flush()
     return 1
 

@@ -25,8 +25,10 @@ __all__ = [
     "PartitionReport",
     "SuiteSelector",
     "collected_roots",
+    "crash_message",
     "partition",
     "partition_of_collections",
+    "suites_at",
     "uncollected",
 ]
 
@@ -150,6 +152,8 @@ class Collection:
             (no ``-k``, ``-m``, ``--deselect``, ``--lf`` or paths of the user's narrowed it).
         python_files: pytest's ``python_files`` patterns in that session.
         norecursedirs: pytest's ``norecursedirs`` patterns in that session.
+        errors: What failed to collect, as (path relative to the project root, the error's
+            message) pairs: a test module that does not import, a conftest that raises.
     """
 
     suite: str
@@ -158,6 +162,7 @@ class Collection:
     complete: bool
     python_files: tuple[str, ...] = ()
     norecursedirs: tuple[str, ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
         """The record as the session writes it for the runner."""
@@ -180,8 +185,9 @@ class Collection:
                 complete=bool(data["complete"]),
                 python_files=tuple(str(pattern) for pattern in data["python_files"]),
                 norecursedirs=tuple(str(pattern) for pattern in data["norecursedirs"]),
+                errors=tuple((str(path), str(error)) for path, error in data.get("errors", ())),
             )
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):  # ValueError: an error pair of another length
             return None
 
 
@@ -249,3 +255,46 @@ def partition_of_collections(
         overlapping=tuple(overlapping),
         outside=outside,
     )
+
+
+def suites_at(project: Project, path: str) -> tuple[str, ...]:
+    """The suites whose collection reaches ``path`` (a file or folder under the project root).
+
+    A suite reaches a path under one of its ``paths``, or a folder holding one of them (a
+    conftest there is imported by the suite's collection); a suite without ``paths`` collects
+    every test root.
+    """
+    where = _clean(path)
+    names: list[str] = []
+    for suite in project.suites:
+        roots = tuple(_clean(p) for p in suite.paths or project.tests)
+        if _under(where, roots) or any(_under(root, (where,)) for root in roots):
+            names.append(suite.name)
+    return tuple(names)
+
+
+def crash_message(
+    project: Project, errors: Iterable[tuple[str, str]], *, suite: str | None = None
+) -> str:
+    """Say that collection failed, the real error first, and in which suite.
+
+    ``suite`` is the suite whose session failed; without it (the partition session collects
+    every suite at once) the suites are found from the failing path (see :func:`suites_at`).
+
+    Example: ``collection failed in suite 'integration': ModuleNotFoundError: No module named
+    'django' (tests/integration/conftest.py)``.
+    """
+    listed = list(errors)
+    if not listed:
+        return f"collection failed in suite {suite!r}" if suite else "collection failed"
+    path, error = listed[0]
+    names = (suite,) if suite else suites_at(project, path)
+    where = (
+        f"suite {names[0]!r}"
+        if len(names) == 1
+        else f"suites {', '.join(map(repr, names))}"
+        if names
+        else "a path no suite collects"
+    )
+    more = f"; and {len(listed) - 1} more collection error(s)" if len(listed) > 1 else ""
+    return f"collection failed in {where}: {error} ({path}){more}"

@@ -26,10 +26,13 @@ from urllib.parse import urlsplit
 
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
+    DEFAULT_REPORTS,
     DEFAULT_TIMEOUT,
     DIST_MODES,
     MAX_SECONDS,
     MAX_WORKERS,
+    POSTGRES_PRESETS,
+    REDIS_PRESETS,
     SERVICES,
     Check,
     CiConfig,
@@ -83,6 +86,7 @@ _TOP_KEYS = (
     "source",
     "tests",
     "reports",
+    "env",
     "suites",
     "checks",
     "services",
@@ -101,7 +105,7 @@ _SERVICE_KEYS = ("postgres", "redis")
 _POSTGRES_KEYS = ("url", "env", "setup", "keep-template")
 _REDIS_KEYS = ("url", "env")
 _ISOLATION_KEYS = ("dirs", "ports", "hashseed")
-_POSTGRES_FIELDS = ("url", "host", "port", "user", "password", "database")
+_POSTGRES_FIELDS = ("url", "host", "port", "user", "password", "database", "netloc")
 _REDIS_FIELDS = ("url", "host", "port", "db", "password")
 _SUITE_KEYS = (
     "paths",
@@ -290,8 +294,9 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     default_install = top.install("install", InstallSpec())
     source = top.str_list("source", default=())
     tests = top.str_list("tests", default=("tests",), allow_empty=False)
-    reports = top.string("reports", default="reports")
+    reports = top.string("reports", default=DEFAULT_REPORTS)
     _literal_ci_value(top, "reports", reports)  # the CI files upload it by this path
+    env = top.env("env")
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
     postgres, redis = _services(top.table("services", required=False))
@@ -336,6 +341,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         source=source,
         tests=tests,
         reports=reports,
+        env=env,
         fail_under=float(fail_under),
         suites=suites,
         checks=checks,
@@ -400,7 +406,7 @@ def _services(table: _Table) -> tuple[PostgresConfig, RedisConfig]:
     pg.finish(_POSTGRES_KEYS)
     postgres = PostgresConfig(
         url=pg.url("url", schemes=("postgresql", "postgres")),
-        env=pg.templates("env", _POSTGRES_FIELDS, PostgresConfig().env),
+        env=pg.service_env("env", _POSTGRES_FIELDS, POSTGRES_PRESETS, PostgresConfig().env),
         setup=pg.setup_steps("setup"),
         keep_template=pg.patterns("keep-template"),
     )
@@ -408,7 +414,7 @@ def _services(table: _Table) -> tuple[PostgresConfig, RedisConfig]:
     rd.finish(_REDIS_KEYS)
     redis = RedisConfig(
         url=rd.url("url", schemes=("redis",)),
-        env=rd.templates("env", _REDIS_FIELDS, RedisConfig().env),
+        env=rd.service_env("env", _REDIS_FIELDS, REDIS_PRESETS, RedisConfig().env),
     )
     return postgres, redis
 
@@ -795,7 +801,7 @@ def _check_reports(project: Project) -> None:
             value=project.reports,
             problem=f"{project.reports!r} is the project's own folder; reports need one of "
             "their own (`suitekit clean` and the CI files treat all of it as reports)",
-            fix='name a folder inside the project, e.g. reports = "reports"',
+            fix=f'name a folder inside the project, e.g. reports = "{DEFAULT_REPORTS}"',
         )
     _check_inside(project, key, (project.reports,), "the reports folder")
     for place in (target, *target.parents):
@@ -949,6 +955,17 @@ def _includes(file: Path, key: str, groups: Mapping[str, object], group: str) ->
             fix=f"write the group as {_INCLUDE_EXAMPLE}, without NUL bytes",
         )
     return included
+
+
+def _without_password(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part shown as ``***``."""
+    scheme, separator, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if not separator or "@" not in netloc:
+        return url
+    userinfo, _, host = netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}{slash}{path}"
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -1284,22 +1301,25 @@ class _Table:
         return cast("tuple[Service, ...]", names)
 
     def env(self, name: str) -> Mapping[str, str]:
-        env = self.table(name, required=False)
+        return self.table(name, required=False).variables()
+
+    def variables(self) -> Mapping[str, str]:
+        """This table read as environment variables: names and string values."""
         result: dict[str, str] = {}
-        for variable, value in env.raw.items():
+        for variable, value in self.raw.items():
             if not _ENV_NAME.fullmatch(variable):
-                raise env._error(  # noqa: SLF001 - same class
+                raise self._error(
                     variable,
                     f"{variable!r} is not an environment variable name",
                     "use letters, digits and '_', not starting with a digit",
                 )
             if not isinstance(value, str):
-                raise env._error(  # noqa: SLF001 - same class
+                raise self._error(
                     variable,
                     f"expected a string, got {_type_name(value)} {value!r}",
                     f'quote it: {variable} = "{value}"',
                 )
-            env.text(variable, value)
+            self.text(variable, value)
             result[variable] = value
         return MappingProxyType(result)
 
@@ -1307,15 +1327,16 @@ class _Table:
         if name not in self.raw:
             return None
         value = self.string(name, default="")
+        shown_url = _without_password(value)  # errors end up in CI logs
         example = f'write {name} = "{schemes[0]}://user@host:port/..."'
         try:
             parts = urlsplit(value)
             hostname = parts.hostname
         except ValueError as error:  # e.g. an unclosed "[" of an IPv6 address
-            raise self._error(name, f"{value!r} is not a URL: {error}", example) from None
+            raise self._error(name, f"{shown_url!r} is not a URL: {error}", example) from None
         scheme = parts.scheme.split("+", 1)[0]
         if scheme not in schemes or not hostname:
-            raise self._error(name, f"{value!r} is not a {schemes[0]}:// URL", example)
+            raise self._error(name, f"{shown_url!r} is not a {schemes[0]}:// URL", example)
         # Checked here, as the services will read it, so that the error names this key rather
         # than surfacing when a session starts the service.
         try:
@@ -1326,7 +1347,7 @@ class _Table:
             shown = parts.netloc.rsplit("@", 1)[-1].rpartition(":")[2]
             raise self._error(
                 name,
-                f"{value!r} has the port {shown!r}, which is not a TCP port number",
+                f"{shown_url!r} has the port {shown!r}, which is not a TCP port number",
                 f"give a port from 1 to 65535 after the host, e.g. {schemes[0]}://host:"
                 f"{_DEFAULT_PORTS.get(schemes[0], 5432)}/..., or leave it out for the default",
             )
@@ -1343,12 +1364,63 @@ class _Table:
                 )
         return patterns
 
-    def templates(
-        self, name: str, fields: tuple[str, ...], default: Mapping[str, str]
+    def service_env(
+        self,
+        name: str,
+        fields: tuple[str, ...],
+        presets: Mapping[str, Mapping[str, str]],
+        default: Mapping[str, str],
     ) -> Mapping[str, str]:
+        """A service's ``env``: a table of templates, a preset's name, or an array of both.
+
+        In an array, later entries win over earlier ones for the same variable, so
+        ``["url", "libpq"]`` sets ``DATABASE_URL`` and the ``PG*`` variables.
+        """
         if name not in self.raw:
             return default
-        env = self.env(name)
+        value = self.raw[name]
+        if isinstance(value, Mapping):
+            return self.templates(name, fields)
+        example = f'write {name} = "{next(iter(presets))}", {name} = {{ VARIABLE = "{{url}}" }}'
+        parts = value if isinstance(value, list) else [value]
+        if not isinstance(value, str | list) or not parts:
+            got = "an empty array" if value == [] else _type_name(value)
+            raise self._error(
+                name,
+                f"expected a preset's name, a table of templates or an array of them, got {got}",
+                f"{example}, or an array of them",
+            )
+        result: dict[str, str] = {}
+        for part in parts:
+            if isinstance(part, str):
+                if part not in presets:
+                    hint = _did_you_mean(part, list(presets))
+                    raise self._error(
+                        name,
+                        f"{part!r} is not a preset of this service{hint}",
+                        f"use one of: {', '.join(presets)} (see docs/services.md), "
+                        "or a table of templates",
+                    )
+                result.update(presets[part])
+            elif isinstance(part, Mapping):
+                result.update(self.templates(name, fields, raw=part))
+            else:
+                raise self._error(
+                    name,
+                    f"{part!r} is neither a preset's name nor a table of templates",
+                    f"{example}, or an array of them",
+                )
+        return MappingProxyType(result)
+
+    def templates(
+        self, name: str, fields: tuple[str, ...], *, raw: Mapping[str, object] | None = None
+    ) -> Mapping[str, str]:
+        """The table ``name`` (or ``raw``, one table of its array) of templates of ``fields``."""
+        env = (
+            self.env(name)
+            if raw is None
+            else _Table(self.reader, f"{self.key}.{name}", raw).variables()
+        )
         formatter = string.Formatter()
         for variable, template in env.items():
             try:

@@ -107,6 +107,8 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     junit_folder = plan.junit_path(project, suite, str(session.python), None).parent
     ensure_writable((junit_folder, coverage_dir(project)) if project.source else (junit_folder,))
     _provision(session, project, suite.install, with_suitekit=True)
+    if _installing_only(session):
+        return  # no servers for a pytest that will not run, and no reports dropped either
     options = plan.RunOptions.from_env(os.environ)
     shard = sharding.shard_from(session.posargs, os.environ)
     spec = shard.value if shard is not None else None
@@ -126,7 +128,7 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     covered = plan.measures_coverage(project, suite, options, session.posargs)
     rcfile = write_rcfile(project, suite.name, python) if covered else None
     env = {
-        **suite.env,
+        **plan.suite_env(project, suite),
         "SUITEKIT_WORKERS_ORIGIN": workers.origin,
         "PYTHONHASHSEED": plan.hashseed(project, os.environ),
     }
@@ -149,6 +151,19 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
         # figures (the report records every shard's afterwards).
         if not probe and spec is None:
             _record_durations(session, project, junit, started)
+
+
+def _installing_only(session: nox.Session) -> bool:
+    """Whether nox runs with ``--install-only``: it then skips every ``session.run``.
+
+    Services are provided around a ``session.run``; started for one that nox skips, a
+    throwaway server costs its start-up and its stop for nothing. nox has no public flag for
+    this mode, so it is read where ``session.run`` itself reads it (as of nox 2026.10);
+    should that attribute go, the answer is ``False``: services are started as before.
+    """
+    runner = getattr(session, "_runner", None)
+    config = getattr(runner, "global_config", None)
+    return getattr(config, "install_only", False) is True
 
 
 def _record_durations(session: nox.Session, project: Project, junit: Path, since: float) -> None:
@@ -188,20 +203,28 @@ def _drop_other_splits(junit: Path) -> None:
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:
     _provision(session, project, check.install, with_suitekit=False)
+    if _installing_only(session):
+        return
     with services.provide(project, check.services, os.environ, say=session.log) as provided:
         environ = {**os.environ, **provided}
         with services.check_resources(project, check, environ) as resources:
-            env = {**check.env, **provided, **resources}
+            env = {**plan.check_env(project, check), **provided, **resources}
             for command in check.run:
                 session.run(*shlex.split(command), *session.posargs, env=env)
 
 
 def _run_partition(session: nox.Session, project: Project) -> None:
     _provision(session, project, project.install, with_suitekit=True)
-    needed = plan.collection_suite(project).services
-    with services.provide(project, needed, os.environ, say=session.log) as provided:
+    if _installing_only(session):
+        return
+    collecting = plan.collection_suite(project)
+    for line in plan.env_conflicts(project):
+        session.log(f"suitekit: {line}")
+    env = plan.suite_env(project, collecting)
+    with services.provide(project, collecting.services, os.environ, say=session.log) as provided:
         session.run(
-            "pytest", "--suitekit-partition", "-n", "0", "-q", *session.posargs, env=provided,
+            *plan.PYTEST, "--suitekit-partition", "-n", "0", "-q", *session.posargs,
+            env={**env, **provided},
             interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
             terminate_timeout=_PYTEST_TERMINATE_SECONDS,
         )  # fmt: skip

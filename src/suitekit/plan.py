@@ -39,14 +39,18 @@ __all__ = [
     "ENV_REINSTALL",
     "ENV_WORKERS",
     "PARTITION_SESSION",
+    "PYTEST",
     "RUN_LOG_OPTION",
     "YIELDING_NICE",
     "Job",
     "RunOptions",
     "RunPlan",
     "SessionSpec",
+    "check_env",
     "chooses_workers",
+    "collection_suite",
     "declared_workers",
+    "env_conflicts",
     "fixed_hashseed",
     "hashseed",
     "jobs",
@@ -64,6 +68,7 @@ __all__ = [
     "session_workers",
     "sessions",
     "share_cpus",
+    "suite_env",
     "suite_pytest_args",
     "test_timeout",
 ]
@@ -555,10 +560,27 @@ def measures_coverage(
     return bool(project.source) and suite.coverage and options.coverage and not probing(posargs)
 
 
+PYTEST: Final = ("python", "-m", "pytest")
+"""How every session starts pytest (suites and the partition guard): ``python -m pytest``.
+
+Run from the project root, it puts the root first on ``sys.path``, as ``coverage run -m pytest``
+(a suite measuring coverage) always did: a project whose tests import its own top-level
+modules or packages (a flat layout, Django's ``manage.py`` layout with its settings package)
+runs without ``PYTHONPATH``, and the same whether coverage is on or off. The bare ``pytest``
+script puts its own folder there instead, and the root only when pytest imports a rootdir
+``conftest.py`` or a test package (``prepend`` import mode): too late for a plugin that imports
+the project's code at start-up, as pytest-django does with its settings module.
+The cost is runpy's: a few milliseconds of start-up, within noise (docs/reports.md).
+"""
+
+
 def measured(command: Sequence[str], rcfile: Path | None) -> tuple[str, ...]:
-    """``pytest ...`` run under coverage with suitekit's configuration, when there is one."""
+    """``python -m pytest ...``, run under coverage with suitekit's configuration when given.
+
+    Both forms put the project root first on ``sys.path`` (see :data:`PYTEST`).
+    """
     if rcfile is None:
-        return ("pytest", *command)
+        return (*PYTEST, *command)
     return ("coverage", "run", f"--rcfile={rcfile}", "-m", "pytest", *command)
 
 
@@ -736,18 +758,61 @@ def jobs(
     return tuple(result)
 
 
-def collection_suite(project: Project) -> Suite:
-    """The pseudo-suite the partition guard collects as: every test root, every service.
+def suite_env(project: Project, suite: Suite) -> dict[str, str]:
+    """The variables a suite's pytest run gets from the config: the project's, then its own.
 
-    Collection imports every conftest; those that read a service's variables at import time
-    must find them, so the guard gets (empty) services like a suite run does.
+    The suite's ``env`` wins over the project-wide ``env``; what suitekit sets itself (the
+    hash seed, the services' variables, the ``dirs``) wins over both, where the session adds it.
     """
+    return {**project.env, **suite.env}
+
+
+def check_env(project: Project, check: Check) -> dict[str, str]:
+    """The variables a check's commands get from the config: the project's, then its own."""
+    return {**project.env, **check.env}
+
+
+def collection_suite(project: Project) -> Suite:
+    """The pseudo-suite the partition guard collects as: every test root, service and ``env``.
+
+    Collection imports every conftest; those that read a service's variables, or a suite's
+    ``env`` (``DJANGO_SETTINGS_MODULE``, say), at import time must find them, so the guard gets
+    (empty) services like a suite run does, and the ``env`` of every suite. A variable that
+    suites set to different values has the first one's value (see :func:`env_conflicts`):
+    one process cannot hold both, and the whole run's guard is decided from the suites' own
+    collections, each with its own ``env``, anyway.
+    """
+    env: dict[str, str] = {}
+    for suite in project.suites:
+        env.update((name, value) for name, value in suite.env.items() if name not in env)
     return Suite(
         name=PARTITION_SESSION,
         paths=project.tests,
         workers=0,
         services=tuple(dict.fromkeys(s for suite in project.suites for s in suite.services)),
+        env=env,
     )
+
+
+def env_conflicts(project: Project) -> tuple[str, ...]:
+    """The variables that suites set to different values, each with what the guard uses.
+
+    One line per variable, for the partition session to say (see :func:`collection_suite`).
+    """
+    first: dict[str, tuple[str, str]] = {}
+    lines: list[str] = []
+    for suite in project.suites:
+        for name, value in suite.env.items():
+            if name not in first:
+                first[name] = (suite.name, value)
+            elif first[name][1] != value and first[name][0] != "":
+                owner, kept = first[name]
+                lines.append(
+                    f"{name}: suite {suite.name!r} sets {value!r}, suite {owner!r} {kept!r}; "
+                    f"the partition guard collects with {kept!r}"
+                )
+                first[name] = ("", kept)  # one line per variable
+    return tuple(lines)
 
 
 def partition_job(project: Project) -> Job:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pytest
 from _pytest.runner import runtestprotocol
 
-from suitekit import _processes, flaky, plan, services, sharding
+from suitekit import _processes, _pytest_django, flaky, plan, services, sharding
 from suitekit._files import write_text_atomic
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import (
@@ -56,6 +56,7 @@ from suitekit._selection import (
     Collection,
     PartitionReport,
     SuiteSelector,
+    crash_message,
     partition,
 )
 from suitekit._signals import signals_as_interrupt
@@ -177,26 +178,70 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
     isolation = _prepare(early_config, *loaded) if loaded is not None else None
     guard = _Guard.create(early_config, loaded[1], isolation) if name and loaded else None
     if isolation is None and guard is None:
-        return (yield)
+        try:
+            return (yield)
+        except Exception as error:
+            _record_crash(loaded, error)
+            raise
     try:
         if isolation is not None:
             isolation.start()
+            if name is not None:  # with pytest-django: see suitekit/_pytest_django.py
+                _pytest_django.before_conftests(
+                    early_config,
+                    isolation.project,
+                    isolation.suite,
+                    stack=isolation.stack,
+                    controller_only=isolation.controller_only,
+                )
         if guard is not None:
             guard.mark()  # after the servers started: they are no test's leftovers
         # The conftests load here; if that (or anything before configure) fails, pytest never
         # unconfigures, so the isolation is given back right here.
-        return (yield)
+        outcome = yield
+        # pytest-django has set Django up; a failed migration gives the isolation back too.
+        _pytest_django.after_conftests(early_config)
+        return outcome  # noqa: TRY300 - inside the try, for the same reason
     except SuitekitError as error:
         _give_back(isolation, guard)
         message = f"suitekit: suite {name!r}: {error}"
         raise pytest.UsageError(message) from None
     except BaseException as error:
         _give_back(isolation, guard)
+        if isinstance(error, Exception):
+            _record_crash(loaded, error)
         if isinstance(error, KeyboardInterrupt) and guard is not None and guard.expired:
             # The deadline passed while the servers or the template were being set up: the
             # watchdog said so; the session fails (1) rather than ending as interrupted.
             raise SystemExit(pytest.ExitCode.TESTS_FAILED) from None
         raise
+
+
+def _record_crash(loaded: tuple[Project, Suite] | None, error: Exception) -> None:
+    """Record for the run's guard that a conftest failed before collection began.
+
+    pytest reports a conftest that raises while it is loaded (``ImportError while loading
+    conftest``) before any hook of the collection runs, so the suite's (or the partition
+    session's) record is written here, in a whole run only, naming the conftest's own error.
+    """
+    folder = os.environ.get(plan.ENV_COLLECTIONS)
+    if not folder or loaded is None:
+        return
+    project, suite = loaded
+    cause = getattr(error, "cause", None)  # pytest's ConftestImportFailure wraps the real one
+    real = cause if isinstance(cause, BaseException) else error
+    where = str(getattr(error, "path", "") or "(conftest)")
+    with contextlib.suppress(ValueError):
+        where = Path(where).relative_to(project.root).as_posix()
+    record = Collection(
+        suite=suite.name,
+        owned=(),
+        others=(),
+        complete=False,
+        errors=((where, first_line(f"{type(real).__name__}: {real}")),),
+    )
+    with contextlib.suppress(SuitekitError):  # no record: the runner says what it can
+        write_text_atomic(Path(folder) / f"{suite.name}.{os.getpid()}.json", record.to_json())
 
 
 def _give_back(isolation: _Isolation | None, guard: _Guard | None) -> None:
@@ -287,7 +332,7 @@ class _Guard:
                 guard.watchdog = Watchdog(
                     deadline.value,
                     message=_deadline_message(suite, deadline),
-                    cleanup=isolation.stop if isolation is not None else None,
+                    cleanup=lambda: _last_resort(guard, isolation),
                 )
                 guard._export({ENV_DEADLINE_AT: repr(guard.watchdog.at)})
         elif at := os.environ.get(ENV_DEADLINE_AT):
@@ -340,6 +385,15 @@ class _Guard:
             self.watchdog.cancel()
         _restore(self._restore)
         self._restore = {}
+
+
+def _last_resort(guard: _Guard, isolation: _Isolation | None) -> None:
+    """What the watchdog gives back before it ends a session that would not end: all of it."""
+    try:
+        guard.stop_strays()  # the tests' processes first: they may hold the databases
+    finally:
+        if isolation is not None:
+            isolation.stop()
 
 
 def _deadline_message(suite: Suite, deadline: Sourced[float]) -> str:
@@ -578,6 +632,9 @@ def pytest_configure(config: pytest.Config) -> None:
         plugin.guard = config.stash.get(_GUARD_KEY, None)
     config.stash[_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "suitekit-plugin")
+    if isolation is not None and isolation.template:
+        # After pytest-django registered: suitekit's django_db_setup wins over its own.
+        _pytest_django.register(config, isolation.suite)
 
 
 def _load(config: pytest.Config) -> Project | None:
@@ -729,8 +786,10 @@ class SuitekitPlugin:
         # The controller's decision of "auto" workers, and the tests it ran before promoting.
         self.auto: _AutoWorkers | None = None
         self.ran_here: tuple[str, ...] = ()
-        # Whether this process recorded the collection for the partition guard.
+        # Whether this process recorded the collection for the partition guard, and what
+        # failed to collect: (path under the project root, the error's message) pairs.
         self.recorded = False
+        self.collect_errors: list[tuple[str, str]] = []
         # The per-test timeout suitekit gave pytest-timeout (None: the user's own, or none),
         # and the deadline and stray-process guard of a suite run.
         self.timeout: Sourced[float] | None = None
@@ -887,10 +946,7 @@ class SuitekitPlugin:
     ) -> None:
         """Keep the suite's tests (suite mode) or check the partition (partition mode)."""
         if self.check_partition:
-            self.report = partition(self.project, (self._describe(item) for item in items))
-            self._check_quarantine_everywhere()
-            config.hook.pytest_deselected(items=list(items))
-            items.clear()
+            self._check_partition(config, items)
             return
         if self.selector is None:
             return
@@ -958,11 +1014,39 @@ class SuitekitPlugin:
             complete=complete,
             python_files=tuple(config.getini("python_files")),
             norecursedirs=tuple(config.getini("norecursedirs")),
+            errors=tuple(self.collect_errors),
         )
         name = f"{self.suite.name}.{os.getpid()}.json"
         with contextlib.suppress(SuitekitError):  # no record: the runner runs the guard itself
             write_text_atomic(Path(folder) / name, record.to_json())
         self.recorded = True
+
+    def _check_partition(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Partition mode: check the partition of what was collected, and run nothing."""
+        if self.collect_errors:
+            # A partial collection says nothing of the partition: the crash is the news.
+            self._record_partition_crash()
+        else:
+            self.report = partition(self.project, (self._describe(item) for item in items))
+            self._check_quarantine_everywhere()
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()
+
+    def _record_partition_crash(self) -> None:
+        """In a whole run, record what the partition session failed to collect, for the runner."""
+        folder = os.environ.get(plan.ENV_COLLECTIONS)
+        if not folder:
+            return
+        record = Collection(
+            suite=plan.PARTITION_SESSION,
+            owned=(),
+            others=(),
+            complete=False,
+            errors=tuple(self.collect_errors),
+        )
+        name = f"{plan.PARTITION_SESSION}.{os.getpid()}.json"
+        with contextlib.suppress(SuitekitError):  # no record: the runner says what it can
+            write_text_atomic(Path(folder) / name, record.to_json())
 
     def _worker_order(
         self, config: pytest.Config, items: list[pytest.Item], workerinput: Mapping[str, Any]
@@ -1214,6 +1298,9 @@ class SuitekitPlugin:
         message = getattr(report, "suitekit_usage_error", None)
         if message and self.config is not None and not hasattr(self.config, "workerinput"):
             raise pytest.UsageError(str(message))
+        if report.failed and not message:
+            where = self._project_id(report.nodeid) if report.nodeid else "."
+            self.collect_errors.append((where, _collect_error(report)))
         if report.failed and not message and self.ledger is not None:
             from suitekit.reporting._attempts import PhaseReport  # noqa: PLC0415 - see the imports
 
@@ -1396,6 +1483,11 @@ class SuitekitPlugin:
         if self.shard_table is not None:
             terminalreporter.section("suitekit shards")
             terminalreporter.write_line(self.shard_table)
+        if self.check_partition and self.collect_errors:
+            crash = crash_message(self.project, self.collect_errors)
+            terminalreporter.write_line(
+                f"suitekit: {crash}; the partition was not checked", red=True, bold=True
+            )
         if self.report is None:
             return
         terminalreporter.section("suitekit partition")
@@ -1518,6 +1610,21 @@ def _failure_line(report: pytest.CollectReport | pytest.TestReport) -> str:
     """The first line of a report's failure: its exception's message when it has one."""
     crash = getattr(report.longrepr, "reprcrash", None)
     return first_line(crash.message if crash is not None else str(report.longrepr))
+
+
+def _collect_error(report: pytest.CollectReport) -> str:
+    """The real error of a collection failure: the exception, not pytest's preamble.
+
+    A module that fails to import is reported as ``ImportError while importing test module
+    ...`` with the exception on the traceback's last ``E`` line; a conftest's failure has it as
+    the report's crash message.
+    """
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return first_line(crash.message)
+    text = report.longreprtext
+    errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    return errors[-1] if errors and errors[-1] else first_line(text)
 
 
 def _failed(report: pytest.TestReport) -> bool:

@@ -43,7 +43,7 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     assert out.count("suitekit: started a throwaway postgres server") == 1
 
     totals = {
-        name: read_totals(root / "reports" / "junit" / f"{name}-3.11.xml")
+        name: read_totals(root / ".suitekit" / "reports" / "junit" / f"{name}-3.11.xml")
         for name in ("unit", "processing", "integration")
     }
     assert totals["unit"].tests >= 45
@@ -56,7 +56,7 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
 
     # The combined figure of the suites run at once is the figure of one plain run.
-    combined = json.loads((root / "reports" / "coverage.json").read_text())["totals"]
+    combined = json.loads((root / ".suitekit" / "reports" / "coverage.json").read_text())["totals"]
     assert "suitekit: combined coverage" in out
 
     # The suite whose tests share state (rows, keys, files) through the services suitekit

@@ -36,7 +36,7 @@ def _command(workflow: Path, job: str, python: str, shard: int) -> str:
 
 
 def _selected(root: Path, shard: int) -> list[str]:
-    junit = root / "reports" / "junit" / f"unit-3.11.shard-{shard}-of-2.xml"
+    junit = root / ".suitekit" / "reports" / "junit" / f"unit-3.11.shard-{shard}-of-2.xml"
     cases = ET.parse(junit).iter("testcase")  # noqa: S314 - our own run's report
     return sorted(f"{case.get('classname')}::{case.get('name')}" for case in cases)
 

@@ -58,7 +58,7 @@ def test_report_names_a_missing_or_corrupt_file_merges_the_rest_and_fails(
 
     ran = project.run("nox", "-s", "slow")
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    corrupt = project.root / "reports" / "junit" / "broken-3.11.xml"
+    corrupt = project.root / ".suitekit" / "reports" / "junit" / "broken-3.11.xml"
     corrupt.write_text('<testsuites><testsuite name="broken" tests="1"><testcase name="x"')
     before = corrupt.read_bytes()
 
@@ -67,9 +67,9 @@ def test_report_names_a_missing_or_corrupt_file_merges_the_rest_and_fails(
     assert result.returncode == 1, out + result.stderr
     assert "broken-3.11.xml" in out
     assert corrupt.read_bytes() == before  # never rewritten, never deleted
-    merged = read_totals(project.root / "reports" / "junit.xml")
+    merged = read_totals(project.root / ".suitekit" / "reports" / "junit.xml")
     assert (merged.tests, merged.failures, merged.errors) == (4, 0, 0)
-    summary = (project.root / "reports" / "summary.md").read_text()
+    summary = (project.root / ".suitekit" / "reports" / "summary.md").read_text()
     assert "broken-3.11.xml" in summary
     durations = json.loads((project.root / ".suitekit" / "durations.json").read_text())
     assert set(durations["suites"]) == {"unit", "slow"}

@@ -14,13 +14,13 @@ MEASURED = SUITES.replace("workers = 0\n", "workers = 0\ncoverage = false\n").re
 
 def test_a_suite_without_coverage_is_absent_from_the_combined_figure(demo_root: Path) -> None:
     project = make_project(demo_root, extra=MEASURED)
-    data = project.root / "reports" / "coverage"
+    data = project.root / ".suitekit" / "reports" / "coverage"
 
     sessions = project.run("nox", "-s", "unit", "slow")
     assert sessions.returncode == 0, sessions.stdout + sessions.stderr
     output = sessions.stdout + sessions.stderr
     assert "coverage run --rcfile=" in output  # unit is measured
-    assert "nox > pytest --suitekit-suite=slow" in output  # slow runs plain pytest
+    assert "nox > python -m pytest --suitekit-suite=slow" in output  # slow: no coverage
     assert list(data.glob(".coverage.unit@3_11.*"))
     assert not list(data.glob(".coverage.slow@*"))
     # Each session records its durations itself, without a report.

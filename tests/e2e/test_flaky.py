@@ -132,7 +132,9 @@ def test_flaky_finds_the_coin_and_the_victim_and_shrinks_the_victim_to_its_pollu
         out,
         re.MULTILINE,
     ), out
-    order_file = project.root / "reports/flaky/unit/tests_unit_test_order_py_test_victim.order"
+    order_file = (
+        project.root / ".suitekit/reports/flaky/unit/tests_unit_test_order_py_test_victim.order"
+    )
     lines = order_file.read_text().splitlines()
     assert [line for line in lines if not line.startswith("#")] == [POLLUTER, VICTIM]
     # The coin: its failure does not come back by order.

@@ -57,7 +57,7 @@ def test_test_all_parallel_runs_everything_and_summarises(project: Project) -> N
     assert "suitekit: partition: running" not in out
     assert "suitekit summary" in out
     assert out.rstrip().splitlines()[-1] == "suitekit: 4 passed, 0 failed, 0 skipped"
-    logs = project.root / "reports" / "logs"
+    logs = project.root / ".suitekit" / "reports" / "logs"
     for session in ("unit-3.11", "slow-3.11", "hello"):
         assert (logs / f"{session}.log").is_file()
     assert not (logs / "partition.log").exists()

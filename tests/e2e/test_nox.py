@@ -39,7 +39,7 @@ def test_suite_session_runs_the_suite_then_posargs_reach_pytest_in_its_reused_ve
     assert "pytest --suitekit-suite=unit -n 2 --dist load" in output
     assert "3 passed" in output
     assert "suitekit: suite 'unit': paths tests/unit; 2 xdist workers" in output
-    totals = read_totals(project.root / "reports" / "junit" / "unit-3.11.xml")
+    totals = read_totals(project.root / ".suitekit" / "reports" / "junit" / "unit-3.11.xml")
     assert (totals.tests, totals.failures, totals.errors) == (3, 0, 0)
 
     # Posargs reach pytest, and the session's virtualenv is reused (not built a second time).

@@ -16,7 +16,7 @@ def _cases(junit: Path) -> set[str]:
 
 
 def test_nox_shards_partition_the_suite_and_the_report_expects_each(project: Project) -> None:
-    junit = project.root / "reports" / "junit"
+    junit = project.root / ".suitekit" / "reports" / "junit"
     whole = project.run("nox", "-s", "unit")
     assert whole.returncode == 0, whole.stdout + whole.stderr
     everything = _cases(junit / "unit-3.11.xml")
@@ -52,7 +52,7 @@ def test_the_shard_variable_reaches_pytest_through_nox(project: Project) -> None
 
     assert result.returncode == 0, output
     assert "shard 2/3" in output
-    assert (project.root / "reports/junit/unit-3.11.shard-2-of-3.xml").is_file()
+    assert (project.root / ".suitekit/reports/junit/unit-3.11.shard-2-of-3.xml").is_file()
 
 
 def test_a_bad_shard_stops_the_session_with_the_value(project: Project) -> None:

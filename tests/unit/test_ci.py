@@ -460,7 +460,11 @@ def test_github_durations_flow(full: Project) -> None:
     assert report["if"] == "${{ !cancelled() }}"
     steps = {step["name"]: step for step in report["steps"]}
     merged = steps["Download every suite job's reports"]["with"]
-    assert merged == {"pattern": "suitekit-reports-*", "merge-multiple": True, "path": "reports"}
+    assert merged == {
+        "pattern": "suitekit-reports-*",
+        "merge-multiple": True,
+        "path": ".suitekit/reports",
+    }
     assert steps["Save the merged durations store"]["with"] == {
         "path": ".suitekit/durations.json",
         "key": "suitekit-durations-${{ github.run_id }}-${{ github.run_attempt }}",
@@ -694,7 +698,7 @@ def test_ci_check_marks_a_missing_final_line_break(tmp_path: Path, full: Project
     (state,) = check(full)
 
     assert state.state == "stale"
-    assert state.diff.endswith("\n\\ No newline at end of file\n+      - reports/\n")
+    assert state.diff.endswith("\n\\ No newline at end of file\n+      - .suitekit/reports/\n")
 
 
 def test_ci_errors_exit_2(

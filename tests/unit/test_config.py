@@ -136,7 +136,7 @@ def expected_example(root: Path) -> Project:
         install=install,
         source=("src/bookshop",),
         tests=("tests",),
-        reports="reports",
+        reports=".suitekit/reports",
         suites=(
             Suite(
                 name="unit",
@@ -247,7 +247,7 @@ def test_defaults_apply_to_a_minimal_declaration(tmp_path: Path) -> None:
     assert suite.target_seconds is None
     assert suite.install == InstallSpec()
     assert project.tests == ("tests",)
-    assert project.reports == "reports"
+    assert project.reports == ".suitekit/reports"
     assert project.checks == ()
 
 

@@ -503,8 +503,19 @@ def test_a_url_with_a_bad_port_is_refused_at_load(
 
     assert problem in str(error)
     assert error.value == url
+    assert "secret" not in str(error)  # the message goes to CI logs: no password in it
     assert "fix: give a port from 1 to 65535" in str(error) or "fix: write url" in str(error)
     assert_well_formed(error, file=config_file, key=f"tool.suitekit.services.{service}.url")
+
+
+def test_a_bad_urls_password_is_not_in_the_message(root: Path) -> None:
+    url = "postgresql://app:hunter2@h:99999/db"
+    write(root, BASE + f'[tool.suitekit.services.postgres]\nurl = "{url}"\n')
+
+    message = str(load_error(root))
+
+    assert "'postgresql://app:***@h:99999/db' has the port '99999'" in message
+    assert "hunter2" not in message
 
 
 def test_urls_with_good_ports_or_none_are_accepted(root: Path) -> None:

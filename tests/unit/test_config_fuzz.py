@@ -48,6 +48,7 @@ install = { groups = ["test"], extras = ["pg"], packages = ["rich"] }
 source = ["src"]
 tests = ["tests"]
 reports = "reports"
+env = { PYTHONPATH = ".", DJANGO_SETTINGS_MODULE = "shop.settings" }
 
 [tool.suitekit.suites.unit]
 paths = ["tests/unit"]
@@ -80,7 +81,7 @@ keep-template = ["migrations/**/*.py"]
 
 [tool.suitekit.services.redis]
 url = "redis://:pw@[::1]:6379/0"
-env = { REDIS_URL = "{url}", CACHE_DB = "{db}" }
+env = ["url", "celery", { CACHE_DB = "{db}" }]
 
 [tool.suitekit.isolation]
 dirs = ["MEDIA_ROOT"]
@@ -157,6 +158,12 @@ HOSTILE_STRINGS: Final = (
     "{url!r}",
     "{url:>99999999}",
     "{port:{url:{host}}}",
+    "{netloc}",
+    "libpq",
+    "libqp",
+    "django",
+    "sqlalchemy",
+    "celery",
     "3.11",
     "3.99t",
     "auto",

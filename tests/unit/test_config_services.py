@@ -424,8 +424,10 @@ ERRORS: Final = [
     pytest.param(
         [((*POSTGRES, "env"), "{url}")],
         f"{PG_KEY}.env",
-        r"expected a table, got a string",
-        id="postgres-env-not-a-table",
+        r"'\{url\}' is not a preset of this service \(did you mean 'url'\?\)\n"
+        r"  fix: use one of: url, libpq, django, sqlalchemy \(see docs/services.md\), "
+        r"or a table of templates",
+        id="postgres-env-not-a-preset",
     ),
     pytest.param(
         [((*REDIS, "env"), {"REDIS_URL": "redis://{host}:{prot}/0"})],

@@ -171,6 +171,7 @@ def test_postgres_fields() -> None:
         "user": "u",
         "password": WITH_AT,
         "database": "sk_db",
+        "netloc": "u:p%40ss@h:6543",
     }
 
 

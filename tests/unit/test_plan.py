@@ -117,7 +117,7 @@ def test_a_project_with_a_source_gets_a_coverage_session() -> None:
     assert specs["coverage"].description == "Combine the suites' coverage; fail under 85%"
     assert [job.session for job in report_jobs(project)] == ["report", "coverage"]
     assert [job.session for job in report_jobs(example_project())] == ["report"]
-    assert measured(("-x",), None) == ("pytest", "-x")
+    assert measured(("-x",), None) == ("python", "-m", "pytest", "-x")
     assert measured(("-x",), Path("rc")) == ("coverage", "run", "--rcfile=rc", "-m", "pytest", "-x")
 
 
@@ -153,7 +153,7 @@ def test_suite_pytest_args_with_workers() -> None:
         "4",
         "--dist",
         "worksteal",
-        "--junitxml=reports/junit/unit-3.12.xml",
+        "--junitxml=.suitekit/reports/junit/unit-3.12.xml",
         "-o",
         "junit_suite_name=unit",
         "-x",
@@ -169,7 +169,7 @@ def test_suite_pytest_args_without_workers_has_no_dist() -> None:
         "--suitekit-suite=unit",
         "-n",
         "0",
-        "--junitxml=reports/junit/unit-3.11.xml",
+        "--junitxml=.suitekit/reports/junit/unit-3.11.xml",
         "-o",
         "junit_suite_name=unit",
     )
@@ -189,8 +189,11 @@ def test_posargs_come_last() -> None:
 def test_junit_path_is_per_suite_and_python() -> None:
     project = example_project()
 
-    assert junit_path(project, UNIT, "3.11") == ROOT / "reports" / "junit" / "unit-3.11.xml"
-    assert junit_path(project, INTEGRATION, "3.12") == ROOT / "reports/junit/integration-3.12.xml"
+    assert junit_path(project, UNIT, "3.11") == ROOT / ".suitekit/reports/junit/unit-3.11.xml"
+    assert (
+        junit_path(project, INTEGRATION, "3.12")
+        == ROOT / ".suitekit/reports/junit/integration-3.12.xml"
+    )
 
 
 def test_junit_path_follows_the_reports_folder() -> None:
@@ -517,8 +520,8 @@ def test_a_suite_job_in_full() -> None:
         command=("nox", "-s", "unit-3.11"),
         env={},
         required=True,
-        junit=ROOT / "reports/junit/unit-3.11.xml",
-        log=ROOT / "reports/logs/unit-3.11.log",
+        junit=ROOT / ".suitekit/reports/junit/unit-3.11.xml",
+        log=ROOT / ".suitekit/reports/logs/unit-3.11.log",
         target_seconds=10.0,
         suite="unit",
     )
@@ -535,7 +538,7 @@ def test_a_check_job_in_full() -> None:
         env={},
         required=False,
         junit=None,
-        log=ROOT / "reports/logs/security.log",
+        log=ROOT / ".suitekit/reports/logs/security.log",
         target_seconds=None,
     )
 
@@ -636,7 +639,7 @@ def test_the_partition_job() -> None:
     assert job.kind == "partition"
     assert job.required
     assert job.junit is None
-    assert job.log == ROOT / "reports/logs/partition.log"
+    assert job.log == ROOT / ".suitekit/reports/logs/partition.log"
 
 
 def test_an_explicit_worker_count_is_not_replaced_by_the_cpu_share() -> None:

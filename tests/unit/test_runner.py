@@ -40,8 +40,8 @@ import pathlib, sys
 path = pathlib.Path(sys.argv[1])
 path.parent.mkdir(parents=True, exist_ok=True)
 path.write_text(
-    '<testsuites><testsuite name="s" tests="2" failures="0" errors="0" skipped="1" time="0.5"/>'
-    '</testsuites>'
+    '<testsuites><testsuite name="s" tests="2" failures="0" errors="0" skipped="1" time="0.5">'
+    '<testcase name="a"/><testcase name="b"><skipped/></testcase></testsuite></testsuites>'
 )
 """
 

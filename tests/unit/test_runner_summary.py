@@ -11,7 +11,7 @@ import pytest
 from suitekit import ReportError
 from suitekit._runner import Outcome, Status, format_summary
 from suitekit.plan import Job, JobKind, nox_command
-from suitekit.reporting import Totals, read_totals
+from suitekit.reporting import Totals, merge_junit, read_totals
 
 LOGS: Final = Path("/work/bookshop/reports/logs")
 
@@ -223,9 +223,13 @@ TESTSUITES: Final = """\
 <testsuites name="pytest tests">
   <testsuite name="unit" errors="1" failures="2" skipped="3" tests="10" time="1.5">
     <testcase classname="tests.unit.test_a" name="test_one" time="0.1"/>
+    <testcase classname="tests.unit.test_a" name="test_two" time="0.1"><failure message="x"/>
+    </testcase>
+    <testcase classname="tests.unit.test_a" name="test_three" time="0.1"><skipped/></testcase>
   </testsuite>
   <testsuite name="more" errors="0" failures="1" skipped="0" tests="4" time="0.5">
-    <testcase classname="tests.unit.test_b" name="test_two" time="0.2"/>
+    <testcase classname="tests.unit.test_b" name="test_four" time="0.2"><error message="e"/>
+    </testcase>
   </testsuite>
 </testsuites>
 """
@@ -237,6 +241,18 @@ TESTSUITE: Final = """\
 </testsuite>
 """
 
+# What pytest writes for a test with three passing subtests, one with a failing subtest (the
+# subtest's failure and the test's own "contains 1 failed subtest"), and a plain test: its
+# attributes count every subtest report (tests="8", failures="2") for three test cases.
+SUBTESTS: Final = """\
+<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" \
+errors="0" failures="2" skipped="0" tests="8" time="0.076"><testcase classname="test_s" \
+name="test_a" time="0.014" /><testcase classname="test_s" name="test_b" time="0.027"><failure \
+message="assert 1 == 0">assert 1 == 0</failure><failure message="contains 1 failed subtest">\
+contains 1 failed subtest</failure></testcase><testcase classname="test_s" name="test_c" \
+time="0.000" /></testsuite></testsuites>
+"""
+
 
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
@@ -244,17 +260,31 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_read_totals_sums_every_suite_of_a_testsuites_root(tmp_path: Path) -> None:
+def test_read_totals_counts_the_cases_of_every_suite_not_their_attributes(tmp_path: Path) -> None:
     totals = read_totals(write(tmp_path, "unit-3.11.xml", TESTSUITES))
 
-    assert totals == Totals(tests=14, failures=3, errors=1, skipped=3, seconds=2.0)
-    assert totals.passed == 7
+    assert totals == Totals(tests=4, failures=1, errors=1, skipped=1, seconds=2.0)
+    assert totals.passed == 1
 
 
 def test_read_totals_of_a_bare_testsuite_root(tmp_path: Path) -> None:
     totals = read_totals(write(tmp_path, "unit-3.11.xml", TESTSUITE))
 
-    assert totals == Totals(tests=7, failures=1, errors=0, skipped=2, seconds=2.25)
+    assert totals == Totals(tests=1, seconds=2.25)
+
+
+def test_read_totals_counts_a_test_with_subtests_once_as_the_report_does(tmp_path: Path) -> None:
+    path = write(tmp_path, "unit-3.11.xml", SUBTESTS)
+
+    totals = read_totals(path)
+    merged = merge_junit([path], tmp_path / "junit.xml").totals
+
+    assert totals == Totals(tests=3, failures=1, seconds=0.076)
+    assert (totals.tests, totals.passed, totals.failures) == (
+        merged.tests,
+        merged.passed,
+        merged.failures,
+    )
 
 
 def test_read_totals_of_an_empty_testsuites_root(tmp_path: Path) -> None:

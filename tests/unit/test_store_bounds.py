@@ -203,13 +203,14 @@ def test_a_fifo_among_the_junit_files_is_reported_unreadable_and_the_rest_merged
 def test_the_runners_totals_refuse_a_fifo_and_a_huge_count(tmp_path: Path) -> None:
     pipe = fifo(tmp_path / "unit-3.11.xml")
     with pytest.raises(
-        ReportError, match=r"unit-3\.11\.xml: cannot read the JUnit report \(it is a named pipe"
+        ReportError,
+        match=r"unit-3\.11\.xml: not a readable JUnit XML file \(cannot be read \(it is a named",
     ):
         read_totals(pipe)
+    # The cases are counted, never the attributes: a count of thousands of digits is not read.
     huge = tmp_path / "huge.xml"
     huge.write_text(f'<testsuite name="u" tests="{"1" * 5000}"/>', encoding="utf-8")
-    with pytest.raises(ReportError, match=r"huge\.xml: not a readable JUnit XML file \(Exceeds"):
-        read_totals(huge)
+    assert read_totals(huge).tests == 0
 
 
 def test_records_sidecars_and_caches_that_are_not_regular_files_are_passed_over(

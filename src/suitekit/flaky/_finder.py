@@ -357,7 +357,12 @@ class _Search:
             done = subprocess.run(
                 argv,
                 cwd=self.project.root,
-                env={**self.environ, **self.suite.env, **self.env, **self.replay_env},
+                env={
+                    **self.environ,
+                    **plan.suite_env(self.project, self.suite),
+                    **self.env,
+                    **self.replay_env,
+                },
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
-from suitekit._files import JUNIT_LIMIT, read_bounded
 from suitekit.errors import ReportError
 
 __all__ = ["Totals", "read_totals"]
@@ -51,38 +49,23 @@ class Totals:
 
 
 def read_totals(path: Path) -> Totals:
-    """Sum the counts of every test suite in a JUnit XML file.
+    """Sum the counts of every test suite in a JUnit XML file, one per test case.
 
-    The counts are the ``<testsuite>`` attributes, which have none for flaky tests: those are
-    counted as passed here (:func:`~suitekit.reporting._merge.merge_junit` tells them apart).
+    The cases are counted as the merged report counts them (see
+    :func:`~suitekit.reporting._merge.count_junit`), not from the ``<testsuite>`` attributes,
+    which count each subtest as a test: the runner's summary and ``suitekit report`` give the
+    same figures for the same run. The time is pytest's own (the suites' ``time``).
 
     Raises:
         ReportError: The file does not exist, cannot be read, is not a regular file, is larger than
             :data:`~suitekit._files.JUNIT_LIMIT` or is not JUnit XML.
     """
-    from junitparser import JUnitXml, JUnitXmlError, TestSuite  # noqa: PLC0415 - kept off the import path
+    from suitekit.reporting._merge import count_junit  # noqa: PLC0415 - _merge imports this module
 
-    # Read through read_bounded, not by junitparser: a FIFO there would block the run.
-    data = read_bounded(path, limit=JUNIT_LIMIT, what="JUnit report", fix="  fix: run it again")
-    if data is None:
-        message = f"{path}: not a readable JUnit XML file (there is no such file)"
-        raise ReportError(message)
-    total = Totals()
     try:
-        # fromstring returns a TestSuite when the root element is <testsuite>, whatever its
-        # annotation says; hence the widening to object.
-        document: object = JUnitXml.fromstring(data)
-        suites = [document] if isinstance(document, TestSuite) else list(cast("JUnitXml", document))
-        for suite in suites:
-            total += Totals(
-                tests=int(suite.tests or 0),
-                failures=int(suite.failures or 0),
-                errors=int(suite.errors or 0),
-                skipped=int(suite.skipped or 0),
-                seconds=float(suite.time or 0.0),
-            )
-    except (JUnitXmlError, SyntaxError, ValueError, TypeError, RecursionError) as error:
-        # ValueError: a count that is not a number, or of more digits than int() converts.
-        message = f"{path}: not a readable JUnit XML file ({str(error)[:200]})"
+        return count_junit(path)
+    except ReportError as error:
+        # The merge's reason, after its "<path>: ", in the runner's words for an unusable file.
+        reason = str(error).removeprefix(f"{path}: ")
+        message = f"{path}: not a readable JUnit XML file ({reason})"
         raise ReportError(message) from None
-    return total

@@ -76,7 +76,7 @@ import secrets
 import shutil
 import xml.parsers.expat
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO, Final, Literal
@@ -98,6 +98,7 @@ __all__ = [
     "QuarantineOutcome",
     "QuarantinedCase",
     "SuiteResult",
+    "count_junit",
     "merge_junit",
 ]
 
@@ -307,6 +308,27 @@ def merge_junit(inputs: Sequence[Path], output: Path, *, slowest: int = 10) -> M
     return merge.result(output)
 
 
+def count_junit(path: Path) -> Totals:
+    """The totals of one JUnit file, its cases counted exactly as :func:`merge_junit` counts them.
+
+    Each ``<testcase>`` counts once, with one outcome (see the module's documentation), whatever
+    the ``<testsuite>`` attributes say: pytest counts there every report of a test, so a test
+    with subtests (``subtests.test()``, ``unittest``'s ``subTest``) adds one to ``tests`` per
+    subtest, and a test that fails in a subtest and in itself adds two to ``failures``. The
+    runner's summary and the merged report must not disagree about the same run. Only the time
+    is the suites' own ``time`` attribute: pytest's wall time, not the sum of the cases' times,
+    which under xdist is several times larger. Nothing is written anywhere.
+
+    Raises:
+        ReportError: The file cannot be read or is not JUnit XML (the message names it).
+    """
+    reader = _InputReader(path=path, folder=None, buffers=itertools.count(), seq=0)
+    total = Totals()
+    for suite in reader.read(slowest=0):
+        total += replace(suite.totals, seconds=suite.reported_seconds)
+    return total
+
+
 def _refuse_input_as_output(inputs: Sequence[Path], output: Path) -> None:
     for path in inputs:
         same = path.resolve() == output.resolve()
@@ -347,6 +369,7 @@ class _Suite:
         "marked",
         "name",
         "quarantine",
+        "reported_seconds",
         "seconds",
         "skipped",
         "source",
@@ -355,14 +378,24 @@ class _Suite:
     )
 
     def __init__(
-        self, *, name: str, source: Path, attributes: str, buffer: Path, depth: int
+        self,
+        *,
+        name: str,
+        source: Path,
+        attributes: str,
+        buffer: Path | None,
+        depth: int,
+        reported_seconds: float = 0.0,
     ) -> None:
         self.name = name
         self.source = source
         self.attributes = attributes  # timestamp and hostname, serialised, kept from the input
-        self.buffer = buffer
+        self.buffer = buffer  # None: counted only, its children are not kept (count_junit)
         self.depth = depth
-        self.stream: BinaryIO | None = buffer.open("xb", buffering=_WRITE_BUFFER)
+        self.reported_seconds = reported_seconds  # the suite's own time attribute (wall time)
+        self.stream: BinaryIO | None = (
+            buffer.open("xb", buffering=_WRITE_BUFFER) if buffer is not None else None
+        )
         self.durations: dict[str, float] = {}
         self.tests = 0
         self.failures = 0
@@ -459,7 +492,9 @@ class _InputReader:
         "suites",
     )
 
-    def __init__(self, *, path: Path, folder: Path, buffers: Iterator[int], seq: int) -> None:
+    def __init__(
+        self, *, path: Path, folder: Path | None, buffers: Iterator[int], seq: int
+    ) -> None:
         self.path = path
         self.seq = seq  # how many cases were read before, from all inputs: orders ties
         self.suites: list[_Suite] = []
@@ -543,7 +578,8 @@ class _InputReader:
         """Close and delete this input's buffers (the input itself is never touched)."""
         for suite in self.suites:
             suite.close()
-            suite.buffer.unlink(missing_ok=True)
+            if suite.buffer is not None:
+                suite.buffer.unlink(missing_ok=True)
         self.suites.clear()
 
     def _unreadable(self, reason: str) -> ReportError:
@@ -805,8 +841,15 @@ class _InputReader:
             for key in ("timestamp", "hostname")
             if key in attributes
         )
-        buffer = self._folder / f"{next(self._buffers)}.part"
-        suite = _Suite(name=name, source=self.path, attributes=kept, buffer=buffer, depth=depth)
+        buffer = self._folder / f"{next(self._buffers)}.part" if self._folder is not None else None
+        suite = _Suite(
+            name=name,
+            source=self.path,
+            attributes=kept,
+            buffer=buffer,
+            depth=depth,
+            reported_seconds=_seconds(attributes.get("time")),
+        )
         self._suites.append(suite)
         self.suites.append(suite)
 
@@ -886,9 +929,10 @@ def _write_report(path: Path, suites: Sequence[_Suite], totals: Totals) -> None:
             name = _attribute(suite.name)
             tag = f"<testsuite name={name}{_counts(suite.totals, skipped=True)}{suite.attributes}>"
             report.write(tag.encode())
-            with suite.buffer.open("rb") as buffer:
-                shutil.copyfileobj(buffer, report, _CHUNK)
-            suite.buffer.unlink()
+            if suite.buffer is not None:  # always: merge_junit reads with a folder
+                with suite.buffer.open("rb") as buffer:
+                    shutil.copyfileobj(buffer, report, _CHUNK)
+                suite.buffer.unlink()
             report.write(b"</testsuite>\n")
         report.write(b"</testsuites>\n")
         report.flush()

@@ -1,8 +1,9 @@
 """``suitekit report``: one JUnit report, one summary, the durations and quarantine streaks.
 
-Every suite session writes ``reports/junit/<suite>-<python>.xml`` (and, beside it, a small
-JSON file saying how many workers and CPUs measured its durations). This merges them into
-``reports/junit.xml``, prints the summary, writes it as Markdown to ``reports/summary.md``
+Every suite session writes ``<reports>/junit/<suite>-<python>.xml`` (``<reports>`` is
+``.suitekit/reports`` unless the project names a folder; and, beside it, a small JSON file
+saying how many workers and CPUs measured its durations). This merges them into
+``<reports>/junit.xml``, prints the summary, writes it as Markdown to ``<reports>/summary.md``
 (and to ``$GITHUB_STEP_SUMMARY`` in GitHub Actions), folds the durations into
 ``.suitekit/durations.json``, and counts the quarantined tests' passing streaks in
 ``.suitekit/quarantine.json`` (see :mod:`suitekit.reporting._streaks`), so that the summary can
@@ -21,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Final, TypeVar
 from suitekit._files import FileRefusedError, load_json, open_regular
 from suitekit._model import Project
 from suitekit.errors import ReportError
+from suitekit.reporting._legacy import reading
 from suitekit.sharding._spec import split_of
 
 if TYPE_CHECKING:
@@ -125,6 +127,9 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     )
     from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
 
+    project, note = reading(project)
+    if note is not None:
+        out.write(note + "\n")
     reports = project.root / project.reports
     junit_dir = reports / "junit"
     inputs = sorted(junit_dir.glob("*.xml")) if junit_dir.is_dir() else []

@@ -1,9 +1,9 @@
 """``suitekit clean``: remove what killed runs left behind, and nothing else.
 
 A thing is left behind when suitekit made it (a server record, a database with suitekit's
-comment, a Redis lease, a folder with suitekit's owner file) and the process that owns it, on
-this host, is gone. Databases and keys without suitekit's marks, and anything a live run holds,
-are never touched.
+comment, a Redis lease, a folder with suitekit's owner file, a Django test database named after
+one of suitekit's worker databases) and the process that owns it, on this host, is gone.
+Databases and keys without suitekit's marks, and anything a live run holds, are never touched.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from suitekit import _processes
+from suitekit import _naming, _processes
 from suitekit._model import Project
 from suitekit.errors import ServiceError
-from suitekit.services import _postgres, _redis
+from suitekit.services import _django, _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.services._provide import server_urls
 from suitekit.services._throwaway import pid_alive, records, stop_record
@@ -119,6 +119,34 @@ def _clean_databases(url: str, say: Callable[[str], None]) -> int:
         _postgres.drop(server, database.name)
         dropped += 1
         say(f"dropped database {database.name} (run {info.get('run')})")
+    return dropped + _clean_test_databases(server, say)
+
+
+def _clean_test_databases(server: PostgresServer, say: Callable[[str], None]) -> int:
+    """Drop Django test databases that dead runs' workers left (``test_sk_...``).
+
+    Django creates them, so they carry no comment of suitekit's: one counts as a dead run's
+    when its name is Django's test name of a suitekit worker database (the name's hash of run,
+    suite and worker checks out), no session uses it, and no database of its run is left that
+    a live process of this host, or any process of another host, owns. A live run always holds
+    its template until its workers are gone, so its test databases are never taken for dead.
+    Called after the dead runs' own databases are dropped; kept templates say nothing of a run.
+    """
+    leaked = _django.leaked_test_databases(server)
+    if not leaked:
+        return 0
+    live = {
+        _naming.slug(database.info.get("run", ""), 20)
+        for database in _postgres.marked_databases(server)
+        if database.info.get("kept") != "true"
+    }
+    dropped = 0
+    for database in leaked:
+        if database.run_id in live or database.sessions:
+            continue
+        _postgres.drop(server, database.name)
+        dropped += 1
+        say(f"dropped database {database.name} (pytest-django's, of run {database.run_id})")
     return dropped
 
 

@@ -81,14 +81,22 @@ class PostgresServer:
         return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
 
     def fields(self, database: str) -> dict[str, str]:
-        """The values the ``env`` templates of ``[tool.suitekit.services.postgres]`` can use."""
+        """The values the ``env`` templates of ``[tool.suitekit.services.postgres]`` can use.
+
+        ``netloc`` is ``user[:password]@host:port`` as it stands in ``url`` (quoted, an IPv6
+        host in brackets), so that a template can put another scheme in front
+        (``postgresql+psycopg://{netloc}/{database}``) without breaking on a password that
+        holds ``@`` or ``/``.
+        """
+        url = self.url(database)
         return {
-            "url": self.url(database),
+            "url": url,
             "host": self.host,
             "port": str(self.port),
             "user": self.user,
             "password": self.password,
             "database": database,
+            "netloc": urlsplit(url).netloc,
         }
 
     def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:

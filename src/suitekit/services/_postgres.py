@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MarkedDatabase",
+    "building",
     "clone",
     "create_empty",
+    "databases_with_prefix",
     "drop",
     "ensure_template",
     "marked_databases",
@@ -176,10 +178,38 @@ def create_empty(server: PostgresServer, name: str, run_id: str) -> None:
 def clone(
     server: PostgresServer, template: str, name: str, run_id: str, owner: str, *, suite: str
 ) -> None:
-    """Create a worker's database as a copy of the template (tens of milliseconds)."""
+    """Create a worker's database as a copy of the template (tens of milliseconds).
+
+    A template still being built (see :func:`building`) is not copied half-done: the clone
+    waits for its build lock first.
+    """
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
+        key = _build_lock(template)
+        connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+        connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
         _create(connection, name, comment, template=template)
+
+
+def _build_lock(name: str) -> int:
+    """The advisory lock key held while the template ``name`` is built."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def building(server: PostgresServer, name: str) -> Iterator[None]:
+    """Hold the template's build lock, on a connection of its own: its clones wait meanwhile.
+
+    The run's controller holds it while Django's migrate fills the template in the background,
+    as the workers start (see suitekit.services._django).
+    """
+    with _admin(server) as connection:
+        key = _build_lock(name)
+        connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def ensure_template(
@@ -204,7 +234,7 @@ def ensure_template(
     Raises:
         ServiceError: A setup step failed (the half-built template is dropped).
     """
-    lock = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    lock = _build_lock(name)
     with _admin(server) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
@@ -303,6 +333,21 @@ class MarkedDatabase:
 
     name: str
     info: Mapping[str, str]
+
+
+def databases_with_prefix(server: PostgresServer, prefix: str) -> list[tuple[str, int]]:
+    """The databases whose name starts with ``prefix``, each with its number of sessions.
+
+    ``prefix`` is matched literally (``LIKE`` wildcards in it are escaped).
+    """
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with _admin(server) as connection:
+        rows = connection.execute(
+            "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)"
+            " FROM pg_database d WHERE d.datname LIKE %s",
+            (pattern,),
+        ).fetchall()
+    return [(str(name), int(sessions)) for name, sessions in rows]
 
 
 def marked_databases(server: PostgresServer) -> list[MarkedDatabase]:

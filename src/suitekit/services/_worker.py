@@ -27,7 +27,7 @@ from typing import IO, Final
 from suitekit import _naming, plan
 from suitekit._model import Check, Project, Suite
 from suitekit.errors import ServiceError
-from suitekit.services import _postgres, _redis
+from suitekit.services import _django, _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.services._provide import PROVIDED_URL
 from suitekit.services._resources import WorkerResources, current, export
@@ -133,6 +133,15 @@ def _drop_left_databases(server: PostgresServer, suite: Suite, run_id: str) -> N
             continue
         if info.get("role") in ("worker", "template") and info.get("suite") == suite.name:
             _postgres.drop(server, database.name)
+    # A worker killed (or interrupted twice) while the server created its database leaves it
+    # without suitekit's comment: this run's worker databases are also known by their names.
+    prefix = _naming.database_prefix(run_id, suite.name)
+    for name, _ in _postgres.databases_with_prefix(server, prefix):
+        if _naming.worker_of(name, run_id, suite.name) is not None:
+            _postgres.drop(server, name)
+    # Django test databases named after this run's clones (pytest-django's, left when its
+    # teardown failed or never ran): see suitekit.services._django.
+    _django.drop_run_test_databases(server, run_id, suite.name)
 
 
 def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
@@ -211,11 +220,13 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
             template = environ.get(ENV_TEMPLATE)
             owner = f"{socket.gethostname()}:{os.getpid()}"
             _postgres.drop(server, database)  # a crashed predecessor with the same worker id
+            # Given back even if creating it is interrupted: the database may exist, unmarked,
+            # when a Ctrl-C lands while the server creates it.
+            releases.append(lambda: _postgres.drop(server, database))
             if template:
                 _postgres.clone(server, template, database, run_id, owner, suite=suite.name)
             else:
                 _postgres.create_empty(server, database, run_id)
-            releases.append(lambda: _postgres.drop(server, database))
             env.update(_postgres.render_env(project.postgres, server, database))
         if "redis" in suite.services:
             redis_server = RedisServer.from_url(_provided(environ, "redis"))

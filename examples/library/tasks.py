@@ -1,0 +1,3 @@
+"""library's tasks: `inv --list`, from [tool.suitekit] in pyproject.toml."""
+
+from suitekit.invoke import ns as ns

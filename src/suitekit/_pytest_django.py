@@ -1,0 +1,345 @@
+"""The pytest side of suitekit's cooperation with pytest-django (part of the pytest adapter).
+
+:mod:`suitekit.services._django` holds the Django work; this module decides, from what
+pytest-django does in the run, whether the two cooperate, and provides the ``django_db_setup``
+fixture that uses each worker's clone as Django's database. Three moments of a suite run:
+
+1. :func:`before_conftests` (the controller, after the template is created, before Django's
+   settings are read): when suitekit is to migrate the template, the controller's own ``env``
+   variables name the template, so that the settings module, read next by pytest-django, builds
+   its ``DATABASES`` alias on it. (Without xdist the process's own clone is named already.)
+2. :func:`after_conftests` (the same process, pytest-django has set Django up): it tells the
+   workers through ``SUITEKIT_DJANGO`` and takes the template's build lock; once xdist has
+   started the workers (:meth:`DjangoHeader.pytest_collection`), Django's ``migrate`` runs into
+   the template, in this process, once, while the workers start; their clones wait for the
+   lock. Without xdist the migration runs at once.
+3. :func:`register` (every process, ``pytest_configure``): suitekit's ``django_db_setup``.
+
+**Which ``django_db_setup`` wins.** pytest resolves a fixture name to its most specific
+definition: a conftest's beats any plugin's, and between plugins the one registered later wins.
+pytest-django is registered while pytest starts (its ``pytest11`` entry point); suitekit
+registers :class:`DjangoDatabases` in its ``pytest_configure``, later, so suitekit's fixture
+replaces pytest-django's whatever the order the entry points load in, and a project's own
+``django_db_setup`` in a conftest still replaces suitekit's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Collection, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+if TYPE_CHECKING:
+    from suitekit._model import Project, Suite
+
+__all__ = ["DjangoDatabases", "DjangoHeader", "after_conftests", "before_conftests", "register"]
+
+_PLUGIN_MODULE: Final = "pytest_django.plugin"
+_MIGRATED: Final = "migrated"
+_BY_SETUP: Final = "setup"
+
+
+class _Cooperation:
+    """Django's migrate into one database of this process's choosing, once.
+
+    In a run's controller the database is the template. The controller takes the template's
+    build lock before xdist starts the workers, and migrates after it has started them (see
+    :meth:`DjangoHeader.pytest_collection`): the workers start meanwhile, and their clones
+    wait for the lock. Without xdist the database is this process's own clone, migrated at
+    once. Either way in the main thread, with pytest-django's own switch for database access.
+    """
+
+    def __init__(
+        self, *, database: str, stack: contextlib.ExitStack, server_url: str | None
+    ) -> None:
+        self.database = database
+        self.stack = stack
+        self.server_url = server_url  # set: the template, migrated once the workers start
+        self.alias = ""
+        self.seconds: float | None = None
+        self.lock = contextlib.ExitStack()
+
+    @property
+    def pending(self) -> bool:
+        """The template's migration waits for the workers to be started."""
+        return bool(self.alias) and self.seconds is None
+
+    def hold(self, alias: str) -> None:
+        """Take the template's build lock (clones of it wait), to migrate ``alias`` later."""
+        from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
+        from suitekit.services._postgres import building  # noqa: PLC0415
+
+        assert self.server_url is not None  # noqa: S101 - only the controller holds
+        self.alias = alias
+        self.lock.enter_context(building(PostgresServer.from_url(self.server_url), self.database))
+        # Whatever ends the session first, the lock goes back then (its connection closes).
+        self.stack.callback(self.lock.close)
+
+    def migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
+        """Migrate ``alias`` now; release the build lock, whatever happens.
+
+        Raises:
+            ServiceError: The migration failed (Django's error, and how to see more).
+        """
+        from suitekit.errors import ServiceError  # noqa: PLC0415
+        from suitekit.services._django import migrate  # noqa: PLC0415
+
+        started = time.perf_counter()
+        try:
+            with self.lock, blocker.unblock():
+                migrate(alias)
+        except Exception as error:
+            message = (
+                f"Django's migrate failed in the database {self.database}: "
+                f"{type(error).__name__}: {error}"
+                "\n  fix: run `python manage.py migrate` against an empty database to see it "
+                "fail the same way, or give your own setup in [tool.suitekit.services.postgres]"
+            )
+            raise ServiceError(message) from error
+        finally:
+            self.seconds = time.perf_counter() - started
+
+
+_KEY: Final = pytest.StashKey[_Cooperation]()
+
+
+def _active(config: pytest.Config) -> bool:
+    """pytest-django's plugin is loaded (not disabled with ``-p no:django``)."""
+    plugins = config.pluginmanager.get_plugins()
+    return any(getattr(p, "__name__", None) == _PLUGIN_MODULE for p in plugins)
+
+
+def _export(stack: contextlib.ExitStack, variables: Mapping[str, str]) -> None:
+    """Set ``variables`` in this process; the old values come back when ``stack`` closes."""
+    previous = {name: os.environ.get(name) for name in variables}
+
+    def restore() -> None:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    stack.callback(restore)
+    os.environ.update(variables)
+
+
+def before_conftests(
+    early_config: pytest.Config,
+    project: Project,
+    suite: Suite,
+    *,
+    stack: contextlib.ExitStack,
+    controller_only: bool,
+) -> None:
+    """In a run's controller: prepare to migrate the template (or its own clone) with Django.
+
+    Args:
+        early_config: The run's config.
+        project: The project.
+        suite: The suite of this run.
+        stack: Closed when the run gives its resources back (the variables set here go back).
+        controller_only: xdist workers run the tests; this process holds no clone.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
+        return
+    if not _active(early_config):
+        return
+    from suitekit import services  # noqa: PLC0415 - only for Django runs with services
+    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
+    from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
+    from suitekit.services._postgres import render_env  # noqa: PLC0415
+
+    if project.postgres.setup:
+        # The project's own setup migrated the template: the workers only use their clones.
+        _export(stack, {ENV_COOPERATION: _BY_SETUP})
+        return
+    url: str | None = None
+    if controller_only:
+        database = os.environ.get("SUITEKIT_PG_TEMPLATE", "")
+        url = os.environ.get(services.PROVIDED_URL["postgres"], "")
+        if not database or not url:
+            return
+        server = PostgresServer.from_url(url)
+        _export(stack, render_env(project.postgres, server, database))
+    else:
+        resources = services.current()
+        database = resources.database if resources is not None else ""
+    if database:
+        early_config.stash[_KEY] = _Cooperation(database=database, stack=stack, server_url=url)
+
+
+def after_conftests(early_config: pytest.Config) -> None:
+    """Django is set up: migrate the database :func:`before_conftests` chose, once.
+
+    Raises:
+        ServiceError: Without xdist, the migration failed (with xdist, that is said when the
+            session waits for it, see :meth:`DjangoHeader.pytest_collection`).
+    """
+    cooperation = early_config.stash.get(_KEY, None)
+    if cooperation is None:
+        return
+    from django.conf import settings  # noqa: PLC0415 - pytest-django imported it
+
+    if not settings.configured:
+        return  # settings configured later (in a conftest's pytest_configure): Django's way
+    from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
+
+    from suitekit.services._django import ENV_COOPERATION, aliases_of  # noqa: PLC0415
+
+    aliases = aliases_of(cooperation.database)
+    if not aliases:
+        del early_config.stash[_KEY]  # the settings name another database: Django's way
+        return
+    # Said before the workers start: they read it at their configure.
+    _export(cooperation.stack, {ENV_COOPERATION: _MIGRATED})
+    if cooperation.server_url is not None:
+        cooperation.hold(aliases[0])
+    else:
+        cooperation.migrate(early_config.stash[blocking_manager_key], aliases[0])
+
+
+def register(config: pytest.Config, suite: Suite) -> None:
+    """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run."""
+    if "postgres" not in suite.services or not _active(config):
+        return
+    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
+
+    cooperation = config.stash.get(_KEY, None)
+    how = os.environ.get(ENV_COOPERATION, "")
+    kind = DjangoDatabases if how in (_MIGRATED, _BY_SETUP) else DjangoHeader
+    config.pluginmanager.register(kind(how=how, cooperation=cooperation), "suitekit-django")
+
+
+class DjangoHeader:
+    """The header line saying how Django gets its databases in this run."""
+
+    def __init__(self, *, how: str, cooperation: _Cooperation | None) -> None:
+        self.how = how
+        self.cooperation = cooperation
+
+    def pytest_report_header(self) -> list[str]:
+        """One line: who migrated the template, and which database the tests use."""
+        database = os.environ.get("SUITEKIT_PG_TEMPLATE", "-")
+        if self.how == _MIGRATED and self.cooperation is not None:
+            if self.cooperation.pending:  # said when it ends (pytest_collection)
+                return [
+                    (
+                        f"suitekit: django: migrating {database} once, while the workers "
+                        "start; each worker's tests use its own clone as Django's database"
+                    )
+                ]
+            seconds = self.cooperation.seconds or 0.0
+            return [
+                (
+                    f"suitekit: django: migrated {self.cooperation.database} once in "
+                    f"{seconds:.1f}s; the tests use it as Django's database"
+                )
+            ]
+        if self.how == _BY_SETUP:
+            return [
+                (
+                    f"suitekit: django: {database} prepared by the setup steps; each worker's "
+                    "tests use its own clone as Django's database"
+                )
+            ]
+        return [
+            (
+                "suitekit: django: Django's settings name none of suitekit's databases, so "
+                "pytest-django creates and migrates a test database per worker"
+            )
+        ]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session: pytest.Session) -> None:
+        """The controller migrates the template, now that xdist has started the workers.
+
+        They start in their own processes meanwhile; their clones wait for the build lock.
+        """
+        cooperation = self.cooperation
+        if cooperation is None or not cooperation.pending:
+            return
+        from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
+
+        from suitekit.errors import SuitekitError  # noqa: PLC0415
+
+        try:
+            cooperation.migrate(session.config.stash[blocking_manager_key], cooperation.alias)
+        except SuitekitError as error:
+            pytest.exit(f"suitekit: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+        line = (
+            f"suitekit: django: migrated {cooperation.database} once in "
+            f"{cooperation.seconds or 0.0:.1f}s, while the workers started"
+        )
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        """A session that ends before its tests (Ctrl-C) lets the waiting workers go."""
+        if self.cooperation is not None:
+            self.cooperation.lock.close()
+
+
+class DjangoDatabases(DjangoHeader):
+    """suitekit's ``django_db_setup``: registered when the template is migrated."""
+
+    # A static method: pytest deprecates session fixtures bound to an instance.
+    @pytest.fixture(scope="session")
+    @staticmethod
+    def django_db_setup(  # noqa: PLR0917 - pytest-django's fixtures, by name
+        request: pytest.FixtureRequest,
+        django_test_environment: None,  # noqa: ARG004 - ordering: Django's test setup first
+        django_db_blocker: Any,  # noqa: ANN401 - pytest-django's DjangoDbBlocker
+        django_db_modify_db_settings: None,  # noqa: ARG004 - the other aliases' suffixes
+        django_db_use_migrations: bool,  # noqa: FBT001 - a fixture, requested by name
+        django_db_keepdb: bool,  # noqa: FBT001 - a fixture, requested by name
+        django_db_createdb: bool,  # noqa: FBT001 - a fixture, requested by name
+    ) -> Generator[None]:
+        """Django's test databases: this worker's clone as is, Django's creation for the rest.
+
+        Replaces pytest-django's fixture of the same name, which would create and migrate
+        ``test_<NAME>_gwN`` in every worker.
+        """
+        from suitekit import services  # noqa: PLC0415
+        from suitekit.errors import SuitekitError  # noqa: PLC0415
+        from suitekit.services._django import WorkerDatabases  # noqa: PLC0415
+
+        resources = services.current()
+        database = resources.database if resources is not None else ""
+        aliases, serialized = _aliases(request.session.items)
+        verbosity = int(request.config.option.verbose)
+        with django_db_blocker.unblock():
+            try:
+                databases = WorkerDatabases.setup(
+                    database,
+                    aliases=aliases,
+                    serialized=serialized,
+                    verbosity=verbosity,
+                    keepdb=django_db_keepdb and not django_db_createdb,  # as pytest-django
+                    migrations=django_db_use_migrations,
+                )
+            except SuitekitError as error:
+                pytest.fail(f"suitekit: {error}", pytrace=False)
+        yield
+        with django_db_blocker.unblock():
+            databases.teardown(verbosity)
+
+
+def _aliases(items: list[pytest.Item]) -> tuple[Collection[str] | None, Collection[str] | None]:
+    """The aliases the collected tests need, and those needing ``serialized_rollback``.
+
+    pytest-django's own reading of the tests' markers and classes; ``None`` (all aliases, all
+    serialized, as Django's test runner did before it) with a pytest-django without it.
+    """
+    try:
+        from pytest_django.fixtures import _get_databases_for_setup  # noqa: PLC0415
+    except ImportError:
+        return None, None
+    aliases, serialized = _get_databases_for_setup(items)
+    return set(aliases), set(serialized)

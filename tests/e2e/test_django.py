@@ -1,0 +1,247 @@
+"""A Django project with pytest-django under suitekit: one migration, a clone per worker, no leak.
+
+The project is examples/library, copied, on the PostgreSQL server named for these tests
+(``SUITEKIT_TEST_POSTGRES_URL``). One nox run builds its session virtualenv (Django and
+pytest-django from the index) and is the green run; the failing, Ctrl-C and SIGKILL runs use
+that virtualenv's pytest directly. Every run has its own ``SUITEKIT_RUN_ID``, so what is left
+can be told apart from the databases of other runs on the same server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from suitekit import _naming
+from tests.e2e.helpers import Project, clean_env
+from tests.e2e.isolation import MACHINE_POSTGRES, machine_env, require_machine_services
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "library"
+IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*_cache")
+SUITE = ("--suitekit-suite=integration", "-p", "no:cacheprovider")
+
+# Each worker says which database Django's tests use, and when its migrations were applied.
+PROBE = """\
+import json
+import os
+import pathlib
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _probe(django_db_setup, django_db_blocker):
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (current,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*), min(applied)::text, max(applied)::text FROM django_migrations"
+        )
+        count, first, last = cursor.fetchone()
+    folder = pathlib.Path(os.environ["PROBE_DIR"])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    record = {"name": connection.settings_dict["NAME"], "current": current, "count": count,
+              "first": first, "last": last}
+    (folder / f"{worker}.json").write_text(json.dumps(record))
+"""
+
+FAILING = """\
+from lending.models import Book
+
+
+def test_fails(db):
+    Book.objects.create(isbn="9780000000009", title="Broken", author="Anon")
+    assert Book.objects.count() == 2
+"""
+
+HOLD = """\
+import os
+import pathlib
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(2))
+def test_hold(db, n):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (pathlib.Path(os.environ["PROBE_DIR"]) / f"holding-{worker}").touch()
+    time.sleep(120)
+"""
+
+
+def _left(run_id: str) -> list[str]:
+    """Databases of this run on the server: suitekit's ``sk_...`` and Django's ``test_sk_...``."""
+    stem = f"{_naming.PREFIX}{_naming.slug(run_id, 20)}\\_"
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s OR datname LIKE %s",
+            (stem + "%", "test\\_" + stem + "%"),
+        ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
+def _create(name: str) -> None:
+    from psycopg import sql  # noqa: PLC0415
+
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _drop(name: str) -> None:
+    from psycopg import sql  # noqa: PLC0415
+
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def _hold(root: Path, python: Path, run_id: str, probe: Path) -> subprocess.Popen[str]:
+    """A run whose two workers hold their databases in a test, until a signal comes."""
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    process = subprocess.Popen(
+        [str(python), "-m", "pytest", *SUITE, "-n", "2", "tests/integration/test_hold.py"],
+        cwd=root,
+        env=clean_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(probe.glob("holding-*"))) < 2:
+        if process.poll() is not None or time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            out = process.communicate()[0]
+            pytest.fail(f"the workers never held their databases:\n{out}")
+        time.sleep(0.1)
+    return process
+
+
+def test_django_project_migrates_once_uses_a_clone_per_worker_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    require_machine_services()
+    root = tmp_path / "library"
+    shutil.copytree(EXAMPLE, root, ignore=IGNORED)
+    (root / "tests" / "integration" / "conftest.py").write_text(PROBE)
+    tag = secrets.token_hex(3)
+    python = _green(Project(root), tmp_path, tag)
+    _failing(root, python, tmp_path, tag)
+    (root / "tests" / "integration" / "test_hold.py").write_text(HOLD)
+    _interrupted(root, python, tmp_path, tag)
+    _killed(Project(root), python, tmp_path, tag)
+
+
+def _green(project: Project, tmp_path: Path, tag: str) -> Path:
+    """Green, through nox; returns the session virtualenv's python, built by this run."""
+    root = project.root
+    # Green, through nox: the session virtualenv is built here (Django, pytest-django).
+    probe = tmp_path / "green"
+    probe.mkdir()
+    run_id = f"djgreen{tag}"
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    green = project.run("nox", "-s", "integration", env=env, timeout=900)
+    out = green.stdout + green.stderr
+    assert green.returncode == 0, out
+    assert "23 passed" in out, out
+    # A nox session names its run after the given id and its Python (run <id>-py3.11).
+    found = re.search(r"^suitekit: run (\S+);", out, re.MULTILINE)
+    assert found is not None, out
+    run_id = found.group(1)
+    assert run_id.startswith(f"djgreen{tag}"), out
+    # The template was migrated once, in the controller, before the workers cloned it.
+    template = _naming.template_name(run_id, "integration", None)
+    assert out.count(f"suitekit: django: migrated {template} once in ") == 1, out
+    records = {p.stem: json.loads(p.read_text()) for p in probe.glob("*.json")}
+    assert sorted(records) == ["gw0", "gw1"], records
+    for worker, record in records.items():
+        # Django's tests ran in the worker's own clone: not in a test_... database of its own.
+        assert (
+            record["name"]
+            == record["current"]
+            == _naming.database_name(run_id, "integration", worker)
+        )
+        assert record["count"] >= 20
+    # The clones carry the template's migration history, to the microsecond: one migrate.
+    assert records["gw0"]["first"] == records["gw1"]["first"]
+    assert records["gw0"]["last"] == records["gw1"]["last"]
+    assert _left(run_id) == []
+    return root / ".nox" / "integration-3-11" / "bin" / "python"
+
+
+def _failing(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
+    probe = tmp_path / "failing"
+    probe.mkdir()
+    # Failing: the run fails, and a Django test database named after this run's clone (as
+    # pytest-django leaves one when its teardown fails) is dropped by the run's controller.
+    run_id = f"djfail{tag}"
+    leaked = "test_" + _naming.database_name(run_id, "integration", "gw1") + "_gw1"
+    _create(leaked)
+    try:
+        (root / "tests" / "integration" / "test_zz_fails.py").write_text(FAILING)
+        env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+        failing = subprocess.run(
+            [str(python), "-m", "pytest", *SUITE, "-n", "2"],
+            cwd=root, env=clean_env(env), capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert failing.returncode == 1, failing.stdout + failing.stderr
+        assert "1 failed, 23 passed" in failing.stdout, failing.stdout
+        assert _left(run_id) == []
+    finally:
+        _drop(leaked)
+        (root / "tests" / "integration" / "test_zz_fails.py").unlink()
+
+
+def _interrupted(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
+    # Ctrl-C, once, to the whole process group, while both workers are in a test.
+    run_id = f"djint{tag}"
+    probe = tmp_path / "interrupted"
+    probe.mkdir()
+    process = _hold(root, python, run_id, probe)
+    assert len(_left(run_id)) == 3
+    os.killpg(process.pid, signal.SIGINT)
+    out = process.communicate(timeout=120)[0]
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, out
+    assert _left(run_id) == [], out
+
+
+def _killed(project: Project, python: Path, tmp_path: Path, tag: str) -> None:
+    root = project.root
+    # SIGKILL: everything stays; suitekit clean removes it, and Django's test database of a
+    # killed worker with it, but not a user's test_ database nor a look-alike.
+    run_id = f"djkill{tag}"
+    probe = tmp_path / "killed"
+    probe.mkdir()
+    mine = f"test_userdb_{tag}"
+    lookalike = f"test_sk_{run_id}_integration_gw0_00000000"
+    leaked = "test_" + _naming.database_name(run_id, "integration", "gw0") + "_gw0"
+    for name in (mine, lookalike):
+        _create(name)
+    try:
+        process = _hold(root, python, run_id, probe)
+        _create(leaked)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=60)
+        assert len(_left(run_id)) == 5
+        result = project.run("suitekit", "clean", env=machine_env())
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"dropped database {leaked} (pytest-django's, of run {run_id})" in result.stdout
+        assert _left(run_id) == [lookalike]
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            row = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (mine,))
+            assert row.fetchone() is not None
+    finally:
+        for name in (mine, lookalike, leaked):
+            _drop(name)
