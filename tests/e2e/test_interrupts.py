@@ -7,8 +7,10 @@ resource (PostgreSQL with a template, Redis, folders), and reads what each trial
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import SUITES, Project, make_project
+from tests.e2e.helpers import BIN, SUITES, Project, clean_env, make_project
 from tests.e2e.isolation import CI, MACHINE_POSTGRES, MACHINE_REDIS, require_local_binaries
 
 TRIALS = 25  # per tool: 50 in all
@@ -60,21 +62,44 @@ def _own_ram_disk() -> list[str]:
     return prefix
 
 
-@pytest.mark.parametrize("tool", ["inv", "nox"])
-def test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing(demo_root: Path, tool: str) -> None:
+COMMANDS = {"inv": ["inv", "test.unit"], "nox": ["nox", "-s", "unit-3.11"]}
+
+
+def _start_up_seconds(project: Project, tool: str, started: Path) -> float:
+    """Seconds from a warm run's start to its test's, then the run is stopped (one Ctrl-C)."""
+    env = {"WAIT": "1", "TESTS_STARTED_FILE": str(started)}
+    command = [str(BIN / COMMANDS[tool][0]), *COMMANDS[tool][1:]]
+    begun = time.monotonic()
+    process = subprocess.Popen(
+        command, cwd=project.root, env=clean_env(env), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        while not started.exists():
+            assert process.poll() is None, "the warm run ended before its test began"
+            assert time.monotonic() - begun < 120, "the warm run never began its test"
+            time.sleep(0.02)
+        return time.monotonic() - begun
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=120)
+
+
+@pytest.mark.parametrize("tool", list(COMMANDS))
+def test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing(
+    demo_root: Path, tmp_path: Path, tool: str
+) -> None:
     require_local_binaries()
     prefix = _own_ram_disk()
     assert "services" in SUITE_WITH_SERVICES
     project: Project = make_project(demo_root, SUITE_WITH_SERVICES)
     project.write("tests/unit/test_wait.py", WAITING_TEST)
-    # A whole run first builds the session's virtualenv; a second one, warm, is as long as a
-    # trial's start-up and teardown: its length is the horizon of the trials' delays (the
-    # tests themselves take milliseconds).
-    for _ in range(2):
-        started = time.monotonic()
-        warm = project.run("inv", "test.unit")
-        horizon = time.monotonic() - started
-        assert warm.returncode == 0, warm.stdout + warm.stderr
+    # A whole run first builds the session's virtualenv; then one run of the trials' own tool,
+    # warm, shows how long start-up takes until the test begins: the horizon of the delays.
+    warm = project.run("inv", "test.unit")
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    horizon = _start_up_seconds(project, tool, tmp_path / "started")
     given = (
         {"postgres": MACHINE_POSTGRES, "redis": MACHINE_REDIS}
         if MACHINE_POSTGRES and MACHINE_REDIS

@@ -84,6 +84,7 @@ def _check_reachable(service: Service, url: str) -> None:
             password=server_r.password or None,
             socket_connect_timeout=5,
             retry=_redis.no_retries(),
+            **_redis.quiet(),  # type: ignore[arg-type]
         )
         try:
             client.ping()

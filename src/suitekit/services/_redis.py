@@ -21,7 +21,7 @@ from suitekit.services._endpoints import RedisServer
 if TYPE_CHECKING:
     from redis.retry import Retry
 
-__all__ = ["Lease", "lease", "leases", "no_retries", "release"]
+__all__ = ["Lease", "lease", "leases", "no_retries", "quiet", "release"]
 
 LEASE_KEY: Final = "suitekit:lease:{db}"
 LEASE_PATTERN: Final = "suitekit:lease:*"
@@ -55,6 +55,20 @@ def no_retries() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
+def quiet() -> dict[str, object]:
+    """Client options that keep redis-py from asking for what a Redis 7 server does not have.
+
+    redis-py 7+ asks every new connection for maintenance notifications and logs the refusal
+    of a server without them ("Failed to enable maintenance notifications"), which nox prints
+    in every session that reaches a Redis. Older redis-py has no such option: nothing to do.
+    """
+    try:
+        from redis.maint_notifications import MaintNotificationsConfig  # noqa: PLC0415
+    except ImportError:
+        return {}
+    return {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+
+
 def _client(server: RedisServer, db: int = 0) -> object:
     import redis  # noqa: PLC0415 - kept off the import path of projects without Redis
 
@@ -67,6 +81,7 @@ def _client(server: RedisServer, db: int = 0) -> object:
         socket_connect_timeout=10,
         decode_responses=True,
         retry=no_retries(),
+        **quiet(),  # type: ignore[arg-type]
     )
 
 

@@ -730,7 +730,7 @@ def start_redis(
 def _wait_for_redis(server: RedisServer, process: subprocess.Popen[bytes], log: Path) -> None:
     import redis  # noqa: PLC0415 - only where Redis is used
 
-    from suitekit.services._redis import no_retries  # noqa: PLC0415 - with redis itself
+    from suitekit.services._redis import no_retries, quiet  # noqa: PLC0415 - with redis
 
     deadline = time.monotonic() + _START_TIMEOUT
     client = redis.Redis(
@@ -739,6 +739,7 @@ def _wait_for_redis(server: RedisServer, process: subprocess.Popen[bytes], log: 
         password=server.password or None,
         socket_connect_timeout=1,
         retry=no_retries(),  # this loop polls: no pauses of redis-py's own
+        **quiet(),  # type: ignore[arg-type]
     )
     try:
         while True:
