@@ -205,9 +205,10 @@ def test_hostile_run_ids_neither_break_nor_inject(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
         names_after = {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
-    # Nothing was dropped (other runs, and the shared-database test running beside this one,
-    # may have created and dropped databases of their own meanwhile), nothing is left.
-    others = {n for n in names_before if n.startswith(("sk_", "shared_"))}
+    # Nothing was dropped (other runs, the shared-database test and the Django test running
+    # beside this one may have created and dropped databases of their own meanwhile: sk_*,
+    # shared_*, test_*), nothing is left.
+    others = {n for n in names_before if n.startswith(("sk_", "shared_", "test_"))}
     assert names_before - names_after <= others
     assert "postgres" in names_after
     assert suitekit_databases(run_id) == []
