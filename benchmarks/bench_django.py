@@ -35,13 +35,13 @@ import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Final
+
+from bench_overhead import timed  # one way to time a command, beside this script
 
 BIN: Final = Path(sys.executable).parent
 EXAMPLE: Final = Path(__file__).resolve().parents[1] / "examples" / "library"
@@ -58,20 +58,6 @@ def environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     env.update(extra or {})
     return env
-
-
-def timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> float:
-    """Wall seconds of ``command``; exits with its output when it fails."""
-    started = time.perf_counter()
-    result = subprocess.run(
-        list(command), cwd=cwd, env=dict(env), capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        print(result.stdout[-4000:], result.stderr[-4000:])
-        message = f"{' '.join(command)} failed with {result.returncode}"
-        raise SystemExit(message)
-    return wall
 
 
 @contextlib.contextmanager

@@ -62,6 +62,18 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+def _assert_nothing_left(output: str, run_id: str) -> None:
+    """The throwaway server the run's header named is gone, its record, and the run's folders."""
+    ports = re.findall(r"postgres 127\.0\.0\.1:(\d+)", output)
+    assert ports, output
+    for port in set(ports):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", int(port))) != 0
+    assert [r for r in records() if any(f":{port}/" in r.url for port in ports)] == []
+    runs = [str(owner.get("run", "")) for _, owner in work_folders()]
+    assert [run for run in runs if run.startswith(run_id)] == []
+
+
 def test_a_hanging_test_fails_in_its_timeout_and_the_run_leaves_nothing(
     demo_root: Path, tmp_path: Path
 ) -> None:
@@ -90,15 +102,7 @@ def test_a_hanging_test_fails_in_its_timeout_and_the_run_leaves_nothing(
         assert re.search(r"1 failed, 4 passed in [\d.]+s", output), output
         assert f"suitekit: stopped 1 process the tests left running: {child} sleep 1000" in output
         assert not _running(child)
-        # The throwaway server the header named is gone, and its record with it.
-        ports = re.findall(r"postgres 127\.0\.0\.1:(\d+)", output)
-        assert ports, output
-        for port in set(ports):
-            with socket.socket() as probe:
-                assert probe.connect_ex(("127.0.0.1", int(port))) != 0
-        assert [r for r in records() if any(f":{port}/" in r.url for port in ports)] == []
-        runs = [str(owner.get("run", "")) for _, owner in work_folders()]
-        assert [run for run in runs if run.startswith(run_id)] == []
+        _assert_nothing_left(output, run_id)
     finally:
         if _running(child):
             os.kill(child, 9)
@@ -134,14 +138,7 @@ def test_a_session_past_its_deadline_ends_with_its_stacks_and_leaves_nothing(
         assert "test_hang.py::test_hangs_holding_a_connection_and_a_child" in output
         assert re.search(r'File ".*test_hang\.py", line \d+ in test_hangs_holding', output), output
         assert not _running(child)
-        ports = re.findall(r"postgres 127\.0\.0\.1:(\d+)", output)
-        assert ports, output
-        for port in set(ports):
-            with socket.socket() as probe:
-                assert probe.connect_ex(("127.0.0.1", int(port))) != 0
-        assert [r for r in records() if any(f":{port}/" in r.url for port in ports)] == []
-        runs = [str(owner.get("run", "")) for _, owner in work_folders()]
-        assert [run for run in runs if run.startswith(run_id)] == []
+        _assert_nothing_left(output, run_id)
     finally:
         if _running(child):
             os.kill(child, 9)
