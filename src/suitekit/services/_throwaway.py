@@ -31,7 +31,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -493,6 +493,37 @@ def _own(
     return throwaway
 
 
+@contextlib.contextmanager
+def _new_server_folder(prefix: str) -> Iterator[tuple[Path, int]]:
+    """A new server's folder on the RAM disk and its log's descriptor (closed at the end).
+
+    If the block fails (or is interrupted) before the server is owned, the folder is removed,
+    with Ctrl-C held so that a second one cannot leave half of it.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=data_root()))
+    log = -1
+    try:
+        log = _new_log(data_dir)
+        yield data_dir, log
+    except BaseException:
+        with signals_held(*HELD):
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    finally:
+        if log >= 0:
+            os.close(log)
+
+
+def _answering(throwaway: Throwaway, wait: Callable[[], None]) -> Throwaway:
+    """The server once ``wait`` saw it answer; stopped (record and folder gone) if it does not."""
+    try:
+        wait()
+    except BaseException:
+        throwaway.stop()
+        raise
+    return throwaway
+
+
 def start_postgres(
     bindir: Path, environ: Mapping[str, str], *, on_start: Callable[[Throwaway], None] = _ignore
 ) -> Throwaway:
@@ -510,10 +541,7 @@ def start_postgres(
     user = _server_user(environ)
     _records_folder()  # a state folder that is refused stops the start before anything runs
     password = secrets.token_hex(_PASSWORD_BYTES)
-    data_dir = Path(tempfile.mkdtemp(prefix="pg-", dir=data_root()))
-    log = -1
-    try:
-        log = _new_log(data_dir)
+    with _new_server_folder("pg-") as (data_dir, log):
         pgdata, sockets, hba = data_dir / "data", data_dir / "socket", data_dir / "pg_hba.conf"
         sockets.mkdir(mode=0o700)
         create_private_file(hba, _PG_HBA.encode())
@@ -549,19 +577,9 @@ def start_postgres(
                 **_ids(user),
             )
             throwaway = _own("postgres", server.url(), process, data_dir, on_start)
-    except BaseException:
-        with signals_held(*HELD):
-            shutil.rmtree(data_dir, ignore_errors=True)
-        raise
-    finally:
-        if log >= 0:
-            os.close(log)
-    try:
-        _wait_for_postgres(server, process, data_dir / "server.log")
-    except BaseException:
-        throwaway.stop()
-        raise
-    return throwaway
+    return _answering(
+        throwaway, lambda: _wait_for_postgres(server, process, data_dir / "server.log")
+    )
 
 
 def _cluster_cache(bindir: Path, user: pwd.struct_passwd | None) -> Path | None:
@@ -674,10 +692,7 @@ def start_redis(
     user = _server_user(environ)
     _records_folder()  # a state folder that is refused stops the start before anything runs
     password = secrets.token_hex(_PASSWORD_BYTES)
-    data_dir = Path(tempfile.mkdtemp(prefix="redis-", dir=data_root()))
-    log = -1
-    try:
-        log = _new_log(data_dir)
+    with _new_server_folder("redis-") as (data_dir, log):
         work = data_dir / "data"
         work.mkdir(mode=0o700)
         _hand_over(data_dir, (work,), user)
@@ -712,19 +727,7 @@ def start_redis(
                 process.wait()
                 raise
             throwaway = _own("redis", server.url(), process, data_dir, on_start)
-    except BaseException:
-        with signals_held(*HELD):
-            shutil.rmtree(data_dir, ignore_errors=True)
-        raise
-    finally:
-        if log >= 0:
-            os.close(log)
-    try:
-        _wait_for_redis(server, process, data_dir / "server.log")
-    except BaseException:
-        throwaway.stop()
-        raise
-    return throwaway
+    return _answering(throwaway, lambda: _wait_for_redis(server, process, data_dir / "server.log"))
 
 
 def _wait_for_redis(server: RedisServer, process: subprocess.Popen[bytes], log: Path) -> None:
