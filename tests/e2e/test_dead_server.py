@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,15 @@ def test_b_needs_the_database(n):
 """
 
 
+def _shared_memory_segments() -> set[str]:
+    """The POSIX shared memory segments of PostgreSQL servers of the throwaway servers' user."""
+    user = os.geteuid() or pwd.getpwnam("nobody").pw_uid
+    ram_disk = Path("/dev/shm")
+    if not ram_disk.is_dir():
+        return set()
+    return {p.name for p in ram_disk.glob("PostgreSQL.*") if p.stat().st_uid == user}
+
+
 # The same suite as the demo project's warm "unit" suite, for the run through inv.
 DEMO_SUITES = SUITES.replace(
     'paths = ["tests/unit"]\nworkers = 2\n',
@@ -81,6 +92,7 @@ def test_a_server_that_dies_mid_run_is_named_and_fails_the_run(
     state = tmp_path / "state"  # the run's own state folder: its server records are there
     state.mkdir(mode=0o700)
     folders = tmp_path / "server-folders"
+    segments_before = _shared_memory_segments()
     env = {"XDG_RUNTIME_DIR": str(state), "SERVER_FOLDERS_FILE": str(folders)}
     if how == "inv":
         # The runner starts the servers here, and the suite's pytest only finds them.
@@ -97,6 +109,8 @@ def test_a_server_that_dies_mid_run_is_named_and_fails_the_run(
         counts = "4 failed, 1 passed"
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
+    # A killed PostgreSQL leaves its /dev/shm segments; suitekit's keep theirs in their folder.
+    assert _shared_memory_segments() <= segments_before
     assert counts in output
     for name in ("PostgreSQL", "Redis"):
         assert f"suitekit: the {name} server at " in output

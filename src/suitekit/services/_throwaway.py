@@ -90,6 +90,10 @@ _PG_SETTINGS: Final = (
     "max_wal_size=1GB",
     "log_min_messages=warning",
     "password_encryption=scram-sha-256",
+    # Dynamic shared memory as files in the data folder, not /dev/shm/PostgreSQL.<n> segments:
+    # a server that is killed (SIGKILL, out of memory) leaves its segments behind, and they go
+    # now with its folder.
+    "dynamic_shared_memory_type=mmap",
 )
 # Read from a file of the run's, not from the cluster: the cluster is a copy, and the server's
 # own user could have written in it; this file it can read, not change.
@@ -455,7 +459,12 @@ def _set_password(
     verifier = _scram_verifier(password, secrets.token_bytes(16))
     argv = [str(bindir / "postgres"), "--single", "-D", str(pgdata)]
     # The least shared memory there can be: a third of this step's time goes to setting it up.
-    quick = ("shared_buffers=128kB", "max_connections=5", "log_min_messages=warning")
+    quick = (
+        "shared_buffers=128kB",
+        "max_connections=5",
+        "log_min_messages=warning",
+        "dynamic_shared_memory_type=mmap",
+    )
     for setting in ("fsync=off", "full_page_writes=off", *quick):
         argv += ["-c", setting]
     _run(
