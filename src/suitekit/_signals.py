@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Final
 
@@ -30,9 +30,6 @@ def signals_as_interrupt(*signums: signal.Signals) -> Iterator[None]:
     too. Outside the main thread it does nothing (Python only lets the main thread set
     handlers).
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     fired: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -42,12 +39,8 @@ def signals_as_interrupt(*signums: signal.Signals) -> Iterator[None]:
         fired.append(signum)
         raise KeyboardInterrupt
 
-    previous = {signum: signal.signal(signum, handler) for signum in signums}
-    try:
+    with _handled(signums, handler):
         yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @contextlib.contextmanager
@@ -57,15 +50,8 @@ def signals_ignored(*signums: signal.Signals) -> Iterator[None]:
     For shutdown code that must run to its end: a second Ctrl-C while child process groups
     are being stopped would otherwise leave them running.
     """
-    if threading.current_thread() is not threading.main_thread():
+    with _handled(signums, signal.SIG_IGN):
         yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in signums}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @contextlib.contextmanager
@@ -80,22 +66,37 @@ def signals_held(*signums: signal.Signals) -> Iterator[None]:
     handler outside the block does) right after them. Nested blocks hold until the outermost
     ends. Outside the main thread it does nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     arrived: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
         del frame
         arrived.append(signum)
 
+    try:
+        with _handled(signums, handler):
+            yield
+    finally:
+        if arrived:
+            # Delivered again with the handler outside the block: KeyboardInterrupt for Ctrl-C,
+            # an outer block's hold, or nothing where the signal is ignored.
+            signal.raise_signal(arrived[0])
+
+
+_Handler = Callable[[int, FrameType | None], None] | signal.Handlers
+
+
+@contextlib.contextmanager
+def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator[None]:
+    """``handler`` for ``signums`` within the block, the previous ones after it.
+
+    Only the main thread may set handlers: elsewhere the block runs with the process's own.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = {signum: signal.signal(signum, handler) for signum in signums}
     try:
         yield
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
-        if arrived:
-            # Delivered again with the handler outside the block: KeyboardInterrupt for Ctrl-C,
-            # an outer block's hold, or nothing where the signal is ignored.
-            signal.raise_signal(arrived[0])

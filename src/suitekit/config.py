@@ -48,6 +48,7 @@ from suitekit._model import (
     Suite,
     Workers,
 )
+from suitekit._urls import redact
 from suitekit.errors import ConfigError
 
 __all__ = [
@@ -957,17 +958,6 @@ def _includes(file: Path, key: str, groups: Mapping[str, object], group: str) ->
     return included
 
 
-def _without_password(url: str) -> str:
-    """``url`` with the password of its ``user:password@`` part shown as ``***``."""
-    scheme, separator, rest = url.partition("://")
-    netloc, slash, path = rest.partition("/")
-    if not separator or "@" not in netloc:
-        return url
-    userinfo, _, host = netloc.rpartition("@")
-    user, colon, _ = userinfo.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{host}{slash}{path}"
-
-
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
     import difflib  # noqa: PLC0415 - only on an error path
 
@@ -1327,7 +1317,7 @@ class _Table:
         if name not in self.raw:
             return None
         value = self.string(name, default="")
-        shown_url = _without_password(value)  # errors end up in CI logs
+        shown_url = redact(value)  # errors end up in CI logs
         example = f'write {name} = "{schemes[0]}://user@host:port/..."'
         try:
             parts = urlsplit(value)

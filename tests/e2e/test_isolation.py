@@ -248,6 +248,13 @@ def test_clean_removes_what_a_killed_run_left_and_nothing_else(
         result = project.run("suitekit", "clean", env=machine_env())
         assert result.returncode == 0, result.stdout + result.stderr
         assert "suitekit clean:" in result.stdout
+        # The killed run's throwaway servers, named without their passwords.
+        assert re.search(
+            r"stopped a left-behind postgres server \(postgresql://postgres:\*\*\*@", result.stdout
+        ), result.stdout
+        assert re.search(r"stopped a left-behind redis server \(redis://:\*\*\*@", result.stdout), (
+            result.stdout
+        )
         assert suitekit_databases(run_id) == []
         assert redis_leases(run_id) == []
         assert _leftover_work(run_id) == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from suitekit import _naming, _processes
 from suitekit._model import Project
+from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services import _django, _postgres, _redis
 from suitekit.services._endpoints import PostgresServer, RedisServer
@@ -100,7 +101,7 @@ def _clean_servers(
             continue
         stop_record(record)
         stopped += 1
-        say(f"stopped a left-behind {record.kind} server ({record.url})")
+        say(f"stopped a left-behind {record.kind} server ({redact(record.url)})")
     return stopped
 
 

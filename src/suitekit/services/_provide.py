@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from suitekit._model import Project, Service
 from suitekit._signals import HELD, signals_as_interrupt, signals_held
+from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import PostgresServer, RedisServer
 
@@ -67,7 +68,7 @@ def _check_reachable(service: Service, url: str) -> None:
                 connection.execute("SELECT 1")
         except psycopg.Error as error:
             message = (
-                f"the PostgreSQL server at {_redact(url)} does not answer: {error}".strip()
+                f"the PostgreSQL server at {redact(url)} does not answer: {error}".strip()
                 + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
             )
             raise ServiceError(message) from None
@@ -76,21 +77,12 @@ def _check_reachable(service: Service, url: str) -> None:
 
         from suitekit.services import _redis  # noqa: PLC0415 - with redis itself
 
-        server_r = RedisServer.from_url(url)
-        client = redis.Redis(
-            host=server_r.host,
-            port=server_r.port,
-            username=server_r.username or None,
-            password=server_r.password or None,
-            socket_connect_timeout=5,
-            retry=_redis.no_retries(),
-            **_redis.quiet(),  # type: ignore[arg-type]
-        )
+        client = _redis.client(RedisServer.from_url(url), timeout=5)
         try:
             client.ping()
         except redis.RedisError as error:
             message = (
-                f"the Redis server at {_redact(url)} does not answer: {error}"
+                f"the Redis server at {redact(url)} does not answer: {error}"
                 "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
             )
             raise ServiceError(message) from None
@@ -118,20 +110,13 @@ def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[
         except ServiceError as error:
             reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
             found.append(
-                f"the {_NAMES[service]} server at {_redact(url)} stopped answering during the "
+                f"the {_NAMES[service]} server at {redact(url)} stopped answering during the "
                 f"run ({' '.join(reason.split())}); the tests that needed it failed"
                 "\n  fix: see why it stopped (killed, out of memory, restarted); if it was a "
                 "server of yours, run `suitekit clean` once it is back to drop what this run "
                 "left on it"
             )
     return found
-
-
-def _redact(url: str) -> str:
-    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
-        head, tail = url.split("@", 1)
-        return head.rsplit(":", 1)[0] + ":***@" + tail
-    return url
 
 
 def _start(
@@ -236,7 +221,7 @@ def provide(
                     url = started.record.url
                     if say is not None:
                         # The URL holds the server's password: logs show it redacted.
-                        say(f"suitekit: started a throwaway {service} server at {_redact(url)}")
+                        say(f"suitekit: started a throwaway {service} server at {redact(url)}")
                 env[PROVIDED_URL[service]] = url
             yield env
         finally:

@@ -19,9 +19,10 @@ from suitekit.errors import ServiceError
 from suitekit.services._endpoints import RedisServer
 
 if TYPE_CHECKING:
+    import redis
     from redis.retry import Retry
 
-__all__ = ["Lease", "lease", "leases", "no_retries", "quiet", "release"]
+__all__ = ["Lease", "client", "lease", "leases", "release"]
 
 LEASE_KEY: Final = "suitekit:lease:{db}"
 LEASE_PATTERN: Final = "suitekit:lease:*"
@@ -42,7 +43,7 @@ class Lease:
     owner: str
 
 
-def no_retries() -> Retry:
+def _no_retries() -> Retry:
     """A redis-py ``retry`` that tries once.
 
     redis-py retries a failed connection three times with growing pauses (3.6 s in all with
@@ -55,7 +56,7 @@ def no_retries() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
-def quiet() -> dict[str, object]:
+def _quiet() -> dict[str, object]:
     """Client options that keep redis-py from asking for what a Redis 7 server does not have.
 
     redis-py 7+ asks every new connection for maintenance notifications and logs the refusal
@@ -69,7 +70,12 @@ def quiet() -> dict[str, object]:
     return {"maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
-def _client(server: RedisServer, db: int = 0) -> object:
+def client(server: RedisServer, db: int = 0, *, timeout: float = 10.0) -> redis.Redis:
+    """A client of suitekit's own for ``server``: one try per connection, no notices asked for.
+
+    Every Redis connection suitekit makes (leases, checks, waiting for a throwaway server)
+    comes from here.
+    """
     import redis  # noqa: PLC0415 - kept off the import path of projects without Redis
 
     return redis.Redis(
@@ -78,10 +84,10 @@ def _client(server: RedisServer, db: int = 0) -> object:
         db=db,
         username=server.username or None,
         password=server.password or None,
-        socket_connect_timeout=10,
+        socket_connect_timeout=timeout,
         decode_responses=True,
-        retry=no_retries(),
-        **quiet(),  # type: ignore[arg-type]
+        retry=_no_retries(),
+        **_quiet(),  # type: ignore[arg-type]
     )
 
 
@@ -107,7 +113,7 @@ def lease(server: RedisServer, owner: str) -> int:
     """
     import redis  # noqa: PLC0415
 
-    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    admin = client(server)
     try:
         try:
             configured = admin.config_get("databases").get("databases")
@@ -118,7 +124,7 @@ def lease(server: RedisServer, owner: str) -> int:
             key = LEASE_KEY.format(db=db)
             if not admin.set(key, owner, nx=True, ex=_LEASE_SECONDS):
                 continue
-            worker: redis.Redis = _client(server, db)  # type: ignore[assignment]
+            worker = client(server, db)
             try:
                 empty = worker.dbsize() == 0
             finally:
@@ -144,12 +150,12 @@ def release(server: RedisServer, db: int, owner: str) -> None:
     """Flush the leased database and drop the lease, if ``owner`` still holds it."""
     import redis  # noqa: PLC0415
 
-    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    admin = client(server)
     try:
         key = LEASE_KEY.format(db=db)
         if admin.get(key) != owner:
             return
-        worker: redis.Redis = _client(server, db)  # type: ignore[assignment]
+        worker = client(server, db)
         try:
             worker.flushdb()
         finally:
@@ -166,7 +172,7 @@ def leases(server: RedisServer) -> list[tuple[int, Mapping[str, object], str]]:
     """Every lease on the server: database number, decoded owner, raw owner."""
     import redis  # noqa: PLC0415
 
-    admin: redis.Redis = _client(server)  # type: ignore[assignment]
+    admin = client(server)
     found: list[tuple[int, Mapping[str, object], str]] = []
     try:
         for key in admin.scan_iter(LEASE_PATTERN):

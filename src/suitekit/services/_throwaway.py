@@ -742,17 +742,10 @@ def start_redis(
 def _wait_for_redis(server: RedisServer, process: subprocess.Popen[bytes], log: Path) -> None:
     import redis  # noqa: PLC0415 - only where Redis is used
 
-    from suitekit.services._redis import no_retries, quiet  # noqa: PLC0415 - with redis
+    from suitekit.services._redis import client as redis_client  # noqa: PLC0415 - with redis
 
     deadline = time.monotonic() + _START_TIMEOUT
-    client = redis.Redis(
-        host=server.host,
-        port=server.port,
-        password=server.password or None,
-        socket_connect_timeout=1,
-        retry=no_retries(),  # this loop polls: no pauses of redis-py's own
-        **quiet(),  # type: ignore[arg-type]
-    )
+    client = redis_client(server, timeout=1)  # one try each: this loop polls
     try:
         while True:
             if process.poll() is not None:
