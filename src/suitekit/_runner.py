@@ -109,6 +109,9 @@ class Runner:
         extra_env: Variables every job's process gets.
         project: The project; with it, the report and coverage jobs run in this process
             (suitekit is installed here, so they need no virtualenv of their own).
+        served: The variables naming the servers that jobs with services get; called, in the
+            main thread, when the first such job is about to start (it may start servers and
+            take a moment, so a parallel run first starts the jobs that need none).
     """
 
     root: Path
@@ -117,6 +120,7 @@ class Runner:
     stream: IO[str] = field(default_factory=lambda: sys.stdout)
     extra_env: Mapping[str, str] = field(default_factory=dict)
     project: Project | None = None
+    served: Callable[[], Mapping[str, str]] = dict
     _status: dict[str, Status] = field(default_factory=dict)
     _started: dict[str, float] = field(default_factory=dict)
     _drawn: int = 0
@@ -136,7 +140,7 @@ class Runner:
             try:
                 while pending or running:
                     while pending and stop_reason is None and (self.parallel or not running):
-                        self._launch(pending.pop(0), running, outcomes)
+                        self._launch(self._next(pending), running, outcomes)
                     if stop_reason is not None and not running:
                         break
                     if not running:
@@ -161,13 +165,27 @@ class Runner:
         self._draw(final=True)
         return [outcomes[job.session] for job in jobs]
 
+    def _next(self, pending: list[Job]) -> Job:
+        """The next job to start: in a parallel run, those needing no services come first.
+
+        They start while the servers do (see :attr:`served`), instead of after them.
+        """
+        if self.parallel and pending[0].services:
+            for index, job in enumerate(pending):
+                if not job.services:
+                    return pending.pop(index)
+        return pending.pop(0)
+
     def _launch(self, job: Job, running: dict[str, _Running], outcomes: dict[str, Outcome]) -> None:
         """Start a job's process, or run it here (see :attr:`project`) to its end."""
         if not self._inline(job):
+            # Before the spawn's held signals: starting a server may take a while, and a
+            # Ctrl-C meanwhile stops it (see suitekit.services.provide).
+            served = self.served() if job.services else {}
             # Held from the spawn until the group is in ``running``: a Ctrl-C in between would
             # leave a session that nothing stops. It takes effect right after.
             with signals_held(*HELD):
-                running[job.session] = self._start(job)
+                running[job.session] = self._start(job, served)
             return
         outcomes[job.session] = self._run_inline(job)
         self._announce(outcomes[job.session])
@@ -224,13 +242,13 @@ class Runner:
         self._status[job.session] = status
         return Outcome(job=job, status=status, returncode=code, seconds=time.monotonic() - started)
 
-    def _start(self, job: Job) -> _Running:
+    def _start(self, job: Job, served: Mapping[str, str]) -> _Running:
         try:
             job.log.parent.mkdir(parents=True, exist_ok=True)
             log = job.log.open("wb")
         except OSError as error:
             raise ReportError(write_problem(job.log, error, what="the session's log")) from None
-        env = {**os.environ, **self.extra_env, **job.env}
+        env = {**os.environ, **self.extra_env, **served, **job.env}
         argv = resolve_command(job.command)
         echo = not self.parallel
         try:
@@ -578,7 +596,8 @@ def run_jobs(
 
     With a ``project``, the guard is decided from what the suite sessions collected (see
     :mod:`suitekit._guard`) once they have ended, and the guard session runs only when those
-    records cannot settle it; the services the jobs need are started first and shared by all
+    records cannot settle it; the services the jobs need are started when the first job that
+    needs one starts (a parallel run starts the others first, so they overlap), shared by all
     of them (see :func:`suitekit.services.provide`), and stopped before the summary, so that its
     closing line is the run's last; the report and coverage jobs run in this process. Without
     a project the guard session runs first, and nothing else runs if it fails.
@@ -602,17 +621,24 @@ def run_jobs(
     # not a traceback halfway through or sessions failing for no visible reason.
     ensure_writable(_written_folders((*every, *finish)))
     needed = tuple(dict.fromkeys(service for job in every for service in job.services))
-    provided: contextlib.AbstractContextManager[Mapping[str, str]] = (
-        services.provide(project, needed, os.environ, say=say)
-        if project is not None
-        else contextlib.nullcontext({})
-    )
     started = time.monotonic()
-    with provided as served, _guard.collections_folder() as records:
-        shared = {**(env or {}), **served}
+    with contextlib.ExitStack() as servers, _guard.collections_folder() as records:
+        shared = dict(env or {})
         if guard is not None:
             # The suites' records decide the guard; the guard session's says what crashed.
             shared[plan.ENV_COLLECTIONS] = str(records)
+        provided: list[Mapping[str, str]] = []
+
+        def served() -> Mapping[str, str]:
+            # Started once, when the first job that needs a server starts; stopped when the
+            # run ends, however it ends.
+            if not provided:
+                provided.append(
+                    servers.enter_context(services.provide(project, needed, os.environ, say=say))
+                    if project is not None
+                    else {}
+                )
+            return provided[0]
 
         def runner(*, parallel: bool = False) -> Runner:
             return Runner(
@@ -622,6 +648,7 @@ def run_jobs(
                 stream=out,
                 extra_env=shared,
                 project=project,
+                served=served,
             )
 
         outcomes, code = _execute(

@@ -6,8 +6,10 @@ import io
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from suitekit import Project, Suite
 from suitekit._runner import Runner, run_jobs
@@ -275,3 +277,53 @@ def test_a_yielding_job_runs_at_a_lower_cpu_priority(tmp_path: Path) -> None:
     ours = os.nice(0)
     assert (tmp_path / "logs" / "longest.log").read_text().strip() == str(ours)
     assert (tmp_path / "logs" / "beside.log").read_text().strip() == str(min(ours + 5, 19))
+
+
+def test_servers_start_when_the_first_job_needing_them_starts_and_only_it_gets_them(
+    tmp_path: Path,
+) -> None:
+    # The job needing PostgreSQL comes first in the plan; in a parallel run the others start
+    # before its server does (they overlap with the server's start), and only it gets the URL.
+    started: list[str] = []
+    report = (
+        "import os, pathlib, sys; pathlib.Path(sys.argv[1]).write_text(os.environ.get('URL', '-'))"
+    )
+
+    def needing(name: str, services: tuple[str, ...]) -> Job:
+        spec = job(tmp_path, name, report)
+        command = (*spec.command, str(tmp_path / f"{name}.url"))
+        return replace(spec, command=command, services=services)  # type: ignore[arg-type]
+
+    class Recording(Runner):
+        def _start(self, job: Job, served: Mapping[str, str]) -> Any:
+            started.append(job.session)
+            return Runner._start(self, job, served)
+
+    def served() -> Mapping[str, str]:
+        started.append("servers")
+        return {"URL": "postgresql://example"}
+
+    jobs = [needing("db", ("postgres",)), needing("plain", ()), needing("other", ())]
+    orders = {True: ["plain", "other", "servers", "db"], False: ["servers", "db", "plain", "other"]}
+    for parallel, order in orders.items():
+        started.clear()
+        runner = Recording(root=tmp_path, parallel=parallel, stream=io.StringIO(), served=served)
+        outcomes = runner.run(jobs)
+        assert [o.status for o in outcomes] == ["passed"] * 3
+        assert started == order
+        assert (tmp_path / "db.url").read_text() == "postgresql://example"
+        assert (tmp_path / "plain.url").read_text() == "-"
+
+
+def test_a_run_needing_no_servers_starts_none(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def served() -> Mapping[str, str]:
+        calls.append(1)
+        return {}
+
+    outcomes = Runner(root=tmp_path, parallel=True, stream=io.StringIO(), served=served).run(
+        [job(tmp_path, "a", "pass"), job(tmp_path, "b", "pass")]
+    )
+    assert [o.status for o in outcomes] == ["passed", "passed"]
+    assert calls == []
