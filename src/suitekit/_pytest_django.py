@@ -4,15 +4,18 @@
 pytest-django does in the run, whether the two cooperate, and provides the ``django_db_setup``
 fixture that uses each worker's clone as Django's database. Three moments of a suite run:
 
-1. :func:`before_conftests` (the controller, after the template is created, before Django's
+1. :func:`before_conftests` (the controller, after the template is named, before Django's
    settings are read): when suitekit is to migrate the template, the controller's own ``env``
    variables name the template, so that the settings module, read next by pytest-django, builds
    its ``DATABASES`` alias on it. (Without xdist the process's own clone is named already.)
+   Under xdist, with no ``setup`` or ``keep-template`` (:func:`builds_template`), the template
+   does not exist yet: nothing connects to the server before the workers start.
 2. :func:`after_conftests` (the same process, pytest-django has set Django up): it tells the
-   workers through ``SUITEKIT_DJANGO`` and takes the template's build lock; once xdist has
-   started the workers (:meth:`DjangoHeader.pytest_collection`), Django's ``migrate`` runs into
-   the template, in this process, once, while the workers start; their clones wait for the
-   lock. Without xdist the migration runs at once.
+   workers through ``SUITEKIT_DJANGO``; once xdist has started the workers
+   (:meth:`DjangoHeader.pytest_collection`), the controller takes the template's build lock,
+   creates the template and runs Django's ``migrate`` into it, in this process, once, while
+   the workers start; their clones wait until it exists and the lock is free. Without xdist
+   the migration runs at once.
 3. :func:`register` (every process, ``pytest_configure``): suitekit's ``django_db_setup``.
 
 **Which ``django_db_setup`` wins.** pytest resolves a fixture name to its most specific
@@ -28,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Collection, Generator, Mapping
+from collections.abc import Callable, Collection, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -46,51 +49,78 @@ _BY_SETUP: Final = "setup"
 class _Cooperation:
     """Django's migrate into one database of this process's choosing, once.
 
-    In a run's controller the database is the template. The controller takes the template's
-    build lock before xdist starts the workers, and migrates after it has started them (see
-    :meth:`DjangoHeader.pytest_collection`): the workers start meanwhile, and their clones
-    wait for the lock. Without xdist the database is this process's own clone, migrated at
-    once. Either way in the main thread, with pytest-django's own switch for database access.
+    In a run's controller the database is the template, built once xdist has started the
+    workers (see :meth:`DjangoHeader.pytest_collection`): the workers start meanwhile, and
+    their clones wait until it exists and its build lock is free. When nothing was built
+    before the workers (:func:`builds_template`), the controller also creates the template
+    then, so that the run's first connection to the server, and psycopg's import, are no
+    longer on the way to the workers' start either. Without xdist the database is this
+    process's own clone, migrated at once. Either way in the main thread, with pytest-django's
+    own switch for database access.
     """
 
     def __init__(
-        self, *, database: str, stack: contextlib.ExitStack, server_url: str | None
+        self,
+        *,
+        database: str,
+        stack: contextlib.ExitStack,
+        server_url: str | None,
+        create: tuple[str, str] | None = None,
     ) -> None:
         self.database = database
-        self.stack = stack
-        self.server_url = server_url  # set: the template, migrated once the workers start
-        self.alias = ""
+        self.stack = stack  # closed when the run gives its resources back
+        self.server_url = server_url  # set: the template, built once the workers start
+        self.create = create  # (run id, suite): the template is created then too
+        self.alias = ""  # the alias migrated ("": none names the database; created only)
         self.seconds: float | None = None
-        self.lock = contextlib.ExitStack()
+        self.built = False
 
     @property
     def pending(self) -> bool:
-        """The template's migration waits for the workers to be started."""
-        return bool(self.alias) and self.seconds is None
+        """The template waits for the workers to be started, to be built."""
+        return self.server_url is not None and not self.built
 
-    def hold(self, alias: str) -> None:
-        """Take the template's build lock (clones of it wait), to migrate ``alias`` later."""
+    def build(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
+        """Build the template under its build lock (the clones wait for it).
+
+        It is created first when asked, then migrated when an alias names it; a failure
+        drops what was created.
+
+        Raises:
+            ServiceError: The server does not answer, or the migration failed.
+        """
         from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
         from suitekit.services._postgres import building  # noqa: PLC0415
 
-        assert self.server_url is not None  # noqa: S101 - only the controller holds
-        self.alias = alias
-        self.lock.enter_context(building(PostgresServer.from_url(self.server_url), self.database))
-        # Whatever ends the session first, the lock goes back then (its connection closes).
-        self.stack.callback(self.lock.close)
+        assert self.server_url is not None  # noqa: S101 - only the controller builds
+        started = time.perf_counter()
+        try:
+            server = PostgresServer.from_url(self.server_url)
+            with building(server, self.database, create=self.create):
+                if self.alias:
+                    self._migrate(blocker, self.alias)
+        finally:
+            self.built = True
+            self.seconds = time.perf_counter() - started
 
     def migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
-        """Migrate ``alias`` now; release the build lock, whatever happens.
+        """Migrate ``alias`` (this process's own clone) now.
 
         Raises:
             ServiceError: The migration failed (Django's error, and how to see more).
         """
+        started = time.perf_counter()
+        try:
+            self._migrate(blocker, alias)
+        finally:
+            self.seconds = time.perf_counter() - started
+
+    def _migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
         from suitekit.errors import ServiceError  # noqa: PLC0415
         from suitekit.services._django import migrate  # noqa: PLC0415
 
-        started = time.perf_counter()
         try:
-            with self.lock, blocker.unblock():
+            with blocker.unblock():
                 migrate(alias)
         except Exception as error:
             message = (
@@ -100,11 +130,10 @@ class _Cooperation:
                 "fail the same way, or give your own setup in [tool.suitekit.services.postgres]"
             )
             raise ServiceError(message) from error
-        finally:
-            self.seconds = time.perf_counter() - started
 
 
 _KEY: Final = pytest.StashKey[_Cooperation]()
+_MATERIALIZE: Final = pytest.StashKey[Callable[[], None]]()
 
 
 def _active(config: pytest.Config) -> bool:
@@ -128,6 +157,25 @@ def _export(stack: contextlib.ExitStack, variables: Mapping[str, str]) -> None:
     os.environ.update(variables)
 
 
+def builds_template(
+    early_config: pytest.Config, project: Project, suite: Suite, *, controller_only: bool
+) -> bool:
+    """Whether this run's controller creates the template only once its workers start.
+
+    So in a Django suite under xdist whose template nothing but Django's migrate fills (no
+    ``setup``, no ``keep-template``): the workers then start right after pytest does, and the
+    controller connects, creates and migrates while they start (:class:`_Cooperation`).
+    """
+    return (
+        controller_only
+        and not os.environ.get("PYTEST_XDIST_WORKER")
+        and "postgres" in suite.services
+        and not project.postgres.setup
+        and not project.postgres.keep_template
+        and _active(early_config)
+    )
+
+
 def before_conftests(
     early_config: pytest.Config,
     project: Project,
@@ -135,6 +183,7 @@ def before_conftests(
     *,
     stack: contextlib.ExitStack,
     controller_only: bool,
+    deferred: bool = False,
 ) -> None:
     """In a run's controller: prepare to migrate the template (or its own clone) with Django.
 
@@ -144,6 +193,8 @@ def before_conftests(
         suite: The suite of this run.
         stack: Closed when the run gives its resources back (the variables set here go back).
         controller_only: xdist workers run the tests; this process holds no clone.
+        deferred: The template is only named so far: this process creates it once the workers
+            start (see :func:`builds_template`).
     """
     if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
         return
@@ -153,12 +204,14 @@ def before_conftests(
     from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
     from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
     from suitekit.services._postgres import render_env  # noqa: PLC0415
+    from suitekit.services._worker import ENV_RUN_ID  # noqa: PLC0415
 
     if project.postgres.setup:
         # The project's own setup migrated the template: the workers only use their clones.
         _export(stack, {ENV_COOPERATION: _BY_SETUP})
         return
     url: str | None = None
+    create: tuple[str, str] | None = None
     if controller_only:
         database = os.environ.get("SUITEKIT_PG_TEMPLATE", "")
         url = os.environ.get(services.PROVIDED_URL["postgres"], "")
@@ -166,45 +219,71 @@ def before_conftests(
             return
         server = PostgresServer.from_url(url)
         _export(stack, render_env(project.postgres, server, database))
+        if deferred:
+            create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
     else:
         resources = services.current()
         database = resources.database if resources is not None else ""
     if database:
-        early_config.stash[_KEY] = _Cooperation(database=database, stack=stack, server_url=url)
+        early_config.stash[_KEY] = _Cooperation(
+            database=database, stack=stack, server_url=url, create=create
+        )
 
 
 def after_conftests(early_config: pytest.Config) -> None:
     """Django is set up: migrate the database :func:`before_conftests` chose, once.
 
+    In a controller under xdist that happens once the workers start (the template is built
+    then even when no alias names it, for their clones); without xdist, now.
+
     Raises:
         ServiceError: Without xdist, the migration failed (with xdist, that is said when the
-            session waits for it, see :meth:`DjangoHeader.pytest_collection`).
+            session builds the template, see :meth:`DjangoHeader.pytest_collection`).
     """
     cooperation = early_config.stash.get(_KEY, None)
     if cooperation is None:
         return
     from django.conf import settings  # noqa: PLC0415 - pytest-django imported it
 
-    if not settings.configured:
-        return  # settings configured later (in a conftest's pytest_configure): Django's way
-    from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
-
     from suitekit.services._django import ENV_COOPERATION, aliases_of  # noqa: PLC0415
 
-    aliases = aliases_of(cooperation.database)
-    if not aliases:
-        del early_config.stash[_KEY]  # the settings name another database: Django's way
-        return
-    # Said before the workers start: they read it at their configure.
-    _export(cooperation.stack, {ENV_COOPERATION: _MIGRATED})
+    # Settings configured later (in a conftest's pytest_configure), or naming another
+    # database: Django's way, pytest-django makes its own test databases.
+    aliases = aliases_of(cooperation.database) if settings.configured else ()
+    if aliases:
+        # Said before the workers start: they read it at their configure.
+        _export(cooperation.stack, {ENV_COOPERATION: _MIGRATED})
     if cooperation.server_url is not None:
-        cooperation.hold(aliases[0])
-    else:
+        cooperation.alias = aliases[0] if aliases else ""
+    elif aliases:
+        from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
+
         cooperation.migrate(early_config.stash[blocking_manager_key], aliases[0])
+    else:
+        del early_config.stash[_KEY]
 
 
-def register(config: pytest.Config, suite: Suite) -> None:
-    """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run."""
+def clones_later() -> bool:
+    """Whether an xdist worker leaves its clone to the first test that needs a database.
+
+    So when its controller migrates the template (told through ``SUITEKIT_DJANGO``): then
+    every database access goes through pytest-django's ``django_db_setup`` (its blocker
+    refuses any other), which suitekit's replaces, so the clone is made there, and the
+    worker's start-up (conftests, Django's set-up, collection) is not held up meanwhile by the
+    template's migration.
+    """
+    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
+
+    return os.environ.get(ENV_COOPERATION) == _MIGRATED
+
+
+def register(
+    config: pytest.Config, suite: Suite, *, materialize: Callable[[], None] = lambda: None
+) -> None:
+    """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run.
+
+    ``materialize`` makes this process's clone if it was only named (:func:`clones_later`).
+    """
     if "postgres" not in suite.services or not _active(config):
         return
     from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
@@ -212,6 +291,7 @@ def register(config: pytest.Config, suite: Suite) -> None:
     cooperation = config.stash.get(_KEY, None)
     how = os.environ.get(ENV_COOPERATION, "")
     kind = DjangoDatabases if how in (_MIGRATED, _BY_SETUP) else DjangoHeader
+    config.stash[_MATERIALIZE] = materialize  # for django_db_setup, a static method
     config.pluginmanager.register(kind(how=how, cooperation=cooperation), "suitekit-django")
 
 
@@ -256,9 +336,10 @@ class DjangoHeader:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection(self, session: pytest.Session) -> None:
-        """The controller migrates the template, now that xdist has started the workers.
+        """The controller builds the template, now that xdist has started the workers.
 
-        They start in their own processes meanwhile; their clones wait for the build lock.
+        They start in their own processes meanwhile; their clones wait until it exists and
+        its build lock is free.
         """
         cooperation = self.cooperation
         if cooperation is None or not cooperation.pending:
@@ -268,9 +349,11 @@ class DjangoHeader:
         from suitekit.errors import SuitekitError  # noqa: PLC0415
 
         try:
-            cooperation.migrate(session.config.stash[blocking_manager_key], cooperation.alias)
+            cooperation.build(session.config.stash[blocking_manager_key])
         except SuitekitError as error:
             pytest.exit(f"suitekit: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
+        if not cooperation.alias:
+            return
         line = (
             f"suitekit: django: migrated {cooperation.database} once in "
             f"{cooperation.seconds or 0.0:.1f}s, while the workers started"
@@ -278,12 +361,6 @@ class DjangoHeader:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self) -> None:
-        """A session that ends before its tests (Ctrl-C) lets the waiting workers go."""
-        if self.cooperation is not None:
-            self.cooperation.lock.close()
 
 
 class DjangoDatabases(DjangoHeader):
@@ -316,6 +393,8 @@ class DjangoDatabases(DjangoHeader):
         verbosity = int(request.config.option.verbose)
         with django_db_blocker.unblock():
             try:
+                # The worker's clone, if only named so far (it waited for the template).
+                request.config.stash.get(_MATERIALIZE, lambda: None)()
                 databases = WorkerDatabases.setup(
                     database,
                     aliases=aliases,

@@ -185,7 +185,14 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
             raise
     try:
         if isolation is not None:
-            isolation.start()
+            # With pytest-django under xdist, the template may be built once the workers start.
+            deferred = isolation.template and _pytest_django.builds_template(
+                early_config,
+                isolation.project,
+                isolation.suite,
+                controller_only=isolation.controller_only,
+            )
+            isolation.start(build_template=not deferred)
             if name is not None:  # with pytest-django: see suitekit/_pytest_django.py
                 _pytest_django.before_conftests(
                     early_config,
@@ -193,6 +200,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
                     isolation.suite,
                     stack=isolation.stack,
                     controller_only=isolation.controller_only,
+                    deferred=deferred,
                 )
         if guard is not None:
             guard.mark()  # after the servers started: they are no test's leftovers
@@ -480,7 +488,13 @@ class _Isolation:
         self.stack.callback(_restore, previous)
         os.environ.update(variables)
 
-    def start(self) -> None:
+    def start(self, *, build_template: bool = True) -> None:
+        """Provide the servers, prepare the run (the controller), acquire resources (a worker).
+
+        With ``build_template=False`` the controller names the template without building it
+        (or checking the servers it was given: the first connection says what is wrong); the
+        Django cooperation builds it once the workers start.
+        """
         atexit.register(self.stop)  # also when pytest ends before it could unconfigure
         if self.worker is None:
             # The controller (or the only process): servers, run id, hash seed, template.
@@ -489,17 +503,35 @@ class _Isolation:
             # (databases dropped, servers stopped); a second one does not cut it short.
             self.stack.enter_context(signals_as_interrupt(signal.SIGINT, signal.SIGTERM))
             provided = self.stack.enter_context(
-                services.provide(self.project, self.suite.services, os.environ)
+                services.provide(
+                    self.project, self.suite.services, os.environ, check=build_template
+                )
             )
             self._export(provided)
             self._export(
-                services.prepare_run(self.project, self.suite, os.environ, template=self.template)
+                services.prepare_run(
+                    self.project,
+                    self.suite,
+                    os.environ,
+                    template=self.template,
+                    build=build_template,
+                )
             )
         if self.worker is not None or not self.controller_only:
             self.acquired = services.acquire(
-                self.project, self.suite, worker=self.worker or "main", environ=os.environ
+                self.project,
+                self.suite,
+                worker=self.worker or "main",
+                environ=os.environ,
+                # Django's first database test clones it (see _pytest_django.DjangoDatabases).
+                clone_later=self.worker is not None and _pytest_django.clones_later(),
             )
             self._export(services.export(self.acquired.resources))
+
+    def materialize(self) -> None:
+        """Make this process's database now, if it was only named so far."""
+        if self.acquired is not None:
+            self.acquired.materialize()
 
     def check_workers(self, config: pytest.Config) -> None:
         """Refuse a run whose tests would run in a controller that holds no resources.
@@ -548,7 +580,11 @@ def _say_dead_servers(session: pytest.Session) -> None:
     isolation = session.config.stash.get(_ISOLATION_KEY, None)
     if isolation is None:
         return
-    dead = isolation.check_servers()
+    dead = isolation.check_servers()  # also keeps the cleanup from saying it again
+    if session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        # A usage error (a template that could not be built) said what was wrong already:
+        # the servers did not stop during a run that never began.
+        return
     for line in dead:
         _say(session.config, f"suitekit: {line}")
     if dead and session.exitstatus == pytest.ExitCode.OK:
@@ -634,7 +670,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(plugin, "suitekit-plugin")
     if isolation is not None and isolation.template:
         # After pytest-django registered: suitekit's django_db_setup wins over its own.
-        _pytest_django.register(config, isolation.suite)
+        _pytest_django.register(config, isolation.suite, materialize=isolation.materialize)
 
 
 def _load(config: pytest.Config) -> Project | None:

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -139,6 +140,8 @@ def test_django_project_migrates_once_uses_a_clone_per_worker_and_leaves_nothing
     tag = secrets.token_hex(3)
     python = _green(Project(root), tmp_path, tag)
     _failing(root, python, tmp_path, tag)
+    _settings_elsewhere(root, python, tmp_path, tag)
+    _unreachable(root, python, tmp_path)
     (root / "tests" / "integration" / "test_hold.py").write_text(HOLD)
     _interrupted(root, python, tmp_path, tag)
     _killed(Project(root), python, tmp_path, tag)
@@ -202,6 +205,66 @@ def _failing(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
     finally:
         _drop(leaked)
         (root / "tests" / "integration" / "test_zz_fails.py").unlink()
+
+
+def _settings_elsewhere(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
+    """Settings that name none of suitekit's databases: pytest-django makes its own, as without
+    suitekit, and the workers' clones still get their template (built once they start)."""
+    run_id = f"djother{tag}"
+    config = root / "pyproject.toml"
+    before = config.read_text()
+    # suitekit's URL goes to a variable the settings do not read; they read the given URL.
+    config.write_text(
+        before + '\n[tool.suitekit.services.postgres]\nenv = { OTHER_URL = "{url}" }\n'
+    )
+    other = f"djother{tag}"
+    # suitekit's server comes as an outer layer hands it down; Django's settings read another
+    # database on it (pytest-django's test databases are then test_<other>_gwN).
+    env = {
+        **machine_env(),
+        "SUITEKIT_POSTGRES_URL": MACHINE_POSTGRES,
+        "DATABASE_URL": MACHINE_POSTGRES.rsplit("/", 1)[0] + f"/{other}",
+        "SUITEKIT_RUN_ID": run_id,
+        "PROBE_DIR": str(tmp_path),
+    }
+    try:
+        result = subprocess.run(
+            [str(python), "-m", "pytest", *SUITE, "-n", "2"],
+            cwd=root, env=clean_env(env), capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        assert "23 passed" in out, out
+        assert "Django's settings name none of suitekit's databases" in out, out
+        assert _left(run_id) == []
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            rows = admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"test\\_{other}%",)
+            ).fetchall()
+        assert rows == []  # pytest-django dropped its own
+        record = json.loads((tmp_path / "gw0.json").read_text())
+        assert record["current"] == f"test_{other}_gw0"
+    finally:
+        config.write_text(before)
+
+
+def _unreachable(root: Path, python: Path, tmp_path: Path) -> None:
+    """A server that does not answer: one clear error (the template is built after the workers
+    start, so the run's first connection says it), not a server "stopped during the run"."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/postgres"}
+    result = subprocess.run(
+        [str(python), "-m", "pytest", *SUITE, "-n", "2"],
+        cwd=root, env=clean_env({**env, "PROBE_DIR": str(tmp_path)}), capture_output=True,
+        text=True, timeout=600, check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, out
+    assert out.count(f"cannot connect to PostgreSQL at 127.0.0.1:{port}") == 1, out
+    assert "fix: start it, correct the URL" in out, out
+    assert "stopped answering" not in out, out
 
 
 def _interrupted(root: Path, python: Path, tmp_path: Path, tag: str) -> None:

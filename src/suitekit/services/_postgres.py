@@ -45,6 +45,7 @@ __all__ = [
 
 COMMENT_PREFIX: Final = "suitekit "
 _BUSY_RETRIES: Final = 400  # about 95 s in all, in steps of 10 ms growing to 250 ms
+_TEMPLATE_WAIT_SECONDS: Final = 120.0
 _FORCE_DROP_VERSION: Final = 130000  # DROP DATABASE ... WITH (FORCE) came in PostgreSQL 13
 
 
@@ -57,7 +58,10 @@ def _admin(
     try:
         connection = psycopg.connect(**server.connect_kwargs(database), autocommit=True)  # type: ignore[arg-type]
     except psycopg.Error as error:
-        message = f"cannot connect to PostgreSQL at {server.host}:{server.port}: {error}"
+        message = (
+            f"cannot connect to PostgreSQL at {server.host}:{server.port}: {error}".strip()
+            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+        )
         raise ServiceError(message) from None
     try:
         yield connection
@@ -182,13 +186,37 @@ def clone(
     """Create a worker's database as a copy of the template (tens of milliseconds).
 
     A template still being built (see :func:`building`) is not copied half-done: the clone
-    waits for its build lock first.
+    waits for its build lock first. A template that does not exist yet is one whose builder
+    has not taken that lock yet (the run's controller builds it while its workers start): the
+    clone looks again, for up to :data:`_TEMPLATE_WAIT_SECONDS`.
+
+    Raises:
+        ServiceError: The template never appeared, or stayed in use.
     """
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
         key = _build_lock(template)
-        connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
-        connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
+        deadline = time.monotonic() + _TEMPLATE_WAIT_SECONDS
+        pause = 0.005
+        while True:
+            # Under the shared lock, a template that exists is complete: its builder creates it
+            # only while holding the lock exclusively, and lets go once it is built.
+            connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+            try:
+                found = _exists(connection, template)
+            finally:
+                connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
+            if found:
+                break
+            if time.monotonic() > deadline:
+                message = (
+                    f"cannot create {name}: the template database {template} was never "
+                    f"created (waited {_TEMPLATE_WAIT_SECONDS:.0f}s for the run's controller)"
+                    "\n  fix: see the controller's output above for why it did not build it"
+                )
+                raise ServiceError(message)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
         _create(connection, name, comment, template=template)
 
 
@@ -198,17 +226,30 @@ def _build_lock(name: str) -> int:
 
 
 @contextmanager
-def building(server: PostgresServer, name: str) -> Iterator[None]:
+def building(
+    server: PostgresServer, name: str, *, create: tuple[str, str] | None = None
+) -> Iterator[None]:
     """Hold the template's build lock, on a connection of its own: its clones wait meanwhile.
 
-    The run's controller holds it while Django's migrate fills the template in the background,
-    as the workers start (see suitekit.services._django).
+    The run's controller holds it while Django's migrate fills the template, as the workers
+    start (see suitekit.services._django). With ``create`` (the run id and suite), the
+    template is created empty under the lock first, and dropped again if the block fails.
     """
     with _admin(server) as connection:
         key = _build_lock(name)
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
-            yield
+            if create is None:
+                yield
+                return
+            run_id, suite = create
+            marks = {"kept": "false", "suite": suite}
+            _create(connection, name, _comment(run_id, "template", marks))
+            try:
+                yield
+            except BaseException:
+                _drop(connection, name)
+                raise
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 

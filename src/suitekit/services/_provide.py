@@ -188,11 +188,14 @@ def provide(
     environ: Mapping[str, str],
     *,
     say: Callable[[str], None] | None = None,
+    check: bool = True,
 ) -> Iterator[dict[str, str]]:
     """Make ``services`` available; yield the variables that tell the layers below where.
 
     Servers this call starts are stopped when the block ends, however it ends (SIGTERM is
-    turned into ``KeyboardInterrupt`` meanwhile, so it ends through here too).
+    turned into ``KeyboardInterrupt`` meanwhile, so it ends through here too). A server named
+    by URL is checked to answer, unless ``check`` is false (the caller's first connection
+    comes soon and says the same).
 
     Raises:
         ServiceError: A service can be neither found nor started; the message says what was
@@ -211,7 +214,7 @@ def provide(
                 if url is not None:
                     # A server an outer layer provides was checked (or started) there: checking
                     # it again in every nox session and pytest controller costs a connection.
-                    if environ.get(PROVIDED_URL[service]) != url:
+                    if check and environ.get(PROVIDED_URL[service]) != url:
                         _check_reachable(service, url)
                 else:
                     config_key = f"[tool.suitekit.services.{service}] url"

@@ -67,12 +67,19 @@ def work_root() -> Path:
 
 
 def prepare_run(
-    project: Project, suite: Suite, environ: Mapping[str, str], *, template: bool = True
+    project: Project,
+    suite: Suite,
+    environ: Mapping[str, str],
+    *,
+    template: bool = True,
+    build: bool = True,
 ) -> dict[str, str]:
     """The controller's part: fix the run id and hash seed, build the template database.
 
     With ``template=False`` (collection only, as the partition guard does) workers get empty
-    databases and no migrations run.
+    databases and no migrations run. With ``build=False`` the template is only named: the
+    caller builds it later with :func:`suitekit.services._postgres.building` (Django's
+    migrate, once the xdist workers are starting); their clones wait until it exists.
 
     Returns:
         Variables to export before workers start (the caller sets them in ``os.environ``).
@@ -88,6 +95,9 @@ def prepare_run(
         server = PostgresServer.from_url(_provided(environ, "postgres"))
         key = _postgres.template_key(project.postgres, project.root)
         name = _naming.template_name(run_id, suite.name, key)
+        env[ENV_TEMPLATE] = name
+        if not build:
+            return env
         _postgres.ensure_template(
             server,
             project.postgres,
@@ -98,7 +108,6 @@ def prepare_run(
             cwd=project.root,
             environ={**environ, **env},
         )
-        env[ENV_TEMPLATE] = name
     return env
 
 
@@ -183,6 +192,17 @@ class Acquired:
 
     resources: WorkerResources
     _releases: list[Callable[[], None]]
+    _pending: Callable[[], None] | None = None
+
+    def materialize(self) -> None:
+        """Create the database that :func:`acquire` only named (``clone_later``), once.
+
+        Raises:
+            ServiceError: The clone could not be made.
+        """
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending()
 
     def release(self) -> None:
         """Give everything back: drop the database, flush the keyspace, remove the folders.
@@ -200,8 +220,52 @@ class Acquired:
             raise failures[0]
 
 
-def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str, str]) -> Acquired:
+def _acquire_database(
+    project: Project,
+    suite: Suite,
+    acquired: Acquired,
+    database: str,
+    *,
+    environ: Mapping[str, str],
+    clone_later: bool,
+) -> dict[str, str]:
+    """Clone (or name, see ``clone_later``) the worker's database; the variables naming it."""
+    server = PostgresServer.from_url(_provided(environ, "postgres"))
+    run_id = acquired.resources.run_id
+    template = environ.get(ENV_TEMPLATE)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    _postgres.drop(server, database)  # a crashed predecessor with the same worker id
+    # Given back even if creating it is interrupted: the database may exist, unmarked,
+    # when a Ctrl-C lands while the server creates it.
+    acquired._releases.append(lambda: _postgres.drop(server, database))  # noqa: SLF001
+    if template and clone_later:
+        source = template
+
+        def make() -> None:
+            _postgres.clone(server, source, database, run_id, owner, suite=suite.name)
+
+        acquired._pending = make  # noqa: SLF001 - the dataclass's own field
+    elif template:
+        _postgres.clone(server, template, database, run_id, owner, suite=suite.name)
+    else:
+        _postgres.create_empty(server, database, run_id)
+    return _postgres.render_env(project.postgres, server, database)
+
+
+def acquire(
+    project: Project,
+    suite: Suite,
+    *,
+    worker: str,
+    environ: Mapping[str, str],
+    clone_later: bool = False,
+) -> Acquired:
     """The worker's part: its own database, Redis keyspace, folders and ports.
+
+    With ``clone_later`` the database is named (its variables are set) but cloned only by
+    :meth:`Acquired.materialize`: in a Django suite the first test that needs the database
+    calls it, so the worker's start-up (conftests, Django's set-up, collection) goes on while
+    the controller still builds the template.
 
     Raises:
         ServiceError: A resource could not be had (what was acquired so far is released).
@@ -215,19 +279,12 @@ def acquire(project: Project, suite: Suite, *, worker: str, environ: Mapping[str
     database, redis_db = "", -1
     try:
         if "postgres" in suite.services:
-            server = PostgresServer.from_url(_provided(environ, "postgres"))
             database = _naming.database_name(run_id, suite.name, worker)
-            template = environ.get(ENV_TEMPLATE)
-            owner = f"{socket.gethostname()}:{os.getpid()}"
-            _postgres.drop(server, database)  # a crashed predecessor with the same worker id
-            # Given back even if creating it is interrupted: the database may exist, unmarked,
-            # when a Ctrl-C lands while the server creates it.
-            releases.append(lambda: _postgres.drop(server, database))
-            if template:
-                _postgres.clone(server, template, database, run_id, owner, suite=suite.name)
-            else:
-                _postgres.create_empty(server, database, run_id)
-            env.update(_postgres.render_env(project.postgres, server, database))
+            env.update(
+                _acquire_database(
+                    project, suite, acquired, database, environ=environ, clone_later=clone_later
+                )
+            )
         if "redis" in suite.services:
             redis_server = RedisServer.from_url(_provided(environ, "redis"))
             tag = _redis.owner_tag(run_id, suite.name, worker)
