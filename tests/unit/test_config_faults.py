@@ -16,11 +16,11 @@ from typing import Any, Final
 import pytest
 
 from suitekit import ConfigError
-from suitekit import config as config_module
 from suitekit._cli import main
 from suitekit._install import fingerprint
 from suitekit._markexpr import MAX_DEPTH, MarkerExpression, MarkerSyntaxError
 from suitekit.config import MAX_CONFIG_BYTES, MAX_NESTING, load_project
+from suitekit.config import _document as config_module
 from tests.unit.test_config import ROOT, assert_well_formed, edited, make_folders, parse
 
 BASE: Final = """\

@@ -1,0 +1,48 @@
+"""Read ``[tool.suitekit]`` from a pyproject.toml into a validated :class:`~suitekit.Project`.
+
+Validation happens here and only here, in layers in the manner of coverage.py's config:
+
+0. :mod:`~suitekit.config._document` reads the file safely (a regular UTF-8 file of bounded
+   size and nesting);
+1. :mod:`~suitekit.config._project` reads every table key by key (type checks, unknown keys
+   with a did-you-mean), each section by its reader: :mod:`~suitekit.config._suites`,
+   :mod:`~suitekit.config._services`, :mod:`~suitekit.config._ci`, over the typed getters of
+   :mod:`~suitekit.config._table` and the key tables of :mod:`~suitekit.config._keys`;
+2. :mod:`~suitekit.config._post` checks what spans several keys (duplicate names, paths that
+   exist, dependency groups that are declared).
+
+Every error is a :class:`~suitekit.errors.ConfigError` naming the file, the key path, the bad
+value and the fix. The environment and command-line layers (``SUITEKIT_WORKERS``,
+``SUITEKIT_CPUS``, a CPU budget given on the command line) are read by
+:class:`suitekit.plan.RunOptions`, over what this package read.
+"""
+
+from __future__ import annotations
+
+from suitekit.config._document import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
+from suitekit.config._document import MAX_NESTING as MAX_NESTING
+from suitekit.config._keys import DOCS as DOCS
+from suitekit.config._keys import MAX_RETRIES as MAX_RETRIES
+from suitekit.config._keys import POSTGRES_FIELDS as _POSTGRES_FIELDS
+from suitekit.config._keys import REDIS_FIELDS as _REDIS_FIELDS
+from suitekit.config._keys import RESERVED_NAMES as RESERVED_NAMES
+from suitekit.config._keys import ROOT_KEY as ROOT_KEY
+from suitekit.config._project import find_config as find_config
+from suitekit.config._project import load_project as load_project
+from suitekit.config._project import parse_project as parse_project
+
+# ROOT_KEY, DOCS and MAX_NESTING are read by the pytest plugin and the tests; the two template
+# field lists keep the private names the services' tests import them by.
+__all__ = [
+    "DOCS",
+    "MAX_CONFIG_BYTES",
+    "MAX_NESTING",
+    "MAX_RETRIES",
+    "RESERVED_NAMES",
+    "ROOT_KEY",
+    "_POSTGRES_FIELDS",
+    "_REDIS_FIELDS",
+    "find_config",
+    "load_project",
+    "parse_project",
+]

@@ -1,0 +1,116 @@
+"""The names, limits and key tables of ``[tool.suitekit]``, and the did-you-mean of its errors.
+
+Every other module of :mod:`suitekit.config` reads its allowed keys from here, so the keys a
+table accepts are declared once, next to each other.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = [
+    "ADD_TABLE",
+    "CHECK_KEYS",
+    "CI_KEYS",
+    "COVERAGE_KEYS",
+    "DOCS",
+    "ENV_NAME",
+    "INSTALL_KEYS",
+    "ISOLATION_KEYS",
+    "MAX_RETRIES",
+    "POSTGRES_FIELDS",
+    "POSTGRES_KEYS",
+    "PYTHON_VERSION",
+    "QUARANTINE_KEYS",
+    "REDIS_FIELDS",
+    "REDIS_KEYS",
+    "RESERVED_NAMES",
+    "ROOT_KEY",
+    "SERVICE_KEYS",
+    "SESSION_NAME",
+    "SUITE_KEYS",
+    "TOP_KEYS",
+    "did_you_mean",
+    "type_name",
+]
+
+ROOT_KEY: Final = "tool.suitekit"
+DOCS: Final = "docs/configuration.md"
+ADD_TABLE: Final = f"add a [tool.suitekit] table with at least one suite (see {DOCS})"
+
+RESERVED_NAMES: Final = frozenset({"all", "partition", "report", "coverage", "clean", "flaky"})
+"""Names suitekit uses for its own sessions and tasks; suites and checks may not take them."""
+
+MAX_RETRIES: Final = 10
+"""The most retries a suite's ``retries`` (or ``--suitekit-retries``) may ask for."""
+
+SESSION_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,47}$")
+PYTHON_VERSION: Final = re.compile(r"^(?:pypy)?3\.\d{1,2}t?$")
+ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+TOP_KEYS: Final = (
+    "python",
+    "install",
+    "source",
+    "tests",
+    "reports",
+    "env",
+    "suites",
+    "checks",
+    "services",
+    "isolation",
+    "coverage",
+    "ci",
+    "quarantine",
+)
+QUARANTINE_KEYS: Final = ("test", "reason", "release-after")
+CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit")
+COVERAGE_KEYS: Final = ("fail-under",)
+SERVICE_KEYS: Final = ("postgres", "redis")
+POSTGRES_KEYS: Final = ("url", "env", "setup", "keep-template")
+REDIS_KEYS: Final = ("url", "env")
+ISOLATION_KEYS: Final = ("dirs", "ports", "hashseed")
+POSTGRES_FIELDS: Final = ("url", "host", "port", "user", "password", "database", "netloc")
+"""The fields a PostgreSQL ``env`` template may use (the services render them per worker)."""
+REDIS_FIELDS: Final = ("url", "host", "port", "db", "password")
+"""The fields a Redis ``env`` template may use."""
+SUITE_KEYS: Final = (
+    "paths",
+    "marker",
+    "workers",
+    "dist",
+    "target-seconds",
+    "services",
+    "env",
+    "pytest-args",
+    "python",
+    "install",
+    "shards",
+    "retries",
+    "coverage",
+    "timeout",
+    "deadline",
+)
+CHECK_KEYS: Final = ("run", "allow-failure", "services", "env", "python", "install")
+INSTALL_KEYS: Final = ("project", "editable", "groups", "extras", "requirements", "packages")
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, else ``""``."""
+    import difflib  # noqa: PLC0415 - only on an error path
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def type_name(value: object) -> str:
+    """What ``value`` is, in TOML's words (``a string``, ``an array``), for messages."""
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)

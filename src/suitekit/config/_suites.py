@@ -1,0 +1,276 @@
+"""Reading the suites, the checks and the quarantine, with the getters of their values.
+
+Also the ``install`` tables, which the project, each suite and each check may declare.
+"""
+
+from __future__ import annotations
+
+from typing import Final, cast
+
+from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
+from suitekit._model import (
+    DEFAULT_TIMEOUT,
+    DIST_MODES,
+    MAX_WORKERS,
+    SERVICES,
+    Check,
+    DistMode,
+    InstallSpec,
+    Quarantine,
+    Service,
+    Suite,
+    Workers,
+)
+from suitekit.config._keys import (
+    CHECK_KEYS,
+    INSTALL_KEYS,
+    MAX_RETRIES,
+    QUARANTINE_KEYS,
+    ROOT_KEY,
+    SUITE_KEYS,
+    did_you_mean,
+    type_name,
+)
+from suitekit.config._table import Reader, Table
+from suitekit.errors import ConfigError
+
+__all__ = ["read_check", "read_install", "read_quarantine", "read_suite"]
+
+_MAX_SHARDS: Final = 256
+_MAX_RELEASE_AFTER: Final = 1000
+_RELEASE_AFTER: Final = 5  # passing runs in a row that end a quarantine, by default
+
+
+def read_suite(
+    reader: Reader,
+    suites: Table,
+    name: str,
+    default_python: tuple[str, ...],
+    default_install: InstallSpec,
+) -> Suite:
+    """The suite ``name`` of ``[tool.suitekit.suites]``."""
+    key = f"{suites.key}.{name}"
+    reader.name(name, key)
+    table = suites.table(name, required=True)
+    table.finish(SUITE_KEYS)
+    paths = table.str_list("paths", default=())
+    marker = _marker(table, "marker")
+    if not paths and marker is None:
+        raise ConfigError(
+            file=reader.file,
+            key=key,
+            problem="the suite selects nothing: it has neither `paths` nor `marker`",
+            fix='give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
+        )
+    return Suite(
+        name=name,
+        paths=paths,
+        marker=marker,
+        workers=_workers(table, "workers"),
+        dist=_dist(table, "dist"),
+        target_seconds=table.positive_number("target-seconds"),
+        services=_services(table, "services"),
+        env=table.env("env"),
+        pytest_args=table.str_list("pytest-args", default=(), split_string=True),
+        python=table.python_list("python", default=default_python),
+        install=read_install(table, "install", default_install),
+        shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
+        retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
+        coverage=table.boolean("coverage", default=True),
+        timeout=table.seconds_or_off("timeout", default=DEFAULT_TIMEOUT) or 0.0,  # not None
+        deadline=table.seconds_or_off("deadline", default=None),
+    )
+
+
+def read_check(
+    reader: Reader,
+    checks: Table,
+    name: str,
+    default_python: str,
+    default_install: InstallSpec,
+) -> Check:
+    """The check ``name`` of ``[tool.suitekit.checks]``: a command line, an array, or a table."""
+    key = f"{checks.key}.{name}"
+    reader.name(name, key)
+    value = checks.raw[name]
+    if isinstance(value, str | list):
+        value = {"run": value}
+    table = checks.table(name, required=True, value=value)
+    table.finish(CHECK_KEYS)
+    run = table.str_list("run", default=(), split_string=False, single_string=True)
+    if not run or any(not command.strip() for command in run):
+        raise ConfigError(
+            file=reader.file,
+            key=f"{key}.run",
+            value=table.raw.get("run"),
+            problem="the check has no command to run",
+            fix=f'give it one, e.g. {name} = "ruff check ." '
+            f'or {name} = {{ run = ["cmd1", "cmd2"] }}',
+        )
+    for command in run:
+        table.split("run", command)  # as the check's session will run it
+    python = table.python_list("python", default=(default_python,), single_string=True)
+    if len(python) != 1:
+        raise ConfigError(
+            file=reader.file,
+            key=f"{key}.python",
+            value=list(python),
+            problem="a check runs on one Python version",
+            fix='give one version, e.g. python = "3.12"',
+        )
+    return Check(
+        name=name,
+        run=run,
+        allow_failure=table.boolean("allow-failure", default=False),
+        services=_services(table, "services"),
+        env=table.env("env"),
+        python=python[0],
+        install=read_install(table, "install", default_install),
+    )
+
+
+_QUARANTINE_EXAMPLE: Final = (
+    '[[tool.suitekit.quarantine]] with test = "tests/unit/test_x.py::test_y" and '
+    'reason = "fails one run in ten (issue 123)"'
+)
+
+
+def read_quarantine(reader: Reader, raw: object) -> tuple[Quarantine, ...]:
+    """The ``[[tool.suitekit.quarantine]]`` array: node ids or patterns, each with a reason."""
+    key = f"{ROOT_KEY}.quarantine"
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(
+            file=reader.file,
+            key=key,
+            value=raw,
+            problem=f"expected an array of tables, got {type_name(raw)}",
+            fix=f"write each entry as {_QUARANTINE_EXAMPLE}",
+        )
+    entries: list[Quarantine] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(raw):
+        table = reader.table(item, f"{key}[{index}]")
+        table.finish(QUARANTINE_KEYS)
+        test = table.string("test", default="")
+        if test != test.strip() or test.startswith(("/", "\\")) or ".." in test.split("/"):
+            raise table.error(
+                "test",
+                f"{test!r} is not a node id or pattern relative to the project root",
+                'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
+                'or "tests/unit/test_x.py::test_*"',
+            )
+        if test in seen:
+            raise table.error(
+                "test",
+                f"{test!r} is already quarantined by {key}[{seen[test]}]",
+                "keep one entry per test or pattern",
+            )
+        seen[test] = index
+        reason = table.string("reason", default="")
+        release_after = table.count(
+            "release-after", maximum=_MAX_RELEASE_AFTER, default=_RELEASE_AFTER
+        )
+        entries.append(
+            Quarantine(test=test, reason=reason, release_after=release_after, index=index)
+        )
+    return tuple(entries)
+
+
+def read_install(parent: Table, name: str, default: InstallSpec) -> InstallSpec:
+    """The ``install`` table ``name`` of ``parent`` (the project, a suite or a check)."""
+    if name not in parent.raw:
+        return default
+    table = parent.table(name, required=True)
+    table.finish(INSTALL_KEYS)
+    spec = InstallSpec(
+        project=table.boolean("project", default=True),
+        editable=table.boolean("editable", default=True),
+        groups=table.str_list("groups", default=()),
+        extras=table.str_list("extras", default=()),
+        requirements=table.str_list("requirements", default=()),
+        packages=table.str_list("packages", default=()),
+    )
+    if spec.extras and not spec.project:
+        raise table.error(
+            "extras",
+            "extras are the project's, but `project = false` does not install the project",
+            "drop `extras`, or install the project (project = true)",
+        )
+    return spec
+
+
+def _marker(table: Table, name: str) -> str | None:
+    if name not in table.raw:
+        return None
+    value = table.string(name, default="")
+    try:
+        MarkerExpression.compile(value)
+    except MarkerSyntaxError as error:
+        raise table.error(
+            name,
+            str(error),
+            'write a pytest marker expression, e.g. "processing" or "slow and not db"',
+        ) from None
+    return value
+
+
+def _workers(table: Table, name: str) -> Workers:
+    """A suite's ``workers`` as TOML gives it (``plan.parse_workers`` reads it as text)."""
+    value = table.raw.get(name, "auto")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise table.error(
+            name,
+            f'expected "auto", "logical" or an integer, got {type_name(value)}',
+            'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
+        )
+    if isinstance(value, str):
+        if value in ("auto", "logical"):
+            return cast("Workers", value)
+        hint = did_you_mean(value, ["auto", "logical"])
+        raise table.error(
+            name,
+            f"{value!r} is not a worker count{hint}",
+            'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
+        )
+    if value < 0:
+        raise table.error(
+            name,
+            f"{value} is negative",
+            "use 0 to run without xdist, or a positive worker count",
+        )
+    if value > MAX_WORKERS:
+        raise table.error(
+            name,
+            f"{value} workers is more than suitekit starts (at most {MAX_WORKERS})",
+            f'write a count of at most {MAX_WORKERS}, or workers = "auto" to fit the machine',
+        )
+    return value
+
+
+def _dist(table: Table, name: str) -> DistMode:
+    value = table.raw.get(name, "load")
+    if value not in DIST_MODES:
+        hint = did_you_mean(str(value), DIST_MODES)
+        raise table.error(
+            name,
+            f"{value!r} is not an xdist distribution mode{hint}",
+            f"use one of: {', '.join(DIST_MODES)}",
+        )
+    return cast("DistMode", value)
+
+
+def _services(table: Table, name: str) -> tuple[Service, ...]:
+    names = table.str_list(name, default=())
+    for service in names:
+        if service not in SERVICES:
+            hint = did_you_mean(service, SERVICES)
+            raise table.error(
+                name,
+                f"unknown service {service!r}{hint}",
+                f"use the services suitekit provides: {', '.join(SERVICES)}",
+            )
+    if len(set(names)) != len(names):
+        raise table.error(name, "a service is listed twice", "list each service once")
+    return cast("tuple[Service, ...]", names)
