@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from suitekit._handoff import PluginArgs
 from suitekit.errors import CiError, ConfigError, ReportError, SuitekitError
 from suitekit.flaky import DEFAULT_RUNS
 
@@ -218,9 +219,9 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
         str(_suite_python(project, suite.name, suite.python[0])),
         "-m",
         "pytest",
-        f"--suitekit-project={project.config_file}",
-        f"--suitekit-suite={suite.name}",
-        f"--suitekit-plan-shards={count}",
+        *PluginArgs(
+            project=str(project.config_file), suite=suite.name, plan_shards=count
+        ).to_argv(),
         "-n",
         "0",
         "-q",

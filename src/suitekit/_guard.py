@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from suitekit import flaky
+from suitekit import _quarantine
 from suitekit._files import STORE_LIMIT, FileRefusedError, open_regular
 from suitekit._model import Project
 from suitekit._selection import (
@@ -191,9 +191,9 @@ def decide(project: Project, folder: Path) -> Verdict:
         return Verdict(report=report, problem=str(error))
     if project.quarantine:
         ids = (node_id for c in collections for node_id in (*c.owned, *c.others))
-        stale = flaky.unmatched(project.quarantine, ids)
+        stale = _quarantine.unmatched(project.quarantine, ids)
         if stale:
             where = f"the tests under {', '.join(project.tests)}"
-            stale_error = flaky.unmatched_error(stale, file=project.config_file, where=where)
+            stale_error = _quarantine.unmatched_error(stale, file=project.config_file, where=where)
             return Verdict(report=report, problem=str(stale_error))
     return Verdict(report=report)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from suitekit._handoff import ENV_SESSION_MARK
+
 __all__ = [
     "MARK_VARIABLE",
     "LeftProcess",
@@ -39,7 +41,7 @@ __all__ = [
     "stop",
 ]
 
-MARK_VARIABLE: Final = "SUITEKIT_SESSION_MARK"
+MARK_VARIABLE: Final = ENV_SESSION_MARK
 """The variable whose value marks every process a suite session's tests start."""
 
 _PROC: Final = Path("/proc")

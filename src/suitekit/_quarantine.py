@@ -4,8 +4,9 @@ An entry is a node id as pytest prints it, a test file, or a pattern in which ``
 run of characters and ``?`` any one character. ``[`` and ``]`` are literal (they are part of
 parametrized node ids), never character classes. An entry without ``[`` also matches every
 parametrization of the tests it names, and an entry without ``::`` also matches every test of the
-files it names. Pure functions of strings: the pytest plugin applies them to the collection, the
-report to the merged results.
+files it names. Pure functions of strings, in the core: the pytest plugin applies them to the
+collection, the partition guard checks the entries against it, the report applies them to the
+merged results; ``suitekit.flaky`` re-exports them.
 """
 
 from __future__ import annotations

@@ -35,9 +35,11 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from suitekit import _handoff
+
 __all__ = ["ENV_DEADLINE_AT", "HARD_GRACE", "Watchdog"]
 
-ENV_DEADLINE_AT: Final = "SUITEKIT_DEADLINE_AT"
+ENV_DEADLINE_AT: Final = _handoff.ENV_DEADLINE_AT
 """The deadline as a Unix time, for xdist workers (set by the controller, inherited)."""
 
 HARD_GRACE: Final = 60.0

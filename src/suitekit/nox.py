@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 import nox
 
-from suitekit import _install, plan, services, sharding
+from suitekit import _handoff, _install, plan, services, sharding
 from suitekit._files import ensure_writable
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
@@ -129,13 +129,13 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     rcfile = write_rcfile(project, suite.name, python) if covered else None
     env = {
         **plan.suite_env(project, suite),
-        "SUITEKIT_WORKERS_ORIGIN": workers.origin,
+        _handoff.ENV_WORKERS_ORIGIN: workers.origin,
         "PYTHONHASHSEED": plan.hashseed(project, os.environ),
     }
-    if run_id := os.environ.get("SUITEKIT_RUN_ID"):
+    if run_id := os.environ.get(_handoff.ENV_RUN_ID):
         # One run id for a whole CI job: its Python versions of a suite may run at once, and
         # resources are named by run, suite and worker.
-        env["SUITEKIT_RUN_ID"] = f"{run_id}-py{python}"
+        env[_handoff.ENV_RUN_ID] = f"{run_id}-py{python}"
     junit = plan.junit_path(project, suite, python, spec)
     started = time.time()
     try:
@@ -223,7 +223,7 @@ def _run_partition(session: nox.Session, project: Project) -> None:
     env = plan.suite_env(project, collecting)
     with services.provide(project, collecting.services, os.environ, say=session.log) as provided:
         session.run(
-            *plan.PYTEST, "--suitekit-partition", "-n", "0", "-q", *session.posargs,
+            *plan.PYTEST, _handoff.OPT_PARTITION, "-n", "0", "-q", *session.posargs,
             env={**env, **provided},
             interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
             terminate_timeout=_PYTEST_TERMINATE_SECONDS,

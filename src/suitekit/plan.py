@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
+from suitekit import _handoff
 from suitekit._model import (
     DEADLINE_FACTOR,
     DEADLINE_FLOOR,
@@ -73,20 +74,20 @@ __all__ = [
     "test_timeout",
 ]
 
-ENV_WORKERS: Final = "SUITEKIT_WORKERS"
+ENV_WORKERS: Final = _handoff.ENV_WORKERS
 """Overrides the worker count of the suite a session runs (``auto``, ``logical`` or an int)."""
 
-ENV_CPUS: Final = "SUITEKIT_CPUS"
+ENV_CPUS: Final = _handoff.ENV_CPUS
 """The CPU budget that ``workers = "auto"`` fills; the machine's CPU count by default."""
 
-ENV_REINSTALL: Final = "SUITEKIT_REINSTALL"
+ENV_REINSTALL: Final = _handoff.ENV_REINSTALL
 """``1`` makes every session install its virtualenv again (``inv ... --reinstall``)."""
 
-ENV_COVERAGE: Final = "SUITEKIT_COVERAGE"
+ENV_COVERAGE: Final = _handoff.ENV_COVERAGE
 """``0`` turns coverage off for a run (``inv test.all --no-coverage``, ``suitekit run
 --no-coverage``); any other value, or none, leaves each suite's ``coverage`` key in charge."""
 
-ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
+ENV_COLLECTIONS: Final = _handoff.ENV_COLLECTIONS
 """A private folder where each suite session of a whole run records what it collected and
 selected; the runner decides the partition guard from those records (no session of its own)."""
 
@@ -480,7 +481,7 @@ def suite_pytest_args(
     to it.
     """
     junit = junit_path(project, suite, python, shard).relative_to(project.root)
-    args = [f"--suitekit-suite={suite.name}"]
+    args = [*_handoff.PluginArgs(suite=suite.name).to_argv()]
     if not chooses_workers(posargs):
         # "auto": the pytest plugin decides after collection (pytest_xdist_auto_num_workers).
         args += ["-n", str(workers)]
@@ -510,7 +511,7 @@ def chooses_workers(posargs: Sequence[str]) -> bool:
     )
 
 
-RUN_LOG_OPTION: Final = "--suitekit-run-log"
+RUN_LOG_OPTION: Final = _handoff.OPT_RUN_LOG
 """The pytest option that makes a suite run a probe of ``suitekit flaky``."""
 
 

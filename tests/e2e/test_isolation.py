@@ -18,7 +18,8 @@ import pytest
 import redis
 
 from suitekit import _naming, load_project
-from suitekit.services import _redis, _throwaway, clean
+from suitekit.services import _postgres_server as _throwaway
+from suitekit.services import _redis, clean
 from suitekit.services._endpoints import RedisServer
 from suitekit.services._postgres import template_key
 from suitekit.services._throwaway import records, state_root

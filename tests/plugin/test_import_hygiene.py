@@ -33,7 +33,7 @@ COMMAND_MODULES: Final = (
 """What only some ``suitekit`` commands run: running jobs, CI files, flaky runs, reports, clean."""
 
 SUITE_RUN_EXTRAS: Final = (
-    "suitekit.flaky._runlog",
+    "suitekit.reporting._runlog",
     "suitekit.reporting._attempts",
     "suitekit.sharding._durations",
     "xml.etree.ElementTree",

@@ -25,7 +25,8 @@ import pytest
 
 from suitekit.errors import ReportError
 from suitekit.reporting import Totals, _merge, _surefire
-from suitekit.reporting._merge import CaseResult, QuarantinedCase, merge_junit
+from suitekit.reporting._merge import merge_junit
+from suitekit.reporting._results import CaseResult, QuarantinedCase
 
 SUREFIRE_TIME: Final = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]{0,3})?")
 

@@ -1,4 +1,4 @@
-"""Unit tests of quarantine matching (suitekit.flaky._quarantine) and run logs (_runlog)."""
+"""Unit tests of quarantine matching (suitekit._quarantine) and run logs (_runlog)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suitekit._model import Quarantine
+from suitekit._quarantine import stale_in_files
 from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import RunLog, TestRun, entry_for, matches, unmatched, unmatched_error
-from suitekit.flaky._quarantine import stale_in_files
 
 
 def entry(test: str, index: int = 0) -> Quarantine:

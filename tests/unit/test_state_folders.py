@@ -23,7 +23,8 @@ import pytest
 from suitekit import Project, Suite
 from suitekit._model import Isolation
 from suitekit.errors import ServiceError
-from suitekit.services import _state, _throwaway, clean
+from suitekit.services import _servers as _throwaway
+from suitekit.services import _state, clean
 from suitekit.services._state import (
     create_private_file,
     data_root,

@@ -19,10 +19,10 @@ import pytest
 from suitekit._files import STORE_LIMIT, load_json, read_bounded
 from suitekit._guard import _read as read_record
 from suitekit.errors import ReportError
-from suitekit.flaky._runlog import RunLog
 from suitekit.reporting._junit import read_totals
 from suitekit.reporting._merge import merge_junit
 from suitekit.reporting._report import _sidecar
+from suitekit.reporting._runlog import RunLog
 from suitekit.reporting._streaks import StreakStore
 from suitekit.sharding._calibrate import _read_cache
 from suitekit.sharding._durations import DurationStore

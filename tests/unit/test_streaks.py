@@ -11,7 +11,7 @@ import pytest
 
 from suitekit._model import Quarantine
 from suitekit.errors import ReportError
-from suitekit.reporting._merge import QuarantinedCase, QuarantineOutcome
+from suitekit.reporting._results import QuarantinedCase, QuarantineOutcome
 from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint
 
 FILE_ENTRY = Quarantine(test="tests/test_q.py", reason="issue #7", index=0)

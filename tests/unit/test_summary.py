@@ -16,7 +16,8 @@ import pytest
 from suitekit._model import Quarantine
 from suitekit.errors import ReportError
 from suitekit.reporting._junit import Totals
-from suitekit.reporting._merge import (
+from suitekit.reporting._markdown import render_markdown, write_markdown
+from suitekit.reporting._results import (
     CaseOutcome,
     CaseResult,
     MergeResult,
@@ -25,16 +26,8 @@ from suitekit.reporting._merge import (
     SuiteResult,
 )
 from suitekit.reporting._streaks import StreakStore
-from suitekit.reporting._summary import (
-    Expected,
-    QuarantinedRow,
-    Row,
-    Summary,
-    render_markdown,
-    render_terminal,
-    summarise,
-    write_markdown,
-)
+from suitekit.reporting._summary import Expected, QuarantinedRow, Row, Summary, summarise
+from suitekit.reporting._terminal import render_terminal
 
 GOLDEN: Final = Path(__file__).parent / "golden"
 # Read at import: the autouse fixture in tests/conftest.py removes every SUITEKIT_* variable

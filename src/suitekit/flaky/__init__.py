@@ -12,6 +12,11 @@ from typing import TYPE_CHECKING, Final
 from suitekit._lazy import exports
 
 if TYPE_CHECKING:
+    from suitekit._quarantine import entry_for as entry_for
+    from suitekit._quarantine import matches as matches
+    from suitekit._quarantine import stale_in_files as stale_in_files
+    from suitekit._quarantine import unmatched as unmatched
+    from suitekit._quarantine import unmatched_error as unmatched_error
     from suitekit.flaky._analysis import Cause as Cause
     from suitekit.flaky._analysis import CauseKind as CauseKind
     from suitekit.flaky._analysis import Finding as Finding
@@ -22,15 +27,10 @@ if TYPE_CHECKING:
     from suitekit.flaky._analysis import failing as failing
     from suitekit.flaky._bisect import Reduction as Reduction
     from suitekit.flaky._bisect import ddmin as ddmin
-    from suitekit.flaky._quarantine import entry_for as entry_for
-    from suitekit.flaky._quarantine import matches as matches
-    from suitekit.flaky._quarantine import stale_in_files as stale_in_files
-    from suitekit.flaky._quarantine import unmatched as unmatched
-    from suitekit.flaky._quarantine import unmatched_error as unmatched_error
-    from suitekit.flaky._runlog import OUTCOMES as OUTCOMES
-    from suitekit.flaky._runlog import Outcome as Outcome
-    from suitekit.flaky._runlog import RunLog as RunLog
-    from suitekit.flaky._runlog import TestRun as TestRun
+    from suitekit.reporting._runlog import OUTCOMES as OUTCOMES
+    from suitekit.reporting._runlog import Outcome as Outcome
+    from suitekit.reporting._runlog import RunLog as RunLog
+    from suitekit.reporting._runlog import TestRun as TestRun
 
 __all__ = [
     "DEFAULT_RUNS",
@@ -61,6 +61,8 @@ DEFAULT_RUNS: Final = 5
 
 # The plugin needs quarantine matching in a suite run only, and the run-log and analysis
 # machinery only for ``suitekit flaky``: each module loads when a name from it is first read.
+# The run log's format is owned by :mod:`suitekit.reporting` (the plugin's ledger writes it);
+# its names are re-exported here, where ``suitekit flaky`` compares run logs.
 if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
@@ -75,14 +77,14 @@ if not TYPE_CHECKING:
             "failing": "suitekit.flaky._analysis",
             "Reduction": "suitekit.flaky._bisect",
             "ddmin": "suitekit.flaky._bisect",
-            "entry_for": "suitekit.flaky._quarantine",
-            "matches": "suitekit.flaky._quarantine",
-            "stale_in_files": "suitekit.flaky._quarantine",
-            "unmatched": "suitekit.flaky._quarantine",
-            "unmatched_error": "suitekit.flaky._quarantine",
-            "OUTCOMES": "suitekit.flaky._runlog",
-            "Outcome": "suitekit.flaky._runlog",
-            "RunLog": "suitekit.flaky._runlog",
-            "TestRun": "suitekit.flaky._runlog",
+            "entry_for": "suitekit._quarantine",
+            "matches": "suitekit._quarantine",
+            "stale_in_files": "suitekit._quarantine",
+            "unmatched": "suitekit._quarantine",
+            "unmatched_error": "suitekit._quarantine",
+            "OUTCOMES": "suitekit.reporting._runlog",
+            "Outcome": "suitekit.reporting._runlog",
+            "RunLog": "suitekit.reporting._runlog",
+            "TestRun": "suitekit.reporting._runlog",
         },
     )

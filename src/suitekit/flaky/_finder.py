@@ -36,6 +36,7 @@ from typing import IO, Final
 
 from suitekit import plan, services
 from suitekit._files import write_text_atomic
+from suitekit._handoff import OPT_ORDER_FILE, OPT_ORDER_SEED, OPT_PROJECT, OPT_RETRIES, OPT_SUITE
 from suitekit._model import Project, Suite
 from suitekit._naming import slug
 from suitekit._runner import Outcome as JobOutcome
@@ -44,7 +45,7 @@ from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import DEFAULT_RUNS
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
 from suitekit.flaky._bisect import DEFAULT_MAX_CALLS, ddmin
-from suitekit.flaky._runlog import Outcome, RunLog
+from suitekit.reporting._runlog import Outcome, RunLog
 
 __all__ = [
     "DEFAULT_RUNS",
@@ -112,18 +113,18 @@ def run_args(suite: Suite, *, workers: int, seed: int) -> tuple[str, ...]:
     where the run log and the JUnit file go; repeating a run needs only these.
     """
     dist = ("--dist", suite.dist) if workers > 0 else ()
-    return ("-n", str(workers), *dist, f"--suitekit-order-seed={seed}", "--suitekit-retries=0")
+    return ("-n", str(workers), *dist, f"{OPT_ORDER_SEED}={seed}", f"{OPT_RETRIES}=0")
 
 
 def replay_args(project: Project, suite: Suite, *, order_file: Path, log: Path) -> tuple[str, ...]:
     """The arguments after ``python -m pytest`` for a serial replay of an order file."""
     return (
-        f"--suitekit-project={project.config_file}",
-        f"--suitekit-suite={suite.name}",
+        f"{OPT_PROJECT}={project.config_file}",
+        f"{OPT_SUITE}={suite.name}",
         "-n",
         "0",
-        "--suitekit-retries=0",
-        f"--suitekit-order-file={order_file}",
+        f"{OPT_RETRIES}=0",
+        f"{OPT_ORDER_FILE}={order_file}",
         f"{plan.RUN_LOG_OPTION}={log}",
         "-p",
         "no:cacheprovider",
@@ -279,27 +280,7 @@ class _Search:
         outcome = self.launch(job)
         if outcome.status == "interrupted":
             return None
-        code = outcome.returncode
-        try:
-            found: RunLog | None = RunLog.read(log)
-        except ReportError as error:
-            found = None
-            problem = f"{error} (exit code {code}; log: {job.log})"
-            what = "left no run log"
-        else:
-            problem, what = "", ""
-            if code not in _RAN:
-                problem = (
-                    f"nox exited with code {code}, not 0 (passed) or 1 (tests failed): "
-                    f"the run itself went wrong (log: {job.log})"
-                )
-                what = f"ended with exit code {code}"
-            elif found is not None and not found.tests:
-                problem = (
-                    f"{log.name} has no tests: the suite collected none "
-                    f"(exit code {code}; log: {job.log})"
-                )
-                what = "ran no test"
+        found, problem, what = _read_run(log, outcome.returncode, job.log)
         if problem:
             output = job.log.read_text(errors="replace") if job.log.exists() else ""
             self.say(f"suitekit flaky: {shown} {what}; the end of its output:")
@@ -447,9 +428,9 @@ class _Search:
 
         budget = max(self.options.max_replays - self.used, 0)
         found = ddmin(prefix, still_fails, max_calls=budget)
-        order_file = self._order_file(test.node_id)
+        order_file = _order_file(self.folder, self.project.root, test.node_id)
         run = f"run {number}"
-        args = ("-n", "0", "--suitekit-retries=0", f"--suitekit-order-file={order_file}")
+        args = ("-n", "0", f"{OPT_RETRIES}=0", f"{OPT_ORDER_FILE}={order_file}")
         command = shlex.join(["nox", "-s", self.session, "--", *args])
         write_text_atomic(
             self.project.root / order_file,
@@ -478,14 +459,39 @@ class _Search:
             command=command,
         )
 
-    def _order_file(self, node_id: str) -> str:
-        stem = slug(node_id, 100) or "test"
-        path = self.folder / f"{stem}.order"
-        index = 2
-        while path.exists():  # another flaky test with the same slug in this search
-            path = self.folder / f"{stem}-{index}.order"
-            index += 1
-        return _relative(path, self.project.root)
+
+def _read_run(log: Path, code: int | None, output: Path) -> tuple[RunLog | None, str, str]:
+    """A finished run's log, what went wrong (``""``: nothing), and that in a few words.
+
+    The few words go on the run's progress line; the problem goes into the finding.
+    """
+    try:
+        found = RunLog.read(log)
+    except ReportError as error:
+        return None, f"{error} (exit code {code}; log: {output})", "left no run log"
+    if code not in _RAN:
+        problem = (
+            f"nox exited with code {code}, not 0 (passed) or 1 (tests failed): "
+            f"the run itself went wrong (log: {output})"
+        )
+        return found, problem, f"ended with exit code {code}"
+    if not found.tests:
+        problem = (
+            f"{log.name} has no tests: the suite collected none (exit code {code}; log: {output})"
+        )
+        return found, problem, "ran no test"
+    return found, "", ""
+
+
+def _order_file(folder: Path, root: Path, node_id: str) -> str:
+    """A new order file in ``folder`` for ``node_id``, relative to ``root`` where it can be."""
+    stem = slug(node_id, 100) or "test"
+    path = folder / f"{stem}.order"
+    index = 2
+    while path.exists():  # another flaky test with the same slug in this search
+        path = folder / f"{stem}-{index}.order"
+        index += 1
+    return _relative(path, root)
 
 
 def _before(runs: Sequence[Run], number: int, test: FlakyTest) -> tuple[str, ...]:

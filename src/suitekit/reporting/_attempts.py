@@ -4,7 +4,7 @@ The pytest plugin turns each test report that reaches the controller (or the onl
 and each failed collection report, into a :class:`PhaseReport` and adds it to a
 :class:`Ledger`. The ledger aggregates them per test and produces, at the end of the run:
 
-- the run log (:class:`suitekit.flaky.RunLog`) that ``suitekit flaky`` compares;
+- the run log (:class:`suitekit.reporting.RunLog`) that ``suitekit flaky`` compares;
 - the lines of the terminal's ``suitekit flaky`` and ``suitekit quarantine`` sections;
 - the rewrite of pytest's JUnit file into the Surefire form (:func:`rewrite_junit`).
 
@@ -45,7 +45,7 @@ from suitekit.reporting._surefire import (
 from suitekit.sharding import case_key
 
 if TYPE_CHECKING:
-    from suitekit.flaky import Outcome, RunLog
+    from suitekit.reporting._runlog import Outcome, RunLog
 
 __all__ = [
     "Attempt",
@@ -229,9 +229,9 @@ class Ledger:
         return tuple(sorted(records, key=lambda record: (record.worker, record.position)))
 
     def run_log(self, *, seed: int | None, workers: int) -> RunLog:
-        """The run log of the run (see :class:`suitekit.flaky.RunLog`)."""
+        """The run log of the run (see :class:`suitekit.reporting.RunLog`)."""
         # Only a run with --suitekit-run-log (``suitekit flaky``) writes one.
-        from suitekit.flaky import RunLog, TestRun  # noqa: PLC0415
+        from suitekit.reporting._runlog import RunLog, TestRun  # noqa: PLC0415
 
         return RunLog(
             seed=seed,

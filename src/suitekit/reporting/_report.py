@@ -26,7 +26,7 @@ from suitekit.reporting._legacy import reading
 from suitekit.sharding._spec import split_of
 
 if TYPE_CHECKING:
-    from suitekit.reporting._merge import MergeResult
+    from suitekit.reporting._results import MergeResult
 
 T = TypeVar("T")
 
@@ -117,14 +117,11 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     """
     # Here and not at the top: the pytest plugin imports this module for measured_with, in
     # every suite run, and needs none of the merging and summarising.
+    from suitekit.reporting._markdown import write_markdown  # noqa: PLC0415
     from suitekit.reporting._merge import merge_junit  # noqa: PLC0415
     from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint  # noqa: PLC0415
-    from suitekit.reporting._summary import (  # noqa: PLC0415
-        Expected,
-        render_terminal,
-        summarise,
-        write_markdown,
-    )
+    from suitekit.reporting._summary import Expected, summarise  # noqa: PLC0415
+    from suitekit.reporting._terminal import render_terminal  # noqa: PLC0415
     from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
 
     project, note = reading(project)

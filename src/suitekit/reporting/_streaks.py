@@ -40,7 +40,7 @@ from suitekit._files import FormatError, read_versioned_json, write_text_atomic
 
 if TYPE_CHECKING:
     from suitekit._model import Quarantine
-    from suitekit.reporting._merge import QuarantinedCase
+    from suitekit.reporting._results import QuarantinedCase
 
 __all__ = ["QUARANTINE_FILE", "StreakStore", "fingerprint"]
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from suitekit import _naming
+from suitekit._handoff import ENV_DJANGO
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres
 from suitekit.services._endpoints import PostgresServer
@@ -52,7 +53,7 @@ __all__ = [
     "parse_test_database",
 ]
 
-ENV_COOPERATION: Final = "SUITEKIT_DJANGO"
+ENV_COOPERATION: Final = ENV_DJANGO
 """Set by a run's controller for its workers: ``migrated`` (suitekit migrated the template) or
 ``setup`` (the project's setup did); unset, pytest-django makes its own test databases."""
 

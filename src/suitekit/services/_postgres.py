@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from suitekit._model import PostgresConfig
+from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import PostgresServer
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MarkedDatabase",
     "building",
+    "check",
     "clone",
     "create_empty",
     "databases_with_prefix",
@@ -41,12 +43,63 @@ __all__ = [
     "marked_databases",
     "render_env",
     "template_key",
+    "wait_started",
 ]
 
 COMMENT_PREFIX: Final = "suitekit "
 _BUSY_RETRIES: Final = 400  # about 95 s in all, in steps of 10 ms growing to 250 ms
 _TEMPLATE_WAIT_SECONDS: Final = 120.0
 _FORCE_DROP_VERSION: Final = 130000  # DROP DATABASE ... WITH (FORCE) came in PostgreSQL 13
+_POLL_SECONDS: Final = 0.01  # a start takes tens of milliseconds: look often
+
+
+def check(url: str) -> None:
+    """Connect to the server at ``url`` and run ``SELECT 1``.
+
+    Raises:
+        ServiceError: It does not answer (the message says how, and the fix).
+    """
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
+
+    server = PostgresServer.from_url(url)
+    try:
+        with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        message = (
+            f"the PostgreSQL server at {redact(url)} does not answer: {error}".strip()
+            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+        )
+        raise ServiceError(message) from None
+
+
+def wait_started(
+    server: PostgresServer, process: subprocess.Popen[bytes], log: Path, *, timeout: float
+) -> None:
+    """Wait until a throwaway server just spawned answers ``SELECT 1``.
+
+    Raises:
+        ServiceError: It exited, or did not answer within ``timeout`` seconds (with its log).
+    """
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
+
+    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            message = f"the throwaway PostgreSQL server exited at start:\n{tail(log)}"
+            raise ServiceError(message)
+        try:
+            with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
+                connection.execute("SELECT 1")
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                message = f"the throwaway PostgreSQL server did not answer:\n{tail(log)}"
+                raise ServiceError(message) from None
+            time.sleep(_POLL_SECONDS)
+        else:
+            return
 
 
 @contextmanager

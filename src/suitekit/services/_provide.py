@@ -16,81 +16,41 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
+from suitekit._handoff import ENV_DOCKER
 from suitekit._model import Project, Service
 from suitekit._signals import HELD, signals_as_interrupt, signals_held
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
-from suitekit.services._endpoints import PostgresServer, RedisServer
+from suitekit.services._backend import BACKENDS
 
 if TYPE_CHECKING:
-    from suitekit.services._throwaway import Throwaway
+    from suitekit.services._servers import Throwaway
 
 __all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls", "unanswered"]
 
 PROVIDED_URL: Final[Mapping[Service, str]] = {
-    "postgres": "SUITEKIT_POSTGRES_URL",
-    "redis": "SUITEKIT_REDIS_URL",
+    service: backend.provided_url for service, backend in BACKENDS.items()
 }
 """Where a layer that provides a server tells the layers below it."""
 
-USER_URL: Final[Mapping[Service, str]] = {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}
-"""The conventional variables a user sets to name a server of their own."""
-
-_INSTALL_HINT: Final[Mapping[Service, str]] = {
-    "postgres": "install PostgreSQL's server binaries (Debian/Ubuntu: apt install postgresql; "
-    "Fedora: dnf install postgresql-server; macOS: brew install postgresql@16)",
-    "redis": "install redis-server (Debian/Ubuntu: apt install redis-server; "
-    "Fedora: dnf install redis; macOS: brew install redis)",
+USER_URL: Final[Mapping[Service, str]] = {
+    service: backend.user_url for service, backend in BACKENDS.items()
 }
+"""The conventional variables a user sets to name a server of their own."""
 
 
 def server_urls(project: Project, environ: Mapping[str, str]) -> dict[Service, str]:
     """The servers named explicitly (by an outer layer, the environment or the config)."""
     found: dict[Service, str] = {}
-    configured: tuple[tuple[Service, str | None], ...] = (
-        ("postgres", project.postgres.url),
-        ("redis", project.redis.url),
-    )
-    for service, config_url in configured:
-        url = environ.get(PROVIDED_URL[service]) or environ.get(USER_URL[service]) or config_url
+    for service, backend in BACKENDS.items():
+        url = (
+            environ.get(backend.provided_url)
+            or environ.get(backend.user_url)
+            or backend.config_url(project)
+        )
         if url:
             found[service] = url
     return found
-
-
-def _check_reachable(service: Service, url: str) -> None:
-    if service == "postgres":
-        import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
-        server = PostgresServer.from_url(url)
-        try:
-            with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
-                connection.execute("SELECT 1")
-        except psycopg.Error as error:
-            message = (
-                f"the PostgreSQL server at {redact(url)} does not answer: {error}".strip()
-                + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-            )
-            raise ServiceError(message) from None
-    else:
-        import redis  # noqa: PLC0415 - only where Redis is used
-
-        from suitekit.services import _redis  # noqa: PLC0415 - with redis itself
-
-        client = _redis.client(RedisServer.from_url(url), timeout=5)
-        try:
-            client.ping()
-        except redis.RedisError as error:
-            message = (
-                f"the Redis server at {redact(url)} does not answer: {error}"
-                "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-            )
-            raise ServiceError(message) from None
-        finally:
-            client.close()
-
-
-_NAMES: Final[Mapping[Service, str]] = {"postgres": "PostgreSQL", "redis": "Redis"}
 
 
 def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[str]:
@@ -106,11 +66,12 @@ def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[
         if not url:
             continue
         try:
-            _check_reachable(service, url)
+            BACKENDS[service].check(url)
         except ServiceError as error:
             reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
+            name = BACKENDS[service].display_name
             found.append(
-                f"the {_NAMES[service]} server at {redact(url)} stopped answering during the "
+                f"the {name} server at {redact(url)} stopped answering during the "
                 f"run ({' '.join(reason.split())}); the tests that needed it failed"
                 "\n  fix: see why it stopped (killed, out of memory, restarted); if it was a "
                 "server of yours, run `suitekit clean` once it is back to drop what this run "
@@ -127,43 +88,27 @@ def _start(
 ) -> Throwaway:
     # The server-starting code loads only when a server must be started: a run without
     # services, or with servers it was given, never imports it.
-    from suitekit.services import _throwaway  # noqa: PLC0415
+    from suitekit.services import _docker  # noqa: PLC0415
 
+    backend = BACKENDS[service]
     tried = [f"1. a URL: {why}"]
-    if service == "postgres":
-        bindir = _throwaway.find_postgres_bindir(environ)
-        if bindir is not None:
-            return _throwaway.start_postgres(bindir, environ, on_start=on_start)
-        tried.append(
-            "2. a throwaway server from local binaries: initdb and postgres were not found "
-            "(SUITEKIT_POSTGRES_BINDIR, PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)"
-        )
-    else:
-        executable = _throwaway.find_redis_server(environ)
-        if executable is not None:
-            return _throwaway.start_redis(executable, environ, on_start=on_start)
-        tried.append(
-            "2. a throwaway server from local binaries: redis-server was not found "
-            "(SUITEKIT_REDIS_SERVER, PATH)"
-        )
-    if _throwaway.docker_available(environ):
-        started = _throwaway.start_container(service, on_start=on_start)
+    found = backend.find_local(environ)
+    if found is not None:
+        return backend.start_local(found, environ, on_start=on_start)
+    tried.append(f"2. a throwaway server from local binaries: {backend.binaries_not_found}")
+    if _docker.docker_available(environ):
+        started = _docker.start_container(backend, on_start=on_start)
         _wait_reachable(service, started.record.url)  # the owner stops it if this fails
         return started
-    if environ.get("SUITEKIT_DOCKER", "1") == "0":
+    if environ.get(ENV_DOCKER, "1") == "0":
         tried.append("3. a Docker container: not tried (SUITEKIT_DOCKER=0)")
     else:
         tried.append("3. a Docker container: no Docker daemon answered `docker info`")
-    example = (
-        "postgresql://postgres@127.0.0.1:5432/postgres"
-        if service == "postgres"
-        else "redis://127.0.0.1:6379/0"
-    )
     message = (
         f"cannot provide {service}; tried:\n  "
         + "\n  ".join(tried)
-        + f"\n  fix: set {USER_URL[service]}={example} to use a server you run, or "
-        f"{_INSTALL_HINT[service]}, or start Docker"
+        + f"\n  fix: set {backend.user_url}={backend.example_url} to use a server you run, or "
+        f"{backend.install_hint}, or start Docker"
     )
     raise ServiceError(message)
 
@@ -172,7 +117,7 @@ def _wait_reachable(service: Service, url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            _check_reachable(service, url)
+            BACKENDS[service].check(url)
         except ServiceError:
             if time.monotonic() > deadline:
                 raise
@@ -215,7 +160,7 @@ def provide(
                     # A server an outer layer provides was checked (or started) there: checking
                     # it again in every nox session and pytest controller costs a connection.
                     if check and environ.get(PROVIDED_URL[service]) != url:
-                        _check_reachable(service, url)
+                        BACKENDS[service].check(url)
                 else:
                     config_key = f"[tool.suitekit.services.{service}] url"
                     why = f"{USER_URL[service]} is not set and {config_key} is not given"

@@ -11,10 +11,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import RedisServer
 
@@ -22,7 +26,16 @@ if TYPE_CHECKING:
     import redis
     from redis.retry import Retry
 
-__all__ = ["Lease", "client", "lease", "leases", "release"]
+__all__ = [
+    "Lease",
+    "check",
+    "client",
+    "lease",
+    "leases",
+    "owner_tag",
+    "release",
+    "wait_started",
+]
 
 LEASE_KEY: Final = "suitekit:lease:{db}"
 LEASE_PATTERN: Final = "suitekit:lease:*"
@@ -191,3 +204,56 @@ def leases(server: RedisServer) -> list[tuple[int, Mapping[str, object], str]]:
     finally:
         admin.close()
     return found
+
+
+def check(url: str) -> None:
+    """Connect to the server at ``url`` and ``PING`` it.
+
+    Raises:
+        ServiceError: It does not answer (the message says how, and the fix).
+    """
+    import redis  # noqa: PLC0415 - only where Redis is used
+
+    admin = client(RedisServer.from_url(url), timeout=5)
+    try:
+        admin.ping()
+    except redis.RedisError as error:
+        message = (
+            f"the Redis server at {redact(url)} does not answer: {error}"
+            "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+        )
+        raise ServiceError(message) from None
+    finally:
+        admin.close()
+
+
+def wait_started(
+    server: RedisServer, process: subprocess.Popen[bytes], log: Path, *, timeout: float
+) -> None:
+    """Wait until a throwaway server just spawned answers ``PING``.
+
+    Raises:
+        ServiceError: It exited (with its log), or did not answer within ``timeout`` seconds.
+    """
+    import redis  # noqa: PLC0415 - only where Redis is used
+
+    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+
+    deadline = time.monotonic() + timeout
+    admin = client(server, timeout=1)  # one try each: this loop polls
+    try:
+        while True:
+            if process.poll() is not None:
+                message = f"the throwaway Redis server exited at start:\n{tail(log)}"
+                raise ServiceError(message)
+            try:
+                admin.ping()
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    message = "the throwaway Redis server did not answer PING"
+                    raise ServiceError(message) from None
+                time.sleep(0.02)
+            else:
+                return
+    finally:
+        admin.close()

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
+from suitekit._handoff import ENV_WORKER
 from suitekit._model import frozen_mapping
 
 __all__ = ["ENV_RESOURCES", "WorkerResources", "current", "export"]
 
-ENV_RESOURCES: Final = "SUITEKIT_WORKER"
+ENV_RESOURCES: Final = ENV_WORKER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,9 @@ environment variables and :class:`WorkerResources` round-trips through JSON.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -19,17 +21,16 @@ import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
 from suitekit import _naming, plan
-from suitekit._model import Check, Project, Suite
+from suitekit._handoff import ENV_PORTS, ENV_RUN_ID, ENV_TEMPLATE
+from suitekit._model import Check, Project, Service, Suite
 from suitekit.errors import ServiceError
-from suitekit.services import _django, _postgres, _redis
-from suitekit.services._endpoints import PostgresServer, RedisServer
-from suitekit.services._provide import PROVIDED_URL
+from suitekit.services._backend import BACKENDS, Backend
 from suitekit.services._resources import WorkerResources, current, export
 from suitekit.services._state import (
     create_private_file,
@@ -54,8 +55,6 @@ __all__ = [
     "work_root",
 ]
 
-ENV_RUN_ID: Final = "SUITEKIT_RUN_ID"
-ENV_TEMPLATE: Final = "SUITEKIT_PG_TEMPLATE"
 _PORT_LOW: Final = 20000
 _PORT_HIGH: Final = 60000
 _OWNER_FILE: Final = ".suitekit-owner"
@@ -91,23 +90,18 @@ def prepare_run(
     run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
     env[ENV_RUN_ID] = run_id
     env["PYTHONHASHSEED"] = plan.hashseed(project, environ)
-    if "postgres" in suite.services and template:
-        server = PostgresServer.from_url(_provided(environ, "postgres"))
-        key = _postgres.template_key(project.postgres, project.root)
-        name = _naming.template_name(run_id, suite.name, key)
-        env[ENV_TEMPLATE] = name
-        if not build:
-            return env
-        _postgres.ensure_template(
-            server,
-            project.postgres,
-            suite=suite.name,
-            name=name,
-            run_id=run_id,
-            kept=key is not None,
-            cwd=project.root,
-            environ={**environ, **env},
-        )
+    if template:
+        for backend in _backends(suite.services):
+            env.update(
+                backend.prepare_run(
+                    project,
+                    suite,
+                    {**environ, **env},
+                    url=functools.partial(_provided, environ, backend),
+                    run_id=run_id,
+                    build=build,
+                )
+            )
     return env
 
 
@@ -120,37 +114,13 @@ def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> No
     run_id = environ.get(ENV_RUN_ID, "")
     if not run_id:
         return
-    if "postgres" in suite.services and PROVIDED_URL["postgres"] in environ:
-        _drop_left_databases(
-            PostgresServer.from_url(environ[PROVIDED_URL["postgres"]]), suite, run_id
-        )
-    if "redis" in suite.services and PROVIDED_URL["redis"] in environ:
-        redis_server = RedisServer.from_url(environ[PROVIDED_URL["redis"]])
-        for db, owner, raw in _redis.leases(redis_server):
-            if owner.get("run") == run_id and owner.get("suite") == suite.name:
-                _redis.release(redis_server, db, raw)
+    for backend in _backends(suite.services):
+        if backend.provided_url in environ:
+            backend.finish_run(suite, run_id, environ[backend.provided_url])
     if project.isolation.dirs:
         for folder, owner in work_folders():
             if owner.get("run") == run_id and owner.get("suite") == suite.name:
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def _drop_left_databases(server: PostgresServer, suite: Suite, run_id: str) -> None:
-    for database in _postgres.marked_databases(server):
-        info = database.info
-        if info.get("run") != run_id or info.get("kept") == "true":
-            continue
-        if info.get("role") in ("worker", "template") and info.get("suite") == suite.name:
-            _postgres.drop(server, database.name)
-    # A worker killed (or interrupted twice) while the server created its database leaves it
-    # without suitekit's comment: this run's worker databases are also known by their names.
-    prefix = _naming.database_prefix(run_id, suite.name)
-    for name, _ in _postgres.databases_with_prefix(server, prefix):
-        if _naming.worker_of(name, run_id, suite.name) is not None:
-            _postgres.drop(server, name)
-    # Django test databases named after this run's clones (pytest-django's, left when its
-    # teardown failed or never ran): see suitekit.services._django.
-    _django.drop_run_test_databases(server, run_id, suite.name)
 
 
 def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
@@ -177,11 +147,16 @@ def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
     return found
 
 
-def _provided(environ: Mapping[str, str], service: str) -> str:
-    variable = PROVIDED_URL[service]  # type: ignore[index]
+def _backends(services: Collection[Service]) -> list[Backend]:
+    """The backends of ``services``, in the registry's order (the order of work)."""
+    return [backend for service, backend in BACKENDS.items() if service in services]
+
+
+def _provided(environ: Mapping[str, str], backend: Backend) -> str:
+    variable = backend.provided_url
     url = environ.get(variable)
     if not url:
-        message = f"no {service} server is provided ({variable} is not set)"
+        message = f"no {backend.name} server is provided ({variable} is not set)"
         raise ServiceError(message)
     return url
 
@@ -193,6 +168,14 @@ class Acquired:
     resources: WorkerResources
     _releases: list[Callable[[], None]]
     _pending: Callable[[], None] | None = None
+
+    def on_release(self, step: Callable[[], None]) -> None:
+        """Run ``step`` on :meth:`release` (steps run newest first)."""
+        self._releases.append(step)
+
+    def defer(self, make: Callable[[], None]) -> None:
+        """Leave ``make`` (creating what :func:`acquire` only named) to :meth:`materialize`."""
+        self._pending = make
 
     def materialize(self) -> None:
         """Create the database that :func:`acquire` only named (``clone_later``), once.
@@ -220,38 +203,6 @@ class Acquired:
             raise failures[0]
 
 
-def _acquire_database(
-    project: Project,
-    suite: Suite,
-    acquired: Acquired,
-    database: str,
-    *,
-    environ: Mapping[str, str],
-    clone_later: bool,
-) -> dict[str, str]:
-    """Clone (or name, see ``clone_later``) the worker's database; the variables naming it."""
-    server = PostgresServer.from_url(_provided(environ, "postgres"))
-    run_id = acquired.resources.run_id
-    template = environ.get(ENV_TEMPLATE)
-    owner = f"{socket.gethostname()}:{os.getpid()}"
-    _postgres.drop(server, database)  # a crashed predecessor with the same worker id
-    # Given back even if creating it is interrupted: the database may exist, unmarked,
-    # when a Ctrl-C lands while the server creates it.
-    acquired._releases.append(lambda: _postgres.drop(server, database))  # noqa: SLF001
-    if template and clone_later:
-        source = template
-
-        def make() -> None:
-            _postgres.clone(server, source, database, run_id, owner, suite=suite.name)
-
-        acquired._pending = make  # noqa: SLF001 - the dataclass's own field
-    elif template:
-        _postgres.clone(server, template, database, run_id, owner, suite=suite.name)
-    else:
-        _postgres.create_empty(server, database, run_id)
-    return _postgres.render_env(project.postgres, server, database)
-
-
 def acquire(
     project: Project,
     suite: Suite,
@@ -276,22 +227,14 @@ def acquire(
         WorkerResources(run_id=run_id, suite=suite.name, worker=worker, hashseed=""), releases
     )
     env: dict[str, str] = {}
-    database, redis_db = "", -1
     try:
-        if "postgres" in suite.services:
-            database = _naming.database_name(run_id, suite.name, worker)
+        for backend in _backends(suite.services):
+            url = _provided(environ, backend)
             env.update(
-                _acquire_database(
-                    project, suite, acquired, database, environ=environ, clone_later=clone_later
+                backend.acquire(
+                    project, suite, acquired, url=url, environ=environ, clone_later=clone_later
                 )
             )
-        if "redis" in suite.services:
-            redis_server = RedisServer.from_url(_provided(environ, "redis"))
-            tag = _redis.owner_tag(run_id, suite.name, worker)
-            redis_db = _redis.lease(redis_server, tag)
-            releases.append(lambda: _redis.release(redis_server, redis_db, tag))
-            fields = redis_server.fields(redis_db)
-            env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
         dirs: dict[str, str] = {}
         if project.isolation.dirs:
             # Named after the worker to be recognisable, with a random tail (mkdtemp) so that
@@ -312,22 +255,17 @@ def acquire(
             first, lock = _port_block(project.isolation.ports, f"{run_id}/{suite.name}/{worker}")
             releases.append(lock.close)
             ports = tuple(range(first, first + project.isolation.ports))
-            env["SUITEKIT_PORTS"] = f"{ports[0]}-{ports[-1]}"
+            env[ENV_PORTS] = f"{ports[0]}-{ports[-1]}"
     except BaseException:
         acquired.release()
         raise
-    resources = WorkerResources(
-        run_id=run_id,
-        suite=suite.name,
-        worker=worker,
+    acquired.resources = dataclasses.replace(
+        acquired.resources,
         hashseed=environ.get("PYTHONHASHSEED", ""),
-        database=database,
-        redis_db=redis_db,
         dirs=dirs,
         ports=ports,
         env=env,
     )
-    acquired.resources = resources
     return acquired
 
 
@@ -343,19 +281,11 @@ def check_resources(
     run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
     env: dict[str, str] = {ENV_RUN_ID: run_id}
     with contextlib.ExitStack() as stack:
-        if "postgres" in check.services:
-            server = PostgresServer.from_url(_provided(environ, "postgres"))
-            database = _naming.database_name(run_id, f"check-{check.name}", "main")
-            _postgres.create_empty(server, database, run_id)
-            stack.callback(_postgres.drop, server, database)
-            env.update(_postgres.render_env(project.postgres, server, database))
-        if "redis" in check.services:
-            redis_server = RedisServer.from_url(_provided(environ, "redis"))
-            tag = _redis.owner_tag(run_id, f"check-{check.name}", "main")
-            db = _redis.lease(redis_server, tag)
-            stack.callback(_redis.release, redis_server, db, tag)
-            fields = redis_server.fields(db)
-            env.update({k: t.format(**fields) for k, t in project.redis.env.items()})
+        for backend in _backends(check.services):
+            url = _provided(environ, backend)
+            env.update(
+                backend.acquire_for_check(project, check, run_id=run_id, url=url, stack=stack)
+            )
         yield env
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from suitekit import _handoff
 from suitekit._files import FileRefusedError, load_json, open_regular, write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.sharding._workers import Calibration
@@ -53,7 +54,7 @@ __all__ = [
     "obtain",
 ]
 
-ENV_CALIBRATION: Final = "SUITEKIT_CALIBRATION"
+ENV_CALIBRATION: Final = _handoff.ENV_CALIBRATION
 MANY: Final = 400
 MAX_FOREIGN_LOAD: Final = 0.3
 """CPUs that other processes may use during a measurement before it is discarded."""
@@ -62,6 +63,8 @@ MEASURING: Final = "suitekit: measuring this machine's xdist start-up, once (abo
 _CACHE_LIMIT: Final = 1 << 20  # a few calibrations, one per machine fingerprint
 _CONFTEST: Final = """
 import json, os, time
+
+OUT = __OUT__
 
 _seen = []
 _start = [0.0]
@@ -79,9 +82,9 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     if hasattr(session.config, "workerinput"):
         return
-    with open(os.environ["SUITEKIT_CALIBRATION_OUT"], "w") as handle:
+    with open(os.environ[OUT], "w") as handle:
         json.dump({"start": _start[0], "results": _seen}, handle)
-"""
+""".replace("__OUT__", repr(_handoff.ENV_CALIBRATION_OUT))
 
 
 def fingerprint() -> str:
@@ -170,8 +173,8 @@ def _run(folder: Path, workers: int) -> _Timed:
         str(folder / "test_calibrate.py"),
     ]
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
-    env.pop("SUITEKIT_SHARD", None)
-    env["SUITEKIT_CALIBRATION_OUT"] = str(out)
+    env.pop(_handoff.ENV_SHARD, None)
+    env[_handoff.ENV_CALIBRATION_OUT] = str(out)
     subprocess.run(command, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
     data = json.loads(out.read_text(encoding="utf-8"))
     results = sorted(float(value) for value in data["results"])

@@ -7,12 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from suitekit import _handoff
 from suitekit._model import Source, Sourced
 from suitekit.errors import ConfigError
 
 __all__ = ["ENV_SHARD", "SHARD_OPTION", "ShardSpec", "shard_from", "split_of"]
 
-ENV_SHARD: Final = "SUITEKIT_SHARD"
+ENV_SHARD: Final = _handoff.ENV_SHARD
 """The environment variable that selects a shard when no ``--shard`` is given."""
 
 SHARD_OPTION: Final = "--shard"

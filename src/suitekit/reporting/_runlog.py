@@ -3,6 +3,10 @@
 The pytest plugin writes it (``--suitekit-run-log=PATH``) at the end of a run; ``suitekit
 flaky`` reads one per run to compare outcomes and to find the tests that ran before a failure
 on the same worker. It crosses a process boundary, so it is explicit JSON that round-trips.
+
+The format belongs here, with the other reports of a run: the plugin's ledger
+(:mod:`suitekit.reporting._attempts`) produces it, and :mod:`suitekit.flaky` re-exports its names
+for the analysis that compares run logs.
 """
 
 from __future__ import annotations

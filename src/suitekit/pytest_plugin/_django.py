@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
+from suitekit._handoff import ENV_TEMPLATE
+
 if TYPE_CHECKING:
     from suitekit._model import Project, Suite
 
@@ -213,7 +215,7 @@ def before_conftests(
     url: str | None = None
     create: tuple[str, str] | None = None
     if controller_only:
-        database = os.environ.get("SUITEKIT_PG_TEMPLATE", "")
+        database = os.environ.get(ENV_TEMPLATE, "")
         url = os.environ.get(services.PROVIDED_URL["postgres"], "")
         if not database or not url:
             return
@@ -304,7 +306,7 @@ class DjangoHeader:
 
     def pytest_report_header(self) -> list[str]:
         """One line: who migrated the template, and which database the tests use."""
-        database = os.environ.get("SUITEKIT_PG_TEMPLATE", "-")
+        database = os.environ.get(ENV_TEMPLATE, "-")
         if self.how == _MIGRATED and self.cooperation is not None:
             if self.cooperation.pending:  # said when it ends (pytest_collection)
                 return [

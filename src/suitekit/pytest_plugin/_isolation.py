@@ -1,0 +1,244 @@
+"""The services and per-worker resources of one process of a suite run.
+
+The controller (or the only process) provides the servers and prepares the run; each process
+that runs tests acquires its own resources (database, Redis database, folders, ports), before
+any conftest is imported. :class:`Isolation` is kept under :data:`ISOLATION_KEY`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from suitekit import plan, services
+from suitekit._handoff import ENV_TEMPLATE
+from suitekit._model import Project, Suite
+from suitekit._signals import signals_as_interrupt
+from suitekit.config import load_project
+from suitekit.errors import SuitekitError
+from suitekit.pytest_plugin import _django
+from suitekit.pytest_plugin._options import auto_suite
+from suitekit.pytest_plugin._shared import host_port, restore, say
+
+__all__ = [
+    "ISOLATION_KEY",
+    "STARTUP_HASHSEED",
+    "Isolation",
+    "early_suite",
+    "prepare",
+    "run_line",
+    "say_dead_servers",
+]
+
+ISOLATION_KEY: Final = pytest.StashKey["Isolation"]()
+STARTUP_HASHSEED: Final = os.environ.get("PYTHONHASHSEED", "random")
+"""This process's own hash seed: one set later is the workers'."""
+
+
+class Isolation:
+    """The services and per-worker resources of one process of a suite run."""
+
+    def __init__(
+        self, project: Project, suite: Suite, *, template: bool, controller_only: bool
+    ) -> None:
+        """Keep what the process isolates; nothing is acquired yet."""
+        self.project = project
+        self.suite = suite
+        self.template = template
+        self.controller_only = controller_only
+        self.stack = contextlib.ExitStack()
+        self.acquired: services.Acquired | None = None
+        self.controller = False
+        self.worker = os.environ.get("PYTEST_XDIST_WORKER")
+        self.dead: list[str] = []  # servers that stopped answering during the run, said once
+
+    def check_servers(self) -> list[str]:
+        """The controller's last look, after the tests: servers that died during the run.
+
+        One connection per service (a few milliseconds); each dead one is said once, and the
+        cleanup's own failures to reach it are then not said again.
+        """
+        if not self.controller or not self.suite.services:
+            return []
+        self.dead = services.unanswered(self.suite.services, os.environ)
+        return self.dead
+
+    def _export(self, variables: Mapping[str, str]) -> None:
+        """Set ``variables`` in this process; put the old values back when it stops."""
+        previous = {name: os.environ.get(name) for name in variables}
+        self.stack.callback(restore, previous)
+        os.environ.update(variables)
+
+    def start(self, *, build_template: bool = True) -> None:
+        """Provide the servers, prepare the run (the controller), acquire resources (a worker).
+
+        With ``build_template=False`` the controller names the template without building it
+        (or checking the servers it was given: the first connection says what is wrong); the
+        Django cooperation builds it once the workers start.
+        """
+        atexit.register(self.stop)  # also when pytest ends before it could unconfigure
+        if self.worker is None:
+            # The controller (or the only process): servers, run id, hash seed, template.
+            self.controller = True
+            # Ctrl-C as well as SIGTERM: the first ends the session through the cleanup below
+            # (databases dropped, servers stopped); a second one does not cut it short.
+            self.stack.enter_context(signals_as_interrupt(signal.SIGINT, signal.SIGTERM))
+            provided = self.stack.enter_context(
+                services.provide(
+                    self.project, self.suite.services, os.environ, check=build_template
+                )
+            )
+            self._export(provided)
+            self._export(
+                services.prepare_run(
+                    self.project,
+                    self.suite,
+                    os.environ,
+                    template=self.template,
+                    build=build_template,
+                )
+            )
+        if self.worker is not None or not self.controller_only:
+            self.acquired = services.acquire(
+                self.project,
+                self.suite,
+                worker=self.worker or "main",
+                environ=os.environ,
+                # Django's first database test clones it (see _django.DjangoDatabases).
+                clone_later=self.worker is not None and _django.clones_later(),
+            )
+            self._export(services.export(self.acquired.resources))
+
+    def materialize(self) -> None:
+        """Make this process's database now, if it was only named so far."""
+        if self.acquired is not None:
+            self.acquired.materialize()
+
+    def check_workers(self, config: pytest.Config) -> None:
+        """Refuse a run whose tests would run in a controller that holds no resources.
+
+        xdist turns ``-n auto`` into no workers at all under ``--pdb``; the tests would then
+        see the shared server's database instead of one of their own.
+
+        Raises:
+            pytest.UsageError: xdist runs no workers, and this process holds no resources.
+        """
+        if self.controller_only and not getattr(config.option, "numprocesses", None):
+            self.stop()
+            message = (
+                "suitekit: xdist runs no workers here (--pdb or --trace turn -n auto into none), "
+                "so the tests would share one database\n  fix: pass -n 0 to debug one process"
+            )
+            raise pytest.UsageError(message)
+
+    def stop(self) -> None:
+        """Give everything back; what cannot be is one line each, never a traceback.
+
+        A server that died during the run makes every step that reaches it fail: that was said
+        once by :meth:`check_servers`, and the steps' errors are not repeated.
+        """
+        problems: list[str] = []
+        try:
+            if self.acquired is not None:
+                acquired, self.acquired = self.acquired, None
+                _noting(problems, acquired.release)
+        finally:
+            try:
+                if self.controller:
+                    self.controller = False
+                    _noting(
+                        problems,
+                        lambda: services.finish_run(self.project, self.suite, os.environ),
+                    )
+            finally:
+                self.stack.close()
+                atexit.unregister(self.stop)
+                # A worker's leftovers are its controller's to drop (finish_run) and to say.
+                if not self.dead and self.worker is None:
+                    for problem in problems:
+                        sys.stderr.write(f"suitekit: cleanup: {problem}\n")
+
+
+def early_suite(early_config: pytest.Config) -> tuple[Project, Suite] | None:
+    """The project and the suite this run runs (the partition guard's pseudo-suite), if known.
+
+    ``None`` when either cannot be loaded: ``pytest_configure`` reports that as a usage error.
+    """
+    options = early_config.known_args_namespace
+    name = getattr(options, "suitekit_suite", None)
+    explicit = getattr(options, "suitekit_project", None)
+    try:
+        project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
+        suite = project.suite(name) if name is not None else plan.collection_suite(project)
+    except (SuitekitError, KeyError):
+        return None
+    return project, suite
+
+
+def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isolation | None:
+    """The isolation this process needs (kept under :data:`ISOLATION_KEY`), not started yet."""
+    options = early_config.known_args_namespace
+    name = getattr(options, "suitekit_suite", None)
+    if not suite.services and not project.isolation.dirs and not project.isolation.ports:
+        return None
+    numprocesses = getattr(options, "numprocesses", None)
+    # Under suitekit's "auto" the controller runs tests itself until it decides on workers.
+    decides = numprocesses == "auto" and name is not None and auto_suite(suite)
+    isolation = Isolation(
+        project,
+        suite,
+        template=name is not None,
+        controller_only=numprocesses not in (None, 0, "0") and not decides,
+    )
+    early_config.stash[ISOLATION_KEY] = isolation
+    return isolation
+
+
+def say_dead_servers(session: pytest.Session) -> None:
+    """The controller says which of its servers died during the run; the session then fails."""
+    isolation = session.config.stash.get(ISOLATION_KEY, None)
+    if isolation is None:
+        return
+    dead = isolation.check_servers()  # also keeps the cleanup from saying it again
+    if session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        # A usage error (a template that could not be built) said what was wrong already:
+        # the servers did not stop during a run that never began.
+        return
+    for line in dead:
+        say(session.config, f"suitekit: {line}")
+    if dead and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def run_line(config: pytest.Config, suite: Suite) -> str:
+    """The run's id, hash seed, servers and template (and, without xdist, the resources)."""
+    seed = os.environ.get("PYTHONHASHSEED", "random")
+    if seed != STARTUP_HASHSEED and not hasattr(config, "workerinput"):
+        # Set for the workers after this process started: its own hashing stays random.
+        seed += " (workers; this process: random)"
+    parts = [f"run {os.environ.get('SUITEKIT_RUN_ID', '-')}", f"PYTHONHASHSEED={seed}"]
+    for service, variable in services.PROVIDED_URL.items():
+        if service in suite.services:
+            parts.append(f"{service} {host_port(os.environ.get(variable, ''))}")
+    if template := os.environ.get(ENV_TEMPLATE):
+        parts.append(f"template {template}")
+    resources = services.current()
+    if resources is not None and config.option.verbose > 0:
+        parts.append(resources.describe())
+    return "suitekit: " + "; ".join(parts)
+
+
+def _noting(problems: list[str], step: Callable[[], None]) -> None:
+    """Run a cleanup step; a service it cannot reach is noted in ``problems``, not raised."""
+    try:
+        step()
+    except SuitekitError as error:
+        problems.append(str(error))
