@@ -20,8 +20,11 @@ deadline, the watchdog:
    left processes, then the databases, leases, folders and servers) and ends the process with
    exit status 1. A session whose cleanup had begun before the deadline is left to finish it.
 
-xdist workers get a watchdog that only writes their stacks at the same moment (they inherit
-the deadline's time through :data:`ENV_DEADLINE_AT`): that is where a hung test runs.
+xdist workers get a watchdog that writes their stacks at the same moment (they inherit the
+deadline's time through :data:`ENV_DEADLINE_AT`): that is where a hung test runs. A moment after
+the controller's interrupt, a worker's watchdog interrupts its own main thread once: its hung
+test ends through its cleanup (its fixtures' teardown, the worker's database given back), and
+the worker ends at once, instead of being killed after xdist has waited for it in vain.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Watchdog:
         *,
         message: str,
         interrupt: bool = True,
+        stop_test: bool = False,
         cleanup: Callable[[], object] | None = None,
         hard_grace: float = HARD_GRACE,
     ) -> None:
@@ -68,12 +72,17 @@ class Watchdog:
             message: What to write at the deadline (names the suite, the deadline, the fix).
             interrupt: Whether to interrupt the main thread (the controller); else only write
                 the stacks (an xdist worker).
+            stop_test: Without ``interrupt``: after the stacks, interrupt the main thread
+                once, with no second dump and no hard end (an xdist worker: its hung test
+                ends with its cleanup, and the worker with it, instead of being killed once
+                xdist has waited for it; the controller does the rest).
             cleanup: What to give back before ending the process the hard way.
             hard_grace: Seconds between the interrupt and the hard way.
         """
         self.at = time.time() + seconds
         self.message = message
         self.interrupt = interrupt
+        self.stop_test = stop_test
         self.cleanup = cleanup
         self.hard_grace = hard_grace
         self.expired = False
@@ -122,6 +131,16 @@ class Watchdog:
             if self._fd >= 0:
                 faulthandler.dump_traceback(file=self._fd, all_threads=True)
 
+    def _interrupt_main(self) -> bool:
+        """SIGINT to the main thread, unless the session's cleanup began; whether it was sent."""
+        with self._lock:
+            if self._finishing:
+                return False
+            if self._main is not None:
+                with contextlib.suppress(ProcessLookupError, OSError):
+                    signal.pthread_kill(self._main, signal.SIGINT)
+            return True
+
     def _watch(self) -> None:
         if self._done.wait(max(self.at - time.time(), 0.0)):
             return
@@ -132,17 +151,17 @@ class Watchdog:
         self._write(f"\n{self.message}{running}\n")
         if not self.interrupt:
             self._stacks()
+            # After the controller's own interrupt (it waits _WORKERS_FIRST): its xdist is
+            # then stopping the workers, rather than seeing this one crash.
+            if self.stop_test and not self._done.wait(2 * _WORKERS_FIRST):
+                self._interrupt_main()
             return
         if self._done.wait(_WORKERS_FIRST):
             return
         self._write("suitekit: the stacks of this process's threads:\n")
         self._stacks()
-        with self._lock:
-            if self._finishing:
-                return  # past its tests already: its cleanup runs, and is not cut short
-            if self._main is not None:
-                with contextlib.suppress(ProcessLookupError, OSError):
-                    signal.pthread_kill(self._main, signal.SIGINT)
+        if not self._interrupt_main():
+            return  # past its tests already: its cleanup runs, and is not cut short
         if self._done.wait(self.hard_grace):
             return
         if self._cleaning() and self._done.wait(self.hard_grace):

@@ -73,6 +73,7 @@ class Guard:
                     float(at) - time.time(),
                     message=f"suitekit: xdist worker {worker} at the deadline; its threads:",
                     interrupt=False,
+                    stop_test=True,
                 )
         if guard.watchdog is not None:
             guard.watchdog.start()
