@@ -7,7 +7,8 @@ Usage, in the project's ``noxfile.py``::
     suitekit.nox.register()
 
 This is the only module of suitekit that imports nox. It holds no policy: which sessions exist,
-what they are called and which pytest command a suite runs all come from :mod:`suitekit.plan`.
+what they are called, and what a suite session runs (its pytest command, variables, stale
+files, shard) all come from :mod:`suitekit.plan`; this module carries them out.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from urllib.parse import unquote, urlparse
 
 import nox
 
-from suitekit import _handoff, _install, plan, services, sharding
+from suitekit import _handoff, _install, plan, services
 from suitekit._files import ensure_writable
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
-from suitekit.reporting._coverage import coverage_dir, session_key, write_rcfile
+from suitekit.reporting._coverage import write_rcfile
 
 __all__ = ["register", "suitekit_requirement"]
 
@@ -103,54 +104,32 @@ def _guard(session: nox.Session, body: Callable[[], None]) -> None:
 
 
 def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
+    """Carry out :func:`suitekit.plan.suite_session` with nox's session API."""
+    python = str(session.python)
     # First, before any install: pytest would otherwise fail on the JUnit file at its very end.
-    junit_folder = plan.junit_path(project, suite, str(session.python), None).parent
-    ensure_writable((junit_folder, coverage_dir(project)) if project.source else (junit_folder,))
+    ensure_writable(plan.suite_folders(project, suite, python))
     _provision(session, project, suite.install, with_suitekit=True)
     if _installing_only(session):
         return  # no servers for a pytest that will not run, and no reports dropped either
-    options = plan.RunOptions.from_env(os.environ)
-    shard = sharding.shard_from(session.posargs, os.environ)
-    spec = shard.value if shard is not None else None
-    workers = plan.session_workers(suite, options, session.posargs)
-    python = str(session.python)
-    args = plan.suite_pytest_args(
-        project, suite, python=python, workers=workers.value, posargs=session.posargs, shard=spec
+    run = plan.suite_session(
+        project, suite, python=python, posargs=session.posargs, environ=os.environ
     )
-    probe = plan.probing(session.posargs)
-    if not probe:
-        _drop_other_splits(plan.junit_path(project, suite, python, spec))
-        # This session's data from an earlier run would otherwise be combined with today's
-        # (and a suite that measures nothing must be absent from the combined figure).
-        stale = f".coverage.{session_key(suite.name, python)}.*"
-        for path in coverage_dir(project).glob(stale):
+    for sweep in run.sweeps:
+        for path in sweep.stale(sweep.folder.glob(sweep.pattern)):
             path.unlink(missing_ok=True)
-    covered = plan.measures_coverage(project, suite, options, session.posargs)
-    rcfile = write_rcfile(project, suite.name, python) if covered else None
-    env = {
-        **plan.suite_env(project, suite),
-        _handoff.ENV_WORKERS_ORIGIN: workers.origin,
-        "PYTHONHASHSEED": plan.hashseed(project, os.environ),
-    }
-    if run_id := os.environ.get(_handoff.ENV_RUN_ID):
-        # One run id for a whole CI job: its Python versions of a suite may run at once, and
-        # resources are named by run, suite and worker.
-        env[_handoff.ENV_RUN_ID] = f"{run_id}-py{python}"
-    junit = plan.junit_path(project, suite, python, spec)
+    rcfile = write_rcfile(project, suite.name, python) if run.coverage else None
     started = time.time()
     try:
         with services.provide(project, suite.services, os.environ, say=session.log) as provided:
             session.run(
-                *plan.measured(args, rcfile),
-                env={**env, **provided},
+                *run.command(rcfile),
+                env={**run.env, **provided},
                 interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
                 terminate_timeout=_PYTEST_TERMINATE_SECONDS,
             )
     finally:
-        # A shard leaves the store alone: the other shards of its split must split the same
-        # figures (the report records every shard's afterwards).
-        if not probe and spec is None:
-            _record_durations(session, project, junit, started)
+        if run.records_durations:
+            _record_durations(session, project, run.junit, started)
 
 
 def _installing_only(session: nox.Session) -> bool:
@@ -183,22 +162,6 @@ def _record_durations(session: nox.Session, project: Project, junit: Path, since
         return
     except SuitekitError as error:
         session.warn(f"suitekit: durations not recorded: {error}")
-
-
-def _drop_other_splits(junit: Path) -> None:
-    """Remove this session's reports of another split (whole suite or other shard count).
-
-    The report merges every file in the folder and expects every shard of a split it sees: a
-    whole-suite report beside this run's shards would count tests twice, and shards of another
-    count would be reported missing. Shards of the same count are kept: they are this split's.
-    """
-    session = junit.stem.split(".shard-", 1)[0]
-    mine = sharding.split_of(junit.stem, session)
-    for path in junit.parent.glob(f"{session}*.xml"):
-        theirs = sharding.split_of(path.stem, session)  # None: unit-3.11 seen from unit-3.1
-        if theirs is not None and theirs != mine:
-            path.unlink(missing_ok=True)
-            path.with_suffix(".measured.json").unlink(missing_ok=True)
 
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:

@@ -1,7 +1,7 @@
 """The hand-off between a template built while the workers start and their clones.
 
 A Django suite's controller creates and migrates the template only once xdist has started the
-workers (suitekit._pytest_django); a worker's clone may ask for it before it exists. These
+workers (suitekit.pytest_plugin._django); a worker's clone may ask for it before it exists. These
 tests drive suitekit's own functions against a real server: the clone waits for the template
 and copies it only complete, a template that never comes is a clear error, and a build that
 fails leaves nothing.

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from suitekit import Project, Suite
 from suitekit._guard import collections_folder, crash, decide
-from suitekit._runner import Outcome, _guard_failed
+from suitekit._runner import Outcome
+from suitekit._runner._compose import _guard_failed
 from suitekit._selection import Collection, crash_message, suites_at
 from suitekit.plan import partition_job
 from tests.unit.test_guard import INTEGRATION, SLOW, UNIT, project_in, record

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Final
 
@@ -264,16 +264,12 @@ class _Search:
             f"{plan.RUN_LOG_OPTION}={_relative(log, self.project.root)}",
             f"--junitxml={_relative(junit, self.project.root)}",
         )
-        job = plan.Job(
-            session=self.session,
-            kind="suite",
+        job = replace(
+            plan.nox_job(self.project, self.session, kind="suite", posargs=(*args, *files)),
             title=self.suite.name,
-            command=(*plan.nox_command(self.session), "--", *args, *files),
             env=self.hashseed(seed),
-            required=True,
             junit=junit,
             log=self.folder / f"run-{number}.log",
-            target_seconds=None,
         )
         shown = f"run {number}/{self.options.runs} (-n {workers}, seed {seed})"
         self.say(f"suitekit flaky: {shown}: {self.command((*args, *files), seed)}")
