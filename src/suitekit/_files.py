@@ -18,8 +18,9 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, BinaryIO, Final, TypeVar
 
 from suitekit.errors import ReportError, SuitekitError
@@ -30,6 +31,8 @@ __all__ = [
     "FileRefusedError",
     "FormatError",
     "ensure_writable",
+    "frozen_table",
+    "json_table",
     "load_json",
     "open_regular",
     "read_bounded",
@@ -346,3 +349,34 @@ def read_versioned_json(
     except (ValueError, FormatError) as error:
         message = f"{path}: not a suitekit {kind} ({error})\n{fix}"
         raise ReportError(message) from None
+
+
+def frozen_table(table: Mapping[str, Mapping[str, T]]) -> Mapping[str, Mapping[str, T]]:
+    """A store's two-level table as read-only copies in sorted order, without empty rows.
+
+    Sorted and without empty rows so that two stores holding the same data compare equal.
+    """
+    return MappingProxyType(
+        {
+            key: MappingProxyType(dict(sorted(row.items())))
+            for key, row in sorted(table.items())
+            if row
+        }
+    )
+
+
+def json_table(document: dict[str, object], key: str) -> dict[str, dict[str, object]]:
+    """A store's two-level table, ``document[key]``: a JSON object of JSON objects.
+
+    Raises:
+        FormatError: It is not, or one of its rows is not, a JSON object.
+    """
+    table = document.get(key)
+    if not isinstance(table, dict):
+        problem = f"{key!r} is not a JSON object"
+        raise FormatError(problem)
+    for name, row in table.items():
+        if not isinstance(row, dict):
+            problem = f"{key}.{name} is not a JSON object"
+            raise FormatError(problem)
+    return table

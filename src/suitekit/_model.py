@@ -8,7 +8,7 @@ anything.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +42,7 @@ __all__ = [
     "Suite",
     "Workers",
     "frozen_mapping",
+    "named",
 ]
 
 DistMode = Literal["load", "loadscope", "loadfile", "loadgroup", "worksteal"]
@@ -91,6 +92,18 @@ Workers = int | Literal["auto", "logical"]
 
 def frozen_mapping(env: Mapping[str, str] | None = None) -> Mapping[str, str]:
     return MappingProxyType(dict(env or {}))
+
+
+def named(items: Iterable[T], name: str, key: Callable[[T], str]) -> T:
+    """The first of ``items`` whose ``key`` is ``name``.
+
+    Raises:
+        KeyError: There is no such item.
+    """
+    for item in items:
+        if key(item) == name:
+            return item
+    raise KeyError(name)
 
 
 class Source(enum.IntEnum):
@@ -442,23 +455,9 @@ class Project:
         object.__setattr__(self, "env", frozen_mapping(self.env))
 
     def suite(self, name: str) -> Suite:
-        """The suite called ``name``.
-
-        Raises:
-            KeyError: There is no such suite.
-        """
-        for suite in self.suites:
-            if suite.name == name:
-                return suite
-        raise KeyError(name)
+        """The suite called ``name`` (``KeyError`` if there is none, see :func:`named`)."""
+        return named(self.suites, name, lambda suite: suite.name)
 
     def check(self, name: str) -> Check:
-        """The check called ``name``.
-
-        Raises:
-            KeyError: There is no such check.
-        """
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
+        """The check called ``name`` (``KeyError`` if there is none, see :func:`named`)."""
+        return named(self.checks, name, lambda check: check.name)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
 from suitekit import plan
-from suitekit._model import Check, Project, Service, Suite, frozen_mapping
+from suitekit._model import Check, Project, Service, Suite, frozen_mapping, named
 from suitekit.services import PROVIDED_URL
 from suitekit.sharding import DURATIONS_FILE, SHARD_OPTION
 
@@ -222,15 +222,8 @@ class Pipeline:
         object.__setattr__(self, "paths", frozen_mapping(self.paths))
 
     def job(self, job_id: str) -> CiJob:
-        """The job called ``job_id``.
-
-        Raises:
-            KeyError: There is no such job.
-        """
-        for job in self.jobs:
-            if job.id == job_id:
-                return job
-        raise KeyError(job_id)
+        """The job called ``job_id`` (``KeyError`` if there is none, see :func:`named`)."""
+        return named(self.jobs, job_id, lambda job: job.id)
 
     @property
     def durations_job(self) -> CiJob | None:

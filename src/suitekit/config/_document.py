@@ -63,11 +63,8 @@ def _read_text(config_file: Path) -> str:
     try:
         descriptor = os.open(config_file, flags)
     except OSError as error:
-        raise ConfigError(
-            file=config_file,
-            key="(file)",
-            problem=f"cannot be read: {error.strerror}",
-            fix="check that the file exists and is readable",
+        raise _unreadable(
+            config_file, error, "check that the file exists and is readable"
         ) from None
     try:
         info = os.fstat(descriptor)
@@ -82,12 +79,7 @@ def _read_text(config_file: Path) -> str:
         with os.fdopen(descriptor, "rb", closefd=False) as stream:
             data = stream.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
-        raise ConfigError(
-            file=config_file,
-            key="(file)",
-            problem=f"cannot be read: {error.strerror}",
-            fix="check that the file is readable",
-        ) from None
+        raise _unreadable(config_file, error, "check that the file is readable") from None
     finally:
         os.close(descriptor)
     if len(data) > MAX_CONFIG_BYTES:
@@ -109,6 +101,12 @@ def _read_text(config_file: Path) -> str:
         )
         fix = "save the file as UTF-8, as TOML requires (re-encode it, or retype the character)"
         raise ConfigError(file=config_file, key="(file)", problem=problem, fix=fix) from None
+
+
+def _unreadable(config_file: Path, error: OSError, fix: str) -> ConfigError:
+    """The error for a config file that the system refused to open or read."""
+    problem = f"cannot be read: {error.strerror}"
+    return ConfigError(file=config_file, key="(file)", problem=problem, fix=fix)
 
 
 def _file_kind(mode: int) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from suitekit._model import Quarantine
     from suitekit.reporting._junit import Totals
     from suitekit.reporting._results import CaseResult
@@ -25,12 +27,12 @@ __all__ = [
     "count_cells",
     "counted",
     "extra_counts",
-    "has_flaky",
     "ready_to_release",
     "reason_line",
     "shorten",
     "streak_cell",
     "success_rate",
+    "suite_table",
     "verdict",
 ]
 
@@ -57,9 +59,18 @@ def count_cells(row: Row, *, flaky: bool) -> tuple[str, ...]:
     )
 
 
-def has_flaky(summary: Summary) -> bool:
-    """Whether the suite table gets a flaky column."""
-    return any(row.flaky for row in summary.rows)
+def suite_table(
+    rows: Sequence[Row], *, name: Callable[[str], str], budget: Callable[[Row], str]
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The suite table's headers and a line of cells per row, the same in both renderings.
+
+    The table gets a flaky column (after ``passed``) only when some row has flaky tests. A
+    line is ``name`` of the row's name, its counts, and ``budget`` of the row: each rendering
+    quotes names and flags a suite over its budget in its own way.
+    """
+    flaky = any(row.flaky for row in rows)
+    lines = [(name(row.name), *count_cells(row, flaky=flaky), budget(row)) for row in rows]
+    return (FLAKY_HEADERS if flaky else HEADERS), lines
 
 
 def attempts_note(case: CaseResult) -> str:

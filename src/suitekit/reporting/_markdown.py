@@ -14,17 +14,14 @@ from typing import Final
 from suitekit._files import write_text_atomic
 from suitekit.errors import ReportError
 from suitekit.reporting._figures import (
-    FLAKY_HEADERS,
-    HEADERS,
     budget_cell,
-    count_cells,
     extra_counts,
-    has_flaky,
     ready_to_release,
     reason_line,
     shorten,
     streak_cell,
     success_rate,
+    suite_table,
     verdict,
 )
 from suitekit.reporting._summary import Summary
@@ -101,16 +98,11 @@ def render_markdown(summary: Summary) -> str:
         ),
     ]
     if summary.rows:
-        flaky = has_flaky(summary)
-        rows = [
-            (
-                _code(row.name),
-                *count_cells(row, flaky=flaky),
-                (":warning: " if row.over_budget else "") + budget_cell(row),
-            )
-            for row in summary.rows
-        ]
-        headers = FLAKY_HEADERS if flaky else HEADERS
+        headers, rows = suite_table(
+            summary.rows,
+            name=_code,
+            budget=lambda row: (":warning: " if row.over_budget else "") + budget_cell(row),
+        )
         lines += ["", *_table(headers, "l" + "r" * (len(headers) - 2) + "l", rows)]
     if summary.failed:
         rows = [

@@ -33,10 +33,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from suitekit._files import FormatError, read_versioned_json, write_text_atomic
+from suitekit._files import (
+    FormatError,
+    frozen_table,
+    json_table,
+    read_versioned_json,
+    write_text_atomic,
+)
 
 if TYPE_CHECKING:
     from suitekit._model import Quarantine
@@ -71,17 +76,6 @@ def fingerprint(inputs: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _frozen(entries: Mapping[str, Mapping[str, int]]) -> Mapping[str, Mapping[str, int]]:
-    """Read-only copies in sorted order, without empty entries (so equal stores compare equal)."""
-    return MappingProxyType(
-        {
-            entry: MappingProxyType(dict(sorted(tests.items())))
-            for entry, tests in sorted(entries.items())
-            if tests
-        }
-    )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StreakStore:
     """Per quarantine entry, per test, how many runs in a row it passed.
@@ -99,7 +93,7 @@ class StreakStore:
 
     def __post_init__(self) -> None:
         """Freeze the mappings, so that the store is as immutable as it looks."""
-        object.__setattr__(self, "entries", _frozen(self.entries))
+        object.__setattr__(self, "entries", frozen_table(self.entries))
 
     @classmethod
     def load(cls, path: Path) -> StreakStore:
@@ -179,18 +173,13 @@ def _parse(document: dict[str, object]) -> tuple[dict[str, dict[str, int]], str]
     last = document.get("fingerprint")
     if not isinstance(last, str):
         raise FormatError("'fingerprint' is not a string")
-    entries = document.get("entries")
-    if not isinstance(entries, dict):
-        raise FormatError("'entries' is not a JSON object")
     parsed: dict[str, dict[str, int]] = {}
-    for entry, tests in entries.items():
-        if not isinstance(tests, dict):
-            problem = f"entries.{entry} is not a JSON object"
-            raise FormatError(problem)
+    for entry, tests in json_table(document, "entries").items():
+        parsed[entry] = {}
         for test, streak in tests.items():
             # bool is an int to Python, but true/false is never a streak.
             if not isinstance(streak, int) or isinstance(streak, bool) or streak < 0:
                 problem = f"entries.{entry}.{test} is {streak!r}, not a whole number >= 0"
                 raise FormatError(problem)
-        parsed[entry] = dict(tests)
+            parsed[entry][test] = streak
     return parsed, last

@@ -83,6 +83,21 @@ class Row:
     target_seconds: float | None
     flaky: int = 0
 
+    @classmethod
+    def from_totals(cls, name: str, totals: Totals, *, target_seconds: float | None) -> Row:
+        """The line named ``name`` for ``totals`` (a suite's, or the run's)."""
+        return cls(
+            name=name,
+            tests=totals.tests,
+            passed=totals.passed,
+            failed=totals.failures,
+            errors=totals.errors,
+            skipped=totals.skipped,
+            seconds=totals.seconds,
+            target_seconds=target_seconds,
+            flaky=totals.flaky,
+        )
+
     @property
     def over_budget(self) -> bool:
         """Whether the suite took longer than its budget."""
@@ -249,15 +264,5 @@ def _quarantined(
 def _row(suite: SuiteResult, expected: Mapping[str, Expected]) -> Row:
     stem = suite.source.stem
     match = expected.get(stem) or expected.get(suite.name)
-    totals = suite.totals
-    return Row(
-        name=stem,
-        tests=totals.tests,
-        passed=totals.passed,
-        failed=totals.failures,
-        errors=totals.errors,
-        skipped=totals.skipped,
-        seconds=totals.seconds,
-        target_seconds=None if match is None else match.target_seconds,
-        flaky=totals.flaky,
-    )
+    target_seconds = None if match is None else match.target_seconds
+    return Row.from_totals(stem, suite.totals, target_seconds=target_seconds)

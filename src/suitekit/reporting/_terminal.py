@@ -8,18 +8,15 @@ from __future__ import annotations
 from typing import Final
 
 from suitekit.reporting._figures import (
-    FLAKY_HEADERS,
-    HEADERS,
     attempts_note,
     budget_cell,
-    count_cells,
     counted,
     extra_counts,
-    has_flaky,
     ready_to_release,
     reason_line,
     shorten,
     streak_cell,
+    suite_table,
     verdict,
 )
 from suitekit.reporting._summary import Row, Summary
@@ -88,33 +85,15 @@ def render_terminal(summary: Summary) -> str:
 
 
 def _terminal_table(summary: Summary) -> list[str]:
-    totals = summary.totals
-    flaky = has_flaky(summary)
-    headers = FLAKY_HEADERS if flaky else HEADERS
-    left_aligned = {0, len(headers) - 1}  # the suite and the budget
-    total = Row(
-        name="total",
-        tests=totals.tests,
-        passed=totals.passed,
-        failed=totals.failures,
-        errors=totals.errors,
-        skipped=totals.skipped,
-        seconds=totals.seconds,
-        target_seconds=None,
-        flaky=totals.flaky,
+    # The total has no budget, so its budget cell is empty.
+    total = Row.from_totals("total", summary.totals, target_seconds=None)
+    headers, rows = suite_table(
+        (*summary.rows, total),
+        name=str,
+        budget=lambda row: budget_cell(row) + (" OVER" if row.over_budget else ""),
     )
-    table = [
-        headers,
-        *(
-            (
-                row.name,
-                *count_cells(row, flaky=flaky),
-                budget_cell(row) + (" OVER" if row.over_budget else ""),
-            )
-            for row in summary.rows
-        ),
-        (total.name, *count_cells(total, flaky=flaky), ""),
-    ]
+    left_aligned = {0, len(headers) - 1}  # the suite and the budget
+    table = [headers, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     rule = "  ".join("-" * width for width in widths)
     lines = []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 from suitekit.errors import ServiceError
 
-__all__ = ["PostgresServer", "RedisServer"]
+__all__ = ["PostgresServer", "RedisServer", "render_env"]
 
 
 def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | None, str, str, str]:
@@ -32,6 +33,11 @@ def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | No
         unquote(parts.password or ""),
         unquote(parts.path.lstrip("/")),
     )
+
+
+def render_env(templates: Mapping[str, str], fields: Mapping[str, str]) -> dict[str, str]:
+    """A service's ``env`` templates filled in with the ``fields`` of its server's part."""
+    return {name: template.format(**fields) for name, template in templates.items()}
 
 
 def _netloc_host(host: str) -> str:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from suitekit._model import PostgresConfig
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
+from suitekit.services import _endpoints
 from suitekit.services._endpoints import PostgresServer
 
 if TYPE_CHECKING:
@@ -130,8 +131,7 @@ def _comment(run_id: str, role: str, extra: Mapping[str, str] | None = None) -> 
 
 def render_env(config: PostgresConfig, server: PostgresServer, database: str) -> dict[str, str]:
     """The variables a worker (or the template's setup) sees for ``database``."""
-    fields = server.fields(database)
-    return {name: template.format(**fields) for name, template in config.env.items()}
+    return _endpoints.render_env(config.env, server.fields(database))
 
 
 def template_key(config: PostgresConfig, root: Path) -> str | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final, final
 from suitekit._handoff import ENV_REDIS_PASSWORD, ENV_REDIS_URL
 from suitekit._model import Check, Project, Service, Suite
 from suitekit.services import _redis
-from suitekit.services._endpoints import RedisServer
+from suitekit.services._endpoints import RedisServer, render_env
 
 if TYPE_CHECKING:
     from suitekit.services._docker import ContainerSpec
@@ -130,11 +130,12 @@ class RedisBackend:
         tag = _redis.owner_tag(run_id, f"check-{check.name}", "main")
         db = _redis.lease(server, tag)
         stack.callback(_redis.release, server, db, tag)
-        return _env(project, server, db)
+        return render_env(project.redis.env, server.fields(db))
 
     def render_env(self, project: Project, url: str, resources: WorkerResources) -> dict[str, str]:
         """The ``env`` templates of ``[tool.suitekit.services.redis]`` for its database."""
-        return _env(project, RedisServer.from_url(url), resources.redis_db)
+        server = RedisServer.from_url(url)
+        return render_env(project.redis.env, server.fields(resources.redis_db))
 
     def finish_run(self, suite: Suite, run_id: str, url: str) -> None:
         """Give back the leases the run's workers still hold."""
@@ -160,11 +161,6 @@ class RedisBackend:
                 released += 1
                 say(f"released Redis database {db} (run {owner.get('run')})")
         return released
-
-
-def _env(project: Project, server: RedisServer, db: int) -> dict[str, str]:
-    fields = server.fields(db)
-    return {name: template.format(**fields) for name, template in project.redis.env.items()}
 
 
 REDIS: Final = RedisBackend()

@@ -37,10 +37,15 @@ import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Final
 
-from suitekit._files import FormatError, read_versioned_json, write_text_atomic
+from suitekit._files import (
+    FormatError,
+    frozen_table,
+    json_table,
+    read_versioned_json,
+    write_text_atomic,
+)
 from suitekit.errors import ReportError
 
 __all__ = ["DURATIONS_FILE", "DurationStore", "Measurement", "update_store"]
@@ -111,19 +116,6 @@ def _rank(measurement: Measurement) -> tuple[float, float, int, int]:
     return (measurement.measured_at, measurement.seconds, measurement.workers, measurement.cpus)
 
 
-def _frozen(
-    suites: Mapping[str, Mapping[str, Measurement]],
-) -> Mapping[str, Mapping[str, Measurement]]:
-    """Read-only copies in sorted order, without empty suites (so equal stores compare equal)."""
-    return MappingProxyType(
-        {
-            suite: MappingProxyType(dict(sorted(cases.items())))
-            for suite, cases in sorted(suites.items())
-            if cases
-        }
-    )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DurationStore:
     """Per suite, per test case, the newest measurement of its duration.
@@ -139,7 +131,7 @@ class DurationStore:
 
     def __post_init__(self) -> None:
         """Freeze the mappings, so that the store is as immutable as it looks."""
-        object.__setattr__(self, "suites", _frozen(self.suites))
+        object.__setattr__(self, "suites", frozen_table(self.suites))
 
     @classmethod
     def load(cls, path: Path) -> DurationStore:
@@ -252,18 +244,10 @@ class DurationStore:
 
 def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
     """Validate a decoded durations file (its version checked) and build its measurements."""
-    suites = document.get("suites")
-    if not isinstance(suites, dict):
-        raise FormatError("'suites' is not a JSON object")
-    parsed: dict[str, dict[str, Measurement]] = {}
-    for suite, cases in suites.items():
-        if not isinstance(cases, dict):
-            problem = f"suites.{suite} is not a JSON object"
-            raise FormatError(problem)
-        parsed[suite] = {
-            key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()
-        }
-    return parsed
+    return {
+        suite: {key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()}
+        for suite, cases in json_table(document, "suites").items()
+    }
 
 
 def _measurement(where: str, raw: object) -> Measurement:

@@ -156,15 +156,8 @@ def slowest_first(
 
     Units (see :mod:`suitekit.sharding._units`) go longest first; for ``load`` and
     ``worksteal`` with two workers or more, the longest tests are dealt round robin into the
-    blocks xdist first sends each worker. :func:`choose_order` decides whether to use it.
-
-    Args:
-        node_ids: The tests in collection order.
-        seconds: Their predicted seconds.
-        dist: The xdist distribution mode.
-        workers: How many xdist workers run them.
-        groups: Node id -> ``xdist_group`` name, for ``loadgroup``.
-        max_chunk: xdist's ``--maxschedchunk``, if given.
+    blocks xdist first sends each worker. :func:`choose_order` decides whether to use it, and
+    documents the arguments, which are its own.
 
     Returns:
         The same node ids, in that order.
