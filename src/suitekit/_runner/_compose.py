@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from suitekit._model import Project
 from suitekit._runner._jobs import Runner
 from suitekit._runner._outcome import Outcome
 from suitekit._runner._summary import format_summary
+from suitekit._signals import signals_as_interrupt
 from suitekit.plan import Job, RunPlan
 
 __all__ = ["execute", "run_jobs"]
@@ -99,7 +101,13 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
     ensure_writable(_written_folders((*every, *finish)))
     needed = tuple(dict.fromkeys(service for job in every for service in job.services))
     started = time.monotonic()
-    with contextlib.ExitStack() as servers, _guard.collections_folder() as records:
+    # Outside the servers' block: SIGTERM (and a Ctrl-C after the runner's loop) ends the run
+    # through the servers' stop, however late it lands.
+    with (
+        signals_as_interrupt(signal.SIGINT, signal.SIGTERM),
+        contextlib.ExitStack() as servers,
+        _guard.collections_folder() as records,
+    ):
         shared = dict(runner.extra_env)
         if guard is not None:
             # The suites' records decide the guard; the guard session's says what crashed.
@@ -110,8 +118,12 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
             # Started once, when the first job that needs a server starts; stopped when the
             # run ends, however it ends.
             if not provided:
+                # The run's loop handles Ctrl-C while it starts them; after the loop, Ctrl-C
+                # raises where it lands and the servers' stop still runs (held).
                 provided.append(
-                    servers.enter_context(services.provide(project, needed, os.environ, say=say))
+                    servers.enter_context(
+                        services.provide(project, needed, os.environ, say=say, own_signals=False)
+                    )
                     if project is not None
                     else {}
                 )

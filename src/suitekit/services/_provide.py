@@ -134,13 +134,17 @@ def provide(
     *,
     say: Callable[[str], None] | None = None,
     check: bool = True,
+    own_signals: bool = True,
 ) -> Iterator[dict[str, str]]:
     """Make ``services`` available; yield the variables that tell the layers below where.
 
     Servers this call starts are stopped when the block ends, however it ends (SIGTERM is
     turned into ``KeyboardInterrupt`` meanwhile, so it ends through here too). A server named
     by URL is checked to answer, unless ``check`` is false (the caller's first connection
-    comes soon and says the same).
+    comes soon and says the same). With ``own_signals`` false the caller's handlers stay:
+    for a block entered inside the caller's own :func:`signals_as_interrupt` but left after
+    it (the runner starts its servers lazily, from its loop), whose handler would otherwise
+    be put back by this one once that block is gone.
 
     Raises:
         ServiceError: A service can be neither found nor started; the message says what was
@@ -150,7 +154,12 @@ def provide(
     # Ctrl-C too: the first one ends the block through ``finally``; a second one while the
     # layers below clean up (a nox session waiting for its pytest to drop its databases) is
     # dropped, not raised into the middle of that cleanup.
-    with signals_as_interrupt(signal.SIGINT, signal.SIGTERM):
+    handling = (
+        signals_as_interrupt(signal.SIGINT, signal.SIGTERM)
+        if own_signals
+        else contextlib.nullcontext()
+    )
+    with handling:
         try:
             env: dict[str, str] = {}
             explicit = server_urls(project, environ)
