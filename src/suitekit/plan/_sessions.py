@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
+from suitekit import _layout
 from suitekit._model import Check, Project, Suite
 
 if TYPE_CHECKING:
@@ -143,13 +144,15 @@ def junit_path(project: Project, suite: Suite, python: str, shard: ShardSpec | N
     ``unit-3.11.xml`` for the whole suite, ``unit-3.11.shard-2-of-4.xml`` for a shard, so that
     the CI artifacts of every shard can be downloaded into one folder and merged.
     """
-    stem = session_name(suite.name, python) + (f".{shard.slug}" if shard is not None else "")
-    return project.root / project.reports / "junit" / f"{stem}.xml"
+    split = (shard.index, shard.total) if shard is not None else None
+    return _layout.junit_file(
+        project.root / project.reports, session_name(suite.name, python), split
+    )
 
 
 def log_path(project: Project, session: str) -> Path:
     """Where a run keeps a session's output."""
-    return project.root / project.reports / "logs" / f"{session}.log"
+    return _layout.log_file(project.root / project.reports, session)
 
 
 def nox_command(session: str) -> tuple[str, ...]:
@@ -162,7 +165,7 @@ def nox_command(session: str) -> tuple[str, ...]:
 
 def session_name(name: str, python: str) -> str:
     """The full name of a parametrized session: ``unit-3.11``."""
-    return f"{name}-{python}"
+    return _layout.session_name(name, python)
 
 
 def check_env(project: Project, check: Check) -> dict[str, str]:

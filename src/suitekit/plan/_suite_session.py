@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from suitekit import _handoff
+from suitekit._layout import Measured
 from suitekit._model import Project, Suite
 from suitekit.plan._options import RunOptions
 from suitekit.plan._sessions import junit_path, session_name
@@ -166,7 +167,7 @@ def suite_session(
                 pattern=f"{session}*.xml",
                 reports_of=session,
                 keep_split=split if split is not None else 0,
-                companions=(".measured.json",),
+                companions=(Measured.SUFFIX,),
             ),
             Sweep(
                 folder=coverage_dir(project),

@@ -10,7 +10,6 @@ the dead servers, the deadline, then the exit code).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,13 +18,14 @@ import pytest
 
 from suitekit import services
 from suitekit._handoff import ENV_WORKERS_ORIGIN
+from suitekit._layout import Measured
 from suitekit._model import DIST_MODES, Project, Sourced, Suite
 from suitekit._selection import SuiteSelector
+from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin._deadline import guard_lines, limits_line
 from suitekit.pytest_plugin._isolation import run_line, say_dead_servers
 from suitekit.pytest_plugin._partition import record_collection
-from suitekit.pytest_plugin._shared import usage_problem
-from suitekit.reporting._report import measured_with
+from suitekit.pytest_plugin._shared import say, usage_problem
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
@@ -252,12 +252,11 @@ class SuitePlugin:
         if junit and output is None:
             # How these durations were measured, for the durations store (see suitekit report).
             workers = getattr(session.config.option, "numprocesses", None) or 1
-            sidecar = measured_with(Path(junit))
-            sidecar.parent.mkdir(parents=True, exist_ok=True)
-            sidecar.write_text(
-                json.dumps({"workers": int(workers), "cpus": os.cpu_count() or 1}),
-                encoding="utf-8",
-            )
+            measured = Measured(workers=int(workers), cpus=os.cpu_count() or 1)
+            try:
+                measured.write(Path(junit))
+            except SuitekitError as error:  # the store then assumes 1 worker: said, not fatal
+                say(session.config, f"suitekit: {error}")
         if self.parts.shards.nothing_to_run(exitstatus):
             # More shards than units: CI's matrix is fixed, and an empty part is not a failure.
             session.exitstatus = pytest.ExitCode.OK

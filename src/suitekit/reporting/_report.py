@@ -17,27 +17,20 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Final, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
-from suitekit._files import FileRefusedError, load_json, open_regular
+from suitekit import _layout
+from suitekit._layout import Measured
 from suitekit._model import Project
 from suitekit.errors import ReportError
 from suitekit.reporting._legacy import reading
-from suitekit.sharding._spec import split_of
 
 if TYPE_CHECKING:
     from suitekit.reporting._results import MergeResult
 
 T = TypeVar("T")
 
-_SIDECAR_LIMIT: Final = 64 << 10  # a sidecar is two small numbers: anything larger is not one
-
-__all__ = ["measured_with", "record_session", "report"]
-
-
-def measured_with(junit: Path) -> Path:
-    """The JSON file beside a JUnit file that says how its durations were measured."""
-    return junit.with_suffix(".measured.json")
+__all__ = ["record_session", "report"]
 
 
 def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
@@ -51,14 +44,11 @@ def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int
     for junit in (
         path
         for python in pythons
-        for path in (
-            junit_dir / f"{suite}-{python}.xml",
-            *sorted(junit_dir.glob(f"{suite}-{python}.shard-*.xml")),
-        )
+        for path in _layout.session_reports(junit_dir, _layout.session_name(suite, python))
     ):
         if not junit.is_file():
             continue
-        workers, cpus = _sidecar(measured_with(junit)) or (1, os.cpu_count() or 1)
+        workers, cpus = _sidecar(Measured.path_for(junit)) or (1, os.cpu_count() or 1)
         found.append((junit.stat().st_mtime, workers, cpus))
     if not found:
         return 1, os.cpu_count() or 1, time.time()
@@ -72,14 +62,8 @@ def _sidecar(path: Path) -> tuple[int, int] | None:
     The figures only refine the store, so a missing, unreadable or hostile sidecar (a FIFO, a
     link, a huge or deeply nested file) is passed over for the defaults, never waited on.
     """
-    try:
-        with open_regular(path, limit=_SIDECAR_LIMIT) as handle:
-            data = load_json(handle.read(_SIDECAR_LIMIT + 1))
-        if not isinstance(data, dict):
-            return None
-        return max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
-    except (OSError, FileRefusedError, ValueError, KeyError, TypeError, OverflowError):
-        return None
+    measured = Measured.read_path(path)
+    return None if measured is None else (measured.workers, measured.cpus)
 
 
 def _names(project: Project) -> set[str]:
@@ -93,10 +77,10 @@ def _expected_reports(session: str, inputs: list[Path]) -> list[str]:
     largest shard count found (``unit-3.11.shard-1-of-4`` ... ``-4-of-4``), so that a CI shard
     that never uploaded its report fails the run instead of silently shrinking the suite.
     """
-    totals = [total for path in inputs if (total := split_of(path.stem, session))]
+    totals = [total for path in inputs if (total := _layout.split_of(path.stem, session))]
     if not totals:
         return [session]
-    return [f"{session}.shard-{index}-of-{max(totals)}" for index in range(1, max(totals) + 1)]
+    return _layout.shard_stems(session, max(totals))
 
 
 def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:

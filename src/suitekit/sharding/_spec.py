@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from suitekit import _handoff
+from suitekit import _handoff, _layout
+from suitekit._layout import split_of
 from suitekit._model import Source, Sourced
 from suitekit.errors import ConfigError
 
@@ -20,7 +21,6 @@ SHARD_OPTION: Final = "--shard"
 """The option, to pytest or after ``--`` to a nox session, that selects a shard."""
 
 _SPEC: Final = re.compile(r"^\s*(\d{1,4})\s*/\s*(\d{1,4})\s*$")
-_SLUG: Final = re.compile(r"\.shard-\d+-of-(\d+)")  # what ShardSpec.slug appends to a name
 _FIX: Final = "write K/N with 1 <= K <= N, e.g. 2/4 for the second of four shards"
 
 
@@ -61,19 +61,7 @@ class ShardSpec:
     @property
     def slug(self) -> str:
         """A file-name-safe form, ``shard-K-of-N``: JUnit files of shards get it."""
-        return f"shard-{self.index}-of-{self.total}"
-
-
-def split_of(stem: str, session: str) -> int | None:
-    """How a report file stem splits ``session``, as :attr:`ShardSpec.slug` names shards.
-
-    0 for the whole suite (``unit-3.11``), N for a shard of N (``unit-3.11.shard-2-of-4``),
-    ``None`` when it is another session's report (``unit-3.11`` seen from ``unit-3.1``).
-    """
-    if stem == session:
-        return 0
-    match = _SLUG.fullmatch(stem.removeprefix(session)) if stem.startswith(session) else None
-    return int(match[1]) if match else None
+        return _layout.shard_slug(self.index, self.total)
 
 
 def shard_from(args: Sequence[str], environ: Mapping[str, str]) -> Sourced[ShardSpec] | None:
