@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from suitekit._handoff import PluginArgs
+from suitekit._layout import session_name
 from suitekit.errors import CiError, ConfigError, ReportError, SuitekitError
 from suitekit.flaky import DEFAULT_RUNS
 
@@ -250,7 +251,7 @@ def _suite_python(project: Project, suite: str, python: str) -> Path:
     """
     from suitekit.flaky._finder import session_python  # noqa: PLC0415 - only this command needs it
 
-    return session_python(project, f"{suite}-{python}") or Path(sys.executable)
+    return session_python(project, session_name(suite, python)) or Path(sys.executable)
 
 
 def _flaky(project: Project, args: argparse.Namespace) -> int:

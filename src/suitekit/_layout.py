@@ -139,9 +139,7 @@ class Measured:
         Raises:
             ReportError: It cannot be written.
         """
-        path = self.path_for(junit)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(path, self.to_json())
+        write_text_atomic(self.path_for(junit), self.to_json())  # makes the folder too
 
     @classmethod
     def read(cls, junit: Path) -> Measured | None:

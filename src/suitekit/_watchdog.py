@@ -154,7 +154,10 @@ class Watchdog:
             # After the controller's own interrupt (it waits _WORKERS_FIRST): its xdist is
             # then stopping the workers, rather than seeing this one crash.
             if self.stop_test and not self._done.wait(2 * _WORKERS_FIRST):
-                self._interrupt_main()
+                # Only a test's setup or call: a teardown is cleanup, never cut short.
+                current = os.environ.get("PYTEST_CURRENT_TEST", "")
+                if current.endswith(("(setup)", "(call)")):
+                    self._interrupt_main()
             return
         if self._done.wait(_WORKERS_FIRST):
             return

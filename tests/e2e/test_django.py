@@ -141,6 +141,7 @@ def test_django_project_migrates_once_uses_a_clone_per_worker_and_leaves_nothing
     python = _green(Project(root), tmp_path, tag)
     _failing(root, python, tmp_path, tag)
     _settings_elsewhere(root, python, tmp_path, tag)
+    _own_db_setup(root, python, tmp_path, tag)
     _unreachable(root, python, tmp_path)
     (root / "tests" / "integration" / "test_hold.py").write_text(HOLD)
     _interrupted(root, python, tmp_path, tag)
@@ -246,6 +247,42 @@ def _settings_elsewhere(root: Path, python: Path, tmp_path: Path, tag: str) -> N
         assert record["current"] == f"test_{other}_gw0"
     finally:
         config.write_text(before)
+
+
+OWN_DB_SETUP = """
+
+@pytest.fixture(scope="session")
+def django_db_setup():
+    # The project's own: its databases are ready as they are (pytest-django's documented way).
+    pass
+"""
+
+
+def _own_db_setup(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
+    """A project's own ``django_db_setup`` replaces suitekit's: each worker's clone, made
+    before its first test, is still there and migrated for the tests."""
+    run_id = f"djown{tag}"
+    probe = tmp_path / "own"
+    probe.mkdir()
+    conftest = root / "tests" / "integration" / "conftest.py"
+    conftest.write_text(PROBE + OWN_DB_SETUP)
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    try:
+        result = subprocess.run(
+            [str(python), "-m", "pytest", *SUITE, "-n", "2"],
+            cwd=root, env=clean_env(env), capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        assert "23 passed" in out, out
+        records = {p.stem: json.loads(p.read_text()) for p in probe.glob("*.json")}
+        assert sorted(records) == ["gw0", "gw1"], records
+        for worker, record in records.items():
+            assert record["current"] == _naming.database_name(run_id, "integration", worker)
+            assert record["count"] >= 20, (worker, record)
+        assert _left(run_id) == []
+    finally:
+        conftest.write_text(PROBE)
 
 
 def _unreachable(root: Path, python: Path, tmp_path: Path) -> None:

@@ -115,8 +115,8 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
         provided: list[Mapping[str, str]] = []
 
         def served() -> Mapping[str, str]:
-            # Started once, when the first job that needs a server starts; stopped when the
-            # run ends, however it ends.
+            # Started once: in a parallel run when the first job that needs a server starts
+            # (the others start first, and overlap with it); stopped when the run ends.
             if not provided:
                 # The run's loop handles Ctrl-C while it starts them; after the loop, Ctrl-C
                 # raises where it lands and the servers' stop still runs (held).
@@ -129,6 +129,10 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
                 )
             return provided[0]
 
+        if needed and not runner.parallel:
+            # One session at a time: the servers start first, as a server that cannot be had
+            # must stop the run before its first session, not after sessions that passed.
+            served()
         outcomes, code = _execute(
             dataclasses.replace(runner, extra_env=shared, served=served),
             jobs,

@@ -159,7 +159,8 @@ class _Run:
         line = stop_leftovers(state)
         if line is not None:
             self.display.say(line)
-        close(state)
+        if (held := close(state)) is not None:
+            self.display.say(held)
         seconds = time.monotonic() - state.started
         code = state.process.returncode
         status: Status = forced or ("passed" if code == 0 else "failed")

@@ -38,6 +38,8 @@ __all__ = [
 
 _GRACE_SECONDS: Final = 10.0
 POLL_SECONDS: Final = 0.02  # how late a run sees a session end, at most
+ECHO_GRACE_SECONDS: Final = 10.0
+"""How long an ended session's output may stay open before the run goes on without it."""
 
 
 def resolve_command(command: Sequence[str]) -> list[str]:
@@ -163,14 +165,26 @@ def stop_leftovers(state: Running) -> str | None:
     return line
 
 
-def close(state: Running) -> None:
-    """Wait for the echo of an ended session to end, and close its pipe and its log."""
+def close(state: Running) -> str | None:
+    """Wait for the echo of an ended session to end, and close its pipe and its log.
+
+    The echo ends when nothing writes to the pipe any more. A process the session started
+    outside its group (stopped by nothing of the session's) may hold it open: the run does not
+    wait for it past :data:`ECHO_GRACE_SECONDS`, and leaves the pipe and the log to the echo
+    (a daemon thread); the line saying so is returned.
+    """
     if state.echo is not None:
-        state.echo.join()
+        state.echo.join(ECHO_GRACE_SECONDS)
+        if state.echo.is_alive():
+            return (
+                f"suitekit: {state.job.session}: a process it started outside its process group "
+                "still holds its output open; not waiting for it"
+            )
     if state.process.stdout is not None:
         state.process.stdout.close()
     with contextlib.suppress(OSError):  # a full disk: _tee has said so already
         state.log.close()
+    return None
 
 
 def signal_groups(states: Sequence[Running]) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final, final
 
+from suitekit._layout import JUNIT_FOLDER
 from suitekit._model import Service
 from suitekit.ci._pipeline import (
     CONTAINERS,
@@ -201,7 +202,7 @@ def _artifacts(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
             "when": "always",
             "name": "suitekit-reports-$CI_JOB_NAME_SLUG",
             "paths": [f"{pipeline.reports}/"],
-            "reports": {"junit": f"{pipeline.reports}/junit/*.xml"},
+            "reports": {"junit": f"{pipeline.reports}/{JUNIT_FOLDER}/*.xml"},
             "expire_in": "1 week",
         }
     if job.kind == "report":

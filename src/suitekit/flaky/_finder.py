@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Final
 
-from suitekit import plan, services
+from suitekit import _layout, plan, services
 from suitekit._files import write_text_atomic
 from suitekit._handoff import OPT_ORDER_FILE, OPT_ORDER_SEED, OPT_PROJECT, OPT_RETRIES, OPT_SUITE
 from suitekit._model import Project, Suite
@@ -522,7 +522,7 @@ def find(
         RunError: nox cannot be started.
     """
     suite, python = _check(project, options)
-    session = f"{suite.name}-{python}"
+    session = _layout.session_name(suite.name, python)
     folder = project.root / project.reports / "flaky" / suite.name
     # A previous search's logs and orders would be read as this one's.
     shutil.rmtree(folder, ignore_errors=True)

@@ -216,6 +216,22 @@ def pytest_configure(config: pytest.Config) -> None:
         _django.register(config, isolation.suite, materialize=isolation.materialize)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Make a worker's database that was only named, before the first test's fixtures run.
+
+    So a Django suite's clone (see ``clones_later``) exists whatever reaches it first:
+    suitekit's or a project's own ``django_db_setup``, ``suitekit_worker``, or code reading
+    ``DATABASE_URL`` directly.
+    """
+    isolation = item.config.stash.get(ISOLATION_KEY, None)
+    if isolation is not None:
+        try:
+            isolation.materialize()
+        except SuitekitError as error:
+            pytest.fail(f"suitekit: {error}", pytrace=False)
+
+
 @pytest.fixture
 def suitekit_worker() -> WorkerResources:
     """What this worker was given: its database, Redis database, folders, ports, hash seed.

@@ -20,13 +20,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from suitekit._layout import JUNIT_FOLDER
 from suitekit._model import DEFAULT_REPORTS, LEGACY_REPORTS, Project
 
 __all__ = ["reading"]
 
 
 def _has_junit(reports: Path) -> bool:
-    folder = reports / "junit"
+    folder = reports / JUNIT_FOLDER
     return folder.is_dir() and any(path.is_file() for path in folder.glob("*.xml"))
 
 

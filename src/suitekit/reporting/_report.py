@@ -112,7 +112,7 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     if note is not None:
         out.write(note + "\n")
     reports = project.root / project.reports
-    junit_dir = reports / "junit"
+    junit_dir = reports / _layout.JUNIT_FOLDER
     inputs = sorted(junit_dir.glob("*.xml")) if junit_dir.is_dir() else []
     if not inputs:
         message = (
@@ -145,7 +145,7 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         Expected(name=name, target_seconds=suite.target_seconds)
         for suite in project.suites
         for python in suite.python
-        for name in _expected_reports(f"{suite.name}-{python}", inputs)
+        for name in _expected_reports(_layout.session_name(suite.name, python), inputs)
     ]
     summary = summarise(result, expected, quarantine=project.quarantine, streaks=streaks)
     attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))

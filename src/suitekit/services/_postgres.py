@@ -9,6 +9,7 @@ Identifiers are always passed through ``psycopg.sql.Identifier`` and comments th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -288,6 +289,8 @@ def building(
     start (see suitekit.services._django). With ``create`` (the run id and suite), the
     template is created empty under the lock first, and dropped again if the block fails.
     """
+    import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
+
     with _admin(server) as connection:
         key = _build_lock(name)
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
@@ -301,10 +304,15 @@ def building(
             try:
                 yield
             except BaseException:
-                _drop(connection, name)
+                # What failed is what is said; the run's cleanup drops the template by its
+                # marks if this cannot (the server gone, the connection broken).
+                with contextlib.suppress(psycopg.Error, ServiceError):
+                    _drop(connection, name)
                 raise
         finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            # The lock also ends with the connection: a broken one must not hide the error.
+            with contextlib.suppress(psycopg.Error):
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
 def ensure_template(
