@@ -213,7 +213,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(plugin, name)
     if isolation is not None and isolation.template:
         # After pytest-django registered: suitekit's django_db_setup wins over its own.
-        _django.register(config, isolation.suite, materialize=isolation.materialize)
+        _django.register(config, isolation.suite)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Collection, Generator, Mapping
+from collections.abc import Collection, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
@@ -135,7 +135,6 @@ class _Cooperation:
 
 
 _KEY: Final = pytest.StashKey[_Cooperation]()
-_MATERIALIZE: Final = pytest.StashKey[Callable[[], None]]()
 
 
 def _active(config: pytest.Config) -> bool:
@@ -266,26 +265,20 @@ def after_conftests(early_config: pytest.Config) -> None:
 
 
 def clones_later() -> bool:
-    """Whether an xdist worker leaves its clone to the first test that needs a database.
+    """Whether an xdist worker makes its clone only before its first test.
 
-    So when its controller migrates the template (told through ``SUITEKIT_DJANGO``): then
-    every database access goes through pytest-django's ``django_db_setup`` (its blocker
-    refuses any other), which suitekit's replaces, so the clone is made there, and the
-    worker's start-up (conftests, Django's set-up, collection) is not held up meanwhile by the
-    template's migration.
+    So when its controller migrates the template (told through ``SUITEKIT_DJANGO``): the
+    worker's start-up (conftests, Django's set-up, collection) is then not held up by the
+    template's migration; the plugin's ``pytest_runtest_setup`` makes the clone before any
+    fixture of the first test can reach it.
     """
     from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
 
     return os.environ.get(ENV_COOPERATION) == _MIGRATED
 
 
-def register(
-    config: pytest.Config, suite: Suite, *, materialize: Callable[[], None] = lambda: None
-) -> None:
-    """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run.
-
-    ``materialize`` makes this process's clone if it was only named (:func:`clones_later`).
-    """
+def register(config: pytest.Config, suite: Suite) -> None:
+    """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run."""
     if "postgres" not in suite.services or not _active(config):
         return
     from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
@@ -293,7 +286,6 @@ def register(
     cooperation = config.stash.get(_KEY, None)
     how = os.environ.get(ENV_COOPERATION, "")
     kind = DjangoDatabases if how in (_MIGRATED, _BY_SETUP) else DjangoHeader
-    config.stash[_MATERIALIZE] = materialize  # for django_db_setup, a static method
     config.pluginmanager.register(kind(how=how, cooperation=cooperation), "suitekit-django")
 
 
@@ -395,8 +387,6 @@ class DjangoDatabases(DjangoHeader):
         verbosity = int(request.config.option.verbose)
         with django_db_blocker.unblock():
             try:
-                # The worker's clone, if only named so far (it waited for the template).
-                request.config.stash.get(_MATERIALIZE, lambda: None)()
                 databases = WorkerDatabases.setup(
                     database,
                     aliases=aliases,

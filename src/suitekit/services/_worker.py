@@ -214,8 +214,8 @@ def acquire(
     """The worker's part: its own database, Redis keyspace, folders and ports.
 
     With ``clone_later`` the database is named (its variables are set) but cloned only by
-    :meth:`Acquired.materialize`: in a Django suite the first test that needs the database
-    calls it, so the worker's start-up (conftests, Django's set-up, collection) goes on while
+    :meth:`Acquired.materialize`: in a Django suite, before the worker's first test, so its
+    start-up (conftests, Django's set-up, collection) goes on while
     the controller still builds the template.
 
     Raises:
