@@ -14,7 +14,7 @@ every collected test, and because configuration errors must be found before pyte
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Final, NoReturn
@@ -125,22 +125,25 @@ class _Parser:
             self._fail(f"'(' and 'not' nested more than {MAX_DEPTH} deep (at token {self._index})")
 
     def _or(self) -> Evaluator:
-        parts = [self._and()]
-        while self._peek() == "or":
-            self._index += 1
-            parts.append(self._and())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda markers: any(part(markers) for part in parts)
+        return self._chain("or", self._and, any)
 
     def _and(self) -> Evaluator:
-        parts = [self._not()]
-        while self._peek() == "and":
+        return self._chain("and", self._not, all)
+
+    def _chain(
+        self,
+        keyword: str,
+        operand: Callable[[], Evaluator],
+        combine: Callable[[Iterable[bool]], bool],
+    ) -> Evaluator:
+        """``operand (keyword operand)*``, true as ``combine`` (``any`` or ``all``) of its parts."""
+        parts = [operand()]
+        while self._peek() == keyword:
             self._index += 1
-            parts.append(self._not())
+            parts.append(operand())
         if len(parts) == 1:
             return parts[0]
-        return lambda markers: all(part(markers) for part in parts)
+        return lambda markers: combine(part(markers) for part in parts)
 
     def _not(self) -> Evaluator:
         token = self._take()

@@ -23,7 +23,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -117,20 +117,24 @@ def _own(pid: int, uid: int) -> bool:
         return False
 
 
-def _carries(pid: int, needle: bytes) -> bool:
+def _environ(pid: int) -> bytes | None:
+    """A process's environment, each variable ended by NUL (``None``: gone, or not ours)."""
     try:
-        environ = (_PROC / str(pid) / "environ").read_bytes()
+        return (_PROC / str(pid) / "environ").read_bytes()
     except OSError:
-        return False  # gone, or not ours to read
+        return None
+
+
+def _carries(pid: int, needle: bytes) -> bool:
+    environ = _environ(pid)
     # Each variable ends with NUL; one before the first lets the needle match it too.
-    return needle in b"\0" + environ
+    return environ is not None and needle in b"\0" + environ
 
 
 def _value(pid: int, prefix: bytes) -> str | None:
     """The value of the variable ``prefix`` names (``NAME=``) in a process's environment."""
-    try:
-        environ = (_PROC / str(pid) / "environ").read_bytes()
-    except OSError:
+    environ = _environ(pid)
+    if environ is None:
         return None
     for entry in environ.split(b"\0"):
         if entry.startswith(prefix):
@@ -138,20 +142,20 @@ def _value(pid: int, prefix: bytes) -> str | None:
     return None
 
 
+def _others_of_this_user() -> Iterator[int]:
+    """This user's processes, but this one and its ancestors (which carry the mark too)."""
+    uid = os.getuid()
+    skip = _ancestors()
+    return (pid for pid in _pids() if pid not in skip and _own(pid, uid))
+
+
 def marked(mark: str) -> list[LeftProcess]:
     """This user's processes, but this one and its ancestors, whose environment holds ``mark``.
 
     Zombies (ended, not yet reaped) are left out: they hold nothing.
     """
-    uid = os.getuid()
     needle = f"\0{MARK_VARIABLE}={mark}\0".encode()
-    skip = _ancestors()
-    found = []
-    for pid in _pids():
-        if pid in skip or not _own(pid, uid):
-            continue
-        if _carries(pid, needle):
-            found.append(pid)
+    found = [pid for pid in _others_of_this_user() if _carries(pid, needle)]
     return [LeftProcess(pid=pid, command=_command(pid)) for pid in found if _running(pid)]
 
 
@@ -176,13 +180,9 @@ def orphaned() -> list[LeftProcess]:
 
     A process whose marking session is still running is that session's business.
     """
-    uid = os.getuid()
     prefix = f"{MARK_VARIABLE}=".encode()
-    skip = _ancestors()
     found = []
-    for pid in _pids():
-        if pid in skip or not _own(pid, uid):
-            continue
+    for pid in _others_of_this_user():
         mark = _value(pid, prefix)
         if mark is None:
             continue

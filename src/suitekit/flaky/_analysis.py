@@ -255,31 +255,36 @@ class Finding:
             f"  run {run.number}: -n {run.workers}, seed {run.seed}: {run.counts()}"
             for run in self.runs
         ]
-        if self.flaky:
-            lines += ["", "reproduce a failure (the same order and worker count):"]
-            for test in self.flaky:
-                what = [
-                    *(["collection error"] if collection_error(test.node_id) else []),
-                    *([test.message] if test.message else []),
-                ]
-                lines.append(f"  {test.node_id}" + "".join(f": {part}" for part in what))
-                lines += [
-                    f"    run {number}: {self.runs[number - 1].command}"
-                    for number in test.failed_runs
-                ]
-        if self.causes:
-            lines += ["", "causes (serial replays of the tests that ran before it):"]
-            for cause in self.causes:
-                lines += _cause(cause)
-        broken = consistent_failures(logs)
-        if broken:
-            lines += ["", "failed in every run (broken, not flaky):"]
-            lines += [
+        lines += _section(
+            "reproduce a failure (the same order and worker count):", self._reproduce()
+        )
+        lines += _section(
+            "causes (serial replays of the tests that ran before it):",
+            [line for cause in self.causes for line in _cause(cause)],
+        )
+        lines += _section(
+            "failed in every run (broken, not flaky):",
+            [
                 f"  {node_id}" + (" (collection error)" if collection_error(node_id) else "")
-                for node_id in broken
-            ]
+                for node_id in consistent_failures(logs)
+            ],
+        )
         lines += ["", self.verdict()]
         return "\n".join(lines)
+
+    def _reproduce(self) -> list[str]:
+        """Each flaky test, and the command of each run it failed in."""
+        lines = []
+        for test in self.flaky:
+            what = [
+                *(["collection error"] if collection_error(test.node_id) else []),
+                *([test.message] if test.message else []),
+            ]
+            lines.append(f"  {test.node_id}" + "".join(f": {part}" for part in what))
+            lines += [
+                f"    run {number}: {self.runs[number - 1].command}" for number in test.failed_runs
+            ]
+        return lines
 
     def verdict(self) -> str:
         """The closing line."""
@@ -318,6 +323,11 @@ def _cell(node_id: str, outcome: Outcome | None) -> str:
     if collection_error(node_id) and outcome in {"passed", "error"}:
         return "collected" if outcome == "passed" else "COLLECTION ERROR"
     return _CELL[outcome]
+
+
+def _section(heading: str, body: list[str]) -> list[str]:
+    """A section of the report: a blank line, ``heading`` and ``body``; nothing without a body."""
+    return ["", heading, *body] if body else []
 
 
 def _cause(cause: Cause) -> list[str]:
