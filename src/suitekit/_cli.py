@@ -267,13 +267,11 @@ def _flaky(project: Project, args: argparse.Namespace) -> int:
 
 def _run_plan(project: Project, args: argparse.Namespace) -> plan.RunPlan:
     from suitekit import plan  # noqa: PLC0415 - only the commands that plan a run need it
+    from suitekit.config import CliOverrides, run_options  # noqa: PLC0415 - as above
 
     suites, checks = _split_names(project, args.names)
-    options = (
-        plan.RunOptions.from_env(os.environ)
-        .with_cpus(args.cpus, origin="--cpus")
-        .without_coverage(args.no_coverage)
-    )
+    cli = CliOverrides(cpus=args.cpus, no_coverage=args.no_coverage)
+    options = run_options(os.environ, cli=cli)
     return plan.run_plan(
         project,
         suites=suites,

@@ -28,7 +28,7 @@ from invoke.tasks import Task
 
 from suitekit import plan, services
 from suitekit._model import Project
-from suitekit.config import load_project
+from suitekit.config import CliOverrides, load_project, run_options
 from suitekit.errors import ConfigError, SuitekitError
 from suitekit.flaky import DEFAULT_RUNS
 
@@ -239,11 +239,8 @@ def _run(
     reinstall: bool = False,
 ) -> int:
     try:
-        options = (
-            plan.RunOptions.from_env(os.environ)
-            .with_cpus(cpus, origin="--cpus")
-            .without_coverage(not coverage)
-        )
+        cli = CliOverrides(cpus=cpus, no_coverage=not coverage)
+        options = run_options(os.environ, cli=cli)
         run = plan.run_plan(
             project,
             suites=suites,

@@ -9,16 +9,22 @@ Validation happens here and only here, in layers in the manner of coverage.py's 
    :mod:`~suitekit.config._services`, :mod:`~suitekit.config._ci`, over the typed getters of
    :mod:`~suitekit.config._table` and the key tables of :mod:`~suitekit.config._keys`;
 2. :mod:`~suitekit.config._post` checks what spans several keys (duplicate names, paths that
-   exist, dependency groups that are declared).
+   exist, dependency groups that are declared);
+3. :mod:`~suitekit.config._layers` reads a run's layers over the declaration, in the order
+   defaults < ``[tool.suitekit]`` < environment < command line: :func:`run_options` gives the
+   :class:`RunOptions` (worker count, CPU budget, coverage), each value a
+   :class:`~suitekit._model.Sourced` that says where it came from.
 
-Every error is a :class:`~suitekit.errors.ConfigError` naming the file, the key path, the bad
-value and the fix. The environment and command-line layers (``SUITEKIT_WORKERS``,
-``SUITEKIT_CPUS``, a CPU budget given on the command line) are read by
-:class:`suitekit.plan.RunOptions`, over what this package read.
+A worker count or a CPU budget is checked by one function of :mod:`~suitekit.config._counts`
+whether it comes from the file, the environment or an option. Every error is a
+:class:`~suitekit.errors.ConfigError` naming the file (or the variable, or the option), the key
+path, the bad value and the fix.
 """
 
 from __future__ import annotations
 
+from suitekit.config._counts import cpu_budget as cpu_budget
+from suitekit.config._counts import worker_count as worker_count
 from suitekit.config._document import MAX_CONFIG_BYTES as MAX_CONFIG_BYTES
 from suitekit.config._document import MAX_NESTING as MAX_NESTING
 from suitekit.config._keys import DOCS as DOCS
@@ -27,6 +33,12 @@ from suitekit.config._keys import POSTGRES_FIELDS as _POSTGRES_FIELDS
 from suitekit.config._keys import REDIS_FIELDS as _REDIS_FIELDS
 from suitekit.config._keys import RESERVED_NAMES as RESERVED_NAMES
 from suitekit.config._keys import ROOT_KEY as ROOT_KEY
+from suitekit.config._layers import ENV_COVERAGE as ENV_COVERAGE
+from suitekit.config._layers import ENV_CPUS as ENV_CPUS
+from suitekit.config._layers import ENV_WORKERS as ENV_WORKERS
+from suitekit.config._layers import CliOverrides as CliOverrides
+from suitekit.config._layers import RunOptions as RunOptions
+from suitekit.config._layers import run_options as run_options
 from suitekit.config._project import find_config as find_config
 from suitekit.config._project import load_project as load_project
 from suitekit.config._project import parse_project as parse_project
@@ -35,6 +47,9 @@ from suitekit.config._project import parse_project as parse_project
 # field lists keep the private names the services' tests import them by.
 __all__ = [
     "DOCS",
+    "ENV_COVERAGE",
+    "ENV_CPUS",
+    "ENV_WORKERS",
     "MAX_CONFIG_BYTES",
     "MAX_NESTING",
     "MAX_RETRIES",
@@ -42,7 +57,12 @@ __all__ = [
     "ROOT_KEY",
     "_POSTGRES_FIELDS",
     "_REDIS_FIELDS",
+    "CliOverrides",
+    "RunOptions",
+    "cpu_budget",
     "find_config",
     "load_project",
     "parse_project",
+    "run_options",
+    "worker_count",
 ]

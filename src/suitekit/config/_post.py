@@ -18,6 +18,8 @@ from suitekit.errors import ConfigError
 
 __all__ = ["post_process"]
 
+_RELATIVE: Final = "correct the path (it is relative to the pyproject.toml's folder)"
+
 
 def post_process(project: Project, document: Mapping[str, Any]) -> None:
     """Checks that span several keys: names, paths on disk, declared groups and extras."""
@@ -50,31 +52,37 @@ def _check_names(project: Project) -> None:
 
 
 def _check_paths(project: Project) -> None:
-    file = project.config_file
     _check_inside(project, f"{ROOT_KEY}.tests", project.tests, "a test root")
     for suite in project.suites:
         _check_inside(project, f"{ROOT_KEY}.suites.{suite.name}.paths", suite.paths, "a suite path")
     _check_reports(project)
     for root in project.tests:
-        if not (project.root / root).exists():
-            raise ConfigError(
-                file=file,
-                key=f"{ROOT_KEY}.tests",
-                value=root,
-                problem=f"the test root {root!r} does not exist under {project.root}",
-                fix="name the folders that hold the project's tests (default: tests)",
-            )
+        _check_exists(
+            project,
+            f"{ROOT_KEY}.tests",
+            root,
+            f"the test root {root!r} does not exist under {project.root}",
+            "name the folders that hold the project's tests (default: tests)",
+        )
     for suite in project.suites:
         for path in suite.paths:
-            if not (project.root / path).exists():
-                raise ConfigError(
-                    file=file,
-                    key=f"{ROOT_KEY}.suites.{suite.name}.paths",
-                    value=path,
-                    problem=f"{path!r} does not exist under {project.root}, "
-                    "so the suite would select nothing there",
-                    fix="correct the path (it is relative to the pyproject.toml's folder)",
-                )
+            _check_exists(
+                project,
+                f"{ROOT_KEY}.suites.{suite.name}.paths",
+                path,
+                f"{path!r} does not exist under {project.root}, "
+                "so the suite would select nothing there",
+                _RELATIVE,
+            )
+
+
+def _check_exists(
+    project: Project, key: str, path: str, problem: str, fix: str, *, is_file: bool = False
+) -> None:
+    """Refuse ``path``, relative to the project root, when nothing (or no file) is there."""
+    found = project.root / path
+    if not (found.is_file() if is_file else found.exists()):
+        raise ConfigError(file=project.config_file, key=key, value=path, problem=problem, fix=fix)
 
 
 def _resolved(project: Project, key: str, path: str) -> tuple[Path, Path]:
@@ -157,14 +165,14 @@ def _check_installs(project: Project, document: Mapping[str, Any]) -> None:
                 file, f"{key}.extras", spec.extras, extras, "[project.optional-dependencies]"
             )
         for requirement in spec.requirements:
-            if not (project.root / requirement).is_file():
-                raise ConfigError(
-                    file=file,
-                    key=f"{key}.requirements",
-                    value=requirement,
-                    problem=f"the requirements file {requirement!r} does not exist",
-                    fix="correct the path (it is relative to the pyproject.toml's folder)",
-                )
+            _check_exists(
+                project,
+                f"{key}.requirements",
+                requirement,
+                f"the requirements file {requirement!r} does not exist",
+                _RELATIVE,
+                is_file=True,
+            )
 
 
 def _check_declared(

@@ -11,16 +11,17 @@ from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
     DEFAULT_TIMEOUT,
     DIST_MODES,
-    MAX_WORKERS,
     SERVICES,
     Check,
     DistMode,
     InstallSpec,
     Quarantine,
     Service,
+    Source,
     Suite,
     Workers,
 )
+from suitekit.config._counts import worker_count
 from suitekit.config._keys import (
     CHECK_KEYS,
     INSTALL_KEYS,
@@ -56,11 +57,11 @@ def read_suite(
     paths = table.str_list("paths", default=())
     marker = _marker(table, "marker")
     if not paths and marker is None:
-        raise ConfigError(
-            file=reader.file,
-            key=key,
-            problem="the suite selects nothing: it has neither `paths` nor `marker`",
-            fix='give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
+        raise reader.error(
+            key,
+            None,
+            "the suite selects nothing: it has neither `paths` nor `marker`",
+            'give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
         )
     return Suite(
         name=name,
@@ -99,13 +100,10 @@ def read_check(
     table.finish(CHECK_KEYS)
     run = table.str_list("run", default=(), split_string=False, single_string=True)
     if not run or any(not command.strip() for command in run):
-        raise ConfigError(
-            file=reader.file,
-            key=f"{key}.run",
-            value=table.raw.get("run"),
-            problem="the check has no command to run",
-            fix=f'give it one, e.g. {name} = "ruff check ." '
-            f'or {name} = {{ run = ["cmd1", "cmd2"] }}',
+        raise table.error(
+            "run",
+            "the check has no command to run",
+            f'give it one, e.g. {name} = "ruff check ." or {name} = {{ run = ["cmd1", "cmd2"] }}',
         )
     for command in run:
         table.split("run", command)  # as the check's session will run it
@@ -141,12 +139,11 @@ def read_quarantine(reader: Reader, raw: object) -> tuple[Quarantine, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise ConfigError(
-            file=reader.file,
-            key=key,
-            value=raw,
-            problem=f"expected an array of tables, got {type_name(raw)}",
-            fix=f"write each entry as {_QUARANTINE_EXAMPLE}",
+        raise reader.error(
+            key,
+            raw,
+            f"expected an array of tables, got {type_name(raw)}",
+            f"write each entry as {_QUARANTINE_EXAMPLE}",
         )
     entries: list[Quarantine] = []
     seen: dict[str, int] = {}
@@ -217,36 +214,12 @@ def _marker(table: Table, name: str) -> str | None:
 
 
 def _workers(table: Table, name: str) -> Workers:
-    """A suite's ``workers`` as TOML gives it (``plan.parse_workers`` reads it as text)."""
-    value = table.raw.get(name, "auto")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise table.error(
-            name,
-            f'expected "auto", "logical" or an integer, got {type_name(value)}',
-            'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
-        )
-    if isinstance(value, str):
-        if value in ("auto", "logical"):
-            return cast("Workers", value)
-        hint = did_you_mean(value, ["auto", "logical"])
-        raise table.error(
-            name,
-            f"{value!r} is not a worker count{hint}",
-            'write workers = "auto", workers = 4, or workers = 0 to run without xdist',
-        )
-    if value < 0:
-        raise table.error(
-            name,
-            f"{value} is negative",
-            "use 0 to run without xdist, or a positive worker count",
-        )
-    if value > MAX_WORKERS:
-        raise table.error(
-            name,
-            f"{value} workers is more than suitekit starts (at most {MAX_WORKERS})",
-            f'write a count of at most {MAX_WORKERS}, or workers = "auto" to fit the machine',
-        )
-    return value
+    return worker_count(
+        table.raw.get(name, "auto"),
+        source=Source.CONFIG,
+        origin=f"{table.key}.{name}",
+        file=table.file,
+    )
 
 
 def _dist(table: Table, name: str) -> DistMode:
@@ -273,4 +246,4 @@ def _services(table: Table, name: str) -> tuple[Service, ...]:
             )
     if len(set(names)) != len(names):
         raise table.error(name, "a service is listed twice", "list each service once")
-    return cast("tuple[Service, ...]", names)
+    return names

@@ -35,35 +35,36 @@ class Reader:
 
     file: Path
 
+    def error(self, key: str, value: object, problem: str, fix: str) -> ConfigError:
+        """The error, to raise, for the key path ``key`` of this file and its ``value``."""
+        return ConfigError(file=self.file, key=key, value=value, problem=problem, fix=fix)
+
     def table(self, raw: object, key: str) -> Table:
         if not isinstance(raw, Mapping):
-            raise ConfigError(
-                file=self.file,
-                key=key,
-                value=raw,
-                problem=f"expected a table, got {type_name(raw)}",
-                fix=f"write it as [{key}] with keys below it",
+            raise self.error(
+                key,
+                raw,
+                f"expected a table, got {type_name(raw)}",
+                f"write it as [{key}] with keys below it",
             )
         return Table(self, key, cast("Mapping[str, object]", raw))
 
     def name(self, name: str, key: str) -> None:
         if name.lower().replace("_", "-") in RESERVED_NAMES:
-            raise ConfigError(
-                file=self.file,
-                key=key,
-                value=name,
-                problem=f"{name!r} is reserved for suitekit's own sessions and tasks",
-                fix=f"pick another name (reserved: {', '.join(sorted(RESERVED_NAMES))})",
+            raise self.error(
+                key,
+                name,
+                f"{name!r} is reserved for suitekit's own sessions and tasks",
+                f"pick another name (reserved: {', '.join(sorted(RESERVED_NAMES))})",
             )
         if not SESSION_NAME.fullmatch(name):
-            raise ConfigError(
-                file=self.file,
-                key=key,
-                value=name,
-                problem=f"{name!r} is not a usable name: it becomes a nox session and an invoke "
-                "task, so it must start with a letter and hold only ASCII letters, digits, "
-                "'_' and '-' (48 characters at most)",
-                fix="rename it, e.g. 'unit', 'api-slow' or 'integration_db'",
+            raise self.error(
+                key,
+                name,
+                f"{name!r} is not a usable name: it becomes a nox session and an invoke task, so "
+                "it must start with a letter and hold only ASCII letters, digits, '_' and '-' "
+                "(48 characters at most)",
+                "rename it, e.g. 'unit', 'api-slow' or 'integration_db'",
             )
 
 
@@ -85,23 +86,13 @@ class Table:
             if name in allowed:
                 continue
             hint = did_you_mean(name, allowed)
-            raise ConfigError(
-                file=self.file,
-                key=f"{self.key}.{name}",
-                value=self.raw[name],
-                problem=f"unknown key {name!r}{hint}",
-                fix=f"use one of: {', '.join(allowed)}",
+            raise self.error(
+                name, f"unknown key {name!r}{hint}", f"use one of: {', '.join(allowed)}"
             )
 
     def error(self, name: str, problem: str, fix: str) -> ConfigError:
         """The error, to raise, for the key ``name`` of this table and its value."""
-        return ConfigError(
-            file=self.file,
-            key=f"{self.key}.{name}",
-            value=self.raw.get(name),
-            problem=problem,
-            fix=fix,
-        )
+        return self.reader.error(f"{self.key}.{name}", self.raw.get(name), problem, fix)
 
     def table(self, name: str, *, required: bool, value: object = None) -> Table:
         raw = value if value is not None else self.raw.get(name)

@@ -41,6 +41,7 @@ from suitekit._model import Project, Suite
 from suitekit._naming import slug
 from suitekit._runner import Outcome as JobOutcome
 from suitekit._runner import Runner
+from suitekit.config import run_options
 from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import DEFAULT_RUNS
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
@@ -539,7 +540,7 @@ def find(
         hashseed_from_seed=plan.fixed_hashseed(project, environ) is None,
     )
     base = options.seed if options.seed is not None else base_seed()
-    cpus = plan.RunOptions.from_env(environ).cpus.value
+    cpus = run_options(environ).cpus.value
     schedule = list(
         zip(seeds(base, options.runs), worker_counts(suite, options.runs, cpus), strict=True)
     )

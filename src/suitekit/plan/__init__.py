@@ -7,7 +7,8 @@ command a developer runs and the one CI runs, so the two cannot drift apart.
 
 Its modules, from the bottom up:
 
-- ``_options``: the run's overrides (:class:`RunOptions`), read from the environment;
+- ``_options``: the variables only the plan reads; the run's overrides (:class:`RunOptions`,
+  re-exported here) are layered over the declaration by :func:`suitekit.config.run_options`;
 - ``_workers``: a suite's worker count, declared or resolved, and the CPU shares of a run;
 - ``_sessions``: the sessions a project gets, their names, commands and files;
 - ``_suite``: a suite's pytest arguments, coverage, environment, hash seed and time limits;
@@ -25,13 +26,12 @@ from typing import TYPE_CHECKING
 from suitekit._lazy import exports
 
 if TYPE_CHECKING:
+    from suitekit.config import ENV_COVERAGE as ENV_COVERAGE
+    from suitekit.config import ENV_CPUS as ENV_CPUS
+    from suitekit.config import ENV_WORKERS as ENV_WORKERS
+    from suitekit.config import RunOptions as RunOptions
     from suitekit.plan._options import ENV_COLLECTIONS as ENV_COLLECTIONS
-    from suitekit.plan._options import ENV_COVERAGE as ENV_COVERAGE
-    from suitekit.plan._options import ENV_CPUS as ENV_CPUS
     from suitekit.plan._options import ENV_REINSTALL as ENV_REINSTALL
-    from suitekit.plan._options import ENV_WORKERS as ENV_WORKERS
-    from suitekit.plan._options import RunOptions as RunOptions
-    from suitekit.plan._options import parse_workers as parse_workers
     from suitekit.plan._run import YIELDING_NICE as YIELDING_NICE
     from suitekit.plan._run import Job as Job
     from suitekit.plan._run import RunPlan as RunPlan
@@ -113,7 +113,6 @@ __all__ = [
     "measures_coverage",
     "nox_command",
     "nox_job",
-    "parse_workers",
     "partition_job",
     "plugin_decides_workers",
     "probing",
@@ -137,13 +136,12 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "ENV_COVERAGE": "suitekit.config",
+            "ENV_CPUS": "suitekit.config",
+            "ENV_WORKERS": "suitekit.config",
+            "RunOptions": "suitekit.config",
             "ENV_COLLECTIONS": "suitekit.plan._options",
-            "ENV_COVERAGE": "suitekit.plan._options",
-            "ENV_CPUS": "suitekit.plan._options",
             "ENV_REINSTALL": "suitekit.plan._options",
-            "ENV_WORKERS": "suitekit.plan._options",
-            "RunOptions": "suitekit.plan._options",
-            "parse_workers": "suitekit.plan._options",
             "chooses_workers": "suitekit.plan._workers",
             "declared_workers": "suitekit.plan._workers",
             "plugin_decides_workers": "suitekit.plan._workers",

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
-from suitekit._model import Project, Service, Source, Sourced
+from suitekit._model import Project, Service
+from suitekit.config import ENV_COVERAGE, ENV_CPUS, ENV_WORKERS, RunOptions, run_options
 from suitekit.errors import ConfigError
-from suitekit.plan._options import ENV_COVERAGE, ENV_CPUS, ENV_REINSTALL, ENV_WORKERS, RunOptions
+from suitekit.plan._options import ENV_REINSTALL
 from suitekit.plan._sessions import (
     COVERAGE_SESSION,
     PARTITION_SESSION,
@@ -98,8 +98,8 @@ def nox_job(project: Project, session: str, *, kind: JobKind, posargs: Sequence[
 
 
 def _machine_options() -> RunOptions:
-    """The options of a run that overrides nothing: the machine's CPUs."""
-    return RunOptions(cpus=Sourced(value=os.cpu_count() or 1, source=Source.DEFAULT))
+    """The options of a run that overrides nothing: the defaults layer alone."""
+    return run_options({})
 
 
 def jobs(
@@ -258,7 +258,7 @@ def run_plan(
         guard: Whether a whole run checks the partition.
         parallel: Run the sessions at once, sharing the CPUs (see :func:`jobs`).
         fail_fast: Stop at the first required failure.
-        options: The run's overrides; ``options.coverage`` false measures no coverage.
+        options: The run's overrides; a false ``options.coverage`` measures no coverage.
         reinstall: Install every session's virtualenv again, whatever its fingerprint.
 
     Raises:
@@ -266,7 +266,7 @@ def run_plan(
     """
     options = options or _machine_options()
     env: dict[str, str] = {}
-    if not options.coverage:
+    if not options.coverage.value:
         env[ENV_COVERAGE] = "0"
     if reinstall:
         env[ENV_REINSTALL] = "1"
@@ -280,7 +280,7 @@ def run_plan(
             options=options,
             work=recorded_work(project) if parallel else None,
         ),
-        finish=report_jobs(project, coverage=options.coverage) if whole else (),
+        finish=report_jobs(project, coverage=options.coverage.value) if whole else (),
         parallel=parallel,
         fail_fast=fail_fast,
         env=env,

@@ -20,7 +20,7 @@ from suitekit.plan._sessions import junit_path
 from suitekit.plan._workers import chooses_workers
 
 if TYPE_CHECKING:
-    from suitekit.plan._options import RunOptions
+    from suitekit.config import RunOptions
     from suitekit.sharding import ShardSpec
 
 __all__ = [
@@ -152,7 +152,9 @@ def measures_coverage(
     default), the run did not turn coverage off (``SUITEKIT_COVERAGE=0``), and the session is
     not one of ``suitekit flaky``'s probes (see :func:`probing`).
     """
-    return bool(project.source) and suite.coverage and options.coverage and not probing(posargs)
+    return (
+        bool(project.source) and suite.coverage and options.coverage.value and not probing(posargs)
+    )
 
 
 PYTEST: Final = ("python", "-m", "pytest")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from suitekit import _handoff
 from suitekit._layout import Measured
 from suitekit._model import Project, Suite
-from suitekit.plan._options import RunOptions
+from suitekit.config import run_options
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import (
     hashseed,
@@ -141,7 +141,7 @@ def suite_session(
     from suitekit.reporting._coverage import coverage_dir, session_key  # noqa: PLC0415
     from suitekit.sharding import shard_from, split_of  # noqa: PLC0415 - see above
 
-    options = RunOptions.from_env(environ)
+    options = run_options(environ)
     given = shard_from(posargs, environ)
     shard = given.value if given is not None else None
     workers = session_workers(suite, options, posargs)

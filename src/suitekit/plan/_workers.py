@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from suitekit._model import Project, Source, Sourced, Suite, Workers
 
 if TYPE_CHECKING:
-    from suitekit.plan._options import RunOptions
+    from suitekit.config import RunOptions
 
 __all__ = [
     "chooses_workers",

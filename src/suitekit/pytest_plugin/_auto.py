@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from suitekit import plan, sharding
+from suitekit import sharding
 from suitekit._model import DIST_MODES
+from suitekit.config import run_options
 from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin._options import auto_suite, load
 from suitekit.pytest_plugin._shared import Durations, group
@@ -46,7 +47,7 @@ def decide_later(config: pytest.Config) -> int | None:
     try:
         project = load(config)
         suite = project.suite(name) if project is not None else None
-        options = plan.RunOptions.from_env(os.environ)
+        options = run_options(os.environ)
     except (pytest.UsageError, KeyError, SuitekitError):
         return None  # pytest_configure reports what is wrong
     if suite is None or not auto_suite(suite):

@@ -26,7 +26,7 @@ from suitekit._handoff import (
 )
 from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project, Suite
-from suitekit.config import MAX_RETRIES, find_config, load_project
+from suitekit.config import MAX_RETRIES, find_config, load_project, run_options
 from suitekit.errors import ConfigError, SuitekitError
 
 __all__ = ["Mode", "RunOptions", "add_options", "auto_suite", "load", "read_order", "shard_of"]
@@ -87,7 +87,7 @@ def load(config: pytest.Config) -> Project | None:
 def auto_suite(suite: Suite) -> bool:
     """Whether the suite's worker count (or ``SUITEKIT_WORKERS``) is ``"auto"``."""
     try:
-        options = plan.RunOptions.from_env(os.environ)
+        options = run_options(os.environ)
     except SuitekitError:
         return False  # reported by the nox session, or taken as xdist's own "auto"
     return plan.declared_workers(suite, options) == "auto"
