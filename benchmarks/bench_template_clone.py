@@ -60,7 +60,7 @@ from types import FrameType
 import psycopg
 from psycopg import sql
 
-from suitekit._model import PostgresConfig, SetupStep
+from suitekit._model import PostgresConfig, ServiceConfig, SetupStep
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres, _throwaway
 from suitekit.services._endpoints import PostgresServer
@@ -203,7 +203,7 @@ class Bench:
     """The server, the generated project, and every database this run created."""
 
     server: PostgresServer
-    config: PostgresConfig
+    config: ServiceConfig
     project: Path
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
     created: list[str] = field(default_factory=list)

@@ -7,7 +7,7 @@ here, and every other module takes the names from here, so that renaming one is 
 misspelling is a type error rather than a silent miss.
 
 - :class:`SessionEnv`: the variables a layer hands down (run id, hash seed, CPU budget and
-  worker count with where it came from, shard, template, the servers' URLs, ...), frozen, with
+  worker count with where it came from, shard, template, ...), frozen, with
   :meth:`SessionEnv.to_env` and :meth:`SessionEnv.from_env`.
 - :data:`OPTIONS` and :class:`PluginArgs`: the pytest plugin's options, declared once (the
   plugin's ``pytest_addoption`` is generated from the table), and the argv a session passes
@@ -63,6 +63,7 @@ __all__ = [
     "Option",
     "PluginArgs",
     "SessionEnv",
+    "provided_url",
 ]
 
 # --- environment variables --------------------------------------------------------------------
@@ -79,10 +80,19 @@ ENV_SHARD: Final = "SUITEKIT_SHARD"
 """``K/N``: run only the K-th of N parts of the suite (as ``--shard``)."""
 ENV_TEMPLATE: Final = "SUITEKIT_PG_TEMPLATE"
 """The run's template database, which each worker clones."""
+
+
+def provided_url(service: str) -> str:
+    """The variable naming the ``service`` server an outer layer provides: ``SUITEKIT_<NAME>_URL``.
+
+    The layers below it start none of their own.
+    """
+    return f"SUITEKIT_{service.upper()}_URL"
+
+
+# The two built-in services' names, spelled out where the others are (equal to provided_url's):
 ENV_POSTGRES_URL: Final = "SUITEKIT_POSTGRES_URL"
-"""A PostgreSQL server an outer layer provides (the layers below start none)."""
 ENV_REDIS_URL: Final = "SUITEKIT_REDIS_URL"
-"""A Redis server an outer layer provides."""
 ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
 """The folder where a whole run's sessions record what they collected (the guard's input)."""
 ENV_DEADLINE_AT: Final = "SUITEKIT_DEADLINE_AT"
@@ -145,8 +155,6 @@ class SessionEnv:
         cpus: The CPU budget of the run.
         shard: ``K/N``.
         template: The run's template database.
-        postgres_url: The PostgreSQL server provided to the layers below.
-        redis_url: The Redis server provided to the layers below.
         collections: The guard's records folder.
         deadline_at: The session's deadline, epoch seconds.
         hashseed: ``PYTHONHASHSEED`` for the workers.
@@ -158,8 +166,6 @@ class SessionEnv:
     cpus: str | None = None
     shard: str | None = None
     template: str | None = None
-    postgres_url: str | None = None
-    redis_url: str | None = None
     collections: str | None = None
     deadline_at: str | None = None
     hashseed: str | None = None
@@ -193,8 +199,6 @@ _SESSION_VARIABLES: Final[Mapping[str, str]] = {
     "cpus": ENV_CPUS,
     "shard": ENV_SHARD,
     "template": ENV_TEMPLATE,
-    "postgres_url": ENV_POSTGRES_URL,
-    "redis_url": ENV_REDIS_URL,
     "collections": ENV_COLLECTIONS,
     "deadline_at": ENV_DEADLINE_AT,
     "hashseed": "PYTHONHASHSEED",

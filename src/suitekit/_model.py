@@ -10,9 +10,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, Generic, Literal, TypeVar, get_args
+
+from suitekit._kinds import KINDS, POSTGRES_PRESETS, REDIS_PRESETS
 
 __all__ = [
     "DEADLINE_FACTOR",
@@ -36,6 +39,7 @@ __all__ = [
     "Quarantine",
     "RedisConfig",
     "Service",
+    "ServiceConfig",
     "SetupStep",
     "Source",
     "Sourced",
@@ -81,10 +85,10 @@ merges it when the project names no folder and the new one has no JUnit file (se
 
 T = TypeVar("T")
 
-Service = Literal["postgres", "redis"]
-"""The services suitekit knows how to provide."""
+Service = str
+"""The name of a service suitekit knows how to provide: a key of :data:`suitekit._kinds.KINDS`."""
 
-SERVICES: tuple[str, ...] = get_args(Service)
+SERVICES: tuple[str, ...] = tuple(KINDS)
 
 Workers = int | Literal["auto", "logical"]
 """An xdist worker count: an int (0 = no xdist), ``"auto"`` (the CPU budget) or ``"logical"``."""
@@ -270,103 +274,49 @@ class SetupStep:
     sql: str | None = None
 
 
-POSTGRES_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "url": MappingProxyType({"DATABASE_URL": "{url}"}),
-        "libpq": MappingProxyType(
-            {
-                "PGHOST": "{host}",
-                "PGPORT": "{port}",
-                "PGUSER": "{user}",
-                "PGPASSWORD": "{password}",
-                "PGDATABASE": "{database}",
-            }
-        ),
-        "django": MappingProxyType(
-            {
-                "DATABASE_URL": "{url}",
-                "DB_HOST": "{host}",
-                "DB_PORT": "{port}",
-                "DB_NAME": "{database}",
-                "DB_USER": "{user}",
-                "DB_PASSWORD": "{password}",
-            }
-        ),
-        "sqlalchemy": MappingProxyType(
-            {"DATABASE_URL": "postgresql+psycopg://{netloc}/{database}"}
-        ),
-    }
-)
-"""The named ``env`` shapes of ``[tool.suitekit.services.postgres]``: one word for a mapping.
-
-``url`` is the default. ``libpq`` sets the variables every libpq client (psql, psycopg,
-asyncpg) reads with no code at all; ``django`` the ``DATABASE_URL`` that dj-database-url and
-django-environ read plus the split ``DB_*`` names settings modules commonly build ``DATABASES``
-from; ``sqlalchemy`` a ``postgresql+psycopg://`` URL (psycopg 3, SQLAlchemy 2's name for it).
-"""
-
-REDIS_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "url": MappingProxyType({"REDIS_URL": "{url}"}),
-        "split": MappingProxyType(
-            {
-                "REDIS_HOST": "{host}",
-                "REDIS_PORT": "{port}",
-                "REDIS_DB": "{db}",
-                "REDIS_PASSWORD": "{password}",
-            }
-        ),
-        "celery": MappingProxyType(
-            {"CELERY_BROKER_URL": "{url}", "CELERY_RESULT_BACKEND": "{url}"}
-        ),
-    }
-)
-"""The named ``env`` shapes of ``[tool.suitekit.services.redis]``: ``url`` is the default;
-``celery`` sets the two variables Celery itself reads for its broker and result backend."""
+_KIND_DEFAULT: Final[Mapping[str, str]] = MappingProxyType({})
+"""The ``env`` of a :class:`ServiceConfig` not given one (told apart by identity from an
+``env = {}`` that sets no variable): its kind's default."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PostgresConfig:
-    """How suites that need PostgreSQL get it.
+class ServiceConfig:
+    """How suites that need a service get it: ``[tool.suitekit.services.<name>]``.
 
     Attributes:
-        url: A server to use (any database on it); ``DATABASE_URL`` in the environment wins.
-        env: Variables each worker gets, as templates of its endpoint: ``{url}``, ``{netloc}``,
-            ``{host}``, ``{port}``, ``{user}``, ``{password}``, ``{database}`` (a preset of
-            :data:`POSTGRES_PRESETS` is expanded into its templates when the config is read).
-        setup: Steps run once per run into a template database that every worker's database is
-            cloned from (migrate once, clone per worker).
+        service: The service's name (a key of :data:`suitekit._kinds.KINDS`).
+        url: A server to use; the kind's ``user_url`` variable (``DATABASE_URL``,
+            ``REDIS_URL``) in the environment wins.
+        env: Variables each worker gets, as templates of its endpoint (the kind's ``fields``,
+            e.g. ``{url}``, ``{host}``, ``{database}``; a preset is expanded into its templates
+            when the config is read); the kind's ``url`` preset unless given.
+        setup: For a kind with a template: steps run once per run into a template database
+            that every worker's database is copied from (migrate once, copy per worker).
         keep_template: File patterns whose contents key the template; when given, the template
             is kept between runs on a persistent server and rebuilt only when they change.
     """
 
+    service: Service
     url: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(POSTGRES_PRESETS["url"]))
+    env: Mapping[str, str] = field(default_factory=lambda: _KIND_DEFAULT)
     setup: tuple[SetupStep, ...] = ()
     keep_template: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", frozen_mapping(self.env))
+        """Freeze ``env``, the kind's default when none is given."""
+        env = KINDS[self.service].default_env if self.env is _KIND_DEFAULT else self.env
+        object.__setattr__(self, "env", frozen_mapping(env))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RedisConfig:
-    """How suites that need Redis get it.
+PostgresConfig: Final = partial(ServiceConfig, service="postgres")
+"""``[tool.suitekit.services.postgres]``'s settings (a :class:`ServiceConfig`)."""
 
-    Attributes:
-        url: A server to use; ``REDIS_URL`` in the environment wins.
-        env: Variables each worker gets: ``{url}``, ``{host}``, ``{port}``, ``{db}``,
-            ``{password}`` (a preset of :data:`REDIS_PRESETS` is expanded when the config is
-            read).
-    """
+RedisConfig: Final = partial(ServiceConfig, service="redis")
+"""``[tool.suitekit.services.redis]``'s settings (a :class:`ServiceConfig`)."""
 
-    url: str | None = None
-    env: Mapping[str, str] = field(default_factory=lambda: frozen_mapping(REDIS_PRESETS["url"]))
 
-    def __post_init__(self) -> None:
-        """Freeze ``env`` whatever mapping the caller passed."""
-        object.__setattr__(self, "env", frozen_mapping(self.env))
+def _default_services() -> Mapping[Service, ServiceConfig]:
+    return MappingProxyType({name: ServiceConfig(service=name) for name in KINDS})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -426,8 +376,7 @@ class Project:
             is given).
         suites: The suites, in declaration order.
         checks: The checks, in declaration order.
-        postgres: The PostgreSQL service's settings.
-        redis: The Redis service's settings.
+        services: Each service's settings, by name (every service suitekit knows has one).
         isolation: Per-worker directories, ports and the hash seed.
         ci: How the CI files are generated.
         quarantine: Tests that still run but whose failures do not fail the run.
@@ -444,15 +393,26 @@ class Project:
     fail_under: float = 80.0
     suites: tuple[Suite, ...] = ()
     checks: tuple[Check, ...] = ()
-    postgres: PostgresConfig = field(default_factory=PostgresConfig)
-    redis: RedisConfig = field(default_factory=RedisConfig)
+    services: Mapping[Service, ServiceConfig] = field(default_factory=_default_services)
     isolation: Isolation = field(default_factory=Isolation)
     ci: CiConfig = field(default_factory=CiConfig)
     quarantine: tuple[Quarantine, ...] = ()
 
     def __post_init__(self) -> None:
-        """Freeze ``env`` whatever mapping the caller passed."""
+        """Freeze the mappings; a service not given gets its defaults."""
         object.__setattr__(self, "env", frozen_mapping(self.env))
+        given = {**_default_services(), **self.services}
+        object.__setattr__(self, "services", MappingProxyType(given))
+
+    @property
+    def postgres(self) -> ServiceConfig:
+        """PostgreSQL's settings."""
+        return self.services["postgres"]
+
+    @property
+    def redis(self) -> ServiceConfig:
+        """Redis's settings."""
+        return self.services["redis"]
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name`` (``KeyError`` if there is none, see :func:`named`)."""

@@ -35,8 +35,10 @@ def project(*, postgres_url: str | None = None, redis_url: str | None = None) ->
         root=ROOT,
         config_file=ROOT / "pyproject.toml",
         python=("3.11",),
-        postgres=PostgresConfig(url=postgres_url),
-        redis=RedisConfig(url=redis_url),
+        services={
+            "postgres": PostgresConfig(url=postgres_url),
+            "redis": RedisConfig(url=redis_url),
+        },
     )
 
 

@@ -292,7 +292,7 @@ def test_servers_start_when_the_first_job_needing_them_starts_and_only_it_gets_t
     def needing(name: str, services: tuple[str, ...]) -> Job:
         spec = job(tmp_path, name, report)
         command = (*spec.command, str(tmp_path / f"{name}.url"))
-        return replace(spec, command=command, services=services)  # type: ignore[arg-type]
+        return replace(spec, command=command, services=services)
 
     class Recording(Runner):
         def _start(self, job: Job, served: Mapping[str, str]) -> Any:

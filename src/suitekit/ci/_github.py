@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from suitekit._kinds import KINDS, CiContainer
 from suitekit.ci._pipeline import (
-    CONTAINERS,
-    POSTGRES_SETTINGS,
     PYTHON,
     SHARD,
     CiJob,
@@ -54,12 +53,6 @@ CACHE_KEY: Final = CACHE_PREFIX + "${{ github.run_id }}-${{ github.run_attempt }
 NOT_CANCELLED: Final = "${{ !cancelled() }}"
 AFTER_INSTALL: Final = "${{ !cancelled() && steps.install.outcome == 'success' }}"
 INTERMEDIATE_DAYS: Final = 7
-
-_HEALTH: Final = "--health-interval 2s --health-timeout 5s --health-retries 30"
-_OPTIONS: Final = {
-    "postgres": f'--tmpfs /var/lib/postgresql/data --health-cmd "pg_isready -U postgres" {_HEALTH}',
-    "redis": f'--tmpfs /data --health-cmd "redis-cli ping" {_HEALTH}',
-}
 
 
 @final
@@ -109,19 +102,9 @@ def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
             matrix["shard"] = list(range(1, job.shards + 1))
         body["strategy"] = {"fail-fast": False, "matrix": matrix}
     if job.services:
-        body["services"] = {
-            service: {
-                "image": CONTAINERS[service].image,
-                **(
-                    {"env": {"POSTGRES_HOST_AUTH_METHOD": "trust"}} if service == "postgres" else {}
-                ),
-                "ports": [f"{CONTAINERS[service].port}:{CONTAINERS[service].port}"],
-                "options": _OPTIONS[service],
-            }
-            for service in job.services
-        }
+        body["services"] = {service: _service(KINDS[service].ci) for service in job.services}
         body["env"] = {
-            CONTAINERS[service].variable: CONTAINERS[service].url("127.0.0.1")
+            KINDS[service].provided_url: KINDS[service].ci.url("127.0.0.1")
             for service in job.services
         }
     body["steps"] = _durations_steps(pipeline) if job.kind == "durations" else _steps(pipeline, job)
@@ -195,8 +178,7 @@ def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
         steps.append(_download_store(pipeline, optional=False))
     if job.kind == "report":
         steps += _report_inputs(pipeline)
-    if "postgres" in job.services:
-        steps.append(_tune_postgres())
+    steps += _tunings(job)
     for number, step in enumerate(job.steps):
         entry: dict[str, YamlValue] = {"name": _matrix(step.name)}
         if job.keep_going and (number or job.kind == "report"):
@@ -223,17 +205,26 @@ def _folder(path: str) -> str:
     return path.rpartition("/")[0] or "."
 
 
-def _tune_postgres() -> dict[str, YamlValue]:
-    commands = [f'-c "ALTER SYSTEM SET {name} = {value}"' for name, value in POSTGRES_SETTINGS]
-    commands.append('-c "SELECT pg_reload_conf()"')
-    script = 'docker exec "$POSTGRES_CONTAINER" psql -U postgres \\\n' + " \\\n".join(
-        f"  {command}" for command in commands
-    )
-    return {
-        "name": "Tune PostgreSQL for tests (data on tmpfs, no fsync)",
-        "env": {"POSTGRES_CONTAINER": "${{ job.services.postgres.id }}"},
-        "run": script + "\n",
-    }
+def _service(container: CiContainer) -> dict[str, YamlValue]:
+    entry: dict[str, YamlValue] = {"image": container.image}
+    if container.variables:
+        entry["env"] = dict(container.variables)
+    entry["ports"] = [f"{container.port}:{container.port}"]
+    entry["options"] = container.options
+    return entry
+
+
+def _tunings(job: CiJob) -> list[YamlValue]:
+    """A step per service container that is tuned once it answers (PostgreSQL's settings)."""
+    return [
+        {
+            "name": tuning.name,
+            "env": {f"{service.upper()}_CONTAINER": f"${{{{ job.services.{service}.id }}}}"},
+            "run": tuning.script,
+        }
+        for service in job.services
+        if (tuning := KINDS[service].ci.tuning)
+    ]
 
 
 def _upload_reports(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:

@@ -23,11 +23,10 @@ from __future__ import annotations
 import re
 from typing import Final, final
 
+from suitekit._kinds import KINDS
 from suitekit._layout import JUNIT_FOLDER
 from suitekit._model import Service
 from suitekit.ci._pipeline import (
-    CONTAINERS,
-    POSTGRES_SETTINGS,
     PYTHON,
     SHARD,
     CiJob,
@@ -132,8 +131,7 @@ def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
     if job.services:
         body["services"] = [_service(service) for service in job.services]
         body["variables"] = {
-            CONTAINERS[service].variable: CONTAINERS[service].url(service)
-            for service in job.services
+            KINDS[service].provided_url: KINDS[service].ci.url(service) for service in job.services
         }
     if job.kind in ("durations", "report"):
         body["cache"] = _durations_cache(pipeline, job)
@@ -155,16 +153,11 @@ def _job_image(pipeline: Pipeline, job: CiJob) -> str | None:
 
 
 def _service(service: Service) -> dict[str, YamlValue]:
-    container = CONTAINERS[service]
+    container = KINDS[service].ci
     entry: dict[str, YamlValue] = {"name": container.image, "alias": service}
-    if service == "postgres":
-        entry["variables"] = {"POSTGRES_HOST_AUTH_METHOD": "trust"}
-        command = ["postgres"]
-        for name, value in POSTGRES_SETTINGS:
-            command += ["-c", f"{name}={value}"]
-        entry["command"] = command
-    else:
-        entry["command"] = ["redis-server", "--save", "", "--appendonly", "no"]
+    if container.variables:
+        entry["variables"] = dict(container.variables)
+    entry["command"] = list(container.command)
     return entry
 
 

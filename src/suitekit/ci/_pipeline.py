@@ -27,18 +27,14 @@ from typing import Final, Literal, get_args
 
 from suitekit import plan
 from suitekit._model import Check, Project, Service, Suite, frozen_mapping, named
-from suitekit.services import PROVIDED_URL
 from suitekit.sharding import DURATIONS_FILE, SHARD_OPTION
 
 __all__ = [
-    "CONTAINERS",
     "EMPTY_STORE",
-    "POSTGRES_SETTINGS",
     "PROVIDERS",
     "PYTHON",
     "SHARD",
     "CiJob",
-    "Container",
     "JobKind",
     "Pipeline",
     "Provider",
@@ -86,51 +82,6 @@ _GITLAB_KEYWORDS: Final = frozenset(
         "workflow",
     }
 )
-
-POSTGRES_SETTINGS: Final = (
-    ("fsync", "off"),
-    ("synchronous_commit", "off"),
-    ("full_page_writes", "off"),
-)
-"""Server settings for a throwaway test database: durability buys nothing there, time does."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Container:
-    """How CI runs a service: an image, its port, and the URL the sessions are given.
-
-    Attributes:
-        image: The container image.
-        port: The port the server listens on.
-        variable: The variable that tells suitekit where the server is (it then starts none).
-        url_template: The server's URL, with ``{host}`` where the CI's host name goes.
-    """
-
-    image: str
-    port: int
-    variable: str
-    url_template: str
-
-    def url(self, host: str) -> str:
-        """The server's URL when the job reaches it at ``host``."""
-        return self.url_template.format(host=host)
-
-
-CONTAINERS: Final[Mapping[Service, Container]] = {
-    # Trust authentication: the container lives for one job and listens on its network only.
-    "postgres": Container(
-        image="postgres:16",
-        port=5432,
-        variable=PROVIDED_URL["postgres"],
-        url_template="postgresql://postgres@{host}:5432/postgres",
-    ),
-    "redis": Container(
-        image="redis:7",
-        port=6379,
-        variable=PROVIDED_URL["redis"],
-        url_template="redis://{host}:6379/0",
-    ),
-}
 
 _CHECK_MINUTES: Final = 30
 _GUARD_MINUTES: Final = 20

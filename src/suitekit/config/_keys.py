@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from suitekit._kinds import KINDS
+
 __all__ = [
     "ADD_TABLE",
     "CHECK_KEYS",
@@ -20,11 +22,9 @@ __all__ = [
     "ISOLATION_KEYS",
     "MAX_RETRIES",
     "POSTGRES_FIELDS",
-    "POSTGRES_KEYS",
     "PYTHON_VERSION",
     "QUARANTINE_KEYS",
     "REDIS_FIELDS",
-    "REDIS_KEYS",
     "RESERVED_NAMES",
     "ROOT_KEY",
     "SERVICE_KEYS",
@@ -67,13 +67,12 @@ TOP_KEYS: Final = (
 QUARANTINE_KEYS: Final = ("test", "reason", "release-after")
 CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit")
 COVERAGE_KEYS: Final = ("fail-under",)
-SERVICE_KEYS: Final = ("postgres", "redis")
-POSTGRES_KEYS: Final = ("url", "env", "setup", "keep-template")
-REDIS_KEYS: Final = ("url", "env")
+SERVICE_KEYS: Final = tuple(KINDS)
+"""A table of ``[tool.suitekit.services]`` per service; each service's keys are its kind's."""
 ISOLATION_KEYS: Final = ("dirs", "ports", "hashseed")
-POSTGRES_FIELDS: Final = ("url", "host", "port", "user", "password", "database", "netloc")
+POSTGRES_FIELDS: Final = KINDS["postgres"].fields
 """The fields a PostgreSQL ``env`` template may use (the services render them per worker)."""
-REDIS_FIELDS: Final = ("url", "host", "port", "db", "password")
+REDIS_FIELDS: Final = KINDS["redis"].fields
 """The fields a Redis ``env`` template may use."""
 SUITE_KEYS: Final = (
     "paths",

@@ -110,7 +110,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     env = top.env("env")
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
-    postgres, redis = read_services(top.table("services", required=False))
+    services = read_services(top.table("services", required=False))
     isolation = read_isolation(top.table("isolation", required=False))
     ci = read_ci(top.table("ci", required=False))
     quarantine = read_quarantine(reader, top.raw.get("quarantine"))
@@ -143,8 +143,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         fail_under=fail_under,
         suites=suites,
         checks=checks,
-        postgres=postgres,
-        redis=redis,
+        services=services,
         isolation=isolation,
         ci=ci,
         quarantine=quarantine,

@@ -13,22 +13,12 @@ from types import MappingProxyType
 from typing import Final
 from urllib.parse import urlsplit
 
-from suitekit._model import (
-    POSTGRES_PRESETS,
-    REDIS_PRESETS,
-    Isolation,
-    PostgresConfig,
-    RedisConfig,
-    SetupStep,
-)
+from suitekit._kinds import KINDS, ServiceKind
+from suitekit._model import Isolation, Service, ServiceConfig, SetupStep
 from suitekit._urls import redact
 from suitekit.config._keys import (
     ENV_NAME,
     ISOLATION_KEYS,
-    POSTGRES_FIELDS,
-    POSTGRES_KEYS,
-    REDIS_FIELDS,
-    REDIS_KEYS,
     SERVICE_KEYS,
     did_you_mean,
     type_name,
@@ -38,33 +28,35 @@ from suitekit.config._table import Table
 __all__ = ["read_isolation", "read_services"]
 
 _MAX_PORTS: Final = 1000
-_DEFAULT_PORTS: Final = {"postgresql": 5432, "redis": 6379}
 _MAX_HASHSEED: Final = 4294967295  # what PYTHONHASHSEED accepts
 
 
-def read_services(table: Table) -> tuple[PostgresConfig, RedisConfig]:
-    """``[tool.suitekit.services]``: PostgreSQL's and Redis's settings."""
+def read_services(table: Table) -> Mapping[Service, ServiceConfig]:
+    """``[tool.suitekit.services]``: each service's settings, by its kind's keys."""
     table.finish(SERVICE_KEYS)
-    pg = table.table("postgres", required=False)
-    pg.finish(POSTGRES_KEYS)
-    postgres = PostgresConfig(
-        url=_url(pg, "url", schemes=("postgresql", "postgres")),
-        env=_service_env(pg, "env", POSTGRES_FIELDS, POSTGRES_PRESETS, PostgresConfig().env),
-        setup=_setup_steps(pg, "setup"),
-        keep_template=_patterns(pg, "keep-template"),
-    )
-    rd = table.table("redis", required=False)
-    rd.finish(REDIS_KEYS)
-    redis = RedisConfig(
-        url=_url(rd, "url", schemes=("redis",)),
-        env=_service_env(rd, "env", REDIS_FIELDS, REDIS_PRESETS, RedisConfig().env),
-    )
-    return postgres, redis
+    return MappingProxyType({name: _service(table, kind) for name, kind in KINDS.items()})
 
 
-def _url(table: Table, name: str, *, schemes: tuple[str, ...]) -> str | None:
+def _service(services: Table, kind: ServiceKind) -> ServiceConfig:
+    table = services.table(kind.name, required=False)
+    table.finish(kind.keys)
+    url = _url(table, "url", kind=kind)
+    env = _service_env(table, "env", kind.fields, kind.presets, kind.default_env)
+    if not kind.template:
+        return ServiceConfig(service=kind.name, url=url, env=env)
+    return ServiceConfig(
+        service=kind.name,
+        url=url,
+        env=env,
+        setup=_setup_steps(table, "setup"),
+        keep_template=_patterns(table, "keep-template"),
+    )
+
+
+def _url(table: Table, name: str, *, kind: ServiceKind) -> str | None:
     if name not in table.raw:
         return None
+    schemes = kind.schemes
     value = table.string(name, default="")
     shown_url = redact(value)  # errors end up in CI logs
     example = f'write {name} = "{schemes[0]}://user@host:port/..."'
@@ -88,7 +80,7 @@ def _url(table: Table, name: str, *, schemes: tuple[str, ...]) -> str | None:
             name,
             f"{shown_url!r} has the port {shown!r}, which is not a TCP port number",
             f"give a port from 1 to 65535 after the host, e.g. {schemes[0]}://host:"
-            f"{_DEFAULT_PORTS.get(schemes[0], 5432)}/..., or leave it out for the default",
+            f"{kind.default_port}/..., or leave it out for the default",
         )
     return value
 

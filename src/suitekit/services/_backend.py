@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
+from suitekit._kinds import ServiceKind
 from suitekit._model import Check, Project, Service, Suite
 from suitekit.services._postgres_backend import POSTGRES
 from suitekit.services._redis_backend import REDIS
@@ -35,24 +36,8 @@ class Backend(Protocol):
     """A service suitekit can find, start, share out per worker and clean up."""
 
     @property
-    def name(self) -> Service:
-        """The service's name in ``services = [...]`` and in ``[tool.suitekit.services.*]``."""
-
-    @property
-    def display_name(self) -> str:
-        """Its name in messages (``PostgreSQL``)."""
-
-    @property
-    def provided_url(self) -> str:
-        """The variable a layer that provides a server sets for the layers below it."""
-
-    @property
-    def user_url(self) -> str:
-        """The conventional variable a user sets to name a server of their own."""
-
-    @property
-    def example_url(self) -> str:
-        """A URL of a server on this host, for the fix of a message."""
+    def kind(self) -> ServiceKind:
+        """What the service is, as data: its name, URLs, config keys, CI container."""
 
     @property
     def install_hint(self) -> str:
@@ -63,11 +48,12 @@ class Backend(Protocol):
         """What was looked for, and where, when :meth:`find_local` finds nothing."""
 
     @property
+    def left_behind(self) -> str:
+        """What :meth:`clean` removes, for its report: ``database(s)``, ``Redis lease(s)``."""
+
+    @property
     def stop_signal(self) -> signal.Signals:
         """The signal that stops its throwaway server quickly (SIGKILL follows if it does not)."""
-
-    def config_url(self, project: Project) -> str | None:
-        """The server named in the project's config, if any."""
 
     def check(self, url: str) -> None:
         """Connect to the server at ``url``; raise :class:`ServiceError` if it does not answer."""

@@ -29,24 +29,24 @@ class CleanReport:
 
     Attributes:
         servers: Throwaway servers stopped.
-        databases: Databases dropped.
-        leases: Redis leases released (their databases flushed).
+        removed: What each service's backend removed (``database(s)``, ``Redis lease(s)``),
+            in the registry's order, with how many.
         folders: Per-worker folders removed.
         processes: Processes that dead runs' tests left running, stopped.
     """
 
     servers: int = 0
-    databases: int = 0
-    leases: int = 0
+    removed: tuple[tuple[str, int], ...] = ()
     folders: int = 0
     processes: int = 0
 
     def summary(self) -> str:
         """One line for the terminal."""
         processes = f"{self.processes} process(es), " if self.processes else ""
+        removed = "".join(f"{count} {what}, " for what, count in self.removed)
         return (
-            f"suitekit clean: {processes}{self.servers} server(s), {self.databases} database(s), "
-            f"{self.leases} Redis lease(s), {self.folders} folder(s) removed"
+            f"suitekit clean: {processes}{self.servers} server(s), {removed}"
+            f"{self.folders} folder(s) removed"
         )
 
 
@@ -67,15 +67,13 @@ def clean(
     if project is not None:
         for service, url in server_urls(project, environ).items():
             urls[service].append(url)
-    removed = {
-        service: sum(backend.clean(url, say) for url in dict.fromkeys(urls[service]))
+    removed = tuple(
+        (backend.left_behind, sum(backend.clean(url, say) for url in dict.fromkeys(urls[service])))
         for service, backend in BACKENDS.items()
-    }
+    )
     return CleanReport(
         servers=servers,
-        # The report's fields are named for what the two services leave: databases, leases.
-        databases=removed["postgres"],
-        leases=removed["redis"],
+        removed=removed,
         folders=_clean_folders(say),
         processes=len(left),
     )

@@ -83,7 +83,8 @@ def start_container(
         env={**os.environ, spec.password_variable: password},
     )
     if started.returncode != 0:
-        message = f"docker could not start a {backend.name} container: {started.stderr.strip()}"
+        error = started.stderr.strip()
+        message = f"docker could not start a {backend.kind.name} container: {error}"
         raise ServiceError(message)
     container = started.stdout.strip()
     port_out = subprocess.run(
@@ -93,7 +94,7 @@ def start_container(
     url = backend.local_url(port, password)
     with signals_held(*HELD):
         try:
-            written = record(backend.name, url, 0, "", container=container)
+            written = record(backend.kind.name, url, 0, "", container=container)
         except BaseException:
             subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
             raise

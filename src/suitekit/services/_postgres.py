@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from suitekit._model import PostgresConfig
+from suitekit._model import ServiceConfig
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services import _endpoints
@@ -130,12 +130,12 @@ def _comment(run_id: str, role: str, extra: Mapping[str, str] | None = None) -> 
     return COMMENT_PREFIX + json.dumps(info, sort_keys=True)
 
 
-def render_env(config: PostgresConfig, server: PostgresServer, database: str) -> dict[str, str]:
+def render_env(config: ServiceConfig, server: PostgresServer, database: str) -> dict[str, str]:
     """The variables a worker (or the template's setup) sees for ``database``."""
     return _endpoints.render_env(config.env, server.fields(database))
 
 
-def template_key(config: PostgresConfig, root: Path) -> str | None:
+def template_key(config: ServiceConfig, root: Path) -> str | None:
     """A hash of the setup steps and the files ``keep-template`` names; ``None`` if unset."""
     if not config.keep_template:
         return None
@@ -317,7 +317,7 @@ def building(
 
 def ensure_template(
     server: PostgresServer,
-    config: PostgresConfig,
+    config: ServiceConfig,
     *,
     suite: str,
     name: str,
@@ -387,7 +387,7 @@ def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -
 
 def _run_setup(
     server: PostgresServer,
-    config: PostgresConfig,
+    config: ServiceConfig,
     name: str,
     cwd: Path,
     environ: Mapping[str, str],

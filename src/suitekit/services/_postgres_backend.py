@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, final
 
-from suitekit import _naming
-from suitekit._handoff import ENV_POSTGRES_URL, ENV_TEMPLATE
-from suitekit._model import Check, Project, Service, Suite
+from suitekit import _kinds, _naming
+from suitekit._handoff import ENV_TEMPLATE
+from suitekit._model import Check, Project, Suite
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres
 from suitekit.services._endpoints import PostgresServer
@@ -35,11 +35,7 @@ __all__ = ["POSTGRES", "PostgresBackend"]
 class PostgresBackend:
     """PostgreSQL: see :class:`suitekit.services._backend.Backend`."""
 
-    name: Service = "postgres"
-    display_name = "PostgreSQL"
-    provided_url = ENV_POSTGRES_URL
-    user_url = "DATABASE_URL"
-    example_url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    kind = _kinds.POSTGRES
     install_hint = (
         "install PostgreSQL's server binaries (Debian/Ubuntu: apt install postgresql; "
         "Fedora: dnf install postgresql-server; macOS: brew install postgresql@16)"
@@ -48,11 +44,8 @@ class PostgresBackend:
         "initdb and postgres were not found "
         "(SUITEKIT_POSTGRES_BINDIR, PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)"
     )
+    left_behind = "database(s)"
     stop_signal = signal.SIGINT  # PostgreSQL's fast shutdown
-
-    def config_url(self, project: Project) -> str | None:
-        """``[tool.suitekit.services.postgres] url``."""
-        return project.postgres.url
 
     def check(self, url: str) -> None:
         """See :func:`suitekit.services._postgres.check`."""

@@ -229,7 +229,7 @@ def start_postgres(
         server = PostgresServer(host="127.0.0.1", port=port, user="postgres", password=password)
         with signals_held(*HELD):  # from the spawn until the record and the owner know of it
             process = spawn(argv, new, stdin=subprocess.DEVNULL)
-            throwaway = own(POSTGRES.name, server.url(), process, data_dir, on_start)
+            throwaway = own(POSTGRES.kind.name, server.url(), process, data_dir, on_start)
     log = data_dir / "server.log"
     return answering(
         throwaway, lambda: _postgres.wait_started(server, process, log, timeout=START_TIMEOUT)

@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 __all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls", "unanswered"]
 
 PROVIDED_URL: Final[Mapping[Service, str]] = {
-    service: backend.provided_url for service, backend in BACKENDS.items()
+    service: backend.kind.provided_url for service, backend in BACKENDS.items()
 }
 """Where a layer that provides a server tells the layers below it."""
 
 USER_URL: Final[Mapping[Service, str]] = {
-    service: backend.user_url for service, backend in BACKENDS.items()
+    service: backend.kind.user_url for service, backend in BACKENDS.items()
 }
 """The conventional variables a user sets to name a server of their own."""
 
@@ -44,9 +44,9 @@ def server_urls(project: Project, environ: Mapping[str, str]) -> dict[Service, s
     found: dict[Service, str] = {}
     for service, backend in BACKENDS.items():
         url = (
-            environ.get(backend.provided_url)
-            or environ.get(backend.user_url)
-            or backend.config_url(project)
+            environ.get(backend.kind.provided_url)
+            or environ.get(backend.kind.user_url)
+            or project.services[service].url
         )
         if url:
             found[service] = url
@@ -69,7 +69,7 @@ def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[
             BACKENDS[service].check(url)
         except ServiceError as error:
             reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
-            name = BACKENDS[service].display_name
+            name = BACKENDS[service].kind.display_name
             found.append(
                 f"the {name} server at {redact(url)} stopped answering during the "
                 f"run ({' '.join(reason.split())}); the tests that needed it failed"
@@ -91,6 +91,7 @@ def _start(
     from suitekit.services import _docker  # noqa: PLC0415
 
     backend = BACKENDS[service]
+    kind = backend.kind
     tried = [f"1. a URL: {why}"]
     found = backend.find_local(environ)
     if found is not None:
@@ -107,7 +108,7 @@ def _start(
     message = (
         f"cannot provide {service}; tried:\n  "
         + "\n  ".join(tried)
-        + f"\n  fix: set {backend.user_url}={backend.example_url} to use a server you run, or "
+        + f"\n  fix: set {kind.user_url}={kind.example_url} to use a server you run, or "
         f"{backend.install_hint}, or start Docker"
     )
     raise ServiceError(message)

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, final
 
-from suitekit._handoff import ENV_REDIS_PASSWORD, ENV_REDIS_URL
-from suitekit._model import Check, Project, Service, Suite
+from suitekit import _kinds
+from suitekit._handoff import ENV_REDIS_PASSWORD
+from suitekit._model import Check, Project, Suite
 from suitekit.services import _redis
 from suitekit.services._endpoints import RedisServer, render_env
 
@@ -31,21 +32,14 @@ __all__ = ["REDIS", "RedisBackend"]
 class RedisBackend:
     """Redis: see :class:`suitekit.services._backend.Backend`."""
 
-    name: Service = "redis"
-    display_name = "Redis"
-    provided_url = ENV_REDIS_URL
-    user_url = "REDIS_URL"
-    example_url = "redis://127.0.0.1:6379/0"
+    kind = _kinds.REDIS
     install_hint = (
         "install redis-server (Debian/Ubuntu: apt install redis-server; "
         "Fedora: dnf install redis; macOS: brew install redis)"
     )
     binaries_not_found = "redis-server was not found (SUITEKIT_REDIS_SERVER, PATH)"
+    left_behind = "Redis lease(s)"
     stop_signal = signal.SIGTERM  # Redis stops on SIGTERM without saving
-
-    def config_url(self, project: Project) -> str | None:
-        """``[tool.suitekit.services.redis] url``."""
-        return project.redis.url
 
     def check(self, url: str) -> None:
         """See :func:`suitekit.services._redis.check`."""

@@ -84,7 +84,7 @@ def start_redis(
                 process.kill()
                 process.wait()
                 raise
-            throwaway = own(REDIS.name, server.url(), process, data_dir, on_start)
+            throwaway = own(REDIS.kind.name, server.url(), process, data_dir, on_start)
     log = data_dir / "server.log"
     return answering(
         throwaway, lambda: _redis.wait_started(server, process, log, timeout=START_TIMEOUT)

@@ -35,6 +35,8 @@ class WorkerResources:
         hashseed: The run's ``PYTHONHASHSEED``.
         database: The worker's PostgreSQL database, or empty.
         redis_db: The worker's Redis logical database, or -1.
+        given: What other services gave the worker, by service name: whatever names the part
+            in that service's terms (a database, a vhost, a port), as its backend writes it.
         dirs: The worker's folders, by variable name.
         ports: The worker's block of free ports.
         env: Every variable set for the worker.
@@ -46,19 +48,24 @@ class WorkerResources:
     hashseed: str
     database: str = ""
     redis_db: int = -1
+    given: Mapping[str, str] = field(default_factory=frozen_mapping)
     dirs: Mapping[str, str] = field(default_factory=frozen_mapping)
     ports: tuple[int, ...] = ()
     env: Mapping[str, str] = field(default_factory=frozen_mapping)
 
     def __post_init__(self) -> None:
         """Freeze the mappings whatever the caller passed."""
+        object.__setattr__(self, "given", frozen_mapping(self.given))
         object.__setattr__(self, "dirs", frozen_mapping(self.dirs))
         object.__setattr__(self, "env", frozen_mapping(self.env))
 
     def to_json(self) -> str:
         """The resources as JSON (the inverse of :meth:`from_json`)."""
+        # Absent when empty: the JSON of PostgreSQL's and Redis's parts alone stays as it was.
+        given = {"given": dict(self.given)} if self.given else {}
         return json.dumps(
             {
+                **given,
                 "run_id": self.run_id,
                 "suite": self.suite,
                 "worker": self.worker,
@@ -83,6 +90,7 @@ class WorkerResources:
             hashseed=str(data["hashseed"]),
             database=str(data["database"]),
             redis_db=int(data["redis_db"]),
+            given={str(k): str(v) for k, v in data.get("given", {}).items()},
             dirs={str(k): str(v) for k, v in data["dirs"].items()},
             ports=tuple(int(p) for p in data["ports"]),
             env={str(k): str(v) for k, v in data["env"].items()},
@@ -95,6 +103,7 @@ class WorkerResources:
             parts.append(f"db {self.database}")
         if self.redis_db >= 0:
             parts.append(f"redis db {self.redis_db}")
+        parts += [f"{service} {part}" for service, part in self.given.items()]
         parts += [f"{name}={path}" for name, path in self.dirs.items()]
         if self.ports:
             parts.append(f"ports {self.ports[0]}-{self.ports[-1]}")

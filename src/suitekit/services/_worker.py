@@ -115,8 +115,8 @@ def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> No
     if not run_id:
         return
     for backend in _backends(suite.services):
-        if backend.provided_url in environ:
-            backend.finish_run(suite, run_id, environ[backend.provided_url])
+        if backend.kind.provided_url in environ:
+            backend.finish_run(suite, run_id, environ[backend.kind.provided_url])
     if project.isolation.dirs:
         for folder, owner in work_folders():
             if owner.get("run") == run_id and owner.get("suite") == suite.name:
@@ -153,10 +153,10 @@ def _backends(services: Collection[Service]) -> list[Backend]:
 
 
 def _provided(environ: Mapping[str, str], backend: Backend) -> str:
-    variable = backend.provided_url
+    variable = backend.kind.provided_url
     url = environ.get(variable)
     if not url:
-        message = f"no {backend.name} server is provided ({variable} is not set)"
+        message = f"no {backend.kind.name} server is provided ({variable} is not set)"
         raise ServiceError(message)
     return url
 
