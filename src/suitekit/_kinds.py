@@ -25,6 +25,7 @@ from suitekit._handoff import provided_url
 
 __all__ = [
     "KINDS",
+    "NAMES",
     "POSTGRES",
     "POSTGRES_PRESETS",
     "POSTGRES_SETTINGS",
@@ -93,6 +94,7 @@ class ServiceKind:
 
     Attributes:
         name: Its name in ``services = [...]``; lower case.
+        aliases: Other names ``services = [...]`` accepts for it (``mariadb`` for ``mysql``).
         display_name: Its name in messages (``PostgreSQL``).
         schemes: The URL schemes of its servers; the first is the one examples use.
         default_port: Its servers' usual port.
@@ -106,6 +108,7 @@ class ServiceKind:
     """
 
     name: str
+    aliases: tuple[str, ...] = ()
     display_name: str
     schemes: tuple[str, ...]
     default_port: int
@@ -256,3 +259,8 @@ KINDS: Final[Mapping[str, ServiceKind]] = MappingProxyType(
     {kind.name: kind for kind in (POSTGRES, REDIS)}
 )
 """Every service suitekit knows, by name; the order is the order of work and of messages."""
+
+NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {name: kind.name for kind in KINDS.values() for name in (kind.name, *kind.aliases)}
+)
+"""Every name ``services = [...]`` accepts, with the service it names."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Final, cast
 
+from suitekit._kinds import NAMES
 from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
     DEFAULT_TIMEOUT,
@@ -235,15 +236,17 @@ def _dist(table: Table, name: str) -> DistMode:
 
 
 def _services(table: Table, name: str) -> tuple[Service, ...]:
-    names = table.str_list(name, default=())
-    for service in names:
-        if service not in SERVICES:
-            hint = did_you_mean(service, SERVICES)
+    """The services a suite or check needs, each by its own name (``mariadb`` is ``mysql``)."""
+    given = table.str_list(name, default=())
+    for service in given:
+        if service not in NAMES:
+            hint = did_you_mean(service, list(NAMES))
             raise table.error(
                 name,
                 f"unknown service {service!r}{hint}",
                 f"use the services suitekit provides: {', '.join(SERVICES)}",
             )
+    names = tuple(NAMES[service] for service in given)
     if len(set(names)) != len(names):
         raise table.error(name, "a service is listed twice", "list each service once")
     return names
