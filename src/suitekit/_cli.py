@@ -153,7 +153,7 @@ def _clean(project: Project, args: argparse.Namespace) -> int:
 
 def _coverage(project: Project, args: argparse.Namespace) -> int:
     del args
-    from suitekit.reporting._coverage import combine  # noqa: PLC0415 - only this command needs it
+    from suitekit.reporting import combine  # noqa: PLC0415 - only this command needs it
 
     result = combine(project)
     print(result.report)  # noqa: T201
@@ -162,7 +162,7 @@ def _coverage(project: Project, args: argparse.Namespace) -> int:
 
 
 def _report(project: Project, args: argparse.Namespace) -> int:
-    from suitekit.reporting._report import report  # noqa: PLC0415 - only this command needs it
+    from suitekit.reporting import report  # noqa: PLC0415 - only this command needs it
 
     with _file_faults():
         return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
@@ -249,13 +249,13 @@ def _suite_python(project: Project, suite: str, python: str) -> Path:
 
     The session's virtualenv has the project's test dependencies, which collection imports.
     """
-    from suitekit.flaky._finder import session_python  # noqa: PLC0415 - only this command needs it
+    from suitekit.flaky import session_python  # noqa: PLC0415 - only this command needs it
 
     return session_python(project, session_name(suite, python)) or Path(sys.executable)
 
 
 def _flaky(project: Project, args: argparse.Namespace) -> int:
-    from suitekit.flaky._finder import FlakyOptions, find  # noqa: PLC0415 - only this command needs it
+    from suitekit.flaky import FlakyOptions, find  # noqa: PLC0415 - only this command needs it
 
     options = FlakyOptions(suite=args.suite, runs=args.runs, seed=args.seed, python=args.python)
     finding = find(project, options, environ=os.environ, out=sys.stdout)

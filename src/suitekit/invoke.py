@@ -154,7 +154,7 @@ def _flaky_task(project: Project) -> Task[Any]:
     ) -> None:
         del c
         try:
-            from suitekit.flaky._finder import FlakyOptions, find  # noqa: PLC0415 - see the top
+            from suitekit.flaky import FlakyOptions, find  # noqa: PLC0415 - see the top
 
             options = FlakyOptions(suite=suite, runs=runs, seed=_seed(seed), python=python or None)
             finding = find(project, options, environ=os.environ, out=sys.stdout)

@@ -31,7 +31,7 @@ from suitekit._files import ensure_writable
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
-from suitekit.reporting._coverage import write_rcfile
+from suitekit.reporting import write_rcfile
 
 __all__ = ["register", "suitekit_requirement"]
 
@@ -152,7 +152,7 @@ def _record_durations(session: nox.Session, project: Project, junit: Path, since
     not write (pytest crashed, or nox ran nothing) is left out. A store that cannot be updated
     is a warning: the run's results are what matter here.
     """
-    from suitekit.reporting._report import record_session  # noqa: PLC0415 - at the end only
+    from suitekit.reporting import record_session  # noqa: PLC0415 - at the end only
 
     try:
         if junit.stat().st_mtime < since - 1:

@@ -218,3 +218,24 @@ def test_each_library_is_imported_in_one_place() -> None:
                 found.setdefault(library, set()).add(where)
 
     assert found == {}
+
+
+def test_a_package_is_entered_only_through_its_init() -> None:
+    # STYLE: a package's modules are its own; others import it through its __init__, whose
+    # lazy table (suitekit._lazy.exports) loads the module on first use, so this costs nothing.
+    packages = {path.parent.name for path in SOURCE.glob("*/__init__.py")}
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        own = path.relative_to(SOURCE).parts[0]
+        for module in sorted(imported(path)):
+            parts = module.split(".")
+            if (
+                len(parts) > 2  # suitekit.<package>.<module>
+                and parts[0] == "suitekit"
+                and parts[1] in packages
+                and parts[1] != own
+                and parts[2].startswith("_")
+            ):
+                found.append(f"{path.relative_to(SOURCE)} imports {module}")
+
+    assert found == []

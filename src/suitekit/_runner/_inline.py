@@ -95,14 +95,14 @@ class _Tee(io.StringIO):
 
 def _report(project: Project, out: IO[str]) -> int:
     """``suitekit report``: the merged JUnit report, the summary, the durations store."""
-    from suitekit.reporting._report import report  # noqa: PLC0415 - only where a run ends
+    from suitekit.reporting import report  # noqa: PLC0415 - only where a run ends
 
     return report(project, environ=os.environ, out=out)
 
 
 def _coverage(project: Project, out: IO[str]) -> int:
     """``suitekit coverage``: the combined figure and the gate."""
-    from suitekit.reporting._coverage import combine  # noqa: PLC0415 - only where a run ends
+    from suitekit.reporting import combine  # noqa: PLC0415 - only where a run ends
 
     result = combine(project)
     out.write(f"{result.report}\n{result.summary()}\n")

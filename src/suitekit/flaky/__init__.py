@@ -27,10 +27,13 @@ if TYPE_CHECKING:
     from suitekit.flaky._analysis import failing as failing
     from suitekit.flaky._bisect import Reduction as Reduction
     from suitekit.flaky._bisect import ddmin as ddmin
-    from suitekit.reporting._runlog import OUTCOMES as OUTCOMES
-    from suitekit.reporting._runlog import Outcome as Outcome
-    from suitekit.reporting._runlog import RunLog as RunLog
-    from suitekit.reporting._runlog import TestRun as TestRun
+    from suitekit.flaky._finder import FlakyOptions as FlakyOptions
+    from suitekit.flaky._finder import find as find
+    from suitekit.flaky._finder import session_python as session_python
+    from suitekit.reporting import OUTCOMES as OUTCOMES
+    from suitekit.reporting import Outcome as Outcome
+    from suitekit.reporting import RunLog as RunLog
+    from suitekit.reporting import TestRun as TestRun
 
 __all__ = [
     "DEFAULT_RUNS",
@@ -38,6 +41,7 @@ __all__ = [
     "Cause",
     "CauseKind",
     "Finding",
+    "FlakyOptions",
     "FlakyTest",
     "Outcome",
     "Reduction",
@@ -49,7 +53,9 @@ __all__ = [
     "ddmin",
     "entry_for",
     "failing",
+    "find",
     "matches",
+    "session_python",
     "stale_in_files",
     "unmatched",
     "unmatched_error",
@@ -67,6 +73,9 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "FlakyOptions": "suitekit.flaky._finder",
+            "find": "suitekit.flaky._finder",
+            "session_python": "suitekit.flaky._finder",
             "Cause": "suitekit.flaky._analysis",
             "CauseKind": "suitekit.flaky._analysis",
             "Finding": "suitekit.flaky._analysis",
@@ -82,9 +91,9 @@ if not TYPE_CHECKING:
             "stale_in_files": "suitekit._quarantine",
             "unmatched": "suitekit._quarantine",
             "unmatched_error": "suitekit._quarantine",
-            "OUTCOMES": "suitekit.reporting._runlog",
-            "Outcome": "suitekit.reporting._runlog",
-            "RunLog": "suitekit.reporting._runlog",
-            "TestRun": "suitekit.reporting._runlog",
+            "OUTCOMES": "suitekit.reporting",
+            "Outcome": "suitekit.reporting",
+            "RunLog": "suitekit.reporting",
+            "TestRun": "suitekit.reporting",
         },
     )

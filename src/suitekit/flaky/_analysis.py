@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from suitekit.reporting._runlog import OUTCOMES, Outcome, RunLog
+from suitekit.reporting import OUTCOMES, Outcome, RunLog
 
 __all__ = [
     "Cause",

@@ -46,7 +46,7 @@ from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import DEFAULT_RUNS
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
 from suitekit.flaky._bisect import DEFAULT_MAX_CALLS, ddmin
-from suitekit.reporting._runlog import Outcome, RunLog
+from suitekit.reporting import Outcome, RunLog
 
 __all__ = [
     "DEFAULT_RUNS",

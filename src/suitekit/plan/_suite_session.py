@@ -108,7 +108,7 @@ def suite_folders(project: Project, suite: Suite, python: str) -> tuple[Path, ..
     junit_folder = junit_path(project, suite, python).parent
     if not project.source:
         return (junit_folder,)
-    from suitekit.reporting._coverage import coverage_dir  # noqa: PLC0415 - reporting is lazy
+    from suitekit.reporting import coverage_dir  # noqa: PLC0415 - reporting is lazy
 
     return (junit_folder, coverage_dir(project))
 
@@ -138,7 +138,7 @@ def suite_session(
         ConfigError: The environment or the arguments hold a bad worker count, CPU budget or
             shard.
     """
-    from suitekit.reporting._coverage import coverage_dir, session_key  # noqa: PLC0415
+    from suitekit.reporting import coverage_dir, session_key  # noqa: PLC0415
     from suitekit.sharding import shard_from, split_of  # noqa: PLC0415 - see above
 
     options = run_options(environ)

@@ -130,7 +130,7 @@ def recorded_work(project: Project) -> dict[str, float]:
     store themselves).
     """
     from suitekit.errors import SuitekitError  # noqa: PLC0415 - with the store only
-    from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
+    from suitekit.sharding import DURATIONS_FILE, DurationStore  # noqa: PLC0415
 
     try:
         store = DurationStore.load(project.root / DURATIONS_FILE)

@@ -24,7 +24,7 @@ from suitekit.pytest_plugin._shared import Durations, group
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
-    from suitekit.sharding._workers import Sample
+    from suitekit.sharding import Sample
 
 __all__ = ["AUTO_KEY", "AutoWorkers", "decide_later"]
 
@@ -127,7 +127,7 @@ class AutoWorkers:
             return self._promote(session, choice.workers, ()) if choice.workers else None
         started = time.monotonic()
         self.body_seconds = 0.0
-        from suitekit.sharding._workers import SAMPLE_SECONDS, Sample, next_look  # noqa: PLC0415
+        from suitekit.sharding import SAMPLE_SECONDS, Sample, next_look  # noqa: PLC0415
 
         look = SAMPLE_SECONDS
         for index, item in enumerate(items):
@@ -173,7 +173,7 @@ class AutoWorkers:
 
     def _from_sample(self, session: pytest.Session, sample: Sample) -> sharding.WorkerChoice:
         """The choice for the rest of the run, from the tests run so far."""
-        from suitekit.sharding._workers import (  # noqa: PLC0415 - only under "auto"
+        from suitekit.sharding import (  # noqa: PLC0415 - only under "auto"
             DEFAULT_CALIBRATION,
             decide_from_sample,
         )
@@ -188,8 +188,7 @@ class AutoWorkers:
     def _costs(self, config: pytest.Config) -> sharding.Calibration:
         """This machine's xdist costs: cached, measured once, or a slow machine's."""
         if self._calibration is None:
-            from suitekit.sharding._calibrate import obtain  # noqa: PLC0415 - rarely needed
-            from suitekit.sharding._workers import DEFAULT_CALIBRATION  # noqa: PLC0415
+            from suitekit.sharding import DEFAULT_CALIBRATION, obtain  # noqa: PLC0415 - rarely
 
             reporter = config.pluginmanager.get_plugin("terminalreporter")
 
@@ -237,8 +236,7 @@ def _choice_from_durations(
     estimates = sharding.estimate(cases, stored)
     if estimates.known * 2 < len(items):
         return None
-    from suitekit.sharding._units import unit_key  # noqa: PLC0415 - only here
-    from suitekit.sharding._workers import DEFAULT_CALIBRATION  # noqa: PLC0415
+    from suitekit.sharding import DEFAULT_CALIBRATION, unit_key  # noqa: PLC0415 - only here
 
     units: dict[str, list[float]] = {}
     for item in items:

@@ -91,8 +91,7 @@ class _Cooperation:
         Raises:
             ServiceError: The server does not answer, or the migration failed.
         """
-        from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
-        from suitekit.services._postgres import building  # noqa: PLC0415
+        from suitekit.services import PostgresServer, building  # noqa: PLC0415
 
         assert self.server_url is not None  # noqa: S101 - only the controller builds
         started = time.perf_counter()
@@ -119,7 +118,7 @@ class _Cooperation:
 
     def _migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
         from suitekit.errors import ServiceError  # noqa: PLC0415
-        from suitekit.services._django import migrate  # noqa: PLC0415
+        from suitekit.services import migrate  # noqa: PLC0415
 
         try:
             with blocker.unblock():
@@ -202,10 +201,12 @@ def before_conftests(
     if not _active(early_config):
         return
     from suitekit import services  # noqa: PLC0415 - only for Django runs with services
-    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
-    from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
-    from suitekit.services._postgres import render_env  # noqa: PLC0415
-    from suitekit.services._worker import ENV_RUN_ID  # noqa: PLC0415
+    from suitekit.services import (  # noqa: PLC0415 - as above
+        ENV_COOPERATION,
+        ENV_RUN_ID,
+        PostgresServer,
+        render_env,
+    )
 
     if project.postgres.setup:
         # The project's own setup migrated the template: the workers only use their clones.
@@ -246,7 +247,7 @@ def after_conftests(early_config: pytest.Config) -> None:
         return
     from django.conf import settings  # noqa: PLC0415 - pytest-django imported it
 
-    from suitekit.services._django import ENV_COOPERATION, aliases_of  # noqa: PLC0415
+    from suitekit.services import ENV_COOPERATION, aliases_of  # noqa: PLC0415
 
     # Settings configured later (in a conftest's pytest_configure), or naming another
     # database: Django's way, pytest-django makes its own test databases.
@@ -272,7 +273,7 @@ def clones_later() -> bool:
     template's migration; the plugin's ``pytest_runtest_setup`` makes the clone before any
     fixture of the first test can reach it.
     """
-    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
+    from suitekit.services import ENV_COOPERATION  # noqa: PLC0415
 
     return os.environ.get(ENV_COOPERATION) == _MIGRATED
 
@@ -281,7 +282,7 @@ def register(config: pytest.Config, suite: Suite) -> None:
     """Register suitekit's ``django_db_setup`` (or only the header) in a Django suite run."""
     if "postgres" not in suite.services or not _active(config):
         return
-    from suitekit.services._django import ENV_COOPERATION  # noqa: PLC0415
+    from suitekit.services import ENV_COOPERATION  # noqa: PLC0415
 
     cooperation = config.stash.get(_KEY, None)
     how = os.environ.get(ENV_COOPERATION, "")
@@ -379,7 +380,7 @@ class DjangoDatabases(DjangoHeader):
         """
         from suitekit import services  # noqa: PLC0415
         from suitekit.errors import SuitekitError  # noqa: PLC0415
-        from suitekit.services._django import WorkerDatabases  # noqa: PLC0415
+        from suitekit.services import WorkerDatabases  # noqa: PLC0415
 
         resources = services.current()
         database = resources.database if resources is not None else ""

@@ -22,7 +22,7 @@ from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, Collection, PartitionReport, crash_message, partition
 from suitekit.errors import PartitionError, SuitekitError
 from suitekit.pytest_plugin._isolation import say_dead_servers
-from suitekit.reporting._surefire import first_line
+from suitekit.reporting import first_line
 
 if TYPE_CHECKING:
     from collections.abc import Callable

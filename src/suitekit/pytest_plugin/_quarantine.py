@@ -43,7 +43,7 @@ class QuarantineCheck:
         entry = self.entry(node_id)
         if entry is None:
             return
-        from suitekit.reporting._attempts import WASXFAIL_PREFIX  # noqa: PLC0415 - suite runs only
+        from suitekit.reporting import WASXFAIL_PREFIX  # noqa: PLC0415 - suite runs only
 
         mark(
             report,

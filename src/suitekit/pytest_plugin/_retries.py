@@ -20,12 +20,12 @@ from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin._options import RunOptions
 from suitekit.pytest_plugin._quarantine import QuarantineCheck
 from suitekit.pytest_plugin._shared import failure_line, mark, worker_of
-from suitekit.reporting._surefire import first_line
+from suitekit.reporting import first_line
 
 if TYPE_CHECKING:
     from _pytest.terminal import TerminalReporter
 
-    from suitekit.reporting._attempts import Ledger, PhaseReport
+    from suitekit.reporting import Ledger, PhaseReport
 
 __all__ = ["RetriesPlugin"]
 
@@ -43,7 +43,7 @@ class RetriesPlugin:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """The controller (or the only process) of a suite run starts gathering the reports."""
         if not hasattr(session.config, "workerinput"):
-            from suitekit.reporting._attempts import Ledger  # noqa: PLC0415 - see the docstring
+            from suitekit.reporting import Ledger  # noqa: PLC0415 - see the docstring
 
             self.ledger = Ledger()
 
@@ -56,7 +56,7 @@ class RetriesPlugin:
         if not report.failed or getattr(report, "suitekit_usage_error", None):
             return
         if self.ledger is not None:
-            from suitekit.reporting._attempts import PhaseReport  # noqa: PLC0415
+            from suitekit.reporting import PhaseReport  # noqa: PLC0415
 
             self.ledger.add(
                 PhaseReport(
@@ -185,7 +185,7 @@ class RetriesPlugin:
         junit = session.config.option.xmlpath
         try:
             if junit and ledger.needs_rewrite():
-                from suitekit.reporting._attempts import rewrite_junit  # noqa: PLC0415
+                from suitekit.reporting import rewrite_junit  # noqa: PLC0415
 
                 prefix = session.config.option.junitprefix
                 rewrite_junit(Path(junit), ledger.tests(), prefix=prefix)
@@ -199,7 +199,7 @@ class RetriesPlugin:
 
 def _phase(report: pytest.TestReport, quarantine: QuarantineCheck) -> PhaseReport:
     """The plain data of a report, for the ledger."""
-    from suitekit.reporting._attempts import PhaseReport  # noqa: PLC0415 - see the docstring
+    from suitekit.reporting import PhaseReport  # noqa: PLC0415 - see the docstring
 
     quarantined = bool(getattr(report, "suitekit_quarantined", None))
     outcome: str = report.outcome

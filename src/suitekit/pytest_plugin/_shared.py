@@ -16,7 +16,7 @@ from suitekit import sharding
 from suitekit._model import Project
 from suitekit._selection import CollectedTest
 from suitekit.errors import SuitekitError
-from suitekit.reporting._surefire import first_line
+from suitekit.reporting import first_line
 
 __all__ = [
     "Collected",

@@ -7,9 +7,19 @@ from typing import TYPE_CHECKING
 from suitekit._lazy import exports
 
 if TYPE_CHECKING:
+    from suitekit.reporting._attempts import WASXFAIL_PREFIX as WASXFAIL_PREFIX
+    from suitekit.reporting._attempts import Ledger as Ledger
+    from suitekit.reporting._attempts import PhaseReport as PhaseReport
+    from suitekit.reporting._attempts import rewrite_junit as rewrite_junit
+    from suitekit.reporting._coverage import combine as combine
+    from suitekit.reporting._coverage import coverage_dir as coverage_dir
+    from suitekit.reporting._coverage import session_key as session_key
+    from suitekit.reporting._coverage import write_rcfile as write_rcfile
     from suitekit.reporting._junit import Totals as Totals
     from suitekit.reporting._junit import read_totals as read_totals
     from suitekit.reporting._merge import merge_junit as merge_junit
+    from suitekit.reporting._report import record_session as record_session
+    from suitekit.reporting._report import report as report
     from suitekit.reporting._results import MergeResult as MergeResult
     from suitekit.reporting._results import QuarantinedCase as QuarantinedCase
     from suitekit.reporting._runlog import OUTCOMES as OUTCOMES
@@ -19,24 +29,36 @@ if TYPE_CHECKING:
     from suitekit.reporting._streaks import StreakStore as StreakStore
     from suitekit.reporting._summary import Summary as Summary
     from suitekit.reporting._summary import summarise as summarise
-    from suitekit.sharding._durations import DurationStore as DurationStore
-    from suitekit.sharding._durations import Measurement as Measurement
+    from suitekit.reporting._surefire import first_line as first_line
+    from suitekit.sharding import DurationStore as DurationStore
+    from suitekit.sharding import Measurement as Measurement
 
 __all__ = [
     "OUTCOMES",
+    "WASXFAIL_PREFIX",
     "DurationStore",
+    "Ledger",
     "Measurement",
     "MergeResult",
     "Outcome",
+    "PhaseReport",
     "QuarantinedCase",
     "RunLog",
     "StreakStore",
     "Summary",
     "TestRun",
     "Totals",
+    "combine",
+    "coverage_dir",
+    "first_line",
     "merge_junit",
     "read_totals",
+    "record_session",
+    "report",
+    "rewrite_junit",
+    "session_key",
     "summarise",
+    "write_rcfile",
 ]
 
 # Merging, summaries and streaks run at the end of a run only: each module loads when a name
@@ -45,6 +67,17 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "Ledger": "suitekit.reporting._attempts",
+            "PhaseReport": "suitekit.reporting._attempts",
+            "WASXFAIL_PREFIX": "suitekit.reporting._attempts",
+            "combine": "suitekit.reporting._coverage",
+            "coverage_dir": "suitekit.reporting._coverage",
+            "first_line": "suitekit.reporting._surefire",
+            "record_session": "suitekit.reporting._report",
+            "report": "suitekit.reporting._report",
+            "rewrite_junit": "suitekit.reporting._attempts",
+            "session_key": "suitekit.reporting._coverage",
+            "write_rcfile": "suitekit.reporting._coverage",
             "Totals": "suitekit.reporting._junit",
             "read_totals": "suitekit.reporting._junit",
             "MergeResult": "suitekit.reporting._results",
@@ -57,7 +90,7 @@ if not TYPE_CHECKING:
             "StreakStore": "suitekit.reporting._streaks",
             "Summary": "suitekit.reporting._summary",
             "summarise": "suitekit.reporting._summary",
-            "DurationStore": "suitekit.sharding._durations",
-            "Measurement": "suitekit.sharding._durations",
+            "DurationStore": "suitekit.sharding",
+            "Measurement": "suitekit.sharding",
         },
     )

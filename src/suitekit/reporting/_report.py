@@ -106,7 +106,7 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint  # noqa: PLC0415
     from suitekit.reporting._summary import Expected, summarise  # noqa: PLC0415
     from suitekit.reporting._terminal import render_terminal  # noqa: PLC0415
-    from suitekit.sharding._durations import DURATIONS_FILE, DurationStore  # noqa: PLC0415
+    from suitekit.sharding import DURATIONS_FILE, DurationStore  # noqa: PLC0415
 
     project, note = reading(project)
     if note is not None:
@@ -174,7 +174,7 @@ def _merge_aside(inputs: list[Path], *, slowest: int) -> MergeResult:
 
 def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str, float]]) -> None:
     """Fold each suite's durations into the store, with how they were measured."""
-    from suitekit.sharding._durations import (  # noqa: PLC0415 - see report()
+    from suitekit.sharding import (  # noqa: PLC0415 - see report()
         DURATIONS_FILE,
         DurationStore,
         update_store,

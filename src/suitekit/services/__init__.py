@@ -13,12 +13,20 @@ from suitekit._lazy import exports
 
 if TYPE_CHECKING:
     from suitekit.services._clean import clean as clean
+    from suitekit.services._django import ENV_COOPERATION as ENV_COOPERATION
+    from suitekit.services._django import WorkerDatabases as WorkerDatabases
+    from suitekit.services._django import aliases_of as aliases_of
+    from suitekit.services._django import migrate as migrate
+    from suitekit.services._endpoints import PostgresServer as PostgresServer
+    from suitekit.services._postgres import building as building
+    from suitekit.services._postgres import render_env as render_env
     from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
     from suitekit.services._provide import provide as provide
     from suitekit.services._provide import unanswered as unanswered
     from suitekit.services._resources import WorkerResources as WorkerResources
     from suitekit.services._resources import current as current
     from suitekit.services._resources import export as export
+    from suitekit.services._worker import ENV_RUN_ID as ENV_RUN_ID
     from suitekit.services._worker import Acquired as Acquired
     from suitekit.services._worker import acquire as acquire
     from suitekit.services._worker import check_resources as check_resources
@@ -26,17 +34,25 @@ if TYPE_CHECKING:
     from suitekit.services._worker import prepare_run as prepare_run
 
 __all__ = [
+    "ENV_COOPERATION",
+    "ENV_RUN_ID",
     "PROVIDED_URL",
     "Acquired",
+    "PostgresServer",
+    "WorkerDatabases",
     "WorkerResources",
     "acquire",
+    "aliases_of",
+    "building",
     "check_resources",
     "clean",
     "current",
     "export",
     "finish_run",
+    "migrate",
     "prepare_run",
     "provide",
+    "render_env",
     "unanswered",
 ]
 
@@ -46,6 +62,14 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "ENV_COOPERATION": "suitekit.services._django",
+            "ENV_RUN_ID": "suitekit.services._worker",
+            "PostgresServer": "suitekit.services._endpoints",
+            "WorkerDatabases": "suitekit.services._django",
+            "aliases_of": "suitekit.services._django",
+            "building": "suitekit.services._postgres",
+            "migrate": "suitekit.services._django",
+            "render_env": "suitekit.services._postgres",
             "clean": "suitekit.services._clean",
             "PROVIDED_URL": "suitekit.services._provide",
             "provide": "suitekit.services._provide",

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 from suitekit._lazy import exports
 
 if TYPE_CHECKING:
+    from suitekit.sharding._calibrate import obtain as obtain
     from suitekit.sharding._durations import DURATIONS_FILE as DURATIONS_FILE
     from suitekit.sharding._durations import DurationStore as DurationStore
     from suitekit.sharding._durations import Measurement as Measurement
+    from suitekit.sharding._durations import update_store as update_store
     from suitekit.sharding._lpt import LongestFirst as LongestFirst
     from suitekit.sharding._lpt import Strategy as Strategy
     from suitekit.sharding._order import Ordering as Ordering
@@ -32,13 +34,21 @@ if TYPE_CHECKING:
     from suitekit.sharding._units import Unit as Unit
     from suitekit.sharding._units import case_key as case_key
     from suitekit.sharding._units import estimate as estimate
+    from suitekit.sharding._units import unit_key as unit_key
+    from suitekit.sharding._workers import DEFAULT_CALIBRATION as DEFAULT_CALIBRATION
+    from suitekit.sharding._workers import SAMPLE_SECONDS as SAMPLE_SECONDS
     from suitekit.sharding._workers import Calibration as Calibration
+    from suitekit.sharding._workers import Sample as Sample
     from suitekit.sharding._workers import WorkerChoice as WorkerChoice
     from suitekit.sharding._workers import choose_workers as choose_workers
+    from suitekit.sharding._workers import decide_from_sample as decide_from_sample
+    from suitekit.sharding._workers import next_look as next_look
 
 __all__ = [
+    "DEFAULT_CALIBRATION",
     "DURATIONS_FILE",
     "ENV_SHARD",
+    "SAMPLE_SECONDS",
     "SHARD_OPTION",
     "Calibration",
     "Case",
@@ -47,6 +57,7 @@ __all__ = [
     "LongestFirst",
     "Measurement",
     "Ordering",
+    "Sample",
     "Shard",
     "ShardPlan",
     "ShardSpec",
@@ -56,11 +67,16 @@ __all__ = [
     "case_key",
     "choose_order",
     "choose_workers",
+    "decide_from_sample",
     "estimate",
+    "next_look",
+    "obtain",
     "plan_shards",
     "shard_from",
     "slowest_first",
     "split_of",
+    "unit_key",
+    "update_store",
 ]
 
 # A run reads durations and plans shards only when it shards or orders by durations: each
@@ -69,6 +85,14 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "DEFAULT_CALIBRATION": "suitekit.sharding._workers",
+            "SAMPLE_SECONDS": "suitekit.sharding._workers",
+            "Sample": "suitekit.sharding._workers",
+            "decide_from_sample": "suitekit.sharding._workers",
+            "next_look": "suitekit.sharding._workers",
+            "obtain": "suitekit.sharding._calibrate",
+            "unit_key": "suitekit.sharding._units",
+            "update_store": "suitekit.sharding._durations",
             "DURATIONS_FILE": "suitekit.sharding._durations",
             "DurationStore": "suitekit.sharding._durations",
             "Measurement": "suitekit.sharding._durations",
