@@ -4,6 +4,7 @@ Run on demand (not part of the test suites):
 
     .venv/bin/python benchmarks/bench_template_clone.py [--workers 4] [--rounds 3]
         [--server throwaway|url] [--url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--service postgres|mysql]
 
 ``--server throwaway`` (the default) starts suitekit's own throwaway PostgreSQL (data on the RAM
 disk, fsync off) and stops it at the end; ``--server url`` uses the server ``--url`` names (for
@@ -33,6 +34,14 @@ per-worker ready time by migration to that by clone (both measured in the same r
 check of the goal: clone at least 5x faster than migration, and under 0.5 s for every worker.
 Every database it creates is named ``sk_bench_<random>_...`` and dropped at the end, also on
 Ctrl-C; the throwaway server is stopped then too.
+
+``--service mysql`` measures MariaDB the same way (``--url mysql://root@127.0.0.1:3306/test``
+for a given server, else a throwaway ``mariadbd``), with the same 50 tables in MariaDB's
+dialect and ``migrate.py`` on pymysql. MariaDB has no ``CREATE DATABASE ... TEMPLATE``, so (b)
+is suitekit's copy (``_mysql.clone``: each table's ``SHOW CREATE TABLE`` replayed, its rows by
+``INSERT ... SELECT``), and (c) is the other way to copy on the server's side:
+``mariadb-dump <template> | mariadb <copy>``. (d) compares migration and copy with every worker
+at once; the ratio printed is migration / copy per worker.
 """
 
 from __future__ import annotations
@@ -62,8 +71,8 @@ from psycopg import sql
 
 from suitekit._model import PostgresConfig, ServiceConfig, SetupStep
 from suitekit.errors import ServiceError
-from suitekit.services import _postgres, _throwaway
-from suitekit.services._endpoints import PostgresServer
+from suitekit.services import _mysql, _postgres, _throwaway
+from suitekit.services._endpoints import MySQLServer, PostgresServer
 
 TABLES = 50
 SEED_ROWS = 3
@@ -566,6 +575,382 @@ def run(server: PostgresServer, label: str, workers: int, rounds: int) -> None:
                 bench.drop_all()
 
 
+# -- MariaDB -----------------------------------------------------------------------------------
+
+MYSQL_URL = "mysql://root@127.0.0.1:3306/test"
+
+MYSQL_COLUMNS: tuple[Column, ...] = (
+    ("title", "varchar(200) NOT NULL", lambda _, row: f"'Item number {row}'"),
+    ("description", "text", lambda rng, _: rng.choice(("NULL", "'Lorem ipsum dolor sit'"))),
+    ("amount", "decimal(12, 2) NOT NULL DEFAULT 0", lambda rng, _: f"{rng.uniform(1, 999):.2f}"),
+    ("quantity", "int NOT NULL DEFAULT 0", lambda rng, _: str(rng.randint(0, 100))),
+    ("active", "boolean NOT NULL DEFAULT true", lambda rng, _: rng.choice(("true", "false"))),
+    ("metadata", "json NOT NULL DEFAULT '{}'", lambda _, row: f"'{{\"seed\": {row}}}'"),
+    ("external_id", "char(36) NOT NULL DEFAULT (uuid())", lambda *_: "uuid()"),
+    ("due_on", "date", lambda _, row: f"DATE '2026-01-{row + 1:02d}'"),
+    ("score", "double", lambda rng, _: f"{rng.random():.4f}"),
+    ("hits", "bigint NOT NULL DEFAULT 0", lambda rng, _: str(rng.randint(0, 10**9))),
+    (
+        "status",
+        "varchar(16) NOT NULL DEFAULT 'new'",
+        lambda rng, _: rng.choice(("'new'", "'open'")),
+    ),
+    ("updated_at", "timestamp(6) NULL", lambda *_: "now(6)"),
+)
+
+MYSQL_MIGRATE_PY = '''\
+"""Apply migrations/*.sql in order to MYSQL_URL, recording each in schema_migrations."""
+
+import os
+import pathlib
+from urllib.parse import unquote, urlsplit
+
+import pymysql
+from pymysql.constants import CLIENT
+
+HERE = pathlib.Path(__file__).resolve().parent
+url = urlsplit(os.environ["MYSQL_URL"])
+connection = pymysql.connect(
+    host=url.hostname, port=url.port or 3306, user=unquote(url.username or "root"),
+    password=unquote(url.password or ""), database=url.path.lstrip("/"),
+    client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True,
+)
+with connection, connection.cursor() as cursor:
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations"
+        " (version varchar(64) PRIMARY KEY, applied_at timestamp NOT NULL DEFAULT now())"
+    )
+    cursor.execute("SELECT version FROM schema_migrations")
+    done = {row[0] for row in cursor.fetchall()}
+    for path in sorted((HERE / "migrations").glob("*.sql")):
+        if path.stem in done:
+            continue
+        cursor.execute(path.read_text())
+        while cursor.nextset():
+            pass
+        cursor.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (path.stem,))
+'''
+
+
+def mysql_migration(rng: random.Random, index: int) -> str:
+    """Migration ``index`` in MariaDB's dialect: one table, its indexes and seed rows."""
+    table = plural(NOUNS[index - 1])
+    refs = sorted(rng.sample(range(1, index), min(index - 1, rng.randint(0, 2) + (index > 1))))
+
+    def code(_: random.Random, row: int) -> str:
+        return f"'{table[:20]}-{row}'"
+
+    columns: list[Column] = [("code", "varchar(32) NOT NULL", code)]
+    columns += rng.sample(MYSQL_COLUMNS, rng.randint(3, 6))
+    lines = ["id int AUTO_INCREMENT PRIMARY KEY"]
+    lines += [f"{name} {ddl}" for name, ddl, _ in columns]
+    lines.append("created_at timestamp(6) NOT NULL DEFAULT current_timestamp(6)")
+    fk_columns = [f"{NOUNS[ref - 1]}_id" for ref in refs]
+    lines += [f"{column} int NOT NULL" for column in fk_columns]
+    lines += [
+        f"FOREIGN KEY ({column}) REFERENCES {plural(NOUNS[ref - 1])} (id) ON DELETE CASCADE"
+        for column, ref in zip(fk_columns, refs, strict=True)
+    ]
+    statements = [f"CREATE TABLE {table} (\n    " + ",\n    ".join(lines) + "\n);"]
+    names = [name for name, _, _ in columns]
+    indexes = [f"CREATE UNIQUE INDEX {table}_code_key ON {table} (code);"]
+    indexes.append(f"CREATE INDEX {table}_created_at_idx ON {table} (created_at);")
+    if "status" in names and "active" in names:
+        indexes.append(f"CREATE INDEX {table}_open_idx ON {table} (status, active);")
+    statements += indexes[: rng.randint(2, 3)]
+    rows = [
+        "("
+        + ", ".join(
+            [value(rng, row) for _, _, value in columns]
+            + [str(rng.randint(1, SEED_ROWS)) for _ in refs]
+        )
+        + ")"
+        for row in range(1, SEED_ROWS + 1)
+    ]
+    statements.append(
+        f"INSERT INTO {table} ({', '.join(names + fk_columns)}) VALUES\n    "
+        + ",\n    ".join(rows)
+        + ";"
+    )
+    return "\n".join(statements) + "\n"
+
+
+def write_mysql_project(folder: Path) -> str:
+    """Write the MariaDB ``migrate.py`` and ``migrations/``; return the setup command."""
+    rng = random.Random(2026)  # noqa: S311 - the same schema every run, not a secret
+    (folder / "migrations").mkdir()
+    for index in range(1, TABLES + 1):
+        name = f"{index:04d}_create_{plural(NOUNS[index - 1])}.sql"
+        (folder / "migrations" / name).write_text(mysql_migration(rng, index), encoding="utf-8")
+    (folder / "migrate.py").write_text(MYSQL_MIGRATE_PY, encoding="utf-8")
+    return shlex.join([sys.executable, "migrate.py"])
+
+
+@dataclass(slots=True)
+class MysqlBench:
+    """The MariaDB server, the generated project, and every database this run created."""
+
+    server: MySQLServer
+    config: ServiceConfig
+    project: Path
+    tag: str = field(default_factory=lambda: secrets.token_hex(3))
+    created: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def run_id(self) -> str:
+        return f"bench{self.tag}"
+
+    def name(self, what: str) -> str:
+        name = f"sk_bench_{self.tag}_{what}"
+        with self.lock:
+            self.created.append(name)
+        return name
+
+    def migrate_worker(self, name: str) -> float:
+        """(a): an empty database and the migration run into it; seconds."""
+        started = time.perf_counter()
+        _mysql.create_empty(self.server, name, self.run_id, role="worker")
+        env = {**os.environ, **_mysql.render_env(self.config, self.server, name)}
+        for step in self.config.setup:
+            assert step.command is not None
+            result = subprocess.run(
+                shlex.split(step.command),
+                cwd=self.project,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                message = f"migration failed:\n{result.stdout}{result.stderr}"
+                raise SystemExit(message)
+        return time.perf_counter() - started
+
+    def build_template(self, name: str) -> float:
+        """(b), once: ``ensure_template``; seconds."""
+        started = time.perf_counter()
+        _mysql.ensure_template(
+            self.server,
+            self.config,
+            suite=SUITE,
+            name=name,
+            run_id=self.run_id,
+            kept=False,
+            cwd=self.project,
+            environ=os.environ,
+        )
+        return time.perf_counter() - started
+
+    def clone_worker(self, template: str, name: str) -> float:
+        """(b), per worker: suitekit's copy; seconds."""
+        owner = f"{socket.gethostname()}:{os.getpid()}"
+        started = time.perf_counter()
+        _mysql.clone(self.server, template, name, self.run_id, owner, suite=SUITE)
+        return time.perf_counter() - started
+
+    def dump_worker(self, template: str, name: str) -> float:
+        """(c): an empty database and ``mariadb-dump template | mariadb copy``; seconds."""
+        started = time.perf_counter()
+        _mysql.create_empty(self.server, name, self.run_id, role="worker")
+        auth = ["-h", self.server.host, "-P", str(self.server.port), "-u", self.server.user]
+        env = {**os.environ, "MYSQL_PWD": self.server.password}
+        dump = subprocess.Popen(
+            ["mariadb-dump", *auth, "--routines", "--triggers", "--single-transaction", template],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        load = subprocess.run(
+            ["mariadb", *auth, name], stdin=dump.stdout, env=env, capture_output=True, check=False
+        )
+        assert dump.stdout is not None
+        dump.stdout.close()
+        if dump.wait() != 0 or load.returncode != 0:
+            message = f"mariadb-dump | mariadb failed: {load.stderr.decode()}"
+            raise SystemExit(message)
+        return time.perf_counter() - started
+
+    def drop_all(self) -> None:
+        """Drop what this run created so far (also what a sweep finds by the run's prefix)."""
+        with self.lock:
+            names = list(self.created)
+            self.created.clear()
+        try:
+            found = _mysql.databases_with_prefix(self.server, f"sk_bench_{self.tag}_")
+        except ServiceError as error:
+            print(f"warning: cannot list the benchmark's databases: {error}")
+            found = []
+        for name in dict.fromkeys([*names, *found]):
+            try:
+                _mysql.drop(self.server, name)
+            except ServiceError as error:
+                print(f"warning: could not drop {name}: {error}")
+
+    def schema_of(self, database: str) -> tuple[int, int, int, int]:
+        """Tables, indexes, foreign keys and rows in ``database`` (a copy is complete)."""
+        import pymysql  # noqa: PLC0415
+
+        with (
+            pymysql.connect(**self.server.connect_kwargs(database)) as connection,  # type: ignore[call-overload]
+            connection.cursor() as cursor,
+        ):
+
+            def one(query: str) -> int:
+                cursor.execute(query, (database,))
+                row = cursor.fetchone()
+                return int(str(row[0])) if row else 0
+
+            tables = one("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s")
+            indexes = one(
+                "SELECT count(DISTINCT TABLE_NAME, INDEX_NAME) FROM information_schema.STATISTICS"
+                " WHERE TABLE_SCHEMA = %s"
+            )
+            keys = one(
+                "SELECT count(*) FROM information_schema.REFERENTIAL_CONSTRAINTS"
+                " WHERE CONSTRAINT_SCHEMA = %s"
+            )
+            cursor.execute(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+                (database,),
+            )
+            rows = 0
+            for (table,) in cursor.fetchall():
+                cursor.execute(f"SELECT count(*) FROM `{table}`")  # noqa: S608 - our tables
+                counted = cursor.fetchone()
+                rows += int(str(counted[0])) if counted else 0
+        return tables, indexes, keys, rows
+
+
+@dataclass(slots=True)
+class MysqlRound:
+    """One MariaDB round's figures, in seconds."""
+
+    migrate: list[float] = field(default_factory=list)
+    template: float = 0.0
+    clone: list[float] = field(default_factory=list)
+    dump: list[float] = field(default_factory=list)
+    concurrent_migrate: float = 0.0
+    concurrent_clone: float = 0.0
+
+
+def mysql_round(bench: MysqlBench, index: int, workers: int) -> MysqlRound:
+    figures = MysqlRound()
+    template = bench.name(f"r{index}_tpl")
+    figures.template = bench.build_template(template)
+    figures.clone = [
+        bench.clone_worker(template, bench.name(f"r{index}_clone{w}")) for w in range(workers)
+    ]
+    figures.dump = [
+        bench.dump_worker(template, bench.name(f"r{index}_dump{w}")) for w in range(workers)
+    ]
+    figures.concurrent_clone = concurrently(
+        [
+            partial(bench.clone_worker, template, bench.name(f"r{index}_cc{w}"))
+            for w in range(workers)
+        ]
+    )
+    if index == 1:
+        copy = f"sk_bench_{bench.tag}_r1_clone0"
+        for name, what in ((template, "the template"), (copy, "a copy")):
+            tables, indexes, keys, rows = bench.schema_of(name)
+            print(
+                f"  check: {what} has {tables} tables, {indexes} indexes, {keys} foreign keys,"
+                f" {rows} rows"
+            )
+    bench.drop_all()
+    figures.migrate = [bench.migrate_worker(bench.name(f"r{index}_mig{w}")) for w in range(workers)]
+    figures.concurrent_migrate = concurrently(
+        [partial(bench.migrate_worker, bench.name(f"r{index}_cm{w}")) for w in range(workers)]
+    )
+    bench.drop_all()
+    return figures
+
+
+def summarize_mysql(rounds: list[MysqlRound], workers: int) -> None:
+    migrate = median([statistics.mean(r.migrate) for r in rounds])
+    template = median([r.template for r in rounds])
+    clone = median([statistics.mean(r.clone) for r in rounds])
+    clone_max = median([max(r.clone) for r in rounds])
+    dump = median([statistics.mean(r.dump) for r in rounds])
+    print(f"median of {len(rounds)} rounds, {workers} workers one after the other:")
+    print(f"  (a) migrate per worker:          mean {ms(migrate)}")
+    print(f"  (b) template, once:              {ms(template)}")
+    print(f"      suitekit's copy per worker:  mean {ms(clone)}  max {ms(clone_max)}")
+    print(f"  (c) mariadb-dump | mariadb:      mean {ms(dump)}")
+    concurrent_migrate = median([r.concurrent_migrate for r in rounds])
+    concurrent_clone = median([r.concurrent_clone for r in rounds])
+    print(
+        f"  (d) {workers} workers at once:  migrate {ms(concurrent_migrate)}"
+        f"  copy {ms(concurrent_clone)}  ratio {concurrent_migrate / concurrent_clone:.1f}x"
+    )
+    print(
+        f"per-worker ready time: by migration {ms(migrate)}, by copy {ms(clone)};"
+        f" migration / copy = {migrate / clone:.1f}x; dump / copy = {dump / clone:.1f}x"
+    )
+
+
+def run_mysql(server: MySQLServer, label: str, workers: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="sk-bench-") as scratch:
+        project = Path(scratch)
+        command = write_mysql_project(project)
+        config = ServiceConfig(service="mysql", setup=(SetupStep(command=command),))
+        bench = MysqlBench(server=server, config=config, project=project)
+        try:
+            import pymysql  # noqa: PLC0415
+
+            with (
+                pymysql.connect(**server.connect_kwargs()) as connection,  # type: ignore[call-overload]
+                connection.cursor() as cursor,
+            ):
+                cursor.execute("SELECT VERSION(), @@datadir, @@innodb_flush_log_at_trx_commit")
+                version, datadir, flush = cursor.fetchone() or ("?", "?", "?")
+            print(
+                f"server: {label} MariaDB {version} at {server.host}:{server.port}"
+                f" (data {datadir}, innodb_flush_log_at_trx_commit {flush})"
+            )
+            print(
+                f"schema: {TABLES} migrations (one table each, {SEED_ROWS} seed rows), applied by"
+                f" `{command}`; {workers} workers, {rounds} rounds, cpus {os.cpu_count()},"
+                f" load average {os.getloadavg()[0]:.2f}"
+            )
+            results: list[MysqlRound] = []
+            for index in range(1, rounds + 1):
+                figures = mysql_round(bench, index, workers)
+                results.append(figures)
+                print(
+                    f"round {index}: migrate/worker {ms(statistics.mean(figures.migrate))}"
+                    f"  template {ms(figures.template)}"
+                    f"  copy/worker {ms(statistics.mean(figures.clone))}"
+                    f"  dump/worker {ms(statistics.mean(figures.dump))}"
+                    f"  at once: migrate {ms(figures.concurrent_migrate)}"
+                    f" copy {ms(figures.concurrent_clone)}"
+                )
+            summarize_mysql(results, workers)
+        finally:
+            with uninterrupted():
+                bench.drop_all()
+
+
+def main_mysql(args: argparse.Namespace) -> None:
+    if args.server == "url":
+        url = args.url if args.url != DEFAULT_URL else MYSQL_URL
+        run_mysql(MySQLServer.from_url(url), "given", args.workers, args.rounds)
+        return
+    from suitekit.services._mysql_server import find_mariadbd, start_mariadb  # noqa: PLC0415
+
+    mariadbd = find_mariadbd(os.environ)
+    if mariadbd is None:
+        raise SystemExit("no MariaDB binaries found (mariadbd, mariadb-install-db)")
+    throwaway = start_mariadb(mariadbd, os.environ)
+    try:
+        server = MySQLServer.from_url(throwaway.record.url)
+        run_mysql(server, f"throwaway ({mariadbd})", args.workers, args.rounds)
+    finally:
+        with uninterrupted():
+            throwaway.stop()
+            print("stopped the throwaway server")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -574,8 +959,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--server", choices=("throwaway", "url"), default="throwaway")
     parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--service", choices=("postgres", "mysql"), default="postgres")
     args = parser.parse_args()
     with signals_as_interrupt():
+        if args.service == "mysql":
+            main_mysql(args)
+            return
         if args.server == "url":
             run(PostgresServer.from_url(args.url), "given", args.workers, args.rounds)
             return

@@ -33,6 +33,9 @@ __all__ = [
     "ENV_DEADLINE_AT",
     "ENV_DJANGO",
     "ENV_DOCKER",
+    "ENV_MARIADB_BINDIR",
+    "ENV_MYSQL_TEMPLATE",
+    "ENV_MYSQL_URL",
     "ENV_PORTS",
     "ENV_POSTGRES_BINDIR",
     "ENV_POSTGRES_URL",
@@ -90,9 +93,12 @@ def provided_url(service: str) -> str:
     return f"SUITEKIT_{service.upper()}_URL"
 
 
-# The two built-in services' names, spelled out where the others are (equal to provided_url's):
+# The built-in services' names, spelled out where the others are (equal to provided_url's):
 ENV_POSTGRES_URL: Final = "SUITEKIT_POSTGRES_URL"
 ENV_REDIS_URL: Final = "SUITEKIT_REDIS_URL"
+ENV_MYSQL_URL: Final = "SUITEKIT_MYSQL_URL"
+ENV_MYSQL_TEMPLATE: Final = "SUITEKIT_MYSQL_TEMPLATE"
+"""The run's MariaDB/MySQL template database, which each worker copies."""
 ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
 """The folder where a whole run's sessions record what they collected (the guard's input)."""
 ENV_DEADLINE_AT: Final = "SUITEKIT_DEADLINE_AT"
@@ -120,6 +126,8 @@ ENV_POSTGRES_BINDIR: Final = "SUITEKIT_POSTGRES_BINDIR"
 """Where PostgreSQL's server binaries are (empty: nowhere)."""
 ENV_REDIS_SERVER: Final = "SUITEKIT_REDIS_SERVER"
 """The ``redis-server`` to run (empty: none)."""
+ENV_MARIADB_BINDIR: Final = "SUITEKIT_MARIADB_BINDIR"
+"""A folder holding ``mariadbd`` (and ``mariadb-install-db``, or in ``../bin``); empty: none."""
 ENV_SERVER_USER: Final = "SUITEKIT_SERVER_USER"
 """The unprivileged user throwaway servers run as when suitekit runs as root."""
 ENV_POSTGRES_USER: Final = "SUITEKIT_POSTGRES_USER"
@@ -138,6 +146,7 @@ USER_VARIABLES: Final = (
     ENV_DOCKER,
     ENV_POSTGRES_BINDIR,
     ENV_REDIS_SERVER,
+    ENV_MARIADB_BINDIR,
     ENV_SERVER_USER,
     ENV_POSTGRES_USER,
 )

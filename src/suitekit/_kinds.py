@@ -25,6 +25,9 @@ from suitekit._handoff import provided_url
 
 __all__ = [
     "KINDS",
+    "MYSQL",
+    "MYSQL_PRESETS",
+    "MYSQL_SETTINGS",
     "NAMES",
     "POSTGRES",
     "POSTGRES_PRESETS",
@@ -255,8 +258,85 @@ REDIS: Final = ServiceKind(
     ),
 )
 
+MYSQL_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "url": MappingProxyType({"MYSQL_URL": "{url}"}),
+        "split": MappingProxyType(
+            {
+                "MYSQL_HOST": "{host}",
+                "MYSQL_PORT": "{port}",
+                "MYSQL_USER": "{user}",
+                "MYSQL_PASSWORD": "{password}",
+                "MYSQL_DATABASE": "{database}",
+            }
+        ),
+        "django": MappingProxyType(
+            {
+                "DATABASE_URL": "{url}",
+                "DB_HOST": "{host}",
+                "DB_PORT": "{port}",
+                "DB_NAME": "{database}",
+                "DB_USER": "{user}",
+                "DB_PASSWORD": "{password}",
+            }
+        ),
+        "sqlalchemy": MappingProxyType({"MYSQL_URL": "mysql+pymysql://{netloc}/{database}"}),
+    }
+)
+"""The named ``env`` shapes of ``[tool.suitekit.services.mysql]``: ``url`` is the default.
+
+The default is ``MYSQL_URL``, not ``DATABASE_URL``: a suite that lists both ``postgres`` and
+``mysql`` would otherwise have two databases under one name. ``split`` sets the ``MYSQL_*``
+names settings modules commonly read; ``django`` the ``DATABASE_URL`` of dj-database-url and
+django-environ plus the split ``DB_*`` names (a project with MariaDB alone); ``sqlalchemy`` a
+``mysql+pymysql://`` URL.
+"""
+
+MYSQL_SETTINGS: Final = (
+    ("innodb_flush_log_at_trx_commit", "0"),
+    ("sync_binlog", "0"),
+)
+"""Server settings for a throwaway test database: durability buys nothing there, time does."""
+
+MYSQL: Final = ServiceKind(
+    name="mysql",
+    aliases=("mariadb",),
+    display_name="MariaDB/MySQL",
+    schemes=("mysql", "mariadb"),
+    default_port=3306,
+    user_url="MYSQL_URL",
+    fields=("url", "host", "port", "user", "password", "database", "netloc"),
+    presets=MYSQL_PRESETS,
+    template=True,
+    ci=CiContainer(
+        # An empty root password: the container lives for one job and listens on its network
+        # only, as PostgreSQL's trusts every connection.
+        image="mariadb:11",
+        port=3306,
+        url_template="mysql://root@{host}:3306/mysql",
+        variables={"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD": "1"},
+        command=(
+            "mariadbd",
+            "--skip-log-bin",
+            *(f"--{name.replace('_', '-')}={value}" for name, value in MYSQL_SETTINGS),
+        ),
+        options=(
+            "--tmpfs /var/lib/mysql "
+            f'--health-cmd "healthcheck.sh --connect --innodb_initialized" {_HEALTH}'
+        ),
+        tuning=CiTuning(
+            name="Tune MariaDB for tests (data on tmpfs, no flush at commit)",
+            script=(
+                'docker exec "$MYSQL_CONTAINER" mariadb -uroot -e "'
+                + " ".join(f"SET GLOBAL {name} = {value};" for name, value in MYSQL_SETTINGS)
+                + '"\n'
+            ),
+        ),
+    ),
+)
+
 KINDS: Final[Mapping[str, ServiceKind]] = MappingProxyType(
-    {kind.name: kind for kind in (POSTGRES, REDIS)}
+    {kind.name: kind for kind in (POSTGRES, REDIS, MYSQL)}
 )
 """Every service suitekit knows, by name; the order is the order of work and of messages."""
 

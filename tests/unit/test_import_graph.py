@@ -201,6 +201,7 @@ LIBRARIES: Final[Mapping[str, tuple[str, ...]]] = {
     "pytest_django": ("pytest_plugin/",),
     "psycopg": ("services/_postgres.py",),
     "redis": ("services/_redis.py",),
+    "pymysql": ("services/_mysql.py",),
     "coverage": ("reporting/_coverage.py",),
     # Django runs inside a Django suite's test processes: its database work, and the plugin's.
     "django": ("services/_django.py", "pytest_plugin/_django.py"),

@@ -46,8 +46,13 @@ def test_the_variable_names() -> None:
     assert dict(PROVIDED_URL) == {
         "postgres": "SUITEKIT_POSTGRES_URL",
         "redis": "SUITEKIT_REDIS_URL",
+        "mysql": "SUITEKIT_MYSQL_URL",
     }
-    assert dict(USER_URL) == {"postgres": "DATABASE_URL", "redis": "REDIS_URL"}
+    assert dict(USER_URL) == {
+        "postgres": "DATABASE_URL",
+        "redis": "REDIS_URL",
+        "mysql": "MYSQL_URL",
+    }
 
 
 # -- server_urls: precedence -------------------------------------------------------------------

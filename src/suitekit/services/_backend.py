@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from suitekit._kinds import ServiceKind
 from suitekit._model import Check, Project, Service, Suite
+from suitekit.services._mysql_backend import MYSQL
 from suitekit.services._postgres_backend import POSTGRES
 from suitekit.services._redis_backend import REDIS
 
@@ -122,5 +123,6 @@ class Backend(Protocol):
 BACKENDS: Final[Mapping[Service, Backend]] = {
     "postgres": POSTGRES,
     "redis": REDIS,
+    "mysql": MYSQL,
 }
 """Every service suitekit knows, by name; the order is the order of work and of messages."""

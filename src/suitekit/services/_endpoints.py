@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from suitekit.errors import ServiceError
 
-__all__ = ["PostgresServer", "RedisServer", "render_env"]
+__all__ = ["MySQLServer", "PostgresServer", "RedisServer", "render_env"]
 
 
 def _split(url: str, what: str, schemes: tuple[str, ...]) -> tuple[str, int | None, str, str, str]:
@@ -162,3 +162,78 @@ class RedisServer:
             "db": str(db),
             "password": self.password,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MySQLServer:
+    """A MariaDB (or MySQL) server and the account suitekit administers databases with.
+
+    Attributes:
+        host: Host name or address.
+        port: TCP port.
+        user: The account (it must be allowed to create and drop databases).
+        password: Its password, or empty.
+        admin_database: A database to connect to for administration, or empty for none.
+    """
+
+    host: str
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    admin_database: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> MySQLServer:
+        """Parse ``mysql://user:password@host:port/database`` (or ``mariadb://``, any driver).
+
+        Raises:
+            ServiceError: The URL is not a MariaDB/MySQL URL.
+        """
+        host, port, user, password, database = _split(url, "MariaDB/MySQL", ("mysql", "mariadb"))
+        return cls(
+            host=host,
+            port=port or 3306,
+            user=user or "root",
+            password=password,
+            admin_database=database,
+        )
+
+    def url(self, database: str | None = None, *, scheme: str = "mysql") -> str:
+        """The URL of ``database`` on this server (the admin database by default)."""
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        name = quote(database if database is not None else self.admin_database, safe="")
+        return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
+
+    def fields(self, database: str) -> dict[str, str]:
+        """The values the ``env`` templates of ``[tool.suitekit.services.mysql]`` can use.
+
+        ``netloc`` is ``user[:password]@host:port`` as it stands in ``url`` (see
+        :meth:`PostgresServer.fields`): ``mysql+pymysql://{netloc}/{database}``.
+        """
+        url = self.url(database)
+        return {
+            "url": url,
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password,
+            "database": database,
+            "netloc": urlsplit(url).netloc,
+        }
+
+    def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
+        """Keyword arguments for ``pymysql.connect``."""
+        kwargs: dict[str, str | int] = {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "connect_timeout": 10,
+            "charset": "utf8mb4",
+        }
+        name = database if database is not None else self.admin_database
+        if name:
+            kwargs["database"] = name
+        return kwargs

@@ -1,0 +1,589 @@
+"""MariaDB/MySQL databases of a run: the template (migrate once), the copies (one per worker).
+
+MariaDB has no ``CREATE DATABASE ... TEMPLATE``: a worker's database is created empty and the
+template's objects are replayed into it on the server, on one connection (:func:`clone`): each
+table's own ``SHOW CREATE TABLE`` (foreign keys, indexes, defaults, checks and the
+``AUTO_INCREMENT`` counter included; ``CREATE TABLE ... LIKE`` would drop the foreign keys),
+its rows by ``INSERT ... SELECT``, then views, routines and triggers. The choice against
+``mariadb-dump | mariadb`` and against migrating each worker is measured in
+benchmarks/bench_template_clone.py (docs/services.md has the figures).
+
+Every database suitekit creates has a name starting with ``sk_`` *and* a comment
+``suitekit {...}`` (``CREATE DATABASE ... COMMENT``, MariaDB 10.5+, set in the same statement
+that creates it) naming its run, the process that owns it and the host; cleanup only ever drops
+databases that carry that comment. Names are quoted as identifiers by :func:`_ident` and values
+passed as query parameters: no name or run id can change the SQL.
+
+This is the only module that imports ``pymysql``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from suitekit._model import ServiceConfig
+from suitekit._urls import redact
+from suitekit.errors import ServiceError
+from suitekit.services._endpoints import MySQLServer
+from suitekit.services._mysql_marks import COMMENT_PREFIX, MarkedDatabase, render_env
+from suitekit.services._mysql_marks import comment as _comment
+from suitekit.services._mysql_marks import ident as _ident
+from suitekit.services._mysql_marks import like_prefix as _like_prefix
+from suitekit.services._mysql_marks import marks as _marks
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import pymysql.connections
+    import pymysql.cursors
+
+    _Connection: TypeAlias = pymysql.connections.Connection[pymysql.cursors.Cursor]
+
+__all__ = [
+    "COMMENT_PREFIX",
+    "MarkedDatabase",
+    "check",
+    "clone",
+    "create_empty",
+    "databases_with_prefix",
+    "drop",
+    "ensure_template",
+    "marked_databases",
+    "render_env",
+    "wait_started",
+]
+
+_TEMPLATE_WAIT_SECONDS: Final = 120.0
+_LOCK_WAIT_SECONDS: Final = 600  # GET_LOCK's timeout while another run builds the template
+_POLL_SECONDS: Final = 0.02
+_MIN_COMMENT_VERSION: Final = (10, 5)  # CREATE DATABASE ... COMMENT
+
+
+def _connect(
+    server: MySQLServer, database: str | None = None, *, multi: bool = False
+) -> _Connection:
+    import pymysql  # noqa: PLC0415 - kept off the import path of projects without MariaDB
+    from pymysql.constants import CLIENT  # noqa: PLC0415
+
+    flags = CLIENT.MULTI_STATEMENTS if multi else 0
+    return pymysql.connect(  # type: ignore[call-overload, no-any-return]
+        **server.connect_kwargs(database), autocommit=True, client_flag=flags
+    )
+
+
+def check(url: str) -> None:
+    """Connect to the server at ``url`` and run ``SELECT 1``.
+
+    Raises:
+        ServiceError: It does not answer (the message says how, and the fix).
+    """
+    import pymysql  # noqa: PLC0415
+
+    server = MySQLServer.from_url(url)
+    try:
+        with _connect(server) as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except pymysql.Error as error:
+        message = (
+            f"the MariaDB/MySQL server at {redact(url)} does not answer: {error}".strip()
+            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+        )
+        raise ServiceError(message) from None
+
+
+def wait_started(
+    server: MySQLServer, process: subprocess.Popen[bytes], log: Path, *, timeout: float
+) -> None:
+    """Wait until a throwaway server just spawned answers ``SELECT 1`` with its password.
+
+    Raises:
+        ServiceError: It exited, or did not answer within ``timeout`` seconds (with its log).
+    """
+    import pymysql  # noqa: PLC0415
+
+    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            message = f"the throwaway MariaDB server exited at start:\n{tail(log)}"
+            raise ServiceError(message)
+        try:
+            with _connect(server) as connection, connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except pymysql.Error:
+            if time.monotonic() > deadline:
+                message = f"the throwaway MariaDB server did not answer:\n{tail(log)}"
+                raise ServiceError(message) from None
+            time.sleep(_POLL_SECONDS)
+        else:
+            return
+
+
+@contextmanager
+def _admin(
+    server: MySQLServer, database: str | None = None, *, multi: bool = False
+) -> Iterator[_Connection]:
+    import pymysql  # noqa: PLC0415
+
+    try:
+        connection = _connect(server, database, multi=multi)
+    except pymysql.Error as error:
+        message = (
+            f"cannot connect to MariaDB/MySQL at {server.host}:{server.port}: {error}".strip()
+            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
+        )
+        raise ServiceError(message) from None
+    try:
+        yield connection
+    finally:
+        with contextlib.suppress(pymysql.Error):
+            connection.close()
+
+
+def _query(
+    connection: _Connection,
+    statement: str,
+    args: tuple[object, ...] | None = None,
+) -> list[tuple[object, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, args)
+        return list(cursor.fetchall())
+
+
+def _exists(connection: _Connection, name: str) -> bool:
+    return bool(
+        _query(
+            connection, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,)
+        )
+    )
+
+
+def _require_comments(connection: _Connection) -> None:
+    """Refuse a server that cannot carry suitekit's marks (MySQL, MariaDB before 10.5)."""
+    version = str(_query(connection, "SELECT VERSION()")[0][0])
+    numbers = version.split("-", 1)[0].split(".")
+    try:
+        major, minor = int(numbers[0]), int(numbers[1])
+    except (IndexError, ValueError):
+        major, minor = 0, 0
+    if "mariadb" not in version.lower() or (major, minor) < _MIN_COMMENT_VERSION:
+        message = (
+            f"the server at {connection.host}:{connection.port} runs {version}: suitekit "
+            "marks the databases it creates with a database comment, which needs MariaDB 10.5 "
+            "or newer\n  fix: use a MariaDB 10.5+ server, or unset MYSQL_URL to let suitekit "
+            "start one"
+        )
+        raise ServiceError(message)
+
+
+def _create(
+    connection: _Connection,
+    name: str,
+    comment: str,
+    like: str | None = None,
+) -> None:
+    """CREATE DATABASE with suitekit's comment, in one statement (never unmarked).
+
+    With ``like``, the new database takes that database's character set and collation.
+    """
+    import pymysql  # noqa: PLC0415
+
+    _require_comments(connection)
+    charset = ""
+    if like is not None:
+        rows = _query(
+            connection,
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
+            " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+            (like,),
+        )
+        if rows:
+            charset = f" CHARACTER SET {rows[0][0]} COLLATE {rows[0][1]}"
+    try:
+        _query(connection, f"CREATE DATABASE {_ident(name)}{charset} COMMENT %s", (comment,))
+    except pymysql.Error as error:
+        message = f"cannot create database {name}: {error}"
+        raise ServiceError(message) from None
+
+
+def _drop(connection: _Connection, name: str) -> None:
+    """Drop ``name`` if it exists, ending the sessions that use it first.
+
+    A session inside an open transaction holds locks that would make ``DROP DATABASE`` wait
+    (for a year, by default): those sessions are the worker's own, which is done with them.
+    """
+    import pymysql  # noqa: PLC0415
+
+    try:
+        own = _query(connection, "SELECT CONNECTION_ID()")[0][0]
+        for (session,) in _query(
+            connection, "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s", (name,)
+        ):
+            if session != own:
+                with contextlib.suppress(pymysql.Error):  # it may have ended meanwhile
+                    _query(connection, "KILL CONNECTION %s", (session,))
+        _query(connection, "SET SESSION lock_wait_timeout = 60")
+        _query(connection, f"DROP DATABASE IF EXISTS {_ident(name)}")
+    except pymysql.Error as error:
+        message = f"cannot drop database {name}: {error}"
+        raise ServiceError(message) from None
+
+
+def drop(server: MySQLServer, name: str) -> None:
+    """Drop ``name`` if it exists, disconnecting its sessions."""
+    with _admin(server) as connection:
+        _drop(connection, name)
+
+
+def create_empty(server: MySQLServer, name: str, run_id: str, role: str = "check") -> None:
+    """Create an empty database for this run (the migrations check uses one)."""
+    with _admin(server) as connection:
+        _create(connection, name, _comment(run_id, role))
+
+
+def _build_lock(name: str) -> str:
+    """The name of the lock (``GET_LOCK``) held while the template ``name`` is built."""
+    return "suitekit_build_" + hashlib.sha256(name.encode()).hexdigest()[:40]
+
+
+def _lock(connection: _Connection, key: str, timeout: float) -> None:
+    rows = _query(connection, "SELECT GET_LOCK(%s, %s)", (key, timeout))
+    if not rows or rows[0][0] != 1:
+        message = f"cannot take the lock {key} within {timeout:.0f}s: another run holds it"
+        raise ServiceError(message)
+
+
+def _unlock(connection: _Connection, key: str) -> None:
+    import pymysql  # noqa: PLC0415
+
+    # The lock also ends with the connection: a broken one must not hide the error.
+    with contextlib.suppress(pymysql.Error):
+        _query(connection, "SELECT RELEASE_LOCK(%s)", (key,))
+
+
+def clone(
+    server: MySQLServer, template: str, name: str, run_id: str, owner: str, *, suite: str
+) -> None:
+    """Create a worker's database as a copy of the template.
+
+    A template still being built is not copied half-done: the copy takes the template's build
+    lock to see it exists (its builder holds it until it is built), and waits for it to
+    appear for up to :data:`_TEMPLATE_WAIT_SECONDS`. A copy that fails is dropped again.
+
+    Raises:
+        ServiceError: The template never appeared, or could not be copied.
+    """
+    comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
+    with _admin(server, multi=True) as connection:
+        key = _build_lock(template)
+        deadline = time.monotonic() + _TEMPLATE_WAIT_SECONDS
+        pause = 0.005
+        while True:
+            _lock(connection, key, _TEMPLATE_WAIT_SECONDS)
+            try:
+                found = _exists(connection, template)
+            finally:
+                _unlock(connection, key)
+            if found:
+                break
+            if time.monotonic() > deadline:
+                message = (
+                    f"cannot create {name}: the template database {template} was never "
+                    f"created (waited {_TEMPLATE_WAIT_SECONDS:.0f}s for the run's controller)"
+                    "\n  fix: see the controller's output above for why it did not build it"
+                )
+                raise ServiceError(message)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+        _create(connection, name, comment, like=template)
+        try:
+            copy_schema(connection, template, name)
+        except BaseException:
+            _drop(connection, name)
+            raise
+
+
+def copy_schema(
+    connection: _Connection,
+    source: str,
+    target: str,
+) -> None:
+    """Replay every object of ``source`` into the empty database ``target``, rows included.
+
+    Tables first, with foreign key checks off (so their order does not matter), each by its
+    own ``SHOW CREATE TABLE``, which keeps foreign keys, indexes, defaults, checks, its
+    ``AUTO_INCREMENT`` counter and its engine; their rows by ``INSERT ... SELECT`` of the
+    columns that are not generated, with ``NO_AUTO_VALUE_ON_ZERO`` so that a row whose id is 0
+    keeps it. Then views (their definitions name the template: renamed to the copy; a view on
+    a view is retried once the other exists), stored routines, and triggers last, so that
+    copying the rows fires none. Sequences are copied by their definition.
+
+    The statements go to the server in batches (one round trip for all tables, one for all
+    rows): the benchmark measured each statement's round trip as a sizeable part of a copy.
+
+    Raises:
+        ServiceError: An object could not be copied (the message names it).
+    """
+    import pymysql  # noqa: PLC0415
+
+    objects = _query(
+        connection,
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+        " ORDER BY TABLE_NAME",
+        (source,),
+    )
+    tables = [str(table) for table, kind in objects if kind == "BASE TABLE"]
+    sequences = [str(table) for table, kind in objects if kind == "SEQUENCE"]
+    views = [str(table) for table, kind in objects if kind in ("VIEW", "SYSTEM VIEW")]
+    columns: dict[str, list[str]] = {}
+    for table, column in _query(
+        connection,
+        "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS"
+        " WHERE TABLE_SCHEMA = %s AND EXTRA NOT LIKE %s ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        (source, "%GENERATED%"),
+    ):
+        columns.setdefault(str(table), []).append(_ident(str(column)))
+    src, dst = _ident(source), _ident(target)
+    creates: list[str] = []
+    for table in tables:
+        row = _query(connection, f"SHOW CREATE TABLE {src}.{_ident(table)}")
+        creates.append(str(row[0][1]))
+    for sequence in sequences:
+        row = _query(connection, f"SHOW CREATE SEQUENCE {src}.{_ident(sequence)}")
+        creates.append(str(row[0][1]))
+    inserts = []
+    for table in tables:
+        if names := ", ".join(columns.get(table, ())):
+            # Identifiers only, each quoted by _ident.
+            select = f"SELECT {names} FROM {src}.{_ident(table)}"  # noqa: S608
+            inserts.append(f"INSERT INTO {dst}.{_ident(table)} ({names}) {select}")
+    try:
+        _query(connection, f"USE {dst}")
+        _query(
+            connection,
+            "SET SESSION foreign_key_checks = 0,"
+            " sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",
+        )
+        _batch(connection, creates)
+        _batch(connection, inserts)
+        _copy_views(connection, source, target, views)
+        _copy_routines(connection, source)
+        _copy_triggers(connection, source)
+    except pymysql.Error as error:
+        message = f"cannot copy the template database {source} to {target}: {error}"
+        raise ServiceError(message) from None
+    finally:
+        with contextlib.suppress(pymysql.Error):
+            _query(connection, "SET SESSION foreign_key_checks = 1, sql_mode = DEFAULT")
+
+
+def _batch(connection: _Connection, statements: list[str]) -> None:
+    """Run ``statements`` in one round trip when the connection takes several, else in turn."""
+    from pymysql.constants import CLIENT  # noqa: PLC0415
+
+    if not statements:
+        return
+    if not connection.client_flag & CLIENT.MULTI_STATEMENTS:
+        for statement in statements:
+            _query(connection, statement)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements))
+        while cursor.nextset():
+            pass
+
+
+def _copy_views(
+    connection: _Connection,
+    source: str,
+    target: str,
+    views: list[str],
+) -> None:
+    import pymysql  # noqa: PLC0415
+
+    src = _ident(source)
+    pending = []
+    for view in views:
+        row = _query(connection, f"SHOW CREATE VIEW {src}.{_ident(view)}")
+        # The server writes every table a view reads qualified with its database's name.
+        pending.append(str(row[0][1]).replace(f"{src}.", f"{_ident(target)}."))
+    while pending:
+        failed: list[str] = []
+        error: pymysql.Error | None = None
+        for statement in pending:
+            try:
+                _query(connection, statement)
+            except pymysql.Error as exc:  # a view on a view not created yet
+                failed.append(statement)
+                error = exc
+        if len(failed) == len(pending):
+            assert error is not None  # noqa: S101 - a failed statement recorded its error
+            raise error
+        pending = failed
+
+
+def _copy_routines(connection: _Connection, source: str) -> None:
+    routines = _query(
+        connection,
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = %s",
+        (source,),
+    )
+    for routine, kind in routines:
+        if kind not in ("PROCEDURE", "FUNCTION"):
+            continue
+        row = _query(connection, f"SHOW CREATE {kind} {_ident(source)}.{_ident(str(routine))}")
+        _query(connection, str(row[0][2]))
+
+
+def _copy_triggers(connection: _Connection, source: str) -> None:
+    triggers = _query(
+        connection,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
+        " ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
+        (source,),
+    )
+    for (trigger,) in triggers:
+        row = _query(connection, f"SHOW CREATE TRIGGER {_ident(source)}.{_ident(str(trigger))}")
+        _query(connection, str(row[0][2]))
+
+
+def ensure_template(
+    server: MySQLServer,
+    config: ServiceConfig,
+    *,
+    suite: str,
+    name: str,
+    run_id: str,
+    kept: bool,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> bool:
+    """Create the template database and run the setup steps into it, once.
+
+    A kept template that exists already is reused as it is. Concurrent runs that want the same
+    kept template wait for each other on a named lock (``GET_LOCK``), so it is built once.
+
+    Returns:
+        Whether the template was built now (``False``: reused).
+
+    Raises:
+        ServiceError: A setup step failed (the half-built template is dropped).
+    """
+    key = _build_lock(name)
+    with _admin(server) as connection:
+        _lock(connection, key, _LOCK_WAIT_SECONDS)
+        try:
+            if _exists(connection, name):
+                if kept and _complete(connection, name):
+                    return False
+                # Not kept, or left half-built by a run that was killed during its setup.
+                _drop(connection, name)
+            # A kept template is marked complete only once its setup has succeeded, so that a
+            # run killed mid-setup leaves one that is rebuilt (and that clean may drop).
+            building = {"kept": "building" if kept else "false", "suite": suite}
+            try:
+                _create(connection, name, _comment(run_id, "template", building))
+                _run_setup(server, config, name, cwd, environ)
+                if kept:
+                    complete = {"kept": "true", "suite": suite}
+                    _query(
+                        connection,
+                        f"ALTER DATABASE {_ident(name)} COMMENT %s",
+                        (_comment(run_id, "template", complete),),
+                    )
+            except BaseException:
+                _drop(connection, name)
+                raise
+            return True
+        finally:
+            _unlock(connection, key)
+
+
+def _complete(connection: _Connection, name: str) -> bool:
+    rows = _query(
+        connection,
+        "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (name,),
+    )
+    info = _marks(rows[0][0]) if rows else None
+    return info is not None and info.get("kept") == "true"
+
+
+def _run_setup(
+    server: MySQLServer,
+    config: ServiceConfig,
+    name: str,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> None:
+    import pymysql  # noqa: PLC0415
+
+    env = {**environ, **render_env(config, server, name)}
+    # Setup commands (alembic, manage.py) come from the environment that runs the tests, even
+    # when its virtualenv is not activated.
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")]).rstrip(os.pathsep)
+    for step in config.setup:
+        if step.sql is not None:
+            try:
+                with _connect(server, name, multi=True) as connection:
+                    _batch(connection, [step.sql])
+            except pymysql.Error as error:
+                message = f"setup SQL failed in the template database: {step.sql!r}: {error}"
+                raise ServiceError(message) from None
+            continue
+        assert step.command is not None  # noqa: S101 - a step is one or the other
+        argv = shlex.split(step.command)
+        try:
+            result = subprocess.run(
+                argv, cwd=cwd, env=env, capture_output=True, text=True, check=False
+            )
+        except OSError as error:
+            message = f"setup command {step.command!r} could not start: {error.strerror}"
+            raise ServiceError(message) from None
+        if result.returncode != 0:
+            message = (
+                f"setup command {step.command!r} failed with exit code {result.returncode} "
+                f"in the template database:\n{result.stdout}{result.stderr}"
+            )
+            raise ServiceError(message)
+
+
+def databases_with_prefix(server: MySQLServer, prefix: str) -> list[str]:
+    """The databases whose name starts with ``prefix`` (matched literally)."""
+    with _admin(server) as connection:
+        rows = _query(
+            connection,
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s",
+            (_like_prefix(prefix),),
+        )
+    return [str(row[0]) for row in rows]
+
+
+def marked_databases(server: MySQLServer) -> list[MarkedDatabase]:
+    """Every database on the server that suitekit created (by its comment, not its name)."""
+    with _admin(server) as connection:
+        rows = _query(
+            connection,
+            "SELECT SCHEMA_NAME, SCHEMA_COMMENT FROM information_schema.SCHEMATA"
+            " WHERE SCHEMA_NAME LIKE %s",
+            (_like_prefix("sk_"),),
+        )
+    found = []
+    for name, comment in rows:
+        info = _marks(comment)
+        if info is not None:
+            found.append(MarkedDatabase(name=str(name), info=info))
+    return found
