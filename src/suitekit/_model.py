@@ -27,8 +27,10 @@ __all__ = [
     "MAX_SECONDS",
     "MAX_WORKERS",
     "POSTGRES_PRESETS",
+    "READY_KINDS",
     "REDIS_PRESETS",
     "SERVICES",
+    "SERVICE_SCOPES",
     "Check",
     "CiConfig",
     "DistMode",
@@ -37,13 +39,16 @@ __all__ = [
     "PostgresConfig",
     "Project",
     "Quarantine",
+    "ReadyKind",
     "RedisConfig",
     "Service",
     "ServiceConfig",
+    "ServiceScope",
     "SetupStep",
     "Source",
     "Sourced",
     "Suite",
+    "UserService",
     "Workers",
     "frozen_mapping",
     "named",
@@ -170,7 +175,9 @@ class Suite:
         workers: The xdist worker count (see :data:`Workers`).
         dist: The xdist distribution mode.
         target_seconds: A time budget; exceeding it is reported, not fatal.
-        services: Services the suite needs.
+        services: Services the suite needs (those suitekit provides).
+        custom_services: Services of the project's own the suite needs (the names of
+            :attr:`Project.custom_services`), each started per worker or once per run.
         env: Extra environment variables for the pytest run.
         pytest_args: Extra pytest arguments, before any the user passes on the command line.
         python: Python versions the suite's sessions run on.
@@ -194,6 +201,7 @@ class Suite:
     dist: DistMode = "load"
     target_seconds: float | None = None
     services: tuple[Service, ...] = ()
+    custom_services: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=frozen_mapping)
     pytest_args: tuple[str, ...] = ()
     python: tuple[str, ...] = ()
@@ -319,6 +327,63 @@ def _default_services() -> Mapping[Service, ServiceConfig]:
     return MappingProxyType({name: ServiceConfig(service=name) for name in KINDS})
 
 
+ReadyKind = Literal["tcp", "http", "command"]
+"""How suitekit sees that a service of the project's own is ready (see :class:`UserService`)."""
+
+READY_KINDS: tuple[str, ...] = get_args(ReadyKind)
+
+ServiceScope = Literal["worker", "run"]
+"""Whether a service of the project's own runs once per pytest worker or once per run."""
+
+SERVICE_SCOPES: tuple[str, ...] = get_args(ServiceScope)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserService:
+    """A service of the project's own: ``[tool.suitekit.services.<name>]`` with ``run``.
+
+    suitekit starts ``run`` itself (no shell), with a free port and a private folder per
+    instance, once per worker (``scope = "worker"``) or once per run (``"run"``), waits until
+    it is ready, hands ``env`` to the tests and stops the instance's whole process session at
+    the end. Every template may use ``{port}``, ``{dir}``, ``{host}`` and ``{worker}`` (see
+    :data:`suitekit.config._keys.CUSTOM_FIELDS`).
+
+    Attributes:
+        name: The table's name, as suites list it in ``services``.
+        run: The command's arguments, as templates (split like a shell would when read).
+        ready_kind: ``tcp`` (a connection to ``{port}`` is accepted), ``http`` (a GET of the
+            URL in :attr:`ready` answers 2xx) or ``command`` (:attr:`ready` exits 0).
+        ready: The URL template (``http``) or the command's argument templates (``command``);
+            empty for ``tcp``.
+        env: Variables the tests get, as templates.
+        scope: ``worker``: an instance per pytest worker; ``run``: one the workers share.
+        timeout: Seconds the instance may take to become ready.
+        memory: A limit on its address space in bytes (``RLIMIT_AS``), or ``None``.
+        image: A container image that has its binary, for the CI documentation and messages.
+        install: How to install its binary, shown when the binary is not found.
+    """
+
+    name: str
+    run: tuple[str, ...]
+    ready_kind: ReadyKind = "tcp"
+    ready: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=frozen_mapping)
+    scope: ServiceScope = "worker"
+    timeout: float = 30.0
+    memory: int | None = None
+    image: str = ""
+    install: str = ""
+
+    def __post_init__(self) -> None:
+        """Freeze ``env`` whatever mapping the caller passed."""
+        object.__setattr__(self, "env", frozen_mapping(self.env))
+
+    @property
+    def key(self) -> str:
+        """The service's table, e.g. ``tool.suitekit.services.nats``."""
+        return f"tool.suitekit.services.{self.name}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Isolation:
     """Per-worker resources besides services.
@@ -377,6 +442,7 @@ class Project:
         suites: The suites, in declaration order.
         checks: The checks, in declaration order.
         services: Each service's settings, by name (every service suitekit knows has one).
+        custom_services: The services of the project's own, in declaration order.
         isolation: Per-worker directories, ports and the hash seed.
         ci: How the CI files are generated.
         quarantine: Tests that still run but whose failures do not fail the run.
@@ -394,6 +460,7 @@ class Project:
     suites: tuple[Suite, ...] = ()
     checks: tuple[Check, ...] = ()
     services: Mapping[Service, ServiceConfig] = field(default_factory=_default_services)
+    custom_services: tuple[UserService, ...] = ()
     isolation: Isolation = field(default_factory=Isolation)
     ci: CiConfig = field(default_factory=CiConfig)
     quarantine: tuple[Quarantine, ...] = ()
@@ -421,3 +488,7 @@ class Project:
     def check(self, name: str) -> Check:
         """The check called ``name`` (``KeyError`` if there is none, see :func:`named`)."""
         return named(self.checks, name, lambda check: check.name)
+
+    def custom_service(self, name: str) -> UserService:
+        """The service of the project's own called ``name`` (``KeyError`` if there is none)."""
+        return named(self.custom_services, name, lambda service: service.name)

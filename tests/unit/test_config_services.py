@@ -282,14 +282,17 @@ ERRORS: Final = [
     pytest.param(
         [((*SERVICES, "postgresql"), {})],
         "tool.suitekit.services.postgresql",
-        r"unknown key 'postgresql' \(did you mean 'postgres'\?\)\n  fix: use one of: postgres, "
-        r"redis",
+        r"unknown service 'postgresql' \(did you mean 'postgres'\?\): it is none of suitekit's "
+        r"services, and has no run command to be one of your own\n"
+        r"  fix: use one of suitekit's services: postgres, redis.*; or give a service of your own "
+        r"its command",
         id="unknown-service",
     ),
     pytest.param(
-        [((*SERVICES, "mysql"), {})],
-        "tool.suitekit.services.mysql",
-        r"unknown key 'mysql'\n  fix: use one of: postgres, redis",
+        [((*SERVICES, "oracle"), {})],
+        "tool.suitekit.services.oracle",
+        r"unknown service 'oracle': it is none of suitekit's services.*\n"
+        r"  fix: use one of suitekit's services: postgres, redis.*; or give",
         id="unknown-service-without-a-close-match",
     ),
     pytest.param(

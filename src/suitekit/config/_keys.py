@@ -16,6 +16,8 @@ __all__ = [
     "CHECK_KEYS",
     "CI_KEYS",
     "COVERAGE_KEYS",
+    "CUSTOM_FIELDS",
+    "CUSTOM_SERVICE_KEYS",
     "DOCS",
     "ENV_NAME",
     "INSTALL_KEYS",
@@ -69,6 +71,21 @@ CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit")
 COVERAGE_KEYS: Final = ("fail-under",)
 SERVICE_KEYS: Final = tuple(KINDS)
 """A table of ``[tool.suitekit.services]`` per service; each service's keys are its kind's."""
+CUSTOM_SERVICE_KEYS: Final = (
+    "run",
+    "ready",
+    "env",
+    "scope",
+    "timeout",
+    "memory",
+    "image",
+    "install",
+)
+"""The keys of a service of the project's own (a table of ``[tool.suitekit.services]`` that
+names no service suitekit provides)."""
+CUSTOM_FIELDS: Final = ("port", "dir", "host", "worker")
+"""The fields the templates of a service of the project's own may use (``run``, ``ready``,
+``env``): its instance's port and private folder, ``127.0.0.1``, and the worker's id."""
 ISOLATION_KEYS: Final = ("dirs", "ports", "hashseed")
 POSTGRES_FIELDS: Final = KINDS["postgres"].fields
 """The fields a PostgreSQL ``env`` template may use (the services render them per worker)."""

@@ -18,7 +18,7 @@ from suitekit.config._ci import literal_ci_value, read_ci
 from suitekit.config._document import READ_TABLES, check_nesting, read_document
 from suitekit.config._keys import ADD_TABLE, COVERAGE_KEYS, ROOT_KEY, TOP_KEYS
 from suitekit.config._post import post_process
-from suitekit.config._services import read_isolation, read_services
+from suitekit.config._services import read_custom_services, read_isolation, read_services
 from suitekit.config._suites import read_check, read_install, read_quarantine, read_suite
 from suitekit.config._table import Reader, Table
 from suitekit.errors import ConfigError
@@ -111,6 +111,8 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     suites_raw = top.table("suites", required=True)
     checks_raw = top.table("checks", required=False)
     services = read_services(top.table("services", required=False))
+    custom_services = read_custom_services(top.table("services", required=False))
+    custom_names = tuple(service.name for service in custom_services)
     isolation = read_isolation(top.table("isolation", required=False))
     ci = read_ci(top.table("ci", required=False))
     quarantine = read_quarantine(reader, top.raw.get("quarantine"))
@@ -124,11 +126,25 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
             fix='declare one, e.g. [tool.suitekit.suites.unit] with paths = ["tests/unit"]',
         )
     suites = tuple(
-        read_suite(reader, suites_raw, name, default_python, default_install)
+        read_suite(
+            reader,
+            suites_raw,
+            name,
+            default_python,
+            default_install,
+            custom_services=custom_names,
+        )
         for name in suites_raw.raw
     )
     checks = tuple(
-        read_check(reader, checks_raw, name, default_python[0], default_install)
+        read_check(
+            reader,
+            checks_raw,
+            name,
+            default_python[0],
+            default_install,
+            custom_services=custom_names,
+        )
         for name in checks_raw.raw
     )
     project = Project(
@@ -144,6 +160,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         suites=suites,
         checks=checks,
         services=services,
+        custom_services=custom_services,
         isolation=isolation,
         ci=ci,
         quarantine=quarantine,

@@ -10,35 +10,70 @@ import re
 import string
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 from urllib.parse import urlsplit
 
-from suitekit._kinds import KINDS, ServiceKind
-from suitekit._model import Isolation, Service, ServiceConfig, SetupStep
+from suitekit._kinds import KINDS, NAMES, ServiceKind
+from suitekit._model import (
+    MAX_SECONDS,
+    SERVICE_SCOPES,
+    Isolation,
+    ReadyKind,
+    Service,
+    ServiceConfig,
+    ServiceScope,
+    SetupStep,
+    UserService,
+)
 from suitekit._urls import redact
 from suitekit.config._keys import (
+    CUSTOM_FIELDS,
+    CUSTOM_SERVICE_KEYS,
     ENV_NAME,
     ISOLATION_KEYS,
-    SERVICE_KEYS,
+    SESSION_NAME,
     did_you_mean,
     type_name,
 )
 from suitekit.config._table import Table
 
-__all__ = ["read_isolation", "read_services"]
+__all__ = ["read_custom_services", "read_isolation", "read_services"]
 
 _MAX_PORTS: Final = 1000
 _MAX_HASHSEED: Final = 4294967295  # what PYTHONHASHSEED accepts
+_DEFAULT_READY_TIMEOUT: Final = 30.0
+_MIN_MEMORY: Final = 1 << 20  # below a mebibyte of address space no program even starts
+_MEMORY = re.compile(r"^(\d+)\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE)
+_UNITS: Final = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def read_services(table: Table) -> Mapping[Service, ServiceConfig]:
-    """``[tool.suitekit.services]``: each service's settings, by its kind's keys."""
-    table.finish(SERVICE_KEYS)
+    """``[tool.suitekit.services]``: each built-in service's settings, by its kind's keys.
+
+    A table named after no service suitekit provides is a service of the project's own, read
+    by :func:`read_custom_services`.
+    """
+    for name in table.raw:
+        if name in NAMES and name not in KINDS:
+            raise table.error(
+                name,
+                f"{name!r} is another name of the service {NAMES[name]!r}, whose settings "
+                f"are read from [{table.key}.{NAMES[name]}]",
+                f"rename the table to [{table.key}.{NAMES[name]}]",
+            )
     return MappingProxyType({name: _service(table, kind) for name, kind in KINDS.items()})
 
 
 def _service(services: Table, kind: ServiceKind) -> ServiceConfig:
     table = services.table(kind.name, required=False)
+    if "run" in table.raw:
+        raise table.error(
+            "run",
+            f"{kind.name!r} is a service suitekit provides itself, so its table takes no "
+            "`run`: a service of your own needs a name of its own",
+            f"rename the table, e.g. [{services.key}.my-{kind.name}], and list that name in "
+            "the suites' services",
+        )
     table.finish(kind.keys)
     url = _url(table, "url", kind=kind)
     env = _service_env(table, "env", kind.fields, kind.presets, kind.default_env)
@@ -282,3 +317,186 @@ def read_isolation(table: Table) -> Isolation:
             "write hashseed = 1234, or leave it out for a random seed per run",
         )
     return Isolation(dirs=dirs, ports=ports, hashseed=seed)
+
+
+def read_custom_services(table: Table) -> tuple[UserService, ...]:
+    """The services of the project's own, each with the command that runs it.
+
+    They are the tables of ``[tool.suitekit.services]`` that name no service suitekit provides.
+    """
+    return tuple(_custom_service(table, name) for name in table.raw if name not in NAMES)
+
+
+def _custom_service(services: Table, name: str) -> UserService:
+    table = services.table(name, required=True)
+    if "run" not in table.raw:
+        hint = did_you_mean(name, list(NAMES))
+        raise services.error(
+            name,
+            f"unknown service {name!r}{hint}: it is none of suitekit's services, and has no "
+            "run command to be one of your own",
+            f"use one of suitekit's services: {', '.join(KINDS)}; or give a service of your "
+            'own its command, e.g. run = "nats-server -a {host} -p {port}" (see '
+            "docs/services.md)",
+        )
+    if not SESSION_NAME.fullmatch(name):
+        raise services.error(
+            name,
+            f"{name!r} is not a usable service name: it names the service in messages, "
+            "folders and records, so it must start with a letter and hold only ASCII letters, "
+            "digits, '_' and '-' (48 characters at most)",
+            "rename the table, e.g. [tool.suitekit.services.nats]",
+        )
+    table.finish(CUSTOM_SERVICE_KEYS)
+    run = _command_templates(table, "run", required=True)
+    ready_kind, ready = _ready(table)
+    env = _templates(table, "env", CUSTOM_FIELDS) if "env" in table.raw else {}
+    return UserService(
+        name=name,
+        run=run,
+        ready_kind=ready_kind,
+        ready=ready,
+        env=env,
+        scope=_scope(table),
+        timeout=_ready_timeout(table),
+        memory=_memory(table),
+        image=table.string("image", default="-") if "image" in table.raw else "",
+        install=table.string("install", default="-") if "install" in table.raw else "",
+    )
+
+
+def _command_templates(table: Table, name: str, *, required: bool) -> tuple[str, ...]:
+    """A command as a string (split like a shell would) or an array of its arguments.
+
+    Each argument is a template of :data:`CUSTOM_FIELDS`; splitting comes first, so a
+    ``{dir}`` with a space in it stays one argument.
+    """
+    value = table.raw.get(name)
+    example = f'write {name} = "nats-server -a {{host}} -p {{port}}"'
+    if isinstance(value, str):
+        table.text(name, value)
+        arguments = table.split(name, value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        for item in value:
+            table.text(name, item)
+        arguments = tuple(value)
+    else:
+        got = type_name(value) if value is not None else "nothing"
+        raise table.error(
+            name, f"expected a command line or an array of its arguments, got {got}", example
+        )
+    if required and (not arguments or not arguments[0].strip()):
+        raise table.error(name, "the command is empty", example)
+    for argument in arguments:
+        _check_template(table, name, argument)
+    return arguments
+
+
+def _check_template(table: Table, name: str, template: str) -> None:
+    """Refuse a template that uses an unknown field or cannot be rendered."""
+    formatter = string.Formatter()
+    try:
+        used = _template_fields(formatter, template)
+    except ValueError as error:
+        raise table.error(
+            name,
+            f"{template!r} is not a template: {error}",
+            "write {{ and }} for literal braces",
+        ) from None
+    for used_field in used:
+        if used_field not in CUSTOM_FIELDS:
+            hint = did_you_mean(used_field, CUSTOM_FIELDS)
+            raise table.error(
+                name,
+                f"{template!r} uses an unknown field {{{used_field}}}{hint}",
+                f"use {', '.join('{' + f + '}' for f in CUSTOM_FIELDS)}",
+            )
+    try:
+        template.format_map(dict.fromkeys(CUSTOM_FIELDS, ""))
+    except (ValueError, KeyError, IndexError, AttributeError) as error:
+        raise table.error(
+            name,
+            f"{template!r} cannot be rendered: {error}",
+            "use plain fields such as {port}, without conversions or format specs",
+        ) from None
+
+
+def _ready(table: Table) -> tuple[ReadyKind, tuple[str, ...]]:
+    """``ready``: ``"tcp"`` (the default), an ``http://`` URL template, or a command."""
+    if "ready" not in table.raw:
+        return "tcp", ()
+    value = table.raw["ready"]
+    if value == "tcp":
+        return "tcp", ()
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        table.text("ready", value)
+        _check_template(table, "ready", value)
+        sample = value.format_map(dict.fromkeys(CUSTOM_FIELDS, "1"))
+        try:
+            has_host = bool(urlsplit(sample).hostname)
+        except ValueError:
+            has_host = False
+        if not has_host:
+            raise table.error(
+                "ready",
+                f"{value!r} is not an http:// URL",
+                'write ready = "http://{host}:{port}/healthz"',
+            )
+        return "http", (value,)
+    if isinstance(value, str) and value.strip().lower() in {"http", "https", "tcp:", "port"}:
+        raise table.error(
+            "ready",
+            f'{value!r} is neither "tcp", an http:// URL nor a command',
+            'write ready = "tcp", ready = "http://{host}:{port}/healthz" or a command that '
+            "exits 0 once the service is ready",
+        )
+    return "command", _command_templates(table, "ready", required=True)
+
+
+def _scope(table: Table) -> ServiceScope:
+    value = table.raw.get("scope", "worker")
+    if value not in SERVICE_SCOPES:
+        hint = did_you_mean(value, SERVICE_SCOPES) if isinstance(value, str) else ""
+        raise table.error(
+            "scope",
+            f'expected "worker" or "run", got {value!r}{hint}',
+            'write scope = "worker" (an instance per pytest worker, the default) or '
+            'scope = "run" (one instance that every worker of the run shares)',
+        )
+    return cast("ServiceScope", value)
+
+
+def _ready_timeout(table: Table) -> float:
+    value = table.raw.get("timeout", _DEFAULT_READY_TIMEOUT)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= MAX_SECONDS
+    ):
+        raise table.error(
+            "timeout",
+            f"expected a positive number of seconds up to {MAX_SECONDS:g}, got {value!r}",
+            f"write timeout = 60 (or leave it out for {_DEFAULT_READY_TIMEOUT:g})",
+        )
+    return float(value)
+
+
+def _memory(table: Table) -> int | None:
+    """``memory``: bytes (an integer) or a size with a unit (``"512M"``, ``"2G"``)."""
+    if "memory" not in table.raw:
+        return None
+    value = table.raw["memory"]
+    size = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _MEMORY.fullmatch(value.strip())):
+        size = int(match[1]) * _UNITS[match[2].upper()]
+    if size is None or size < _MIN_MEMORY:
+        shown = f"{type_name(value)} {value!r}" if not isinstance(value, int | str) else repr(value)
+        raise table.error(
+            "memory",
+            f'expected a size of at least 1M, such as "512M" or "2G", got {shown}',
+            'write memory = "512M" (K, M, G and T are powers of 1024), or leave it out for '
+            "no limit",
+        )
+    return size

@@ -49,8 +49,13 @@ def read_suite(
     name: str,
     default_python: tuple[str, ...],
     default_install: InstallSpec,
+    *,
+    custom_services: tuple[str, ...] = (),
 ) -> Suite:
-    """The suite ``name`` of ``[tool.suitekit.suites]``."""
+    """The suite ``name`` of ``[tool.suitekit.suites]``.
+
+    ``custom_services`` are the names of the project's own services, which ``services`` may list.
+    """
     key = f"{suites.key}.{name}"
     reader.name(name, key)
     table = suites.table(name, required=True)
@@ -64,6 +69,7 @@ def read_suite(
             "the suite selects nothing: it has neither `paths` nor `marker`",
             'give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
         )
+    services, custom = _services(table, "services", custom_services)
     return Suite(
         name=name,
         paths=paths,
@@ -71,7 +77,8 @@ def read_suite(
         workers=_workers(table, "workers"),
         dist=_dist(table, "dist"),
         target_seconds=table.positive_number("target-seconds"),
-        services=_services(table, "services"),
+        services=services,
+        custom_services=custom,
         env=table.env("env"),
         pytest_args=table.str_list("pytest-args", default=(), split_string=True),
         python=table.python_list("python", default=default_python),
@@ -90,6 +97,8 @@ def read_check(
     name: str,
     default_python: str,
     default_install: InstallSpec,
+    *,
+    custom_services: tuple[str, ...] = (),
 ) -> Check:
     """The check ``name`` of ``[tool.suitekit.checks]``: a command line, an array, or a table."""
     key = f"{checks.key}.{name}"
@@ -121,7 +130,7 @@ def read_check(
         name=name,
         run=run,
         allow_failure=table.boolean("allow-failure", default=False),
-        services=_services(table, "services"),
+        services=_services(table, "services", custom_services, checks=True)[0],
         env=table.env("env"),
         python=python[0],
         install=read_install(table, "install", default_install),
@@ -235,18 +244,44 @@ def _dist(table: Table, name: str) -> DistMode:
     return cast("DistMode", value)
 
 
-def _services(table: Table, name: str) -> tuple[Service, ...]:
-    """The services a suite or check needs, each by its own name (``mariadb`` is ``mysql``)."""
+def _services(
+    table: Table, name: str, custom: tuple[str, ...] = (), *, checks: bool = False
+) -> tuple[tuple[Service, ...], tuple[str, ...]]:
+    """The services a suite or check needs: suitekit's, and the project's own.
+
+    suitekit's are given by their own names (``mariadb`` is ``mysql``); ``custom`` names the
+    project's own services.
+
+    A check runs commands, not pytest workers: it cannot have a service of the project's own.
+    """
     given = table.str_list(name, default=())
+    builtin: list[Service] = []
+    own: list[str] = []
     for service in given:
-        if service not in NAMES:
-            hint = did_you_mean(service, list(NAMES))
+        if service in NAMES:
+            builtin.append(NAMES[service])
+        elif service in custom and not checks:
+            own.append(service)
+        elif service in custom:
             raise table.error(
                 name,
-                f"unknown service {service!r}{hint}",
-                f"use the services suitekit provides: {', '.join(SERVICES)}",
+                f"{service!r} is a service of the project's own, which suitekit starts for "
+                "pytest workers only; a check's commands cannot have one",
+                "start it in the check's commands yourself, or test against it in a suite",
             )
-    names = tuple(NAMES[service] for service in given)
+        else:
+            known = [*NAMES, *custom]
+            hint = did_you_mean(service, known)
+            fix = f"use the services suitekit provides: {', '.join(SERVICES)}"
+            if custom and not checks:
+                fix += f", or those of the project's own: {', '.join(custom)}"
+            else:
+                fix += (
+                    f", or declare a service of your own in [tool.suitekit.services.{service}] "
+                    "with its run command"
+                )
+            raise table.error(name, f"unknown service {service!r}{hint}", fix)
+    names = (*builtin, *own)
     if len(set(names)) != len(names):
         raise table.error(name, "a service is listed twice", "list each service once")
-    return names
+    return tuple(builtin), tuple(own)

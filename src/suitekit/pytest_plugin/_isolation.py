@@ -26,7 +26,7 @@ from suitekit.config import load_project
 from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._options import auto_suite
-from suitekit.pytest_plugin._shared import host_port, restore, say
+from suitekit.pytest_plugin._shared import host_port, restore, say, usage_problem
 
 __all__ = [
     "ISOLATION_KEY",
@@ -59,6 +59,7 @@ class Isolation:
         self.controller = False
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
         self.dead: list[str] = []  # servers that stopped answering during the run, said once
+        self.failure: str | None = None  # a worker's service that did not start (see start)
 
     def check_servers(self) -> list[str]:
         """The controller's last look, after the tests: servers that died during the run.
@@ -106,6 +107,11 @@ class Isolation:
                     build=build_template,
                 )
             )
+            if self.suite.custom_services:
+                # The run's own instances of the project's services (scope = "run"): the
+                # workers inherit their variables.
+                shared = services.run_services(self.project, self.suite, os.environ)
+                self._export(self.stack.enter_context(shared))
         if self.worker is not None or not self.controller_only:
             self.acquired = services.acquire(
                 self.project,
@@ -115,7 +121,24 @@ class Isolation:
                 # Django's first database test clones it (see _django.DjangoDatabases).
                 clone_later=self.worker is not None and _django.clones_later(),
             )
+            if self.suite.custom_services:
+                self._start_services(self.acquired)
             self._export(services.export(self.acquired.resources))
+
+    def _start_services(self, acquired: services.Acquired) -> None:
+        """Start this worker's instances of the project's own services.
+
+        In an xdist worker, an instance that does not start does not end the worker: xdist
+        would take that for a crash and start another, eight times over. The worker keeps its
+        resources (the conftests see its own database, not the shared one), runs no test, and
+        the controller stops the run with the message (see :class:`_DeferredFailure`).
+        """
+        try:
+            services.start_services(acquired, self.project, self.suite, os.environ)
+        except SuitekitError as error:
+            if self.worker is None:
+                raise
+            self.failure = f"suitekit: suite {self.suite.name!r}: {error}"
 
     def materialize(self) -> None:
         """Make this process's database now, if it was only named so far."""
@@ -187,7 +210,12 @@ def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isol
     """The isolation this process needs (kept under :data:`ISOLATION_KEY`), not started yet."""
     options = early_config.known_args_namespace
     name = getattr(options, "suitekit_suite", None)
-    if not suite.services and not project.isolation.dirs and not project.isolation.ports:
+    if (
+        not suite.services
+        and not suite.custom_services
+        and not project.isolation.dirs
+        and not project.isolation.ports
+    ):
         return None
     numprocesses = getattr(options, "numprocesses", None)
     # Under suitekit's "auto" the controller runs tests itself until it decides on workers.
@@ -199,7 +227,24 @@ def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isol
         controller_only=numprocesses not in (None, 0, "0") and not decides,
     )
     early_config.stash[ISOLATION_KEY] = isolation
+    if suite.custom_services and isolation.worker is not None:
+        early_config.pluginmanager.register(_DeferredFailure(isolation), "suitekit-start-failure")
     return isolation
+
+
+class _DeferredFailure:
+    """A worker's service that did not start, told to the controller as a usage error."""
+
+    def __init__(self, isolation: Isolation) -> None:
+        self.isolation = isolation
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """Run nothing, and send the failure (the controller raises it, see ``usage_problem``)."""
+        if self.isolation.failure is not None:
+            usage_problem(config, items, self.isolation.failure)
 
 
 def say_dead_servers(session: pytest.Session) -> None:

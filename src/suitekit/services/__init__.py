@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from suitekit.services._worker import check_resources as check_resources
     from suitekit.services._worker import finish_run as finish_run
     from suitekit.services._worker import prepare_run as prepare_run
+    from suitekit.services._worker import run_services as run_services
+    from suitekit.services._worker import start_services as start_services
 
 __all__ = [
     "ENV_COOPERATION",
@@ -53,6 +55,8 @@ __all__ = [
     "prepare_run",
     "provide",
     "render_env",
+    "run_services",
+    "start_services",
     "unanswered",
 ]
 
@@ -82,5 +86,7 @@ if not TYPE_CHECKING:
             "export": "suitekit.services._resources",
             "finish_run": "suitekit.services._worker",
             "prepare_run": "suitekit.services._worker",
+            "run_services": "suitekit.services._worker",
+            "start_services": "suitekit.services._worker",
         },
     )

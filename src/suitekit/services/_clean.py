@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from suitekit import _processes
 from suitekit._model import Project, Service
 from suitekit._urls import redact
+from suitekit.services import _custom
 from suitekit.services._backend import BACKENDS
 from suitekit.services._provide import server_urls
 from suitekit.services._servers import owner_gone, pid_alive, records, stop_record
@@ -33,16 +34,20 @@ class CleanReport:
             in the registry's order, with how many.
         folders: Per-worker folders removed.
         processes: Processes that dead runs' tests left running, stopped.
+        instances: Instances of the project's own services whose owner is gone, stopped.
     """
 
     servers: int = 0
     removed: tuple[tuple[str, int], ...] = ()
     folders: int = 0
     processes: int = 0
+    instances: int = 0
 
     def summary(self) -> str:
         """One line for the terminal."""
         processes = f"{self.processes} process(es), " if self.processes else ""
+        if self.instances:
+            processes += f"{self.instances} service instance(s), "
         removed = "".join(f"{count} {what}, " for what, count in self.removed)
         return (
             f"suitekit clean: {processes}{self.servers} server(s), {removed}"
@@ -64,6 +69,7 @@ def clean(
         say(_processes.describe(left, what="dead runs' tests"))
     urls: dict[Service, list[str]] = {service: [] for service in BACKENDS}
     servers = _clean_servers(urls, say)
+    instances = _custom.left_behind(say)
     if project is not None:
         for service, url in server_urls(project, environ).items():
             urls[service].append(url)
@@ -76,6 +82,7 @@ def clean(
         removed=removed,
         folders=_clean_folders(say),
         processes=len(left),
+        instances=instances,
     )
 
 

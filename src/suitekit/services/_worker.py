@@ -28,8 +28,9 @@ from typing import IO, Final
 
 from suitekit import _naming, plan
 from suitekit._handoff import ENV_PORTS, ENV_RUN_ID, ENV_TEMPLATE
-from suitekit._model import Check, Project, Service, Suite
+from suitekit._model import Check, Project, Service, Suite, UserService
 from suitekit.errors import ServiceError
+from suitekit.services import _custom
 from suitekit.services._backend import BACKENDS, Backend
 from suitekit.services._resources import WorkerResources, current, export
 from suitekit.services._state import (
@@ -51,6 +52,8 @@ __all__ = [
     "export",
     "finish_run",
     "prepare_run",
+    "run_services",
+    "start_services",
     "work_folders",
     "work_root",
 ]
@@ -121,6 +124,8 @@ def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> No
         for folder, owner in work_folders():
             if owner.get("run") == run_id and owner.get("suite") == suite.name:
                 shutil.rmtree(folder, ignore_errors=True)
+    if suite.custom_services:
+        _custom.finish_run(run_id, suite.name)
 
 
 def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
@@ -168,6 +173,7 @@ class Acquired:
     resources: WorkerResources
     _releases: list[Callable[[], None]]
     _pending: Callable[[], None] | None = None
+    service_ports: tuple[int, ...] = ()  # for the worker's own services (start_services)
 
     def on_release(self, step: Callable[[], None]) -> None:
         """Run ``step`` on :meth:`release` (steps run newest first)."""
@@ -251,11 +257,17 @@ def acquire(
                 dirs[variable] = str(path)
         env.update(dirs)
         ports: tuple[int, ...] = ()
-        if project.isolation.ports:
-            first, lock = _port_block(project.isolation.ports, f"{run_id}/{suite.name}/{worker}")
+        # The worker's own services (see start_services) get the ports after its block: one
+        # lock holds them all.
+        own = _custom_services(project, suite, "worker")
+        if project.isolation.ports or own:
+            size = project.isolation.ports + len(own)
+            first, lock = _port_block(size, f"{run_id}/{suite.name}/{worker}")
             releases.append(lock.close)
             ports = tuple(range(first, first + project.isolation.ports))
-            env[ENV_PORTS] = f"{ports[0]}-{ports[-1]}"
+            if ports:
+                env[ENV_PORTS] = f"{ports[0]}-{ports[-1]}"
+            acquired.service_ports = tuple(range(first + project.isolation.ports, first + size))
     except BaseException:
         acquired.release()
         raise
@@ -267,6 +279,122 @@ def acquire(
         env=env,
     )
     return acquired
+
+
+def _custom_services(project: Project, suite: Suite, scope: str) -> list[UserService]:
+    """The suite's services of the project's own that run once per ``scope``."""
+    found = (project.custom_service(name) for name in suite.custom_services)
+    return [service for service in found if service.scope == scope]
+
+
+def start_services(
+    acquired: Acquired, project: Project, suite: Suite, environ: Mapping[str, str]
+) -> None:
+    """Start the worker's instances of the suite's services of the project's own.
+
+    Apart from :func:`acquire`, so that a worker whose instance does not start keeps the
+    resources it got (its database, its folders): the caller can tell the run why, while
+    nothing of the worker's reaches the shared servers. Their variables join the worker's
+    resources; their stops join its releases.
+
+    Raises:
+        ServiceError: An instance could not be started (its stop is already a release).
+    """
+    own = _custom_services(project, suite, "worker")
+    if not own:
+        return
+    resources = acquired.resources
+    env = dict(resources.env)
+    given = _start_custom(
+        project,
+        own,
+        acquired.service_ports[0],
+        worker=resources.worker,
+        run_id=resources.run_id,
+        suite=suite,
+        environ={**environ, **env},
+        env=env,
+        releases=acquired._releases,  # noqa: SLF001 - the dataclass's own module
+    )
+    acquired.resources = dataclasses.replace(resources, env=env, given={**resources.given, **given})
+
+
+def _start_custom(
+    project: Project,
+    own: list[UserService],
+    first_port: int,
+    *,
+    worker: str,
+    run_id: str,
+    suite: Suite,
+    environ: Mapping[str, str],
+    env: dict[str, str],
+    releases: list[Callable[[], None]],
+) -> dict[str, str]:
+    """Start an instance of each of ``own``, on consecutive ports from ``first_port``.
+
+    Each instance's stop joins ``releases`` the moment it runs; its variables join ``env``.
+
+    Returns:
+        What each service gave, by name (``127.0.0.1:<port>``), for the worker's line.
+    """
+    given: dict[str, str] = {}
+    for offset, service in enumerate(own):
+        port = first_port + offset
+        running = _custom.start(
+            service,
+            port=port,
+            worker=worker,
+            run_id=run_id,
+            suite=suite.name,
+            root=project.root,
+            environ={**environ, **env},
+            on_start=releases.append,
+        )
+        env.update(running.env)
+        given[service.name] = f"{_custom.HOST}:{port}"
+    return given
+
+
+@contextlib.contextmanager
+def run_services(
+    project: Project, suite: Suite, environ: Mapping[str, str]
+) -> Iterator[dict[str, str]]:
+    """The suite's services of the project's own with ``scope = "run"``: one instance each.
+
+    The controller (or the only process) starts them once its run id is fixed and before any
+    worker starts, and yields their variables for every worker; they stop when the block ends.
+
+    Raises:
+        ServiceError: An instance could not be started (those started so far are stopped).
+    """
+    shared = _custom_services(project, suite, "run")
+    if not shared:
+        yield {}
+        return
+    run_id = environ.get(ENV_RUN_ID) or _naming.new_run_id()
+    releases: list[Callable[[], None]] = []
+    stops = Acquired(
+        WorkerResources(run_id=run_id, suite=suite.name, worker="run", hashseed=""), releases
+    )
+    try:
+        env: dict[str, str] = {}
+        first, lock = _port_block(len(shared), f"{run_id}/{suite.name}/run")
+        releases.append(lock.close)
+        _start_custom(
+            project,
+            shared,
+            first,
+            worker="run",
+            run_id=run_id,
+            suite=suite,
+            environ=environ,
+            env=env,
+            releases=releases,
+        )
+        yield env
+    finally:
+        stops.release()
 
 
 @contextlib.contextmanager
