@@ -160,10 +160,10 @@ def decide(project: Project, folder: Path) -> Verdict:
     report and says why. A quarantine entry that names none of the collected tests is stale,
     as in the partition session.
     """
-    names = {suite.name for suite in project.suites}
+    names = {suite.name for suite in project.pytest_suites}
     collections = [c for c in _records(folder) if c.suite in names]
     recorded = {collection.suite for collection in collections}
-    missing = [suite.name for suite in project.suites if suite.name not in recorded]
+    missing = [suite.name for suite in project.pytest_suites if suite.name not in recorded]
     if missing:
         return Verdict(report=None, reason=f"suite {missing[0]!r} recorded no collection")
     crashed = next((c for c in collections if c.errors), None)

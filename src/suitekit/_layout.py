@@ -25,6 +25,7 @@ from typing import ClassVar, Final
 from suitekit._files import FileRefusedError, load_json, open_regular, write_text_atomic
 
 __all__ = [
+    "EMPTY_JUNIT",
     "JUNIT_FOLDER",
     "LOGS_FOLDER",
     "Measured",
@@ -36,6 +37,12 @@ __all__ = [
     "shard_stems",
     "split_of",
 ]
+
+EMPTY_JUNIT: Final = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<testsuites name="suitekit" tests="0" failures="0" errors="0" skipped="0"/>\n'
+)
+"""The report of a shard that got no test to run (more shards than a suite's test files)."""
 
 JUNIT_FOLDER: Final = "junit"
 """The JUnit files' folder inside the reports folder."""

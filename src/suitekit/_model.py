@@ -27,8 +27,10 @@ __all__ = [
     "MAX_SECONDS",
     "MAX_WORKERS",
     "POSTGRES_PRESETS",
+    "PYTEST_RUNNER",
     "READY_KINDS",
     "REDIS_PRESETS",
+    "RUNNER_KINDS",
     "SERVICES",
     "SERVICE_SCOPES",
     "Check",
@@ -41,6 +43,8 @@ __all__ = [
     "Quarantine",
     "ReadyKind",
     "RedisConfig",
+    "RunnerConfig",
+    "RunnerKind",
     "Service",
     "ServiceConfig",
     "ServiceScope",
@@ -164,6 +168,38 @@ class InstallSpec:
     packages: tuple[str, ...] = ()
 
 
+RunnerKind = Literal["pytest", "vitest", "command"]
+"""The test runners a suite may use (see :mod:`suitekit.runners`)."""
+
+RUNNER_KINDS: tuple[str, ...] = get_args(RunnerKind)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunnerConfig:
+    """What runs a suite's tests, when it is not pytest: ``runner = "vitest"`` and its keys.
+
+    Attributes:
+        kind: The runner.
+        cwd: The folder the runner runs in, relative to the project root (``frontend``);
+            the suite's ``paths`` are relative to it.
+        run: The command that starts the runner: for ``command``, the whole command line,
+            with ``{junit}``, ``{workers}``, ``{shard}`` (``K/N``, empty for the whole suite)
+            and ``{files}`` (the shard's test files, when a split by durations gives them);
+            for the others, what starts them instead of the default (``npx vitest``).
+        install: A command run in ``cwd`` when its lock file changed since the last install
+            (``npm ci``); empty: none.
+    """
+
+    kind: RunnerKind = "pytest"
+    cwd: str = ""
+    run: str = ""
+    install: str = ""
+
+
+PYTEST_RUNNER: Final = RunnerConfig()
+"""The runner of every suite that names none."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Suite:
     """A named set of tests, run by pytest with its own selection, workers and services.
@@ -192,6 +228,7 @@ class Suite:
         deadline: Seconds the whole pytest session may take before suitekit stops it (with
             the stacks of what still runs, and the usual cleanup); 0 turns it off, ``None``
             derives it from ``target_seconds`` (see :func:`suitekit.plan.session_deadline`).
+        runner: What runs the tests: pytest (the default) or another test runner.
     """
 
     name: str
@@ -211,6 +248,7 @@ class Suite:
     coverage: bool = True
     timeout: float = DEFAULT_TIMEOUT
     deadline: float | None = None
+    runner: RunnerConfig = field(default_factory=lambda: PYTEST_RUNNER)
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
@@ -480,6 +518,11 @@ class Project:
     def redis(self) -> ServiceConfig:
         """Redis's settings."""
         return self.services["redis"]
+
+    @property
+    def pytest_suites(self) -> tuple[Suite, ...]:
+        """The suites pytest runs: the only ones the partition guard and pytest's plugin see."""
+        return tuple(suite for suite in self.suites if suite.runner.kind == "pytest")
 
     def suite(self, name: str) -> Suite:
         """The suite called ``name`` (``KeyError`` if there is none, see :func:`named`)."""

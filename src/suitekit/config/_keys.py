@@ -24,11 +24,13 @@ __all__ = [
     "ISOLATION_KEYS",
     "MAX_RETRIES",
     "POSTGRES_FIELDS",
+    "PYTEST_ONLY_KEYS",
     "PYTHON_VERSION",
     "QUARANTINE_KEYS",
     "REDIS_FIELDS",
     "RESERVED_NAMES",
     "ROOT_KEY",
+    "RUNNER_KEYS",
     "SERVICE_KEYS",
     "SESSION_NAME",
     "SUITE_KEYS",
@@ -107,7 +109,22 @@ SUITE_KEYS: Final = (
     "coverage",
     "timeout",
     "deadline",
+    "runner",
+    "cwd",
+    "run",
 )
+PYTEST_ONLY_KEYS: Final = (
+    "marker",
+    "dist",
+    "pytest-args",
+    "retries",
+    "coverage",
+    "timeout",
+    "deadline",
+)
+"""The keys of a suite that only pytest's suites take (pytest's selection, xdist, retries)."""
+RUNNER_KEYS: Final = ("cwd", "run")
+"""The keys of a suite that only another runner's suites take."""
 CHECK_KEYS: Final = ("run", "allow-failure", "services", "env", "python", "install")
 INSTALL_KEYS: Final = ("project", "editable", "groups", "extras", "requirements", "packages")
 

@@ -54,7 +54,19 @@ def _check_names(project: Project) -> None:
 def _check_paths(project: Project) -> None:
     _check_inside(project, f"{ROOT_KEY}.tests", project.tests, "a test root")
     for suite in project.suites:
-        _check_inside(project, f"{ROOT_KEY}.suites.{suite.name}.paths", suite.paths, "a suite path")
+        key = f"{ROOT_KEY}.suites.{suite.name}"
+        if suite.runner.cwd:
+            _check_inside(project, f"{key}.cwd", (suite.runner.cwd,), "a runner's folder")
+            _check_exists(
+                project,
+                f"{key}.cwd",
+                suite.runner.cwd,
+                f"{suite.runner.cwd!r} is not a folder under {project.root}",
+                "give the folder the runner runs in (its package.json's), relative to the root",
+                is_dir=True,
+            )
+        paths = tuple(_under(suite.runner.cwd, path) for path in suite.paths)
+        _check_inside(project, f"{key}.paths", paths, "a suite path")
     _check_reports(project)
     for root in project.tests:
         _check_exists(
@@ -65,23 +77,36 @@ def _check_paths(project: Project) -> None:
             "name the folders that hold the project's tests (default: tests)",
         )
     for suite in project.suites:
+        folder = project.root / suite.runner.cwd if suite.runner.cwd else project.root
         for path in suite.paths:
             _check_exists(
                 project,
                 f"{ROOT_KEY}.suites.{suite.name}.paths",
-                path,
-                f"{path!r} does not exist under {project.root}, "
-                "so the suite would select nothing there",
-                _RELATIVE,
+                _under(suite.runner.cwd, path),
+                f"{path!r} does not exist under {folder}, so the suite would select nothing there",
+                _RELATIVE if not suite.runner.cwd else "give paths relative to the suite's cwd",
             )
 
 
+def _under(folder: str, path: str) -> str:
+    """``path`` of a suite whose runner runs in ``folder`` (``""``: the root), from the root."""
+    return f"{folder.rstrip('/')}/{path}" if folder and not Path(path).is_absolute() else path
+
+
 def _check_exists(
-    project: Project, key: str, path: str, problem: str, fix: str, *, is_file: bool = False
+    project: Project,
+    key: str,
+    path: str,
+    problem: str,
+    fix: str,
+    *,
+    is_file: bool = False,
+    is_dir: bool = False,
 ) -> None:
     """Refuse ``path``, relative to the project root, when nothing (or no file) is there."""
     found = project.root / path
-    if not (found.is_file() if is_file else found.exists()):
+    there = found.is_file() if is_file else found.is_dir() if is_dir else found.exists()
+    if not there:
         raise ConfigError(file=project.config_file, key=key, value=path, problem=problem, fix=fix)
 
 

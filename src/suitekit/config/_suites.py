@@ -5,6 +5,7 @@ Also the ``install`` tables, which the project, each suite and each check may de
 
 from __future__ import annotations
 
+import string
 from typing import Final, cast
 
 from suitekit._kinds import NAMES
@@ -12,11 +13,15 @@ from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
     DEFAULT_TIMEOUT,
     DIST_MODES,
+    PYTEST_RUNNER,
+    RUNNER_KINDS,
     SERVICES,
     Check,
     DistMode,
     InstallSpec,
     Quarantine,
+    RunnerConfig,
+    RunnerKind,
     Service,
     Source,
     Suite,
@@ -27,8 +32,10 @@ from suitekit.config._keys import (
     CHECK_KEYS,
     INSTALL_KEYS,
     MAX_RETRIES,
+    PYTEST_ONLY_KEYS,
     QUARANTINE_KEYS,
     ROOT_KEY,
+    RUNNER_KEYS,
     SUITE_KEYS,
     did_you_mean,
     type_name,
@@ -60,6 +67,16 @@ def read_suite(
     reader.name(name, key)
     table = suites.table(name, required=True)
     table.finish(SUITE_KEYS)
+    runner = _runner(table)
+    if runner.kind != "pytest":
+        return _external_suite(
+            table,
+            name,
+            runner,
+            default_python=default_python,
+            default_install=default_install,
+            custom_services=custom_services,
+        )
     paths = table.str_list("paths", default=())
     marker = _marker(table, "marker")
     if not paths and marker is None:
@@ -88,6 +105,105 @@ def read_suite(
         coverage=table.boolean("coverage", default=True),
         timeout=table.seconds_or_off("timeout", default=DEFAULT_TIMEOUT) or 0.0,  # not None
         deadline=table.seconds_or_off("deadline", default=None),
+    )
+
+
+def _runner(table: Table) -> RunnerConfig:
+    """``runner``, ``cwd`` and ``run``: what runs the suite's tests (pytest unless named)."""
+    kind = table.raw.get("runner", "pytest")
+    if kind not in RUNNER_KINDS:
+        hint = did_you_mean(str(kind), RUNNER_KINDS)
+        raise table.error(
+            "runner",
+            f"{kind!r} is not a test runner suitekit runs{hint}",
+            f"use one of: {', '.join(RUNNER_KINDS)} (see docs/runners.md)",
+        )
+    if kind == "pytest":
+        for name in RUNNER_KEYS:
+            if name in table.raw:
+                raise table.error(
+                    name,
+                    f"{name} is a key of suites of another runner; pytest runs in the project root",
+                    f'remove {name}, or name the runner: runner = "vitest"',
+                )
+        return PYTEST_RUNNER
+    cwd = table.raw.get("cwd", "")
+    if cwd != "":
+        cwd = table.string("cwd", default="")
+        if cwd.startswith(("/", "\\")) or ".." in cwd.replace("\\", "/").split("/"):
+            raise table.error(
+                "cwd",
+                f"{cwd!r} is not a folder inside the project",
+                'give a folder relative to the project root, e.g. cwd = "frontend"',
+            )
+    run = table.raw.get("run", "")
+    if run != "" or kind == "command":
+        run = table.string("run", default="")
+        _run_template(table, run, kind)
+    return RunnerConfig(kind=cast("RunnerKind", kind), cwd=cwd, run=run)
+
+
+def _run_template(table: Table, run: str, kind: str) -> None:
+    """Refuse a ``run`` that cannot be split, or that uses a placeholder suitekit does not fill."""
+    words = table.split("run", run)
+    if kind != "command":
+        return
+    fields = ("junit", "workers", "shard")
+    for word in words:
+        try:
+            used = [field for _, field, _, _ in string.Formatter().parse(word) if field is not None]
+        except ValueError as error:
+            raise table.error(
+                "run", f"{run!r} is not a template: {error}", "write {{ and }} for literal braces"
+            ) from None
+        for field in used:
+            if field not in fields:
+                hint = did_you_mean(field, fields)
+                raise table.error(
+                    "run",
+                    f"{run!r} uses an unknown placeholder {{{field}}}{hint}",
+                    f"use {', '.join('{' + f + '}' for f in fields)}",
+                )
+    if not any("{junit}" in word for word in words):
+        raise table.error(
+            "run",
+            f"{run!r} does not say where the JUnit report goes",
+            'pass {junit} to the command, e.g. run = "./run-tests --junit-xml {junit}"',
+        )
+
+
+def _external_suite(
+    table: Table,
+    name: str,
+    runner: RunnerConfig,
+    *,
+    default_python: tuple[str, ...],
+    default_install: InstallSpec,
+    custom_services: tuple[str, ...],
+) -> Suite:
+    """A suite of another runner: pytest's keys are refused, its own are read."""
+    for key in PYTEST_ONLY_KEYS:
+        if key in table.raw:
+            raise table.error(
+                key,
+                f"{key} is a key of pytest's suites; runner = {runner.kind!r} does not take it",
+                "remove it (see docs/runners.md for what each runner takes)",
+            )
+    services, custom = _services(table, "services", custom_services)
+    return Suite(
+        name=name,
+        paths=table.str_list("paths", default=()),
+        workers=_workers(table, "workers"),
+        target_seconds=table.positive_number("target-seconds"),
+        services=services,
+        custom_services=custom,
+        env=table.env("env"),
+        python=table.python_list("python", default=default_python),
+        install=read_install(table, "install", default_install),
+        shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
+        coverage=False,
+        timeout=0.0,
+        runner=runner,
     )
 
 

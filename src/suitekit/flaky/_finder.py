@@ -153,7 +153,7 @@ def session_python(project: Project, session: str) -> Path | None:
 
 def _suite(project: Project, name: str) -> Suite:
     try:
-        return project.suite(name)
+        suite = project.suite(name)
     except KeyError:
         raise ConfigError(
             file=project.config_file,
@@ -162,6 +162,16 @@ def _suite(project: Project, name: str) -> Suite:
             problem=f"there is no suite called {name!r}",
             fix=f"use one of: {', '.join(s.name for s in project.suites)}",
         ) from None
+    if suite.runner.kind != "pytest":
+        raise ConfigError(
+            file=project.config_file,
+            key=f"tool.suitekit.suites.{name}.runner",
+            value=suite.runner.kind,
+            problem=f"suite {name!r} runs {suite.runner.kind}; `suitekit flaky` replays "
+            "pytest's suites in a seeded order",
+            fix="use one of the pytest suites: " + ", ".join(s.name for s in project.pytest_suites),
+        )
+    return suite
 
 
 def _check(project: Project, options: FlakyOptions) -> tuple[Suite, str]:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from suitekit.config import ENV_CPUS as ENV_CPUS
     from suitekit.config import ENV_WORKERS as ENV_WORKERS
     from suitekit.config import RunOptions as RunOptions
+    from suitekit.plan._external import ExternalSession as ExternalSession
+    from suitekit.plan._external import external_session as external_session
     from suitekit.plan._options import ENV_COLLECTIONS as ENV_COLLECTIONS
     from suitekit.plan._options import ENV_REINSTALL as ENV_REINSTALL
     from suitekit.plan._run import YIELDING_NICE as YIELDING_NICE
@@ -92,6 +94,7 @@ __all__ = [
     "RUN_LOG_OPTION",
     "SUITE_TAG",
     "YIELDING_NICE",
+    "ExternalSession",
     "Job",
     "JobKind",
     "RunOptions",
@@ -104,6 +107,7 @@ __all__ = [
     "collection_suite",
     "declared_workers",
     "env_conflicts",
+    "external_session",
     "fixed_hashseed",
     "hashseed",
     "jobs",
@@ -175,6 +179,8 @@ if not TYPE_CHECKING:
             "suite_env": "suitekit.plan._suite",
             "suite_pytest_args": "suitekit.plan._suite",
             "test_timeout": "suitekit.plan._suite",
+            "ExternalSession": "suitekit.plan._external",
+            "external_session": "suitekit.plan._external",
             "SuiteSession": "suitekit.plan._suite_session",
             "Sweep": "suitekit.plan._suite_session",
             "suite_folders": "suitekit.plan._suite_session",

@@ -184,13 +184,13 @@ def collection_suite(project: Project) -> Suite:
     collections, each with its own ``env``, anyway.
     """
     env: dict[str, str] = {}
-    for suite in project.suites:
+    for suite in project.pytest_suites:
         env.update((name, value) for name, value in suite.env.items() if name not in env)
     return Suite(
         name=PARTITION_SESSION,
         paths=project.tests,
         workers=0,
-        services=tuple(dict.fromkeys(s for suite in project.suites for s in suite.services)),
+        services=tuple(dict.fromkeys(s for suite in project.pytest_suites for s in suite.services)),
         env=env,
     )
 
@@ -202,7 +202,7 @@ def env_conflicts(project: Project) -> tuple[str, ...]:
     """
     first: dict[str, tuple[str, str]] = {}
     lines: list[str] = []
-    for suite in project.suites:
+    for suite in project.pytest_suites:
         for name, value in suite.env.items():
             if name not in first:
                 first[name] = (suite.name, value)

@@ -224,17 +224,7 @@ class Mode:
         """
         name: str | None = config.getoption("suitekit_suite")
         check_partition: bool = config.getoption("suitekit_partition")
-        suite: Suite | None = None
-        if name is not None:
-            try:
-                suite = project.suite(name)
-            except KeyError:
-                known = ", ".join(s.name for s in project.suites)
-                message = (
-                    f"{OPT_SUITE}={name}: {project.config_file} declares no suite {name!r}; "
-                    f"declared: {known}"
-                )
-                raise pytest.UsageError(message) from None
+        suite = _named_suite(project, name) if name is not None else None
         if suite is not None and check_partition:
             message = f"{OPT_SUITE} and {OPT_PARTITION} cannot go together"
             raise pytest.UsageError(message)
@@ -278,3 +268,27 @@ def _register_markers(config: pytest.Config, project: Project) -> None:
         config.addinivalue_line(
             "markers", f"{name}: selects tests for the suitekit suite(s) {', '.join(suites)}"
         )
+
+
+def _named_suite(project: Project, name: str) -> Suite:
+    """The suite ``--suitekit-suite`` names, which pytest must run.
+
+    Raises:
+        pytest.UsageError: The project declares no such suite, or another runner runs it.
+    """
+    try:
+        suite = project.suite(name)
+    except KeyError:
+        known = ", ".join(s.name for s in project.suites)
+        message = (
+            f"{OPT_SUITE}={name}: {project.config_file} declares no suite {name!r}; "
+            f"declared: {known}"
+        )
+        raise pytest.UsageError(message) from None
+    if suite.runner.kind != "pytest":
+        message = (
+            f"{OPT_SUITE}={name}: suite {name!r} runs {suite.runner.kind}, not pytest; "
+            f"run it with nox -s {name}"
+        )
+        raise pytest.UsageError(message)
+    return suite

@@ -55,7 +55,7 @@ class PartitionPlugin:
 
     def pytest_report_header(self) -> list[str]:
         """One line saying what suitekit checks."""
-        return [f"suitekit: checking the partition of {len(self.project.suites)} suites"]
+        return [f"suitekit: checking the partition of {len(self.project.pytest_suites)} suites"]
 
     @pytest.hookimpl(trylast=True)  # after conftest hooks that add markers
     def pytest_collection_modifyitems(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from suitekit.reporting._coverage import write_rcfile as write_rcfile
     from suitekit.reporting._junit import Totals as Totals
     from suitekit.reporting._junit import read_totals as read_totals
+    from suitekit.reporting._junit import retitle_junit as retitle_junit
     from suitekit.reporting._merge import merge_junit as merge_junit
     from suitekit.reporting._report import record_session as record_session
     from suitekit.reporting._report import report as report
@@ -55,6 +56,7 @@ __all__ = [
     "read_totals",
     "record_session",
     "report",
+    "retitle_junit",
     "rewrite_junit",
     "session_key",
     "summarise",
@@ -80,6 +82,7 @@ if not TYPE_CHECKING:
             "write_rcfile": "suitekit.reporting._coverage",
             "Totals": "suitekit.reporting._junit",
             "read_totals": "suitekit.reporting._junit",
+            "retitle_junit": "suitekit.reporting._junit",
             "MergeResult": "suitekit.reporting._results",
             "QuarantinedCase": "suitekit.reporting._results",
             "merge_junit": "suitekit.reporting._merge",

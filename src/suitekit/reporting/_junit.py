@@ -7,7 +7,7 @@ from pathlib import Path
 
 from suitekit.errors import ReportError
 
-__all__ = ["Totals", "read_totals"]
+__all__ = ["Totals", "read_totals", "retitle_junit"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,3 +69,34 @@ def read_totals(path: Path) -> Totals:
         reason = str(error).removeprefix(f"{path}: ")
         message = f"{path}: not a readable JUnit XML file ({reason})"
         raise ReportError(message) from None
+
+
+def retitle_junit(path: Path, suite: str) -> None:
+    """Name every ``<testsuite>`` of a JUnit file after the suitekit suite that wrote it.
+
+    pytest's reports are named so (``-o junit_suite_name``); another runner names its test
+    suites after its files (Vitest) or not at all, and the merged report, the summary and the
+    durations store would take each file for a suite. The cases' ``classname`` keeps the file.
+    A missing file is left missing: the runner wrote none.
+
+    Raises:
+        ReportError: The file cannot be read, is too large, or is not XML.
+    """
+    from xml.etree import ElementTree as ET  # noqa: PLC0415 - only for other runners' reports
+
+    from suitekit._files import JUNIT_LIMIT, read_bounded, write_text_atomic  # noqa: PLC0415
+
+    data = read_bounded(
+        path, limit=JUNIT_LIMIT, what="JUnit report", fix="  fix: see the runner's output above"
+    )
+    if data is None:
+        return
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - the run's own report, size-bounded
+    except ET.ParseError as error:
+        message = f"{path}: not a readable JUnit XML file ({error})"
+        raise ReportError(message) from None
+    for element in root.iter("testsuite"):
+        element.set("name", suite)
+    text = ET.tostring(root, encoding="unicode")
+    write_text_atomic(path, '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n")

@@ -1,0 +1,179 @@
+"""What one suite session of another runner (Vitest, a command) does, decided before it runs.
+
+The counterpart of :mod:`suitekit.plan._suite_session` for ``runner != "pytest"``: the runner's
+folder, its variables, its worker count and shard, the JUnit file and the stale reports to
+remove first. The nox adapter runs the install, the listing (for a split by durations) and
+the runner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from suitekit._layout import Measured
+from suitekit._model import Project, Suite
+from suitekit.config import run_options
+from suitekit.plan._sessions import junit_path, session_name
+from suitekit.plan._suite import suite_env
+from suitekit.plan._suite_session import Sweep
+from suitekit.plan._workers import resolve_workers
+
+if TYPE_CHECKING:
+    from suitekit.runners import Invocation, Runner
+    from suitekit.sharding import Measurement, ShardSpec
+
+__all__ = ["ExternalSession", "external_session"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExternalSession:
+    """Everything one session of a suite of another runner runs, decided up front.
+
+    Attributes:
+        runner: The runner.
+        suite: The suite.
+        cwd: The runner's folder (absolute).
+        env: The variables the runner gets, before the services' own.
+        call: The run, without a split by durations (see :meth:`command`).
+        sweeps: The stale reports to remove first.
+        records_durations: Whether the durations store learns the run's timings.
+    """
+
+    runner: Runner
+    suite: Suite
+    cwd: Path
+    env: Mapping[str, str]
+    call: Invocation
+    sweeps: tuple[Sweep, ...]
+    records_durations: bool
+
+    @property
+    def junit(self) -> Path:
+        """The JUnit file the run writes."""
+        return self.call.junit
+
+    @property
+    def shard(self) -> ShardSpec | None:
+        """The part of the suite the run takes, or ``None`` for the whole suite."""
+        return self.call.shard
+
+    def list_command(self, output: Path) -> tuple[str, ...] | None:
+        """The command listing the suite's files into ``output``; ``None``: no split to make.
+
+        Only a shard asks: the whole suite runs by its ``paths``.
+        """
+        if self.call.shard is None:
+            return None
+        return self.runner.list_command(self.suite.runner, self.call.paths, output)
+
+    def files(self, listed: str, stored: Mapping[str, Measurement]) -> tuple[str, ...] | None:
+        """This shard's files from what :meth:`list_command` wrote, split by durations.
+
+        ``None`` when no file has a record: the runner's own ``--shard`` splits then.
+
+        Raises:
+            ValueError: ``listed`` is not what the runner writes.
+        """
+        from suitekit.runners import split_files  # noqa: PLC0415 - only a shard splits
+
+        shard = self.call.shard
+        if shard is None:
+            return None
+        split = split_files(
+            self.runner.read_list(listed),
+            root=self.cwd,
+            count=shard.total,
+            stored=stored,
+            unit_of=self.runner.unit_of,
+        )
+        return None if split is None else split[shard.index - 1]
+
+    def install(self, locks: Mapping[str, bytes]) -> tuple[tuple[str, ...], str] | None:
+        """The runner's install command and its fingerprint, given its lock files' contents.
+
+        The install is due when the fingerprint differs from the one the last install left in
+        the runner's :attr:`~suitekit.runners.Runner.install_marker`. ``None``: no install.
+        """
+        command = self.runner.install_command(sorted(locks))
+        if command is None:
+            return None
+        digest = hashlib.sha256(" ".join(command).encode())
+        for name in sorted(locks):
+            digest.update(b"\0" + name.encode() + b"\0" + locks[name])
+        return command, digest.hexdigest()
+
+    def command(self, files: Sequence[str] | None = None) -> tuple[str, ...]:
+        """The runner's command line: this shard's ``files`` when a split gave them."""
+        call = self.call if files is None else replace(self.call, files=tuple(files))
+        return self.runner.command(self.suite.runner, call)
+
+
+def external_session(
+    project: Project,
+    suite: Suite,
+    *,
+    python: str,
+    posargs: Sequence[str],
+    environ: Mapping[str, str],
+) -> ExternalSession:
+    """Decide what a session of ``suite`` (whose runner is not pytest) runs.
+
+    Its worker count is the suite's, resolved as a pytest suite's is (``"auto"``: the CPU
+    budget); its shard is ``--shard K/N`` after ``--`` or ``SUITEKIT_SHARD``, as for pytest;
+    ``--shard`` is suitekit's and is not passed on.
+
+    Raises:
+        ConfigError: The environment or the arguments hold a bad worker count, CPU budget or
+            shard.
+    """
+    from suitekit.runners import Invocation, runner_for  # noqa: PLC0415 - other runners only
+    from suitekit.sharding import SHARD_OPTION, shard_from, split_of  # noqa: PLC0415
+
+    options = run_options(environ)
+    given = shard_from(posargs, environ)
+    shard = given.value if given is not None else None
+    junit = junit_path(project, suite, python, shard)
+    session = session_name(suite.name, python)
+    split = split_of(junit.stem, session)
+    call = Invocation(
+        paths=suite.paths,
+        junit=junit.resolve(),
+        workers=max(resolve_workers(suite, options).value, 1),
+        shard=shard,
+        posargs=tuple(_without_shard(posargs, SHARD_OPTION)),
+    )
+    env = suite_env(project, suite)
+    return ExternalSession(
+        runner=runner_for(suite.runner.kind),
+        suite=suite,
+        cwd=(project.root / suite.runner.cwd).resolve(),
+        env=env,
+        call=call,
+        sweeps=(
+            Sweep(
+                folder=junit.parent,
+                pattern=f"{session}*.xml",
+                reports_of=session,
+                keep_split=split if split is not None else 0,
+                companions=(Measured.SUFFIX,),
+            ),
+        ),
+        records_durations=shard is None,
+    )
+
+
+def _without_shard(args: Sequence[str], option: str) -> list[str]:
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == option:
+            skip = True
+        elif not arg.startswith(f"{option}="):
+            kept.append(arg)
+    return kept

@@ -1,0 +1,94 @@
+"""What suitekit needs of a test runner other than pytest: the :class:`Runner` protocol.
+
+One module per runner implements it (:mod:`suitekit.runners._vitest`,
+:mod:`suitekit.runners._command`), as pytest-xdist puts one scheduler per module. Everything
+here is pure: a runner turns a suite's settings and one run's figures into command lines; the
+nox adapter runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from suitekit._model import RunnerConfig
+
+if TYPE_CHECKING:
+    from suitekit.sharding import ShardSpec
+
+__all__ = ["Invocation", "Runner"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """One run of a suite's runner.
+
+    Attributes:
+        paths: The suite's ``paths``, relative to the runner's folder (filters of its tests).
+        junit: The JUnit file to write (absolute).
+        workers: How many tests run at once (1: one at a time).
+        shard: The part of the suite to run when the runner splits it itself (``--shard``).
+        files: The test files to run (absolute), when suitekit split the suite by its
+            recorded durations; ``None``: the runner selects by ``paths`` (and ``shard``).
+        posargs: What the user passed after ``--``, appended as given.
+    """
+
+    paths: tuple[str, ...]
+    junit: Path
+    workers: int
+    shard: ShardSpec | None = None
+    files: tuple[str, ...] | None = None
+    posargs: tuple[str, ...] = ()
+
+
+class Runner(Protocol):
+    """A test runner a suite may name in ``runner = "..."``."""
+
+    @property
+    def name(self) -> str:
+        """Its name in ``runner = "..."``."""
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        """What a CI job must install before it runs (``node``), besides nox and suitekit."""
+
+    @property
+    def lock_files(self) -> tuple[str, ...]:
+        """The files in its folder whose change means its dependencies must be installed."""
+
+    @property
+    def install_marker(self) -> str:
+        """Where, in its folder, the fingerprint of the last install is kept ("": nowhere)."""
+
+    def install_command(self, present: Sequence[str]) -> tuple[str, ...] | None:
+        """How to install its dependencies, given which :attr:`lock_files` exist.
+
+        ``None``: there is nothing to install.
+        """
+
+    def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
+        """The command line of one run.
+
+        Raises:
+            ConfigError: The suite's ``run`` cannot be made into a command line.
+        """
+
+    def list_command(
+        self, config: RunnerConfig, paths: Sequence[str], output: Path
+    ) -> tuple[str, ...] | None:
+        """A command that writes the suite's test files to ``output``; ``None``: cannot list.
+
+        A suite whose files can be listed is split by recorded durations, file by file.
+        """
+
+    def read_list(self, text: str) -> tuple[str, ...]:
+        """The test files (absolute) in what :meth:`list_command` wrote.
+
+        Raises:
+            ValueError: The text is not such a list.
+        """
+
+    def unit_of(self, classname: str) -> str:
+        """The file, relative to the runner's folder, a JUnit ``classname`` belongs to."""

@@ -1,0 +1,64 @@
+"""A suite of another runner split into shards file by file, balanced by recorded durations.
+
+Vitest, Jest and Playwright split ``--shard K/N`` by file count or by a hash of the path, so
+one shard can get every slow file. suitekit instead sums each file's recorded test times
+(the durations store keeps them per JUnit case, ``classname::name``, and these runners'
+classname is the file), gives a file without a record the median of the known files, and
+deals the files out longest first onto the least loaded shard (Graham's LPT rule, as
+:mod:`suitekit.sharding` does for pytest). The split depends only on the sorted file list and
+the store, so every CI job computes the same one on its own. With no record of any file there
+is nothing to balance on: the runner's own ``--shard`` is used.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from suitekit.sharding import LongestFirst, Measurement, Unit
+
+__all__ = ["split_files"]
+
+
+def split_files(
+    files: Sequence[str],
+    *,
+    root: Path,
+    count: int,
+    stored: Mapping[str, Measurement],
+    unit_of: Callable[[str], str],
+) -> tuple[tuple[str, ...], ...] | None:
+    """The files of each of ``count`` shards, or ``None`` when no file has a record.
+
+    Args:
+        files: The suite's test files, absolute.
+        root: The runner's folder: a file's key in the store is its path relative to it.
+        count: How many shards.
+        stored: The suite's measurements (case key ``classname::name`` -> measurement).
+        unit_of: The file (relative to ``root``) a JUnit classname belongs to.
+    """
+    seconds: dict[str, float] = {}
+    for key, measurement in stored.items():
+        classname = key.rpartition("::")[0] if "::" in key else key
+        file = unit_of(classname)
+        seconds[file] = seconds.get(file, 0.0) + measurement.serial_seconds
+    relative = {path: _relative(path, root) for path in sorted(set(files))}
+    known = [seconds[name] for name in relative.values() if name in seconds]
+    if not known:
+        return None
+    typical = statistics.median(known)
+    units = [
+        Unit(key=path, node_ids=(path,), seconds=seconds.get(name, typical))
+        for path, name in relative.items()
+    ]
+    return tuple(
+        tuple(sorted(unit.key for unit in shard)) for shard in LongestFirst().split(units, count)
+    )
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -1,0 +1,80 @@
+"""``runner = "vitest"``: Vitest, with its JUnit reporter, its worker cap and its shards.
+
+The suite's ``paths`` are Vitest's filters, relative to ``cwd``. A split by recorded durations
+passes the shard's files as absolute paths: Vitest matches a filter as a substring of a
+file's path, so an absolute path selects that file and no other.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, final
+
+from suitekit._model import RunnerConfig
+from suitekit.runners._protocol import Invocation
+
+__all__ = ["VITEST", "VitestRunner"]
+
+_LAUNCHER: Final = ("npx", "--no-install", "vitest")
+"""Vitest from the folder's own node_modules; never a download by npx."""
+
+
+@final
+class VitestRunner:
+    """See the module's docstring."""
+
+    name = "vitest"
+    tools: tuple[str, ...] = ("node",)
+    lock_files = ("package-lock.json", "npm-shrinkwrap.json", "package.json")
+    install_marker = "node_modules/.suitekit-install"
+
+    def install_command(self, present: Sequence[str]) -> tuple[str, ...] | None:
+        """``npm ci`` with a lock file (exactly what it pins), else ``npm install``."""
+        quiet = ("--no-audit", "--no-fund")
+        if {"package-lock.json", "npm-shrinkwrap.json"} & set(present):
+            return ("npm", "ci", *quiet)
+        return ("npm", "install", *quiet) if "package.json" in present else None
+
+    def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
+        """``vitest run``: JUnit and the terminal's reporter, at most ``workers`` at once."""
+        argv = [*_launcher(config), "run"]
+        argv += call.files if call.files is not None else call.paths
+        argv += [
+            "--reporter=default",
+            "--reporter=junit",
+            f"--outputFile.junit={call.junit}",
+            f"--maxWorkers={max(call.workers, 1)}",
+        ]
+        if call.shard is not None and call.files is None:
+            argv.append(f"--shard={call.shard.index}/{call.shard.total}")
+        return (*argv, *call.posargs)
+
+    def list_command(
+        self, config: RunnerConfig, paths: Sequence[str], output: Path
+    ) -> tuple[str, ...] | None:
+        """``vitest list --filesOnly --json <output>``."""
+        return (*_launcher(config), "list", "--filesOnly", "--json", str(output), *paths)
+
+    def read_list(self, text: str) -> tuple[str, ...]:
+        """The ``file`` of each entry of the JSON array Vitest wrote."""
+        entries = json.loads(text)
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("file"), str) for entry in entries
+        ):
+            message = 'expected a JSON array of {"file": ...} objects'
+            raise ValueError(message)
+        return tuple(sorted({entry["file"] for entry in entries}))
+
+    def unit_of(self, classname: str) -> str:
+        """Vitest's JUnit classname is the file's path relative to its root."""
+        return classname
+
+
+def _launcher(config: RunnerConfig) -> tuple[str, ...]:
+    return tuple(shlex.split(config.run)) if config.run else _LAUNCHER
+
+
+VITEST: Final = VitestRunner()

@@ -1,0 +1,200 @@
+"""Suites of other runners through real nox: Vitest (installed from the npm registry) and a
+command that writes JUnit, beside a pytest suite, in one report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from suitekit.reporting import read_totals
+from tests.e2e.helpers import Project, make_project
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "frontend"
+JUNIT = Path(".suitekit/reports/junit")
+
+RUNNER_SUITES = """\
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+workers = 0
+
+[tool.suitekit.suites.frontend]
+runner = "vitest"
+cwd = "frontend"
+paths = ["src"]
+workers = 2
+shards = 2
+
+[tool.suitekit.suites.tool]
+runner = "command"
+run = "python write_junit.py {junit} {shard}"
+"""
+
+WRITE_JUNIT = """\
+import sys
+from pathlib import Path
+
+junit, shard = Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else ""
+junit.parent.mkdir(parents=True, exist_ok=True)
+junit.write_text(
+    '<testsuites><testsuite name="tool" tests="2" failures="0">'
+    f'<testcase classname="tool" name="first {shard}" time="0.1"/>'
+    f'<testcase classname="tool" name="second {shard}" time="0.2"/>'
+    "</testsuite></testsuites>"
+)
+"""
+
+
+def _need_node() -> None:
+    if shutil.which("npm") is None:
+        if os.environ.get("CI"):
+            pytest.fail("npm is not on PATH: CI must run the Vitest tests (install Node.js)")
+        pytest.skip("Node.js and npm are not installed: the Vitest suite cannot run")
+
+
+@pytest.fixture(scope="session")
+def installed_frontend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture's frontend with its node_modules, installed once by `npm ci` (the registry)."""
+    _need_node()
+    folder = tmp_path_factory.mktemp("frontend") / "frontend"
+    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("node_modules"))
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
+    )
+    return folder
+
+
+def _project(root: Path, installed: Path | None) -> Project:
+    project = make_project(root, RUNNER_SUITES)
+    project.write("write_junit.py", WRITE_JUNIT)
+    frontend = root / "frontend"
+    shutil.copytree(FIXTURE, frontend, ignore=shutil.ignore_patterns("node_modules"))
+    if installed is not None:
+        # The same packages as `npm ci` would install; suitekit's fingerprint of the lock file
+        # (kept in node_modules) says so, and its install is skipped.
+        (frontend / "node_modules").symlink_to(installed / "node_modules")
+    return project
+
+
+def _cases(path: Path) -> list[str]:
+    """``classname::name`` of every test case of a JUnit file."""
+    root = ET.parse(path).getroot()  # noqa: S314 - the test's own report
+    return sorted(f"{case.get('classname')}::{case.get('name')}" for case in root.iter("testcase"))
+
+
+def test_a_vitest_suite_runs_in_its_folder_installs_once_and_lands_in_the_report(
+    tmp_path: Path,
+) -> None:
+    _need_node()
+    project = _project(tmp_path / "demo", installed=None)
+
+    first = project.run("nox", "-s", "frontend", env={"SLOW_MS": "10"}, timeout=600)
+    output = first.stdout + first.stderr
+    assert first.returncode == 0, output
+    assert "npm ci --no-audit --no-fund" in output
+    assert "--maxWorkers=2" in output
+    totals = read_totals(project.root / JUNIT / "frontend-3.11.xml")
+    assert (totals.tests, totals.failures) == (7, 0)
+    store = json.loads((project.root / ".suitekit" / "durations.json").read_text())
+    recorded = store["suites"]["frontend"]
+    assert "src/slow.test.js::waits" in recorded
+
+    again = project.run("nox", "-s", "frontend", env={"SLOW_MS": "10"})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "npm ci --no-audit --no-fund skipped: package-lock.json, package.json unchanged" in (
+        again.stdout + again.stderr
+    )
+
+    # The whole run: the partition guard sees only pytest's suites; one report has them all.
+    shutil.rmtree(project.root / "tests" / "slow")  # a pytest folder no suite of this one runs
+    whole = project.run("inv", "test.all", "--parallel", env={"SLOW_MS": "10"})
+    output = whole.stdout + whole.stderr
+    assert whole.returncode == 0, output
+    rows = {line.split()[0]: line.split()[1:4] for line in output.splitlines() if "-3.11 " in line}
+    assert rows["frontend-3.11"] == ["passed", "7", "0"]
+    assert rows["tool-3.11"] == ["passed", "2", "0"]
+    assert rows["unit-3.11"] == ["passed", "3", "0"]
+    merged = read_totals(project.root / ".suitekit" / "reports" / "junit.xml")
+    assert (merged.tests, merged.failures) == (3 + 7 + 2, 0)
+
+
+def test_vitest_shards_split_by_recorded_durations_else_by_vitest(
+    tmp_path: Path, installed_frontend: Path
+) -> None:
+    project = _project(tmp_path / "demo", installed_frontend)
+
+    # No durations yet: Vitest's own --shard splits, and the two shards are the whole suite.
+    native = [
+        project.run("nox", "-s", "frontend", "--", "--shard", f"{k}/2", env={"SLOW_MS": "300"})
+        for k in (1, 2)
+    ]
+    for run in native:
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "--shard=" in run.stdout + run.stderr
+    parts = [_cases(project.root / JUNIT / f"frontend-3.11.shard-{k}-of-2.xml") for k in (1, 2)]
+    assert not set(parts[0]) & set(parts[1])
+    whole = sorted(parts[0] + parts[1])
+    assert len(whole) == 7
+
+    # A whole run records every file's time; then the slow file gets a shard to itself.
+    recorded = project.run("nox", "-s", "frontend", env={"SLOW_MS": "1500"})
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    balanced = [
+        project.run("nox", "-s", "frontend", "--", "--shard", f"{k}/2", env={"SLOW_MS": "10"})
+        for k in (1, 2)
+    ]
+    for run in balanced:
+        output = run.stdout + run.stderr
+        assert run.returncode == 0, output
+        assert "split by recorded durations" in output
+        assert "--shard=" not in output
+    parts = [_cases(project.root / JUNIT / f"frontend-3.11.shard-{k}-of-2.xml") for k in (1, 2)]
+    assert not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == whole
+    slow_shard = next(part for part in parts if "src/slow.test.js::waits" in part)
+    assert slow_shard == ["src/slow.test.js::waits"]
+
+
+def test_a_failing_vitest_test_fails_the_session_by_name(
+    tmp_path: Path, installed_frontend: Path
+) -> None:
+    project = _project(tmp_path / "demo", installed_frontend)
+    project.write(
+        "frontend/src/broken.test.js",
+        """\
+        import { expect, it } from "vitest";
+
+        it("finds the broken price", () => expect(1 + 1).toBe(3));
+        """,
+    )
+
+    result = project.run("nox", "-s", "frontend", env={"SLOW_MS": "10"})
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "finds the broken price" in output
+    totals = read_totals(project.root / JUNIT / "frontend-3.11.xml")
+    assert (totals.tests, totals.failures) == (8, 1)
+
+
+def test_the_pytest_only_commands_say_they_do_not_run_another_runners_suite(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path / "demo", installed=None)
+
+    shards = project.run("suitekit", "shards", "frontend")
+    flaky = project.run("suitekit", "flaky", "frontend")
+    plugin = project.run("nox", "-s", "unit", "--", "--suitekit-suite=frontend")
+
+    assert shards.returncode != 0
+    assert "suite 'frontend' runs vitest; `suitekit shards` plans pytest's suites" in shards.stderr
+    assert flaky.returncode != 0
+    assert "suite 'frontend' runs vitest; `suitekit flaky` replays pytest's suites" in flaky.stderr
+    assert "suite 'frontend' runs vitest, not pytest; run it with nox -s frontend" in (
+        plugin.stdout + plugin.stderr
+    )

@@ -1,0 +1,239 @@
+"""Suites of other runners: their config, their command lines, and the split by durations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from suitekit import ConfigError
+from suitekit._model import RunnerConfig, Suite
+from suitekit.config import parse_project
+from suitekit.plan import external_session
+from suitekit.runners import Invocation, runner_for, split_files
+from suitekit.sharding import Measurement, ShardSpec
+from tests.unit.test_config import assert_well_formed
+
+ROOT: Final = Path("/work/shop")
+JUNIT: Final = Path("/work/shop/.suitekit/reports/junit/web-3.11.xml")
+KEY: Final = "tool.suitekit.suites.web"
+
+
+def measured(seconds: float) -> Measurement:
+    return Measurement(seconds=seconds, workers=1, cpus=1, measured_at=0.0)
+
+
+def project_with(web: dict[str, Any], tmp_path: Path) -> Any:
+    (tmp_path / "tests").mkdir(exist_ok=True)
+    (tmp_path / "frontend" / "src").mkdir(parents=True, exist_ok=True)
+    document = {"tool": {"suitekit": {"python": ["3.11"], "suites": {"web": web}}}}
+    return parse_project(document, config_file=tmp_path / "pyproject.toml")
+
+
+def config_error(web: dict[str, Any], tmp_path: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        project_with(web, tmp_path)
+    assert_well_formed(caught.value, file=tmp_path / "pyproject.toml", key=caught.value.key)
+    return caught.value
+
+
+# -- config -----------------------------------------------------------------------------------
+
+
+def test_a_vitest_suite_is_read_with_its_folder_and_paths(tmp_path: Path) -> None:
+    project = project_with(
+        {"runner": "vitest", "cwd": "frontend", "paths": ["src"], "shards": 3}, tmp_path
+    )
+    suite = project.suite("web")
+    assert suite.runner == RunnerConfig(kind="vitest", cwd="frontend")
+    assert (suite.paths, suite.shards, suite.coverage) == (("src",), 3, False)
+    assert project.pytest_suites == ()
+
+
+def test_an_unknown_runner_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    error = config_error({"runner": "vitset", "paths": ["src"]}, tmp_path)
+    assert error.key == f"{KEY}.runner"
+    assert "'vitset' is not a test runner suitekit runs (did you mean 'vitest'?)" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("marker", "slow"), ("dist", "loadfile"), ("pytest-args", ["-x"]), ("retries", 1)],
+)
+def test_pytest_keys_are_refused_on_another_runners_suite(
+    tmp_path: Path, key: str, value: object
+) -> None:
+    error = config_error({"runner": "vitest", "cwd": "frontend", key: value}, tmp_path)
+    assert error.key == f"{KEY}.{key}"
+    assert f"{key} is a key of pytest's suites; runner = 'vitest' does not take it" in str(error)
+
+
+def test_runner_keys_are_refused_on_a_pytest_suite(tmp_path: Path) -> None:
+    error = config_error({"paths": ["tests"], "cwd": "frontend"}, tmp_path)
+    assert error.key == f"{KEY}.cwd"
+    assert "cwd is a key of suites of another runner" in str(error)
+
+
+def test_a_command_suite_needs_a_run_that_says_where_its_junit_goes(tmp_path: Path) -> None:
+    missing = config_error({"runner": "command"}, tmp_path)
+    assert missing.key == f"{KEY}.run"
+    no_junit = config_error({"runner": "command", "run": "make test"}, tmp_path)
+    assert "'make test' does not say where the JUnit report goes" in str(no_junit)
+    unknown = config_error({"runner": "command", "run": "make test J={junit} S={shards}"}, tmp_path)
+    assert "uses an unknown placeholder {shards} (did you mean 'shard'?)" in str(unknown)
+    unsplit = config_error({"runner": "command", "run": "make 'test {junit}"}, tmp_path)
+    assert "cannot be split into arguments" in str(unsplit)
+
+
+@pytest.mark.parametrize("cwd", ["../elsewhere", "/abs"])
+def test_a_cwd_outside_the_project_is_refused(tmp_path: Path, cwd: str) -> None:
+    error = config_error({"runner": "vitest", "cwd": cwd}, tmp_path)
+    assert error.key == f"{KEY}.cwd"
+    assert "is not a folder inside the project" in str(error)
+
+
+def test_a_missing_cwd_and_paths_relative_to_it_are_named(tmp_path: Path) -> None:
+    gone = config_error({"runner": "vitest", "cwd": "web"}, tmp_path)
+    assert gone.key == f"{KEY}.cwd"
+    assert f"'web' is not a folder under {tmp_path}" in str(gone)
+    path = config_error({"runner": "vitest", "cwd": "frontend", "paths": ["tests"]}, tmp_path)
+    assert path.key == f"{KEY}.paths"
+    assert f"'tests' does not exist under {tmp_path / 'frontend'}" in str(path)
+
+
+# -- command lines ----------------------------------------------------------------------------
+
+
+def test_vitest_runs_its_paths_with_junit_workers_and_its_own_shard() -> None:
+    vitest = runner_for("vitest")
+    config = RunnerConfig(kind="vitest", cwd="frontend")
+    call = Invocation(paths=("src",), junit=JUNIT, workers=3, shard=ShardSpec(index=2, total=4))
+    assert vitest.command(config, call) == (
+        "npx", "--no-install", "vitest", "run", "src",
+        "--reporter=default", "--reporter=junit", f"--outputFile.junit={JUNIT}",
+        "--maxWorkers=3", "--shard=2/4",
+    )  # fmt: skip
+
+
+def test_vitest_runs_the_files_of_a_split_and_not_its_own_shard() -> None:
+    vitest = runner_for("vitest")
+    config = RunnerConfig(kind="vitest", run="pnpm exec vitest")
+    call = Invocation(
+        paths=("src",),
+        junit=JUNIT,
+        workers=0,
+        shard=ShardSpec(index=1, total=2),
+        files=("/w/src/a.test.js",),
+        posargs=("--bail", "1"),
+    )
+    argv = vitest.command(config, call)
+    assert argv[:5] == ("pnpm", "exec", "vitest", "run", "/w/src/a.test.js")
+    assert "--maxWorkers=1" in argv
+    assert not any(arg.startswith("--shard") for arg in argv)
+    assert argv[-2:] == ("--bail", "1")
+
+
+def test_vitest_installs_with_npm_ci_only_with_a_lock_file() -> None:
+    vitest = runner_for("vitest")
+    assert vitest.install_command(["package-lock.json", "package.json"]) == (
+        "npm", "ci", "--no-audit", "--no-fund",
+    )  # fmt: skip
+    assert vitest.install_command(["package.json"]) == (
+        "npm", "install", "--no-audit", "--no-fund",
+    )  # fmt: skip
+    assert vitest.install_command([]) is None
+
+
+def test_vitest_reads_its_file_list_and_refuses_anything_else() -> None:
+    vitest = runner_for("vitest")
+    listed = '[{"file": "/w/b.test.js"}, {"file": "/w/a.test.js"}, {"file": "/w/a.test.js"}]'
+    assert vitest.read_list(listed) == ("/w/a.test.js", "/w/b.test.js")
+    with pytest.raises(ValueError, match="expected a JSON array"):
+        vitest.read_list('{"file": "/w/a.test.js"}')
+
+
+def test_a_command_gets_its_placeholders_filled() -> None:
+    command = runner_for("command")
+    config = RunnerConfig(kind="command", run="make test JUNIT={junit} 'SHARD={shard}' -j{workers}")
+    whole = Invocation(paths=(), junit=JUNIT, workers=2, posargs=("V=1",))
+    assert command.command(config, whole) == (
+        "make",
+        "test",
+        f"JUNIT={JUNIT}",
+        "SHARD=",
+        "-j2",
+        "V=1",
+    )
+    part = Invocation(paths=(), junit=JUNIT, workers=2, shard=ShardSpec(index=3, total=5))
+    assert command.command(config, part)[3] == "SHARD=3/5"
+    assert command.list_command(config, (), JUNIT) is None
+
+
+# -- the split by durations -------------------------------------------------------------------
+
+
+FILES: Final = tuple(f"/w/src/{name}.test.js" for name in ("a", "b", "c", "d", "slow"))
+
+
+def test_a_skewed_suite_puts_its_slow_file_alone() -> None:
+    stored = {
+        "src/slow.test.js::waits": measured(6.0),
+        "src/a.test.js::one": measured(1.0),
+        "src/a.test.js::two": measured(1.0),
+        "src/b.test.js::one": measured(1.5),
+        "src/c.test.js::one": measured(1.0),
+    }
+    split = split_files(FILES, root=Path("/w"), count=2, stored=stored, unit_of=lambda c: c)
+    assert split == (("/w/src/slow.test.js",), FILES[:4])
+    # The file without a record (d) counts as the median of the known ones.
+    again = split_files(
+        tuple(reversed(FILES)), root=Path("/w"), count=2, stored=stored, unit_of=lambda c: c
+    )
+    assert again == split
+
+
+def test_without_any_record_the_runner_splits() -> None:
+    stored = {"src/elsewhere.test.js::x": measured(1.0)}
+    assert split_files(FILES, root=Path("/w"), count=2, stored=stored, unit_of=str) is None
+
+
+# -- the session ------------------------------------------------------------------------------
+
+
+def test_an_external_session_takes_its_shard_from_the_arguments_and_drops_it(
+    tmp_path: Path,
+) -> None:
+    project = project_with({"runner": "vitest", "cwd": "frontend", "workers": 2}, tmp_path)
+    suite: Suite = project.suite("web")
+    run = external_session(
+        project,
+        suite,
+        python="3.11",
+        posargs=["--shard", "2/3", "--bail=1"],
+        environ={"SUITEKIT_CPUS": "4"},
+    )
+    assert run.cwd == (tmp_path / "frontend").resolve()
+    assert run.shard == ShardSpec(index=2, total=3)
+    assert run.junit.name == "web-3.11.shard-2-of-3.xml"
+    assert not run.records_durations
+    argv = run.command()
+    assert argv[-2:] == ("--shard=2/3", "--bail=1")
+    assert "--maxWorkers=2" in argv
+    files = json.dumps([{"file": str(tmp_path / "frontend" / f"src/{n}.test.js")} for n in "abc"])
+    stored = {f"src/{n}.test.js::t": measured(s) for n, s in (("a", 3.0), ("b", 2.0), ("c", 1.0))}
+    assert run.files(files, stored) == (str(tmp_path / "frontend" / "src/b.test.js"),)
+
+
+def test_the_install_fingerprint_follows_the_lock_file(tmp_path: Path) -> None:
+    project = project_with({"runner": "vitest", "cwd": "frontend"}, tmp_path)
+    run = external_session(project, project.suite("web"), python="3.11", posargs=[], environ={})
+    first = run.install({"package-lock.json": b"1", "package.json": b"{}"})
+    same = run.install({"package.json": b"{}", "package-lock.json": b"1"})
+    other = run.install({"package-lock.json": b"2", "package.json": b"{}"})
+    assert first is not None
+    assert other is not None
+    assert first == same
+    assert first[0] == ("npm", "ci", "--no-audit", "--no-fund")
+    assert first[1] != other[1]
