@@ -152,7 +152,7 @@ def trial(spec: dict[str, Any], number: int, delay: float, gap: float) -> dict[s
         left = leftovers(token, state, run_id, given)
         if not left:
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     if left:
         remove(token, state, given, root)
     reached_tests = reached.exists()

@@ -88,7 +88,7 @@ def test_one_ctrl_c_leaves_no_database_on_a_given_server(demo_root: Path, tool: 
         while len(suitekit_databases(run_id, prefix=True)) < DATABASES:
             assert process.poll() is None, process.communicate()[0]
             assert time.monotonic() < deadline, "the run never gave its workers their databases"
-            time.sleep(0.2)
+            time.sleep(0.05)
         time.sleep(1)  # the tests are running
         os.killpg(process.pid, signal.SIGINT)  # one Ctrl-C, as a terminal sends it
         output = process.communicate(timeout=120)[0]

@@ -172,7 +172,7 @@ def test_ctrl_c_stops_every_session_and_leaves_no_process(project: Project) -> N
         running = [line for line in _descendants_running(str(project.root)) if "pytest" in line]
         if len(running) >= 2:
             break
-        time.sleep(0.5)
+        time.sleep(0.1)
     time.sleep(2)
     os.kill(process.pid, signal.SIGINT)
     output, _ = process.communicate(timeout=60)

@@ -180,7 +180,7 @@ def test_nothing_is_left_behind(
         deadline = time.monotonic() + 120
         while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR:
             assert time.monotonic() < deadline, "the run never set up its workers"
-            time.sleep(0.2)
+            time.sleep(0.05)
         time.sleep(2)
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         output = process.communicate(timeout=120)[0]
@@ -237,7 +237,7 @@ def test_clean_removes_what_a_killed_run_left_and_nothing_else(
         deadline = time.monotonic() + 120
         while len(suitekit_databases(run_id)) < DATABASES_OF_A_PAIR or len(records()) == 0:
             assert time.monotonic() < deadline, "the runs never set up their workers"
-            time.sleep(0.2)
+            time.sleep(0.05)
         time.sleep(3)
         for process in killed:
             os.killpg(process.pid, signal.SIGKILL)
