@@ -13,6 +13,9 @@ files, shard) all come from :mod:`suitekit.plan`; this module carries them out.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -20,12 +23,13 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlparse
 
 import nox
+from nox.command import CommandFailed
 
 from suitekit import _handoff, _install, plan, services
 from suitekit._files import ensure_writable, write_text_atomic
@@ -147,8 +151,8 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
     if not run.cwd.is_dir():
         key = f"tool.suitekit.suites.{suite.name}.cwd"
         session.error(f"suitekit: {key}: {run.cwd} is not a folder")
-    with session.chdir(run.cwd):
-        _install_runner(session, run)
+    with session.chdir(run.cwd), _sharing_folder(project, run.cwd) as lock:
+        _install_runner(session, run, lock)
         if _installing_only(session):
             return
         for sweep in run.sweeps:
@@ -175,6 +179,58 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
                 _record_durations(session, project, run.junit, started)
 
 
+@contextlib.contextmanager
+def _sharing_folder(project: Project, folder: Path) -> Iterator[int]:
+    """A shared lock on the runner's folder for the session; an install takes it exclusively.
+
+    Suites (or shards) of a parallel run may share one folder and its node_modules: ``npm ci``
+    deletes node_modules first, so it must neither run twice at once nor under a running
+    Vitest. The lock file is the user's own (0600, in the project's .suitekit folder, opened
+    without following a link).
+    """
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    lock = project.root / ".suitekit" / "locks" / f"runner-{digest}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
+        yield descriptor
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _install_runner(session: nox.Session, run: plan.ExternalSession, lock: int) -> None:
+    """The runner's dependencies (``npm ci``), unless its lock files are as at the last install."""
+
+    def due() -> tuple[tuple[str, ...], str] | None:
+        locks = {
+            name: (run.cwd / name).read_bytes()
+            for name in run.runner.lock_files
+            if (run.cwd / name).is_file()
+        }
+        marker = run.cwd / run.runner.install_marker
+        try:
+            current = marker.read_text(encoding="utf-8")
+        except OSError:
+            current = ""
+        return run.install(locks, current, forced=_install.forced(os.environ))
+
+    if due() is None:
+        session.log(f"suitekit: the dependencies in {run.cwd} are as at their last install")
+        return
+    # Exclusive for the install: flock drops the shared lock first, so two sessions that
+    # both found an install due do not wait on each other; the second finds it done.
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        step = due()
+        if step is not None:
+            command, wanted = step
+            session.run(*command, external=True)
+            write_text_atomic(run.cwd / run.runner.install_marker, wanted + "\n")
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+
+
 def _retitle(session: nox.Session, junit: Path, suite: str, since: float) -> None:
     """Name the runner's test suites after the suite, as pytest's are (see retitle_junit)."""
     from suitekit.reporting import retitle_junit  # noqa: PLC0415 - at the end only
@@ -188,29 +244,6 @@ def _retitle(session: nox.Session, junit: Path, suite: str, since: float) -> Non
         session.warn(f"suitekit: {error}")
 
 
-def _install_runner(session: nox.Session, run: plan.ExternalSession) -> None:
-    """The runner's dependencies (``npm ci``), unless its lock files are as at the last install."""
-    locks = {
-        name: (run.cwd / name).read_bytes()
-        for name in run.runner.lock_files
-        if (run.cwd / name).is_file()
-    }
-    step = run.install(locks)
-    if step is None:
-        return
-    command, wanted = step
-    marker = run.cwd / run.runner.install_marker
-    try:
-        current = marker.read_text(encoding="utf-8").strip()
-    except OSError:
-        current = ""
-    if current == wanted and not _install.forced(os.environ):
-        session.log(f"suitekit: {' '.join(command)} skipped: {', '.join(locks)} unchanged")
-        return
-    session.run(*command, external=True)
-    write_text_atomic(marker, wanted + "\n")
-
-
 def _split(
     session: nox.Session, project: Project, run: plan.ExternalSession
 ) -> tuple[str, ...] | None:
@@ -218,28 +251,25 @@ def _split(
     from suitekit.sharding import DURATIONS_FILE, DurationStore  # noqa: PLC0415 - shards only
 
     stored = DurationStore.load(project.root / DURATIONS_FILE).suites.get(run.suite.name, {})
-    if run.shard is None or not stored:
+    if not run.splits(stored):
         return None
     with tempfile.TemporaryDirectory(prefix="suitekit-list-") as scratch:
         output = Path(scratch) / "files.json"
         listing = run.list_command(output)
         if listing is None:
             return None
-        session.run(*listing, external=True, silent=True)
         try:
-            files = run.files(output.read_text(encoding="utf-8"), stored)
-        except (OSError, ValueError) as error:
+            session.run(*listing, external=True, silent=True)
+            split = run.split(output.read_text(encoding="utf-8"), stored)
+        except (CommandFailed, OSError, ValueError) as error:
             session.warn(
-                f"suitekit: the test files could not be listed ({error}); "
-                "the runner's own --shard splits"
+                f"suitekit: the test files could not be listed ({error}); the runner's own "
+                "--shard splits"
             )
             return None
-    if files is not None:
-        session.log(
-            f"suitekit: shard {run.shard.index}/{run.shard.total}: {len(files)} test file(s), "
-            "split by recorded durations"
-        )
-    return files
+    shard = f"{run.call.shard.index}/{run.call.shard.total}" if run.call.shard else "whole"
+    session.log(f"suitekit: shard {shard}: {split.why}")
+    return split.files
 
 
 def _installing_only(session: nox.Session) -> bool:

@@ -223,17 +223,68 @@ def test_an_external_session_takes_its_shard_from_the_arguments_and_drops_it(
     assert "--maxWorkers=2" in argv
     files = json.dumps([{"file": str(tmp_path / "frontend" / f"src/{n}.test.js")} for n in "abc"])
     stored = {f"src/{n}.test.js::t": measured(s) for n, s in (("a", 3.0), ("b", 2.0), ("c", 1.0))}
-    assert run.files(files, stored) == (str(tmp_path / "frontend" / "src/b.test.js"),)
+    split = run.split(files, stored)
+    assert split.files == (str(tmp_path / "frontend" / "src/b.test.js"),)
+    assert split.why == "split by recorded durations"
+    assert run.splits(stored)
+    assert not run.splits({})
 
 
-def test_the_install_fingerprint_follows_the_lock_file(tmp_path: Path) -> None:
+def test_an_install_is_due_when_the_lock_files_changed_or_when_forced(tmp_path: Path) -> None:
     project = project_with({"runner": "vitest", "cwd": "frontend"}, tmp_path)
     run = external_session(project, project.suite("web"), python="3.11", posargs=[], environ={})
-    first = run.install({"package-lock.json": b"1", "package.json": b"{}"})
-    same = run.install({"package.json": b"{}", "package-lock.json": b"1"})
-    other = run.install({"package-lock.json": b"2", "package.json": b"{}"})
+    locks = {"package-lock.json": b"1", "package.json": b"{}"}
+    first = run.install(locks, "", forced=False)
     assert first is not None
-    assert other is not None
-    assert first == same
-    assert first[0] == ("npm", "ci", "--no-audit", "--no-fund")
-    assert first[1] != other[1]
+    command, wanted = first
+    assert command == ("npm", "ci", "--no-audit", "--no-fund")
+    assert run.install(dict(reversed(locks.items())), wanted + "\n", forced=False) is None
+    assert run.install(locks, wanted, forced=True) == first
+    changed = run.install({**locks, "package-lock.json": b"2"}, wanted, forced=False)
+    assert changed is not None
+    assert changed[1] != wanted
+
+
+def test_a_split_whose_filters_would_select_another_shards_file_is_not_used(
+    tmp_path: Path,
+) -> None:
+    # Vitest keeps a file whose path contains a filter: src/a.test.ts also selects
+    # src/a.test.tsx, so shards passing them as filters would run a.test.tsx twice.
+    project = project_with({"runner": "vitest", "cwd": "frontend"}, tmp_path)
+    run = external_session(
+        project, project.suite("web"), python="3.11", posargs=["--shard", "1/2"], environ={}
+    )
+    root = tmp_path / "frontend"
+    names = ("src/a.test.ts", "src/a.test.tsx")
+    files = json.dumps([{"file": str(root / name)} for name in names])
+    stored = {f"{name}::t": measured(1.0) for name in names}
+    split = run.split(files, stored)
+    assert split.files is None
+    other = root / "src" / "a.test.tsx"
+    assert split.why.endswith(f"would also select {other}, which another shard runs")
+    vitest = runner_for("vitest")
+    unrelated = [str(root / "src" / "a.test.ts")]
+    assert vitest.overlaps([str(root / "src" / "b.test.ts")], unrelated, root) is None
+    nested = [str(root / "lib" / "src" / "a.test.ts")]
+    assert vitest.overlaps([str(root / "src" / "a.test.ts")], nested, root) == nested[0]
+
+
+def test_a_service_of_the_projects_own_is_refused_on_another_runners_suite(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "frontend").mkdir()
+    document = {
+        "tool": {
+            "suitekit": {
+                "python": ["3.11"],
+                "services": {"nats": {"run": "nats-server -p {port}", "ready": "tcp"}},
+                "suites": {"web": {"runner": "vitest", "cwd": "frontend", "services": ["nats"]}},
+            }
+        }
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_project(document, config_file=tmp_path / "pyproject.toml")
+    assert caught.value.key == f"{KEY}.services"
+    assert "'nats' is a service of the project's own" in str(caught.value)
+    assert "runner = 'vitest' gets only suitekit's services" in str(caught.value)

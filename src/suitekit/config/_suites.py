@@ -190,13 +190,19 @@ def _external_suite(
                 "remove it (see docs/runners.md for what each runner takes)",
             )
     services, custom = _services(table, "services", custom_services)
+    if custom:
+        raise table.error(
+            "services",
+            f"{custom[0]!r} is a service of the project's own, which suitekit starts for "
+            f"pytest's workers; runner = {runner.kind!r} gets only suitekit's services",
+            f"start {custom[0]} in the suite's run command, or test it from a pytest suite",
+        )
     return Suite(
         name=name,
         paths=table.str_list("paths", default=()),
         workers=_workers(table, "workers"),
         target_seconds=table.positive_number("target-seconds"),
         services=services,
-        custom_services=custom,
         env=table.env("env"),
         python=table.python_list("python", default=default_python),
         install=read_install(table, "install", default_install),

@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from suitekit.runners import Invocation, Runner
     from suitekit.sharding import Measurement, ShardSpec
 
-__all__ = ["ExternalSession", "external_session"]
+__all__ = ["ExternalSession", "Split", "external_session"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Split:
+    """A shard's files as suitekit split them, or why the runner's own ``--shard`` splits.
+
+    Attributes:
+        files: The shard's files (absolute; empty when it got none), or ``None``.
+        why: Said in the session's log.
+    """
+
+    files: tuple[str, ...] | None
+    why: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,19 +74,20 @@ class ExternalSession:
         """The part of the suite the run takes, or ``None`` for the whole suite."""
         return self.call.shard
 
-    def list_command(self, output: Path) -> tuple[str, ...] | None:
-        """The command listing the suite's files into ``output``; ``None``: no split to make.
+    def splits(self, stored: Mapping[str, Measurement]) -> bool:
+        """Whether suitekit splits this run: a shard, with durations recorded for the suite.
 
-        Only a shard asks: the whole suite runs by its ``paths``.
+        Without a record there is nothing to balance on, and the runner's own ``--shard``
+        splits; the whole suite runs by its ``paths``.
         """
-        if self.call.shard is None:
-            return None
+        return self.call.shard is not None and bool(stored)
+
+    def list_command(self, output: Path) -> tuple[str, ...] | None:
+        """The command listing the suite's files into ``output``; ``None``: it cannot list."""
         return self.runner.list_command(self.suite.runner, self.call.paths, output)
 
-    def files(self, listed: str, stored: Mapping[str, Measurement]) -> tuple[str, ...] | None:
+    def split(self, listed: str, stored: Mapping[str, Measurement]) -> Split:
         """This shard's files from what :meth:`list_command` wrote, split by durations.
-
-        ``None`` when no file has a record: the runner's own ``--shard`` splits then.
 
         Raises:
             ValueError: ``listed`` is not what the runner writes.
@@ -82,21 +96,36 @@ class ExternalSession:
 
         shard = self.call.shard
         if shard is None:
-            return None
-        split = split_files(
-            self.runner.read_list(listed),
+            return Split(files=None, why="the whole suite runs")
+        every = self.runner.read_list(listed)
+        parts = split_files(
+            every,
             root=self.cwd,
             count=shard.total,
             stored=stored,
             unit_of=self.runner.unit_of,
+            file_seconds=self.runner.file_seconds,
         )
-        return None if split is None else split[shard.index - 1]
+        if parts is None:
+            return Split(files=None, why="no test file has recorded durations")
+        for index, part in enumerate(parts, start=1):
+            others = [path for path in every if path not in part]
+            if (other := self.runner.overlaps(part, others, self.cwd)) is not None:
+                why = (
+                    f"shard {index}'s files, passed as filters, would also select {other}, "
+                    "which another shard runs"
+                )
+                return Split(files=None, why=why)
+        return Split(files=parts[shard.index - 1], why="split by recorded durations")
 
-    def install(self, locks: Mapping[str, bytes]) -> tuple[tuple[str, ...], str] | None:
-        """The runner's install command and its fingerprint, given its lock files' contents.
+    def install(
+        self, locks: Mapping[str, bytes], marker: str, *, forced: bool
+    ) -> tuple[tuple[str, ...], str] | None:
+        """The runner's install command and the fingerprint to record, when one is due.
 
-        The install is due when the fingerprint differs from the one the last install left in
-        the runner's :attr:`~suitekit.runners.Runner.install_marker`. ``None``: no install.
+        Due when the fingerprint of the command and the lock files' contents differs from the
+        one the last install left in the runner's install marker (``marker``: its text), or
+        when ``forced`` (``SUITEKIT_REINSTALL=1``). ``None``: nothing to install.
         """
         command = self.runner.install_command(sorted(locks))
         if command is None:
@@ -104,7 +133,10 @@ class ExternalSession:
         digest = hashlib.sha256(" ".join(command).encode())
         for name in sorted(locks):
             digest.update(b"\0" + name.encode() + b"\0" + locks[name])
-        return command, digest.hexdigest()
+        wanted = digest.hexdigest()
+        if marker.strip() == wanted and not forced:
+            return None
+        return command, wanted
 
     def command(self, files: Sequence[str] | None = None) -> tuple[str, ...]:
         """The runner's command line: this shard's ``files`` when a split gave them."""

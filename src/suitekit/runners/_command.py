@@ -28,6 +28,7 @@ class CommandRunner:
     """See the module's docstring."""
 
     name = "command"
+    file_seconds = 0.0
     tools: tuple[str, ...] = ()
     lock_files: tuple[str, ...] = ()
     install_marker = ""
@@ -59,6 +60,11 @@ class CommandRunner:
     def unit_of(self, classname: str) -> str:
         """The classname itself."""
         return classname
+
+    def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
+        """Never asked: a command is never split by suitekit."""
+        del chosen, others, root
+        return None
 
 
 COMMAND: Final = CommandRunner()

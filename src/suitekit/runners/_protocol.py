@@ -51,6 +51,14 @@ class Runner(Protocol):
         """Its name in ``runner = "..."``."""
 
     @property
+    def file_seconds(self) -> float:
+        """What one test file costs the runner beyond its tests' own times (JUnit's).
+
+        The split by durations counts it for every file: a runner that loads, transforms and
+        isolates each file spends that time outside any test.
+        """
+
+    @property
     def tools(self) -> tuple[str, ...]:
         """What a CI job must install before it runs (``node``), besides nox and suitekit."""
 
@@ -92,3 +100,10 @@ class Runner(Protocol):
 
     def unit_of(self, classname: str) -> str:
         """The file, relative to the runner's folder, a JUnit ``classname`` belongs to."""
+
+    def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
+        """A file of ``others`` that passing ``chosen`` as filters would also run, or ``None``.
+
+        A split is passed as file filters; a runner that matches a filter as a part of a path
+        would run another shard's file too, and the shards would no longer partition the suite.
+        """

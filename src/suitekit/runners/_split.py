@@ -6,8 +6,11 @@ one shard can get every slow file. suitekit instead sums each file's recorded te
 classname is the file), gives a file without a record the median of the known files, and
 deals the files out longest first onto the least loaded shard (Graham's LPT rule, as
 :mod:`suitekit.sharding` does for pytest). The split depends only on the sorted file list and
-the store, so every CI job computes the same one on its own. With no record of any file there
-is nothing to balance on: the runner's own ``--shard`` is used.
+the store, so every CI job computes the same one on its own. Each file also counts what the
+runner spends on it outside its tests (``Runner.file_seconds``): importing and isolating a file
+is not in any test's time, and a shard of many quick files would otherwise be underrated.
+With no record of any file there is nothing to balance on: the runner's own ``--shard`` is
+used.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ def split_files(
     count: int,
     stored: Mapping[str, Measurement],
     unit_of: Callable[[str], str],
+    file_seconds: float = 0.0,
 ) -> tuple[tuple[str, ...], ...] | None:
     """The files of each of ``count`` shards, or ``None`` when no file has a record.
 
@@ -37,6 +41,7 @@ def split_files(
         count: How many shards.
         stored: The suite's measurements (case key ``classname::name`` -> measurement).
         unit_of: The file (relative to ``root``) a JUnit classname belongs to.
+        file_seconds: What a file costs beyond its tests (see ``Runner.file_seconds``).
     """
     seconds: dict[str, float] = {}
     for key, measurement in stored.items():
@@ -49,7 +54,7 @@ def split_files(
         return None
     typical = statistics.median(known)
     units = [
-        Unit(key=path, node_ids=(path,), seconds=seconds.get(name, typical))
+        Unit(key=path, node_ids=(path,), seconds=seconds.get(name, typical) + file_seconds)
         for path, name in relative.items()
     ]
     return tuple(
