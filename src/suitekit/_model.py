@@ -26,6 +26,7 @@ __all__ = [
     "LEGACY_REPORTS",
     "MAX_SECONDS",
     "MAX_WORKERS",
+    "PATHLESS_RUNNERS",
     "POSTGRES_PRESETS",
     "PYTEST_RUNNER",
     "READY_KINDS",
@@ -168,10 +169,13 @@ class InstallSpec:
     packages: tuple[str, ...] = ()
 
 
-RunnerKind = Literal["pytest", "vitest", "command"]
+RunnerKind = Literal["pytest", "vitest", "cargo", "command"]
 """The test runners a suite may use (see :mod:`suitekit.runners`)."""
 
 RUNNER_KINDS: tuple[str, ...] = get_args(RunnerKind)
+
+PATHLESS_RUNNERS: Final = ("cargo",)
+"""The runners that run every test of their folder: a suite of theirs takes no ``paths``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,8 +184,8 @@ class RunnerConfig:
 
     Attributes:
         kind: The runner.
-        cwd: The folder the runner runs in, relative to the project root (``frontend``);
-            the suite's ``paths`` are relative to it.
+        cwd: The folder the runner runs in, relative to the project root (``frontend``, a
+            crate's folder); the suite's ``paths`` are relative to it.
         run: The command that starts the runner: for ``command``, the whole command line,
             with ``{junit}``, ``{workers}``, ``{shard}`` (``K/N``, empty for the whole suite)
             and ``{files}`` (the shard's test files, when a split by durations gives them);

@@ -151,6 +151,9 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
     if not run.cwd.is_dir():
         key = f"tool.suitekit.suites.{suite.name}.cwd"
         session.error(f"suitekit: {key}: {run.cwd} is not a folder")
+    if run.runner.packages:  # a runner from PyPI (nextest), into the session's virtualenv
+        spec = InstallSpec(project=False, packages=run.runner.packages)
+        _provision(session, project, spec, with_suitekit=False)
     with session.chdir(run.cwd), _sharing_folder(project, run.cwd) as lock:
         _install_runner(session, run, lock)
         if _installing_only(session):
@@ -164,6 +167,9 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
             write_text_atomic(run.junit, EMPTY_JUNIT)
             return
         started = time.time()
+        written = run.files_to_write()
+        for path, text in written.items():
+            write_text_atomic(path, text)
         try:
             with services.provide(project, suite.services, os.environ, say=session.log) as given:
                 session.run(
@@ -174,6 +180,8 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
                     terminate_timeout=_PYTEST_TERMINATE_SECONDS,
                 )
         finally:
+            for path in written:
+                path.unlink(missing_ok=True)
             _retitle(session, run.junit, suite.name, started)
             if run.records_durations:
                 _record_durations(session, project, run.junit, started)
@@ -259,7 +267,11 @@ def _split(
         if listing is None:
             return None
         try:
-            session.run(*listing, external=True, silent=True)
+            if run.runner.lists_to_stdout:  # nextest prints it; its build goes to stderr
+                with output.open("w", encoding="utf-8") as printed:
+                    session.run(*listing, external=True, stdout=printed, stderr=None)
+            else:
+                session.run(*listing, external=True, silent=True)
             split = run.split(output.read_text(encoding="utf-8"), stored)
         except (CommandFailed, OSError, ValueError) as error:
             session.warn(

@@ -16,6 +16,7 @@ from suitekit.reporting import read_totals
 from tests.e2e.helpers import Project, make_project
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "frontend"
+CRATE = Path(__file__).parents[1] / "fixtures" / "crate"
 JUNIT = Path(".suitekit/reports/junit")
 
 RUNNER_SUITES = """\
@@ -197,3 +198,66 @@ def test_the_pytest_only_commands_say_they_do_not_run_another_runners_suite(
     assert "suite 'frontend' runs vitest, not pytest; run it with nox -s frontend" in (
         plugin.stdout + plugin.stderr
     )
+
+
+CRATE_SUITES = """\
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+workers = 0
+
+[tool.suitekit.suites.rust]
+runner = "cargo"
+cwd = "crate"
+workers = 2
+shards = 2
+"""
+
+
+def _need_cargo() -> None:
+    if shutil.which("cargo") is None:
+        if os.environ.get("CI"):
+            pytest.fail("cargo is not on PATH: CI must run the Rust suite (install Rust)")
+        pytest.skip("Rust's cargo is not installed: the cargo suite cannot run")
+
+
+def test_a_cargo_suite_runs_through_nextest_and_splits_by_test_binary(tmp_path: Path) -> None:
+    _need_cargo()
+    project = make_project(tmp_path / "demo", CRATE_SUITES)
+    shutil.copytree(CRATE, project.root / "crate", ignore=shutil.ignore_patterns("target"))
+
+    whole = project.run("nox", "-s", "rust", env={"SLOW_MS": "1500"}, timeout=900)
+    output = whole.stdout + whole.stderr
+    assert whole.returncode == 0, output
+    assert "--test-threads 2" in output
+    cases = _cases(project.root / JUNIT / "rust-3.11.xml")
+    assert cases == [
+        "isbn::checksum::a_hyphenless_isbn_is_valid_too",
+        "isbn::checksum::letters_are_refused",
+        "isbn::slow::waits",
+        "isbn::tests::accepts_a_valid_isbn",
+        "isbn::tests::rejects_a_wrong_check_digit",
+    ]
+    store = json.loads((project.root / ".suitekit" / "durations.json").read_text())
+    assert "isbn::slow::waits" in store["suites"]["rust"]
+    assert not list((project.root / JUNIT).glob("*.nextest.toml"))  # its config is removed
+
+    # With the durations recorded, the slow binary gets a shard of its own.
+    parts = []
+    for k in (1, 2):
+        shard = project.run("nox", "-s", "rust", "--", "--shard", f"{k}/2", env={"SLOW_MS": "10"})
+        output = shard.stdout + shard.stderr
+        assert shard.returncode == 0, output
+        assert "split by recorded durations" in output
+        parts.append(_cases(project.root / JUNIT / f"rust-3.11.shard-{k}-of-2.xml"))
+    assert not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == cases
+    assert ["isbn::slow::waits"] in parts
+
+    # A failing test fails the session by name.
+    with (project.root / "crate" / "tests" / "checksum.rs").open("a") as source:
+        source.write("\n#[test]\nfn the_broken_price() {\n    assert_eq!(1 + 1, 3);\n}\n")
+    broken = project.run("nox", "-s", "rust", env={"SLOW_MS": "10"}, timeout=900)
+    assert broken.returncode != 0
+    assert "the_broken_price" in broken.stdout + broken.stderr
+    totals = read_totals(project.root / JUNIT / "rust-3.11.xml")
+    assert (totals.tests, totals.failures) == (6, 1)

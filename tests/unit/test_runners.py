@@ -288,3 +288,42 @@ def test_a_service_of_the_projects_own_is_refused_on_another_runners_suite(
     assert caught.value.key == f"{KEY}.services"
     assert "'nats' is a service of the project's own" in str(caught.value)
     assert "runner = 'vitest' gets only suitekit's services" in str(caught.value)
+
+
+def test_cargo_runs_nextest_with_its_profile_threads_and_partition() -> None:
+    cargo = runner_for("cargo")
+    config = RunnerConfig(kind="cargo", cwd="crate")
+    call = Invocation(paths=(), junit=JUNIT, workers=4, shard=ShardSpec(index=1, total=3))
+    toml = JUNIT.with_name(JUNIT.name + ".nextest.toml")
+    assert cargo.command(config, call) == (
+        "cargo", "nextest", "run", "--tool-config-file", f"suitekit:{toml}",
+        "--profile", "suitekit", "--test-threads", "4", "--partition", "hash:1/3",
+    )  # fmt: skip
+    profile = "[profile.suitekit]\nfail-fast = false\n\n[profile.suitekit.junit]\n"
+    assert cargo.files(call) == {toml: f'{profile}path = "{JUNIT}"\n'}
+    chosen = Invocation(paths=(), junit=JUNIT, workers=1, files=("isbn", "isbn::slow"))
+    argv = cargo.command(config, chosen)
+    assert argv[-2:] == ("-E", "binary_id(=isbn) | binary_id(=isbn::slow)")
+    assert cargo.overlaps(["isbn"], ["isbn::slow"], Path("/w")) is None
+
+
+def test_cargo_reads_the_binaries_that_hold_tests_from_nextests_list() -> None:
+    cargo = runner_for("cargo")
+    listed = json.dumps(
+        {
+            "rust-suites": {
+                "isbn::slow": {"testcases": {"waits": {}}},
+                "isbn": {"testcases": {"tests::a": {}}},
+                "isbn::bin/empty": {"testcases": {}},
+            }
+        }
+    )
+    assert cargo.read_list(listed) == ("isbn", "isbn::slow")
+    with pytest.raises(ValueError, match="rust-suites"):
+        cargo.read_list("[]")
+
+
+def test_a_cargo_suite_takes_no_paths(tmp_path: Path) -> None:
+    error = config_error({"runner": "cargo", "cwd": "frontend", "paths": ["src"]}, tmp_path)
+    assert error.key == f"{KEY}.paths"
+    assert "runner = 'cargo' runs every test of its folder; it takes no paths" in str(error)

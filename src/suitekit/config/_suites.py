@@ -13,6 +13,7 @@ from suitekit._markexpr import MarkerExpression, MarkerSyntaxError
 from suitekit._model import (
     DEFAULT_TIMEOUT,
     DIST_MODES,
+    PATHLESS_RUNNERS,
     PYTEST_RUNNER,
     RUNNER_KINDS,
     SERVICES,
@@ -189,6 +190,12 @@ def _external_suite(
                 f"{key} is a key of pytest's suites; runner = {runner.kind!r} does not take it",
                 "remove it (see docs/runners.md for what each runner takes)",
             )
+    if runner.kind in PATHLESS_RUNNERS and "paths" in table.raw:
+        raise table.error(
+            "paths",
+            f"runner = {runner.kind!r} runs every test of its folder; it takes no paths",
+            "remove paths; point cwd at the crate, and pass test filters after -- if needed",
+        )
     services, custom = _services(table, "services", custom_services)
     if custom:
         raise table.error(

@@ -138,6 +138,10 @@ class ExternalSession:
             return None
         return command, wanted
 
+    def files_to_write(self) -> Mapping[Path, str]:
+        """What the runner needs written before it runs (nextest's config), by path."""
+        return self.runner.files(self.call)
+
     def command(self, files: Sequence[str] | None = None) -> tuple[str, ...]:
         """The runner's command line: this shard's ``files`` when a split gave them."""
         call = self.call if files is None else replace(self.call, files=tuple(files))

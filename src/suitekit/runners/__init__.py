@@ -1,6 +1,6 @@
 """Test runners other than pytest: one module per runner behind :class:`Runner`.
 
-``runner = "vitest"`` (or ``command``) in a suite's table hands its tests to that runner;
+``runner = "vitest"`` (or ``cargo``, ``command``) in a suite's table hands its tests to that runner;
 suitekit still gives it its workers, its shards (split by recorded durations, file by file:
 :func:`split_files`), its JUnit file in the run's report and its durations in the store.
 """
@@ -21,10 +21,11 @@ __all__ = ["Invocation", "Runner", "runner_for", "split_files"]
 
 
 def _registry() -> Mapping[str, Runner]:
-    from suitekit.runners._command import COMMAND  # noqa: PLC0415 - with a runner only
+    from suitekit.runners._cargo import CARGO  # noqa: PLC0415 - with a runner only
+    from suitekit.runners._command import COMMAND  # noqa: PLC0415
     from suitekit.runners._vitest import VITEST  # noqa: PLC0415
 
-    return {runner.name: runner for runner in (VITEST, COMMAND)}
+    return {runner.name: runner for runner in (VITEST, CARGO, COMMAND)}
 
 
 def runner_for(kind: str) -> Runner:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, final
 
@@ -28,6 +28,9 @@ class CommandRunner:
     """See the module's docstring."""
 
     name = "command"
+    lists_to_stdout = False
+    takes_paths = True
+    packages: tuple[str, ...] = ()
     file_seconds = 0.0
     tools: tuple[str, ...] = ()
     lock_files: tuple[str, ...] = ()
@@ -37,6 +40,11 @@ class CommandRunner:
         """None: a command installs what it needs itself."""
         del present
         return None
+
+    def files(self, call: Invocation) -> Mapping[Path, str]:
+        """None: its options say everything."""
+        del call
+        return {}
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``run`` with its placeholders filled, and the user's arguments after it."""

@@ -8,7 +8,7 @@ nox adapter runs them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -51,6 +51,17 @@ class Runner(Protocol):
         """Its name in ``runner = "..."``."""
 
     @property
+    def takes_paths(self) -> bool:
+        """Whether the suite's ``paths`` mean something to it (test files to filter by)."""
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """Python packages it needs in the suite's nox session (a runner shipped on PyPI)."""
+
+    def files(self, call: Invocation) -> Mapping[Path, str]:
+        """Files a run needs written first (its configuration), by path; removed after."""
+
+    @property
     def file_seconds(self) -> float:
         """What one test file costs the runner beyond its tests' own times (JUnit's).
 
@@ -90,6 +101,10 @@ class Runner(Protocol):
 
         A suite whose files can be listed is split by recorded durations, file by file.
         """
+
+    @property
+    def lists_to_stdout(self) -> bool:
+        """Whether :meth:`list_command` prints the list (else it writes it to its ``output``)."""
 
     def read_list(self, text: str) -> tuple[str, ...]:
         """The test files (absolute) in what :meth:`list_command` wrote.

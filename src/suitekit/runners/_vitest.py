@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, final
 
@@ -33,6 +33,9 @@ class VitestRunner:
     # Vitest imports, transforms and isolates each file in a worker before its first test:
     # about 0.1-0.2 s a file at one worker on this project's benchmark machine (2 CPUs), which
     # its JUnit times leave out (benchmarks/bench_frontend_shards.py).
+    lists_to_stdout = False
+    takes_paths = True
+    packages: tuple[str, ...] = ()
     file_seconds = 0.15
     tools: tuple[str, ...] = ("node",)
     lock_files = ("package-lock.json", "npm-shrinkwrap.json", "package.json")
@@ -44,6 +47,11 @@ class VitestRunner:
         if {"package-lock.json", "npm-shrinkwrap.json"} & set(present):
             return ("npm", "ci", *quiet)
         return ("npm", "install", *quiet) if "package.json" in present else None
+
+    def files(self, call: Invocation) -> Mapping[Path, str]:
+        """None: its options say everything."""
+        del call
+        return {}
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``vitest run``: JUnit and the terminal's reporter, at most ``workers`` at once."""
