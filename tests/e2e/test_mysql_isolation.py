@@ -278,7 +278,8 @@ def test_isolated_runs_pass_five_times_and_a_shared_database_fails(
         assert code == 1, output
         assert re.search(r"\d+ failed", output.splitlines()[-1]), output
     finally:
-        _mysql.drop(server, shared)
+        with cursor_on(server) as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {shared}")  # not suitekit's to drop
 
 
 @pytest.mark.parametrize("how", ["failure", "sigint"])
@@ -350,8 +351,9 @@ def test_clean_removes_what_killed_runs_left_and_nothing_else(
         left = set(_mysql.databases_with_prefix(server, "sk_"))
         assert set(lookalikes) <= left
     finally:
-        for name in lookalikes:
-            _mysql.drop(server, name)
+        with cursor_on(server) as cursor:
+            for name in lookalikes:
+                cursor.execute(f"DROP DATABASE IF EXISTS {name}")  # not suitekit's to drop
 
 
 def test_a_throwaway_mariadb_serves_the_run_unprivileged_and_is_gone_after(
@@ -404,7 +406,10 @@ def test_a_copy_keeps_keys_indexes_defaults_counters_rows_views_and_triggers(
     server = MySQLServer.from_url(mysql_url)
     tag = f"{os.getpid()}_{int(time.monotonic() * 1000) % 100000}"
     template, copy = f"sk_copytest_{tag}_tpl", f"sk_copytest_{tag}_copy"
+    # The trigger and procedure on `log` are created without NO_AUTO_VALUE_ON_ZERO: an id of 0
+    # is a new counter value there, as in the template, whatever mode the rows were copied in.
     schema = """\
+SET @mode = @@sql_mode;
 SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO');
 CREATE TABLE authors (id int AUTO_INCREMENT PRIMARY KEY,
   name varchar(50) NOT NULL DEFAULT 'anon', UNIQUE KEY author_name (name));
@@ -417,9 +422,16 @@ INSERT INTO books (author_id, title) VALUES (1, 'a'), (5, 'b');
 CREATE VIEW titles AS SELECT b.title, a.name FROM books b JOIN authors a ON a.id = b.author_id;
 CREATE VIEW title_list AS SELECT title FROM titles;
 CREATE TRIGGER shout BEFORE INSERT ON authors FOR EACH ROW SET NEW.name = UPPER(NEW.name);
+CREATE VIEW notes AS SELECT 'see `TEMPLATE`.books' AS note, title FROM books WHERE id = 1;
+SET SESSION sql_mode = @mode;
+CREATE TABLE events (v int);
+CREATE TABLE log (id int AUTO_INCREMENT PRIMARY KEY, v int);
+CREATE TRIGGER logged AFTER INSERT ON events FOR EACH ROW INSERT INTO log (id, v) VALUES (0, NEW.v);
+CREATE PROCEDURE add_log(v int) INSERT INTO log (id, v) VALUES (0, v);
 """
     from suitekit._model import ServiceConfig, SetupStep  # noqa: PLC0415
 
+    schema = schema.replace("TEMPLATE", template)  # a string literal that names it
     config = ServiceConfig(service="mysql", setup=(SetupStep(sql=schema),))
     try:
         _mysql.ensure_template(server, config, suite="s", name=template, run_id="copytest",
@@ -445,6 +457,7 @@ CREATE TRIGGER shout BEFORE INSERT ON authors FOR EACH ROW SET NEW.name = UPPER(
                 cursor.execute("INSERT INTO books (author_id) VALUES (99)")
             with pytest.raises(pymysql.err.IntegrityError):
                 cursor.execute("INSERT INTO authors (name) VALUES ('ONE')")
+            _check_code_and_literals(cursor, template, copy)
             cursor.execute("DELETE FROM authors WHERE id = 1")
             cursor.execute("SELECT count(*) FROM books")
             assert cursor.fetchone() == (1,)  # ON DELETE CASCADE
@@ -455,3 +468,117 @@ CREATE TRIGGER shout BEFORE INSERT ON authors FOR EACH ROW SET NEW.name = UPPER(
     finally:
         _mysql.drop(server, copy)
         _mysql.drop(server, template)
+
+
+def _check_code_and_literals(cursor: pymysql.cursors.Cursor, template: str, copy: str) -> None:
+    """The copy's view kept its string literal; its trigger and routine, their ``sql_mode``."""
+    cursor.execute("SELECT note, title FROM notes")
+    assert cursor.fetchall() == ((f"see `{template}`.books", "a"),)  # not renamed to the copy
+    # Created without NO_AUTO_VALUE_ON_ZERO, they insert id 0 as the next counter value.
+    cursor.execute("INSERT INTO events VALUES (1), (2)")
+    cursor.execute("CALL add_log(3)")
+    cursor.execute("SELECT id, v FROM log ORDER BY id")
+    assert cursor.fetchall() == ((1, 1), (2, 2), (3, 3))
+    modes = (
+        "SELECT TRIGGER_NAME, SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
+        " UNION ALL SELECT ROUTINE_NAME, SQL_MODE FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = %s ORDER BY 1"
+    )
+    cursor.execute(modes, (copy, copy))
+    copied = cursor.fetchall()
+    cursor.execute(modes, (template, template))
+    assert copied == cursor.fetchall()
+    assert [name for name, _ in copied] == ["add_log", "logged", "shout"]
+
+
+def _create_foreign(server: MySQLServer, name: str, comment: str = "") -> None:
+    """A database that is not suitekit's, with a table in it (its data)."""
+    with cursor_on(server) as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` COMMENT %s", (comment,))
+        cursor.execute(f"CREATE TABLE `{name}`.mine (id int)")
+
+
+def _survived(server: MySQLServer, name: str) -> bool:
+    with cursor_on(server) as cursor:
+        cursor.execute(
+            "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s"
+            " AND TABLE_NAME = 'mine'",
+            (name,),
+        )
+        return cursor.fetchone() is not None
+
+
+def _drop_foreign(server: MySQLServer, *names: str) -> None:
+    with cursor_on(server) as cursor:
+        for name in names:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_a_database_named_like_suitekits_without_its_mark_is_never_dropped(
+    tmp_path: Path, mysql_url: str
+) -> None:
+    from suitekit._model import ServiceConfig, Suite  # noqa: PLC0415
+    from suitekit.errors import ServiceError  # noqa: PLC0415
+
+    server = MySQLServer.from_url(mysql_url)
+    run_id = f"mynotours{os.getpid()}"
+    worker = _naming.database_name(run_id, "integration", "gw0")
+    template = _naming.template_name(run_id, "integration", None)
+    for name in (worker, template):
+        _create_foreign(server, name)
+    try:
+        refused = r"database {} exists without suitekit's comment.*\n  fix: a database of yours"
+        with pytest.raises(ServiceError, match=refused.format(worker)):
+            _mysql.drop(server, worker)
+        config = ServiceConfig(service="mysql")
+        with pytest.raises(ServiceError, match=refused.format(template)):
+            _mysql.ensure_template(
+                server, config, suite="integration", name=template, run_id=run_id,
+                kept=False, cwd=Path(), environ=os.environ,
+            )  # fmt: skip
+        MYSQL.finish_run(Suite(name="integration"), run_id, mysql_url)  # finds neither by name
+        assert _survived(server, worker)
+        assert _survived(server, template)
+
+        # A run given that run id: its worker gw0 stops, naming the database and the fix (xdist
+        # then replaces the worker: the plugin's policy, whatever stopped it).
+        _drop_foreign(server, template)
+        project = make_project(tmp_path / "notours")
+        _, output = run_pytest(
+            project, *PAIR, env={"MYSQL_URL": mysql_url, "SUITEKIT_RUN_ID": run_id}
+        )
+        assert f"database {worker} exists without suitekit's comment" in output, output
+        assert _survived(server, worker)
+        assert databases_of(mysql_url, run_id) == [worker]  # the run's own are gone
+    finally:
+        _drop_foreign(server, worker, template)
+
+
+def test_a_live_runs_database_is_never_dropped_by_another_with_the_same_run_id(
+    mysql_url: str,
+) -> None:
+    import json  # noqa: PLC0415
+
+    from suitekit.errors import ServiceError  # noqa: PLC0415
+
+    server = MySQLServer.from_url(mysql_url)
+    run_id = f"mytwice{os.getpid()}"
+    name = _naming.database_name(run_id, "integration", "gw0")
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as live:
+        try:
+            for pid in (live.pid, ended.pid):
+                info = {"run": run_id, "role": "worker", "pid": pid, "host": socket.gethostname()}
+                _create_foreign(server, name, _mysql.COMMENT_PREFIX + json.dumps(info))
+                if pid == live.pid:
+                    with pytest.raises(ServiceError, match="another run with the same run id"):
+                        _mysql.drop(server, name)
+                    assert _survived(server, name)
+                    _drop_foreign(server, name)
+                else:  # a crashed predecessor's: dropped
+                    _mysql.drop(server, name)
+                    assert not _survived(server, name)
+        finally:
+            live.kill()
+            _drop_foreign(server, name)

@@ -10,9 +10,10 @@ benchmarks/bench_template_clone.py (docs/services.md has the figures).
 
 Every database suitekit creates has a name starting with ``sk_`` *and* a comment
 ``suitekit {...}`` (``CREATE DATABASE ... COMMENT``, MariaDB 10.5+, set in the same statement
-that creates it) naming its run, the process that owns it and the host; cleanup only ever drops
-databases that carry that comment. Names are quoted as identifiers by :func:`_ident` and values
-passed as query parameters: no name or run id can change the SQL.
+that creates it) naming its run, the process that owns it and the host; suitekit only ever drops
+databases that carry that comment, one found by its name only when its owner is gone (see
+:func:`~suitekit.services._mysql_marks.refusal`). Names are quoted as identifiers by
+:func:`_ident` and values passed as query parameters: no name or run id can change the SQL.
 
 This is the only module that imports ``pymysql``.
 """
@@ -20,7 +21,6 @@ This is the only module that imports ``pymysql``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shlex
 import subprocess
@@ -36,10 +36,14 @@ from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._endpoints import MySQLServer
 from suitekit.services._mysql_marks import COMMENT_PREFIX, MarkedDatabase, render_env
+from suitekit.services._mysql_marks import build_lock as _build_lock
 from suitekit.services._mysql_marks import comment as _comment
 from suitekit.services._mysql_marks import ident as _ident
 from suitekit.services._mysql_marks import like_prefix as _like_prefix
 from suitekit.services._mysql_marks import marks as _marks
+from suitekit.services._mysql_marks import refusal as _refusal
+from suitekit.services._mysql_marks import requalify as _requalify
+from suitekit.services._mysql_marks import takes_comments as _takes_comments
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -57,6 +61,7 @@ __all__ = [
     "create_empty",
     "databases_with_prefix",
     "drop",
+    "drop_marked",
     "ensure_template",
     "marked_databases",
     "render_env",
@@ -66,7 +71,6 @@ __all__ = [
 _TEMPLATE_WAIT_SECONDS: Final = 120.0
 _LOCK_WAIT_SECONDS: Final = 600  # GET_LOCK's timeout while another run builds the template
 _POLL_SECONDS: Final = 0.02
-_MIN_COMMENT_VERSION: Final = (10, 5)  # CREATE DATABASE ... COMMENT
 
 
 def _connect(
@@ -161,23 +165,19 @@ def _query(
         return list(cursor.fetchall())
 
 
-def _exists(connection: _Connection, name: str) -> bool:
-    return bool(
-        _query(
-            connection, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (name,)
-        )
+def _comment_of(connection: _Connection, name: str) -> list[tuple[object, ...]]:
+    """``[(comment,)]`` for the database ``name``, ``[]`` when there is none."""
+    return _query(
+        connection,
+        "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        (name,),
     )
 
 
 def _require_comments(connection: _Connection) -> None:
     """Refuse a server that cannot carry suitekit's marks (MySQL, MariaDB before 10.5)."""
     version = str(_query(connection, "SELECT VERSION()")[0][0])
-    numbers = version.split("-", 1)[0].split(".")
-    try:
-        major, minor = int(numbers[0]), int(numbers[1])
-    except (IndexError, ValueError):
-        major, minor = 0, 0
-    if "mariadb" not in version.lower() or (major, minor) < _MIN_COMMENT_VERSION:
+    if not _takes_comments(version):
         message = (
             f"the server at {connection.host}:{connection.port} runs {version}: suitekit "
             "marks the databases it creates with a database comment, which needs MariaDB 10.5 "
@@ -240,21 +240,38 @@ def _drop(connection: _Connection, name: str) -> None:
         raise ServiceError(message) from None
 
 
-def drop(server: MySQLServer, name: str) -> None:
-    """Drop ``name`` if it exists, disconnecting its sessions."""
-    with _admin(server) as connection:
+def _drop_by_name(connection: _Connection, name: str) -> None:
+    """:func:`_drop` ``name`` if it exists and :func:`_refusal` finds it suitekit's to drop."""
+    from suitekit.services._servers import owner_gone  # noqa: PLC0415 - with a server only
+
+    if rows := _comment_of(connection, name):
+        if (message := _refusal(name, rows[0][0], gone=owner_gone)) is not None:
+            raise ServiceError(message)
         _drop(connection, name)
+
+
+def drop(server: MySQLServer, name: str) -> None:
+    """Drop ``name`` if it exists, disconnecting its sessions, if it is suitekit's to drop.
+
+    Raises:
+        ServiceError: It is not (the message says whose it may be, and the fix).
+    """
+    with _admin(server) as connection:
+        _drop_by_name(connection, name)
+
+
+def drop_marked(server: MySQLServer, database: MarkedDatabase) -> None:
+    """Drop a database found by its mark (:func:`marked_databases`) if it still carries it."""
+    with _admin(server) as connection:
+        rows = _comment_of(connection, database.name)
+        if rows and _marks(rows[0][0]) == dict(database.info):
+            _drop(connection, database.name)
 
 
 def create_empty(server: MySQLServer, name: str, run_id: str, role: str = "check") -> None:
     """Create an empty database for this run (the migrations check uses one)."""
     with _admin(server) as connection:
         _create(connection, name, _comment(run_id, role))
-
-
-def _build_lock(name: str) -> str:
-    """The name of the lock (``GET_LOCK``) held while the template ``name`` is built."""
-    return "suitekit_build_" + hashlib.sha256(name.encode()).hexdigest()[:40]
 
 
 def _lock(connection: _Connection, key: str, timeout: float) -> None:
@@ -292,7 +309,7 @@ def clone(
         while True:
             _lock(connection, key, _TEMPLATE_WAIT_SECONDS)
             try:
-                found = _exists(connection, template)
+                found = bool(_comment_of(connection, template))
             finally:
                 _unlock(connection, key)
             if found:
@@ -325,9 +342,11 @@ def copy_schema(
     own ``SHOW CREATE TABLE``, which keeps foreign keys, indexes, defaults, checks, its
     ``AUTO_INCREMENT`` counter and its engine; their rows by ``INSERT ... SELECT`` of the
     columns that are not generated, with ``NO_AUTO_VALUE_ON_ZERO`` so that a row whose id is 0
-    keeps it. Then views (their definitions name the template: renamed to the copy; a view on
-    a view is retried once the other exists), stored routines, and triggers last, so that
-    copying the rows fires none. Sequences are copied by their definition.
+    keeps it (for the rows only: the session's mode is restored after them). Then views (their
+    definitions name the template: renamed to the copy; a view on a view is retried once the
+    other exists), stored routines, and triggers last, so that copying the rows fires none;
+    each routine and trigger is created under the ``sql_mode`` it was created with, which the
+    server stores with it. Sequences are copied by their definition.
 
     The statements go to the server in batches (one round trip for all tables, one for all
     rows): the benchmark measured each statement's round trip as a sizeable part of a copy.
@@ -368,24 +387,23 @@ def copy_schema(
             # Identifiers only, each quoted by _ident.
             select = f"SELECT {names} FROM {src}.{_ident(table)}"  # noqa: S608
             inserts.append(f"INSERT INTO {dst}.{_ident(table)} ({names}) {select}")
+    mode: object = "DEFAULT"
     try:
         _query(connection, f"USE {dst}")
-        _query(
-            connection,
-            "SET SESSION foreign_key_checks = 0,"
-            " sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')",
-        )
+        mode = _query(connection, "SELECT @@SESSION.sql_mode")[0][0]
+        _query(connection, "SET SESSION foreign_key_checks = 0")
         _batch(connection, creates)
+        _query(connection, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')")
         _batch(connection, inserts)
+        _query(connection, "SET SESSION sql_mode = %s", (mode,))
         _copy_views(connection, source, target, views)
-        _copy_routines(connection, source)
-        _copy_triggers(connection, source)
+        _copy_code(connection, source)
     except pymysql.Error as error:
         message = f"cannot copy the template database {source} to {target}: {error}"
         raise ServiceError(message) from None
     finally:
         with contextlib.suppress(pymysql.Error):
-            _query(connection, "SET SESSION foreign_key_checks = 1, sql_mode = DEFAULT")
+            _query(connection, "SET SESSION foreign_key_checks = 1, sql_mode = %s", (mode,))
 
 
 def _batch(connection: _Connection, statements: list[str]) -> None:
@@ -416,8 +434,7 @@ def _copy_views(
     pending = []
     for view in views:
         row = _query(connection, f"SHOW CREATE VIEW {src}.{_ident(view)}")
-        # The server writes every table a view reads qualified with its database's name.
-        pending.append(str(row[0][1]).replace(f"{src}.", f"{_ident(target)}."))
+        pending.append(_requalify(str(row[0][1]), source, target))
     while pending:
         failed: list[str] = []
         error: pymysql.Error | None = None
@@ -433,29 +450,28 @@ def _copy_views(
         pending = failed
 
 
-def _copy_routines(connection: _Connection, source: str) -> None:
-    routines = _query(
+def _copy_code(connection: _Connection, source: str) -> None:
+    """Stored routines, then triggers, each under the ``sql_mode`` it was created with.
+
+    The server keeps that mode with each and runs its body under it (``NO_AUTO_VALUE_ON_ZERO``,
+    strictness, ``ANSI_QUOTES``...): ``SHOW CREATE`` gives it as its second column, and the copy
+    is created under it. The caller restores the session's own mode after.
+    """
+    kinds = _query(
         connection,
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES"
-        " WHERE ROUTINE_SCHEMA = %s",
+        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES"
+        " WHERE ROUTINE_SCHEMA = %s AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')",
         (source,),
     )
-    for routine, kind in routines:
-        if kind not in ("PROCEDURE", "FUNCTION"):
-            continue
-        row = _query(connection, f"SHOW CREATE {kind} {_ident(source)}.{_ident(str(routine))}")
-        _query(connection, str(row[0][2]))
-
-
-def _copy_triggers(connection: _Connection, source: str) -> None:
-    triggers = _query(
+    kinds += _query(
         connection,
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s"
-        " ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
+        "SELECT 'TRIGGER', TRIGGER_NAME FROM information_schema.TRIGGERS"
+        " WHERE TRIGGER_SCHEMA = %s ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
         (source,),
     )
-    for (trigger,) in triggers:
-        row = _query(connection, f"SHOW CREATE TRIGGER {_ident(source)}.{_ident(str(trigger))}")
+    for kind, name in kinds:
+        row = _query(connection, f"SHOW CREATE {kind} {_ident(source)}.{_ident(str(name))}")
+        _query(connection, "SET SESSION sql_mode = %s", (row[0][1],))
         _query(connection, str(row[0][2]))
 
 
@@ -479,22 +495,26 @@ def ensure_template(
         Whether the template was built now (``False``: reused).
 
     Raises:
-        ServiceError: A setup step failed (the half-built template is dropped).
+        ServiceError: A setup step failed (the half-built template is dropped), or a database
+            of the template's name is not suitekit's to drop (see :func:`drop`).
     """
     key = _build_lock(name)
     with _admin(server) as connection:
         _lock(connection, key, _LOCK_WAIT_SECONDS)
         try:
-            if _exists(connection, name):
-                if kept and _complete(connection, name):
+            if rows := _comment_of(connection, name):
+                info = _marks(rows[0][0]) or {}
+                if kept and info.get("kept") == "true":
                     return False
-                # Not kept, or left half-built by a run that was killed during its setup.
-                _drop(connection, name)
+                if info.get("kept") == "building":  # its builder, which held the lock, died
+                    _drop(connection, name)
+                else:  # ours if its run ended; not if another run has the same run id
+                    _drop_by_name(connection, name)
             # A kept template is marked complete only once its setup has succeeded, so that a
             # run killed mid-setup leaves one that is rebuilt (and that clean may drop).
             building = {"kept": "building" if kept else "false", "suite": suite}
+            _create(connection, name, _comment(run_id, "template", building))
             try:
-                _create(connection, name, _comment(run_id, "template", building))
                 _run_setup(server, config, name, cwd, environ)
                 if kept:
                     complete = {"kept": "true", "suite": suite}
@@ -509,16 +529,6 @@ def ensure_template(
             return True
         finally:
             _unlock(connection, key)
-
-
-def _complete(connection: _Connection, name: str) -> bool:
-    rows = _query(
-        connection,
-        "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
-        (name,),
-    )
-    info = _marks(rows[0][0]) if rows else None
-    return info is not None and info.get("kept") == "true"
 
 
 def _run_setup(

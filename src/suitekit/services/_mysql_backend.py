@@ -143,7 +143,9 @@ class MySQLBackend:
         server = MySQLServer.from_url(url)
         template = environ.get(ENV_MYSQL_TEMPLATE)
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        _mysql.drop(server, database)  # a crashed predecessor with the same worker id
+        # A crashed predecessor with the same worker id left it; never another live run's (one
+        # given the same run id) nor a database of the user's that is named alike.
+        _mysql.drop(server, database)
         # Given back even if creating it is interrupted half-way.
         acquired.on_release(lambda: _mysql.drop(server, database))
         if template:
@@ -169,20 +171,18 @@ class MySQLBackend:
         return _mysql.render_env(_config(project), server, database)
 
     def finish_run(self, suite: Suite, run_id: str, url: str) -> None:
-        """Drop the run's worker databases and its template (unless kept)."""
+        """Drop the run's worker databases and its template (unless kept), found by their mark.
+
+        Created with its comment in one statement, a database of suitekit's is never unmarked:
+        one named like this run's but without the comment is not suitekit's, and is left.
+        """
         server = MySQLServer.from_url(url)
         for database in _mysql.marked_databases(server):
             info = database.info
             if info.get("run") != run_id or info.get("kept") == "true":
                 continue
             if info.get("role") in ("worker", "template") and info.get("suite") == suite.name:
-                _mysql.drop(server, database.name)
-        # Created with its comment in one statement, a worker's database is never unmarked;
-        # by their names, this run's are found even if a comment was lost.
-        prefix = _naming.database_prefix(run_id, suite.name)
-        for name in _mysql.databases_with_prefix(server, prefix):
-            if _naming.worker_of(name, run_id, suite.name) is not None:
-                _mysql.drop(server, name)
+                _mysql.drop_marked(server, database)
 
     def clean(self, url: str, say: Callable[[str], None]) -> int:
         """Drop the databases of dead runs (never a kept template)."""
@@ -199,7 +199,7 @@ class MySQLBackend:
             info = database.info
             if info.get("kept") == "true" or not owner_gone(info.get("host"), info.get("pid")):
                 continue
-            _mysql.drop(server, database.name)
+            _mysql.drop_marked(server, database)
             dropped += 1
             say(f"dropped MariaDB database {database.name} (run {info.get('run')})")
         return dropped
