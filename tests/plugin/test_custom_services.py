@@ -1,9 +1,10 @@
 """Services of the project's own under the plugin: an instance per worker, or one per run.
 
 The service is a small Python script (``svc.py``): an HTTP server on ``{port}`` that also
-starts a child process, and writes both pids where the test finds them. Each run is a real
-subprocess with two xdist workers (the instances are started by the workers themselves). After
-every run, passed or failed, no process of any instance is left, nor its folder or record.
+starts a child process, and writes both pids and its ``{dir}`` where the test finds them. Each
+run is a real subprocess with two xdist workers (the instances are started by the workers
+themselves). After every run, passed or failed, no process of any instance is left, nor its
+folder (its ``{dir}`` included) or record.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from suitekit.services import _custom
 SERVICE: Final = """\
 import http.server, os, subprocess, sys, time
 
-port, worker, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, worker, out, folder = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 mode = os.environ.get("SVC_MODE", "serve")
 child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+with open(os.path.join(out, f"{worker}-{os.getpid()}.dir"), "w") as dirs:
+    dirs.write(folder)
 with open(os.path.join(out, f"{worker}-{os.getpid()}.pids"), "w") as pids:
     pids.write(f"{os.getpid()} {child.pid}")
 print("booting", flush=True)
@@ -80,7 +83,7 @@ def _pyproject(
         services = ["svc"]
 
         [tool.suitekit.services.svc]
-        run = ["python", "svc.py", "{{port}}", "{{worker}}", "{out}"]
+        run = ["python", "svc.py", "{{port}}", "{{worker}}", "{out}", "{{dir}}"]
         ready = '''{ready}'''
         scope = "{scope}"
         timeout = 3
@@ -119,6 +122,11 @@ def _pids(out: Path) -> list[int]:
     return [int(pid) for path in out.glob("*.pids") for pid in path.read_text().split()]
 
 
+def _folders(out: Path) -> list[Path]:
+    """Every instance's ``{dir}``, as it was given to it."""
+    return [Path(path.read_text()) for path in out.glob("*.dir")]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -136,6 +144,11 @@ def _assert_nothing_left(out: Path) -> None:
     assert [pid for pid in pids if _alive(pid)] == []
     # Nor its record (other tests' instances may be running meanwhile: only ours count).
     assert [record for record in _custom.records() if record.pid in pids] == []
+    # Nor its folder: its {dir}, and the instance's folder around it (which holds its log).
+    folders = _folders(out)
+    assert len(folders) == len(pids) // 2, folders  # one per instance
+    assert all(folder.name == "dir" for folder in folders), folders
+    assert [folder.parent for folder in folders if folder.parent.exists()] == []
 
 
 def _seen(out: Path) -> list[tuple[str, str, str]]:

@@ -11,18 +11,19 @@ the run does not reach it half-way, and everything it spawns stays in that sessi
 stopping it is one signal to the session's processes (SIGTERM, then SIGKILL after a grace),
 whatever the command started. It is recorded, with its owner's pid and host and the
 instance's start time, in a 0600 file under ``<state>/instances/``: ``suitekit clean`` (and the
-run's controller, for a worker that died) stops an instance whose owner is gone.
+run's controller, for a worker that died) stops an instance whose owner is gone (see
+:mod:`suitekit.services._instances`).
 
 Readiness is polled every few milliseconds until the service's ``timeout``: a TCP connection
 to ``{port}`` accepted, an HTTP GET answered 2xx, or a command that exits 0. A service that
 exits first, or is not ready in time, ends the start with its name, its key and the last lines
-of its log.
+of its log. So does one whose process has exited once the check passed: what answered was
+another program on its port (the instance itself failed to listen there).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shlex
@@ -43,7 +44,18 @@ from suitekit._handoff import ENV_SESSION_MARK
 from suitekit._model import UserService
 from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
-from suitekit.services._state import data_root, private_folder, read_private_file, state_root
+from suitekit.services._instances import (
+    InstanceRecord,
+    finish_run,
+    left_behind,
+    records,
+    records_folder,
+    remove,
+    start_time,
+    terminate,
+)
+from suitekit.services._ports import LOOPBACK
+from suitekit.services._state import data_root
 
 __all__ = [
     "HOST",
@@ -58,12 +70,11 @@ __all__ = [
     "start",
 ]
 
-HOST: Final = "127.0.0.1"
+HOST: Final = LOOPBACK
 """Where every instance is told to listen (``{host}``): never an address others can reach."""
 LOG_LINES: Final = 20
 """How many of the log's last lines a failed start shows."""
 _LOG: Final = "service.log"
-_STOP_GRACE: Final = 5.0  # seconds from SIGTERM to SIGKILL
 _POLL_SECONDS: Final = 0.02  # a probe takes well under a millisecond: look often
 _PROBE_TIMEOUT: Final = 1.0
 _LOG_TAIL_BYTES: Final = 64 * 1024
@@ -95,96 +106,6 @@ def render_env(service: UserService, values: Mapping[str, str]) -> dict[str, str
     return {name: template.format_map(values) for name, template in service.env.items()}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstanceRecord:
-    """What suitekit remembers of a running instance (JSON under ``<state>/instances/``).
-
-    Attributes:
-        service: The service's name.
-        host: The host the owner runs on.
-        owner_pid: The process that started the instance and stops it.
-        pid: The instance's first process, which leads its process session.
-        started: That process's start time (``/proc/<pid>/stat``), which tells it from a
-            later process given the same pid; empty where there is no ``/proc``.
-        folder: The instance's folder (its ``{dir}`` and log), removed once it stopped.
-        run: The run's id.
-        suite: The suite.
-        worker: The worker (``gw0``, ``main``) or ``run`` for a service of the whole run.
-        port: Its port.
-        path: The record's own file.
-    """
-
-    service: str
-    host: str
-    owner_pid: int
-    pid: int
-    started: str
-    folder: str
-    run: str
-    suite: str
-    worker: str
-    port: int
-    path: Path
-
-    def to_json(self) -> str:
-        """The record as written to its file."""
-        return json.dumps(
-            {
-                "service": self.service,
-                "host": self.host,
-                "owner_pid": self.owner_pid,
-                "pid": self.pid,
-                "started": self.started,
-                "folder": self.folder,
-                "run": self.run,
-                "suite": self.suite,
-                "worker": self.worker,
-                "port": self.port,
-            }
-        )
-
-    @classmethod
-    def from_file(cls, path: Path) -> InstanceRecord | None:
-        """Read a record; ``None`` if it is not a readable record of this user (left alone)."""
-        text = read_private_file(path)
-        if text is None:
-            return None
-        try:
-            data = json.loads(text)
-            return cls(
-                service=str(data["service"]),
-                host=str(data["host"]),
-                owner_pid=int(data["owner_pid"]),
-                pid=int(data["pid"]),
-                started=str(data["started"]),
-                folder=str(data["folder"]),
-                run=str(data["run"]),
-                suite=str(data["suite"]),
-                worker=str(data["worker"]),
-                port=int(data["port"]),
-                path=path,
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    @property
-    def owner_gone(self) -> bool:
-        """Whether the owner is a process of this host that has ended."""
-        from suitekit.services._servers import owner_gone  # noqa: PLC0415 - clean only
-
-        return owner_gone(self.host, self.owner_pid)
-
-
-def _records_folder() -> Path:
-    return private_folder(state_root() / "instances")
-
-
-def records() -> list[InstanceRecord]:
-    """Every readable instance record of this user."""
-    found = [InstanceRecord.from_file(path) for path in sorted(_records_folder().glob("*.json"))]
-    return [record for record in found if record is not None]
-
-
 @dataclass(slots=True)
 class Running:
     """An instance this process started and owns.
@@ -207,9 +128,9 @@ class Running:
         Safe to call twice. Ctrl-C and SIGTERM are held until it is done.
         """
         with signals_held(*HELD):
-            _terminate(self.record, self.process)
+            terminate(self.record, self.process)
             self.process = None
-            _remove(self.record)
+            remove(self.record)
 
 
 def start(
@@ -241,7 +162,7 @@ def start(
         env = render_env(service, values)
         # The instance is suitekit's, not a test's leftover: it carries no session mark.
         process_env = {k: v for k, v in environ.items() if k != ENV_SESSION_MARK} | env
-        _check_binary(service, argv[0], process_env)
+        _check_binary(service, argv[0], process_env, root)
         if service.memory is not None:
             argv = [sys.executable, "-I", "-S", "-c", _LIMIT_CODE, str(service.memory), *argv]
         log = os.open(
@@ -295,8 +216,17 @@ def start(
     return running
 
 
-def _check_binary(service: UserService, program: str, env: Mapping[str, str]) -> None:
-    if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+def _check_binary(service: UserService, program: str, env: Mapping[str, str], root: Path) -> None:
+    """Refuse a program that cannot be run: looked up on ``PATH``, or, a path, from ``root``.
+
+    A path with a ``/`` (``./bin/fake-api``) is relative to the project root, where the command
+    runs (``Popen(cwd=root)``), not to this process's working folder.
+    """
+    if os.sep in program or (os.altsep and os.altsep in program):
+        found = shutil.which(str(root / program))
+    else:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+    if found is None:
         message = (
             f"service {service.name!r}: {program} was not found ({service.key}.run)"
             f"\n  fix: {_install_fix(service, program)}"
@@ -327,13 +257,13 @@ def _record(
             host=socket.gethostname(),
             owner_pid=os.getpid(),
             pid=pid,
-            started=_start_time(pid),
+            started=start_time(pid),
             folder=str(folder),
             run=run_id,
             suite=suite,
             worker=worker,
             port=port,
-            path=_records_folder() / f"{service.name}-{secrets.token_hex(8)}.json",
+            path=records_folder() / f"{service.name}-{secrets.token_hex(8)}.json",
         )
         write_text_atomic(written.path, written.to_json(), failure=ServiceError, mode=0o600)
     except BaseException:
@@ -360,6 +290,11 @@ def _wait_ready(
         remaining = deadline - time.monotonic()
         why = _probe(service, values, env, root, max(remaining, _POLL_SECONDS))
         if why is None:
+            # Ready, but is it the instance that answered? One that failed to listen (its port
+            # taken meanwhile) has exited while another program answers there.
+            code = process.poll() if process is not None else None
+            if code is not None:
+                raise ServiceError(_exited(running, code, values, after_ready=True))
             return
         if time.monotonic() >= deadline:
             raise ServiceError(_not_ready(running, why))
@@ -448,11 +383,18 @@ def _not_ready(running: Running, why: str) -> str:
     )
 
 
-def _exited(running: Running, code: int, values: Mapping[str, str]) -> str:
+def _exited(
+    running: Running, code: int, values: Mapping[str, str], *, after_ready: bool = False
+) -> str:
     service = running.service
     how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+    when = (
+        f"although its ready check passed (another program may answer on {HOST}:{values['port']})"
+        if after_ready
+        else "before it was ready"
+    )
     return (
-        f"service {service.name!r} {how} before it was ready (run in [{service.key}])\n"
+        f"service {service.name!r} {how} {when} (run in [{service.key}])\n"
         f"{_log_tail(running.record)}"
         f"  fix: see its log above; the command was: {shlex.join(render(service.run, values))}"
     )
@@ -472,111 +414,3 @@ def _log_tail(record: InstanceRecord) -> str:
         return "  its log is empty\n"
     shown = "".join(f"  | {line}\n" for line in lines)
     return f"  the last {len(lines)} lines of its log:\n{shown}"
-
-
-# --- stopping ---------------------------------------------------------------------------------
-
-
-def _start_time(pid: int) -> str:
-    """A process's start time in clock ticks since boot (``""`` without ``/proc``)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return ""
-    # Field 22; the command name (field 2) is in parentheses and may hold anything.
-    return raw[raw.rindex(b")") + 2 :].split()[19].decode()
-
-
-def _session(sid: int) -> list[int]:
-    """The running processes of the process session ``sid`` (Linux; elsewhere none)."""
-    found = []
-    try:
-        names = os.listdir("/proc")  # noqa: PTH208 - names only, as _processes reads them
-    except OSError:
-        return []
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{name}/stat").read_bytes()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(b")") + 2 :].split()
-        if fields[0] != b"Z" and int(fields[3]) == sid:
-            found.append(int(name))
-    return found
-
-
-def _is_instance(record: InstanceRecord) -> bool:
-    """Whether the record's session is still the instance's (a pid may have been reused).
-
-    While any process of the session lives, its id is not given to another process; once the
-    first process is gone, only its session's other processes can carry its id.
-    """
-    if not record.started:
-        return True  # no /proc: the process group is all there is to go by
-    now = _start_time(record.pid)
-    return now in ("", record.started)
-
-
-def _terminate(record: InstanceRecord, process: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM to the instance's session and process group, SIGKILL after a grace."""
-    if process is None and not _is_instance(record):
-        return
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        _signal(record.pid, signum)
-        deadline = time.monotonic() + _STOP_GRACE
-        while time.monotonic() < deadline:
-            if (process is None or process.poll() is not None) and not _session(record.pid):
-                break
-            time.sleep(_POLL_SECONDS)
-        else:
-            continue
-        break
-    if process is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=_STOP_GRACE)
-
-
-def _signal(sid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(sid, signum)
-    for pid in _session(sid):  # those that left the group but not the session
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signum)
-
-
-def _remove(record: InstanceRecord) -> None:
-    """Remove the instance's folder (only one of suitekit's) and its record."""
-    folder = Path(record.folder)
-    with contextlib.suppress(OSError):
-        if folder.parent.resolve() == data_root().resolve() and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
-    record.path.unlink(missing_ok=True)
-
-
-def left_behind(say: Callable[[str], None]) -> int:
-    """Stop the instances whose owner is gone (``suitekit clean``); how many were."""
-    stopped = 0
-    for record in records():
-        if record.owner_gone:
-            _stop_left(record)
-            stopped += 1
-            say(
-                f"stopped a left-behind {record.service} instance ({HOST}:{record.port}, "
-                f"run {record.run}, worker {record.worker})"
-            )
-    return stopped
-
-
-def finish_run(run_id: str, suite: str) -> None:
-    """The controller's end: stop this run's instances whose worker died without stopping them."""
-    for record in records():
-        if record.run == run_id and record.suite == suite and record.owner_gone:
-            _stop_left(record)
-
-
-def _stop_left(record: InstanceRecord) -> None:
-    with signals_held(*HELD):
-        _terminate(record, None)
-        _remove(record)

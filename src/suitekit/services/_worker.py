@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -24,18 +22,17 @@ import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from suitekit import _naming, plan
 from suitekit._handoff import ENV_PORTS, ENV_RUN_ID, ENV_TEMPLATE
 from suitekit._model import Check, Project, Service, Suite, UserService
 from suitekit.errors import ServiceError
-from suitekit.services import _custom
+from suitekit.services import _custom, _ports
 from suitekit.services._backend import BACKENDS, Backend
 from suitekit.services._resources import WorkerResources, current, export
 from suitekit.services._state import (
     create_private_file,
-    open_lock_file,
     private_folder,
     read_private_file,
     state_root,
@@ -58,8 +55,6 @@ __all__ = [
     "work_root",
 ]
 
-_PORT_LOW: Final = 20000
-_PORT_HIGH: Final = 60000
 _OWNER_FILE: Final = ".suitekit-owner"
 
 
@@ -258,12 +253,13 @@ def acquire(
         env.update(dirs)
         ports: tuple[int, ...] = ()
         # The worker's own services (see start_services) get the ports after its block: one
-        # lock holds them all.
+        # block, each of its ports locked, holds them all.
         own = _custom_services(project, suite, "worker")
         if project.isolation.ports or own:
             size = project.isolation.ports + len(own)
-            first, lock = _port_block(size, f"{run_id}/{suite.name}/{worker}")
-            releases.append(lock.close)
+            block = _ports.take(size, f"{run_id}/{suite.name}/{worker}")
+            releases.append(block.close)
+            first = block.first
             ports = tuple(range(first, first + project.isolation.ports))
             if ports:
                 env[ENV_PORTS] = f"{ports[0]}-{ports[-1]}"
@@ -333,7 +329,10 @@ def _start_custom(
 ) -> dict[str, str]:
     """Start an instance of each of ``own``, on consecutive ports from ``first_port``.
 
-    Each instance's stop joins ``releases`` the moment it runs; its variables join ``env``.
+    Each instance's stop joins ``releases`` the moment it runs; its variables join ``env``. A
+    port that already accepts connections (a program outside suitekit took it since the block
+    was locked) is left for a port of a block of its own: an instance started there would fail
+    to listen while the other program answered its readiness check.
 
     Returns:
         What each service gave, by name (``127.0.0.1:<port>``), for the worker's line.
@@ -341,6 +340,10 @@ def _start_custom(
     given: dict[str, str] = {}
     for offset, service in enumerate(own):
         port = first_port + offset
+        if _ports.accepting(port):
+            spare = _ports.take(1, f"{run_id}/{suite.name}/{worker}/{service.name}")
+            releases.append(spare.close)
+            port = spare.first
         running = _custom.start(
             service,
             port=port,
@@ -379,12 +382,12 @@ def run_services(
     )
     try:
         env: dict[str, str] = {}
-        first, lock = _port_block(len(shared), f"{run_id}/{suite.name}/run")
-        releases.append(lock.close)
+        block = _ports.take(len(shared), f"{run_id}/{suite.name}/run")
+        releases.append(block.close)
         _start_custom(
             project,
             shared,
-            first,
+            block.first,
             worker="run",
             run_id=run_id,
             suite=suite,
@@ -415,47 +418,3 @@ def check_resources(
                 backend.acquire_for_check(project, check, run_id=run_id, url=url, stack=stack)
             )
         yield env
-
-
-def _port_block(size: int, seed: str) -> tuple[int, IO[str]]:
-    """A block of ``size`` free ports that no other run on this machine holds.
-
-    Blocks are claimed with an exclusive lock on a file per block, held for the worker's life
-    (the kernel releases it if the worker dies), and each port is checked to be bindable. The
-    lock files are this user's (in its private state folder), so runs of other users do not
-    see them: that a port is bindable is what keeps their blocks apart.
-    """
-    folder = private_folder(state_root() / "ports")
-    blocks = (_PORT_HIGH - _PORT_LOW) // size
-    start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
-    for step in range(blocks):
-        first = _PORT_LOW + ((start + step) % blocks) * size
-        path = folder / f"{first}.lock"
-        try:
-            lock = os.fdopen(open_lock_file(path), "r+")
-        except OSError as error:
-            message = (
-                f"{path}: cannot open the port lock ({error.strerror or error})"
-                "\n  fix: remove it; suitekit makes it again"
-            )
-            raise ServiceError(message) from None
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        if all(_bindable(port) for port in range(first, first + size)):
-            return first, lock
-        lock.close()
-    message = f"no block of {size} free ports between {_PORT_LOW} and {_PORT_HIGH}"
-    raise ServiceError(message)
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
