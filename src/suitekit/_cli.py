@@ -197,26 +197,16 @@ def _suites(project: Project, args: argparse.Namespace) -> int:
 
 def _shards(project: Project, args: argparse.Namespace) -> int:
     """Collect the suite in this Python (as ``pytest`` would) and print its shard plan."""
-    try:
-        suite = project.suite(args.suite)
-    except KeyError:
-        raise ConfigError(
-            file=project.config_file,
-            key="tool.suitekit.suites",
-            value=args.suite,
-            problem=f"there is no suite called {args.suite!r}",
-            fix=f"use one of: {', '.join(s.name for s in project.suites)}",
-        ) from None
-    if suite.runner.kind != "pytest":
-        raise ConfigError(
-            file=project.config_file,
-            key=f"tool.suitekit.suites.{suite.name}.runner",
-            value=suite.runner.kind,
-            problem=f"suite {suite.name!r} runs {suite.runner.kind}; `suitekit shards` plans "
-            "pytest's suites",
-            fix=f"its shards are split when they run: nox -s {suite.name}-{suite.python[0]} -- "
-            "--shard K/N (see docs/runners.md)",
-        )
+    from suitekit.config import pytest_suite  # noqa: PLC0415 - this command only
+
+    runs = f"nox -s {args.suite} -- --shard K/N"
+    suite = pytest_suite(
+        project,
+        args.suite,
+        command="`suitekit shards`",
+        purpose="plans",
+        fix=f"its shards are split when they run: {runs} (see docs/runners.md)",
+    )
     count = args.count if args.count is not None else max(suite.shards, 1)
     if count < 1:
         raise ConfigError(

@@ -23,7 +23,7 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlparse
@@ -129,13 +129,7 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     rcfile = write_rcfile(project, suite.name, python) if run.coverage else None
     started = time.time()
     try:
-        with services.provide(project, suite.services, os.environ, say=session.log) as provided:
-            session.run(
-                *run.command(rcfile),
-                env={**run.env, **provided},
-                interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
-                terminate_timeout=_PYTEST_TERMINATE_SECONDS,
-            )
+        _run_tests(session, project, suite, run.command(rcfile), run.env)
     finally:
         if run.records_durations:
             _record_durations(session, project, run.junit, started)
@@ -171,14 +165,7 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
         for path, text in written.items():
             write_text_atomic(path, text)
         try:
-            with services.provide(project, suite.services, os.environ, say=session.log) as given:
-                session.run(
-                    *run.command(files),
-                    env={**run.env, **given},
-                    external=True,
-                    interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
-                    terminate_timeout=_PYTEST_TERMINATE_SECONDS,
-                )
+            _run_tests(session, project, suite, run.command(files), run.env, external=True)
         finally:
             for path in written:
                 path.unlink(missing_ok=True)
@@ -282,6 +269,29 @@ def _split(
     shard = f"{run.call.shard.index}/{run.call.shard.total}" if run.call.shard else "whole"
     session.log(f"suitekit: shard {shard}: {split.why}")
     return split.files
+
+
+def _run_tests(
+    session: nox.Session,
+    project: Project,
+    suite: Suite,
+    command: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    external: bool | None = None,
+) -> None:
+    """Run a suite's tests with its services provided, stopped gently on Ctrl-C.
+
+    ``external``: as nox's (``None``, its default, for pytest in the session's virtualenv).
+    """
+    with services.provide(project, suite.services, os.environ, say=session.log) as provided:
+        session.run(
+            *command,
+            env={**env, **provided},
+            external=external,
+            interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
+            terminate_timeout=_PYTEST_TERMINATE_SECONDS,
+        )
 
 
 def _installing_only(session: nox.Session) -> bool:

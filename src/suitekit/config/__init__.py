@@ -39,6 +39,7 @@ from suitekit.config._layers import ENV_WORKERS as ENV_WORKERS
 from suitekit.config._layers import CliOverrides as CliOverrides
 from suitekit.config._layers import RunOptions as RunOptions
 from suitekit.config._layers import run_options as run_options
+from suitekit.config._lookup import pytest_suite as pytest_suite
 from suitekit.config._project import find_config as find_config
 from suitekit.config._project import load_project as load_project
 from suitekit.config._project import parse_project as parse_project
@@ -63,6 +64,7 @@ __all__ = [
     "find_config",
     "load_project",
     "parse_project",
+    "pytest_suite",
     "run_options",
     "worker_count",
 ]

@@ -41,7 +41,7 @@ from suitekit._model import Project, Suite
 from suitekit._naming import slug
 from suitekit._runner import Outcome as JobOutcome
 from suitekit._runner import Runner
-from suitekit.config import run_options
+from suitekit.config import pytest_suite, run_options
 from suitekit.errors import ConfigError, ReportError
 from suitekit.flaky import DEFAULT_RUNS
 from suitekit.flaky._analysis import Cause, Finding, FlakyTest, Run, compare, failing
@@ -152,26 +152,13 @@ def session_python(project: Project, session: str) -> Path | None:
 
 
 def _suite(project: Project, name: str) -> Suite:
-    try:
-        suite = project.suite(name)
-    except KeyError:
-        raise ConfigError(
-            file=project.config_file,
-            key="tool.suitekit.suites",
-            value=name,
-            problem=f"there is no suite called {name!r}",
-            fix=f"use one of: {', '.join(s.name for s in project.suites)}",
-        ) from None
-    if suite.runner.kind != "pytest":
-        raise ConfigError(
-            file=project.config_file,
-            key=f"tool.suitekit.suites.{name}.runner",
-            value=suite.runner.kind,
-            problem=f"suite {name!r} runs {suite.runner.kind}; `suitekit flaky` replays "
-            "pytest's suites in a seeded order",
-            fix="use one of the pytest suites: " + ", ".join(s.name for s in project.pytest_suites),
-        )
-    return suite
+    return pytest_suite(
+        project,
+        name,
+        command="`suitekit flaky`",
+        purpose="replays",
+        fix="use one of the pytest suites: " + ", ".join(s.name for s in project.pytest_suites),
+    )
 
 
 def _check(project: Project, options: FlakyOptions) -> tuple[Suite, str]:

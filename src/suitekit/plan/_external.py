@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from suitekit._layout import Measured
 from suitekit._model import Project, Suite
 from suitekit.config import run_options
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import suite_env
-from suitekit.plan._suite_session import Sweep
+from suitekit.plan._suite_session import Sweep, reports_sweep
 from suitekit.plan._workers import resolve_workers
 
 if TYPE_CHECKING:
@@ -167,14 +166,12 @@ def external_session(
             shard.
     """
     from suitekit.runners import Invocation, runner_for  # noqa: PLC0415 - other runners only
-    from suitekit.sharding import SHARD_OPTION, shard_from, split_of  # noqa: PLC0415
+    from suitekit.sharding import SHARD_OPTION, shard_from  # noqa: PLC0415
 
     options = run_options(environ)
     given = shard_from(posargs, environ)
     shard = given.value if given is not None else None
     junit = junit_path(project, suite, python, shard)
-    session = session_name(suite.name, python)
-    split = split_of(junit.stem, session)
     call = Invocation(
         paths=suite.paths,
         junit=junit.resolve(),
@@ -189,15 +186,7 @@ def external_session(
         cwd=(project.root / suite.runner.cwd).resolve(),
         env=env,
         call=call,
-        sweeps=(
-            Sweep(
-                folder=junit.parent,
-                pattern=f"{session}*.xml",
-                reports_of=session,
-                keep_split=split if split is not None else 0,
-                companions=(Measured.SUFFIX,),
-            ),
-        ),
+        sweeps=(reports_sweep(junit, session_name(suite.name, python)),),
         records_durations=shard is None,
     )
 

@@ -32,7 +32,7 @@ from suitekit.plan._workers import session_workers
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["SuiteSession", "Sweep", "suite_folders", "suite_session"]
+__all__ = ["SuiteSession", "Sweep", "reports_sweep", "suite_folders", "suite_session"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +100,20 @@ class SuiteSession:
         return measured(self.args, rcfile)
 
 
+def reports_sweep(junit: Path, session: str) -> Sweep:
+    """The session's JUnit reports of another split than ``junit``'s, with their sidecars."""
+    from suitekit.sharding import split_of  # noqa: PLC0415 - with a suite session only
+
+    split = split_of(junit.stem, session)
+    return Sweep(
+        folder=junit.parent,
+        pattern=f"{session}*.xml",
+        reports_of=session,
+        keep_split=split if split is not None else 0,
+        companions=(Measured.SUFFIX,),
+    )
+
+
 def suite_folders(project: Project, suite: Suite, python: str) -> tuple[Path, ...]:
     """The folders a suite session writes to, to check before its install.
 
@@ -139,7 +153,7 @@ def suite_session(
             shard.
     """
     from suitekit.reporting import coverage_dir, session_key  # noqa: PLC0415
-    from suitekit.sharding import shard_from, split_of  # noqa: PLC0415 - see above
+    from suitekit.sharding import shard_from  # noqa: PLC0415 - see above
 
     options = run_options(environ)
     given = shard_from(posargs, environ)
@@ -159,16 +173,8 @@ def suite_session(
     probe = probing(posargs)
     sweeps: tuple[Sweep, ...] = ()
     if not probe:
-        session = session_name(suite.name, python)
-        split = split_of(junit.stem, session)
         sweeps = (
-            Sweep(
-                folder=junit.parent,
-                pattern=f"{session}*.xml",
-                reports_of=session,
-                keep_split=split if split is not None else 0,
-                companions=(Measured.SUFFIX,),
-            ),
+            reports_sweep(junit, session_name(suite.name, python)),
             Sweep(
                 folder=coverage_dir(project),
                 pattern=f".coverage.{session_key(suite.name, python)}.*",

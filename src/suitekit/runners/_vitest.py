@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation
+from suitekit.runners._protocol import Invocation, RunnerDefaults
 
 __all__ = ["VITEST", "VitestRunner"]
 
@@ -26,16 +26,13 @@ _LAUNCHER: Final = ("npx", "--no-install", "vitest")
 
 
 @final
-class VitestRunner:
+class VitestRunner(RunnerDefaults):
     """See the module's docstring."""
 
     name = "vitest"
     # Vitest imports, transforms and isolates each file in a worker before its first test:
     # about 0.1-0.2 s a file at one worker on this project's benchmark machine (2 CPUs), which
     # its JUnit times leave out (benchmarks/bench_frontend_shards.py).
-    lists_to_stdout = False
-    takes_paths = True
-    packages: tuple[str, ...] = ()
     file_seconds = 0.15
     tools: tuple[str, ...] = ("node",)
     lock_files = ("package-lock.json", "npm-shrinkwrap.json", "package.json")
@@ -47,11 +44,6 @@ class VitestRunner:
         if {"package-lock.json", "npm-shrinkwrap.json"} & set(present):
             return ("npm", "ci", *quiet)
         return ("npm", "install", *quiet) if "package.json" in present else None
-
-    def files(self, call: Invocation) -> Mapping[Path, str]:
-        """None: its options say everything."""
-        del call
-        return {}
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``vitest run``: JUnit and the terminal's reporter, at most ``workers`` at once."""
@@ -82,10 +74,6 @@ class VitestRunner:
             message = 'expected a JSON array of {"file": ...} objects'
             raise ValueError(message)
         return tuple(sorted({entry["file"] for entry in entries}))
-
-    def unit_of(self, classname: str) -> str:
-        """Vitest's JUnit classname is the file's path relative to its root."""
-        return classname
 
     def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
         """The first of ``others`` that Vitest's filter matching would select with ``chosen``."""
