@@ -24,6 +24,7 @@ from typing import Final
 from suitekit._handoff import provided_url
 
 __all__ = [
+    "DATABASE_FIELDS",
     "KINDS",
     "MYSQL",
     "MYSQL_PRESETS",
@@ -142,32 +143,36 @@ class ServiceKind:
         return self.ci.url("127.0.0.1")
 
 
-POSTGRES_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "url": MappingProxyType({"DATABASE_URL": "{url}"}),
-        "libpq": MappingProxyType(
-            {
-                "PGHOST": "{host}",
-                "PGPORT": "{port}",
-                "PGUSER": "{user}",
-                "PGPASSWORD": "{password}",
-                "PGDATABASE": "{database}",
-            }
-        ),
-        "django": MappingProxyType(
-            {
-                "DATABASE_URL": "{url}",
-                "DB_HOST": "{host}",
-                "DB_PORT": "{port}",
-                "DB_NAME": "{database}",
-                "DB_USER": "{user}",
-                "DB_PASSWORD": "{password}",
-            }
-        ),
-        "sqlalchemy": MappingProxyType(
-            {"DATABASE_URL": "postgresql+psycopg://{netloc}/{database}"}
-        ),
-    }
+def _presets(**shapes: dict[str, str]) -> Mapping[str, Mapping[str, str]]:
+    """A service's named ``env`` shapes, frozen, in the order given (``url`` first)."""
+    return MappingProxyType({name: MappingProxyType(dict(env)) for name, env in shapes.items()})
+
+
+DATABASE_FIELDS: Final = ("url", "host", "port", "user", "password", "database", "netloc")
+"""The fields of a SQL database server's ``env`` templates (PostgreSQL's, MariaDB's)."""
+
+_DJANGO_ENV: Final = {
+    "DATABASE_URL": "{url}",
+    "DB_HOST": "{host}",
+    "DB_PORT": "{port}",
+    "DB_NAME": "{database}",
+    "DB_USER": "{user}",
+    "DB_PASSWORD": "{password}",
+}
+"""dj-database-url's and django-environ's ``DATABASE_URL``, and the split ``DB_*`` names
+settings modules commonly build ``DATABASES`` from: the same for every SQL database."""
+
+POSTGRES_PRESETS: Final = _presets(
+    url={"DATABASE_URL": "{url}"},
+    libpq={
+        "PGHOST": "{host}",
+        "PGPORT": "{port}",
+        "PGUSER": "{user}",
+        "PGPASSWORD": "{password}",
+        "PGDATABASE": "{database}",
+    },
+    django=_DJANGO_ENV,
+    sqlalchemy={"DATABASE_URL": "postgresql+psycopg://{netloc}/{database}"},
 )
 """The named ``env`` shapes of ``[tool.suitekit.services.postgres]``: one word for a mapping.
 
@@ -177,21 +182,15 @@ django-environ read plus the split ``DB_*`` names settings modules commonly buil
 from; ``sqlalchemy`` a ``postgresql+psycopg://`` URL (psycopg 3, SQLAlchemy 2's name for it).
 """
 
-REDIS_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "url": MappingProxyType({"REDIS_URL": "{url}"}),
-        "split": MappingProxyType(
-            {
-                "REDIS_HOST": "{host}",
-                "REDIS_PORT": "{port}",
-                "REDIS_DB": "{db}",
-                "REDIS_PASSWORD": "{password}",
-            }
-        ),
-        "celery": MappingProxyType(
-            {"CELERY_BROKER_URL": "{url}", "CELERY_RESULT_BACKEND": "{url}"}
-        ),
-    }
+REDIS_PRESETS: Final = _presets(
+    url={"REDIS_URL": "{url}"},
+    split={
+        "REDIS_HOST": "{host}",
+        "REDIS_PORT": "{port}",
+        "REDIS_DB": "{db}",
+        "REDIS_PASSWORD": "{password}",
+    },
+    celery={"CELERY_BROKER_URL": "{url}", "CELERY_RESULT_BACKEND": "{url}"},
 )
 """The named ``env`` shapes of ``[tool.suitekit.services.redis]``: ``url`` is the default;
 ``celery`` sets the two variables Celery itself reads for its broker and result backend."""
@@ -220,7 +219,7 @@ POSTGRES: Final = ServiceKind(
     schemes=("postgresql", "postgres"),
     default_port=5432,
     user_url="DATABASE_URL",
-    fields=("url", "host", "port", "user", "password", "database", "netloc"),
+    fields=DATABASE_FIELDS,
     presets=POSTGRES_PRESETS,
     template=True,
     ci=CiContainer(
@@ -258,30 +257,17 @@ REDIS: Final = ServiceKind(
     ),
 )
 
-MYSQL_PRESETS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "url": MappingProxyType({"MYSQL_URL": "{url}"}),
-        "split": MappingProxyType(
-            {
-                "MYSQL_HOST": "{host}",
-                "MYSQL_PORT": "{port}",
-                "MYSQL_USER": "{user}",
-                "MYSQL_PASSWORD": "{password}",
-                "MYSQL_DATABASE": "{database}",
-            }
-        ),
-        "django": MappingProxyType(
-            {
-                "DATABASE_URL": "{url}",
-                "DB_HOST": "{host}",
-                "DB_PORT": "{port}",
-                "DB_NAME": "{database}",
-                "DB_USER": "{user}",
-                "DB_PASSWORD": "{password}",
-            }
-        ),
-        "sqlalchemy": MappingProxyType({"MYSQL_URL": "mysql+pymysql://{netloc}/{database}"}),
-    }
+MYSQL_PRESETS: Final = _presets(
+    url={"MYSQL_URL": "{url}"},
+    split={
+        "MYSQL_HOST": "{host}",
+        "MYSQL_PORT": "{port}",
+        "MYSQL_USER": "{user}",
+        "MYSQL_PASSWORD": "{password}",
+        "MYSQL_DATABASE": "{database}",
+    },
+    django=_DJANGO_ENV,
+    sqlalchemy={"MYSQL_URL": "mysql+pymysql://{netloc}/{database}"},
 )
 """The named ``env`` shapes of ``[tool.suitekit.services.mysql]``: ``url`` is the default.
 
@@ -305,7 +291,7 @@ MYSQL: Final = ServiceKind(
     schemes=("mysql", "mariadb"),
     default_port=3306,
     user_url="MYSQL_URL",
-    fields=("url", "host", "port", "user", "password", "database", "netloc"),
+    fields=DATABASE_FIELDS,
     presets=MYSQL_PRESETS,
     template=True,
     ci=CiContainer(

@@ -190,32 +190,10 @@ def _templates(
         if raw is None
         else Table(table.reader, f"{table.key}.{name}", raw).variables()
     )
-    formatter = string.Formatter()
     for variable, template in env.items():
-        try:
-            used = _template_fields(formatter, template)
-        except ValueError as error:
-            raise table.error(
-                name,
-                f"{variable} = {template!r} is not a template: {error}",
-                "write {{ and }} for literal braces",
-            ) from None
-        for used_field in used:
-            if used_field not in fields:
-                hint = did_you_mean(used_field, fields)
-                raise table.error(
-                    name,
-                    f"{variable} = {template!r} uses an unknown field {{{used_field}}}{hint}",
-                    f"use {', '.join('{' + f + '}' for f in fields)}",
-                )
-        try:
-            template.format_map(dict.fromkeys(fields, ""))
-        except (ValueError, KeyError, IndexError, AttributeError) as error:
-            raise table.error(
-                name,
-                f"{variable} = {template!r} cannot be rendered: {error}",
-                "use plain fields such as {url}, without conversions or format specs",
-            ) from None
+        _check_template(
+            table, name, template, fields, shown=f"{variable} = {template!r}", example="{url}"
+        )
     return env
 
 
@@ -388,37 +366,52 @@ def _command_templates(table: Table, name: str, *, required: bool) -> tuple[str,
     if required and (not arguments or not arguments[0].strip()):
         raise table.error(name, "the command is empty", example)
     for argument in arguments:
-        _check_template(table, name, argument)
+        _check_custom_template(table, name, argument)
     return arguments
 
 
-def _check_template(table: Table, name: str, template: str) -> None:
-    """Refuse a template that uses an unknown field or cannot be rendered."""
-    formatter = string.Formatter()
+def _check_template(
+    table: Table,
+    name: str,
+    template: str,
+    fields: tuple[str, ...],
+    *,
+    shown: str,
+    example: str,
+) -> None:
+    """Refuse a template that uses a field not in ``fields``, or cannot be rendered.
+
+    Built-in services' ``env`` templates and the templates of the project's own services are
+    checked alike; the message shows the template as ``shown`` (with its variable, for an
+    ``env`` entry), and its fix names ``example`` as a plain field.
+    """
     try:
-        used = _template_fields(formatter, template)
+        used = _template_fields(string.Formatter(), template)
     except ValueError as error:
         raise table.error(
-            name,
-            f"{template!r} is not a template: {error}",
-            "write {{ and }} for literal braces",
+            name, f"{shown} is not a template: {error}", "write {{ and }} for literal braces"
         ) from None
     for used_field in used:
-        if used_field not in CUSTOM_FIELDS:
-            hint = did_you_mean(used_field, CUSTOM_FIELDS)
+        if used_field not in fields:
+            hint = did_you_mean(used_field, fields)
             raise table.error(
                 name,
-                f"{template!r} uses an unknown field {{{used_field}}}{hint}",
-                f"use {', '.join('{' + f + '}' for f in CUSTOM_FIELDS)}",
+                f"{shown} uses an unknown field {{{used_field}}}{hint}",
+                f"use {', '.join('{' + f + '}' for f in fields)}",
             )
     try:
-        template.format_map(dict.fromkeys(CUSTOM_FIELDS, ""))
+        template.format_map(dict.fromkeys(fields, ""))
     except (ValueError, KeyError, IndexError, AttributeError) as error:
         raise table.error(
             name,
-            f"{template!r} cannot be rendered: {error}",
-            "use plain fields such as {port}, without conversions or format specs",
+            f"{shown} cannot be rendered: {error}",
+            f"use plain fields such as {example}, without conversions or format specs",
         ) from None
+
+
+def _check_custom_template(table: Table, name: str, template: str) -> None:
+    """:func:`_check_template` for a template of a service of the project's own."""
+    _check_template(table, name, template, CUSTOM_FIELDS, shown=repr(template), example="{port}")
 
 
 def _ready(table: Table) -> tuple[ReadyKind, tuple[str, ...]]:
@@ -430,7 +423,7 @@ def _ready(table: Table) -> tuple[ReadyKind, tuple[str, ...]]:
         return "tcp", ()
     if isinstance(value, str) and value.startswith(("http://", "https://")):
         table.text("ready", value)
-        _check_template(table, "ready", value)
+        _check_custom_template(table, "ready", value)
         sample = value.format_map(dict.fromkeys(CUSTOM_FIELDS, "1"))
         try:
             has_host = bool(urlsplit(sample).hostname)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shlex
 import shutil
 import signal
@@ -39,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from suitekit._files import write_text_atomic
 from suitekit._handoff import ENV_SESSION_MARK
 from suitekit._model import UserService
 from suitekit._signals import HELD, signals_held
@@ -263,9 +261,9 @@ def _record(
             suite=suite,
             worker=worker,
             port=port,
-            path=records_folder() / f"{service.name}-{secrets.token_hex(8)}.json",
+            path=InstanceRecord.new_path(records_folder(), service.name),
         )
-        write_text_atomic(written.path, written.to_json(), failure=ServiceError, mode=0o600)
+        written.write()
     except BaseException:
         with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGKILL)

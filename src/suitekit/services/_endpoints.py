@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Self
 from urllib.parse import quote, unquote, urlsplit
 
 from suitekit.errors import ServiceError
@@ -44,8 +45,86 @@ def _netloc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+class _DatabaseAccount:
+    """What PostgreSQL's and MariaDB's servers share: an account on a host, a URL per database.
+
+    The dataclasses below declare the fields (with each server's defaults) and how their client
+    library connects; their URLs, parsing and ``env`` fields are the same and written here.
+    """
+
+    __slots__ = ()
+
+    host: str
+    port: int
+    user: str
+    password: str
+    admin_database: str
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            host: str,
+            port: int = ...,
+            user: str = ...,
+            password: str = ...,
+            admin_database: str = ...,
+        ) -> None: ...
+
+        def url(self, database: str | None = None) -> str:
+            """The URL of ``database`` on this server (the admin database by default)."""
+
+    @classmethod
+    def _parse(cls, url: str, what: str, schemes: tuple[str, ...]) -> Self:
+        """Parse ``url``; what it leaves out (port, user, database) is the server's default.
+
+        Raises:
+            ServiceError: The URL is not one of ``schemes``.
+        """
+        host, port, user, password, database = _split(url, what, schemes)
+        default = cls(host=host)
+        return cls(
+            host=host,
+            port=port or default.port,
+            user=user or default.user,
+            password=password,
+            admin_database=database or default.admin_database,
+        )
+
+    def _url(self, scheme: str, database: str) -> str:
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        name = quote(database, safe="")
+        return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
+
+    def fields(self, database: str) -> dict[str, str]:
+        """The values a service's ``env`` templates can use for ``database``.
+
+        ``netloc`` is ``user[:password]@host:port`` as it stands in ``url`` (quoted, an IPv6
+        host in brackets), so that a template can put another scheme in front
+        (``postgresql+psycopg://{netloc}/{database}``, ``mysql+pymysql://{netloc}/{database}``)
+        without breaking on a password that holds ``@`` or ``/``.
+        """
+        url = self.url(database)
+        return {
+            "url": url,
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "password": self.password,
+            "database": database,
+            "netloc": urlsplit(url).netloc,
+        }
+
+    def _connect_kwargs(self, **extra: str | int) -> dict[str, str | int]:
+        """Keyword arguments every client library's ``connect`` takes, and ``extra``."""
+        return {"host": self.host, "port": self.port, "user": self.user, **extra}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PostgresServer:
+class PostgresServer(_DatabaseAccount):
     """A PostgreSQL server and the account suitekit administers databases with.
 
     Attributes:
@@ -69,51 +148,15 @@ class PostgresServer:
         Raises:
             ServiceError: The URL is not a PostgreSQL URL.
         """
-        host, port, user, password, database = _split(url, "PostgreSQL", ("postgresql", "postgres"))
-        return cls(
-            host=host,
-            port=port or 5432,
-            user=user or "postgres",
-            password=password,
-            admin_database=database or "postgres",
-        )
+        return cls._parse(url, "PostgreSQL", ("postgresql", "postgres"))
 
     def url(self, database: str | None = None, *, scheme: str = "postgresql") -> str:
         """The URL of ``database`` on this server (the admin database by default)."""
-        auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
-        name = quote(database or self.admin_database, safe="")
-        return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
-
-    def fields(self, database: str) -> dict[str, str]:
-        """The values the ``env`` templates of ``[tool.suitekit.services.postgres]`` can use.
-
-        ``netloc`` is ``user[:password]@host:port`` as it stands in ``url`` (quoted, an IPv6
-        host in brackets), so that a template can put another scheme in front
-        (``postgresql+psycopg://{netloc}/{database}``) without breaking on a password that
-        holds ``@`` or ``/``.
-        """
-        url = self.url(database)
-        return {
-            "url": url,
-            "host": self.host,
-            "port": str(self.port),
-            "user": self.user,
-            "password": self.password,
-            "database": database,
-            "netloc": urlsplit(url).netloc,
-        }
+        return self._url(scheme, database or self.admin_database)
 
     def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
         """Keyword arguments for ``psycopg.connect``."""
-        kwargs: dict[str, str | int] = {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "dbname": database or self.admin_database,
-            "connect_timeout": 10,
-        }
+        kwargs = self._connect_kwargs(dbname=database or self.admin_database, connect_timeout=10)
         if self.password:
             kwargs["password"] = self.password
         return kwargs
@@ -165,7 +208,7 @@ class RedisServer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MySQLServer:
+class MySQLServer(_DatabaseAccount):
     """A MariaDB (or MySQL) server and the account suitekit administers databases with.
 
     Attributes:
@@ -189,50 +232,15 @@ class MySQLServer:
         Raises:
             ServiceError: The URL is not a MariaDB/MySQL URL.
         """
-        host, port, user, password, database = _split(url, "MariaDB/MySQL", ("mysql", "mariadb"))
-        return cls(
-            host=host,
-            port=port or 3306,
-            user=user or "root",
-            password=password,
-            admin_database=database,
-        )
+        return cls._parse(url, "MariaDB/MySQL", ("mysql", "mariadb"))
 
     def url(self, database: str | None = None, *, scheme: str = "mysql") -> str:
         """The URL of ``database`` on this server (the admin database by default)."""
-        auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
-        name = quote(database if database is not None else self.admin_database, safe="")
-        return f"{scheme}://{auth}@{_netloc_host(self.host)}:{self.port}/{name}"
-
-    def fields(self, database: str) -> dict[str, str]:
-        """The values the ``env`` templates of ``[tool.suitekit.services.mysql]`` can use.
-
-        ``netloc`` is ``user[:password]@host:port`` as it stands in ``url`` (see
-        :meth:`PostgresServer.fields`): ``mysql+pymysql://{netloc}/{database}``.
-        """
-        url = self.url(database)
-        return {
-            "url": url,
-            "host": self.host,
-            "port": str(self.port),
-            "user": self.user,
-            "password": self.password,
-            "database": database,
-            "netloc": urlsplit(url).netloc,
-        }
+        return self._url(scheme, database if database is not None else self.admin_database)
 
     def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
         """Keyword arguments for ``pymysql.connect``."""
-        kwargs: dict[str, str | int] = {
-            "host": self.host,
-            "port": self.port,
-            "user": self.user,
-            "password": self.password,
-            "connect_timeout": 10,
-            "charset": "utf8mb4",
-        }
+        kwargs = self._connect_kwargs(password=self.password, connect_timeout=10, charset="utf8mb4")
         name = database if database is not None else self.admin_database
         if name:
             kwargs["database"] = name

@@ -13,20 +13,19 @@ instance is never signalled from its record: a pid may have been given to anothe
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from suitekit._signals import HELD, signals_held
+from suitekit.services import _processes, _state
 from suitekit.services._ports import LOOPBACK
-from suitekit.services._state import data_root, private_folder, read_private_file, state_root
+from suitekit.services._state import PrivateRecord, data_root, private_folder, state_root
 
 __all__ = [
     "InstanceRecord",
@@ -44,7 +43,7 @@ _STOP_GRACE: Final = 5.0  # seconds from SIGTERM to SIGKILL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class InstanceRecord:
+class InstanceRecord(PrivateRecord):
     """What suitekit remembers of a running instance (JSON under ``<state>/instances/``).
 
     Attributes:
@@ -74,47 +73,6 @@ class InstanceRecord:
     port: int
     path: Path
 
-    def to_json(self) -> str:
-        """The record as written to its file."""
-        return json.dumps(
-            {
-                "service": self.service,
-                "host": self.host,
-                "owner_pid": self.owner_pid,
-                "pid": self.pid,
-                "started": self.started,
-                "folder": self.folder,
-                "run": self.run,
-                "suite": self.suite,
-                "worker": self.worker,
-                "port": self.port,
-            }
-        )
-
-    @classmethod
-    def from_file(cls, path: Path) -> InstanceRecord | None:
-        """Read a record; ``None`` if it is not a readable record of this user (left alone)."""
-        text = read_private_file(path)
-        if text is None:
-            return None
-        try:
-            data = json.loads(text)
-            return cls(
-                service=str(data["service"]),
-                host=str(data["host"]),
-                owner_pid=int(data["owner_pid"]),
-                pid=int(data["pid"]),
-                started=str(data["started"]),
-                folder=str(data["folder"]),
-                run=str(data["run"]),
-                suite=str(data["suite"]),
-                worker=str(data["worker"]),
-                port=int(data["port"]),
-                path=path,
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-
     @property
     def owner_gone(self) -> bool:
         """Whether the owner is a process of this host that has ended."""
@@ -130,8 +88,7 @@ def records_folder() -> Path:
 
 def records() -> list[InstanceRecord]:
     """Every readable instance record of this user."""
-    found = [InstanceRecord.from_file(path) for path in sorted(records_folder().glob("*.json"))]
-    return [record for record in found if record is not None]
+    return _state.records_in(records_folder(), InstanceRecord)
 
 
 def start_time(pid: int) -> str:
@@ -182,19 +139,18 @@ def terminate(record: InstanceRecord, process: subprocess.Popen[bytes] | None) -
     """SIGTERM to the instance's session and process group, SIGKILL after a grace."""
     if process is None and not _is_instance(record):
         return
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        _signal(record.pid, signum)
-        deadline = time.monotonic() + _STOP_GRACE
-        while time.monotonic() < deadline:
-            if (process is None or process.poll() is not None) and not _session(record.pid):
-                break
-            time.sleep(_POLL_SECONDS)
-        else:
-            continue
-        break
-    if process is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=_STOP_GRACE)
+
+    def gone() -> bool:
+        return (process is None or process.poll() is not None) and not _session(record.pid)
+
+    _processes.stop(
+        lambda signum: _signal(record.pid, signum),
+        (signal.SIGTERM, signal.SIGKILL),
+        gone=gone,
+        process=process,
+        grace=_STOP_GRACE,
+        poll=_POLL_SECONDS,
+    )
 
 
 def _signal(sid: int, signum: signal.Signals) -> None:

@@ -21,26 +21,22 @@ This is the only module that imports ``pymysql``.
 from __future__ import annotations
 
 import contextlib
-import os
-import shlex
 import subprocess
-import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from suitekit._model import ServiceConfig
-from suitekit._urls import redact
 from suitekit.errors import ServiceError
+from suitekit.services import _databases
+from suitekit.services._databases import COMMENT_PREFIX, MarkedDatabase, render_env
+from suitekit.services._databases import comment as _comment
+from suitekit.services._databases import like_prefix as _like_prefix
+from suitekit.services._databases import marks as _marks
 from suitekit.services._endpoints import MySQLServer
-from suitekit.services._mysql_marks import COMMENT_PREFIX, MarkedDatabase, render_env
 from suitekit.services._mysql_marks import build_lock as _build_lock
-from suitekit.services._mysql_marks import comment as _comment
 from suitekit.services._mysql_marks import ident as _ident
-from suitekit.services._mysql_marks import like_prefix as _like_prefix
-from suitekit.services._mysql_marks import marks as _marks
 from suitekit.services._mysql_marks import refusal as _refusal
 from suitekit.services._mysql_marks import requalify as _requalify
 from suitekit.services._mysql_marks import takes_comments as _takes_comments
@@ -94,15 +90,12 @@ def check(url: str) -> None:
     import pymysql  # noqa: PLC0415
 
     server = MySQLServer.from_url(url)
-    try:
-        with _connect(server) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except pymysql.Error as error:
-        message = (
-            f"the MariaDB/MySQL server at {redact(url)} does not answer: {error}".strip()
-            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-        )
-        raise ServiceError(message) from None
+    _databases.check(url, "MariaDB/MySQL", lambda: _select_1(server), pymysql.Error)
+
+
+def _select_1(server: MySQLServer) -> None:
+    with _connect(server) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def wait_started(
@@ -115,23 +108,17 @@ def wait_started(
     """
     import pymysql  # noqa: PLC0415
 
-    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+    from suitekit.services._servers import wait_answering  # noqa: PLC0415 - only when started
 
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            message = f"the throwaway MariaDB server exited at start:\n{tail(log)}"
-            raise ServiceError(message)
-        try:
-            with _connect(server) as connection, connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        except pymysql.Error:
-            if time.monotonic() > deadline:
-                message = f"the throwaway MariaDB server did not answer:\n{tail(log)}"
-                raise ServiceError(message) from None
-            time.sleep(_POLL_SECONDS)
-        else:
-            return
+    wait_answering(
+        process,
+        log,
+        what="MariaDB",
+        probe=lambda: _select_1(server),
+        refused=pymysql.Error,
+        timeout=timeout,
+        poll=_POLL_SECONDS,
+    )
 
 
 @contextmanager
@@ -140,19 +127,11 @@ def _admin(
 ) -> Iterator[_Connection]:
     import pymysql  # noqa: PLC0415
 
-    try:
-        connection = _connect(server, database, multi=multi)
-    except pymysql.Error as error:
-        message = (
-            f"cannot connect to MariaDB/MySQL at {server.host}:{server.port}: {error}".strip()
-            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-        )
-        raise ServiceError(message) from None
-    try:
+    where = f"MariaDB/MySQL at {server.host}:{server.port}"
+    with _databases.admin(
+        lambda: _connect(server, database, multi=multi), where, pymysql.Error
+    ) as connection:
         yield connection
-    finally:
-        with contextlib.suppress(pymysql.Error):
-            connection.close()
 
 
 def _query(
@@ -304,25 +283,17 @@ def clone(
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server, multi=True) as connection:
         key = _build_lock(template)
-        deadline = time.monotonic() + _TEMPLATE_WAIT_SECONDS
-        pause = 0.005
-        while True:
+
+        def built() -> bool:
             _lock(connection, key, _TEMPLATE_WAIT_SECONDS)
             try:
-                found = bool(_comment_of(connection, template))
+                return bool(_comment_of(connection, template))
             finally:
                 _unlock(connection, key)
-            if found:
-                break
-            if time.monotonic() > deadline:
-                message = (
-                    f"cannot create {name}: the template database {template} was never "
-                    f"created (waited {_TEMPLATE_WAIT_SECONDS:.0f}s for the run's controller)"
-                    "\n  fix: see the controller's output above for why it did not build it"
-                )
-                raise ServiceError(message)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
+
+        _databases.wait_for_template(
+            built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
+        )
         _create(connection, name, comment, like=template)
         try:
             copy_schema(connection, template, name)
@@ -540,35 +511,12 @@ def _run_setup(
 ) -> None:
     import pymysql  # noqa: PLC0415
 
+    def run_sql(statement: str) -> None:
+        with _connect(server, name, multi=True) as connection:
+            _batch(connection, [statement])
+
     env = {**environ, **render_env(config, server, name)}
-    # Setup commands (alembic, manage.py) come from the environment that runs the tests, even
-    # when its virtualenv is not activated.
-    scripts = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")]).rstrip(os.pathsep)
-    for step in config.setup:
-        if step.sql is not None:
-            try:
-                with _connect(server, name, multi=True) as connection:
-                    _batch(connection, [step.sql])
-            except pymysql.Error as error:
-                message = f"setup SQL failed in the template database: {step.sql!r}: {error}"
-                raise ServiceError(message) from None
-            continue
-        assert step.command is not None  # noqa: S101 - a step is one or the other
-        argv = shlex.split(step.command)
-        try:
-            result = subprocess.run(
-                argv, cwd=cwd, env=env, capture_output=True, text=True, check=False
-            )
-        except OSError as error:
-            message = f"setup command {step.command!r} could not start: {error.strerror}"
-            raise ServiceError(message) from None
-        if result.returncode != 0:
-            message = (
-                f"setup command {step.command!r} failed with exit code {result.returncode} "
-                f"in the template database:\n{result.stdout}{result.stderr}"
-            )
-            raise ServiceError(message)
+    _databases.run_setup(config, env, cwd, run_sql=run_sql, errors=pymysql.Error)
 
 
 def databases_with_prefix(server: MySQLServer, prefix: str) -> list[str]:

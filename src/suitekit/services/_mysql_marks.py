@@ -1,8 +1,9 @@
 """The names and marks of suitekit's MariaDB databases: pure text, no server.
 
 A database suitekit creates carries a comment ``suitekit {...}`` (JSON: its run, role, owning
-process and host); :func:`marks` reads one back, and suitekit drops only databases that carry
-it (:func:`refusal` says when one found by its name is not suitekit's to drop).
+process and host; written and read back by :mod:`suitekit.services._databases`, as PostgreSQL's
+are), and suitekit drops only databases that carry it (:func:`refusal` says when one found by
+its name is not suitekit's to drop).
 :func:`ident` quotes a name as an identifier, so no name can change the SQL around it, and
 :func:`requalify` renames the database a view's definition names.
 """
@@ -10,33 +11,24 @@ it (:func:`refusal` says when one found by its name is not suitekit's to drop).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Final
 
-from suitekit._model import ServiceConfig
-from suitekit.services import _endpoints
-from suitekit.services._endpoints import MySQLServer
+from suitekit.services._databases import COMMENT_PREFIX, comment, marks
 
 __all__ = [
     "COMMENT_PREFIX",
-    "MarkedDatabase",
     "build_lock",
     "comment",
     "ident",
-    "like_prefix",
-    "marks",
     "refusal",
-    "render_env",
     "requalify",
     "takes_comments",
 ]
 
-COMMENT_PREFIX: Final = "suitekit "
 _MIN_COMMENT_VERSION: Final = (10, 5)  # CREATE DATABASE ... COMMENT
 
 
@@ -58,47 +50,6 @@ def build_lock(name: str) -> str:
 def ident(name: str) -> str:
     """``name`` as a quoted identifier (backquotes doubled): safe whatever it holds."""
     return "`" + name.replace("`", "``") + "`"
-
-
-def comment(run_id: str, role: str, extra: Mapping[str, str] | None = None) -> str:
-    """The comment of a database of run ``run_id`` in ``role``, owned by this process."""
-    info = {"run": run_id, "role": role, "pid": os.getpid(), "host": socket.gethostname()}
-    info.update(extra or {})
-    return COMMENT_PREFIX + json.dumps(info, sort_keys=True)
-
-
-def render_env(config: ServiceConfig, server: MySQLServer, database: str) -> dict[str, str]:
-    """The variables a worker (or the template's setup) sees for ``database``."""
-    return _endpoints.render_env(config.env, server.fields(database))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MarkedDatabase:
-    """A database that carries suitekit's comment.
-
-    Attributes:
-        name: Its name.
-        info: The comment's fields: run, role, pid, host (and owner, suite, kept).
-    """
-
-    name: str
-    info: Mapping[str, str]
-
-
-def marks(comment: object) -> dict[str, str] | None:
-    """The fields of suitekit's comment, or ``None`` when ``comment`` is not one."""
-    if not isinstance(comment, str) or not comment.startswith(COMMENT_PREFIX):
-        return None
-    try:
-        info = json.loads(comment.removeprefix(COMMENT_PREFIX))
-    except ValueError:
-        return None
-    return {str(k): str(v) for k, v in info.items()} if isinstance(info, dict) else None
-
-
-def like_prefix(prefix: str) -> str:
-    """A ``LIKE`` pattern matching names that start with ``prefix``, taken literally."""
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def refusal(name: str, comment: object, *, gone: Callable[[object, object], bool]) -> str | None:

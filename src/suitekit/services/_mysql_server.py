@@ -25,26 +25,15 @@ from typing import Final
 
 from suitekit._handoff import ENV_MARIADB_BINDIR
 from suitekit._kinds import MYSQL_SETTINGS
-from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
-from suitekit.services import _mysql
+from suitekit.services import _mysql, _servers
+from suitekit.services._backend_base import LocalServer
 from suitekit.services._endpoints import MySQLServer
 from suitekit.services._mysql_backend import MYSQL
-from suitekit.services._servers import (
-    START_TIMEOUT,
-    Throwaway,
-    answering,
-    free_port,
-    hand_over,
-    ids,
-    ignore,
-    new_server,
-    own,
-    spawn,
-)
+from suitekit.services._servers import Throwaway, ids
 from suitekit.services._state import create_private_file
 
-__all__ = ["find_mariadbd", "install_db_of", "start_mariadb"]
+__all__ = ["LOCAL", "find_mariadbd", "install_db_of", "start_mariadb"]
 
 _SYSTEM_DIRS: Final = (
     "/usr/sbin",
@@ -146,7 +135,10 @@ def _install(install_db: Path, datadir: Path, user: pwd.struct_passwd | None) ->
 
 
 def start_mariadb(
-    mariadbd: Path, environ: Mapping[str, str], *, on_start: Callable[[Throwaway], None] = ignore
+    mariadbd: Path,
+    environ: Mapping[str, str],
+    *,
+    on_start: Callable[[Throwaway], None] = _servers.ignore,
 ) -> Throwaway:
     """mariadb-install-db + mariadbd on a free port, data on the RAM disk; wait until it answers.
 
@@ -164,16 +156,16 @@ def start_mariadb(
     if install_db is None:
         message = f"mariadb-install-db was not found for {mariadbd}"
         raise ServiceError(message)
-    with new_server(environ, "mariadb-") as new:
+    with _servers.new_server(environ, "mariadb-") as new:
         user, password, data_dir = new.user, new.password, new.data_dir
         datadir, run = data_dir / "data", data_dir / "run"
         datadir.mkdir(mode=0o700)
         run.mkdir(mode=0o700)
         init = run / "init.sql"
         create_private_file(init, _init_sql(password).encode())
-        hand_over(data_dir, (datadir, run), user)
+        _servers.hand_over(data_dir, (datadir, run), user)
         _install(install_db, datadir, user)
-        port = free_port()
+        port = _servers.free_port()
         argv = [
             str(mariadbd),
             "--no-defaults",  # first: no my.cnf of the machine's or the user's
@@ -188,14 +180,16 @@ def start_mariadb(
             *_SETTINGS,
         ]
         server = MySQLServer(host="127.0.0.1", port=port, password=password)
-        url = server.url("mysql")
-        with signals_held(*HELD):  # from the spawn until the record and the owner know of it
-            process = spawn(argv, new, stdin=subprocess.DEVNULL)
-            throwaway = own(MYSQL.kind.name, url, process, data_dir, on_start)
-    log = data_dir / "server.log"
+        launched = _servers.launch(
+            argv, new, kind=MYSQL.kind.name, url=server.url("mysql"), on_start=on_start
+        )
 
-    def wait() -> None:
-        _mysql.wait_started(server, process, log, timeout=START_TIMEOUT)
+    def wait(process: subprocess.Popen[bytes], log: Path, *, timeout: float) -> None:
+        _mysql.wait_started(server, process, log, timeout=timeout)
         init.unlink(missing_ok=True)  # the password's hash: no longer needed
 
-    return answering(throwaway, wait)
+    return launched.answering(wait)
+
+
+LOCAL: Final = LocalServer(find=find_mariadbd, start=start_mariadb)
+"""How the backend finds and starts this server (its ``local``)."""

@@ -11,29 +11,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
-import shlex
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from suitekit._model import ServiceConfig
-from suitekit._urls import redact
 from suitekit.errors import ServiceError
-from suitekit.services import _endpoints
+from suitekit.services import _databases
+from suitekit.services._databases import COMMENT_PREFIX, MarkedDatabase, render_env, template_key
+from suitekit.services._databases import comment as _comment
+from suitekit.services._databases import marks as _marks
 from suitekit.services._endpoints import PostgresServer
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = [
+    "COMMENT_PREFIX",
     "MarkedDatabase",
     "building",
     "check",
@@ -41,6 +38,7 @@ __all__ = [
     "create_empty",
     "databases_with_prefix",
     "drop",
+    "drop_marked",
     "ensure_template",
     "marked_databases",
     "render_env",
@@ -48,7 +46,6 @@ __all__ = [
     "wait_started",
 ]
 
-COMMENT_PREFIX: Final = "suitekit "
 _BUSY_RETRIES: Final = 400  # about 95 s in all, in steps of 10 ms growing to 250 ms
 _TEMPLATE_WAIT_SECONDS: Final = 120.0
 _FORCE_DROP_VERSION: Final = 130000  # DROP DATABASE ... WITH (FORCE) came in PostgreSQL 13
@@ -64,15 +61,14 @@ def check(url: str) -> None:
     import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
 
     server = PostgresServer.from_url(url)
-    try:
-        with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
-            connection.execute("SELECT 1")
-    except psycopg.Error as error:
-        message = (
-            f"the PostgreSQL server at {redact(url)} does not answer: {error}".strip()
-            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-        )
-        raise ServiceError(message) from None
+    _databases.check(url, "PostgreSQL", lambda: _select_1(server), psycopg.Error)
+
+
+def _select_1(server: PostgresServer) -> None:
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
+
+    with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
+        connection.execute("SELECT 1")
 
 
 def wait_started(
@@ -85,23 +81,17 @@ def wait_started(
     """
     import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
 
-    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+    from suitekit.services._servers import wait_answering  # noqa: PLC0415 - only when started
 
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            message = f"the throwaway PostgreSQL server exited at start:\n{tail(log)}"
-            raise ServiceError(message)
-        try:
-            with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
-                connection.execute("SELECT 1")
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                message = f"the throwaway PostgreSQL server did not answer:\n{tail(log)}"
-                raise ServiceError(message) from None
-            time.sleep(_POLL_SECONDS)
-        else:
-            return
+    wait_answering(
+        process,
+        log,
+        what="PostgreSQL",
+        probe=lambda: _select_1(server),
+        refused=psycopg.OperationalError,
+        timeout=timeout,
+        poll=_POLL_SECONDS,
+    )
 
 
 @contextmanager
@@ -110,45 +100,12 @@ def _admin(
 ) -> Iterator[psycopg.Connection[Any]]:
     import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
 
-    try:
-        connection = psycopg.connect(**server.connect_kwargs(database), autocommit=True)  # type: ignore[arg-type]
-    except psycopg.Error as error:
-        message = (
-            f"cannot connect to PostgreSQL at {server.host}:{server.port}: {error}".strip()
-            + "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
-        )
-        raise ServiceError(message) from None
-    try:
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(**server.connect_kwargs(database), autocommit=True)  # type: ignore[arg-type]
+
+    where = f"PostgreSQL at {server.host}:{server.port}"
+    with _databases.admin(connect, where, psycopg.Error) as connection:
         yield connection
-    finally:
-        connection.close()
-
-
-def _comment(run_id: str, role: str, extra: Mapping[str, str] | None = None) -> str:
-    info = {"run": run_id, "role": role, "pid": os.getpid(), "host": socket.gethostname()}
-    info.update(extra or {})
-    return COMMENT_PREFIX + json.dumps(info, sort_keys=True)
-
-
-def render_env(config: ServiceConfig, server: PostgresServer, database: str) -> dict[str, str]:
-    """The variables a worker (or the template's setup) sees for ``database``."""
-    return _endpoints.render_env(config.env, server.fields(database))
-
-
-def template_key(config: ServiceConfig, root: Path) -> str | None:
-    """A hash of the setup steps and the files ``keep-template`` names; ``None`` if unset."""
-    if not config.keep_template:
-        return None
-    digest = hashlib.sha256()
-    for step in config.setup:
-        digest.update(repr((step.command, step.sql)).encode())
-    files = sorted(
-        {p for pattern in config.keep_template for p in root.glob(pattern) if p.is_file()}
-    )
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:24]
 
 
 def _exists(connection: psycopg.Connection[Any], name: str) -> bool:
@@ -228,10 +185,15 @@ def drop(server: PostgresServer, name: str) -> None:
         _drop(connection, name)
 
 
-def create_empty(server: PostgresServer, name: str, run_id: str) -> None:
+def drop_marked(server: PostgresServer, database: MarkedDatabase) -> None:
+    """Drop a database found by its mark (:func:`marked_databases`), by its name."""
+    drop(server, database.name)
+
+
+def create_empty(server: PostgresServer, name: str, run_id: str, role: str = "check") -> None:
     """Create an empty database for this run (the migrations check uses one)."""
     with _admin(server) as connection:
-        _create(connection, name, _comment(run_id, "check"))
+        _create(connection, name, _comment(run_id, role))
 
 
 def clone(
@@ -250,27 +212,19 @@ def clone(
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
         key = _build_lock(template)
-        deadline = time.monotonic() + _TEMPLATE_WAIT_SECONDS
-        pause = 0.005
-        while True:
+
+        def built() -> bool:
             # Under the shared lock, a template that exists is complete: its builder creates it
             # only while holding the lock exclusively, and lets go once it is built.
             connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
             try:
-                found = _exists(connection, template)
+                return _exists(connection, template)
             finally:
                 connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
-            if found:
-                break
-            if time.monotonic() > deadline:
-                message = (
-                    f"cannot create {name}: the template database {template} was never "
-                    f"created (waited {_TEMPLATE_WAIT_SECONDS:.0f}s for the run's controller)"
-                    "\n  fix: see the controller's output above for why it did not build it"
-                )
-                raise ServiceError(message)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
+
+        _databases.wait_for_template(
+            built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
+        )
         _create(connection, name, comment, template=template)
 
 
@@ -368,13 +322,8 @@ def _complete(connection: psycopg.Connection[Any], name: str) -> bool:
         "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
         (name,),
     ).fetchone()
-    comment = row[0] if row else None
-    if not isinstance(comment, str) or not comment.startswith(COMMENT_PREFIX):
-        return False
-    try:
-        return bool(json.loads(comment.removeprefix(COMMENT_PREFIX)).get("kept") == "true")
-    except ValueError:
-        return False
+    info = _marks(row[0] if row else None)
+    return info is not None and info.get("kept") == "true"
 
 
 def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -> None:
@@ -392,50 +341,14 @@ def _run_setup(
     cwd: Path,
     environ: Mapping[str, str],
 ) -> None:
+    import psycopg  # noqa: PLC0415
+
+    def run_sql(statement: str) -> None:
+        with _admin(server, name) as connection:
+            connection.execute(statement.encode())
+
     env = {**environ, **render_env(config, server, name)}
-    # Setup commands (alembic, manage.py) come from the environment that runs the tests, even
-    # when its virtualenv is not activated.
-    scripts = str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")]).rstrip(os.pathsep)
-    for step in config.setup:
-        if step.sql is not None:
-            import psycopg  # noqa: PLC0415
-
-            with _admin(server, name) as connection:
-                try:
-                    connection.execute(step.sql.encode())
-                except psycopg.Error as error:
-                    message = f"setup SQL failed in the template database: {step.sql!r}: {error}"
-                    raise ServiceError(message) from None
-            continue
-        assert step.command is not None  # noqa: S101 - a step is one or the other
-        argv = shlex.split(step.command)
-        try:
-            result = subprocess.run(
-                argv, cwd=cwd, env=env, capture_output=True, text=True, check=False
-            )
-        except OSError as error:
-            message = f"setup command {step.command!r} could not start: {error.strerror}"
-            raise ServiceError(message) from None
-        if result.returncode != 0:
-            message = (
-                f"setup command {step.command!r} failed with exit code {result.returncode} "
-                f"in the template database:\n{result.stdout}{result.stderr}"
-            )
-            raise ServiceError(message)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MarkedDatabase:
-    """A database that carries suitekit's comment.
-
-    Attributes:
-        name: Its name.
-        info: The comment's fields: run, role, pid, host (and owner, kept).
-    """
-
-    name: str
-    info: Mapping[str, str]
+    _databases.run_setup(config, env, cwd, run_sql=run_sql, errors=psycopg.Error)
 
 
 def databases_with_prefix(server: PostgresServer, prefix: str) -> list[tuple[str, int]]:
@@ -443,7 +356,7 @@ def databases_with_prefix(server: PostgresServer, prefix: str) -> list[tuple[str
 
     ``prefix`` is matched literally (``LIKE`` wildcards in it are escaped).
     """
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = _databases.like_prefix(prefix)
     with _admin(server) as connection:
         rows = connection.execute(
             "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)"
@@ -462,11 +375,6 @@ def marked_databases(server: PostgresServer) -> list[MarkedDatabase]:
         ).fetchall()
     found = []
     for name, comment in rows:
-        if not isinstance(comment, str) or not comment.startswith(COMMENT_PREFIX):
-            continue
-        try:
-            info = json.loads(comment.removeprefix(COMMENT_PREFIX))
-        except ValueError:
-            continue
-        found.append(MarkedDatabase(name=name, info={k: str(v) for k, v in info.items()}))
+        if (info := _marks(comment)) is not None:
+            found.append(MarkedDatabase(name=name, info=info))
     return found

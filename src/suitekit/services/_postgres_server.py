@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import glob
 import hashlib
 import hmac
@@ -23,26 +24,15 @@ from pathlib import Path
 from typing import Final
 
 from suitekit._handoff import ENV_POSTGRES_BINDIR
-from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
-from suitekit.services import _postgres
+from suitekit.services import _postgres, _servers
+from suitekit.services._backend_base import LocalServer
 from suitekit.services._endpoints import PostgresServer
 from suitekit.services._postgres_backend import POSTGRES
-from suitekit.services._servers import (
-    START_TIMEOUT,
-    Throwaway,
-    answering,
-    free_port,
-    hand_over,
-    ids,
-    ignore,
-    new_server,
-    own,
-    spawn,
-)
+from suitekit.services._servers import Throwaway, ids
 from suitekit.services._state import create_private_file, is_private_folder
 
-__all__ = ["find_postgres_bindir", "start_postgres"]
+__all__ = ["LOCAL", "find_postgres_bindir", "start_postgres"]
 
 _SCRAM_ITERATIONS: Final = 4096  # PostgreSQL's own default
 _INITDB_ARGS: Final = (
@@ -187,7 +177,10 @@ def _set_password(
 
 
 def start_postgres(
-    bindir: Path, environ: Mapping[str, str], *, on_start: Callable[[Throwaway], None] = ignore
+    bindir: Path,
+    environ: Mapping[str, str],
+    *,
+    on_start: Callable[[Throwaway], None] = _servers.ignore,
 ) -> Throwaway:
     """Start initdb + postgres on a free port, data on the RAM disk; wait until it answers.
 
@@ -200,7 +193,7 @@ def start_postgres(
     Raises:
         ServiceError: The server could not be created or did not come up.
     """
-    with new_server(environ, "pg-") as new:
+    with _servers.new_server(environ, "pg-") as new:
         user, password, data_dir = new.user, new.password, new.data_dir
         pgdata, sockets, hba = data_dir / "data", data_dir / "socket", data_dir / "pg_hba.conf"
         sockets.mkdir(mode=0o700)
@@ -208,13 +201,13 @@ def start_postgres(
         hba.chmod(0o644)  # the server's user reads it; the folder is root's
         cache = _cluster_cache(bindir, user)
         if cache is not None and _copy_cluster(cache, pgdata):
-            hand_over(data_dir, (pgdata, sockets), user)
+            _servers.hand_over(data_dir, (pgdata, sockets), user)
             _set_password(bindir, pgdata, password, user)
         else:
             pgdata.mkdir(mode=0o700)
             pwfile = data_dir / "pwfile"
             create_private_file(pwfile, password.encode())
-            hand_over(data_dir, (pgdata, sockets, pwfile), user)
+            _servers.hand_over(data_dir, (pgdata, sockets, pwfile), user)
             try:
                 initdb = [str(bindir / "initdb"), "-D", str(pgdata), f"--pwfile={pwfile}"]
                 _run([*initdb, *_INITDB_ARGS], user=user, what="initdb")
@@ -222,18 +215,15 @@ def start_postgres(
                 pwfile.unlink()
             if cache is not None:
                 _keep_cluster(pgdata, cache)
-        port = free_port()
+        port = _servers.free_port()
         argv = [str(bindir / "postgres"), "-D", str(pgdata), "-p", str(port), "-k", str(sockets)]
         for setting in (*_PG_SETTINGS, f"hba_file={hba}"):
             argv += ["-c", setting]
         server = PostgresServer(host="127.0.0.1", port=port, user="postgres", password=password)
-        with signals_held(*HELD):  # from the spawn until the record and the owner know of it
-            process = spawn(argv, new, stdin=subprocess.DEVNULL)
-            throwaway = own(POSTGRES.kind.name, server.url(), process, data_dir, on_start)
-    log = data_dir / "server.log"
-    return answering(
-        throwaway, lambda: _postgres.wait_started(server, process, log, timeout=START_TIMEOUT)
-    )
+        launched = _servers.launch(
+            argv, new, kind=POSTGRES.kind.name, url=server.url(), on_start=on_start
+        )
+    return launched.answering(functools.partial(_postgres.wait_started, server))
 
 
 def _cluster_cache(bindir: Path, user: pwd.struct_passwd | None) -> Path | None:
@@ -305,3 +295,7 @@ def _keep_cluster(pgdata: Path, cache: Path) -> None:
         for other in cache.parent.iterdir():
             if other != cache and not other.name.startswith(".new-"):
                 shutil.rmtree(other, ignore_errors=True)
+
+
+LOCAL: Final = LocalServer(find=find_postgres_bindir, start=start_postgres)
+"""How the backend finds and starts this server (its ``local``)."""

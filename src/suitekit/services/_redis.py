@@ -12,7 +12,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,23 +236,19 @@ def wait_started(
     """
     import redis  # noqa: PLC0415 - only where Redis is used
 
-    from suitekit.services._servers import tail  # noqa: PLC0415 - only when one is started
+    from suitekit.services._servers import wait_answering  # noqa: PLC0415 - only when started
 
-    deadline = time.monotonic() + timeout
-    admin = client(server, timeout=1)  # one try each: this loop polls
+    admin = client(server, timeout=1)  # one try each: the wait polls
     try:
-        while True:
-            if process.poll() is not None:
-                message = f"the throwaway Redis server exited at start:\n{tail(log)}"
-                raise ServiceError(message)
-            try:
-                admin.ping()
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    message = "the throwaway Redis server did not answer PING"
-                    raise ServiceError(message) from None
-                time.sleep(0.02)
-            else:
-                return
+        wait_answering(
+            process,
+            log,
+            what="Redis",
+            probe=admin.ping,
+            refused=redis.ConnectionError,
+            timeout=timeout,
+            poll=0.02,
+            probe_name="PING",
+        )
     finally:
         admin.close()

@@ -10,26 +10,25 @@ import contextlib
 import dataclasses
 import signal
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, final
 
 from suitekit import _kinds
 from suitekit._handoff import ENV_REDIS_PASSWORD
 from suitekit._model import Check, Project, Suite
 from suitekit.services import _redis
+from suitekit.services._backend_base import BackendBase, LocalServer
 from suitekit.services._endpoints import RedisServer, render_env
 
 if TYPE_CHECKING:
     from suitekit.services._docker import ContainerSpec
     from suitekit.services._resources import WorkerResources
-    from suitekit.services._servers import Throwaway
     from suitekit.services._worker import Acquired
 
 __all__ = ["REDIS", "RedisBackend"]
 
 
 @final
-class RedisBackend:
+class RedisBackend(BackendBase):
     """Redis: see :class:`suitekit.services._backend.Backend`."""
 
     kind = _kinds.REDIS
@@ -45,19 +44,15 @@ class RedisBackend:
         """See :func:`suitekit.services._redis.check`."""
         _redis.check(url)
 
-    def find_local(self, environ: Mapping[str, str]) -> Path | None:
-        """``redis-server``."""
-        from suitekit.services._redis_server import find_redis_server  # noqa: PLC0415
+    def local(self) -> LocalServer:
+        """:mod:`suitekit.services._redis_server`'s, loaded now.
 
-        return find_redis_server(environ)
+        It finds ``redis-server``, and starts it as ``redis-server -``, its configuration on its
+        standard input.
+        """
+        from suitekit.services._redis_server import LOCAL  # noqa: PLC0415
 
-    def start_local(
-        self, found: Path, environ: Mapping[str, str], *, on_start: Callable[[Throwaway], None]
-    ) -> Throwaway:
-        """``redis-server -``, its configuration on its standard input."""
-        from suitekit.services._redis_server import start_redis  # noqa: PLC0415
-
-        return start_redis(found, environ, on_start=on_start)
+        return LOCAL
 
     def container(self) -> ContainerSpec:
         """``redis:7-alpine`` without persistence.

@@ -6,29 +6,20 @@ Its folder, process and record are handled as every throwaway server's
 
 from __future__ import annotations
 
+import functools
 import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Final
 
 from suitekit._handoff import ENV_REDIS_SERVER
-from suitekit._signals import HELD, signals_held
-from suitekit.services import _redis
+from suitekit.services import _redis, _servers
+from suitekit.services._backend_base import LocalServer
 from suitekit.services._endpoints import RedisServer
 from suitekit.services._redis_backend import REDIS
-from suitekit.services._servers import (
-    START_TIMEOUT,
-    Throwaway,
-    answering,
-    free_port,
-    hand_over,
-    ignore,
-    new_server,
-    own,
-    spawn,
-)
+from suitekit.services._servers import Throwaway
 
-__all__ = ["find_redis_server", "start_redis"]
+__all__ = ["LOCAL", "find_redis_server", "start_redis"]
 
 
 def find_redis_server(environ: Mapping[str, str]) -> Path | None:
@@ -46,7 +37,10 @@ def _redis_quote(value: str) -> str:
 
 
 def start_redis(
-    executable: Path, environ: Mapping[str, str], *, on_start: Callable[[Throwaway], None] = ignore
+    executable: Path,
+    environ: Mapping[str, str],
+    *,
+    on_start: Callable[[Throwaway], None] = _servers.ignore,
 ) -> Throwaway:
     """redis-server on a free port with no persistence and a password; waits until it answers.
 
@@ -56,12 +50,12 @@ def start_redis(
     Raises:
         ServiceError: The server did not come up.
     """
-    with new_server(environ, "redis-") as new:
+    with _servers.new_server(environ, "redis-") as new:
         data_dir = new.data_dir
         work = data_dir / "data"
         work.mkdir(mode=0o700)
-        hand_over(data_dir, (work,), new.user)
-        port = free_port()
+        _servers.hand_over(data_dir, (work,), new.user)
+        port = _servers.free_port()
         config = {
             "port": str(port),
             "bind": "127.0.0.1",
@@ -74,18 +68,17 @@ def start_redis(
         }
         text = "".join(f"{key} {_redis_quote(value)}\n" for key, value in config.items())
         server = RedisServer(host="127.0.0.1", port=port, password=new.password)
-        with signals_held(*HELD):  # from the spawn until the record and the owner know of it
-            process = spawn([str(executable), "-"], new, stdin=subprocess.PIPE)
-            try:
-                # A few hundred bytes: the pipe takes them at once; Redis starts at their end.
-                process.stdin.write(text.encode())  # type: ignore[union-attr]
-                process.stdin.close()  # type: ignore[union-attr]
-            except BaseException:
-                process.kill()
-                process.wait()
-                raise
-            throwaway = own(REDIS.kind.name, server.url(), process, data_dir, on_start)
-    log = data_dir / "server.log"
-    return answering(
-        throwaway, lambda: _redis.wait_started(server, process, log, timeout=START_TIMEOUT)
-    )
+        # Redis starts once it has read its configuration, at the end of its standard input.
+        launched = _servers.launch(
+            [str(executable), "-"],
+            new,
+            kind=REDIS.kind.name,
+            url=server.url(),
+            on_start=on_start,
+            config=text.encode(),
+        )
+    return launched.answering(functools.partial(_redis.wait_started, server))
+
+
+LOCAL: Final = LocalServer(find=find_redis_server, start=start_redis)
+"""How the backend finds and starts this server (its ``local``)."""

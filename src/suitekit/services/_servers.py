@@ -11,15 +11,17 @@ and in the record, a 0600 file. As root, servers run as an unprivileged user
 (``SUITEKIT_SERVER_USER``, default ``nobody``): PostgreSQL refuses root, and a server open to
 the network has no business running as root.
 
-What a server of each service is (its binaries, settings, how it is told its password, how it
-is seen to answer) is its backend's: :mod:`suitekit.services._postgres_server`,
+Every backend starts its server the same way: :func:`new_server` (its user, password, folder
+and log), then :func:`launch` (spawned and recorded, Ctrl-C held in between), then
+:meth:`Launched.answering` (waited for with :func:`wait_answering`, stopped if it never
+answers). What a server of each service is (its binaries, settings, how it is told its
+password, how it is seen to answer) is its backend's: :mod:`suitekit.services._postgres_server`,
 :mod:`suitekit.services._redis_server`, or a container, :mod:`suitekit.services._docker`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pwd
 import secrets
@@ -32,26 +34,35 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
-from suitekit._files import write_text_atomic
 from suitekit._handoff import ENV_POSTGRES_USER, ENV_SERVER_USER
 from suitekit._model import Service
 from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
+from suitekit.services import _processes
 from suitekit.services._backend import BACKENDS
-from suitekit.services._state import data_root, private_folder, read_private_file, state_root
+from suitekit.services._state import (
+    PrivateRecord,
+    data_root,
+    private_folder,
+    records_in,
+    state_root,
+)
 
 __all__ = [
     "START_TIMEOUT",
+    "Launched",
     "NewServer",
     "ServerRecord",
     "Throwaway",
+    "Wait",
     "answering",
     "free_port",
     "hand_over",
     "ids",
     "ignore",
+    "launch",
     "new_password",
     "new_server",
     "own",
@@ -64,6 +75,7 @@ __all__ = [
     "state_root",
     "stop_record",
     "tail",
+    "wait_answering",
 ]
 
 _PASSWORD_BYTES: Final = 24  # 192 random bits, hex: nothing to quote in a URL or a config file
@@ -80,7 +92,7 @@ def free_port() -> int:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ServerRecord:
+class ServerRecord(PrivateRecord):
     """What suitekit remembers of a throwaway server (JSON under the state folder).
 
     Attributes:
@@ -97,52 +109,14 @@ class ServerRecord:
     url: str
     owner_pid: int
     server_pid: int
-    container: str
+    container: str = ""  # records written before containers were have none
     data_dir: str
     path: Path
-
-    def to_json(self) -> str:
-        """The record as written to its file."""
-        return json.dumps(
-            {
-                "kind": self.kind,
-                "url": self.url,
-                "owner_pid": self.owner_pid,
-                "server_pid": self.server_pid,
-                "container": self.container,
-                "data_dir": self.data_dir,
-            }
-        )
-
-    @classmethod
-    def from_file(cls, path: Path) -> ServerRecord | None:
-        """Read a record; ``None`` if it is unreadable (it is then left alone).
-
-        Only a regular file of this user is read: a record names a process to signal and a
-        folder to delete, so a link, or a file someone else could have written, is not one.
-        """
-        text = read_private_file(path)
-        if text is None:
-            return None
-        try:
-            data = json.loads(text)
-            return cls(
-                kind=data["kind"],
-                url=str(data["url"]),
-                owner_pid=int(data["owner_pid"]),
-                server_pid=int(data["server_pid"]),
-                container=str(data.get("container", "")),
-                data_dir=str(data["data_dir"]),
-                path=path,
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
 
 
 def records() -> list[ServerRecord]:
     """Every readable server record this user wrote (regular files of this user only)."""
-    found = [ServerRecord.from_file(path) for path in sorted(records_folder().glob("*.json"))]
-    return [record for record in found if record is not None]
+    return records_in(records_folder(), ServerRecord)
 
 
 def records_folder() -> Path:
@@ -230,22 +204,24 @@ def _stop_record(record: ServerRecord, process: subprocess.Popen[bytes] | None) 
     elif record.server_pid > 0 and (process is not None or _is_server(record)):
         backend = BACKENDS.get(record.kind)
         first = backend.stop_signal if backend is not None else signal.SIGTERM
-        for signum in (first, signal.SIGKILL):
+
+        def send(signum: signal.Signals) -> None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(record.server_pid, signum)
-            deadline = time.monotonic() + _STOP_TIMEOUT
-            while time.monotonic() < deadline:
-                if process is not None and process.poll() is not None:
-                    break
-                if process is None and not pid_alive(record.server_pid):
-                    break
-                time.sleep(_POLL_SECONDS)
-            else:
-                continue
-            break
-        if process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=_STOP_TIMEOUT)
+
+        def gone() -> bool:
+            if process is not None:
+                return process.poll() is not None
+            return not pid_alive(record.server_pid)
+
+        _processes.stop(
+            send,
+            (first, signal.SIGKILL),
+            gone=gone,
+            process=process,
+            grace=_STOP_TIMEOUT,
+            poll=_POLL_SECONDS,
+        )
     if record.data_dir and _owned_data(record):
         shutil.rmtree(record.data_dir, ignore_errors=True)
     record.path.unlink(missing_ok=True)
@@ -286,11 +262,9 @@ def record(
         server_pid=server_pid,
         container=container,
         data_dir=data_dir,
-        # A random name, so a record never replaces another; the folder is this user's alone.
-        path=records_folder() / f"{kind}-{secrets.token_hex(8)}.json",
+        path=ServerRecord.new_path(records_folder(), kind),
     )
-    # 0600: it holds the server's password.
-    write_text_atomic(written.path, written.to_json(), failure=ServiceError, mode=0o600)
+    written.write()
     return written
 
 
@@ -448,6 +422,104 @@ def answering(throwaway: Throwaway, wait: Callable[[], None]) -> Throwaway:
         throwaway.stop()
         raise
     return throwaway
+
+
+class Wait(Protocol):
+    """How a backend waits for its throwaway server to answer (its ``wait_started``)."""
+
+    def __call__(self, process: subprocess.Popen[bytes], log: Path, *, timeout: float) -> None:
+        """Return once the server answers; raise :class:`ServiceError` if it does not."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Launched:
+    """A throwaway server just spawned and owned (:func:`launch`), not yet seen to answer.
+
+    Attributes:
+        throwaway: The server, recorded and handed to its owner.
+        process: Its process.
+        log: Its log, ``server.log`` in its folder.
+    """
+
+    throwaway: Throwaway
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def answering(self, wait: Wait) -> Throwaway:
+        """The server once ``wait(process, log, timeout=START_TIMEOUT)`` saw it answer.
+
+        Stopped (record and folder gone) if it does not: see :func:`answering`.
+        """
+        return answering(
+            self.throwaway, lambda: wait(self.process, self.log, timeout=START_TIMEOUT)
+        )
+
+
+def launch(
+    argv: list[str],
+    new: NewServer,
+    *,
+    kind: Service,
+    url: str,
+    on_start: Callable[[Throwaway], None],
+    config: bytes | None = None,
+) -> Launched:
+    """Spawn a new server (:func:`spawn`) and own it (:func:`own`), Ctrl-C held in between.
+
+    From the spawn until the record and the owner know of it, no Ctrl-C can leave a server
+    that nothing stops. ``config``, when given, is written to the server's standard input
+    (a few hundred bytes: the pipe takes them at once), which is then closed.
+    """
+    stdin = subprocess.DEVNULL if config is None else subprocess.PIPE
+    with signals_held(*HELD):
+        process = spawn(argv, new, stdin=stdin)
+        if config is not None:
+            try:
+                process.stdin.write(config)  # type: ignore[union-attr]
+                process.stdin.close()  # type: ignore[union-attr]
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+        throwaway = own(kind, url, process, new.data_dir, on_start)
+    return Launched(throwaway=throwaway, process=process, log=new.data_dir / "server.log")
+
+
+def wait_answering(
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    what: str,
+    probe: Callable[[], object],
+    refused: type[Exception],
+    timeout: float,
+    poll: float,
+    probe_name: str | None = None,
+) -> None:
+    """Wait until a throwaway ``what`` server just spawned answers ``probe``.
+
+    ``probe`` raising ``refused`` means: not yet. The message when it never answers names
+    ``probe_name`` if given, else ends with the server's log.
+
+    Raises:
+        ServiceError: It exited (with its log), or did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            message = f"the throwaway {what} server exited at start:\n{tail(log)}"
+            raise ServiceError(message)
+        try:
+            probe()
+        except refused:
+            if time.monotonic() > deadline:
+                message = f"the throwaway {what} server did not answer" + (
+                    f" {probe_name}" if probe_name else f":\n{tail(log)}"
+                )
+                raise ServiceError(message) from None
+            time.sleep(poll)
+        else:
+            return
 
 
 def tail(log: Path, lines: int = 20) -> str:

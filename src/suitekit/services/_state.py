@@ -22,23 +22,37 @@ new), mode 0600, and read back only when they are regular files of this user.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import secrets
 import stat
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, cast
 
+from suitekit._files import write_text_atomic
 from suitekit.errors import ServiceError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    _Record = TypeVar("_Record", bound=DataclassInstance)
 
 __all__ = [
     "ENV_RUNTIME_DIR",
     "RAM_DISK",
+    "PrivateRecord",
     "create_private_file",
     "data_root",
     "is_private_folder",
     "open_lock_file",
     "private_folder",
     "read_private_file",
+    "read_record",
+    "record_json",
+    "records_in",
     "state_root",
 ]
 
@@ -237,3 +251,91 @@ def read_private_file(path: Path) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+# How a record's field is read back, by its declared type; any other type is taken as written.
+_FIELD_READERS: Final[Mapping[str, Callable[[Any], object]]] = {"str": str, "int": int}
+
+
+class PrivateRecord:
+    """A record kept in a private file of this user: a frozen dataclass with a ``path`` field.
+
+    Its file holds its other fields as a JSON object (:func:`record_json`), read back by
+    :func:`read_record`.
+    """
+
+    __slots__ = ()
+
+    path: Path  # the dataclass's field: the record's own file
+
+    @staticmethod
+    def new_path(folder: Path, name: str) -> Path:
+        """A new record's file in ``folder``, named ``name`` and a random part.
+
+        The random part keeps a record from ever replacing another; the folder is this user's
+        alone.
+        """
+        return folder / f"{name}-{secrets.token_hex(8)}.json"
+
+    def write(self) -> None:
+        """Write the record to its file, atomically, mode 0600 (a record may hold a password).
+
+        Raises:
+            ServiceError: It could not be written.
+        """
+        write_text_atomic(self.path, self.to_json(), failure=ServiceError, mode=0o600)
+
+    def to_json(self) -> str:
+        """The record as written to its file."""
+        return record_json(cast("DataclassInstance", self))
+
+    @classmethod
+    def from_file(cls, path: Path) -> Self | None:
+        """Read a record; ``None`` if it is not a readable record of this user (left alone).
+
+        Only a regular file of this user is read: a record names a process to signal and a
+        folder to delete, so a link, or a file someone else could have written, is not one.
+        """
+        return cast("Self | None", read_record(cast("type[DataclassInstance]", cls), path))
+
+
+def record_json(record: DataclassInstance) -> str:
+    """A record's fields as a JSON object, in their declared order, but for its own ``path``."""
+    fields = dataclasses.fields(record)
+    return json.dumps({f.name: getattr(record, f.name) for f in fields if f.name != "path"})
+
+
+def read_record(kind: type[_Record], path: Path) -> _Record | None:
+    """The record of dataclass ``kind`` that :func:`record_json` wrote to ``path``, or ``None``.
+
+    Each field but ``path`` (``path`` itself) is read from the key of its name, converted by
+    its declared type (``str``, ``int``); a field with a default may be missing. ``None`` when
+    ``path`` is not a regular file of this user (:func:`read_private_file`) or not such a
+    record: it is then left alone.
+    """
+    text = read_private_file(path)
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+        values: dict[str, object] = {"path": path}
+        for field in dataclasses.fields(kind):
+            if field.name == "path" or (
+                field.name not in data and field.default is not dataclasses.MISSING
+            ):
+                continue
+            read = _FIELD_READERS.get(str(field.type), _as_written)
+            values[field.name] = read(data[field.name])
+        return kind(**values)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _as_written(value: object) -> object:
+    return value
+
+
+def records_in(folder: Path, kind: type[_Record]) -> list[_Record]:
+    """Every readable record of ``kind`` in ``folder`` (``*.json``), by file name."""
+    found = [read_record(kind, path) for path in sorted(folder.glob("*.json"))]
+    return [record for record in found if record is not None]
