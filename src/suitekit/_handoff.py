@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "ENV_BACKEND_URL",
     "ENV_CALIBRATION",
     "ENV_CALIBRATION_OUT",
     "ENV_COLLECTIONS",
@@ -113,6 +114,8 @@ ENV_WORKER: Final = "SUITEKIT_WORKER"
 """A worker's resources (JSON), for the fixture ``suitekit_worker``."""
 ENV_PORTS: Final = "SUITEKIT_PORTS"
 """A worker's block of ports (``first-last``)."""
+ENV_BACKEND_URL: Final = "SUITEKIT_BACKEND_URL"
+"""With ``_<i>``, a Playwright worker's parallel index: the URL of that worker's own backend."""
 ENV_SESSION_MARK: Final = "SUITEKIT_SESSION_MARK"
 """The mark on every process of a session, by which its strays are found."""
 ENV_CALIBRATION: Final = "SUITEKIT_CALIBRATION"

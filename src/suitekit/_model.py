@@ -169,7 +169,7 @@ class InstallSpec:
     packages: tuple[str, ...] = ()
 
 
-RunnerKind = Literal["pytest", "vitest", "cargo", "command"]
+RunnerKind = Literal["pytest", "vitest", "cargo", "command", "playwright"]
 """The test runners a suite may use (see :mod:`suitekit.runners`)."""
 
 RUNNER_KINDS: tuple[str, ...] = get_args(RunnerKind)
@@ -192,12 +192,16 @@ class RunnerConfig:
             for the others, what starts them instead of the default (``npx vitest``).
         install: A command run in ``cwd`` when its lock file changed since the last install
             (``npm ci``); empty: none.
+        backend: For ``playwright``, the application server to start once per Playwright
+            worker (``backend = {run = ..., ready = ...}``), each copy on its own port with
+            its own per-worker resources; ``None``: none.
     """
 
     kind: RunnerKind = "pytest"
     cwd: str = ""
     run: str = ""
     install: str = ""
+    backend: UserService | None = None
 
 
 PYTEST_RUNNER: Final = RunnerConfig()
@@ -403,6 +407,8 @@ class UserService:
         memory: A limit on its address space in bytes (``RLIMIT_AS``), or ``None``.
         image: A container image that has its binary, for the CI documentation and messages.
         install: How to install its binary, shown when the binary is not found.
+        table: The key of its table, when it is not ``tool.suitekit.services.<name>`` (a
+            Playwright suite's ``backend``).
     """
 
     name: str
@@ -415,6 +421,7 @@ class UserService:
     memory: int | None = None
     image: str = ""
     install: str = ""
+    table: str = ""
 
     def __post_init__(self) -> None:
         """Freeze ``env`` whatever mapping the caller passed."""
@@ -423,7 +430,7 @@ class UserService:
     @property
     def key(self) -> str:
         """The service's table, e.g. ``tool.suitekit.services.nats``."""
-        return f"tool.suitekit.services.{self.name}"
+        return self.table or f"tool.suitekit.services.{self.name}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

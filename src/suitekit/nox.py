@@ -165,7 +165,15 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
         for path, text in written.items():
             write_text_atomic(path, text)
         try:
-            _run_tests(session, project, suite, run.command(files), run.env, external=True)
+            _run_tests(
+                session,
+                project,
+                suite,
+                run.command(files),
+                run.env,
+                external=True,
+                backends=run.backends,
+            )
         finally:
             for path in written:
                 path.unlink(missing_ok=True)
@@ -279,12 +287,23 @@ def _run_tests(
     env: Mapping[str, str],
     *,
     external: bool | None = None,
+    backends: plan.Backends | None = None,
 ) -> None:
     """Run a suite's tests with its services provided, stopped gently on Ctrl-C.
 
     ``external``: as nox's (``None``, its default, for pytest in the session's virtualenv).
+    ``backends``: a Playwright suite's backends, started (with the services' servers) before
+    the tests and stopped after them.
     """
-    with services.provide(project, suite.services, os.environ, say=session.log) as provided:
+    with (
+        services.provide(project, suite.services, os.environ, say=session.log) as provided,
+        contextlib.ExitStack() as stack,
+    ):
+        if backends is not None:
+            urls = services.backends_started(
+                project, suite, backends, {**os.environ, **provided}, say=session.log
+            )
+            env = {**env, **stack.enter_context(urls)}
         session.run(
             *command,
             env={**env, **provided},

@@ -118,6 +118,16 @@ TOOLS: Final[Mapping[str, Step]] = {
         name="Install Rust (unless the image has it)",
         run="command -v cargo >/dev/null || { uv tool install rustup && rustup default stable; }",
     ),
+    # Chromium for Playwright from the distribution, never a browser build Playwright would
+    # download: GitHub's Ubuntu runners install it with sudo, GitLab's Debian uv images as root.
+    "chromium": Step(
+        name="Install Chromium (unless the image has it)",
+        run=(
+            "command -v chromium >/dev/null || { if command -v sudo >/dev/null; then "
+            "sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium; "
+            "else apt-get update && apt-get install -y --no-install-recommends chromium; fi; }"
+        ),
+    ),
 }
 """How a CI job installs each tool a runner needs (see ``Runner.tools``)."""
 

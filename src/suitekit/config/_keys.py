@@ -13,6 +13,7 @@ from suitekit._kinds import KINDS
 
 __all__ = [
     "ADD_TABLE",
+    "BACKEND_KEYS",
     "CHECK_KEYS",
     "CI_KEYS",
     "COVERAGE_KEYS",
@@ -112,6 +113,7 @@ SUITE_KEYS: Final = (
     "runner",
     "cwd",
     "run",
+    "backend",
 )
 PYTEST_ONLY_KEYS: Final = (
     "marker",
@@ -123,8 +125,11 @@ PYTEST_ONLY_KEYS: Final = (
     "deadline",
 )
 """The keys of a suite that only pytest's suites take (pytest's selection, xdist, retries)."""
-RUNNER_KEYS: Final = ("cwd", "run")
+RUNNER_KEYS: Final = ("cwd", "run", "backend")
 """The keys of a suite that only another runner's suites take."""
+BACKEND_KEYS: Final = ("run", "ready", "env", "timeout", "memory", "install")
+"""The keys of a Playwright suite's ``backend``: a service of the project's own, less what a
+copy per Playwright worker makes moot (``scope``) or CI-only (``image``)."""
 CHECK_KEYS: Final = ("run", "allow-failure", "services", "env", "python", "install")
 INSTALL_KEYS: Final = ("project", "editable", "groups", "extras", "requirements", "packages")
 

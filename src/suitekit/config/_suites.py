@@ -26,11 +26,14 @@ from suitekit._model import (
     Service,
     Source,
     Suite,
+    UserService,
     Workers,
 )
 from suitekit.config._counts import worker_count
 from suitekit.config._keys import (
+    BACKEND_KEYS,
     CHECK_KEYS,
+    CUSTOM_FIELDS,
     INSTALL_KEYS,
     MAX_RETRIES,
     PYTEST_ONLY_KEYS,
@@ -41,6 +44,11 @@ from suitekit.config._keys import (
     did_you_mean,
     type_name,
 )
+from suitekit.config._services import _command_templates as command_templates
+from suitekit.config._services import _memory as memory_limit
+from suitekit.config._services import _ready as ready_check
+from suitekit.config._services import _ready_timeout as ready_timeout
+from suitekit.config._services import _templates as templates
 from suitekit.config._table import Reader, Table
 from suitekit.errors import ConfigError
 
@@ -122,10 +130,11 @@ def _runner(table: Table) -> RunnerConfig:
     if kind == "pytest":
         for name in RUNNER_KEYS:
             if name in table.raw:
+                runner = "playwright" if name == "backend" else "vitest"
                 raise table.error(
                     name,
                     f"{name} is a key of suites of another runner; pytest runs in the project root",
-                    f'remove {name}, or name the runner: runner = "vitest"',
+                    f'remove {name}, or name the runner: runner = "{runner}"',
                 )
         return PYTEST_RUNNER
     cwd = table.raw.get("cwd", "")
@@ -141,7 +150,47 @@ def _runner(table: Table) -> RunnerConfig:
     if run != "" or kind == "command":
         run = table.string("run", default="")
         _run_template(table, run, kind)
-    return RunnerConfig(kind=cast("RunnerKind", kind), cwd=cwd, run=run)
+    backend = None
+    if "backend" in table.raw:
+        if kind != "playwright":
+            raise table.error(
+                "backend",
+                f"runner = {kind!r} takes no backend: suitekit starts a backend per worker for "
+                "Playwright's workers only",
+                "remove backend, or start the server in the suite's services or run command",
+            )
+        backend = _backend(table)
+    return RunnerConfig(kind=cast("RunnerKind", kind), cwd=cwd, run=run, backend=backend)
+
+
+def _backend(suite: Table) -> UserService:
+    """``backend``: the application server a Playwright suite needs, one copy per worker.
+
+    Read and validated as a service of the project's own is (its ``run``, ``ready``, ``env``
+    templates of ``{port}``, ``{dir}``, ``{host}``, ``{worker}``, its ``timeout`` and
+    ``memory``), without ``scope``: there is always a copy per Playwright worker.
+    """
+    table = suite.table("backend", required=True)
+    if "run" not in table.raw:
+        raise table.error(
+            "run",
+            "the backend has no command that starts it",
+            'write backend = { run = "python app.py --port {port}", '
+            'ready = "http://{host}:{port}/health" }',
+        )
+    table.finish(BACKEND_KEYS)
+    ready_kind, ready = ready_check(table)
+    return UserService(
+        name="backend",
+        run=command_templates(table, "run", required=True),
+        ready_kind=ready_kind,
+        ready=ready,
+        env=templates(table, "env", CUSTOM_FIELDS) if "env" in table.raw else {},
+        timeout=ready_timeout(table),
+        memory=memory_limit(table),
+        install=table.string("install", default="-") if "install" in table.raw else "",
+        table=table.key,
+    )
 
 
 def _run_template(table: Table, run: str, kind: str) -> None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from suitekit.config import ENV_CPUS as ENV_CPUS
     from suitekit.config import ENV_WORKERS as ENV_WORKERS
     from suitekit.config import RunOptions as RunOptions
+    from suitekit.plan._external import Backends as Backends
     from suitekit.plan._external import ExternalSession as ExternalSession
     from suitekit.plan._external import external_session as external_session
     from suitekit.plan._options import ENV_COLLECTIONS as ENV_COLLECTIONS
@@ -94,6 +95,7 @@ __all__ = [
     "RUN_LOG_OPTION",
     "SUITE_TAG",
     "YIELDING_NICE",
+    "Backends",
     "ExternalSession",
     "Job",
     "JobKind",
@@ -179,6 +181,7 @@ if not TYPE_CHECKING:
             "suite_env": "suitekit.plan._suite",
             "suite_pytest_args": "suitekit.plan._suite",
             "test_timeout": "suitekit.plan._suite",
+            "Backends": "suitekit.plan._external",
             "ExternalSession": "suitekit.plan._external",
             "external_session": "suitekit.plan._external",
             "SuiteSession": "suitekit.plan._suite_session",

@@ -1,9 +1,10 @@
 """What one suite session of another runner (Vitest, a command) does, decided before it runs.
 
 The counterpart of :mod:`suitekit.plan._suite_session` for ``runner != "pytest"``: the runner's
-folder, its variables, its worker count and shard, the JUnit file and the stale reports to
-remove first. The nox adapter runs the install, the listing (for a split by durations) and
-the runner.
+folder, its variables, its worker count and shard, the JUnit file, the stale reports to
+remove first, and a Playwright suite's backends (one per worker, see :class:`Backends`). The
+nox adapter runs the install, the listing (for a split by durations), the backends and the
+runner.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from suitekit._model import Project, Suite
+from suitekit import _handoff
+from suitekit._model import Project, Suite, UserService
 from suitekit.config import run_options
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import suite_env
@@ -25,7 +27,43 @@ if TYPE_CHECKING:
     from suitekit.runners import Invocation, Runner
     from suitekit.sharding import Measurement, ShardSpec
 
-__all__ = ["ExternalSession", "Split", "external_session"]
+__all__ = ["BACKEND_URL_PREFIX", "Backends", "ExternalSession", "Split", "external_session"]
+
+BACKEND_URL_PREFIX: Final = f"{_handoff.ENV_BACKEND_URL}_"
+"""``SUITEKIT_BACKEND_URL_<i>``: the URL of Playwright worker ``i``'s own backend."""
+BACKEND_WORKER_PREFIX: Final = "pw"
+"""The worker ids of the backends (``pw0``, ``pw1``, ...), as pytest's are ``gw0``, ``gw1``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backends:
+    """The copies of a Playwright suite's ``backend`` a run starts: one per Playwright worker.
+
+    Playwright gives each of its workers a parallel index, ``TEST_PARALLEL_INDEX``, from 0 to
+    ``workers - 1`` (a worker started again after a failure keeps its index); copy ``i`` of
+    the backend serves the worker of index ``i``, which finds its URL in
+    ``SUITEKIT_BACKEND_URL_<i>``. Each copy is a worker of suitekit's isolation (``pw<i>``):
+    its own database cloned from the run's template, Redis database, folders and ports, as a
+    pytest worker gets them.
+
+    Attributes:
+        service: The backend: its command, readiness check, variables, timeout.
+        workers: The copies' worker ids, in index order.
+        run_id: The run's id (the environment's, suffixed with ``-py<python>``, as for a
+            pytest suite), or ``None``: a new one.
+    """
+
+    service: UserService
+    workers: tuple[str, ...]
+    run_id: str | None
+
+    def variable(self, index: int) -> str:
+        """The variable that gives Playwright worker ``index`` its backend's URL."""
+        return f"{BACKEND_URL_PREFIX}{index}"
+
+    def url(self, host: str, port: int) -> str:
+        """The URL of a copy that listens on ``host:port``."""
+        return f"http://{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +91,8 @@ class ExternalSession:
         call: The run, without a split by durations (see :meth:`command`).
         sweeps: The stale reports to remove first.
         records_durations: Whether the durations store learns the run's timings.
+        backends: The backends to start before the runner (a Playwright suite's
+            ``backend``), or ``None``.
     """
 
     runner: Runner
@@ -62,6 +102,7 @@ class ExternalSession:
     call: Invocation
     sweeps: tuple[Sweep, ...]
     records_durations: bool
+    backends: Backends | None = None
 
     @property
     def junit(self) -> Path:
@@ -99,7 +140,7 @@ class ExternalSession:
         every = self.runner.read_list(listed)
         parts = split_files(
             every,
-            root=self.cwd,
+            root=self.runner.units_root(listed, self.cwd),
             count=shard.total,
             stored=stored,
             unit_of=self.runner.unit_of,
@@ -179,15 +220,25 @@ def external_session(
         shard=shard,
         posargs=tuple(_without_shard(posargs, SHARD_OPTION)),
     )
-    env = suite_env(project, suite)
+    runner = runner_for(suite.runner.kind)
+    env = {**suite_env(project, suite), **runner.env(call)}
+    backends = None
+    if suite.runner.backend is not None:
+        run_id = _handoff.SessionEnv.from_env(environ).run_id
+        backends = Backends(
+            service=suite.runner.backend,
+            workers=tuple(f"{BACKEND_WORKER_PREFIX}{index}" for index in range(call.workers)),
+            run_id=f"{run_id}-py{python}" if run_id else None,
+        )
     return ExternalSession(
-        runner=runner_for(suite.runner.kind),
+        runner=runner,
         suite=suite,
         cwd=(project.root / suite.runner.cwd).resolve(),
         env=env,
         call=call,
         sweeps=(reports_sweep(junit, session_name(suite.name, python)),),
         records_durations=shard is None,
+        backends=backends,
     )
 
 

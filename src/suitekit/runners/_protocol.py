@@ -61,6 +61,9 @@ class Runner(Protocol):
     def files(self, call: Invocation) -> Mapping[Path, str]:
         """Files a run needs written first (its configuration), by path; removed after."""
 
+    def env(self, call: Invocation) -> Mapping[str, str]:
+        """Variables a run needs set (where Playwright's JUnit reporter writes)."""
+
     @property
     def file_seconds(self) -> float:
         """What one test file costs the runner beyond its tests' own times (JUnit's).
@@ -114,7 +117,14 @@ class Runner(Protocol):
         """
 
     def unit_of(self, classname: str) -> str:
-        """The file, relative to the runner's folder, a JUnit ``classname`` belongs to."""
+        """The file, relative to :meth:`units_root`, a JUnit ``classname`` belongs to."""
+
+    def units_root(self, listed: str, cwd: Path) -> Path:
+        """The folder the units of :meth:`unit_of` are relative to, given the listing.
+
+        The runner's folder ``cwd`` for most; Playwright's classnames are relative to its
+        ``testDir``, which its listing names.
+        """
 
     def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
         """A file of ``others`` that passing ``chosen`` as filters would also run, or ``None``.
@@ -148,6 +158,16 @@ class RunnerDefaults:
         """None: its options say everything."""
         del call
         return {}
+
+    def env(self, call: Invocation) -> Mapping[str, str]:
+        """None: its options say everything."""
+        del call
+        return {}
+
+    def units_root(self, listed: str, cwd: Path) -> Path:
+        """The runner's folder."""
+        del listed
+        return cwd
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from suitekit._lazy import exports
 
 if TYPE_CHECKING:
+    from suitekit.services._backends import backends_started as backends_started
     from suitekit.services._clean import clean as clean
     from suitekit.services._django import ENV_COOPERATION as ENV_COOPERATION
     from suitekit.services._django import WorkerDatabases as WorkerDatabases
@@ -45,6 +46,7 @@ __all__ = [
     "WorkerResources",
     "acquire",
     "aliases_of",
+    "backends_started",
     "building",
     "check_resources",
     "clean",
@@ -71,6 +73,7 @@ if not TYPE_CHECKING:
             "PostgresServer": "suitekit.services._endpoints",
             "WorkerDatabases": "suitekit.services._django",
             "aliases_of": "suitekit.services._django",
+            "backends_started": "suitekit.services._backends",
             "building": "suitekit.services._postgres",
             "migrate": "suitekit.services._django",
             "render_env": "suitekit.services._postgres",

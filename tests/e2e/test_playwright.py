@@ -1,0 +1,223 @@
+"""A Playwright suite through real nox: the system's Chromium, and a backend per worker.
+
+The fixture (tests/fixtures/browser) pins @playwright/test; its backend, app.py, keeps rows in
+its DATABASE_URL. At two workers each Playwright worker must reach its own copy of the backend,
+each copy must have its own database cloned by suitekit, and a row one worker writes must be
+invisible to the other. After the run, and after Ctrl-C, no copy, port lock, database, folder
+or record may be left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from suitekit.services._custom import records
+from suitekit.services._state import state_root
+from suitekit.services._worker import work_folders
+from tests.e2e.helpers import BIN, Project, clean_env, make_project
+from tests.e2e.isolation import CI, MACHINE_POSTGRES, suitekit_databases
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "browser"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+SUITE = """\
+[tool.suitekit.suites.browser]
+runner = "playwright"
+cwd = "browser"
+workers = 2
+services = ["postgres"]
+
+[tool.suitekit.suites.browser.backend]
+run = [{python}, "browser/app.py", "{{port}}"]
+ready = "http://{{host}}:{{port}}/health"
+timeout = 60
+
+[tool.suitekit.isolation]
+dirs = ["UPLOADS"]
+"""
+
+
+def _need(condition: bool, reason: str) -> None:
+    if not condition:
+        if CI:
+            pytest.fail(f"{reason}: CI must run the Playwright tests")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    _need(shutil.which("npm") is not None, "Node.js and npm are not installed")
+    _need(Path(CHROMIUM).exists(), f"Chromium is not installed ({CHROMIUM}; apt install chromium)")
+    _need(bool(MACHINE_POSTGRES), "no PostgreSQL server is given (SUITEKIT_TEST_POSTGRES_URL)")
+    made = make_project(tmp_path / "shop", SUITE.format(python=json.dumps(sys.executable)))
+    shutil.copytree(
+        FIXTURE,
+        made.root / "browser",
+        ignore=shutil.ignore_patterns("node_modules", "test-results", "README.md"),
+    )
+    return made
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> dict[str, Path]:
+    folders = {"seen": tmp_path / "seen", "pids": tmp_path / "pids"}
+    for folder in folders.values():
+        folder.mkdir()
+    return folders
+
+
+@pytest.fixture
+def run_id() -> str:
+    return f"pw{secrets.token_hex(4)}"
+
+
+def _env(out: dict[str, Path], run_id: str, hold_ms: int) -> dict[str, str]:
+    return {
+        "DATABASE_URL": MACHINE_POSTGRES,  # the server the suite's postgres service is given
+        "SUITEKIT_RUN_ID": run_id,
+        "SEEN_DIR": str(out["seen"]),
+        "APP_PIDS": str(out["pids"]),
+        "HOLD_MS": str(hold_ms),
+        "CHROMIUM": CHROMIUM,
+    }
+
+
+@pytest.fixture
+def runs() -> Iterator[list[subprocess.Popen[str]]]:
+    """Background runs; whatever the test's outcome, none outlives it."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate(timeout=60)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _port_locked(port: int) -> bool:
+    path = state_root() / "ports" / f"{port}.lock"
+    if not path.exists():
+        return False
+    with path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
+
+
+def _backends(out: dict[str, Path]) -> dict[int, dict[str, object]]:
+    return {int(path.name): json.loads(path.read_text()) for path in out["pids"].iterdir()}
+
+
+def _assert_nothing_left(out: dict[str, Path], run_id: str) -> None:
+    backends = _backends(out)
+    assert len(backends) == 2, backends
+    for port, facts in backends.items():
+        assert not _alive(int(str(facts["pid"]))), f"the backend on {port} still runs"
+        assert not _port_locked(port), f"port {port} is still locked"
+        assert facts["uploads"], facts
+        assert not Path(str(facts["uploads"])).exists(), facts
+    assert suitekit_databases(run_id, prefix=True) == []
+    assert [
+        folder for folder, owner in work_folders() if str(owner.get("run")).startswith(run_id)
+    ] == []
+    assert [record for record in records() if record.run.startswith(run_id)] == []
+
+
+def test_each_playwright_worker_has_its_own_backend_and_database(
+    project: Project, out: dict[str, Path], run_id: str
+) -> None:
+    started = time.monotonic()
+    result = project.run("nox", "-s", "browser", env=_env(out, run_id, 1500), timeout=600)
+    output = result.stdout + result.stderr
+
+    assert result.returncode == 0, output
+    assert "2 passed" in output
+    seen = {path.stem: json.loads(path.read_text()) for path in out["seen"].glob("*.json")}
+    assert sorted(seen) == ["alpha", "beta"], output
+    assert {entry["index"] for entry in seen.values()} == {"0", "1"}  # ran side by side ...
+    assert len({entry["backend"] for entry in seen.values()}) == 2  # ... on backends of their own
+    assert len({entry["database"] for entry in seen.values()}) == 2  # ... with their own databases
+    for name, entry in seen.items():
+        assert entry["rows"] == [f"{name}-{entry['index']}"], entry  # the other's row unseen
+    junit = next((project.root / ".suitekit" / "reports" / "junit").glob("browser-*.xml"))
+    cases = ET.parse(junit).getroot().iter("testcase")  # noqa: S314 - the run's own report
+    assert sorted(str(case.get("classname")) for case in cases) == ["alpha.spec.js", "beta.spec.js"]
+    assert "suitekit: backend pw0: 127.0.0.1:" in output
+    _assert_nothing_left(out, run_id)
+    print(f"whole run: {time.monotonic() - started:.1f} s")  # noqa: T201 - for the report
+
+
+def _holding(
+    project: Project, out: dict[str, Path], run_id: str, runs: list[subprocess.Popen[str]]
+) -> subprocess.Popen[str]:
+    """A run whose two tests hold (two minutes), each on its own backend."""
+    process = subprocess.Popen(
+        [str(BIN / "nox"), "-s", "browser"],
+        cwd=project.root,
+        env=clean_env(_env(out, run_id, 120_000)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    runs.append(process)
+    deadline = time.monotonic() + 300
+    while len(list(out["seen"].glob("*.started"))) < 2:
+        assert process.poll() is None, process.communicate()[0]
+        assert time.monotonic() < deadline, "the tests did not start"
+        time.sleep(0.1)
+    assert all(_alive(int(str(facts["pid"]))) for facts in _backends(out).values())
+    assert suitekit_databases(run_id, prefix=True) != []
+    return process
+
+
+def test_ctrl_c_stops_the_backends_and_gives_everything_back(
+    project: Project, out: dict[str, Path], run_id: str, runs: list[subprocess.Popen[str]]
+) -> None:
+    process = _holding(project, out, run_id, runs)
+
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    output = process.communicate(timeout=120)[0]
+
+    assert process.returncode != 0, output
+    _assert_nothing_left(out, run_id)
+
+
+def test_suitekit_clean_removes_what_a_killed_run_left(
+    project: Project, out: dict[str, Path], run_id: str, runs: list[subprocess.Popen[str]]
+) -> None:
+    process = _holding(project, out, run_id, runs)
+    os.killpg(process.pid, signal.SIGKILL)  # nox, Playwright, Chromium; the backends live on
+    process.communicate(timeout=60)
+    assert all(_alive(int(str(facts["pid"]))) for facts in _backends(out).values())
+
+    cleaned = project.run("suitekit", "clean", env={"DATABASE_URL": MACHINE_POSTGRES})
+
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert cleaned.stdout.count("stopped a left-behind backend instance (127.0.0.1:") == 2
+    _assert_nothing_left(out, run_id)
