@@ -209,12 +209,11 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
     )
     count = args.count if args.count is not None else max(suite.shards, 1)
     if count < 1:
-        raise ConfigError(
-            file=None,
-            key="--count",
-            value=count,
-            problem=f"{count} is not a shard count",
-            fix="pass --count 2 or more (or leave it out for the suite's shards)",
+        raise ConfigError.option(
+            "--count",
+            count,
+            f"{count} is not a shard count",
+            "pass --count 2 or more (or leave it out for the suite's shards)",
         )
     command = [
         str(_suite_python(project, suite.name, suite.python[0])),

@@ -62,6 +62,11 @@ class ConfigError(SuitekitError):
         self.value = value
         self.fix = fix
 
+    @classmethod
+    def option(cls, flag: str, value: object, problem: str, fix: str) -> ConfigError:
+        """The error of a command-line option (``--seed``): no file, the flag as the key."""
+        return cls(file=None, key=flag, value=value, problem=problem, fix=fix)
+
 
 @final
 class PartitionError(SuitekitError):

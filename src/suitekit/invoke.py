@@ -186,12 +186,11 @@ def _seed(text: str) -> int | None:
     if not text:
         return None
     if not (text.isascii() and text.isdigit()):
-        raise ConfigError(
-            file=None,
-            key="--seed",
-            value=text,
-            problem=f"{text!r} is not an order seed",
-            fix="pass a whole number of 0 or more, or leave --seed out for a random one",
+        raise ConfigError.option(
+            "--seed",
+            text,
+            f"{text!r} is not an order seed",
+            "pass a whole number of 0 or more, or leave --seed out for a random one",
         )
     return int(text)
 

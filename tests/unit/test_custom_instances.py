@@ -118,11 +118,20 @@ def test_an_instance_that_exited_while_its_ready_check_passed_is_not_ready(
     tmp_path: Path, stops: list[Callable[[], None]]
 ) -> None:
     """As one that failed on EADDRINUSE while another program answered on its port."""
+    # The instance exits only once its ready check has begun (the check leaves a file), and the
+    # check passes after that: whatever the machine's load, the exit falls inside the check.
+    began = tmp_path / "check-began"
+    exits = (
+        "import os, sys, time\n"
+        f"while not os.path.exists({str(began)!r}): time.sleep(0.01)\n"
+        "print('address in use'); sys.exit(7)"
+    )
+    checks = f"import pathlib, time; pathlib.Path({str(began)!r}).touch(); time.sleep(0.5)"
     service = UserService(
         name="svc",
-        run=(sys.executable, "-c", "import sys; print('address in use'); sys.exit(7)"),
+        run=(sys.executable, "-c", exits),
         ready_kind="command",
-        ready=(sys.executable, "-c", "import time; time.sleep(0.5)"),  # passes, slowly
+        ready=(sys.executable, "-c", checks),  # passes, slowly
         timeout=10,
     )
 

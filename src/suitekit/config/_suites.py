@@ -42,7 +42,6 @@ from suitekit.config._keys import (
     RUNNER_KEYS,
     SUITE_KEYS,
     did_you_mean,
-    type_name,
 )
 from suitekit.config._services import _command_templates as command_templates
 from suitekit.config._services import _memory as memory_limit
@@ -327,11 +326,8 @@ def read_quarantine(reader: Reader, raw: object) -> tuple[Quarantine, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise reader.error(
-            key,
-            raw,
-            f"expected an array of tables, got {type_name(raw)}",
-            f"write each entry as {_QUARANTINE_EXAMPLE}",
+        raise reader.wrong_type(
+            key, raw, "an array of tables", f"write each entry as {_QUARANTINE_EXAMPLE}"
         )
     entries: list[Quarantine] = []
     seen: dict[str, int] = {}

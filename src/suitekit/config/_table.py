@@ -39,14 +39,13 @@ class Reader:
         """The error, to raise, for the key path ``key`` of this file and its ``value``."""
         return ConfigError(file=self.file, key=key, value=value, problem=problem, fix=fix)
 
+    def wrong_type(self, key: str, raw: object, expected: str, fix: str) -> ConfigError:
+        """The error of a value of another type than ``expected`` (``a table``)."""
+        return self.error(key, raw, f"expected {expected}, got {type_name(raw)}", fix)
+
     def table(self, raw: object, key: str) -> Table:
         if not isinstance(raw, Mapping):
-            raise self.error(
-                key,
-                raw,
-                f"expected a table, got {type_name(raw)}",
-                f"write it as [{key}] with keys below it",
-            )
+            raise self.wrong_type(key, raw, "a table", f"write it as [{key}] with keys below it")
         return Table(self, key, cast("Mapping[str, object]", raw))
 
     def name(self, name: str, key: str) -> None:

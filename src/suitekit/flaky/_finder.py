@@ -169,20 +169,18 @@ def _check(project: Project, options: FlakyOptions) -> tuple[Suite, str]:
     """
     suite = _suite(project, options.suite)
     if options.runs < 2:  # noqa: PLR2004 - two is the least that can differ
-        raise ConfigError(
-            file=None,
-            key="--runs",
-            value=options.runs,
-            problem=f"{options.runs} run(s) cannot show a test whose outcome changes",
-            fix="pass --runs 2 or more (5 is the default)",
+        raise ConfigError.option(
+            "--runs",
+            options.runs,
+            f"{options.runs} run(s) cannot show a test whose outcome changes",
+            "pass --runs 2 or more (5 is the default)",
         )
     if options.seed is not None and not 0 <= options.seed < 2**32 - options.runs:
-        raise ConfigError(
-            file=None,
-            key="--seed",
-            value=options.seed,
-            problem=f"{options.seed} is not an order seed",
-            fix=f"pass a whole number from 0 to {2**32 - options.runs - 1}",
+        raise ConfigError.option(
+            "--seed",
+            options.seed,
+            f"{options.seed} is not an order seed",
+            f"pass a whole number from 0 to {2**32 - options.runs - 1}",
         )
     python = options.python or suite.python[0]
     if python not in suite.python:

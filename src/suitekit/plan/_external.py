@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Final
 
 from suitekit import _handoff
 from suitekit._model import Project, Suite, UserService
-from suitekit.config import run_options
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import suite_env
-from suitekit.plan._suite_session import Sweep, reports_sweep
+from suitekit.plan._suite_session import Sweep, reports_sweep, requested
 from suitekit.plan._workers import resolve_workers
 
 if TYPE_CHECKING:
@@ -207,11 +206,9 @@ def external_session(
             shard.
     """
     from suitekit.runners import Invocation, runner_for  # noqa: PLC0415 - other runners only
-    from suitekit.sharding import SHARD_OPTION, shard_from  # noqa: PLC0415
+    from suitekit.sharding import SHARD_OPTION  # noqa: PLC0415
 
-    options = run_options(environ)
-    given = shard_from(posargs, environ)
-    shard = given.value if given is not None else None
+    options, shard = requested(posargs, environ)
     junit = junit_path(project, suite, python, shard)
     call = Invocation(
         paths=suite.paths,

@@ -30,9 +30,17 @@ from suitekit.plan._suite import (
 from suitekit.plan._workers import session_workers
 
 if TYPE_CHECKING:
+    from suitekit.config import RunOptions
     from suitekit.sharding import ShardSpec
 
-__all__ = ["SuiteSession", "Sweep", "reports_sweep", "suite_folders", "suite_session"]
+__all__ = [
+    "SuiteSession",
+    "Sweep",
+    "reports_sweep",
+    "requested",
+    "suite_folders",
+    "suite_session",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,6 +108,20 @@ class SuiteSession:
         return measured(self.args, rcfile)
 
 
+def requested(
+    posargs: Sequence[str], environ: Mapping[str, str]
+) -> tuple[RunOptions, ShardSpec | None]:
+    """The run's options and the shard (``--shard K/N`` after ``--``, or ``SUITEKIT_SHARD``).
+
+    Raises:
+        ConfigError: A bad worker count, CPU budget or shard.
+    """
+    from suitekit.sharding import shard_from  # noqa: PLC0415 - with a suite session only
+
+    given = shard_from(posargs, environ)
+    return run_options(environ), given.value if given is not None else None
+
+
 def reports_sweep(junit: Path, session: str) -> Sweep:
     """The session's JUnit reports of another split than ``junit``'s, with their sidecars."""
     from suitekit.sharding import split_of  # noqa: PLC0415 - with a suite session only
@@ -153,11 +175,8 @@ def suite_session(
             shard.
     """
     from suitekit.reporting import coverage_dir, session_key  # noqa: PLC0415
-    from suitekit.sharding import shard_from  # noqa: PLC0415 - see above
 
-    options = run_options(environ)
-    given = shard_from(posargs, environ)
-    shard = given.value if given is not None else None
+    options, shard = requested(posargs, environ)
     workers = session_workers(suite, options, posargs)
     args = suite_pytest_args(
         project, suite, python=python, workers=workers.value, posargs=posargs, shard=shard

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults
+from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard
 from suitekit.runners._vitest import VITEST
 
 __all__ = ["JUNIT_FILE_VARIABLE", "PLAYWRIGHT", "PlaywrightRunner"]
@@ -69,9 +69,7 @@ class PlaywrightRunner(RunnerDefaults):
         argv = [*_launcher(config), "test"]
         argv += call.files if call.files is not None else call.paths
         argv += ["--reporter=list,junit", f"--workers={max(call.workers, 1)}"]
-        if call.shard is not None and call.files is None:
-            argv.append(f"--shard={call.shard.index}/{call.shard.total}")
-        return (*argv, *call.posargs)
+        return (*argv, *own_shard(call), *call.posargs)
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path

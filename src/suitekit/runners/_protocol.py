@@ -18,7 +18,7 @@ from suitekit._model import RunnerConfig
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["Invocation", "Runner", "RunnerDefaults"]
+__all__ = ["Invocation", "Runner", "RunnerDefaults", "own_shard"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +132,13 @@ class Runner(Protocol):
         A split is passed as file filters; a runner that matches a filter as a part of a path
         would run another shard's file too, and the shards would no longer partition the suite.
         """
+
+
+def own_shard(call: Invocation) -> list[str]:
+    """``--shard=K/N`` when the runner splits the suite itself (a shard and no files given)."""
+    if call.shard is None or call.files is not None:
+        return []
+    return [f"--shard={call.shard.index}/{call.shard.total}"]
 
 
 class RunnerDefaults:

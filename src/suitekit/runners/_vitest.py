@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults
+from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard
 
 __all__ = ["VITEST", "VitestRunner"]
 
@@ -55,9 +55,7 @@ class VitestRunner(RunnerDefaults):
             f"--outputFile.junit={call.junit}",
             f"--maxWorkers={max(call.workers, 1)}",
         ]
-        if call.shard is not None and call.files is None:
-            argv.append(f"--shard={call.shard.index}/{call.shard.total}")
-        return (*argv, *call.posargs)
+        return (*argv, *own_shard(call), *call.posargs)
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path
