@@ -46,6 +46,7 @@ __all__ = [
     "ENV_REDIS_URL",
     "ENV_REINSTALL",
     "ENV_RUN_ID",
+    "ENV_SCRIPTS",
     "ENV_SERVER_USER",
     "ENV_SESSION_MARK",
     "ENV_SHARD",
@@ -116,6 +117,9 @@ ENV_PORTS: Final = "SUITEKIT_PORTS"
 """A worker's block of ports (``first-last``)."""
 ENV_BACKEND_URL: Final = "SUITEKIT_BACKEND_URL"
 """With ``_<i>``, a Playwright worker's parallel index: the URL of that worker's own backend."""
+ENV_SCRIPTS: Final = "SUITEKIT_SCRIPTS"
+"""The folder whose programs a service's setup commands run with (default: the folder of the
+interpreter that prepares the run); a session of another runner names its virtualenv's."""
 ENV_SESSION_MARK: Final = "SUITEKIT_SESSION_MARK"
 """The mark on every process of a session, by which its strays are found."""
 ENV_CALIBRATION: Final = "SUITEKIT_CALIBRATION"

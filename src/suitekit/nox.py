@@ -145,9 +145,7 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
     if not run.cwd.is_dir():
         key = f"tool.suitekit.suites.{suite.name}.cwd"
         session.error(f"suitekit: {key}: {run.cwd} is not a folder")
-    if run.runner.packages:  # a runner from PyPI (nextest), into the session's virtualenv
-        spec = InstallSpec(project=False, packages=run.runner.packages)
-        _provision(session, project, spec, with_suitekit=False)
+    _provision_external(session, project, run)
     with session.chdir(run.cwd), _sharing_folder(project, run.cwd) as lock:
         _install_runner(session, run, lock)
         if _installing_only(session):
@@ -300,9 +298,8 @@ def _run_tests(
         contextlib.ExitStack() as stack,
     ):
         if backends is not None:
-            urls = services.backends_started(
-                project, suite, backends, {**os.environ, **provided}, say=session.log
-            )
+            environ = {**os.environ, **provided, **_session_scripts(session)}
+            urls = services.backends_started(project, suite, backends, environ, say=session.log)
             env = {**env, **stack.enter_context(urls)}
         session.run(
             *command,
@@ -311,6 +308,36 @@ def _run_tests(
             interrupt_timeout=_PYTEST_INTERRUPT_SECONDS,
             terminate_timeout=_PYTEST_TERMINATE_SECONDS,
         )
+
+
+def _provision_external(session: nox.Session, project: Project, run: plan.ExternalSession) -> None:
+    """What a session of another runner needs in its virtualenv.
+
+    A runner from PyPI (nextest); and for a suite with backends, the suite's own install: the
+    application and the services' setup steps run from the session's virtualenv.
+    """
+    if run.runner.packages:
+        spec = InstallSpec(project=False, packages=run.runner.packages)
+        _provision(session, project, spec, with_suitekit=False)
+    if run.backends is not None:
+        _provision(session, project, run.suite.install, with_suitekit=False)
+
+
+def _session_scripts(session: nox.Session) -> dict[str, str]:
+    """The variables that make a process started here use the session's virtualenv.
+
+    The backends and the services' setup steps start in nox's own process; their ``python``,
+    ``alembic`` or ``manage.py`` must be the session's, where the suite's install put them.
+    """
+    folder = getattr(session, "bin", None)
+    if not isinstance(folder, str) or not folder:
+        return {}
+    path = os.pathsep.join([folder, os.environ.get("PATH", "")]).rstrip(os.pathsep)
+    return {
+        "PATH": path,
+        "VIRTUAL_ENV": str(Path(folder).parent),
+        _handoff.ENV_SCRIPTS: folder,
+    }
 
 
 def _installing_only(session: nox.Session) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import pytest
 
+from suitekit import ConfigError
 from suitekit._model import RunnerConfig, UserService
 from suitekit.ci import render
 from suitekit.ci._pipeline import TOOLS
@@ -90,14 +91,15 @@ def test_playwright_runs_its_paths_with_both_reporters_workers_and_its_own_shard
     call = Invocation(
         paths=("e2e",), junit=JUNIT, workers=2, shard=ShardSpec(index=1, total=3), posargs=("-x",)
     )
+    output = JUNIT.parent.parent / "playwright" / JUNIT.stem  # one per session and shard
     assert runner.command(config, call) == (
         "npx", "--no-install", "playwright", "test", "e2e",
-        "--reporter=list,junit", "--workers=2", "--shard=1/3", "-x",
+        "--reporter=list,junit", "--workers=2", f"--output={output}", "--shard=1/3", "-x",
     )  # fmt: skip
     assert runner.env(call) == {"PLAYWRIGHT_JUNIT_OUTPUT_FILE": str(JUNIT)}
     split = Invocation(paths=("e2e",), junit=JUNIT, workers=0, files=("/f/a.spec.ts",))
     assert runner.command(config, split)[3:] == (
-        "test", "/f/a.spec.ts", "--reporter=list,junit", "--workers=1",
+        "test", "/f/a.spec.ts", "--reporter=list,junit", "--workers=1", f"--output={output}",
     )  # fmt: skip
     custom = RunnerConfig(kind="playwright", cwd="frontend", run="pnpm exec playwright")
     assert runner.command(custom, call)[:4] == ("pnpm", "exec", "playwright", "test")
@@ -185,7 +187,16 @@ def test_a_backend_per_worker_is_planned_with_the_runs_id(tmp_path: Path) -> Non
     )
     assert capped.backends is not None
     assert capped.backends.run_id is None
-    assert len(capped.backends.workers) == capped.call.workers
+    assert capped.backends.workers == ("pw0",)
+    assert capped.call.workers == 1
+    with pytest.raises(ConfigError, match="one backend per worker"):
+        external_session(
+            project, project.suite("web"), python="3.11", posargs=["--workers=4"], environ={}
+        )
+    with pytest.raises(ConfigError, match="one backend per worker"):
+        external_session(
+            project, project.suite("web"), python="3.11", posargs=["-j", "4"], environ={}
+        )
     plain = project_with(playwright(), tmp_path)
     assert (
         external_session(plain, plain.suite("web"), python="3.11", posargs=[], environ={}).backends

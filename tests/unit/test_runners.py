@@ -327,3 +327,24 @@ def test_a_cargo_suite_takes_no_paths(tmp_path: Path) -> None:
     error = config_error({"runner": "cargo", "cwd": "frontend", "paths": ["src"]}, tmp_path)
     assert error.key == f"{KEY}.paths"
     assert "runner = 'cargo' runs every test of its folder; it takes no paths" in str(error)
+
+
+def test_a_cargo_split_gives_a_rust_unit_tests_time_to_its_binary() -> None:
+    # Store keys are classname::name, and both may hold "::": isbn::tests::slow is a test of
+    # the lib binary isbn (its name is tests::slow), not of a binary isbn::tests.
+    stored = {
+        "isbn::tests::slow": measured(60.0),
+        "isbn::slow::waits": measured(1.5),
+        "isbn::checksum::quick": measured(0.01),
+    }
+    binaries = ("isbn", "isbn::checksum", "isbn::slow")
+    split = split_files(binaries, root=Path("/w"), count=2, stored=stored, unit_of=str)
+    assert split == (("isbn",), ("isbn::checksum", "isbn::slow"))
+
+
+def test_install_is_refused_on_another_runners_suite_without_a_backend(tmp_path: Path) -> None:
+    error = config_error(
+        {"runner": "vitest", "cwd": "frontend", "install": {"groups": ["test"]}}, tmp_path
+    )
+    assert error.key == f"{KEY}.install"
+    assert "runner = 'vitest' installs its own dependencies (in cwd)" in str(error)

@@ -238,6 +238,13 @@ def _external_suite(
                 f"{key} is a key of pytest's suites; runner = {runner.kind!r} does not take it",
                 "remove it (see docs/runners.md for what each runner takes)",
             )
+    if "install" in table.raw and runner.backend is None:
+        raise table.error(
+            "install",
+            f"runner = {runner.kind!r} installs its own dependencies (in cwd); install is for "
+            "pytest's suites and a Playwright suite's backend",
+            "remove install",
+        )
     if runner.kind in PATHLESS_RUNNERS and "paths" in table.raw:
         raise table.error(
             "paths",

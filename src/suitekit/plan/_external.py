@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 from suitekit import _handoff
 from suitekit._model import Project, Suite, UserService
+from suitekit.errors import ConfigError
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import suite_env
 from suitekit.plan._suite_session import Sweep, reports_sweep, requested
@@ -221,6 +222,7 @@ def external_session(
     env = {**suite_env(project, suite), **runner.env(call)}
     backends = None
     if suite.runner.backend is not None:
+        _refuse_workers(suite, posargs)
         run_id = _handoff.SessionEnv.from_env(environ).run_id
         backends = Backends(
             service=suite.runner.backend,
@@ -237,6 +239,24 @@ def external_session(
         records_durations=shard is None,
         backends=backends,
     )
+
+
+def _refuse_workers(suite: Suite, posargs: Sequence[str]) -> None:
+    """A worker count after ``--`` would start workers without a backend: refuse it.
+
+    Raises:
+        ConfigError: ``--workers``, ``-j`` or ``-jN`` is among ``posargs``.
+    """
+    for arg in posargs:
+        if arg in ("--workers", "-j") or arg.startswith(("--workers=", "-j")):
+            raise ConfigError.option(
+                arg.split("=", 1)[0][:9],
+                arg,
+                f"suite {suite.name!r} starts one backend per worker, so its workers are "
+                "decided before Playwright starts",
+                f"set workers in [tool.suitekit.suites.{suite.name}] (or SUITEKIT_WORKERS) "
+                "instead of passing it after --",
+            )
 
 
 def _without_shard(args: Sequence[str], option: str) -> list[str]:

@@ -43,12 +43,13 @@ def split_files(
         unit_of: The file (relative to ``root``) a JUnit classname belongs to.
         file_seconds: What a file costs beyond its tests (see ``Runner.file_seconds``).
     """
+    relative = {path: _relative(path, root) for path in sorted(set(files))}
+    listed = set(relative.values())
     seconds: dict[str, float] = {}
     for key, measurement in stored.items():
-        classname = key.rpartition("::")[0] if "::" in key else key
-        file = unit_of(classname)
-        seconds[file] = seconds.get(file, 0.0) + measurement.serial_seconds
-    relative = {path: _relative(path, root) for path in sorted(set(files))}
+        unit = _unit(key, listed, unit_of)
+        if unit is not None:
+            seconds[unit] = seconds.get(unit, 0.0) + measurement.serial_seconds
     known = [seconds[name] for name in relative.values() if name in seconds]
     if not known:
         return None
@@ -60,6 +61,21 @@ def split_files(
     return tuple(
         tuple(sorted(unit.key for unit in shard)) for shard in LongestFirst().split(units, count)
     )
+
+
+def _unit(key: str, listed: set[str], unit_of: Callable[[str], str]) -> str | None:
+    """The listed unit a case key ``classname::name`` belongs to, or ``None``.
+
+    Either part may hold ``::`` itself (nextest's ``isbn::slow`` binary, a Rust unit test
+    ``tests::accepts``), so the classname is the longest leading part of the key that names a
+    listed unit: ``isbn::tests::accepts`` belongs to ``isbn``, not to ``isbn::tests``.
+    """
+    parts = key.split("::")
+    for cut in range(len(parts) - 1, 0, -1):
+        unit = unit_of("::".join(parts[:cut]))
+        if unit in listed:
+            return unit
+    return None
 
 
 def _relative(path: str, root: Path) -> str:

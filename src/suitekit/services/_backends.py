@@ -59,6 +59,7 @@ def backends_started(
     run_id = backends.run_id or _naming.new_run_id()
     base = {**environ, ENV_RUN_ID: run_id}
     urls: dict[str, str] = {}
+    copies: list[_custom.Running] = []
     with contextlib.ExitStack() as stack:
         # Registered first, so it runs last: what a copy could not give back, and the template.
         stack.callback(lambda: finish_run(project, suite, base))
@@ -79,10 +80,20 @@ def backends_started(
                 environ={**base, **export(acquired.resources)},
                 on_start=acquired.on_release,
             )
+            copies.append(running)
             urls[backends.variable(index)] = backends.url(_custom.HOST, block.first)
             given = acquired.resources.describe().removeprefix(f"{worker}:").strip()
             say(
                 f"suitekit: backend {worker}: {_custom.HOST}:{block.first} (pid "
                 f"{running.record.pid}){' ' + given if given else ''}"
             )
+        # Registered last, so it runs first: every copy is asked to stop at once, and the
+        # releases then wait for each in turn (one grace for all, not one each: the runner
+        # that started this session allows its cleanup only so long before killing it).
+        stack.callback(_ask_to_stop, copies)
         yield urls
+
+
+def _ask_to_stop(copies: list[_custom.Running]) -> None:
+    for copy in copies:
+        copy.ask_to_stop()

@@ -44,6 +44,7 @@ from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
 from suitekit.services._instances import (
     InstanceRecord,
+    ask_to_stop,
     finish_run,
     left_behind,
     records,
@@ -119,6 +120,11 @@ class Running:
     record: InstanceRecord
     process: subprocess.Popen[bytes] | None
     env: dict[str, str]
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM to everything it runs, without waiting; :meth:`stop` finishes the job."""
+        if self.process is not None:
+            ask_to_stop(self.record, self.process)
 
     def stop(self) -> None:
         """Stop the instance and everything it spawned; remove its folder and record.

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from suitekit import _naming
 from suitekit._model import Check, Project, ServiceConfig, Suite
+from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._backend_base import BackendBase
 
@@ -86,7 +87,6 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         parse: Its server, from a URL.
         template_variable: The variable that hands the template's name to the workers.
         noun: What a dropped database is called in ``suitekit clean``'s report.
-        shown_url: How ``suitekit clean`` shows a server's URL it skipped.
         clones_later: Whether a worker's copy can wait until the template is built (Django's
             migrate fills it as the workers start: PostgreSQL's build lock makes the copy wait).
         empty_role: The mark of a worker's database made empty, when no template is named.
@@ -96,7 +96,6 @@ class DatabaseBackend(BackendBase, Generic[_S]):
     parse: Callable[[str], _S]
     template_variable: str
     noun: str
-    shown_url: Callable[[str], str] = staticmethod(str)  # as given (MariaDB's: redacted)
     clones_later = False
     empty_role = "worker"
 
@@ -219,7 +218,7 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         try:
             marked = self.databases.marked_databases(server)
         except ServiceError as error:
-            say(f"skipped {self.shown_url(url)}: {error}")
+            say(f"skipped {redact(url)}: {error}")  # its password stays out of the log
             return 0
         dropped = 0
         for database in marked:

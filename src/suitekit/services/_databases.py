@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
 
+from suitekit._handoff import ENV_SCRIPTS
 from suitekit._model import ServiceConfig
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
@@ -199,8 +200,9 @@ def run_setup(
     """
     env = dict(env)
     # Setup commands (alembic, manage.py) come from the environment that runs the tests, even
-    # when its virtualenv is not activated.
-    scripts = str(Path(sys.executable).parent)
+    # when its virtualenv is not activated: this interpreter's, or the one a session of another
+    # runner (whose backends are prepared in nox's process) names.
+    scripts = env.get(ENV_SCRIPTS) or str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([scripts, env.get("PATH", "")]).rstrip(os.pathsep)
     for step in config.setup:
         if step.sql is not None:

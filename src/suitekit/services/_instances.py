@@ -153,6 +153,16 @@ def terminate(record: InstanceRecord, process: subprocess.Popen[bytes] | None) -
     )
 
 
+def ask_to_stop(record: InstanceRecord, process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM to the instance's session and process group, without waiting (see terminate).
+
+    Several instances asked first and then terminated one by one end in one grace, not one
+    grace each.
+    """
+    if process is not None or _is_instance(record):
+        _signal(record.pid, signal.SIGTERM)
+
+
 def _signal(sid: int, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(sid, signum)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Final, final
 
 from suitekit import _kinds
 from suitekit._handoff import ENV_MYSQL_TEMPLATE
-from suitekit._urls import redact
 from suitekit.services import _mysql
 from suitekit.services._backend_base import LocalServer
 from suitekit.services._database_backend import DatabaseBackend
@@ -38,7 +37,6 @@ class MySQLBackend(DatabaseBackend[MySQLServer]):
     parse = MySQLServer.from_url
     template_variable = ENV_MYSQL_TEMPLATE
     noun = "MariaDB database"
-    shown_url = staticmethod(redact)
     install_hint = (
         "install MariaDB's server (Debian/Ubuntu: apt install mariadb-server; "
         "Fedora: dnf install mariadb-server; macOS: brew install mariadb)"
