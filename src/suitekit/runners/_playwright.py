@@ -68,15 +68,11 @@ class PlaywrightRunner(RunnerDefaults):
         """``playwright test``: the list and JUnit reporters, ``--workers``, ``--shard``."""
         argv = [*_launcher(config), "test"]
         argv += call.files if call.files is not None else call.paths
+        options = ["--reporter=list,junit", f"--workers={max(call.workers, 1)}"]
         # Its test-results folder is emptied at each start: one per session and shard, beside
         # the JUnit reports, so that two sessions at once (two Pythons, two shards) keep theirs.
-        output = call.junit.parent.parent / "playwright" / call.junit.stem
-        argv += [
-            "--reporter=list,junit",
-            f"--workers={max(call.workers, 1)}",
-            f"--output={output}",
-        ]
-        return (*argv, *own_shard(call), *call.posargs)
+        options.append(f"--output={call.junit.parent.parent / 'playwright' / call.junit.stem}")
+        return (*argv, *options, *own_shard(call), *call.posargs)
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path

@@ -18,7 +18,7 @@ from suitekit._model import RunnerConfig
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["Invocation", "Runner", "RunnerDefaults", "own_shard"]
+__all__ = ["Invocation", "Runner", "RunnerDefaults", "own_shard", "relative"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +132,14 @@ class Runner(Protocol):
         A split is passed as file filters; a runner that matches a filter as a part of a path
         would run another shard's file too, and the shards would no longer partition the suite.
         """
+
+
+def relative(path: str, root: Path) -> str:
+    """``path`` relative to ``root`` (with ``/``), or as given when it is not under it."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
 
 
 def own_shard(call: Invocation) -> list[str]:

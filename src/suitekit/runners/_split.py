@@ -19,6 +19,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from suitekit.runners._protocol import relative
 from suitekit.sharding import LongestFirst, Measurement, Unit
 
 __all__ = ["split_files"]
@@ -43,20 +44,20 @@ def split_files(
         unit_of: The file (relative to ``root``) a JUnit classname belongs to.
         file_seconds: What a file costs beyond its tests (see ``Runner.file_seconds``).
     """
-    relative = {path: _relative(path, root) for path in sorted(set(files))}
-    listed = set(relative.values())
+    names = {path: relative(path, root) for path in sorted(set(files))}
+    listed = set(names.values())
     seconds: dict[str, float] = {}
     for key, measurement in stored.items():
         unit = _unit(key, listed, unit_of)
         if unit is not None:
             seconds[unit] = seconds.get(unit, 0.0) + measurement.serial_seconds
-    known = [seconds[name] for name in relative.values() if name in seconds]
+    known = [seconds[name] for name in names.values() if name in seconds]
     if not known:
         return None
     typical = statistics.median(known)
     units = [
         Unit(key=path, node_ids=(path,), seconds=seconds.get(name, typical) + file_seconds)
-        for path, name in relative.items()
+        for path, name in names.items()
     ]
     return tuple(
         tuple(sorted(unit.key for unit in shard)) for shard in LongestFirst().split(units, count)
@@ -76,10 +77,3 @@ def _unit(key: str, listed: set[str], unit_of: Callable[[str], str]) -> str | No
         if unit in listed:
             return unit
     return None
-
-
-def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard
+from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard, relative
 
 __all__ = ["VITEST", "VitestRunner"]
 
@@ -76,19 +76,12 @@ class VitestRunner(RunnerDefaults):
     def overlaps(self, chosen: Sequence[str], others: Sequence[str], root: Path) -> str | None:
         """The first of ``others`` that Vitest's filter matching would select with ``chosen``."""
         for path in chosen:
-            absolute, relative = path.lower(), _relative(path, root).lower()
+            absolute, within = path.lower(), relative(path, root).lower()
             for other in others:
                 folded = other.lower()
-                if other.startswith(path) or absolute in folded or relative in folded:
+                if other.startswith(path) or absolute in folded or within in folded:
                     return other
         return None
-
-
-def _relative(path: str, root: Path) -> str:
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return path
 
 
 def _launcher(config: RunnerConfig) -> tuple[str, ...]:
