@@ -169,7 +169,7 @@ class InstallSpec:
     packages: tuple[str, ...] = ()
 
 
-RunnerKind = Literal["pytest", "vitest", "cargo", "command", "playwright"]
+RunnerKind = Literal["pytest", "vitest", "cargo", "command", "playwright", "jest"]
 """The test runners a suite may use (see :mod:`suitekit.runners`)."""
 
 RUNNER_KINDS: tuple[str, ...] = get_args(RunnerKind)

@@ -77,7 +77,9 @@ def retitle_junit(path: Path, suite: str) -> None:
     pytest's reports are named so (``-o junit_suite_name``); another runner names its test
     suites after its files (Vitest) or not at all, and the merged report, the summary and the
     durations store would take each file for a suite. The cases' ``classname`` keeps the file.
-    A missing file is left missing: the runner wrote none.
+    A case's name loses the blanks around it: jest-junit's ``{describe blocks} {title}`` starts
+    with a space for a test outside any ``describe``. A missing file is left missing: the
+    runner wrote none.
 
     Raises:
         ReportError: The file cannot be read, is too large, or is not XML.
@@ -98,5 +100,8 @@ def retitle_junit(path: Path, suite: str) -> None:
         raise ReportError(message) from None
     for element in root.iter("testsuite"):
         element.set("name", suite)
+    for case in root.iter("testcase"):
+        if (name := case.get("name")) is not None:
+            case.set("name", name.strip())
     text = ET.tostring(root, encoding="unicode")
     write_text_atomic(path, '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n")

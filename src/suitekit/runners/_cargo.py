@@ -11,13 +11,12 @@ exact filterset (``-E 'binary_id(=crate::bin) | ...'``), so no shard runs anothe
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults
+from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher
 
 __all__ = ["CARGO", "CargoRunner", "tool_config"]
 
@@ -53,7 +52,7 @@ class CargoRunner(RunnerDefaults):
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``cargo nextest run`` with the profile, ``--test-threads`` and the shard."""
         argv = [
-            *_launcher(config),
+            *launcher(config, _LAUNCHER),
             "run",
             "--tool-config-file",
             f"{_PROFILE}:{tool_config(call.junit)}",
@@ -73,7 +72,7 @@ class CargoRunner(RunnerDefaults):
     ) -> tuple[str, ...] | None:
         """``cargo nextest list --message-format json`` (on its standard output)."""
         del paths, output
-        return (*_launcher(config), "list", "--message-format", "json")
+        return (*launcher(config, _LAUNCHER), "list", "--message-format", "json")
 
     def read_list(self, text: str) -> tuple[str, ...]:
         """The ids of the test binaries that hold tests."""
@@ -89,10 +88,6 @@ class CargoRunner(RunnerDefaults):
                 if isinstance(suite, dict) and suite.get("testcases")
             )
         )
-
-
-def _launcher(config: RunnerConfig) -> tuple[str, ...]:
-    return tuple(shlex.split(config.run)) if config.run else _LAUNCHER
 
 
 CARGO: Final = CargoRunner()

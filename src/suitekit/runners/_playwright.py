@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard
+from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher, own_shard
 from suitekit.runners._vitest import VITEST
 
 __all__ = ["JUNIT_FILE_VARIABLE", "PLAYWRIGHT", "PlaywrightRunner"]
@@ -66,7 +65,7 @@ class PlaywrightRunner(RunnerDefaults):
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``playwright test``: the list and JUnit reporters, ``--workers``, ``--shard``."""
-        argv = [*_launcher(config), "test"]
+        argv = [*launcher(config, _LAUNCHER), "test"]
         argv += call.files if call.files is not None else call.paths
         options = ["--reporter=list,junit", f"--workers={max(call.workers, 1)}"]
         # Its test-results folder is emptied at each start: one per session and shard, beside
@@ -79,7 +78,7 @@ class PlaywrightRunner(RunnerDefaults):
     ) -> tuple[str, ...] | None:
         """``playwright test --list --reporter=json`` (on its standard output)."""
         del output
-        return (*_launcher(config), "test", "--list", "--reporter=json", *paths)
+        return (*launcher(config, _LAUNCHER), "test", "--list", "--reporter=json", *paths)
 
     def read_list(self, text: str) -> tuple[str, ...]:
         """The spec files (absolute) of the JSON report of a ``--list`` run."""
@@ -135,10 +134,6 @@ def _filter(argument: str) -> re.Pattern[str]:
     except re.error:
         # What Python cannot compile may still be a JavaScript expression: match it as text.
         return re.compile(re.escape(argument), re.IGNORECASE)
-
-
-def _launcher(config: RunnerConfig) -> tuple[str, ...]:
-    return tuple(shlex.split(config.run)) if config.run else _LAUNCHER
 
 
 PLAYWRIGHT: Final = PlaywrightRunner()

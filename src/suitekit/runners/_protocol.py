@@ -8,6 +8,7 @@ nox adapter runs them.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from suitekit._model import RunnerConfig
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["Invocation", "Runner", "RunnerDefaults", "own_shard", "relative"]
+__all__ = ["Invocation", "Runner", "RunnerDefaults", "launcher", "own_shard", "relative"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +141,11 @@ def relative(path: str, root: Path) -> str:
         return Path(path).relative_to(root).as_posix()
     except ValueError:
         return Path(path).as_posix()
+
+
+def launcher(config: RunnerConfig, default: tuple[str, ...]) -> tuple[str, ...]:
+    """What starts the runner: the suite's ``run`` split as a shell would, else ``default``."""
+    return tuple(shlex.split(config.run)) if config.run else default
 
 
 def own_shard(call: Invocation) -> list[str]:

@@ -11,13 +11,12 @@ is not used and Vitest's own ``--shard`` splits instead.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, own_shard, relative
+from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher, own_shard, relative
 
 __all__ = ["VITEST", "VitestRunner"]
 
@@ -47,7 +46,7 @@ class VitestRunner(RunnerDefaults):
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """``vitest run``: JUnit and the terminal's reporter, at most ``workers`` at once."""
-        argv = [*_launcher(config), "run"]
+        argv = [*launcher(config, _LAUNCHER), "run"]
         argv += call.files if call.files is not None else call.paths
         argv += [
             "--reporter=default",
@@ -61,7 +60,7 @@ class VitestRunner(RunnerDefaults):
         self, config: RunnerConfig, paths: Sequence[str], output: Path
     ) -> tuple[str, ...] | None:
         """``vitest list --filesOnly --json <output>``."""
-        return (*_launcher(config), "list", "--filesOnly", "--json", str(output), *paths)
+        return (*launcher(config, _LAUNCHER), "list", "--filesOnly", "--json", str(output), *paths)
 
     def read_list(self, text: str) -> tuple[str, ...]:
         """The ``file`` of each entry of the JSON array Vitest wrote."""
@@ -82,10 +81,6 @@ class VitestRunner(RunnerDefaults):
                 if other.startswith(path) or absolute in folded or within in folded:
                     return other
         return None
-
-
-def _launcher(config: RunnerConfig) -> tuple[str, ...]:
-    return tuple(shlex.split(config.run)) if config.run else _LAUNCHER
 
 
 VITEST: Final = VitestRunner()
