@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from suitekit.reporting import read_totals
 from tests.e2e.helpers import Project, clean_env
 from tests.e2e.isolation import require_local_binaries
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bookshop"
-IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*_cache")
+IGNORED = shutil.ignore_patterns(
+    ".nox", "reports", ".venv*", "__pycache__", ".*_cache", "node_modules", "target", "test-results"
+)
+PYTEST_SUITES = ("unit", "processing", "integration")
+OTHER_SUITES = ("frontend", "browser", "rust")  # Vitest, Playwright, cargo-nextest
+# What the suites of other runners need besides Python: Vitest and Playwright (Node.js and npm,
+# with Debian's Chromium for Playwright) and cargo-nextest (cargo; nextest itself comes from PyPI).
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def _need_other_runners() -> None:
+    missing = [
+        tool
+        for tool, found in (
+            ("node", shutil.which("node")),
+            ("npm", shutil.which("npm")),
+            ("cargo", shutil.which("cargo")),
+            (CHROMIUM, Path(CHROMIUM).is_file()),
+        )
+        if not found
+    ]
+    if missing:
+        reason = f"the bookshop's frontend, browser and rust suites need {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must run them (install Node.js, Chromium and Rust)")
+        pytest.skip(f"{reason}, which this machine does not have")
 
 
 def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) -> None:
@@ -24,13 +52,15 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     run, both in the integration session's virtualenv.
     """
     require_local_binaries()  # no URL is set: the run starts its own servers
+    _need_other_runners()
     root = tmp_path / "bookshop"
     shutil.copytree(EXAMPLE, root, ignore=IGNORED)
     project = Project(root)
 
     listed = project.run("nox", "-l")
     assert listed.returncode == 0, listed.stderr
-    sessions = ("unit-3.11", "processing-3.11", "integration-3.11", "lint", "typecheck")
+    suites = (*PYTEST_SUITES, *OTHER_SUITES)
+    sessions = (*(f"{suite}-3.11" for suite in suites), "lint", "typecheck")
     for session in (*sessions, "migrations", "partition"):
         assert f"* {session} " in listed.stdout
 
@@ -42,18 +72,7 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     # One pair of throwaway servers for the whole run, shared by every session.
     assert out.count("suitekit: started a throwaway postgres server") == 1
 
-    totals = {
-        name: read_totals(root / ".suitekit" / "reports" / "junit" / f"{name}-3.11.xml")
-        for name in ("unit", "processing", "integration")
-    }
-    assert totals["unit"].tests >= 45
-    assert totals["processing"].tests >= 15
-    assert totals["integration"].tests >= 16
-    assert sum(t.failures + t.errors for t in totals.values()) == 0
-    passed = sum(t.passed for t in totals.values())
-    skipped = sum(t.skipped for t in totals.values())
-    closing = out.rstrip().splitlines()[-1]
-    assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
+    _every_runners_tests_are_counted_once(root / ".suitekit" / "reports", out)
 
     # The combined figure of the suites run at once is the figure of one plain run.
     combined = json.loads((root / ".suitekit" / "reports" / "coverage.json").read_text())["totals"]
@@ -96,3 +115,25 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     alone = json.loads(figures.read_text())["totals"]
     assert alone["num_statements"] == combined["num_statements"]
     assert abs(alone["percent_covered"] - combined["percent_covered"]) <= 0.1
+
+
+def _every_runners_tests_are_counted_once(reports: Path, out: str) -> None:
+    """Each suite's JUnit file, the summary's closing line and the merged report agree."""
+    suites = (*PYTEST_SUITES, *OTHER_SUITES)
+    totals = {name: read_totals(reports / "junit" / f"{name}-3.11.xml") for name in suites}
+    assert totals["unit"].tests >= 45
+    assert totals["processing"].tests >= 15
+    assert totals["integration"].tests >= 16
+    assert totals["frontend"].tests >= 30  # web/src/*.test.js
+    assert totals["browser"].tests >= 4  # web/e2e/*.spec.js, in Chromium, two backends
+    assert totals["rust"].tests >= 8  # isbn/: the crate's own tests and tests/
+    assert sum(t.failures + t.errors for t in totals.values()) == 0
+    passed = sum(t.passed for t in totals.values())
+    skipped = sum(t.skipped for t in totals.values())
+    closing = out.rstrip().splitlines()[-1]
+    assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
+    # One merged report holds every runner's tests, each under its suite's name.
+    merged = read_totals(reports / "junit.xml")
+    assert merged.tests == sum(t.tests for t in totals.values())
+    for suite in OTHER_SUITES:
+        assert re.search(rf"^{suite}-3\.11\s+\d+\s+\d+\s+0\s+0\s+0\b", out, re.MULTILINE), out

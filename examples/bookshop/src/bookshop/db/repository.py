@@ -121,6 +121,11 @@ class BookRepository:
         )
         return self.session.scalars(query).all()
 
+    def list(self) -> Sequence[Book]:
+        """Every book, by title, with its author loaded."""
+        query = select(Book).order_by(Book.title, Book.id).options(selectinload(Book.author))
+        return self.session.scalars(query).all()
+
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(Book)) or 0
 
