@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Final
+from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -128,6 +129,36 @@ def test_a_reports_case_names_lose_jest_junits_leading_space(tmp_path: Path) -> 
     )
     retitle_junit(report, "web")
     text = report.read_text()
-    assert '<testsuite name="web" tests="2">' in text
+    assert '<testsuite name="web" ' in text
     assert 'name="adds"' in text
     assert 'name="isbn accepts"' in text
+
+
+def test_a_runners_test_suites_become_one_named_after_the_suite(tmp_path: Path) -> None:
+    # One <testsuite> per file, as Vitest, Playwright and nextest write them: the summary and
+    # the durations store must see the suitekit suite once, with every case and its counts.
+    report = tmp_path / "web.xml"
+    report.write_text(
+        '<testsuites name="vitest tests">'
+        '<testsuite name="src/a.test.js" tests="2" time="0.5"><system-out>a</system-out>'
+        '<testcase classname="src/a.test.js" name="ok" time="0.2"/>'
+        '<testcase classname="src/a.test.js" name="bad" time="0.3"><failure message="no"/>'
+        "</testcase></testsuite>"
+        '<testsuite name="src/b.test.js" tests="2" time="0.25">'
+        '<testcase classname="src/b.test.js" name="later" time="0.05"><skipped/></testcase>'
+        '<testcase classname="src/b.test.js" name="broke" time="0.2"><error message="x"/>'
+        "</testcase></testsuite></testsuites>"
+    )
+    retitle_junit(report, "web")
+    root = ET.parse(report).getroot()  # noqa: S314 - the test's own file
+    suites = root.findall("testsuite")
+    assert [suite.get("name") for suite in suites] == ["web"]
+    merged = suites[0]
+    counts = {key: merged.get(key) for key in ("tests", "failures", "errors", "skipped", "time")}
+    assert counts == {"tests": "4", "failures": "1", "errors": "1", "skipped": "1", "time": "0.750"}
+    names = [(case.get("classname"), case.get("name")) for case in merged.iter("testcase")]
+    assert names == [
+        ("src/a.test.js", "ok"), ("src/a.test.js", "bad"),
+        ("src/b.test.js", "later"), ("src/b.test.js", "broke"),
+    ]  # fmt: skip
+    assert merged.findtext("system-out") == "a"

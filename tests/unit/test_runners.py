@@ -348,3 +348,13 @@ def test_install_is_refused_on_another_runners_suite_without_a_backend(tmp_path:
     )
     assert error.key == f"{KEY}.install"
     assert "runner = 'vitest' installs its own dependencies (in cwd)" in str(error)
+
+
+def test_nox_lists_another_runners_suite_by_its_runner(tmp_path: Path) -> None:
+    from suitekit.plan import sessions  # noqa: PLC0415 - this test only
+
+    project = project_with(
+        {"runner": "vitest", "cwd": "frontend", "paths": ["src"], "workers": 2}, tmp_path
+    )
+    (spec,) = (spec for spec in sessions(project) if spec.name == "web")
+    assert spec.description == "Suite 'web': vitest in frontend src (workers=2)"

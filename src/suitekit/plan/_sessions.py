@@ -74,9 +74,12 @@ def _suite_description(suite: Suite) -> str:
         parts.append(", ".join(suite.paths))
     if suite.marker:
         parts.append(f"-m {suite.marker!r}")
-    workers = "no xdist" if suite.workers == 0 else f"workers={suite.workers}, dist={suite.dist}"
     extra = f"; services: {', '.join(suite.services)}" if suite.services else ""
     budget = f"; target {suite.target_seconds:g}s" if suite.target_seconds else ""
+    if suite.runner.kind != "pytest":
+        runs = " ".join([f"{suite.runner.kind} in {suite.runner.cwd or '.'}", *parts])
+        return f"Suite {suite.name!r}: {runs} (workers={suite.workers}{extra}{budget})"
+    workers = "no xdist" if suite.workers == 0 else f"workers={suite.workers}, dist={suite.dist}"
     return f"Suite {suite.name!r}: pytest {' '.join(parts)} ({workers}{extra}{budget})"
 
 

@@ -72,14 +72,15 @@ def read_totals(path: Path) -> Totals:
 
 
 def retitle_junit(path: Path, suite: str) -> None:
-    """Name every ``<testsuite>`` of a JUnit file after the suitekit suite that wrote it.
+    """Gather a JUnit file's cases into one ``<testsuite>`` named after the suitekit suite.
 
-    pytest's reports are named so (``-o junit_suite_name``); another runner names its test
-    suites after its files (Vitest) or not at all, and the merged report, the summary and the
-    durations store would take each file for a suite. The cases' ``classname`` keeps the file.
-    A case's name loses the blanks around it: jest-junit's ``{describe blocks} {title}`` starts
-    with a space for a test outside any ``describe``. A missing file is left missing: the
-    runner wrote none.
+    pytest's report is one test suite named after the suite (``-o junit_suite_name``); another
+    runner writes one per file (Vitest, Playwright, nextest's binaries) named after it, and the
+    merged report, the summary and the durations store would take each for a suite. The cases
+    keep their ``classname`` (the file) and everything in them; the suite's counts are the
+    cases', its time the test suites' own, its output their outputs in turn. A case's name
+    loses the blanks around it: jest-junit's ``{describe blocks} {title}`` starts with a space
+    for a test outside any ``describe``. A missing file is left missing: the runner wrote none.
 
     Raises:
         ReportError: The file cannot be read, is too large, or is not XML.
@@ -98,10 +99,40 @@ def retitle_junit(path: Path, suite: str) -> None:
     except ET.ParseError as error:
         message = f"{path}: not a readable JUnit XML file ({error})"
         raise ReportError(message) from None
-    for element in root.iter("testsuite"):
-        element.set("name", suite)
-    for case in root.iter("testcase"):
+    # The top-level test suites: a nested one's time and output are in its parent's already.
+    suites = [root] if root.tag == "testsuite" else [e for e in root if e.tag == "testsuite"]
+    cases = list(root.iter("testcase"))
+    for case in cases:
         if (name := case.get("name")) is not None:
             case.set("name", name.strip())
-    text = ET.tostring(root, encoding="unicode")
+    seconds = sum(_seconds(element.get("time")) for element in suites)
+    merged = ET.Element("testsuite", {"name": suite})
+    first = suites[0] if suites else root
+    for key in ("timestamp", "hostname"):
+        if (value := first.get(key)) is not None:
+            merged.set(key, value)
+    counts = {
+        "tests": len(cases),
+        "failures": sum(case.find("failure") is not None for case in cases),
+        "errors": sum(case.find("error") is not None for case in cases),
+        "skipped": sum(case.find("skipped") is not None for case in cases),
+    }
+    for key, count in counts.items():
+        merged.set(key, str(count))
+    merged.set("time", f"{seconds or sum(_seconds(case.get('time')) for case in cases):.3f}")
+    merged.extend(cases)
+    for stream in ("system-out", "system-err"):
+        texts = [child.text for element in suites for child in element if child.tag == stream]
+        if any(texts):
+            ET.SubElement(merged, stream).text = "\n".join(text for text in texts if text)
+    report = ET.Element("testsuites", {"name": suite})
+    report.append(merged)
+    text = ET.tostring(report, encoding="unicode")
     write_text_atomic(path, '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n")
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return max(float(value or 0), 0.0)
+    except ValueError:
+        return 0.0
