@@ -1,16 +1,21 @@
-"""A Playwright suite through real nox: the system's Chromium, and a backend per worker.
+"""A Playwright suite through real nox: the system's Chromium, a backend per worker, shards.
 
 The fixture (tests/fixtures/browser) pins @playwright/test; its backend, app.py, keeps rows in
 its DATABASE_URL. At two workers each Playwright worker must reach its own copy of the backend,
 each copy must have its own database cloned by suitekit, and a row one worker writes must be
 invisible to the other. After the run, and after Ctrl-C, no copy, port lock, database, folder
 or record may be left.
+
+Its shards (``--shard K/N``), by Playwright's own ``--shard`` and then by recorded durations,
+must each time partition the suite exactly, and a failing browser test must fail the session,
+by name, and count as a failure in the JUnit report.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -25,6 +30,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from suitekit.reporting import read_totals
+from suitekit.runners._playwright import PLAYWRIGHT
 from suitekit.services._custom import records
 from suitekit.services._state import state_root
 from suitekit.services._worker import work_folders
@@ -32,6 +39,7 @@ from tests.e2e.helpers import BIN, Project, clean_env, make_project
 from tests.e2e.isolation import CI, MACHINE_POSTGRES, suitekit_databases
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "browser"
+JUNIT = Path(".suitekit/reports/junit")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 SUITE = """\
@@ -221,3 +229,168 @@ def test_suitekit_clean_removes_what_a_killed_run_left(
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert cleaned.stdout.count("stopped a left-behind backend instance (127.0.0.1:") == 2
     _assert_nothing_left(out, run_id)
+
+
+# -- shards and a failing test -------------------------------------------------------------------
+
+# A third spec file, so that two shards have an uneven suite to split: quick, and without the
+# backend (alpha and beta each hold for HOLD_MS on theirs).
+GAMMA = """\
+const { test, expect } = require("@playwright/test");
+
+test("gamma renders a page of its own", async ({ page }) => {
+  await page.setContent('<p id="word">gamma</p>');
+  await expect(page.locator("#word")).toHaveText("gamma");
+});
+
+test("gamma adds without a page", async () => {
+  expect(1 + 1).toBe(2);
+});
+"""
+
+BROKEN = """\
+const { test, expect } = require("@playwright/test");
+
+test("finds the broken price", async ({ page }) => {
+  await page.setContent('<p id="price">12</p>');
+  await expect(page.locator("#price")).toHaveText("13", { timeout: 500 });
+});
+"""
+
+WHOLE = [
+    "alpha.spec.js::alpha sees its own backend and only its own rows",
+    "beta.spec.js::beta sees its own backend and only its own rows",
+    "gamma.spec.js::gamma adds without a page",
+    "gamma.spec.js::gamma renders a page of its own",
+]
+
+
+@pytest.fixture(scope="session")
+def installed_browser(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture with its node_modules, installed once by `npm ci` (the registry).
+
+    Its install marker holds the fingerprint suitekit records after its own `npm ci` of the
+    same lock file, so the sessions of a project linked to these node_modules skip the install.
+    """
+    _need(shutil.which("npm") is not None, "Node.js and npm are not installed")
+    folder = tmp_path_factory.mktemp("playwright") / "browser"
+    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("node_modules", "test-results"))
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
+    )
+    present = [name for name in PLAYWRIGHT.lock_files if (folder / name).is_file()]
+    command = PLAYWRIGHT.install_command(present)
+    assert command is not None
+    digest = hashlib.sha256(" ".join(command).encode())
+    for name in sorted(present):
+        digest.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
+    (folder / PLAYWRIGHT.install_marker).write_text(digest.hexdigest() + "\n")
+    return folder
+
+
+@pytest.fixture
+def linked(project: Project, installed_browser: Path) -> Project:
+    """The project, its node_modules those installed once for the session."""
+    (project.root / "browser" / "node_modules").symlink_to(installed_browser / "node_modules")
+    return project
+
+
+def _cases(path: Path) -> list[str]:
+    """``classname::name`` of every test case of a JUnit file."""
+    root = ET.parse(path).getroot()  # noqa: S314 - the run's own report
+    return sorted(f"{case.get('classname')}::{case.get('name')}" for case in root.iter("testcase"))
+
+
+def _report(project: Project, shard: int | None = None) -> Path:
+    pattern = "browser-*.xml" if shard is None else f"browser-*.shard-{shard}-of-2.xml"
+    found = [
+        path for path in (project.root / JUNIT).glob(pattern) if shard or "shard" not in path.name
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_playwright_shards_partition_the_suite_by_playwright_then_by_durations(
+    linked: Project, out: dict[str, Path], run_id: str
+) -> None:
+    linked.write("browser/tests/gamma.spec.js", GAMMA)
+    started = time.monotonic()
+
+    def shards(tag: str) -> tuple[list[list[str]], list[str]]:
+        runs = [
+            linked.run(
+                "nox",
+                "-s",
+                "browser",
+                "--",
+                "--shard",
+                f"{k}/2",
+                env=_env(out, f"{run_id}{tag}{k}", 200),
+                timeout=600,
+            )
+            for k in (1, 2)
+        ]
+        outputs = [run.stdout + run.stderr for run in runs]
+        for run, output in zip(runs, outputs, strict=True):
+            assert run.returncode == 0, output
+            assert "npm ci" not in output  # the session's node_modules are current
+        return [_cases(_report(linked, k)) for k in (1, 2)], outputs
+
+    # No durations yet: Playwright's own --shard splits, and the shards are the whole suite.
+    parts, outputs = shards("a")
+    for k, output in enumerate(outputs, start=1):
+        assert f"--shard={k}/2" in output, output
+        assert "split by recorded durations" not in output
+    assert all(parts), parts
+    assert not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == WHOLE
+    unsplit = time.monotonic()
+
+    # A whole run records every spec file's time; then suitekit deals the files out.
+    whole = linked.run("nox", "-s", "browser", env=_env(out, f"{run_id}w", 200), timeout=600)
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    assert _cases(_report(linked)) == WHOLE
+    store = json.loads((linked.root / ".suitekit" / "durations.json").read_text())
+    assert sorted(store["suites"]["browser"]) == WHOLE
+    recorded = time.monotonic()
+
+    parts, outputs = shards("d")
+    tests = linked.root / "browser" / "tests"
+    for output in outputs:
+        assert "split by recorded durations" in output, output
+        assert "--shard=" not in output
+        assert str(tests) in output  # the shard's spec files, as absolute paths
+    assert all(parts), parts
+    assert not set(parts[0]) & set(parts[1])
+    assert sorted(parts[0] + parts[1]) == WHOLE
+    for part in parts:  # whole spec files: a file's tests are never split between shards
+        files = {case.split("::")[0] for case in part}
+        assert not files & {case.split("::")[0] for case in WHOLE if case not in part}
+    print(  # noqa: T201 - for the report
+        f"Playwright's shards: {unsplit - started:.1f} s, whole run: {recorded - unsplit:.1f} s, "
+        f"shards by durations: {time.monotonic() - recorded:.1f} s"
+    )
+
+
+def test_a_failing_browser_test_fails_the_session_by_name(
+    linked: Project, out: dict[str, Path], run_id: str
+) -> None:
+    linked.write("browser/tests/broken.spec.js", BROKEN)  # in this test's copy only
+    started = time.monotonic()
+
+    result = linked.run("nox", "-s", "browser", env=_env(out, run_id, 200), timeout=600)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "finds the broken price" in output
+    report = _report(linked)
+    totals = read_totals(report)
+    assert (totals.tests, totals.failures) == (3, 1), output
+    failed = [
+        f"{case.get('classname')}::{case.get('name')}"
+        for case in ET.parse(report).getroot().iter("testcase")  # noqa: S314 - the run's own
+        if case.find("failure") is not None
+    ]
+    assert failed == ["broken.spec.js::finds the broken price"]
+    _assert_nothing_left(out, run_id)  # a failed run gives its backends back too
+    print(f"failing run: {time.monotonic() - started:.1f} s")  # noqa: T201 - for the report
