@@ -31,6 +31,7 @@ __all__ = [
     "PYTEST_RUNNER",
     "READY_KINDS",
     "REDIS_PRESETS",
+    "RETRYING_RUNNERS",
     "RUNNER_KINDS",
     "SERVICES",
     "SERVICE_SCOPES",
@@ -177,6 +178,11 @@ RUNNER_KINDS: tuple[str, ...] = get_args(RunnerKind)
 PATHLESS_RUNNERS: Final = ("cargo",)
 """The runners that run every test of their folder: a suite of theirs takes no ``paths``."""
 
+RETRYING_RUNNERS: Final = ("vitest", "playwright", "cargo")
+"""The runners with a retry option of their own (``Runner.retry_args``): a suite of theirs
+takes ``retries``. Kept here, as :data:`PATHLESS_RUNNERS` is, so that config need not import
+the runners; a unit test checks that the two agree."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunnerConfig:
@@ -228,7 +234,8 @@ class Suite:
         install: How the suite's sessions install the project.
         shards: How many parts CI splits the suite into (a matrix job each); 1: no split.
         retries: How many times a failed test is run again; a test that fails and then passes
-            is reported as flaky, with every attempt kept in the JUnit report.
+            is reported as flaky, with every attempt kept in the JUnit report. Another runner
+            (one of :data:`RETRYING_RUNNERS`) gets it as its own retry option.
         coverage: Whether the suite's sessions measure coverage (when the project names a
             ``source``); a suite without it is absent from the combined figure.
         timeout: Seconds one test (its setup, call and teardown) may take before it fails with

@@ -261,3 +261,50 @@ def test_a_cargo_suite_runs_through_nextest_and_splits_by_test_binary(tmp_path: 
     assert "the_broken_price" in broken.stdout + broken.stderr
     totals = read_totals(project.root / JUNIT / "rust-3.11.xml")
     assert (totals.tests, totals.failures) == (6, 1)
+
+
+def test_a_vitest_suite_runs_a_failed_test_again_as_its_retries_say(
+    tmp_path: Path, installed_frontend: Path
+) -> None:
+    project = _project(tmp_path / "demo", installed_frontend)
+    # Fails on its first attempt (which leaves a marker file behind) and passes on the next.
+    project.write(
+        "frontend/src/flaky.test.js",
+        """\
+        import { existsSync, writeFileSync } from "node:fs";
+        import { expect, it } from "vitest";
+
+        it("passes on its second attempt", () => {
+          const marker = new URL("../.first-attempt", import.meta.url);
+          const first = !existsSync(marker);
+          if (first) writeFileSync(marker, "");
+          expect(first).toBe(false);
+        });
+        """,
+    )
+    pyproject = project.root / "pyproject.toml"
+    config = pyproject.read_text(encoding="utf-8")
+    marker = project.root / "frontend" / ".first-attempt"
+
+    def run_with(retries: int) -> subprocess.CompletedProcess[str]:
+        marker.unlink(missing_ok=True)
+        pyproject.write_text(
+            config.replace("shards = 2\n", f"shards = 2\nretries = {retries}\n", 1),
+            encoding="utf-8",
+        )
+        return project.run("nox", "-s", "frontend", env={"SLOW_MS": "10"})
+
+    retried = run_with(1)
+    output = retried.stdout + retried.stderr
+    assert retried.returncode == 0, output
+    assert "--retry=1" in output
+    totals = read_totals(project.root / JUNIT / "frontend-3.11.xml")
+    # Vitest's JUnit writes the retried test as passed, without its failed attempt: the report
+    # cannot count it as flaky (docs/runners.md says so).
+    assert (totals.tests, totals.failures, totals.flaky) == (8, 0, 0)
+
+    once = run_with(0)
+    output = once.stdout + once.stderr
+    assert once.returncode != 0, output
+    assert "--retry" not in output
+    assert "passes on its second attempt" in output

@@ -78,8 +78,8 @@ def test_a_backend_is_refused_on_other_runners_and_on_pytest(tmp_path: Path) -> 
 
 
 def test_pytest_keys_are_refused_on_a_playwright_suite(tmp_path: Path) -> None:
-    error = config_error(playwright(retries=1), tmp_path)
-    assert "retries is a key of pytest's suites; runner = 'playwright'" in str(error)
+    error = config_error(playwright(marker="slow"), tmp_path)
+    assert "marker is a key of pytest's suites; runner = 'playwright'" in str(error)
 
 
 # -- command lines ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, Final
 import pytest
 
 from suitekit import ConfigError
-from suitekit._model import RunnerConfig, Suite
+from suitekit._model import PATHLESS_RUNNERS, RETRYING_RUNNERS, RUNNER_KINDS, RunnerConfig, Suite
 from suitekit.config import parse_project
 from suitekit.plan import external_session
 from suitekit.runners import Invocation, runner_for, split_files
@@ -60,7 +60,7 @@ def test_an_unknown_runner_is_refused_with_a_suggestion(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("marker", "slow"), ("dist", "loadfile"), ("pytest-args", ["-x"]), ("retries", 1)],
+    [("marker", "slow"), ("dist", "loadfile"), ("pytest-args", ["-x"]), ("coverage", True)],
 )
 def test_pytest_keys_are_refused_on_another_runners_suite(
     tmp_path: Path, key: str, value: object
@@ -358,3 +358,88 @@ def test_nox_lists_another_runners_suite_by_its_runner(tmp_path: Path) -> None:
     )
     (spec,) = (spec for spec in sessions(project) if spec.name == "web")
     assert spec.description == "Suite 'web': vitest in frontend src (workers=2)"
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+_RETRY_CALL: Final = Invocation(paths=(), junit=JUNIT, workers=1, posargs=("--x",), retries=2)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [("vitest", ("--retry=2",)), ("playwright", ("--retries=2",)), ("cargo", ("--retries", "2"))],
+)
+def test_a_runner_that_retries_gets_its_option_before_the_users_arguments(
+    kind: str, options: tuple[str, ...]
+) -> None:
+    runner = runner_for(kind)
+    config = RunnerConfig(kind=kind)  # type: ignore[arg-type]
+    argv = runner.command(config, _RETRY_CALL)
+    assert argv[-len(options) - 1 :] == (*options, "--x")
+    # Without retries suitekit passes none: the runner's own config (retry, retries) decides.
+    plain = runner.command(config, Invocation(paths=(), junit=JUNIT, workers=1))
+    assert not any("retr" in arg for arg in plain)
+
+
+def test_playwright_writes_a_retried_tests_attempts_into_its_junit_only_with_retries() -> None:
+    playwright = runner_for("playwright")
+    assert playwright.env(_RETRY_CALL)["PLAYWRIGHT_JUNIT_INCLUDE_RETRIES"] == "1"
+    plain = playwright.env(Invocation(paths=(), junit=JUNIT, workers=1))
+    assert "PLAYWRIGHT_JUNIT_INCLUDE_RETRIES" not in plain
+
+
+def test_the_runners_that_retry_are_the_ones_config_lets_take_retries() -> None:
+    # config reads the constants of _model, not the runners (no import of them): they agree.
+    others = [kind for kind in RUNNER_KINDS if kind != "pytest"]
+    retrying = {kind for kind in others if runner_for(kind).retry_args(1) is not None}
+    assert retrying == set(RETRYING_RUNNERS)
+    assert {kind for kind in others if not runner_for(kind).takes_paths} == set(PATHLESS_RUNNERS)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"runner": "vitest", "cwd": "frontend"},
+        {"runner": "playwright", "cwd": "frontend"},
+        {"runner": "cargo", "cwd": "frontend"},
+    ],
+    ids=lambda table: table["runner"],
+)
+def test_retries_are_taken_by_the_runners_that_retry(tmp_path: Path, table: dict[str, Any]) -> None:
+    suite = project_with({**table, "retries": 2}, tmp_path).suite("web")
+    assert suite.retries == 2
+    session = external_session(
+        project_with({**table, "retries": 2}, tmp_path),
+        suite,
+        python="3.11",
+        posargs=(),
+        environ={},
+    )
+    assert session.call.retries == 2
+    too_many = config_error({**table, "retries": 11}, tmp_path)
+    assert too_many.key == f"{KEY}.retries"
+
+
+@pytest.mark.parametrize(
+    ("table", "reason", "fix"),
+    [
+        (
+            {"runner": "jest", "cwd": "frontend"},
+            "Jest has no command-line option for retries: they are jest.retryTimes() in the tests",
+            "call jest.retryTimes(N) at the top of the test files that need it",
+        ),
+        (
+            {"runner": "command", "run": "make test J={junit}"},
+            "suitekit cannot tell a command to run failed tests again",
+            "have the command retry",
+        ),
+    ],
+    ids=["jest", "command"],
+)
+def test_retries_are_refused_with_the_reason_by_the_runners_that_do_not(
+    tmp_path: Path, table: dict[str, Any], reason: str, fix: str
+) -> None:
+    error = config_error({**table, "retries": 1}, tmp_path)
+    assert error.key == f"{KEY}.retries"
+    assert f"runner = {table['runner']!r} cannot retry: {reason}" in str(error)
+    assert fix in str(error)

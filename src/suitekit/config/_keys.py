@@ -119,12 +119,13 @@ PYTEST_ONLY_KEYS: Final = (
     "marker",
     "dist",
     "pytest-args",
-    "retries",
     "coverage",
     "timeout",
     "deadline",
 )
-"""The keys of a suite that only pytest's suites take (pytest's selection, xdist, retries)."""
+"""The keys of a suite that only pytest's suites take (pytest's selection, xdist, coverage).
+
+``retries`` is not among them: the runners of ``RETRYING_RUNNERS`` take it too."""
 RUNNER_KEYS: Final = ("cwd", "run", "backend")
 """The keys of a suite that only another runner's suites take."""
 BACKEND_KEYS: Final = ("run", "ready", "env", "timeout", "memory", "install")

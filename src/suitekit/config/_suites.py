@@ -15,6 +15,7 @@ from suitekit._model import (
     DIST_MODES,
     PATHLESS_RUNNERS,
     PYTEST_RUNNER,
+    RETRYING_RUNNERS,
     RUNNER_KINDS,
     SERVICES,
     Check,
@@ -56,6 +57,17 @@ __all__ = ["read_check", "read_install", "read_quarantine", "read_suite"]
 _MAX_SHARDS: Final = 256
 _MAX_RELEASE_AFTER: Final = 1000
 _RELEASE_AFTER: Final = 5  # passing runs in a row that end a quarantine, by default
+_NO_RETRIES: Final = {
+    "jest": (
+        "Jest has no command-line option for retries: they are jest.retryTimes() in the tests",
+        "remove retries; call jest.retryTimes(N) at the top of the test files that need it",
+    ),
+    "command": (
+        "suitekit cannot tell a command to run failed tests again",
+        "remove retries; have the command retry (an option of its test runner, in run)",
+    ),
+}
+"""Why a runner outside ``RETRYING_RUNNERS`` refuses ``retries``, and the fix."""
 
 
 def read_suite(
@@ -245,6 +257,9 @@ def _external_suite(
             "pytest's suites and a Playwright suite's backend",
             "remove install",
         )
+    if "retries" in table.raw and runner.kind not in RETRYING_RUNNERS:
+        reason, fix = _NO_RETRIES.get(runner.kind, ("it has no retry option", "remove retries"))
+        raise table.error("retries", f"runner = {runner.kind!r} cannot retry: {reason}", fix)
     if runner.kind in PATHLESS_RUNNERS and "paths" in table.raw:
         raise table.error(
             "paths",
@@ -269,6 +284,7 @@ def _external_suite(
         python=table.python_list("python", default=default_python),
         install=read_install(table, "install", default_install),
         shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
+        retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
         coverage=False,
         timeout=0.0,
         runner=runner,

@@ -217,6 +217,7 @@ def external_session(
         workers=max(resolve_workers(suite, options).value, 1),
         shard=shard,
         posargs=tuple(_without_shard(posargs, SHARD_OPTION)),
+        retries=suite.retries,
     )
     runner = runner_for(suite.runner.kind)
     env = {**suite_env(project, suite), **runner.env(call)}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher
+from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher, own_retries
 
 __all__ = ["CARGO", "CargoRunner", "tool_config"]
 
@@ -50,7 +50,7 @@ class CargoRunner(RunnerDefaults):
         return {tool_config(call.junit): config}
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
-        """``cargo nextest run`` with the profile, ``--test-threads`` and the shard."""
+        """``cargo nextest run`` with the profile, ``--test-threads``, the shard, ``--retries``."""
         argv = [
             *launcher(config, _LAUNCHER),
             "run",
@@ -65,7 +65,11 @@ class CargoRunner(RunnerDefaults):
             argv += ["-E", " | ".join(f"binary_id(={binary})" for binary in call.files)]
         elif call.shard is not None:
             argv += ["--partition", f"hash:{call.shard.index}/{call.shard.total}"]
-        return (*argv, *call.posargs)
+        return (*argv, *own_retries(self, call), *call.posargs)
+
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """``--retries N``: its JUnit report keeps the failed attempts (``<flakyFailure>``)."""
+        return ("--retries", str(retries))
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path

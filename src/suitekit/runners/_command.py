@@ -3,7 +3,8 @@
 ``run = "make test JUNIT={junit} SHARD={shard} JOBS={workers}"``: suitekit fills ``{junit}``,
 ``{workers}`` and ``{shard}`` (``K/N``; empty for the whole suite), then splits the line like a
 shell would, without a shell. A command's test files cannot be listed, so such a suite is split
-only by the command itself, through ``{shard}``.
+only by the command itself, through ``{shard}``. Nor can suitekit make it retry a failed test
+(its ``retry_args`` is the default ``None``): that is the command's own business.
 """
 
 from __future__ import annotations

@@ -85,6 +85,11 @@ class JestRunner(RunnerDefaults):
         ]
         return (*argv, *own_shard(call), *call.posargs)
 
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """None: Jest's retries are ``jest.retryTimes(N)`` in the tests, not an option."""
+        del retries
+        return None
+
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path
     ) -> tuple[str, ...] | None:

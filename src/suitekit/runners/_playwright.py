@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher, own_shard
+from suitekit.runners._protocol import (
+    Invocation,
+    RunnerDefaults,
+    launcher,
+    own_retries,
+    own_shard,
+)
 from suitekit.runners._vitest import VITEST
 
 __all__ = ["JUNIT_FILE_VARIABLE", "PLAYWRIGHT", "PlaywrightRunner"]
@@ -35,6 +41,9 @@ _LAUNCHER: Final = ("npx", "--no-install", "playwright")
 """Playwright from the folder's own node_modules; never a download by npx."""
 JUNIT_FILE_VARIABLE: Final = "PLAYWRIGHT_JUNIT_OUTPUT_FILE"
 """Where Playwright's JUnit reporter writes (an absolute path; checked with 1.65)."""
+_JUNIT_RETRIES_VARIABLE: Final = "PLAYWRIGHT_JUNIT_INCLUDE_RETRIES"
+"""With it, the JUnit reporter writes a retried test's failed attempts as Surefire's
+``<flakyFailure>`` / ``<rerunFailure>`` (checked with 1.65), which the merged report counts."""
 _REGEX_LITERAL: Final = re.compile(r"^/(.*)/([gi]*)$")  # how Playwright tells a /regex/ filter
 
 
@@ -60,18 +69,29 @@ class PlaywrightRunner(RunnerDefaults):
         return VITEST.install_command(present)
 
     def env(self, call: Invocation) -> Mapping[str, str]:
-        """The JUnit reporter's output file."""
-        return {JUNIT_FILE_VARIABLE: str(call.junit)}
+        """The JUnit reporter's output file; with retries, its failed attempts in it too.
+
+        Only with the suite's ``retries``: the option also changes how a failure that was
+        never retried is written (its first attempt's error, not the test's).
+        """
+        env = {JUNIT_FILE_VARIABLE: str(call.junit)}
+        if call.retries:
+            env[_JUNIT_RETRIES_VARIABLE] = "1"
+        return env
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
-        """``playwright test``: the list and JUnit reporters, ``--workers``, ``--shard``."""
+        """``playwright test``: list and JUnit reporters, workers, shard and retries."""
         argv = [*launcher(config, _LAUNCHER), "test"]
         argv += call.files if call.files is not None else call.paths
         options = ["--reporter=list,junit", f"--workers={max(call.workers, 1)}"]
         # Its test-results folder is emptied at each start: one per session and shard, beside
         # the JUnit reports, so that two sessions at once (two Pythons, two shards) keep theirs.
         options.append(f"--output={call.junit.parent.parent / 'playwright' / call.junit.stem}")
-        return (*argv, *options, *own_shard(call), *call.posargs)
+        return (*argv, *options, *own_shard(call), *own_retries(self, call), *call.posargs)
+
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """``--retries=N`` (over the config's ``retries``)."""
+        return (f"--retries={retries}",)
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path

@@ -19,7 +19,15 @@ from suitekit._model import RunnerConfig
 if TYPE_CHECKING:
     from suitekit.sharding import ShardSpec
 
-__all__ = ["Invocation", "Runner", "RunnerDefaults", "launcher", "own_shard", "relative"]
+__all__ = [
+    "Invocation",
+    "Runner",
+    "RunnerDefaults",
+    "launcher",
+    "own_retries",
+    "own_shard",
+    "relative",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +42,9 @@ class Invocation:
         files: The test files to run (absolute), when suitekit split the suite by its
             recorded durations; ``None``: the runner selects by ``paths`` (and ``shard``).
         posargs: What the user passed after ``--``, appended as given.
+        retries: How many times the runner runs a failed test again (the suite's
+            ``retries``); 0: suitekit passes no retry option, and the runner's own config
+            decides.
     """
 
     paths: tuple[str, ...]
@@ -42,6 +53,7 @@ class Invocation:
     shard: ShardSpec | None = None
     files: tuple[str, ...] | None = None
     posargs: tuple[str, ...] = ()
+    retries: int = 0
 
 
 class Runner(Protocol):
@@ -89,6 +101,13 @@ class Runner(Protocol):
         """How to install its dependencies, given which :attr:`lock_files` exist.
 
         ``None``: there is nothing to install.
+        """
+
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """The options that make it run a failed test up to ``retries`` more times.
+
+        ``None``: it has no such option, and a suite of it refuses ``retries`` (the runner's
+        name is then absent from ``suitekit._model.RETRYING_RUNNERS``).
         """
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
@@ -155,11 +174,26 @@ def own_shard(call: Invocation) -> list[str]:
     return [f"--shard={call.shard.index}/{call.shard.total}"]
 
 
+def own_retries(runner: Runner, call: Invocation) -> tuple[str, ...]:
+    """The runner's retry options for ``call.retries``; none for 0 (its own config decides).
+
+    Raises:
+        ValueError: The runner cannot retry (config refuses ``retries`` on its suites).
+    """
+    if not call.retries:
+        return ()
+    options = runner.retry_args(call.retries)
+    if options is None:
+        message = f"runner {runner.name!r} has no retry option"
+        raise ValueError(message)
+    return options
+
+
 class RunnerDefaults:
     """What a runner that needs nothing special does: the defaults a runner module overrides.
 
     No install, no packages or tools, no files to write, its tests not listable (so never split
-    by suitekit), a JUnit classname that is its unit.
+    by suitekit), a JUnit classname that is its unit, no retries.
     """
 
     takes_paths = True
@@ -184,6 +218,11 @@ class RunnerDefaults:
         """None: its options say everything."""
         del call
         return {}
+
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """None: it has no retry option."""
+        del retries
+        return None
 
     def units_root(self, listed: str, cwd: Path) -> Path:
         """The runner's folder."""

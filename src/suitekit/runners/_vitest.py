@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Final, final
 
 from suitekit._model import RunnerConfig
-from suitekit.runners._protocol import Invocation, RunnerDefaults, launcher, own_shard, relative
+from suitekit.runners._protocol import (
+    Invocation,
+    RunnerDefaults,
+    launcher,
+    own_retries,
+    own_shard,
+    relative,
+)
 
 __all__ = ["VITEST", "VitestRunner"]
 
@@ -45,7 +52,7 @@ class VitestRunner(RunnerDefaults):
         return ("npm", "install", *quiet) if "package.json" in present else None
 
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
-        """``vitest run``: JUnit and the terminal's reporter, at most ``workers`` at once."""
+        """``vitest run``: JUnit and the terminal's reporter, ``--maxWorkers``, ``--retry``."""
         argv = [*launcher(config, _LAUNCHER), "run"]
         argv += call.files if call.files is not None else call.paths
         argv += [
@@ -54,7 +61,11 @@ class VitestRunner(RunnerDefaults):
             f"--outputFile.junit={call.junit}",
             f"--maxWorkers={max(call.workers, 1)}",
         ]
-        return (*argv, *own_shard(call), *call.posargs)
+        return (*argv, *own_shard(call), *own_retries(self, call), *call.posargs)
+
+    def retry_args(self, retries: int) -> tuple[str, ...] | None:
+        """``--retry=N``: its JUnit report shows a test that passed on a retry as passed."""
+        return (f"--retry={retries}",)
 
     def list_command(
         self, config: RunnerConfig, paths: Sequence[str], output: Path
