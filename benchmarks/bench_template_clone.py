@@ -59,7 +59,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -146,6 +146,22 @@ def plural(noun: str) -> str:
     return noun + ("es" if noun.endswith("s") else "s")
 
 
+def seed_rows(
+    rng: random.Random, table: str, columns: list[Column], refs: list[int], names: list[str]
+) -> str:
+    """The INSERT of a table's seed rows (the same SQL in both dialects)."""
+    rows = [
+        "("
+        + ", ".join(
+            [value(rng, row) for _, _, value in columns]
+            + [str(rng.randint(1, SEED_ROWS)) for _ in refs]
+        )
+        + ")"
+        for row in range(1, SEED_ROWS + 1)
+    ]
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES\n    " + ",\n    ".join(rows) + ";"
+
+
 def migration(rng: random.Random, index: int) -> str:
     """The SQL of migration ``index`` (1-based): one table, its indexes and seed rows."""
     table = plural(NOUNS[index - 1])
@@ -179,41 +195,30 @@ def migration(rng: random.Random, index: int) -> str:
         f"CREATE INDEX {table}_{column}_idx ON {table} ({column});" for column in fk_columns
     ]
     statements += (indexes + extras)[: rng.randint(2, 3)]
-    rows = [
-        "("
-        + ", ".join(
-            [value(rng, row) for _, _, value in columns]
-            + [str(rng.randint(1, SEED_ROWS)) for _ in refs]
-        )
-        + ")"
-        for row in range(1, SEED_ROWS + 1)
-    ]
-    statements.append(
-        f"INSERT INTO {table} ({', '.join(names + fk_columns)}) VALUES\n    "
-        + ",\n    ".join(rows)
-        + ";"
-    )
+    statements.append(seed_rows(rng, table, columns, refs, names + fk_columns))
     return "\n".join(statements) + "\n"
 
 
-def write_project(folder: Path) -> str:
+def write_project(
+    folder: Path,
+    *,
+    write: Callable[[random.Random, int], str] = migration,
+    migrate_py: str = MIGRATE_PY,
+) -> str:
     """Write ``migrate.py`` and ``migrations/`` into ``folder``; return the setup command."""
     rng = random.Random(2026)  # noqa: S311 - the same schema every run, not a secret
     (folder / "migrations").mkdir()
     for index in range(1, TABLES + 1):
         name = f"{index:04d}_create_{plural(NOUNS[index - 1])}.sql"
-        (folder / "migrations" / name).write_text(migration(rng, index), encoding="utf-8")
-    (folder / "migrate.py").write_text(MIGRATE_PY, encoding="utf-8")
+        (folder / "migrations" / name).write_text(write(rng, index), encoding="utf-8")
+    (folder / "migrate.py").write_text(migrate_py, encoding="utf-8")
     return shlex.join([sys.executable, "migrate.py"])
 
 
-@dataclass(slots=True)
-class Bench:
-    """The server, the generated project, and every database this run created."""
+@dataclass(slots=True, kw_only=True)
+class Names:
+    """The run's tag, and every database name this run created (to drop them all at the end)."""
 
-    server: PostgresServer
-    config: ServiceConfig
-    project: Path
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
     created: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -228,24 +233,38 @@ class Bench:
             self.created.append(name)
         return name
 
+
+def migrate(config: ServiceConfig, project: Path, env: Mapping[str, str]) -> None:
+    """(a)'s migration: the setup commands run into the database ``env`` names."""
+    for step in config.setup:
+        assert step.command is not None
+        result = subprocess.run(
+            shlex.split(step.command),
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            message = f"migration failed:\n{result.stdout}{result.stderr}"
+            raise SystemExit(message)
+
+
+@dataclass(slots=True, kw_only=True)
+class Bench(Names):
+    """The server, the generated project, and every database this run created."""
+
+    server: PostgresServer
+    config: ServiceConfig
+    project: Path
+
     def migrate_worker(self, name: str) -> float:
         """(a): an empty database and the migration run into it; seconds."""
         started = time.perf_counter()
         _postgres.create_empty(self.server, name, self.run_id)
         env = {**os.environ, **_postgres.render_env(self.config, self.server, name)}
-        for step in self.config.setup:
-            assert step.command is not None
-            result = subprocess.run(
-                shlex.split(step.command),
-                cwd=self.project,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                message = f"migration failed:\n{result.stdout}{result.stderr}"
-                raise SystemExit(message)
+        migrate(self.config, self.project, env)
         return time.perf_counter() - started
 
     def build_template(self, name: str) -> float:
@@ -658,73 +677,29 @@ def mysql_migration(rng: random.Random, index: int) -> str:
     if "status" in names and "active" in names:
         indexes.append(f"CREATE INDEX {table}_open_idx ON {table} (status, active);")
     statements += indexes[: rng.randint(2, 3)]
-    rows = [
-        "("
-        + ", ".join(
-            [value(rng, row) for _, _, value in columns]
-            + [str(rng.randint(1, SEED_ROWS)) for _ in refs]
-        )
-        + ")"
-        for row in range(1, SEED_ROWS + 1)
-    ]
-    statements.append(
-        f"INSERT INTO {table} ({', '.join(names + fk_columns)}) VALUES\n    "
-        + ",\n    ".join(rows)
-        + ";"
-    )
+    statements.append(seed_rows(rng, table, columns, refs, names + fk_columns))
     return "\n".join(statements) + "\n"
 
 
 def write_mysql_project(folder: Path) -> str:
     """Write the MariaDB ``migrate.py`` and ``migrations/``; return the setup command."""
-    rng = random.Random(2026)  # noqa: S311 - the same schema every run, not a secret
-    (folder / "migrations").mkdir()
-    for index in range(1, TABLES + 1):
-        name = f"{index:04d}_create_{plural(NOUNS[index - 1])}.sql"
-        (folder / "migrations" / name).write_text(mysql_migration(rng, index), encoding="utf-8")
-    (folder / "migrate.py").write_text(MYSQL_MIGRATE_PY, encoding="utf-8")
-    return shlex.join([sys.executable, "migrate.py"])
+    return write_project(folder, write=mysql_migration, migrate_py=MYSQL_MIGRATE_PY)
 
 
-@dataclass(slots=True)
-class MysqlBench:
+@dataclass(slots=True, kw_only=True)
+class MysqlBench(Names):
     """The MariaDB server, the generated project, and every database this run created."""
 
     server: MySQLServer
     config: ServiceConfig
     project: Path
-    tag: str = field(default_factory=lambda: secrets.token_hex(3))
-    created: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def run_id(self) -> str:
-        return f"bench{self.tag}"
-
-    def name(self, what: str) -> str:
-        name = f"sk_bench_{self.tag}_{what}"
-        with self.lock:
-            self.created.append(name)
-        return name
 
     def migrate_worker(self, name: str) -> float:
         """(a): an empty database and the migration run into it; seconds."""
         started = time.perf_counter()
         _mysql.create_empty(self.server, name, self.run_id, role="worker")
         env = {**os.environ, **_mysql.render_env(self.config, self.server, name)}
-        for step in self.config.setup:
-            assert step.command is not None
-            result = subprocess.run(
-                shlex.split(step.command),
-                cwd=self.project,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                message = f"migration failed:\n{result.stdout}{result.stderr}"
-                raise SystemExit(message)
+        migrate(self.config, self.project, env)
         return time.perf_counter() - started
 
     def build_template(self, name: str) -> float:
