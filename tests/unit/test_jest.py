@@ -37,9 +37,13 @@ def test_jest_runs_its_paths_with_junit_workers_and_its_own_shard() -> None:
         shard=ShardSpec(index=2, total=4),
         posargs=("--bail",),
     )
+    # Jest fails a run that finds no test: its own shard of few files may get none.
     assert jest.command(config, call) == (
-        *LAUNCHER, "src", "--ci", "--maxWorkers=3", *REPORTERS, "--shard=2/4", "--bail",
+        *LAUNCHER, "src", "--ci", "--maxWorkers=3", *REPORTERS, "--shard=2/4",
+        "--passWithNoTests", "--bail",
     )  # fmt: skip
+    whole = Invocation(paths=("src",), junit=JUNIT, workers=3)
+    assert "--passWithNoTests" not in jest.command(config, whole)
 
 
 def test_jest_runs_exactly_the_files_of_a_split_and_not_its_own_shard() -> None:

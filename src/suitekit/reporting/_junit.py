@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 from suitekit.errors import ReportError
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 __all__ = ["Totals", "read_totals", "retitle_junit"]
 
@@ -77,13 +81,19 @@ def retitle_junit(path: Path, suite: str) -> None:
     pytest's report is one test suite named after the suite (``-o junit_suite_name``); another
     runner writes one per file (Vitest, Playwright, nextest's binaries) named after it, and the
     merged report, the summary and the durations store would take each for a suite. The cases
-    keep their ``classname`` (the file) and everything in them; the suite's counts are the
-    cases', its time the test suites' own, its output their outputs in turn. A case's name
+    keep their ``classname`` (the file) and everything in them. The suite's counts are the
+    cases', one outcome each as the merge counts them (a failure, else an error, else a skip);
+    its time the report's own (the root's, a wall time) where it gives one; its output and
+    properties those of every test suite in turn. Where the test suites name different hosts
+    (Playwright's projects: ``hostname`` is the project), each case's name says its project
+    (``[mobile] checkout``), or two projects' runs of one test would be one case. A case's name
     loses the blanks around it: jest-junit's ``{describe blocks} {title}`` starts with a space
     for a test outside any ``describe``. A missing file is left missing: the runner wrote none.
 
     Raises:
-        ReportError: The file cannot be read, is too large, or is not XML.
+        ReportError: The file cannot be read, is too large, is not XML, or is not JUnit (its
+            root neither ``<testsuites>`` nor ``<testsuite>``, or in an XML namespace): it is
+            then left as it is, for the merge to report.
     """
     from xml.etree import ElementTree as ET  # noqa: PLC0415 - only for other runners' reports
 
@@ -99,36 +109,51 @@ def retitle_junit(path: Path, suite: str) -> None:
     except ET.ParseError as error:
         message = f"{path}: not a readable JUnit XML file ({error})"
         raise ReportError(message) from None
-    # The top-level test suites: a nested one's time and output are in its parent's already.
-    suites = [root] if root.tag == "testsuite" else [e for e in root if e.tag == "testsuite"]
-    cases = list(root.iter("testcase"))
-    for case in cases:
-        if (name := case.get("name")) is not None:
-            case.set("name", name.strip())
-    seconds = sum(_seconds(element.get("time")) for element in suites)
-    merged = ET.Element("testsuite", {"name": suite})
-    first = suites[0] if suites else root
-    for key in ("timestamp", "hostname"):
-        if (value := first.get(key)) is not None:
-            merged.set(key, value)
-    counts = {
-        "tests": len(cases),
-        "failures": sum(case.find("failure") is not None for case in cases),
-        "errors": sum(case.find("error") is not None for case in cases),
-        "skipped": sum(case.find("skipped") is not None for case in cases),
-    }
-    for key, count in counts.items():
-        merged.set(key, str(count))
-    merged.set("time", f"{seconds or sum(_seconds(case.get('time')) for case in cases):.3f}")
-    merged.extend(cases)
-    for stream in ("system-out", "system-err"):
-        texts = [child.text for element in suites for child in element if child.tag == stream]
-        if any(texts):
-            ET.SubElement(merged, stream).text = "\n".join(text for text in texts if text)
+    if root.tag not in ("testsuites", "testsuite"):
+        message = f"{path}: not JUnit XML: the root element is <{root.tag}>; left as it is"
+        raise ReportError(message)
     report = ET.Element("testsuites", {"name": suite})
-    report.append(merged)
+    report.append(_one_suite(root, suite))
     text = ET.tostring(report, encoding="unicode")
     write_text_atomic(path, '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n")
+
+
+_OUTCOMES: Final = ("failure", "error", "skipped")
+
+
+def _one_suite(root: Element, suite: str) -> Element:
+    """The cases of ``root`` in one test suite called ``suite`` (see :func:`retitle_junit`)."""
+    from xml.etree import ElementTree as ET  # noqa: PLC0415 - only for other runners' reports
+
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    top = [root] if root.tag == "testsuite" else [e for e in root if e.tag == "testsuite"]
+    cases = list(root.iter("testcase"))
+    hosts = {element.get("hostname", "") for element in top}
+    by_project = len(hosts) > 1
+    for element in suites:
+        project = element.get("hostname", "")
+        for case in element.findall("testcase"):
+            name = (case.get("name") or "").strip()
+            case.set("name", f"[{project}] {name}" if by_project and project else name)
+    merged = ET.Element("testsuite", {"name": suite})
+    if (timestamp := (top[0] if top else root).get("timestamp")) is not None:
+        merged.set("timestamp", timestamp)
+    outcomes = [next((o for o in _OUTCOMES if case.find(o) is not None), "") for case in cases]
+    merged.set("tests", str(len(cases)))
+    for outcome, key in zip(_OUTCOMES, ("failures", "errors", "skipped"), strict=True):
+        merged.set(key, str(outcomes.count(outcome)))
+    wall = _seconds(root.get("time")) if root.tag == "testsuites" else 0.0
+    seconds = wall or sum(_seconds(element.get("time")) for element in top)
+    merged.set("time", f"{seconds or sum(_seconds(case.get('time')) for case in cases):.3f}")
+    properties = [prop for element in suites for prop in element.findall("properties/property")]
+    if properties:
+        ET.SubElement(merged, "properties").extend(properties)
+    merged.extend(cases)
+    for stream in ("system-out", "system-err"):
+        texts = [child.text for element in suites for child in element.findall(stream)]
+        if any(texts):
+            ET.SubElement(merged, stream).text = "\n".join(text for text in texts if text)
+    return merged
 
 
 def _seconds(value: str | None) -> float:

@@ -176,13 +176,22 @@ class Shop:
 
     def script(self, name: str) -> Response:
         """A script of the page, from the scripts folder (``web/src``)."""
+        missing = Response(status=HTTPStatus.NOT_FOUND, body="no such script")
         if self.scripts is None or not _SCRIPT.fullmatch(name) or name.endswith(".test.js"):
-            return Response(status=HTTPStatus.NOT_FOUND, body="no such script")
-        try:
-            source = (self.scripts / name).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return Response(status=HTTPStatus.NOT_FOUND, body="no such script")
-        return Response(status=HTTPStatus.OK, body=source, content_type="text/javascript")
+            return missing
+        path = self.scripts / name
+        # Only a regular file of the folder itself: never a link to elsewhere, nor a folder.
+        if (
+            path.is_symlink()
+            or not path.is_file()
+            or path.resolve().parent != self.scripts.resolve()
+        ):
+            return missing
+        return Response(
+            status=HTTPStatus.OK,
+            body=path.read_text(encoding="utf-8"),
+            content_type="text/javascript",
+        )
 
 
 def _json(status: HTTPStatus, data: JSON) -> Response:
@@ -245,12 +254,17 @@ class WebServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: WebServer
+    timeout = 10  # seconds a client may take to send its request: no thread waits forever
 
     def do_GET(self) -> None:
         self._answer(self.server.shop.handle("GET", self.path, {}))
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self._answer(Response(status=HTTPStatus.BAD_REQUEST, body="bad Content-Length"))
+            return
+        length = int(declared)
         if length > MAX_FORM_BYTES:
             self._answer(Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE, body="too large"))
             return

@@ -7,6 +7,7 @@ Redis; these tests pin the routes' answers without a browser.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -157,3 +158,33 @@ def test_over_http(server: str) -> None:
         assert "Dune" in answer.read().decode()
     with urllib.request.urlopen(f"{server}/health", timeout=10) as answer:
         assert answer.read() == b"ok"
+
+
+def test_a_script_outside_the_folder_is_never_served(shop: Shop, tmp_path: Path) -> None:
+    # The folder's parent holds a script, and the folder a link to a file elsewhere.
+    outside = tmp_path.parent / "outside.js"
+    outside.write_text("secret\n", encoding="utf-8")
+    (tmp_path / "leak.js").symlink_to(outside)
+    (tmp_path / "folder.js").mkdir()
+    for target in ("/static/../outside.js", "/static/leak.js", "/static/folder.js"):
+        answer = shop.handle("GET", target, {})
+        assert answer.status is HTTPStatus.NOT_FOUND, target
+        assert "secret" not in answer.body
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [("-1", b"400"), ("abc", b"400"), ("999999999", b"413")],
+)
+def test_a_bad_or_too_large_body_length_is_answered_and_not_read(
+    server: str, length: str, status: bytes
+) -> None:
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as client:
+        client.sendall(
+            b"POST /books HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
+            + f"\r\nContent-Length: {length}\r\n\r\n".encode()
+            + b"title=x"
+        )
+        answer = client.recv(1024)
+    assert answer.split(b" ", 2)[1] == status
