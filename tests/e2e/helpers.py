@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 BIN = Path(sys.executable).parent
 
@@ -150,3 +153,41 @@ def make_project(root: Path, extra: str = SUITES) -> Project:
     )
     project.write("tasks.py", "from suitekit.invoke import ns as ns\n")
     return project
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip a test whose tool (Node.js, Chromium, cargo, a server) is missing, but never in CI.
+
+    CI here has them all: a test that cannot run there fails, naming what is missing.
+    """
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}: CI must run this test")
+    pytest.skip(reason)
+
+
+def npm_installed(fixture: Path, folder: Path, runner: str) -> Path:
+    """``fixture`` copied to ``folder`` with its node_modules, installed by `npm ci` once.
+
+    Its install marker is the one suitekit writes after the same install, so the sessions of a
+    project whose node_modules is linked to these skip theirs (and never run `npm ci` through
+    the link into the shared folder).
+    """
+    from suitekit.plan import install_fingerprint  # noqa: PLC0415
+    from suitekit.runners import runner_for  # noqa: PLC0415
+
+    need(shutil.which("npm") is not None, "Node.js and npm are not installed")
+    skip = shutil.ignore_patterns("node_modules", "test-results")
+    shutil.copytree(fixture, folder, ignore=skip)
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
+    )
+    kind = runner_for(runner)
+    locks = {
+        name: (folder / name).read_bytes() for name in kind.lock_files if (folder / name).is_file()
+    }
+    command = kind.install_command(sorted(locks))
+    assert command is not None
+    (folder / kind.install_marker).write_text(install_fingerprint(command, locks) + "\n")
+    return folder

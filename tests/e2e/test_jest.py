@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from suitekit.reporting import read_totals
-from tests.e2e.helpers import Project, make_project
+from tests.e2e.helpers import Project, make_project, npm_installed
 from tests.e2e.test_runners import _cases, _need_node
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "jest"
@@ -37,13 +36,7 @@ shards = 2
 @pytest.fixture(scope="session")
 def installed_jest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture with its node_modules, installed once by `npm ci` (the registry)."""
-    _need_node()
-    folder = tmp_path_factory.mktemp("jest") / "web"
-    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("node_modules"))
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
-    )
-    return folder
+    return npm_installed(FIXTURE, tmp_path_factory.mktemp("jest") / "web", "jest")
 
 
 def _project(root: Path, installed: Path | None) -> Project:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import secrets
@@ -31,12 +30,11 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from suitekit.reporting import read_totals
-from suitekit.runners._playwright import PLAYWRIGHT
 from suitekit.services._custom import records
 from suitekit.services._state import state_root
 from suitekit.services._worker import work_folders
-from tests.e2e.helpers import BIN, Project, clean_env, make_project
-from tests.e2e.isolation import CI, MACHINE_POSTGRES, suitekit_databases
+from tests.e2e.helpers import BIN, Project, clean_env, make_project, need, npm_installed
+from tests.e2e.isolation import MACHINE_POSTGRES, suitekit_databases
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "browser"
 JUNIT = Path(".suitekit/reports/junit")
@@ -59,18 +57,11 @@ dirs = ["UPLOADS"]
 """
 
 
-def _need(condition: bool, reason: str) -> None:
-    if not condition:
-        if CI:
-            pytest.fail(f"{reason}: CI must run the Playwright tests")
-        pytest.skip(reason)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    _need(shutil.which("npm") is not None, "Node.js and npm are not installed")
-    _need(Path(CHROMIUM).exists(), f"Chromium is not installed ({CHROMIUM}; apt install chromium)")
-    _need(bool(MACHINE_POSTGRES), "no PostgreSQL server is given (SUITEKIT_TEST_POSTGRES_URL)")
+    need(shutil.which("npm") is not None, "Node.js and npm are not installed")
+    need(Path(CHROMIUM).exists(), f"Chromium is not installed ({CHROMIUM}; apt install chromium)")
+    need(bool(MACHINE_POSTGRES), "no PostgreSQL server is given (SUITEKIT_TEST_POSTGRES_URL)")
     made = make_project(tmp_path / "shop", SUITE.format(python=json.dumps(sys.executable)))
     shutil.copytree(
         FIXTURE,
@@ -272,20 +263,7 @@ def installed_browser(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Its install marker holds the fingerprint suitekit records after its own `npm ci` of the
     same lock file, so the sessions of a project linked to these node_modules skip the install.
     """
-    _need(shutil.which("npm") is not None, "Node.js and npm are not installed")
-    folder = tmp_path_factory.mktemp("playwright") / "browser"
-    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("node_modules", "test-results"))
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
-    )
-    present = [name for name in PLAYWRIGHT.lock_files if (folder / name).is_file()]
-    command = PLAYWRIGHT.install_command(present)
-    assert command is not None
-    digest = hashlib.sha256(" ".join(command).encode())
-    for name in sorted(present):
-        digest.update(b"\0" + name.encode() + b"\0" + (folder / name).read_bytes())
-    (folder / PLAYWRIGHT.install_marker).write_text(digest.hexdigest() + "\n")
-    return folder
+    return npm_installed(FIXTURE, tmp_path_factory.mktemp("playwright") / "browser", "playwright")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ command that writes JUnit, beside a pytest suite, in one report."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +12,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from suitekit.reporting import read_totals
-from tests.e2e.helpers import Project, make_project
+from tests.e2e.helpers import Project, make_project, need, npm_installed
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "frontend"
 CRATE = Path(__file__).parents[1] / "fixtures" / "crate"
@@ -52,22 +51,13 @@ junit.write_text(
 
 
 def _need_node() -> None:
-    if shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("npm is not on PATH: CI must run the Vitest tests (install Node.js)")
-        pytest.skip("Node.js and npm are not installed: the Vitest suite cannot run")
+    need(shutil.which("npm") is not None, "Node.js and npm are not installed")
 
 
 @pytest.fixture(scope="session")
 def installed_frontend(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture's frontend with its node_modules, installed once by `npm ci` (the registry)."""
-    _need_node()
-    folder = tmp_path_factory.mktemp("frontend") / "frontend"
-    shutil.copytree(FIXTURE, folder, ignore=shutil.ignore_patterns("node_modules"))
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, check=True, capture_output=True
-    )
-    return folder
+    return npm_installed(FIXTURE, tmp_path_factory.mktemp("frontend") / "frontend", "vitest")
 
 
 def _project(root: Path, installed: Path | None) -> Project:
@@ -214,10 +204,7 @@ shards = 2
 
 
 def _need_cargo() -> None:
-    if shutil.which("cargo") is None:
-        if os.environ.get("CI"):
-            pytest.fail("cargo is not on PATH: CI must run the Rust suite (install Rust)")
-        pytest.skip("Rust's cargo is not installed: the cargo suite cannot run")
+    need(shutil.which("cargo") is not None, "Rust's cargo is not installed (rustup)")
 
 
 def test_a_cargo_suite_runs_through_nextest_and_splits_by_test_binary(tmp_path: Path) -> None:

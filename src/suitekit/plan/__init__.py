@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from suitekit.plan._external import Backends as Backends
     from suitekit.plan._external import ExternalSession as ExternalSession
     from suitekit.plan._external import external_session as external_session
+    from suitekit.plan._external import install_fingerprint as install_fingerprint
     from suitekit.plan._options import ENV_COLLECTIONS as ENV_COLLECTIONS
     from suitekit.plan._options import ENV_REINSTALL as ENV_REINSTALL
     from suitekit.plan._run import YIELDING_NICE as YIELDING_NICE
@@ -112,6 +113,7 @@ __all__ = [
     "external_session",
     "fixed_hashseed",
     "hashseed",
+    "install_fingerprint",
     "jobs",
     "junit_path",
     "log_path",
@@ -184,6 +186,7 @@ if not TYPE_CHECKING:
             "Backends": "suitekit.plan._external",
             "ExternalSession": "suitekit.plan._external",
             "external_session": "suitekit.plan._external",
+            "install_fingerprint": "suitekit.plan._external",
             "SuiteSession": "suitekit.plan._suite_session",
             "Sweep": "suitekit.plan._suite_session",
             "suite_folders": "suitekit.plan._suite_session",

@@ -170,10 +170,7 @@ class ExternalSession:
         command = self.runner.install_command(sorted(locks))
         if command is None:
             return None
-        digest = hashlib.sha256(" ".join(command).encode())
-        for name in sorted(locks):
-            digest.update(b"\0" + name.encode() + b"\0" + locks[name])
-        wanted = digest.hexdigest()
+        wanted = install_fingerprint(command, locks)
         if marker.strip() == wanted and not forced:
             return None
         return command, wanted
@@ -186,6 +183,18 @@ class ExternalSession:
         """The runner's command line: this shard's ``files`` when a split gave them."""
         call = self.call if files is None else replace(self.call, files=tuple(files))
         return self.runner.command(self.suite.runner, call)
+
+
+def install_fingerprint(command: Sequence[str], locks: Mapping[str, bytes]) -> str:
+    """What a runner's install marker holds after ``command`` installed from ``locks``.
+
+    The lock files' names and contents, and the command: another lock file, or another
+    command, is another install.
+    """
+    digest = hashlib.sha256(" ".join(command).encode())
+    for name in sorted(locks):
+        digest.update(b"\0" + name.encode() + b"\0" + locks[name])
+    return digest.hexdigest()
 
 
 def external_session(
