@@ -7,7 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 HELD: Final = (signal.SIGINT, signal.SIGTERM)
 """The signals that end a run, which :func:`signals_held` holds back."""
@@ -83,6 +83,8 @@ def signals_held(*signums: signal.Signals) -> Iterator[None]:
 
 
 _Handler = Callable[[int, FrameType | None], None] | signal.Handlers
+_Previous = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+"""A handler as ``signal.getsignal`` gives it back (``None``: one set outside Python)."""
 
 
 @contextlib.contextmanager
@@ -94,9 +96,29 @@ def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, handler) for signum in signums}
+    previous = {signum: _set(signum, handler) for signum in signums}
     try:
         yield
     finally:
         for signum, old in previous.items():
-            signal.signal(signum, old)
+            _set(signum, old)
+
+
+def _set(signum: signal.Signals, handler: _Previous) -> _Previous:
+    """``signal.signal(signum, handler)``, where a signal caught in the race is not lost.
+
+    A signal that arrived while a Python handler was in place, and is still pending when the
+    handler becomes "ignore" or the default, makes CPython raise ``OSError: Signal 2 ignored
+    due to race condition`` out of ``signal.signal`` (the new handler is set all the same). A
+    second Ctrl-C arriving just as shutdown starts ignoring it is that race: it was meant to be
+    ignored, and it is; one pending as the default comes back is delivered with the default.
+    """
+    before = signal.getsignal(signum)
+    if handler is None:  # set outside Python: there is nothing Python could put back
+        return before
+    try:
+        signal.signal(signum, handler)
+    except OSError:
+        if handler == signal.SIG_DFL:
+            signal.raise_signal(signum)
+    return before
