@@ -8,7 +8,8 @@ Subcommands:
 - ``suitekit run``: run suites and checks (what ``inv test.all`` does);
 - ``suitekit shards SUITE --count N``: how N shards would split a suite, by recorded durations;
 - ``suitekit flaky SUITE --runs N``: run a suite N times in random orders and worker counts,
-  report the tests whose outcome changed and the fewest earlier tests a failure needs;
+  report the tests whose outcome changed and the fewest earlier tests a failure needs (pytest;
+  a Vitest or Jest suite is shuffled by the runner's seed, and not replayed);
 - ``suitekit clean``: remove what killed runs left (servers, databases, leases, folders);
 - ``suitekit ci github|gitlab``: write the CI file; ``suitekit ci check``: fail when stale.
 """
@@ -73,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     flaky = commands.add_parser(
         "flaky",
-        help="run a suite N times in random orders and worker counts; report its flaky tests",
+        help=(
+            "run a suite (pytest, Vitest or Jest) N times in random orders and worker counts; "
+            "report its flaky tests"
+        ),
     )
     flaky.add_argument("suite", help="the suite to run")
     flaky.add_argument(

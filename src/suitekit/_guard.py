@@ -10,15 +10,23 @@ The records settle the question only when, together, the sessions collected ever
 under the test roots: a file outside every suite's ``paths`` (with no marker-only suite, which
 collects every root) was collected by none of them. :func:`decide` then says so, and the runner
 runs the ``partition`` session, which collects every root in one pytest and names each test.
+
+Suites of other runners are checked file by file, folder by folder (:func:`listed_suites`): a
+session of such a suite lists, with its runner, the test files its ``paths`` select and every
+test file the runner finds in its folder, and records both (:func:`runner_collection`). A file
+the runner finds that no suite of that folder runs, or that two suites run (a Playwright spec
+that Vitest also picks up), breaks the partition as an unowned or doubly owned test does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +34,7 @@ from typing import Final
 
 from suitekit import _quarantine
 from suitekit._files import STORE_LIMIT, FileRefusedError, open_regular
-from suitekit._model import Project
+from suitekit._model import Project, Suite
 from suitekit._selection import (
     Collection,
     PartitionReport,
@@ -38,7 +46,15 @@ from suitekit._selection import (
 from suitekit.errors import PartitionError
 from suitekit.plan import PARTITION_SESSION
 
-__all__ = ["Verdict", "collections_folder", "crash", "decide"]
+__all__ = [
+    "RunnerPartition",
+    "Verdict",
+    "collections_folder",
+    "crash",
+    "decide",
+    "listed_suites",
+    "runner_collection",
+]
 
 _DEFAULT_PYTHON_FILES: Final = ("test_*.py", "*_test.py")
 _DEFAULT_NORECURSE: Final = (
@@ -55,23 +71,42 @@ _DEFAULT_NORECURSE: Final = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunnerPartition:
+    """What the listings of the suites of other runners say of their partition.
+
+    Attributes:
+        counts: The test files (a cargo suite's: test binaries) of each suite checked, in the
+            project's order.
+        problem: The error text when a file is run by no suite of its folder, or by two.
+        unchecked: Why the listings cannot settle it ("": they can, or nothing needs them).
+    """
+
+    counts: tuple[tuple[str, int], ...] = ()
+    problem: str = ""
+    unchecked: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verdict:
     """What the records say of the partition.
 
     Attributes:
-        report: The partition, or ``None`` when the records cannot settle it.
+        report: The partition of the pytest suites, or ``None`` when the records cannot
+            settle it.
         problem: The error text when the partition is broken or a quarantine entry is stale.
         reason: Why the records cannot settle it (when ``report`` is ``None``).
+        runners: The partition of the suites of other runners (see :func:`decide_runners`).
     """
 
     report: PartitionReport | None
     problem: str = ""
     reason: str = ""
+    runners: RunnerPartition = RunnerPartition()
 
     @property
     def ok(self) -> bool:
         """The records settle the partition, and it holds."""
-        return self.report is not None and not self.problem
+        return self.report is not None and not self.problem and not self.runners.problem
 
 
 @contextlib.contextmanager
@@ -155,6 +190,97 @@ def crash(project: Project | None, folder: Path) -> str | None:
 def decide(project: Project, folder: Path) -> Verdict:
     """Check the partition from the records the suite sessions left in ``folder``.
 
+    The pytest suites' (:func:`_decide_pytest`) and the other runners' (:func:`decide_runners`).
+    """
+    return dataclasses.replace(
+        _decide_pytest(project, folder), runners=decide_runners(project, folder)
+    )
+
+
+def listed_suites(project: Project) -> tuple[Suite, ...]:
+    """The suites of other runners whose share of their folder's tests the guard checks.
+
+    Those whose runner can list its test files (not ``command``) and that name ``paths`` or
+    share their folder (``cwd``) with another such suite. A lone suite without ``paths`` runs
+    every test its runner finds in its folder: there is nothing to check, and its session
+    lists nothing.
+    """
+    from suitekit.runners import runner_for  # noqa: PLC0415 - projects with other runners only
+
+    listable = [
+        suite
+        for suite in project.suites
+        if suite.runner.kind != "pytest"
+        # Asked with a path that is never written: a runner that cannot list says None.
+        and runner_for(suite.runner.kind).list_command(suite.runner, (), Path(os.devnull))
+        is not None
+    ]
+    folders = Counter(_folder(suite) for suite in listable)
+    return tuple(suite for suite in listable if suite.paths or folders[_folder(suite)] > 1)
+
+
+def _folder(suite: Suite) -> str:
+    return os.path.normpath(suite.runner.cwd or ".")
+
+
+def runner_collection(suite: str, owned: Sequence[str], found: Sequence[str]) -> Collection:
+    """The record of a session of another runner: the files its suite runs, and the others.
+
+    Args:
+        suite: The suite.
+        owned: The test files its ``paths`` select, relative to the project root.
+        found: Every test file its runner finds in its folder, relative to the project root.
+    """
+    mine = set(owned)
+    return Collection(
+        suite=suite,
+        owned=tuple(sorted(mine)),
+        others=tuple(sorted(set(found) - mine)),
+        complete=True,
+    )
+
+
+def decide_runners(project: Project, folder: Path) -> RunnerPartition:
+    """Check that each test file the other runners find is run by exactly one suite.
+
+    From the records of the sessions of :func:`listed_suites`; a suite that recorded nothing
+    (its session failed, or its runner could not list, as the session said) leaves the check
+    unsettled.
+    """
+    suites = listed_suites(project)
+    if not suites:
+        return RunnerPartition()
+    names = {suite.name for suite in suites}
+    records = {c.suite: c for c in _records(folder) if c.suite in names}
+    missing = next((suite.name for suite in suites if suite.name not in records), None)
+    if missing is not None:
+        return RunnerPartition(unchecked=f"suite {missing!r} listed no test files")
+    owners: dict[str, list[str]] = {}
+    for suite in suites:
+        for unit in records[suite.name].owned:
+            owners.setdefault(unit, []).append(suite.name)
+    found = sorted({unit for c in records.values() for unit in (*c.owned, *c.others)})
+    unowned = tuple(unit for unit in found if unit not in owners)
+    overlapping = tuple(
+        (unit, tuple(owners[unit])) for unit in found if len(owners.get(unit, ())) > 1
+    )
+    counts = tuple((suite.name, len(records[suite.name].owned)) for suite in suites)
+    if not unowned and not overlapping:
+        return RunnerPartition(counts=counts)
+    broken = PartitionError(
+        unowned=unowned,
+        overlapping=overlapping,
+        subject="test file",
+        fix="add the file's folder to a suite's `paths` (relative to its `cwd`), or keep the "
+        "runner from finding it (Vitest's `include` and `exclude`, Jest's `testMatch`, "
+        "Playwright's `testDir`); where two suites run one file, narrow one's `paths`.",
+    )
+    return RunnerPartition(counts=counts, problem=str(broken))
+
+
+def _decide_pytest(project: Project, folder: Path) -> Verdict:
+    """Check the pytest suites' partition from the records in ``folder``.
+
     Every suite of the project must have recorded a complete collection, and no test file
     under the test roots may lie outside what the suites collect; otherwise the verdict has no
     report and says why. A quarantine entry that names none of the collected tests is stale,
@@ -189,9 +315,9 @@ def decide(project: Project, folder: Path) -> Verdict:
     if not report.ok:
         error = PartitionError(unowned=report.unowned, overlapping=report.overlapping)
         return Verdict(report=report, problem=str(error))
-    if project.quarantine:
+    if entries := _quarantine.pytest_entries(project.quarantine):
         ids = (node_id for c in collections for node_id in (*c.owned, *c.others))
-        stale = _quarantine.unmatched(project.quarantine, ids)
+        stale = _quarantine.unmatched(entries, ids)
         if stale:
             where = f"the tests under {', '.join(project.tests)}"
             stale_error = _quarantine.unmatched_error(stale, file=project.config_file, where=where)

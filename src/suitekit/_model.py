@@ -277,16 +277,21 @@ class Quarantine:
     Attributes:
         test: A node id (``tests/unit/test_x.py::test_y``), a file (``tests/unit/test_x.py``)
             or a pattern in which ``*`` and ``?`` are wildcards; an entry without ``[`` also
-            matches every parametrization of the tests it names.
+            matches every parametrization of the tests it names. With ``suite``: the JUnit
+            key ``classname::name`` of a case of that suite's report, or a pattern of keys; an
+            entry that is a whole classname names every case of it.
         reason: Why the tests are quarantined (an issue link, say); shown wherever they are.
         release_after: How many passing runs in a row make a test ready to leave quarantine.
         index: The entry's position in the array, for messages (``quarantine[2]``).
+        suite: The suite of another runner whose tests the entry names; ``""`` for pytest's
+            tests, which node ids place by themselves.
     """
 
     test: str
     reason: str
     release_after: int = 5
     index: int = 0
+    suite: str = ""
 
     @property
     def key(self) -> str:

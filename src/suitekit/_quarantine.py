@@ -7,6 +7,11 @@ parametrization of the tests it names, and an entry without ``::`` also matches 
 files it names. Pure functions of strings, in the core: the pytest plugin applies them to the
 collection, the partition guard checks the entries against it, the report applies them to the
 merged results; ``suitekit.flaky`` re-exports them.
+
+An entry with a ``suite`` names tests of that suite of another runner, by the JUnit key
+``classname::name`` of its report's cases (:func:`case_entry_for`); it is no concern of pytest's
+(:func:`pytest_entries`): neither the plugin nor the partition guard applies it or judges it
+stale.
 """
 
 from __future__ import annotations
@@ -20,7 +25,17 @@ from pathlib import Path
 from suitekit._model import Quarantine
 from suitekit.errors import ConfigError
 
-__all__ = ["entry_for", "matches", "stale_in_files", "unmatched", "unmatched_error"]
+__all__ = [
+    "case_entry_for",
+    "entry_for",
+    "matches",
+    "matches_case",
+    "pytest_entries",
+    "stale_in_files",
+    "suite_entries",
+    "unmatched",
+    "unmatched_error",
+]
 
 
 @functools.lru_cache(maxsize=256)
@@ -37,6 +52,37 @@ def matches(entry: Quarantine, node_id: str) -> bool:
     if "[" not in entry.test and "[" in node_id and regex.fullmatch(node_id.split("[", 1)[0]):
         return True
     return "::" not in entry.test and regex.fullmatch(node_id.split("::", 1)[0]) is not None
+
+
+def pytest_entries(entries: Sequence[Quarantine]) -> tuple[Quarantine, ...]:
+    """The entries that name pytest's tests (those without a ``suite``)."""
+    return tuple(entry for entry in entries if not entry.suite)
+
+
+def suite_entries(entries: Sequence[Quarantine], suite: str) -> tuple[Quarantine, ...]:
+    """The entries that name tests of ``suite``, a suite of another runner."""
+    return tuple(entry for entry in entries if entry.suite and entry.suite == suite)
+
+
+def matches_case(entry: Quarantine, classname: str, name: str) -> bool:
+    """Whether ``entry`` names the JUnit case ``classname::name`` of another runner's report.
+
+    The whole key, the key without its ``[...]`` when the entry has no ``[`` (as a node id's
+    parametrizations), or the whole classname: a classname may itself hold ``::`` (nextest's
+    ``crate::binary``), so "every test of that classname" cannot be read off the key's first
+    ``::`` as a pytest file is.
+    """
+    regex = _regex(entry.test)
+    key = f"{classname}::{name}" if classname else name
+    if regex.fullmatch(key) or regex.fullmatch(classname):
+        return True
+    bare = key.split("[", 1)[0]  # without the parametrization, as for a node id
+    return "[" not in entry.test and "[" in key and regex.fullmatch(bare) is not None
+
+
+def case_entry_for(entries: Sequence[Quarantine], classname: str, name: str) -> Quarantine | None:
+    """The first entry that names the case ``classname::name``, or ``None``."""
+    return next((entry for entry in entries if matches_case(entry, classname, name)), None)
 
 
 def entry_for(entries: Sequence[Quarantine], node_id: str) -> Quarantine | None:
@@ -92,6 +138,9 @@ def unmatched_error(entries: Sequence[Quarantine], *, file: Path | None, where: 
         value=first.test,
         problem=f"{first.test!r} matches none of {where} (a stale quarantine hides nothing and "
         f"protects nothing){others}",
-        fix="correct the node id as `pytest --collect-only -q` prints it, or remove the entry "
+        fix=f"correct the test as the report of suite {first.suite!r} names it (classname::name)"
+        ", or remove the entry if the test is gone"
+        if first.suite
+        else "correct the node id as `pytest --collect-only -q` prints it, or remove the entry "
         "if the test is gone",
     )

@@ -82,19 +82,25 @@ class PartitionError(SuitekitError):
         *,
         unowned: tuple[str, ...],
         overlapping: tuple[tuple[str, tuple[str, ...]], ...],
+        subject: str = "test",
+        fix: str = "",
     ) -> None:
-        """Build a message that lists every offending node id."""
-        lines = ["suitekit: every test must belong to exactly one suite."]
+        """Build a message that lists every offending node id (or file: ``subject``)."""
+        lines = [f"suitekit: every {subject} must belong to exactly one suite."]
         if unowned:
-            lines.append(f"{len(unowned)} test(s) belong to no suite:")
+            lines.append(f"{len(unowned)} {subject}(s) belong to no suite:")
             lines.extend(f"  {node_id}" for node_id in unowned)
         if overlapping:
-            lines.append(f"{len(overlapping)} test(s) belong to more than one suite:")
+            lines.append(f"{len(overlapping)} {subject}(s) belong to more than one suite:")
             lines.extend(f"  {node_id}  ({', '.join(names)})" for node_id, names in overlapping)
         lines.append(
-            "  fix: add the file's folder to a suite's `paths`, or mark the test with a suite's "
-            "marker; where two suites overlap, narrow one with a marker expression such as "
-            '`marker = "not processing"`.'
+            "  fix: "
+            + (
+                fix
+                or "add the file's folder to a suite's `paths`, or mark the test with a suite's "
+                "marker; where two suites overlap, narrow one with a marker expression such as "
+                '`marker = "not processing"`.'
+            )
         )
         super().__init__("\n".join(lines))
         self.unowned = unowned

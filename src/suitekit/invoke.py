@@ -166,8 +166,9 @@ def _flaky_task(project: Project) -> Task[Any]:
 
     return _task(
         run,
-        "Run a suite N times in random orders and worker counts; report its flaky tests, how "
-        "to reproduce each failure, and the fewest earlier tests an order-dependent one needs.",
+        "Run a suite (pytest, Vitest or Jest) N times in random orders and worker counts; "
+        "report its flaky tests, how to reproduce each failure, and, for pytest, the fewest "
+        "earlier tests an order-dependent one needs.",
         {
             "suite": "the suite to run",
             "runs": f"how many runs (default {DEFAULT_RUNS}; at least 2)",

@@ -162,6 +162,7 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
         written = run.files_to_write()
         for path, text in written.items():
             write_text_atomic(path, text)
+        failed: CommandFailed | None = None
         try:
             _run_tests(
                 session,
@@ -172,12 +173,16 @@ def _run_external(session: nox.Session, project: Project, suite: Suite) -> None:
                 external=True,
                 backends=run.backends,
             )
+        except CommandFailed as error:
+            failed = error  # judged with the suite's quarantine, once its report is retitled
         finally:
             for path in written:
                 path.unlink(missing_ok=True)
             _retitle(session, run.junit, suite.name, started)
             if run.records_durations:
                 _record_durations(session, project, run.junit, started)
+        _judge_quarantine(session, project, run, failed, started)
+        _record_listing(session, project, run)
 
 
 @contextlib.contextmanager
@@ -245,6 +250,110 @@ def _retitle(session: nox.Session, junit: Path, suite: str, since: float) -> Non
         session.warn(f"suitekit: {error}")
 
 
+def _judge_quarantine(
+    session: nox.Session,
+    project: Project,
+    run: plan.ExternalSession,
+    failed: CommandFailed | None,
+    since: float,
+) -> None:
+    """Apply the suite's quarantine to the report this run wrote; pass or fail the session by it.
+
+    The rewrite and the verdict are :mod:`suitekit.reporting`'s (``quarantine_verdict``). A
+    suite without quarantine entries fails as the runner's failed command, as before.
+    """
+    from suitekit import _quarantine  # noqa: PLC0415 - at the end only
+    from suitekit.reporting import quarantine_junit, quarantine_verdict  # noqa: PLC0415
+
+    entries = _quarantine.suite_entries(project.quarantine, run.suite.name)
+    if not entries or (failed is not None and failed.return_code is None):
+        if failed is not None:
+            raise failed
+        return
+    report = None
+    try:
+        if run.junit.stat().st_mtime >= since - 1:
+            report = quarantine_junit(run.junit, entries)
+    except FileNotFoundError:
+        pass
+    except SuitekitError as error:
+        session.warn(f"suitekit: {error}")
+    problem = quarantine_verdict(
+        report,
+        runner=run.runner.name,
+        exit_code=0 if failed is None or failed.return_code is None else failed.return_code,
+        failure_codes=run.runner.failure_codes,
+        whole=run.shard is None and not session.posargs,
+        file=project.config_file,
+        suite=run.suite.name,
+    )
+    if problem is not None:
+        session.error(problem)
+    if report is not None and report.quarantined:
+        names = ", ".join(report.quarantined)
+        session.log(f"suitekit: only quarantined tests failed ({names}): the suite passes")
+
+
+def _listed(
+    session: nox.Session,
+    run: plan.ExternalSession,
+    listing: Callable[[Path], Sequence[str] | None],
+) -> str | None:
+    """What a listing command of the runner wrote (into a file, or on its standard output).
+
+    ``listing`` makes the command from the file it is to write; ``None``: the runner cannot
+    list, and nothing runs.
+
+    Raises:
+        CommandFailed: The runner failed.
+        OSError: Its output cannot be read.
+    """
+    with tempfile.TemporaryDirectory(prefix="suitekit-list-") as scratch:
+        output = Path(scratch) / "files.json"
+        command = listing(output)
+        if command is None:
+            return None
+        if run.runner.lists_to_stdout:  # nextest prints it; its build goes to stderr
+            with output.open("w", encoding="utf-8") as printed:
+                session.run(*command, external=True, stdout=printed, stderr=None)
+        else:
+            session.run(*command, external=True, silent=True)
+        return output.read_text(encoding="utf-8")
+
+
+def _record_listing(session: nox.Session, project: Project, run: plan.ExternalSession) -> None:
+    """For the partition guard of a whole run: the test files the suite runs and its folder's.
+
+    Only where the run asks for records (``SUITEKIT_COLLECTIONS``) and the guard checks the
+    suite (see :func:`suitekit._guard.listed_suites`). The runner lists every test file it
+    finds in its folder, and then, unless they all lie under the suite's ``paths`` (see
+    :meth:`~suitekit.plan.ExternalSession.paths_select_all`), those the ``paths`` select. A
+    listing that fails is said, and the guard then says that it could not check the suite;
+    the session still passes.
+    """
+    from suitekit import _guard  # noqa: PLC0415 - whole runs only
+
+    records = os.environ.get(plan.ENV_COLLECTIONS)
+    if not records or run.suite not in _guard.listed_suites(project):
+        return
+    try:
+        whole = _listed(session, run, run.whole_list_command)
+        if whole is None:
+            return
+        found = run.listed_units(whole, project.root)
+        owned = found
+        if not run.paths_select_all(found, project.root):
+            own = _listed(session, run, run.list_command)
+            owned = () if own is None else run.listed_units(own, project.root)
+    except (CommandFailed, OSError, ValueError) as error:
+        session.warn(
+            f"suitekit: the test files could not be listed for the partition guard ({error})"
+        )
+        return
+    record = _guard.runner_collection(run.suite.name, owned, found)
+    write_text_atomic(Path(records) / f"{run.suite.name}.{os.getpid()}.json", record.to_json())
+
+
 def _split(
     session: nox.Session, project: Project, run: plan.ExternalSession
 ) -> tuple[str, ...] | None:
@@ -254,24 +363,17 @@ def _split(
     stored = DurationStore.load(project.root / DURATIONS_FILE).suites.get(run.suite.name, {})
     if not run.splits(stored):
         return None
-    with tempfile.TemporaryDirectory(prefix="suitekit-list-") as scratch:
-        output = Path(scratch) / "files.json"
-        listing = run.list_command(output)
-        if listing is None:
+    try:
+        listed = _listed(session, run, run.list_command)
+        if listed is None:
             return None
-        try:
-            if run.runner.lists_to_stdout:  # nextest prints it; its build goes to stderr
-                with output.open("w", encoding="utf-8") as printed:
-                    session.run(*listing, external=True, stdout=printed, stderr=None)
-            else:
-                session.run(*listing, external=True, silent=True)
-            split = run.split(output.read_text(encoding="utf-8"), stored)
-        except (CommandFailed, OSError, ValueError) as error:
-            session.warn(
-                f"suitekit: the test files could not be listed ({error}); the runner's own "
-                "--shard splits"
-            )
-            return None
+        split = run.split(listed, stored)
+    except (CommandFailed, OSError, ValueError) as error:
+        session.warn(
+            f"suitekit: the test files could not be listed ({error}); the runner's own "
+            "--shard splits"
+        )
+        return None
     shard = f"{run.call.shard.index}/{run.call.shard.total}" if run.call.shard else "whole"
     session.log(f"suitekit: shard {shard}: {split.why}")
     return split.files

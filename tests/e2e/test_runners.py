@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from suitekit.reporting import read_totals
-from tests.e2e.helpers import Project, make_project, need, npm_installed
+from tests.e2e.helpers import PYPROJECT, Project, make_project, need, npm_installed
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "frontend"
 CRATE = Path(__file__).parents[1] / "fixtures" / "crate"
@@ -100,11 +100,12 @@ def test_a_vitest_suite_runs_in_its_folder_installs_once_and_lands_in_the_report
     assert "npm ci" not in again.stdout + again.stderr
     assert "are as at their last install" in again.stdout + again.stderr
 
-    # The whole run: the partition guard sees only pytest's suites; one report has them all.
+    # The whole run: one report has them all; the guard checks Vitest's files too.
     shutil.rmtree(project.root / "tests" / "slow")  # a pytest folder no suite of this one runs
     whole = project.run("inv", "test.all", "--parallel", env={"SLOW_MS": "10"})
     output = whole.stdout + whole.stderr
     assert whole.returncode == 0, output
+    assert "from the suites' own collections (unit 3, frontend 5 files)" in output
     rows = {line.split()[0]: line.split()[1:4] for line in output.splitlines() if "-3.11 " in line}
     assert rows["frontend-3.11"] == ["passed", "7", "0"]
     assert rows["tool-3.11"] == ["passed", "2", "0"]
@@ -172,19 +173,63 @@ def test_a_failing_vitest_test_fails_the_session_by_name(
     assert (totals.tests, totals.failures) == (8, 1)
 
 
+TWO_VITEST_SUITES = """\
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+workers = 0
+
+[tool.suitekit.suites.quick]
+runner = "vitest"
+cwd = "frontend"
+paths = ["src/fast1.test.js", "src/fast2.test.js", "src/fast3.test.js", "src/slow.test.js"]
+
+[tool.suitekit.suites.careful]
+runner = "vitest"
+cwd = "frontend"
+paths = ["src/slow.test.js"]
+"""
+
+
+def test_the_guard_checks_that_the_suites_of_one_folder_share_its_test_files(
+    tmp_path: Path, installed_frontend: Path
+) -> None:
+    project = _project(tmp_path / "demo", installed_frontend)
+    pyproject = project.write("pyproject.toml", PYPROJECT.format(extra=TWO_VITEST_SUITES))
+    shutil.rmtree(project.root / "tests" / "slow")
+
+    broken = project.run("inv", "test.all", env={"SLOW_MS": "10"})
+
+    output = broken.stdout + broken.stderr
+    assert broken.returncode == 1, output
+    assert "1 test file(s) belong to no suite:\n  frontend/src/isbn.test.js" in (output)
+    assert "frontend/src/slow.test.js  (quick, careful)" in output
+    assert "partition failed: the suites of other runners do not partition" in output
+    assert "quick-3.11" in output  # the suites ran, and then the guard failed the run
+
+    text = pyproject.read_text(encoding="utf-8")
+    text = text.replace(', "src/slow.test.js"]', "]")
+    text = text.replace('["src/slow.test.js"]', '["src/slow.test.js", "src/isbn.test.js"]')
+    pyproject.write_text(text, encoding="utf-8")
+    fixed = project.run("inv", "test.all", env={"SLOW_MS": "10"})
+
+    output = fixed.stdout + fixed.stderr
+    assert fixed.returncode == 0, output
+    assert "(unit 3, quick 3 files, careful 2 files)" in output
+
+
 def test_the_pytest_only_commands_say_they_do_not_run_another_runners_suite(
     tmp_path: Path,
 ) -> None:
     project = _project(tmp_path / "demo", installed=None)
 
     shards = project.run("suitekit", "shards", "frontend")
-    flaky = project.run("suitekit", "flaky", "frontend")
+    flaky = project.run("suitekit", "flaky", "tool")  # Vitest's are searched: test_flaky_runners
     plugin = project.run("nox", "-s", "unit", "--", "--suitekit-suite=frontend")
 
     assert shards.returncode != 0
     assert "suite 'frontend' runs vitest; `suitekit shards` plans pytest's suites" in shards.stderr
     assert flaky.returncode != 0
-    assert "suite 'frontend' runs vitest; `suitekit flaky` replays pytest's suites" in flaky.stderr
+    assert "suite 'tool' runs command, which has no seeded test order" in flaky.stderr
     assert "suite 'frontend' runs vitest, not pytest; run it with nox -s frontend" in (
         plugin.stdout + plugin.stderr
     )

@@ -443,3 +443,45 @@ def test_retries_are_refused_with_the_reason_by_the_runners_that_do_not(
     assert error.key == f"{KEY}.retries"
     assert f"runner = {table['runner']!r} cannot retry: {reason}" in str(error)
     assert fix in str(error)
+
+
+@pytest.mark.parametrize(
+    ("posargs", "option"),
+    [
+        (["--suitekit-retries=0", "--bail=1"], None),
+        (["--suitekit-retries", "0", "--bail=1"], None),
+        (["--bail=1", "--suitekit-retries=3"], "--retry=3"),
+        (["--bail=1"], "--retry=2"),  # the suite's own
+    ],
+)
+def test_suitekit_retries_after_the_dashes_overrides_the_suites_for_one_run(
+    tmp_path: Path, posargs: list[str], option: str | None
+) -> None:
+    project = project_with({"runner": "vitest", "cwd": "frontend", "retries": 2}, tmp_path)
+    run = external_session(
+        project, project.suite("web"), python="3.11", posargs=posargs, environ={}
+    )
+
+    argv = run.command()
+    retries = [arg for arg in argv if arg.startswith("--retr")]
+    assert retries == ([option] if option else [])
+    assert argv[-1] == "--bail=1"
+
+
+@pytest.mark.parametrize(
+    ("runner", "value", "problem"),
+    [("vitest", "x", "'x' is not a number of retries"), ("jest", "1", "has no retry option")],
+)
+def test_a_bad_suitekit_retries_for_another_runner_is_refused(
+    tmp_path: Path, runner: str, value: str, problem: str
+) -> None:
+    project = project_with({"runner": runner, "cwd": "frontend"}, tmp_path)
+    with pytest.raises(ConfigError, match=problem) as raised:
+        external_session(
+            project,
+            project.suite("web"),
+            python="3.11",
+            posargs=[f"--suitekit-retries={value}"],
+            environ={},
+        )
+    assert raised.value.key == "--suitekit-retries"

@@ -204,6 +204,19 @@ def _check_partition(
     started = time.monotonic()
     verdict = check()
     seconds = time.monotonic() - started
+    if verdict.runners.problem:
+        out.write(
+            f"{verdict.runners.problem}\nsuitekit: {guard.session} failed: the suites of other "
+            "runners do not partition their test files\n"
+        )
+        out.flush()
+        return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
+    if verdict.runners.unchecked:
+        out.write(
+            f"suitekit: {guard.session}: the test files of other runners not checked "
+            f"({verdict.runners.unchecked})\n"
+        )
+        out.flush()
     if verdict.report is not None:
         if verdict.problem:
             why = (
@@ -214,7 +227,10 @@ def _check_partition(
             out.write(f"{verdict.problem}\nsuitekit: {guard.session} failed: {why}\n")
             out.flush()
             return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
-        counts = ", ".join(f"{name} {count}" for name, count in verdict.report.counts)
+        counts = ", ".join(
+            [f"{name} {count}" for name, count in verdict.report.counts]
+            + [f"{name} {count} files" for name, count in verdict.runners.counts]
+        )
         out.write(
             f"suitekit: {guard.session}: passed, from the suites' own collections "
             f"({counts}) in {seconds:.2f}s\n"

@@ -69,7 +69,7 @@ TOP_KEYS: Final = (
     "ci",
     "quarantine",
 )
-QUARANTINE_KEYS: Final = ("test", "reason", "release-after")
+QUARANTINE_KEYS: Final = ("test", "reason", "release-after", "suite")
 CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit")
 COVERAGE_KEYS: Final = ("fail-under",)
 SERVICE_KEYS: Final = tuple(KINDS)

@@ -115,7 +115,6 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     custom_names = tuple(service.name for service in custom_services)
     isolation = read_isolation(top.table("isolation", required=False))
     ci = read_ci(top.table("ci", required=False))
-    quarantine = read_quarantine(reader, top.raw.get("quarantine"))
     fail_under = _fail_under(top.table("coverage", required=False))
 
     if not suites_raw.raw:
@@ -136,6 +135,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         )
         for name in suites_raw.raw
     )
+    quarantine = read_quarantine(reader, top.raw.get("quarantine"), suites)
     checks = tuple(
         read_check(
             reader,

@@ -343,8 +343,31 @@ _QUARANTINE_EXAMPLE: Final = (
 )
 
 
-def read_quarantine(reader: Reader, raw: object) -> tuple[Quarantine, ...]:
-    """The ``[[tool.suitekit.quarantine]]`` array: node ids or patterns, each with a reason."""
+_NO_QUARANTINE: Final = {
+    "vitest": "Vitest exits with 1 for failed tests and for errors outside any test alike "
+    "(an unhandled error after a test ended, a coverage threshold), and its JUnit report "
+    "records only the failed tests: a run whose failures were all quarantined could hide such "
+    "an error",
+    "jest": "Jest exits with 1 for failed tests and for errors outside any test alike (a failed "
+    "globalTeardown, a coverage threshold), which its JUnit report does not record: a run whose "
+    "failures were all quarantined could hide such an error",
+    "playwright": "Playwright exits with 1 for failed tests and for errors outside any test "
+    "alike (a failed global teardown), which its JUnit report does not record: a run whose "
+    "failures were all quarantined could hide such an error",
+    "command": "suitekit cannot tell from a command's exit code that only tests failed",
+}
+"""Why a runner refuses quarantine (its ``Runner.failure_codes`` are empty): config does not
+import the runners, so a unit test checks that the two agree."""
+
+
+def read_quarantine(
+    reader: Reader, raw: object, suites: tuple[Suite, ...]
+) -> tuple[Quarantine, ...]:
+    """The ``[[tool.suitekit.quarantine]]`` array: node ids or patterns, each with a reason.
+
+    An entry with a ``suite`` names tests of that suite, which ``suites`` must hold, run by a
+    runner other than pytest that can take quarantined tests.
+    """
     key = f"{ROOT_KEY}.quarantine"
     if raw is None:
         return ()
@@ -353,33 +376,68 @@ def read_quarantine(reader: Reader, raw: object) -> tuple[Quarantine, ...]:
             key, raw, "an array of tables", f"write each entry as {_QUARANTINE_EXAMPLE}"
         )
     entries: list[Quarantine] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(raw):
         table = reader.table(item, f"{key}[{index}]")
         table.finish(QUARANTINE_KEYS)
+        suite = _quarantine_suite(table, suites)
         test = table.string("test", default="")
         if test != test.strip() or test.startswith(("/", "\\")) or ".." in test.split("/"):
             raise table.error(
                 "test",
                 f"{test!r} is not a node id or pattern relative to the project root",
-                'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
+                f"write it as the report of suite {suite!r} names the test (classname::name)"
+                if suite
+                else 'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
                 'or "tests/unit/test_x.py::test_*"',
             )
-        if test in seen:
+        if (suite, test) in seen:
             raise table.error(
                 "test",
-                f"{test!r} is already quarantined by {key}[{seen[test]}]",
+                f"{test!r} is already quarantined by {key}[{seen[suite, test]}]",
                 "keep one entry per test or pattern",
             )
-        seen[test] = index
+        seen[suite, test] = index
         reason = table.string("reason", default="")
         release_after = table.count(
             "release-after", maximum=_MAX_RELEASE_AFTER, default=_RELEASE_AFTER
         )
         entries.append(
-            Quarantine(test=test, reason=reason, release_after=release_after, index=index)
+            Quarantine(
+                test=test, reason=reason, release_after=release_after, index=index, suite=suite
+            )
         )
     return tuple(entries)
+
+
+def _quarantine_suite(table: Table, suites: tuple[Suite, ...]) -> str:
+    """An entry's ``suite``: one of another runner that can take quarantined tests."""
+    if "suite" not in table.raw:
+        return ""
+    name = table.string("suite", default="")
+    suite = next((suite for suite in suites if suite.name == name), None)
+    if suite is None:
+        names = [suite.name for suite in suites]
+        raise table.error(
+            "suite",
+            f"there is no suite {name!r}{did_you_mean(name, names)}",
+            f"name one of the suites ({', '.join(names)}), or drop `suite` for pytest's tests",
+        )
+    kind = suite.runner.kind
+    if kind == "pytest":
+        raise table.error(
+            "suite",
+            f"suite {name!r} is pytest's, whose node ids already say where a test is",
+            'drop `suite` and write the node id, e.g. test = "tests/unit/test_x.py::test_y"',
+        )
+    if kind in _NO_QUARANTINE:
+        raise table.error(
+            "suite",
+            f"suite {name!r} runs {kind}, which cannot take quarantined tests: "
+            f"{_NO_QUARANTINE[kind]}",
+            "fix the test, or skip it by the runner's own means, or remove the entry",
+        )
+    return name
 
 
 def read_install(parent: Table, name: str, default: InstallSpec) -> InstallSpec:

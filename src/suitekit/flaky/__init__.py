@@ -1,8 +1,9 @@
 """Flaky tests: quarantine matching, run logs, and finding unstable and order-dependent tests.
 
 Pure functions and plain data; the pytest plugin (retries, quarantine, order, run logs) and
-``suitekit flaky`` / ``inv test.flaky`` (:mod:`suitekit.flaky._finder`, which runs processes and
-so is not imported here) adapt them.
+``suitekit flaky`` / ``inv test.flaky`` (:mod:`suitekit.flaky._finder`, and
+:mod:`suitekit.flaky._external` for Vitest and Jest suites, which run processes and so are not
+imported here) adapt them.
 """
 
 from __future__ import annotations

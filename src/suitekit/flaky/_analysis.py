@@ -14,6 +14,10 @@ A run whose nox exit code is not 0 (passed) or 1 (failed), or whose run log hold
 all, went wrong (:attr:`Run.problem`): it is left out of the comparison, like a run without a
 log, and the search is incomplete.
 
+A suite of another runner (Vitest, Jest) is compared the same way, from logs made of its JUnit
+reports; its flaky tests get no cause (:attr:`Finding.runner`): the runner shuffles a whole run
+by a seed but cannot replay a given order.
+
 Pure functions and plain data: ``suitekit flaky`` runs the suite and the replays, then hands
 the results to :func:`compare` and :meth:`Finding.text`.
 """
@@ -75,8 +79,8 @@ class Run:
 
     Attributes:
         number: Its place among the runs, from 1.
-        seed: Its ``--suitekit-order-seed``.
-        workers: Its xdist worker count (0: serial).
+        seed: Its ``--suitekit-order-seed``, or the seed of another runner's own shuffle.
+        workers: Its xdist worker count (0: serial), or another runner's (1: serial).
         command: The command that repeats it (same order, same worker count).
         log: What it did, or ``None`` when it left no run log.
         problem: What went wrong, when something did: why there is no log, or why the log
@@ -206,6 +210,8 @@ class Finding:
         flaky: The flaky tests.
         causes: What the replays found, one per flaky test that failed at least once.
         interrupted: Whether Ctrl-C (or SIGTERM) cut the search short.
+        runner: The suite's runner. Only pytest's runs are replayed: another runner shuffles a
+            whole run by a seed but cannot run a given order, so its flaky tests get no cause.
     """
 
     suite: str
@@ -214,6 +220,7 @@ class Finding:
     flaky: tuple[FlakyTest, ...]
     causes: tuple[Cause, ...] = ()
     interrupted: bool = False
+    runner: str = "pytest"
 
     @property
     def complete(self) -> bool:
@@ -252,7 +259,7 @@ class Finding:
             lines = [f"{head}: no flaky test among {total}"]
         lines += ["", "runs:"]
         lines += [
-            f"  run {run.number}: -n {run.workers}, seed {run.seed}: {run.counts()}"
+            f"  run {run.number}: {self._workers(run)}, seed {run.seed}: {run.counts()}"
             for run in self.runs
         ]
         lines += _section(
@@ -262,6 +269,18 @@ class Finding:
             "causes (serial replays of the tests that ran before it):",
             [line for cause in self.causes for line in _cause(cause)],
         )
+        if self.runner != "pytest":
+            lines += _section(
+                f"causes: not searched ({self.runner} cannot replay a given order of tests, "
+                "only shuffle a whole run by a seed); repeat a failing run with its command "
+                "above:",
+                [
+                    f"  {test.node_id}: failed in "
+                    + ", ".join(f"run {n} (seed {self.runs[n - 1].seed})" for n in failed)
+                    for test in self.flaky
+                    if (failed := test.failed_runs)
+                ],
+            )
         lines += _section(
             "failed in every run (broken, not flaky):",
             [
@@ -271,6 +290,12 @@ class Finding:
         )
         lines += ["", self.verdict()]
         return "\n".join(lines)
+
+    def _workers(self, run: Run) -> str:
+        """``-n 2`` for pytest's xdist, ``2 workers`` for another runner's."""
+        if self.runner == "pytest":
+            return f"-n {run.workers}"
+        return f"{run.workers} worker{'s' * (run.workers != 1)}"
 
     def _reproduce(self) -> list[str]:
         """Each flaky test, and the command of each run it failed in."""

@@ -16,6 +16,9 @@ The search, step by step:
    is written to ``<slug>.order`` for anyone to replay. Otherwise its failure did not come back by
    order: chance, time, or tests running at the same moment on other workers.
 
+A suite of another runner whose order a seed shuffles (Vitest, Jest) is searched by
+:mod:`suitekit.flaky._external`: the same runs and comparison, without replays.
+
 This module runs processes; what to run is computed by the pure functions at its top.
 """
 
@@ -52,12 +55,14 @@ __all__ = [
     "DEFAULT_RUNS",
     "FlakyOptions",
     "find",
+    "flaky_folder",
     "order_text",
     "replay_args",
     "run_args",
     "seeds",
     "session_python",
     "worker_counts",
+    "written",
 ]
 
 MAX_WORKERS: Final = 8
@@ -152,7 +157,18 @@ def session_python(project: Project, session: str) -> Path | None:
 
 
 def _suite(project: Project, name: str) -> Suite:
-    return pytest_suite(
+    """The suite ``name``: pytest's, or another runner's with a seeded order.
+
+    Raises:
+        ConfigError: There is no such suite, or its runner cannot shuffle its tests by a seed.
+    """
+    other = next((s for s in project.suites if s.name == name and s.runner.kind != "pytest"), None)
+    if other is not None:
+        from suitekit.flaky._external import seeded_runner  # noqa: PLC0415 - another runner's
+
+        seeded_runner(project, other)  # refuses a runner without a seeded order
+        return other
+    return pytest_suite(  # the unknown suite's error
         project,
         name,
         command="`suitekit flaky`",
@@ -452,15 +468,23 @@ class _Search:
         )
 
 
-def _read_run(log: Path, code: int | None, output: Path) -> tuple[RunLog | None, str, str]:
+def _read_run(
+    log: Path,
+    code: int | None,
+    output: Path,
+    *,
+    read: Callable[[Path], RunLog] = RunLog.read,
+    what: str = "run log",
+) -> tuple[RunLog | None, str, str]:
     """A finished run's log, what went wrong (``""``: nothing), and that in a few words.
 
-    The few words go on the run's progress line; the problem goes into the finding.
+    The few words go on the run's progress line; the problem goes into the finding. ``read``
+    and ``what``: another runner's run log is read from its JUnit report.
     """
     try:
-        found = RunLog.read(log)
+        found = read(log)
     except ReportError as error:
-        return None, f"{error} (exit code {code}; log: {output})", "left no run log"
+        return None, f"{error} (exit code {code}; log: {output})", f"left no {what}"
     if code not in _RAN:
         problem = (
             f"nox exited with code {code}, not 0 (passed) or 1 (tests failed): "
@@ -473,6 +497,14 @@ def _read_run(log: Path, code: int | None, output: Path) -> tuple[RunLog | None,
         )
         return found, problem, "ran no test"
     return found, "", ""
+
+
+def flaky_folder(project: Project, suite: Suite) -> Path:
+    """``reports/flaky/<suite>/``, emptied: a previous search's files would be read as ours."""
+    folder = project.root / project.reports / "flaky" / suite.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _order_file(folder: Path, root: Path, node_id: str) -> str:
@@ -513,16 +545,20 @@ def find(
         :meth:`Finding.text` and turns :attr:`Finding.ok` into an exit code.
 
     Raises:
-        ConfigError: An unknown suite or Python version, or a bad run count or seed.
+        ConfigError: An unknown suite or Python version, a bad run count or seed, or a
+            runner without a seeded order.
         ServiceError: A service the suite needs can be neither found nor started.
         RunError: nox cannot be started.
     """
     suite, python = _check(project, options)
+    if suite.runner.kind != "pytest":
+        from suitekit.flaky import _external  # noqa: PLC0415 - another runner's suite only
+
+        return _external.find(
+            project, suite, python, options, environ=environ, out=out, base_seed=base_seed
+        )
     session = _layout.session_name(suite.name, python)
-    folder = project.root / project.reports / "flaky" / suite.name
-    # A previous search's logs and orders would be read as this one's.
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = flaky_folder(project, suite)
     search = _Search(
         project=project,
         suite=suite,
@@ -577,8 +613,13 @@ def _finding(
         causes=tuple(causes),
         interrupted=interrupted,
     )
+    return written(finding, search.folder, search.say)
+
+
+def written(finding: Finding, folder: Path, say: Callable[[str], None]) -> Finding:
+    """``finding``, once its report is in ``folder/flaky.txt`` (or ``say`` said why not)."""
     try:
-        write_text_atomic(search.folder / "flaky.txt", finding.text() + "\n")
+        write_text_atomic(folder / "flaky.txt", finding.text() + "\n")
     except ReportError as error:
-        search.say(f"suitekit flaky: {error}")
+        say(f"suitekit flaky: {error}")
     return finding

@@ -10,6 +10,7 @@ runner.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +32,8 @@ __all__ = ["BACKEND_URL_PREFIX", "Backends", "ExternalSession", "Split", "extern
 
 BACKEND_URL_PREFIX: Final = f"{_handoff.ENV_BACKEND_URL}_"
 """``SUITEKIT_BACKEND_URL_<i>``: the URL of Playwright worker ``i``'s own backend."""
+_PLAIN_PATH: Final = re.compile(r"[\w./-]+")
+"""A path that, read as a regular expression, matches itself (and ``.`` any one character)."""
 BACKEND_WORKER_PREFIX: Final = "pw"
 """The worker ids of the backends (``pw0``, ``pw1``, ...), as pytest's are ``gw0``, ``gw1``."""
 
@@ -126,6 +129,46 @@ class ExternalSession:
         """The command listing the suite's files into ``output``; ``None``: it cannot list."""
         return self.runner.list_command(self.suite.runner, self.call.paths, output)
 
+    def whole_list_command(self, output: Path) -> tuple[str, ...] | None:
+        """The command listing every test file the runner finds in its folder, by no filter."""
+        return self.runner.list_command(self.suite.runner, (), output)
+
+    def listed_units(self, listed: str, root: Path) -> tuple[str, ...]:
+        """The suite's units in a listing, relative to the project ``root``, sorted.
+
+        A test file as a path (``web/src/cart.test.js``); a cargo test binary, which is no
+        file, as its id in the crate's folder (``isbn/isbn::slow``).
+
+        Raises:
+            ValueError: ``listed`` is not what the runner writes.
+        """
+        folder = self.cwd.relative_to(root).as_posix() if self.cwd.is_relative_to(root) else ""
+        units: set[str] = set()
+        for unit in self.runner.read_list(listed):
+            path = Path(unit)
+            if path.is_absolute():
+                units.add(path.relative_to(root).as_posix() if path.is_relative_to(root) else unit)
+            else:
+                units.add(f"{folder}/{unit}" if folder not in ("", ".") else unit)
+        return tuple(sorted(units))
+
+    def paths_select_all(self, units: Sequence[str], root: Path) -> bool:
+        """Whether the suite's ``paths`` surely select every one of ``units`` (from the root).
+
+        True when each unit lies under one of the paths: a runner keeps a file whose path
+        contains a filter (Vitest), or matches it as a regular expression (Jest, Playwright),
+        and a plain path (letters, digits, ``_``, ``-``, ``.``, ``/``) matches itself. A unit
+        outside every path may still be selected (``src`` also selects ``lib/src/x.test.js``):
+        then only the runner's own listing says.
+        """
+        if not self.suite.paths or not all(_PLAIN_PATH.fullmatch(p) for p in self.suite.paths):
+            return not self.suite.paths
+        prefixes = [(self.cwd / path).resolve() for path in self.suite.paths]
+        return all(
+            any((root / unit).resolve().is_relative_to(prefix) for prefix in prefixes)
+            for unit in units
+        )
+
     def split(self, listed: str, stored: Mapping[str, Measurement]) -> Split:
         """This shard's files from what :meth:`list_command` wrote, split by durations.
 
@@ -220,15 +263,16 @@ def external_session(
 
     options, shard = requested(posargs, environ)
     junit = junit_path(project, suite, python, shard)
+    runner = runner_for(suite.runner.kind)
+    retries, rest = _retries(suite, runner, _without(posargs, SHARD_OPTION))
     call = Invocation(
         paths=suite.paths,
         junit=junit.resolve(),
         workers=max(resolve_workers(suite, options).value, 1),
         shard=shard,
-        posargs=tuple(_without_shard(posargs, SHARD_OPTION)),
-        retries=suite.retries,
+        posargs=tuple(rest),
+        retries=retries,
     )
-    runner = runner_for(suite.runner.kind)
     env = {**suite_env(project, suite), **runner.env(call)}
     backends = None
     if suite.runner.backend is not None:
@@ -269,7 +313,8 @@ def _refuse_workers(suite: Suite, posargs: Sequence[str]) -> None:
             )
 
 
-def _without_shard(args: Sequence[str], option: str) -> list[str]:
+def _without(args: Sequence[str], option: str) -> list[str]:
+    """``args`` less ``option`` and its value (``--shard 2/3``, ``--shard=2/3``)."""
     kept: list[str] = []
     skip = False
     for arg in args:
@@ -280,3 +325,36 @@ def _without_shard(args: Sequence[str], option: str) -> list[str]:
         elif not arg.startswith(f"{option}="):
             kept.append(arg)
     return kept
+
+
+def _retries(suite: Suite, runner: Runner, args: Sequence[str]) -> tuple[int, list[str]]:
+    """The run's retries, and the other arguments.
+
+    ``--suitekit-retries N`` after ``--`` (suitekit's, not passed on), else the suite's
+    ``retries``. As for a pytest suite, the option overrides the suite's key for one run (``suitekit
+    flaky`` turns retries off with it: the runner refuses its own retry option twice).
+
+    Raises:
+        ConfigError: The value is not a whole number from 0, or asks a runner without a
+            retry option for retries.
+    """
+    values = [
+        arg.split("=", 1)[1] if "=" in arg else (args[i + 1] if i + 1 < len(args) else "")
+        for i, arg in enumerate(args)
+        if arg == _handoff.OPT_RETRIES or arg.startswith(f"{_handoff.OPT_RETRIES}=")
+    ]
+    if not values:
+        return suite.retries, list(args)
+    value = values[-1]
+    if not value.isdigit():
+        raise ConfigError.option(
+            _handoff.OPT_RETRIES, value, f"{value!r} is not a number of retries", "pass 0 or more"
+        )
+    if int(value) and runner.retry_args(int(value)) is None:
+        raise ConfigError.option(
+            _handoff.OPT_RETRIES,
+            value,
+            f"suite {suite.name!r} runs {runner.name}, which has no retry option",
+            "pass 0, or leave the option out",
+        )
+    return int(value), _without(args, _handoff.OPT_RETRIES)

@@ -23,14 +23,16 @@ class QuarantineCheck:
         self.project = project
         self.ids = ids
         self.suite_run = suite_run
+        # Entries with a ``suite`` name another runner's tests: none of pytest's business.
+        self.quarantine = matching.pytest_entries(project.quarantine)
         self._entries: dict[str, Quarantine | None] = {}
 
     def entry(self, node_id: str) -> Quarantine | None:
         """The quarantine entry that names the test, in a suite run (``None`` otherwise)."""
-        if not self.suite_run or not self.project.quarantine:
+        if not self.suite_run or not self.quarantine:
             return None
         if node_id not in self._entries:
-            entries = self.project.quarantine
+            entries = self.quarantine
             self._entries[node_id] = matching.entry_for(entries, self.ids.of(node_id))
         return self._entries[node_id]
 
@@ -60,7 +62,7 @@ class QuarantineCheck:
             pytest.UsageError: Some entry matches none of the collected tests.
         """
         ids = [self.ids.of(node_id) for node_id in collected]
-        stale = matching.unmatched(self.project.quarantine, ids)
+        stale = matching.unmatched(self.quarantine, ids)
         if stale:
             where = f"the tests under {', '.join(self.project.tests)}"
             error = matching.unmatched_error(stale, file=self.project.config_file, where=where)
@@ -78,14 +80,14 @@ class QuarantineCheck:
         collection is taken before anything deselects from it (``--deselect``, ``--lf``,
         ``--sw``); an item a hook added since counts too.
         """
-        if not self.project.quarantine:
+        if not self.quarantine:
             return None
         narrowed = config.args_source == pytest.Config.ArgsSource.ARGS
         if narrowed or config.option.keyword or config.option.markexpr:
             return None
         every = dict.fromkeys([*collected, *(item.nodeid for item in items)])
         ids = [self.ids.of(node_id) for node_id in every]
-        stale = matching.stale_in_files(self.project.quarantine, ids)
+        stale = matching.stale_in_files(self.quarantine, ids)
         if not stale:
             return None
         where = f"the tests of suite {suite!r} in the files it names"

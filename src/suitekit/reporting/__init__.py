@@ -16,9 +16,12 @@ if TYPE_CHECKING:
     from suitekit.reporting._coverage import session_key as session_key
     from suitekit.reporting._coverage import write_rcfile as write_rcfile
     from suitekit.reporting._junit import Totals as Totals
+    from suitekit.reporting._junit import junit_root as junit_root
     from suitekit.reporting._junit import read_totals as read_totals
     from suitekit.reporting._junit import retitle_junit as retitle_junit
     from suitekit.reporting._merge import merge_junit as merge_junit
+    from suitekit.reporting._quarantine_junit import quarantine_junit as quarantine_junit
+    from suitekit.reporting._quarantine_junit import quarantine_verdict as quarantine_verdict
     from suitekit.reporting._report import record_session as record_session
     from suitekit.reporting._report import report as report
     from suitekit.reporting._results import MergeResult as MergeResult
@@ -52,7 +55,10 @@ __all__ = [
     "combine",
     "coverage_dir",
     "first_line",
+    "junit_root",
     "merge_junit",
+    "quarantine_junit",
+    "quarantine_verdict",
     "read_totals",
     "record_session",
     "report",
@@ -82,10 +88,13 @@ if not TYPE_CHECKING:
             "write_rcfile": "suitekit.reporting._coverage",
             "Totals": "suitekit.reporting._junit",
             "read_totals": "suitekit.reporting._junit",
+            "junit_root": "suitekit.reporting._junit",
             "retitle_junit": "suitekit.reporting._junit",
             "MergeResult": "suitekit.reporting._results",
             "QuarantinedCase": "suitekit.reporting._results",
             "merge_junit": "suitekit.reporting._merge",
+            "quarantine_junit": "suitekit.reporting._quarantine_junit",
+            "quarantine_verdict": "suitekit.reporting._quarantine_junit",
             "OUTCOMES": "suitekit.reporting._runlog",
             "Outcome": "suitekit.reporting._runlog",
             "RunLog": "suitekit.reporting._runlog",

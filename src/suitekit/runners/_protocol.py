@@ -110,6 +110,22 @@ class Runner(Protocol):
         name is then absent from ``suitekit._model.RETRYING_RUNNERS``).
         """
 
+    def shuffle_args(self, seed: int) -> tuple[str, ...] | None:
+        """The options that run its tests in an order shuffled by ``seed``, for ``suitekit flaky``.
+
+        The same seed gives the same order. ``None``: it has no seeded order, and ``suitekit
+        flaky`` refuses its suites.
+        """
+
+    @property
+    def failure_codes(self) -> frozenset[int]:
+        """The exit codes by which it says that tests failed, and nothing else went wrong.
+
+        A run whose only failures are quarantined tests passes when the runner exited with
+        one of these. Empty: the runner's exit codes say nothing so precise, and a suite of it
+        cannot take quarantined tests.
+        """
+
     def command(self, config: RunnerConfig, call: Invocation) -> tuple[str, ...]:
         """The command line of one run.
 
@@ -203,6 +219,7 @@ class RunnerDefaults:
     install_marker = ""
     lists_to_stdout = False
     file_seconds = 0.0
+    failure_codes: frozenset[int] = frozenset()
 
     def install_command(self, present: Sequence[str]) -> tuple[str, ...] | None:
         """None: nothing to install."""
@@ -222,6 +239,11 @@ class RunnerDefaults:
     def retry_args(self, retries: int) -> tuple[str, ...] | None:
         """None: it has no retry option."""
         del retries
+        return None
+
+    def shuffle_args(self, seed: int) -> tuple[str, ...] | None:
+        """None: it has no seeded order."""
+        del seed
         return None
 
     def units_root(self, listed: str, cwd: Path) -> Path:
