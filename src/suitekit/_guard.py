@@ -26,15 +26,14 @@ import fnmatch
 import os
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Final
 
 from suitekit import _quarantine
 from suitekit._files import STORE_LIMIT, FileRefusedError, open_regular
-from suitekit._model import Project, Suite
+from suitekit._model import PATHLESS_RUNNERS, Project, Suite
 from suitekit._selection import (
     Collection,
     PartitionReport,
@@ -75,13 +74,13 @@ class RunnerPartition:
     """What the listings of the suites of other runners say of their partition.
 
     Attributes:
-        counts: The test files (a cargo suite's: test binaries) of each suite checked, in the
-            project's order.
+        counts: Each suite checked, in the project's order, with how many of its units it
+            runs and what they are (``files``; a cargo suite's ``test binaries``).
         problem: The error text when a file is run by no suite of its folder, or by two.
         unchecked: Why the listings cannot settle it ("": they can, or nothing needs them).
     """
 
-    counts: tuple[tuple[str, int], ...] = ()
+    counts: tuple[tuple[str, int, str], ...] = ()
     problem: str = ""
     unchecked: str = ""
 
@@ -201,9 +200,9 @@ def listed_suites(project: Project) -> tuple[Suite, ...]:
     """The suites of other runners whose share of their folder's tests the guard checks.
 
     Those whose runner can list its test files (not ``command``) and that name ``paths`` or
-    share their folder (``cwd``) with another such suite. A lone suite without ``paths`` runs
-    every test its runner finds in its folder: there is nothing to check, and its session
-    lists nothing.
+    share their folder (``cwd``) with another such suite, or hold its folder, or lie in it. A
+    suite without ``paths`` and alone in its folder runs every test its runner finds there:
+    there is nothing to check, and its session lists nothing.
     """
     from suitekit.runners import runner_for  # noqa: PLC0415 - projects with other runners only
 
@@ -215,12 +214,20 @@ def listed_suites(project: Project) -> tuple[Suite, ...]:
         and runner_for(suite.runner.kind).list_command(suite.runner, (), Path(os.devnull))
         is not None
     ]
-    folders = Counter(_folder(suite) for suite in listable)
-    return tuple(suite for suite in listable if suite.paths or folders[_folder(suite)] > 1)
+    return tuple(
+        suite
+        for suite in listable
+        if suite.paths or any(_nested(suite, other) for other in listable if other is not suite)
+    )
 
 
-def _folder(suite: Suite) -> str:
-    return os.path.normpath(suite.runner.cwd or ".")
+def _nested(one: Suite, other: Suite) -> bool:
+    """Whether the two suites' folders are one, or one holds the other (``web``, ``web/e2e``).
+
+    A runner in the outer folder may find the inner suite's files: both must say theirs.
+    """
+    a, b = (PurePosixPath(os.path.normpath(s.runner.cwd or ".")) for s in (one, other))
+    return a == b or a in b.parents or b in a.parents
 
 
 def runner_collection(suite: str, owned: Sequence[str], found: Sequence[str]) -> Collection:
@@ -264,7 +271,14 @@ def decide_runners(project: Project, folder: Path) -> RunnerPartition:
     overlapping = tuple(
         (unit, tuple(owners[unit])) for unit in found if len(owners.get(unit, ())) > 1
     )
-    counts = tuple((suite.name, len(records[suite.name].owned)) for suite in suites)
+    counts = tuple(
+        (
+            suite.name,
+            len(records[suite.name].owned),
+            "test binaries" if suite.runner.kind in PATHLESS_RUNNERS else "files",
+        )
+        for suite in suites
+    )
     if not unowned and not overlapping:
         return RunnerPartition(counts=counts)
     broken = PartitionError(

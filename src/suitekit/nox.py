@@ -250,6 +250,10 @@ def _retitle(session: nox.Session, junit: Path, suite: str, since: float) -> Non
         session.warn(f"suitekit: {error}")
 
 
+_CUT_SHORT: Final = ("--fail-fast", "--max-fail", "--bail")
+"""Options after ``--`` that stop a run at its first failures (nextest's, Vitest's, Jest's)."""
+
+
 def _judge_quarantine(
     session: nox.Session,
     project: Project,
@@ -270,6 +274,12 @@ def _judge_quarantine(
         if failed is not None:
             raise failed
         return
+    cut = next((arg for arg in session.posargs if arg.startswith(_CUT_SHORT)), None)
+    if failed is not None and cut is not None:
+        # The runner's code for failed tests then also means "stopped early": the tests it
+        # did not run are in no report, and a quarantined failure would pass them unseen.
+        session.log(f"suitekit: {cut} may have stopped the run early: no quarantine passes it")
+        raise failed
     report = None
     try:
         if run.junit.stat().st_mtime >= since - 1:

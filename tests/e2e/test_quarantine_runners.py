@@ -82,6 +82,13 @@ def test_a_nextest_suite_passes_when_only_quarantined_tests_fail(tmp_path: Path)
     assert message.startswith("quarantined (issue 12: the price is wrong one run in ten): ")
     assert "the_broken_price" in message
 
+    # Stopped at its first failure, the run may have left tests unrun: no quarantine passes it.
+    stopped = project.run("nox", "-s", "rust", "--", "--fail-fast", env={"SLOW_MS": "10"})
+    output = stopped.stdout + stopped.stderr
+    assert stopped.returncode != 0, output
+    assert "--fail-fast may have stopped the run early: no quarantine passes it" in output
+    project.run("nox", "-s", "rust", env={"SLOW_MS": "10"}, timeout=900)  # the report again
+
     # `suitekit report` lists it, and its passing streak starts at 0.
     summary = project.run("suitekit", "report")
     assert summary.returncode == 0, summary.stdout + summary.stderr

@@ -51,6 +51,31 @@ def test_only_suites_with_something_to_check_list_their_files(tmp_path: Path) ->
     assert [suite.name for suite in listed_suites(project)] == ["narrowed", "rust", "rust2"]
 
 
+def test_suites_in_nested_folders_list_their_files(tmp_path: Path) -> None:
+    outer = vitest("outer", cwd="web")  # Vitest may pick up the specs of the suite inside
+    inner = Suite(name="browser", runner=RunnerConfig(kind="playwright", cwd="./web/e2e/"))
+    apart = vitest("apart", cwd="webapp")  # a sibling whose name starts the same: not nested
+    project = project_of(tmp_path, outer, inner, apart)
+
+    assert [suite.name for suite in listed_suites(project)] == ["outer", "browser"]
+
+
+def test_a_file_of_a_nested_suite_is_its_own_and_not_unowned(tmp_path: Path) -> None:
+    root = Suite(name="root", paths=("packages/a",), runner=RunnerConfig(kind="jest", cwd="."))
+    inner = Suite(name="b", runner=RunnerConfig(kind="jest", cwd="packages/b"))
+    crate = Suite(name="rust", runner=RunnerConfig(kind="cargo", cwd="packages/b/crate"))
+    project = project_of(tmp_path, root, inner, crate)
+    found = ["packages/a/x.test.js", "packages/b/y.test.js"]
+    with collections_folder() as folder:
+        save(folder, "root", found[:1], found)
+        save(folder, "b", found[1:], found[1:])
+        save(folder, "rust", ["packages/b/crate/isbn"], ["packages/b/crate/isbn"])
+        verdict = decide_runners(project, folder)
+
+    assert (verdict.problem, verdict.unchecked) == ("", "")
+    assert verdict.counts == (("root", 1, "files"), ("b", 1, "files"), ("rust", 1, "test binaries"))
+
+
 def test_a_record_keeps_what_the_suite_runs_apart_from_the_rest() -> None:
     record = runner_collection("quick", ["web/b.test.js"], ["web/b.test.js", "web/a.test.js"])
 
@@ -70,7 +95,7 @@ def test_files_shared_out_exactly_pass_with_each_suites_count(tmp_path: Path) ->
         verdict = decide_runners(project, folder)
 
     assert (verdict.problem, verdict.unchecked) == ("", "")
-    assert verdict.counts == (("quick", 1), ("careful", 2))
+    assert verdict.counts == (("quick", 1, "files"), ("careful", 2, "files"))
 
 
 def test_a_file_no_suite_runs_and_a_file_two_run_are_named(tmp_path: Path) -> None:
@@ -88,7 +113,11 @@ def test_a_file_no_suite_runs_and_a_file_two_run_are_named(tmp_path: Path) -> No
     assert "1 test file(s) belong to no suite:\n  web/old.test.js" in verdict.problem
     assert "web/src/a.test.js  (quick, careful)" in verdict.problem
     assert "Vitest's `include`" in verdict.problem
-    assert verdict.counts == (("quick", 1), ("careful", 2), ("browser", 1))
+    assert verdict.counts == (
+        ("quick", 1, "files"),
+        ("careful", 2, "files"),
+        ("browser", 1, "files"),
+    )
 
 
 def test_a_suite_that_listed_nothing_leaves_the_check_unsettled(tmp_path: Path) -> None:

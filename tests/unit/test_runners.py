@@ -448,8 +448,8 @@ def test_retries_are_refused_with_the_reason_by_the_runners_that_do_not(
 @pytest.mark.parametrize(
     ("posargs", "option"),
     [
-        (["--suitekit-retries=0", "--bail=1"], None),
-        (["--suitekit-retries", "0", "--bail=1"], None),
+        (["--suitekit-retries=0", "--bail=1"], "--retry=0"),  # off, over the config's too
+        (["--suitekit-retries", "0", "--bail=1"], "--retry=0"),
         (["--bail=1", "--suitekit-retries=3"], "--retry=3"),
         (["--bail=1"], "--retry=2"),  # the suite's own
     ],
@@ -470,7 +470,12 @@ def test_suitekit_retries_after_the_dashes_overrides_the_suites_for_one_run(
 
 @pytest.mark.parametrize(
     ("runner", "value", "problem"),
-    [("vitest", "x", "'x' is not a number of retries"), ("jest", "1", "has no retry option")],
+    [
+        ("vitest", "x", "'x' is not a number of retries"),
+        ("vitest", "²", "is not a number of retries"),
+        ("vitest", "11", "from 0 to 10"),
+        ("jest", "1", "has no retry option"),
+    ],
 )
 def test_a_bad_suitekit_retries_for_another_runner_is_refused(
     tmp_path: Path, runner: str, value: str, problem: str
@@ -485,3 +490,17 @@ def test_a_bad_suitekit_retries_for_another_runner_is_refused(
             environ={},
         )
     assert raised.value.key == "--suitekit-retries"
+
+
+def test_retries_off_for_one_run_of_jest_pass_nothing_and_a_suite_without_retries_neither(
+    tmp_path: Path,
+) -> None:
+    jest = project_with({"runner": "jest", "cwd": "frontend"}, tmp_path)
+    off = external_session(
+        jest, jest.suite("web"), python="3.11", posargs=["--suitekit-retries=0"], environ={}
+    )
+    vitest = project_with({"runner": "vitest", "cwd": "frontend"}, tmp_path)
+    default = external_session(vitest, vitest.suite("web"), python="3.11", posargs=[], environ={})
+
+    assert not [arg for arg in off.command() if "retr" in arg.lower()]
+    assert not [arg for arg in default.command() if arg.startswith("--retr")]

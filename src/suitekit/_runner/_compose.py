@@ -229,7 +229,7 @@ def _check_partition(
             return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
         counts = ", ".join(
             [f"{name} {count}" for name, count in verdict.report.counts]
-            + [f"{name} {count} files" for name, count in verdict.runners.counts]
+            + [f"{name} {count} {unit}" for name, count, unit in verdict.runners.counts]
         )
         out.write(
             f"suitekit: {guard.session}: passed, from the suites' own collections "

@@ -10,6 +10,7 @@ runner.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 from suitekit import _handoff
 from suitekit._model import Project, Suite, UserService
+from suitekit.config import MAX_RETRIES
 from suitekit.errors import ConfigError
 from suitekit.plan._sessions import junit_path, session_name
 from suitekit.plan._suite import suite_env
@@ -145,7 +147,8 @@ class ExternalSession:
         folder = self.cwd.relative_to(root).as_posix() if self.cwd.is_relative_to(root) else ""
         units: set[str] = set()
         for unit in self.runner.read_list(listed):
-            path = Path(unit)
+            # Normalised: Playwright names a spec outside its testDir as rootDir/../x.spec.ts.
+            path = Path(os.path.normpath(unit))
             if path.is_absolute():
                 units.add(path.relative_to(root).as_posix() if path.is_relative_to(root) else unit)
             else:
@@ -327,15 +330,16 @@ def _without(args: Sequence[str], option: str) -> list[str]:
     return kept
 
 
-def _retries(suite: Suite, runner: Runner, args: Sequence[str]) -> tuple[int, list[str]]:
-    """The run's retries, and the other arguments.
+def _retries(suite: Suite, runner: Runner, args: Sequence[str]) -> tuple[int | None, list[str]]:
+    """The run's retries (see :class:`~suitekit.runners.Invocation`), and the other arguments.
 
-    ``--suitekit-retries N`` after ``--`` (suitekit's, not passed on), else the suite's
-    ``retries``. As for a pytest suite, the option overrides the suite's key for one run (``suitekit
-    flaky`` turns retries off with it: the runner refuses its own retry option twice).
+    ``--suitekit-retries N`` after ``--`` (suitekit's, not passed on; 0 turns the runner's
+    retries off, its config's too), else the suite's ``retries`` (0: ``None``, the runner's
+    config decides). As for a pytest suite, the option overrides the suite's key for one run;
+    ``suitekit flaky`` turns retries off with it, and the runner gets its own option once.
 
     Raises:
-        ConfigError: The value is not a whole number from 0, or asks a runner without a
+        ConfigError: The value is not a whole number from 0 to 10, or asks a runner without a
             retry option for retries.
     """
     values = [
@@ -344,11 +348,14 @@ def _retries(suite: Suite, runner: Runner, args: Sequence[str]) -> tuple[int, li
         if arg == _handoff.OPT_RETRIES or arg.startswith(f"{_handoff.OPT_RETRIES}=")
     ]
     if not values:
-        return suite.retries, list(args)
+        return suite.retries or None, list(args)
     value = values[-1]
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_RETRIES:
         raise ConfigError.option(
-            _handoff.OPT_RETRIES, value, f"{value!r} is not a number of retries", "pass 0 or more"
+            _handoff.OPT_RETRIES,
+            value,
+            f"{value!r} is not a number of retries",
+            f"pass a whole number from 0 to {MAX_RETRIES}",
         )
     if int(value) and runner.retry_args(int(value)) is None:
         raise ConfigError.option(

@@ -42,9 +42,9 @@ class Invocation:
         files: The test files to run (absolute), when suitekit split the suite by its
             recorded durations; ``None``: the runner selects by ``paths`` (and ``shard``).
         posargs: What the user passed after ``--``, appended as given.
-        retries: How many times the runner runs a failed test again (the suite's
-            ``retries``); 0: suitekit passes no retry option, and the runner's own config
-            decides.
+        retries: How many times the runner runs a failed test again: the suite's
+            ``retries``, or ``--suitekit-retries`` for one run (0 included: retries off);
+            ``None``: suitekit passes no retry option, and the runner's own config decides.
     """
 
     paths: tuple[str, ...]
@@ -53,7 +53,7 @@ class Invocation:
     shard: ShardSpec | None = None
     files: tuple[str, ...] | None = None
     posargs: tuple[str, ...] = ()
-    retries: int = 0
+    retries: int | None = None
 
 
 class Runner(Protocol):
@@ -191,15 +191,20 @@ def own_shard(call: Invocation) -> list[str]:
 
 
 def own_retries(runner: Runner, call: Invocation) -> tuple[str, ...]:
-    """The runner's retry options for ``call.retries``; none for 0 (its own config decides).
+    """The runner's retry options for ``call.retries``; none for ``None`` (its config decides).
+
+    0 turns a runner's retries off (``--retry=0``, over a ``retry`` in its config); a runner
+    with no retry option gets nothing for 0: there is nothing to turn off from its command line.
 
     Raises:
         ValueError: The runner cannot retry (config refuses ``retries`` on its suites).
     """
-    if not call.retries:
+    if call.retries is None:
         return ()
     options = runner.retry_args(call.retries)
     if options is None:
+        if not call.retries:
+            return ()
         message = f"runner {runner.name!r} has no retry option"
         raise ValueError(message)
     return options
