@@ -49,9 +49,18 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the project folder or its pyproject.toml (default: found from the current folder)",
     )
+    parser.add_argument("--version", action=_Version, help="print suitekit's version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("config", help="validate [tool.suitekit] and show what it declares")
+    config = commands.add_parser(
+        "config", help="validate [tool.suitekit] and show what it declares"
+    )
     plan_parser = commands.add_parser("plan", help="print the commands a run executes")
+    for sub in (config, plan_parser):
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="print it as JSON (a versioned document: see docs/guide.md)",
+        )
     commands.add_parser("suites", help="check the partition; count each suite's tests")
     commands.add_parser(
         "coverage", help="combine the suites' coverage data, report it, apply fail-under"
@@ -139,10 +148,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `suitekit plan --json | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked, not on every start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:  # noqa: A002
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        del namespace, values, option_string
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            found = version("suitekit")
+        except PackageNotFoundError:  # a checkout on sys.path, not installed
+            found = "(not installed)"
+        print(f"suitekit {found}")  # noqa: T201
+        parser.exit()
+
+
+def _print_json(document: object) -> None:
+    import json  # noqa: PLC0415 - --json only
+
+    print(json.dumps(document, indent=2))  # noqa: T201 - the command's output
 
 
 def _config(project: Project, args: argparse.Namespace) -> int:
-    del args
+    if args.json:
+        from suitekit import _json  # noqa: PLC0415 - --json only
+
+        _print_json(_json.config_document(project))
+        return 0
     print(describe(project))  # noqa: T201 - the command's output
     return 0
 
@@ -290,6 +336,11 @@ def _run_plan(project: Project, args: argparse.Namespace) -> plan.RunPlan:
 
 def _plan(project: Project, args: argparse.Namespace) -> int:
     run = _run_plan(project, args)
+    if args.json:
+        from suitekit import _json  # noqa: PLC0415 - --json only
+
+        _print_json(_json.plan_document(project, run))
+        return 0
     shared = " ".join(f"{key}={value}" for key, value in run.env.items())
     for job in run.jobs:
         env = " ".join(part for part in (shared, *(f"{k}={v}" for k, v in job.env.items())) if part)
