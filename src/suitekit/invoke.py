@@ -16,6 +16,7 @@ This is the only module of suitekit that imports invoke.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,9 +68,16 @@ def namespace(root: Path | str | None = None) -> Collection:
     return root_collection
 
 
-def _task(body: Callable[..., None], doc: str, help_: dict[str, str] | None = None) -> Task[Any]:
+def _task(
+    body: Callable[..., None],
+    doc: str,
+    help_: dict[str, str] | None = None,
+    *,
+    short_flags: bool = True,
+) -> Task[Any]:
+    """A task; ``short_flags=False``: long flags only (see :func:`_flaky_task`)."""
     body.__doc__ = doc
-    return Task(body, help=help_ or {})
+    return Task(body, help=help_ or {}, auto_shortflags=short_flags)
 
 
 def _exit_code(code: int) -> None:
@@ -85,16 +93,36 @@ def _suite_task(project: Project, name: str) -> Task[Any]:
     spec = next(s for s in plan.sessions(project) if s.name == name)
 
     def run(c: Context, reinstall: bool = False, no_coverage: bool = False) -> None:  # noqa: FBT001, FBT002 - invoke maps these to flags
-        del c
         _exit_code(
-            _run(project, suites=[name], checks=[], reinstall=reinstall, coverage=not no_coverage)
+            _run(
+                project,
+                suites=[name],
+                checks=[],
+                reinstall=reinstall,
+                coverage=not no_coverage,
+                posargs=_remainder(c),
+            )
         )
 
     return _task(
         run,
-        f"{spec.description.rstrip('.')}; runs `nox -s {name}-<python>`.",
+        f"{spec.description.rstrip('.')}; runs `nox -s {name}-<python>`; arguments after `--` "
+        "go to its runner (`inv test.unit -- -k isbn -x`).",
         {"reinstall": _REINSTALL_HELP, "no-coverage": _NO_COVERAGE_HELP},
     )
+
+
+def _remainder(c: Context) -> tuple[str, ...]:
+    """What was given after ``--`` on the command line, as its separate arguments.
+
+    invoke keeps it as one string joined by blanks (``c.remainder``), which loses the quoting
+    of an argument with a blank in it (``-k "isbn and not slow"``); the words after the first
+    ``--`` of ``sys.argv`` are the same arguments, unjoined, whenever they join into it.
+    """
+    if not c.remainder:
+        return ()
+    argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
+    return tuple(argv) if " ".join(argv) == c.remainder else tuple(shlex.split(c.remainder))
 
 
 def _check_task(project: Project, name: str) -> Task[Any]:
@@ -120,7 +148,12 @@ def _all_task(project: Project) -> Task[Any]:
         no_coverage: bool = False,  # noqa: FBT001, FBT002
         reinstall: bool = False,  # noqa: FBT001, FBT002
     ) -> None:
-        del c
+        if c.remainder:
+            message = (
+                f"suitekit: inv test.all takes no arguments after -- ({c.remainder!r}): they "
+                "would go to every suite's runner; give them to one suite: inv test.<suite> -- ..."
+            )
+            raise Exit(message, code=2)
         code = _run(
             project,
             suites=None,
@@ -175,6 +208,9 @@ def _flaky_task(project: Project) -> Task[Any]:
             "seed": "the first run's order seed; run k gets seed + k - 1 (default: random)",
             "python": "the Python version of the suite's session (default: its first)",
         },
+        # invoke would make --python -p and --runs -r, which are --parallel and --reinstall
+        # in the other tasks: a short flag means one thing in every task, or is not offered.
+        short_flags=False,
     )
 
 
@@ -237,6 +273,7 @@ def _run(
     cpus: int | None = None,
     coverage: bool = True,
     reinstall: bool = False,
+    posargs: tuple[str, ...] = (),
 ) -> int:
     try:
         cli = CliOverrides(cpus=cpus, no_coverage=not coverage)
@@ -250,6 +287,7 @@ def _run(
             fail_fast=fail_fast,
             options=options,
             reinstall=reinstall,
+            posargs=posargs,
         )
         from suitekit._runner import execute  # noqa: PLC0415 - see the top
 

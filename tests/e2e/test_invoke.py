@@ -74,6 +74,34 @@ def test_invoke_runs_the_very_command_ci_runs(project: Project) -> None:
     assert [job.command for job in jobs] == [plan.nox_command("unit-3.11")]
 
 
+def test_arguments_after_the_dashes_go_to_one_suites_runner(project: Project) -> None:
+    narrowed = project.run("inv", "test.unit", "--", "-k", "other or third", "-p", "no:randomly")
+    output = narrowed.stdout + narrowed.stderr
+    assert narrowed.returncode == 0, output
+    running = "suitekit: unit-3.11: running nox -s unit-3.11 -- -k 'other or third' -p no:randomly"
+    assert running in output
+    assert output.rstrip().endswith("suitekit: 2 passed, 0 failed, 0 skipped"), output  # -k applied
+
+    everything = project.run("inv", "test.all", "--", "-x")
+    assert everything.returncode == 2, everything.stdout + everything.stderr
+    assert "inv test.all takes no arguments after -- ('-x')" in everything.stderr
+    assert "inv test.<suite> -- ..." in everything.stderr
+
+
+def test_a_short_flag_means_the_same_in_every_task(project: Project) -> None:
+    flags = {}
+    for task in ("test.all", "test.unit", "test.flaky", "check.hello"):
+        shown = project.run("inv", "--help", task)
+        assert shown.returncode == 0, shown.stderr
+        for line in shown.stdout.splitlines():
+            parts = line.split()
+            if parts and parts[0].startswith("-") and not parts[0].startswith("--"):
+                short, long = parts[0].rstrip(","), parts[1].split("=")[0]
+                assert flags.setdefault(short, long) == long, (task, short, long, flags)
+    assert flags["-p"] == "--parallel"
+    assert flags["-r"] == "--reinstall"
+
+
 def test_advisory_check_failure_is_reported_not_fatal(demo_root: Path) -> None:
     project = make_project(demo_root, extra=ADVISORY)
     result = project.run("inv", "test.all")

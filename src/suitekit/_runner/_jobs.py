@@ -8,6 +8,7 @@ stops them all before it returns. The report and coverage jobs run in this proce
 
 from __future__ import annotations
 
+import shlex
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -122,7 +123,7 @@ class _Run:
             # leave a session that nothing stops. It takes effect right after.
             with signals_held(*HELD):
                 state = self.start(job, served)
-                line = f"suitekit: {job.session}: running {' '.join(job.command)}"
+                line = f"suitekit: {job.session}: running {shlex.join(job.command)}"
                 self.display.running(job, state.started, line)
                 self.running[job.session] = state
             return

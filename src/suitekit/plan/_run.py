@@ -110,6 +110,7 @@ def jobs(
     parallel: bool = False,
     options: RunOptions | None = None,
     work: Mapping[str, float] | None = None,
+    posargs: Sequence[str] = (),
 ) -> tuple[Job, ...]:
     """The jobs of a run: the chosen suites (per Python version) and checks.
 
@@ -123,6 +124,8 @@ def jobs(
         options: The run's overrides (CPU budget, worker count); none by default.
         work: Each suite's recorded test time (see :func:`recorded_work`), which decides who
             gets the CPUs of a parallel run when every suite has one.
+        posargs: Arguments for the suites' runners (after ``--`` in each suite session's
+            command: ``nox -s unit-3.11 -- -k isbn``); the checks get none.
 
     Raises:
         ConfigError: A name is neither a suite nor a check.
@@ -167,7 +170,7 @@ def jobs(
             }
         result.append(
             replace(
-                nox_job(project, session, kind="suite"),
+                nox_job(project, session, kind="suite", posargs=posargs),
                 title=suite.name if len(suite.python) == 1 else session,
                 env=env,
                 junit=junit_path(project, suite, python),
@@ -246,6 +249,7 @@ def run_plan(
     fail_fast: bool = False,
     options: RunOptions | None = None,
     reinstall: bool = False,
+    posargs: Sequence[str] = (),
 ) -> RunPlan:
     """The run ``inv test.all``, ``inv test.<suite>`` or ``suitekit run`` executes.
 
@@ -260,6 +264,7 @@ def run_plan(
         fail_fast: Stop at the first required failure.
         options: The run's overrides; a false ``options.coverage`` measures no coverage.
         reinstall: Install every session's virtualenv again, whatever its fingerprint.
+        posargs: Arguments for the suites' runners (``inv test.unit -- -k isbn``).
 
     Raises:
         ConfigError: A name is neither a suite nor a check.
@@ -279,6 +284,7 @@ def run_plan(
             parallel=parallel,
             options=options,
             work=recorded_work(project) if parallel else None,
+            posargs=posargs,
         ),
         finish=report_jobs(project, coverage=options.coverage.value) if whole else (),
         parallel=parallel,
