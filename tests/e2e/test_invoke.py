@@ -89,7 +89,7 @@ def test_arguments_after_the_dashes_go_to_one_suites_runner(project: Project) ->
 
 
 def test_a_short_flag_means_the_same_in_every_task(project: Project) -> None:
-    flags = {}
+    flags: dict[str, str] = {}
     for task in ("test.all", "test.unit", "test.flaky", "check.hello"):
         shown = project.run("inv", "--help", task)
         assert shown.returncode == 0, shown.stderr
