@@ -19,7 +19,8 @@ It does these things, all driven by the project's ``[tool.suitekit]``:
 Module-level hooks only wire up one plugin object per concern, by mode: in a suite run
 :class:`~._suite.SuitePlugin` (selection, header, the ordered ends of the session) with
 :class:`~._retries.RetriesPlugin` (retries, the ledger, the JUnit rewrite, the run log),
-:class:`~._shards.ShardsPlugin`, :class:`~._auto.AutoWorkers` and the helpers they share
+:class:`~._shards.ShardsPlugin`, :class:`~._locations.LocationsPlugin` (where each failing test
+is, for ``suitekit report``), :class:`~._auto.AutoWorkers` and the helpers they share
 (:mod:`._quarantine`, :mod:`._order`); with ``--suitekit-partition``
 :class:`~._partition.PartitionPlugin`. A process's services and resources
 (:class:`~._isolation.Isolation`) and its deadline (:class:`~._deadline.Guard`) are set up
@@ -41,6 +42,7 @@ from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._auto import AUTO_KEY, decide_later
 from suitekit.pytest_plugin._deadline import GUARD_KEY, Guard, apply_timeout, give_back
 from suitekit.pytest_plugin._isolation import ISOLATION_KEY, early_suite, prepare
+from suitekit.pytest_plugin._locations import LocationsPlugin
 from suitekit.pytest_plugin._options import Mode, add_options, load
 from suitekit.pytest_plugin._order import Ordering
 from suitekit.pytest_plugin._partition import PartitionPlugin, record_crash
@@ -201,6 +203,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (collected, "suitekit-collected"),
             (retries, "suitekit-retries"),
             (shards, "suitekit-shards"),
+            (LocationsPlugin(ids), "suitekit-locations"),
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))

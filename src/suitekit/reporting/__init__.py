@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from suitekit.reporting._attempts import WASXFAIL_PREFIX as WASXFAIL_PREFIX
     from suitekit.reporting._attempts import Ledger as Ledger
     from suitekit.reporting._attempts import PhaseReport as PhaseReport
+    from suitekit.reporting._attempts import junit_key as junit_key
     from suitekit.reporting._attempts import rewrite_junit as rewrite_junit
     from suitekit.reporting._coverage import combine as combine
     from suitekit.reporting._coverage import coverage_dir as coverage_dir
@@ -33,11 +34,14 @@ if TYPE_CHECKING:
     from suitekit.reporting._streaks import StreakStore as StreakStore
     from suitekit.reporting._summary import Summary as Summary
     from suitekit.reporting._summary import summarise as summarise
+    from suitekit.reporting._surefire import LOCATION_PROPERTY as LOCATION_PROPERTY
     from suitekit.reporting._surefire import first_line as first_line
+    from suitekit.reporting._surefire import location_value as location_value
     from suitekit.sharding import DurationStore as DurationStore
     from suitekit.sharding import Measurement as Measurement
 
 __all__ = [
+    "LOCATION_PROPERTY",
     "OUTCOMES",
     "WASXFAIL_PREFIX",
     "DurationStore",
@@ -55,7 +59,9 @@ __all__ = [
     "combine",
     "coverage_dir",
     "first_line",
+    "junit_key",
     "junit_root",
+    "location_value",
     "merge_junit",
     "quarantine_junit",
     "quarantine_verdict",
@@ -81,6 +87,9 @@ if not TYPE_CHECKING:
             "combine": "suitekit.reporting._coverage",
             "coverage_dir": "suitekit.reporting._coverage",
             "first_line": "suitekit.reporting._surefire",
+            "LOCATION_PROPERTY": "suitekit.reporting._surefire",
+            "location_value": "suitekit.reporting._surefire",
+            "junit_key": "suitekit.reporting._attempts",
             "record_session": "suitekit.reporting._report",
             "report": "suitekit.reporting._report",
             "rewrite_junit": "suitekit.reporting._attempts",

@@ -13,20 +13,25 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Self, cast
+from typing import TYPE_CHECKING, Final, Self, cast
 
 from suitekit._files import write_text_atomic
 from suitekit._model import Project
 from suitekit.errors import ReportError
+
+if TYPE_CHECKING:
+    from suitekit.reporting._summary import CoverageFigures
 
 __all__ = [
     "CoverageResult",
     "combine",
     "coverage_dir",
     "data_files",
+    "figures",
     "session_key",
     "write_rcfile",
 ]
@@ -242,4 +247,49 @@ def _combine_and_report(
             reports / "coverage.json",
             reports / "htmlcov" / "index.html",
         ),
+    )
+
+
+def figures(project: Project, *, folder: Path | None = None) -> CoverageFigures | None:
+    """The coverage per suite and combined, for the run's summary; ``None``: nothing measured.
+
+    ``suitekit report`` runs before ``suitekit coverage`` (which applies the gate and writes
+    the XML, JSON and HTML reports), so it combines the data files itself, in a scratch folder,
+    writing nothing else: the figures are those the gate will see. ``None`` when the project
+    measures no coverage (no ``source``) or the run left no data files.
+
+    Raises:
+        ReportError: coverage.py cannot combine or report the data.
+    """
+    from suitekit.reporting._summary import CoverageFigures  # noqa: PLC0415 - a plain model
+
+    folder = folder or coverage_dir(project)
+    by_suite = data_files(folder) if project.source and folder.is_dir() else {}
+    if not by_suite:
+        return None
+    import coverage  # noqa: PLC0415
+
+    cwd = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="suitekit-coverage-") as scratch:
+        rcfile = Path(scratch) / "figures.coveragerc"
+        write_text_atomic(rcfile, _rc_text(project, Path(scratch) / ".coverage"))
+        os.chdir(project.root)  # relative file names resolve against the project root
+        try:
+            with _parsed_once():
+                per_suite = []
+                for suite, files in sorted(by_suite.items()):
+                    only = _combined(rcfile, Path(scratch) / f".coverage.only-{suite}", files)
+                    assert isinstance(only, coverage.Coverage)  # noqa: S101 - for the type checker
+                    per_suite.append((suite, float(only.report(file=io.StringIO()))))
+                every = [path for files in by_suite.values() for path in files]
+                cov = _combined(rcfile, Path(scratch) / ".coverage.all", every)
+                assert isinstance(cov, coverage.Coverage)  # noqa: S101
+                percent = float(cov.report(file=io.StringIO()))
+        except coverage.CoverageException as error:
+            message = f"coverage could not combine the data in {folder}: {error}"
+            raise ReportError(message) from None
+        finally:
+            os.chdir(cwd)
+    return CoverageFigures(
+        per_suite=tuple(per_suite), percent=percent, fail_under=project.fail_under
     )

@@ -8,6 +8,8 @@ its reasons, the counts, the streaks and the entries ready to leave quarantine.
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -29,12 +31,17 @@ __all__ = [
     "extra_counts",
     "ready_to_release",
     "reason_line",
+    "rerun_command",
     "shorten",
     "streak_cell",
     "success_rate",
     "suite_table",
     "verdict",
 ]
+
+# What a shard adds to its session's report stem: of unit-3.11.shard-2-of-4, the session is
+# unit-3.11.
+_SHARD_SUFFIX: Final = re.compile(r"\.shard-\d+-of-\d+$")
 
 HEADERS: Final = ("suite", "tests", "passed", "failed", "errors", "skipped", "seconds", "budget")
 # With a flaky column, after "passed": only when some suite has flaky tests.
@@ -71,6 +78,22 @@ def suite_table(
     flaky = any(row.flaky for row in rows)
     lines = [(name(row.name), *count_cells(row, flaky=flaky), budget(row)) for row in rows]
     return (FLAKY_HEADERS if flaky else HEADERS), lines
+
+
+def rerun_command(case: CaseResult) -> str:
+    """The command that runs a failed test again in the session it failed in; ``""``: none.
+
+    ``nox -s unit-3.11 -- tests/unit/test_isbn.py::test_bad``: the session is the stem of the
+    JUnit file the case came from, less a shard's part (a shard job's test is run again in the
+    suite's session, alone). A pytest case is named by its node id; another runner's case
+    (no node id) has no filter that every runner reads alike, so its whole session is named.
+    Every part is quoted for a POSIX shell.
+    """
+    if not case.report:
+        return ""
+    session = _SHARD_SUFFIX.sub("", case.report)
+    command = f"nox -s {shlex.quote(session)}"
+    return f"{command} -- {shlex.quote(case.node_id)}" if case.node_id else command
 
 
 def attempts_note(case: CaseResult) -> str:

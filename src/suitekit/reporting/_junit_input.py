@@ -92,6 +92,7 @@ class InputSuite:
         "errors",
         "failures",
         "flaky",
+        "locations",
         "marked",
         "name",
         "quarantine",
@@ -132,6 +133,8 @@ class InputSuite:
         self.seconds = 0.0
         # Case key -> quarantine entry, from the suite's suitekit.quarantined properties.
         self.quarantine: dict[str, str] = {}
+        # Case key -> (node id, file, line), from the suite's suitekit.location properties.
+        self.locations: dict[str, tuple[str, str, int | None]] = {}
         # Case key -> outcome and message, for the cases that did not pass cleanly (failed,
         # flaky and skipped ones): the properties may come after the cases they name, so which
         # of them are quarantined is only known at the suite's end tag.

@@ -18,13 +18,14 @@ from suitekit.reporting._figures import (
     extra_counts,
     ready_to_release,
     reason_line,
+    rerun_command,
     shorten,
     streak_cell,
     success_rate,
     suite_table,
     verdict,
 )
-from suitekit.reporting._summary import Summary
+from suitekit.reporting._summary import CheckStatus, Summary
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -45,6 +46,13 @@ _QUARANTINED_EXPLAINED: Final = (
     "These tests are quarantined: they ran, but their failures do not fail the run. The "
     "streak counts the runs in a row they passed."
 )
+_RERUN_EXPLAINED: Final = "Run each again, alone, in the session it failed in:"
+_CHECK_MARKS: Final[Mapping[CheckStatus, str]] = {
+    "success": ":white_check_mark:",
+    "failure": ":x:",
+    "cancelled": ":no_entry_sign:",
+    "skipped": ":fast_forward:",
+}
 _READY_EXPLAINED: Final = (
     "Every test of these quarantine entries passed enough runs in a row: remove the entries "
     "from the configuration, so that the tests can fail the run again."
@@ -78,10 +86,11 @@ def render_markdown(summary: Summary) -> str:
 
     A heading, the verdict, a line of totals with the success rate, a table of suites (the
     budget flagged ``:warning:`` when over, a flaky column when some suite has flaky tests),
-    then the failed, flaky and quarantined tests, the quarantine entries ready to be removed,
-    missing and unreadable reports and the slowest tests, each section only when it has
-    content. Nothing in it depends on the time or the machine, so the same results give the
-    same text.
+    then the checks' results, the failed tests (by pytest node id where the plugin located
+    them) with a command to run each again, the flaky and quarantined tests, the quarantine
+    entries ready to be removed, missing and unreadable reports, the coverage per suite and
+    combined, and the slowest tests, each section only when it has content. Nothing in it
+    depends on the time or the machine, so the same results give the same text.
     """
     totals = summary.totals
     ok, problems = verdict(summary)
@@ -104,10 +113,11 @@ def render_markdown(summary: Summary) -> str:
             budget=lambda row: (":warning: " if row.over_budget else "") + budget_cell(row),
         )
         lines += ["", *_table(headers, "l" + "r" * (len(headers) - 2) + "l", rows)]
+    lines += _markdown_checks(summary)
     if summary.failed:
         rows = [
             (
-                _code(case.key),
+                _code(case.test),
                 _code(case.suite),
                 case.outcome + (f" ({case.attempts} attempts)" if case.attempts > 1 else ""),
                 _text(shorten(case.message.strip(), _MESSAGE_LIMIT)),
@@ -120,6 +130,7 @@ def render_markdown(summary: Summary) -> str:
             "",
             *_table(("test", "suite", "outcome", "message"), "llll", rows),
         ]
+        lines += _markdown_reruns(summary)
     lines += _markdown_flaky(summary)
     lines += _markdown_quarantined(summary)
     if summary.missing or summary.missing_optional:
@@ -142,6 +153,7 @@ def render_markdown(summary: Summary) -> str:
                 for path, reason in summary.unreadable
             ),
         ]
+    lines += _markdown_coverage(summary)
     if summary.slowest:
         rows = [
             (_code(case.key), _code(case.suite), f"{case.seconds:.2f}") for case in summary.slowest
@@ -150,12 +162,48 @@ def render_markdown(summary: Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _markdown_checks(summary: Summary) -> list[str]:
+    if not summary.checks:
+        return []
+    rows = [
+        (_code(check.name), f"{_CHECK_MARKS[check.status]} {check.status}")
+        for check in summary.checks
+    ]
+    return ["", "### Checks", "", *_table(("check", "result"), "ll", rows)]
+
+
+def _markdown_reruns(summary: Summary) -> list[str]:
+    commands = list(dict.fromkeys(filter(None, map(rerun_command, summary.failed))))
+    if not commands:
+        return []
+    block = "\n".join(commands)
+    longest = max((len(run) for run in _BACKTICK_RUNS.findall(block)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return ["", _RERUN_EXPLAINED, "", f"{fence}sh", *commands, fence]
+
+
+def _markdown_coverage(summary: Summary) -> list[str]:
+    coverage = summary.coverage
+    if coverage is None:
+        if not summary.coverage_problem:
+            return []
+        return ["", "### Coverage", "", _text(f"Not computed: {summary.coverage_problem}")]
+    rows = [(_code(name), f"{percent:.2f} %") for name, percent in coverage.per_suite]
+    rows.append(("**combined**", f"**{coverage.percent:.2f} %**"))
+    gate = (
+        f":white_check_mark: {coverage.percent:.2f} % reaches the gate of {coverage.fail_under:g} %"
+        if coverage.ok
+        else f":x: {coverage.percent:.2f} % is below the gate of {coverage.fail_under:g} %"
+    )
+    return ["", "### Coverage", "", *_table(("suite", "coverage"), "lr", rows), "", gate]
+
+
 def _markdown_flaky(summary: Summary) -> list[str]:
     if not summary.flaky:
         return []
     rows = [
         (
-            _code(case.key),
+            _code(case.test),
             _code(case.suite),
             str(case.attempts),
             _text(shorten(case.message.strip(), _MESSAGE_LIMIT)),

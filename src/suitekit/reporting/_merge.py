@@ -34,7 +34,13 @@ What the cases of an input mean:
    expected: the test did not run), and passed otherwise. A property whose
    value is not that JSON makes the input unreadable (the plugin never writes one); a
    quarantined skip that no property names is only a skip.
-4. When the input has been read to its end, its suites join the output. If it cannot be read,
+4. The pytest plugin locates each test that failed in some way with a
+   ``<property name="suitekit.location">`` of its suite (node id, file, 1-based line; see
+   :data:`~suitekit.reporting._surefire.LOCATION_PROPERTY`). When the suite closes, its failed
+   and flaky cases get them; another runner's case keeps its own ``file`` and ``line``
+   attributes, if it has any. A property whose value is not that JSON makes the input
+   unreadable.
+5. When the input has been read to its end, its suites join the output. If it cannot be read,
    is empty, truncated, not well-formed or not JUnit, the reason is recorded, whatever was
    buffered from it is dropped, and the merge goes on with the next input. An input is only
    ever opened for reading.
@@ -74,6 +80,7 @@ from suitekit.reporting._results import (
 )
 from suitekit.reporting._surefire import (
     ATTEMPT_ELEMENTS,
+    LOCATION_PROPERTY,
     QUARANTINED_PROPERTY,
     QUARANTINED_TYPE,
     first_line,
@@ -294,7 +301,11 @@ class _InputReader(JUnitInput):
             self._message = line
 
     def _property(self, attributes: dict[str, str]) -> None:
-        if attributes.get("name") != QUARANTINED_PROPERTY:
+        name = attributes.get("name")
+        if name == LOCATION_PROPERTY:
+            self._location(attributes.get("value", ""))
+            return
+        if name != QUARANTINED_PROPERTY:
             return
         value = attributes.get("value", "")
         try:
@@ -313,8 +324,42 @@ class _InputReader(JUnitInput):
             raise self._unreadable(reason)
         self._suites[-1].quarantine.setdefault(test, entry)
 
+    def _location(self, value: str) -> None:
+        try:
+            located: object = json.loads(value)
+        except ValueError:
+            located = None
+        line = located.get("line") if isinstance(located, dict) else None
+        if not (
+            isinstance(located, dict)
+            and isinstance(test := located.get("test"), str)
+            and isinstance(node := located.get("node"), str)
+            and isinstance(file := located.get("file"), str)
+            and (line is None or (type(line) is int and line >= 1))
+        ):
+            reason = (
+                f"not suitekit's JUnit: the property {LOCATION_PROPERTY} has the value "
+                f'{value!r}, not JSON like {{"test": "<classname::name>", "node": "<node id>", '
+                '"file": "<path>", "line": <line or null>}'
+            )
+            raise self._unreadable(reason)
+        self._suites[-1].locations.setdefault(test, (node, file, line))
+
     def _suite_ended(self, suite: InputSuite) -> None:
         self.quarantined += suite.quarantined()
+        if suite.locations:  # the properties may come after the cases they locate
+            self.failed[:] = [self._located(case, suite) for case in self.failed]
+            self.flaky[:] = [self._located(case, suite) for case in self.flaky]
+            suite.locations.clear()
+
+    @staticmethod
+    def _located(case: CaseResult, suite: InputSuite) -> CaseResult:
+        """The case with the node id, file and line its suite's property gives it, if any."""
+        found = suite.locations.get(case.key) if case.suite == suite.name else None
+        if found is None or case.node_id:
+            return case
+        node, file, line = found
+        return replace(case, node_id=node, file=file, line=line)
 
     def _case_ended(self, suite: InputSuite) -> None:
         attributes = self._case_attributes
@@ -387,6 +432,11 @@ class _InputReader(JUnitInput):
             outcome=outcome,
             message=message,
             attempts=attempts,
+            report=self.path.stem,
+            # Another runner's own location, when it writes one (jest-junit, Vitest's
+            # addFileAttribute); a pytest case gets the plugin's at the suite's end.
+            file=attributes.get("file", ""),
+            line=_line_of(attributes.get("line")),
         )
         if outcome == "flaky":
             self.flaky.append(case)
@@ -479,6 +529,14 @@ def _write_report(path: Path, suites: Sequence[InputSuite], totals: Totals) -> N
         report.write(b"</testsuites>\n")
         report.flush()
         os.fsync(report.fileno())
+
+
+def _line_of(text: str | None) -> int | None:
+    """A ``line`` attribute as a 1-based line; ``None`` when missing or not a positive number."""
+    if text is None or not (text.strip().isascii() and text.strip().isdigit()):
+        return None
+    line = int(text)
+    return line if line >= 1 else None
 
 
 def _counts(totals: Totals, *, skipped: bool) -> str:

@@ -16,7 +16,8 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from suitekit import _layout
@@ -26,7 +27,9 @@ from suitekit.errors import ReportError
 from suitekit.reporting._legacy import reading
 
 if TYPE_CHECKING:
-    from suitekit.reporting._results import MergeResult
+    from suitekit.reporting._results import CaseResult, MergeResult
+    from suitekit.reporting._streaks import StreakStore
+    from suitekit.reporting._summary import Expected, Summary
 
 T = TypeVar("T")
 
@@ -104,7 +107,7 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     from suitekit.reporting._markdown import write_markdown  # noqa: PLC0415
     from suitekit.reporting._merge import merge_junit  # noqa: PLC0415
     from suitekit.reporting._streaks import QUARANTINE_FILE, StreakStore, fingerprint  # noqa: PLC0415
-    from suitekit.reporting._summary import Expected, summarise  # noqa: PLC0415
+    from suitekit.reporting._summary import Expected  # noqa: PLC0415
     from suitekit.reporting._terminal import render_terminal  # noqa: PLC0415
     from suitekit.sharding import DURATIONS_FILE, DurationStore  # noqa: PLC0415
 
@@ -147,7 +150,9 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         for python in suite.python
         for name in _expected_reports(_layout.session_name(suite.name, python), inputs)
     ]
-    summary = summarise(result, expected, quarantine=project.quarantine, streaks=streaks)
+    summary = _summary(project, result, expected, streaks=streaks)
+    if environ.get("GITHUB_ACTIONS") == "true":
+        _annotate(project, summary, environ=environ, out=out)
     attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
     if durations_ok:  # a broken store is reported above and left as it is
         attempt(lambda: _fold(project, junit_dir, result.durations))
@@ -158,6 +163,83 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     if problems:
         raise ReportError("\n".join(problems))
     return 0 if summary.ok else 1
+
+
+def _summary(
+    project: Project,
+    result: MergeResult,
+    expected: list[Expected],
+    *,
+    streaks: StreakStore,
+) -> Summary:
+    """The summary of the merged results, with the coverage figures."""
+    from suitekit.reporting._coverage import figures  # noqa: PLC0415 - see report()
+    from suitekit.reporting._summary import summarise  # noqa: PLC0415
+
+    problem = ""
+    try:
+        coverage = figures(project)
+    except ReportError as error:  # shown in the summary; the gate (suitekit coverage) fails
+        coverage, problem = None, str(error)
+    failed = tuple(_located(project, case) for case in result.failed)
+    return summarise(
+        replace(result, failed=failed),
+        expected,
+        quarantine=project.quarantine,
+        streaks=streaks,
+        coverage=coverage,
+        coverage_problem=problem,
+    )
+
+
+def _annotate(
+    project: Project, summary: Summary, *, environ: Mapping[str, str], out: IO[str]
+) -> None:
+    """Print the failed tests' GitHub annotations (workflow commands) on ``out``."""
+    from suitekit.reporting._annotations import annotation_lines  # noqa: PLC0415
+
+    base = _repository_folder(project.root, environ.get("GITHUB_WORKSPACE", ""))
+    for line in annotation_lines(summary.failed, base=base):
+        out.write(line + "\n")
+
+
+def _located(project: Project, case: CaseResult) -> CaseResult:
+    """Another runner's case with the file its classname names, when that file exists.
+
+    Vitest and Playwright name a case's class after its test file, relative to the folder the
+    runner runs in (the suite's ``cwd``); the plugin's location, or a runner's own ``file``
+    attribute, is kept as it is.
+    """
+    if case.file or case.node_id or not case.classname:
+        return case
+    suite = next((suite for suite in project.suites if suite.name == case.suite), None)
+    if suite is None or suite.runner.kind == "pytest":
+        return case
+    cwd = project.root / suite.runner.cwd
+    path = cwd / case.classname
+    try:
+        if not path.is_file():
+            return case
+        relative = path.resolve().relative_to(project.root.resolve())
+    except (OSError, ValueError):  # a name too long for a path, or a file outside the project
+        return case
+    return replace(case, file=relative.as_posix())
+
+
+def _repository_folder(root: Path, workspace: str) -> str:
+    """The project's folder relative to the repository (``GITHUB_WORKSPACE``); ``""`` at its root.
+
+    A workflow command's file is relative to the repository's root; a project in a
+    subfolder of it (a monorepo) prefixes its own paths with this.
+    """
+    if not workspace:
+        return ""
+    try:
+        relative = root.resolve().relative_to(Path(workspace).resolve())
+    except (OSError, ValueError):
+        return ""
+    posix = PurePosixPath(relative.as_posix()).as_posix()
+    return "" if posix == "." else posix
 
 
 def _merge_aside(inputs: list[Path], *, slowest: int) -> MergeResult:

@@ -45,6 +45,14 @@ class CaseResult:
             first failed attempt); ``""`` when passed.
         attempts: How many times the case ran: 1, plus one per earlier failed attempt that the
             report records (``<flakyFailure>``, ``<rerunFailure>`` and their ``Error`` forms).
+        report: The stem of the JUnit file the case comes from (``unit-3.11``,
+            ``unit-3.11.shard-2-of-4``): its session; ``""`` when not known.
+        node_id: The pytest node id, relative to the project's root, from the plugin's
+            ``suitekit.location`` property; ``""`` for another runner's case.
+        file: The test's file, relative to the project's root (of a pytest case, from the
+            plugin's property; else from the case's own ``file`` attribute); ``""`` when not
+            known.
+        line: The 1-based line of the test in ``file``; ``None`` when not known.
     """
 
     suite: str
@@ -54,11 +62,20 @@ class CaseResult:
     outcome: CaseOutcome
     message: str
     attempts: int = 1
+    report: str = ""
+    node_id: str = ""
+    file: str = ""
+    line: int | None = None
 
     @property
     def key(self) -> str:
         """``classname::name``, or the name alone for a case without a class name."""
         return f"{self.classname}::{self.name}" if self.classname else self.name
+
+    @property
+    def test(self) -> str:
+        """How to name the test to a person: its pytest node id, else :attr:`key`."""
+        return self.node_id or self.key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

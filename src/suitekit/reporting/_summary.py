@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from suitekit.reporting._junit import Totals
 
@@ -38,7 +38,52 @@ if TYPE_CHECKING:
     )
     from suitekit.reporting._streaks import StreakStore
 
-__all__ = ["Expected", "QuarantinedRow", "Row", "Summary", "summarise"]
+__all__ = [
+    "CheckResult",
+    "CheckStatus",
+    "CoverageFigures",
+    "Expected",
+    "QuarantinedRow",
+    "Row",
+    "Summary",
+    "summarise",
+]
+
+CheckStatus = Literal["success", "failure", "cancelled", "skipped"]
+"""A check job's result, in GitHub Actions' words (``needs.<job>.result``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckResult:
+    """How one check (``[tool.suitekit.checks]``: lint, audit...) of the run ended.
+
+    Attributes:
+        name: The check.
+        status: Its result.
+    """
+
+    name: str
+    status: CheckStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoverageFigures:
+    """The coverage of the run: per suite (every Python of it together) and combined.
+
+    Attributes:
+        per_suite: Each suite's own coverage, in percent, by suite name.
+        percent: The combined coverage of all suites, in percent.
+        fail_under: The gate (``[tool.suitekit.coverage] fail-under``).
+    """
+
+    per_suite: tuple[tuple[str, float], ...]
+    percent: float
+    fail_under: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether the combined figure reaches the gate (as ``suitekit coverage`` decides)."""
+        return round(self.percent, 2) >= self.fail_under
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +195,12 @@ class Summary:
         missing_optional: Suites not required that wrote no report: listed, but not failing.
         flaky: The test cases that passed only on a retry: listed, but not failing.
         quarantined: The quarantined tests, per suite report: listed, but never failing.
+        checks: The checks' results, when the run gave them: listed; the checks' own jobs
+            fail the run, not the summary.
+        coverage: The coverage figures, when the run measured coverage; ``None`` otherwise.
+            Listed; the gate is ``suitekit coverage``'s.
+        coverage_problem: Why the coverage figures could not be computed, when there was
+            coverage data (``""`` otherwise).
     """
 
     rows: tuple[Row, ...]
@@ -161,6 +212,9 @@ class Summary:
     missing_optional: tuple[str, ...] = ()
     flaky: tuple[CaseResult, ...] = ()
     quarantined: tuple[QuarantinedRow, ...] = ()
+    checks: tuple[CheckResult, ...] = ()
+    coverage: CoverageFigures | None = None
+    coverage_problem: str = ""
 
     @property
     def ok(self) -> bool:
@@ -183,6 +237,9 @@ def summarise(
     *,
     quarantine: Sequence[Quarantine] = (),
     streaks: StreakStore | None = None,
+    checks: Sequence[CheckResult] = (),
+    coverage: CoverageFigures | None = None,
+    coverage_problem: str = "",
 ) -> Summary:
     """Line the merged reports up against the suites the run was expected to report.
 
@@ -196,6 +253,8 @@ def summarise(
     A quarantined test is matched to its configured entry by the entry's ``test`` (the first
     entry with it), which gives its reason and ``release-after``; its streak comes from
     ``streaks`` (the store after this run was recorded in it; without one, every streak is 0).
+
+    The checks' results and the coverage figures are passed through as they are.
     """
     by_name: dict[str, Expected] = {}
     for item in expected:
@@ -229,6 +288,9 @@ def summarise(
         unreadable=result.unreadable,
         flaky=result.flaky,
         quarantined=_quarantined(result.quarantined, quarantine, streaks),
+        checks=tuple(checks),
+        coverage=coverage,
+        coverage_problem=coverage_problem,
     )
 
 

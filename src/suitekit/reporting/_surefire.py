@@ -15,18 +15,21 @@ reads them back (``_merge``); both take them from here, so that the two can neve
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 __all__ = [
     "ATTEMPT_ELEMENTS",
     "FLAKY_ERROR",
     "FLAKY_FAILURE",
+    "LOCATION_PROPERTY",
     "QUARANTINED_PROPERTY",
     "QUARANTINED_TYPE",
     "RERUN_ERROR",
     "RERUN_FAILURE",
     "attempt_element",
     "first_line",
+    "location_value",
 ]
 
 FLAKY_FAILURE: Final = "flakyFailure"
@@ -49,6 +52,21 @@ QUARANTINED_TYPE: Final = "suitekit.quarantined"
 
 QUARANTINED_PROPERTY: Final = "suitekit.quarantined"
 """The name of the test-suite property that names one quarantined test (a JSON value)."""
+
+LOCATION_PROPERTY: Final = "suitekit.location"
+"""The name of the test-suite property that locates one test that failed in some attempt.
+
+Its value is JSON: ``{"test": "<classname::name>", "node": "<node id>", "file": "<path>",
+"line": <1-based line or null>}``, the node id and the path relative to the project's root.
+pytest's JUnit family ``xunit2`` (its default, and the one ``junit-10.xsd`` describes) has no
+``file`` or ``line`` on a ``<testcase>``, and no ``<properties>`` inside one; a test suite's
+properties are valid, and the merge copies them byte for byte.
+"""
+
+
+def location_value(*, test: str, node_id: str, file: str, line: int | None) -> str:
+    """The JSON value of one :data:`LOCATION_PROPERTY`."""
+    return json.dumps({"test": test, "node": node_id, "file": file, "line": line})
 
 
 def attempt_element(*, passed_in_the_end: bool, call: bool) -> str:

@@ -14,6 +14,7 @@ from suitekit.reporting._figures import (
     extra_counts,
     ready_to_release,
     reason_line,
+    rerun_command,
     shorten,
     streak_cell,
     suite_table,
@@ -30,9 +31,10 @@ _TERMINAL_MESSAGE_LIMIT: Final = 160
 def render_terminal(summary: Summary) -> str:
     """The summary as aligned plain text; the last line is pytest-like totals.
 
-    The table (with a flaky column when some suite has flaky tests) is followed by the failed,
-    flaky and quarantined tests (key and the first line of the message), the quarantine entries
-    ready to be removed, the missing and unreadable reports and the slowest tests, each only
+    The table (with a flaky column when some suite has flaky tests) is followed by the failed
+    tests (node id, or key, the first line of the message and the command that runs each
+    again), the flaky and quarantined tests, the quarantine entries ready to be removed, the
+    missing and unreadable reports, the checks, the coverage and the slowest tests, each only
     when there are any. The last line is always
     ``suitekit: {passed} passed, {failed} failed, {skipped} skipped``, where failed counts errors
     too, followed by ``, {n} flaky`` and ``, {n} quarantined`` when there are any, so that tools
@@ -50,9 +52,11 @@ def render_terminal(summary: Summary) -> str:
             first = shorten(first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
             label = "ERROR" if case.outcome == "error" else "FAILED"
             lines.append(
-                f"  {label} {case.key} ({case.suite}{attempts_note(case)})"
+                f"  {label} {case.test} ({case.suite}{attempts_note(case)})"
                 + (f" - {first}" if first else "")
             )
+            if rerun := rerun_command(case):
+                lines.append(f"    rerun: {rerun}")
     lines += _terminal_flaky(summary)
     lines += _terminal_quarantined(summary)
     if summary.missing or summary.missing_optional:
@@ -69,6 +73,7 @@ def render_terminal(summary: Summary) -> str:
             f"  {path.as_posix()}: {reason_line(path, reason)}"
             for path, reason in summary.unreadable
         ]
+    lines += _terminal_checks_and_coverage(summary)
     if summary.slowest:
         lines += ["", f"slowest {counted(len(summary.slowest), 'test')}:"]
         width = max(len(f"{case.seconds:.2f}") for case in summary.slowest)
@@ -108,6 +113,27 @@ def _terminal_table(summary: Summary) -> list[str]:
     return lines
 
 
+def _terminal_checks_and_coverage(summary: Summary) -> list[str]:
+    lines = []
+    if summary.checks:
+        lines += ["", f"checks ({len(summary.checks)}):"]
+        lines += [f"  {check.status.upper()} {check.name}" for check in summary.checks]
+    coverage = summary.coverage
+    if coverage is not None:
+        width = max((len(name) for name, _ in coverage.per_suite), default=0)
+        width = max(width, len("combined"))
+        lines += ["", "coverage:"]
+        lines += [f"  {name:<{width}}  {percent:6.2f}%" for name, percent in coverage.per_suite]
+        gate = "reaches" if coverage.ok else "is below"
+        lines.append(
+            f"  {'combined':<{width}}  {coverage.percent:6.2f}% ({gate} the gate of "
+            f"{coverage.fail_under:g}%)"
+        )
+    elif summary.coverage_problem:
+        lines += ["", f"coverage: not computed: {' '.join(summary.coverage_problem.split())}"]
+    return lines
+
+
 def _terminal_flaky(summary: Summary) -> list[str]:
     if not summary.flaky:
         return []
@@ -115,7 +141,7 @@ def _terminal_flaky(summary: Summary) -> list[str]:
     for case in summary.flaky:
         first = shorten(first_line(case.message), _TERMINAL_MESSAGE_LIMIT)
         lines.append(
-            f"  FLAKY {case.key} ({case.suite}{attempts_note(case)})"
+            f"  FLAKY {case.test} ({case.suite}{attempts_note(case)})"
             + (f" - first failure: {first}" if first else "")
         )
     return lines
