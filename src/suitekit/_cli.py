@@ -117,6 +117,18 @@ def _parser() -> argparse.ArgumentParser:
             "--no-coverage", action="store_true", help="measure no coverage (no gate at the end)"
         )
     run.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q", "--quiet", action="count", default=0, help="say only failures and the summary"
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="also a progress line per running session every few seconds (where no live "
+        "status is drawn)",
+    )
     run.add_argument(
         "--reinstall",
         action="store_true",
@@ -352,7 +364,7 @@ def _run(project: Project, args: argparse.Namespace) -> int:
     from suitekit._runner import execute  # noqa: PLC0415 - only this command runs sessions
 
     with _file_faults():
-        return execute(project, _run_plan(project, args))
+        return execute(project, _run_plan(project, args), verbosity=args.verbose - args.quiet)
 
 
 def _ci(project: Project, args: argparse.Namespace) -> int:

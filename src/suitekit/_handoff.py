@@ -41,6 +41,7 @@ __all__ = [
     "ENV_POSTGRES_BINDIR",
     "ENV_POSTGRES_URL",
     "ENV_POSTGRES_USER",
+    "ENV_PROGRESS",
     "ENV_REDIS_PASSWORD",
     "ENV_REDIS_SERVER",
     "ENV_REDIS_URL",
@@ -101,6 +102,8 @@ ENV_REDIS_URL: Final = "SUITEKIT_REDIS_URL"
 ENV_MYSQL_URL: Final = "SUITEKIT_MYSQL_URL"
 ENV_MYSQL_TEMPLATE: Final = "SUITEKIT_MYSQL_TEMPLATE"
 """The run's MariaDB/MySQL template database, which each worker copies."""
+ENV_PROGRESS: Final = "SUITEKIT_PROGRESS"
+"""The file where a suite session's pytest writes how far it is, for the runner's live status."""
 ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
 """The folder where a whole run's sessions record what they collected (the guard's input)."""
 ENV_DEADLINE_AT: Final = "SUITEKIT_DEADLINE_AT"

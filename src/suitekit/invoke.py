@@ -147,6 +147,8 @@ def _all_task(project: Project) -> Task[Any]:
         cpus: int = 0,
         no_coverage: bool = False,  # noqa: FBT001, FBT002
         reinstall: bool = False,  # noqa: FBT001, FBT002
+        quiet: bool = False,  # noqa: FBT001, FBT002
+        verbose: bool = False,  # noqa: FBT001, FBT002
     ) -> None:
         if c.remainder:
             message = (
@@ -164,6 +166,7 @@ def _all_task(project: Project) -> Task[Any]:
             cpus=cpus if cpus != 0 else None,
             coverage=not no_coverage,
             reinstall=reinstall,
+            verbosity=int(verbose) - int(quiet),
         )
         _exit_code(code)
 
@@ -177,6 +180,9 @@ def _all_task(project: Project) -> Task[Any]:
             "cpus": "the CPU budget the suites share (default: SUITEKIT_CPUS, else the CPU count)",
             "no-coverage": _NO_COVERAGE_HELP,
             "reinstall": _REINSTALL_HELP,
+            "quiet": "say only failures and the summary",
+            "verbose": "also a progress line per running session every few seconds (where no "
+            "live status is drawn, e.g. in a CI log)",
         },
     )
 
@@ -274,6 +280,7 @@ def _run(
     coverage: bool = True,
     reinstall: bool = False,
     posargs: tuple[str, ...] = (),
+    verbosity: int = 0,
 ) -> int:
     try:
         cli = CliOverrides(cpus=cpus, no_coverage=not coverage)
@@ -291,7 +298,7 @@ def _run(
         )
         from suitekit._runner import execute  # noqa: PLC0415 - see the top
 
-        return execute(project, run)
+        return execute(project, run, verbosity=verbosity)
     except SuitekitError as error:
         message = f"suitekit: {error}"
         raise Exit(message, code=2) from None

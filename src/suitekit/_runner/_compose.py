@@ -12,6 +12,7 @@ import dataclasses
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -70,11 +71,13 @@ def run_jobs(
     return _run(runner, guard=guard, jobs=jobs, finish=finish)
 
 
-def execute(project: Project, run: RunPlan, *, stream: IO[str] | None = None) -> int:
+def execute(
+    project: Project, run: RunPlan, *, stream: IO[str] | None = None, verbosity: int = 0
+) -> int:
     """Carry out a :class:`~suitekit.plan.RunPlan` in the project's root.
 
     The services its sessions need are shared by all of them, and the report and coverage
-    jobs run in this process.
+    jobs run in this process. ``verbosity``: -1 quiet (``-q``), 0, 1 verbose (``-v``).
     """
     runner = Runner(
         root=project.root,
@@ -83,6 +86,7 @@ def execute(project: Project, run: RunPlan, *, stream: IO[str] | None = None) ->
         stream=stream or sys.stdout,
         extra_env=run.env,
         project=project,
+        verbosity=verbosity,
     )
     return _run(runner, guard=run.guard, jobs=run.jobs, finish=run.finish)
 
@@ -107,7 +111,10 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
         signals_as_interrupt(signal.SIGINT, signal.SIGTERM),
         contextlib.ExitStack() as servers,
         _guard.collections_folder() as records,
+        tempfile.TemporaryDirectory(prefix="suitekit-progress-") as progress,
     ):
+        # The suite sessions' live counts, in a folder of the run's own (mode 0700).
+        runner = dataclasses.replace(runner, progress=Path(progress))
         shared = dict(runner.extra_env)
         if guard is not None:
             # The suites' records decide the guard; the guard session's says what crashed.

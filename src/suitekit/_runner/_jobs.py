@@ -79,6 +79,7 @@ class _Run:
                         break
                     if not self.running:
                         continue  # only jobs run in this process so far: start the next
+                    self.display.poll()
                     self.display.draw()
                     time.sleep(POLL_SECONDS)
                     if self._reap() and stop_reason is None:

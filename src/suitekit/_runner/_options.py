@@ -28,6 +28,11 @@ class RunnerOptions:
         served: The variables naming the servers that jobs with services get; called, in the
             main thread, when the first such job is about to start (it may start servers and
             take a moment, so a parallel run first starts the jobs that need none).
+        progress: A private folder where each suite session's pytest writes how far it is
+            (``SUITEKIT_PROGRESS``), for the live status; ``None``: no live counts.
+        verbosity: -1 (``-q``): only failures and the summary; 0: each session's start and
+            end; 1 (``-v``): also a progress line per running session every few seconds where
+            no status block is drawn (a pipe, a CI log).
     """
 
     root: Path
@@ -37,3 +42,5 @@ class RunnerOptions:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     project: Project | None = None
     served: Callable[[], Mapping[str, str]] = dict
+    progress: Path | None = None
+    verbosity: int = 0

@@ -22,6 +22,7 @@ from typing import IO, Final
 
 from suitekit import _processes
 from suitekit._files import write_problem
+from suitekit._handoff import ENV_PROGRESS
 from suitekit._runner._options import RunnerOptions
 from suitekit.errors import ReportError, RunError
 from suitekit.plan import Job
@@ -82,6 +83,11 @@ class Running:
     echo: threading.Thread | None = None
 
 
+def progress_file(folder: Path, job: Job) -> Path:
+    """Where a suite job's pytest writes its progress, in the run's private ``folder``."""
+    return folder / f"{job.session}.json"
+
+
 def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Running:
     """Start ``job``'s command in its own process group, with ``served`` in its environment.
 
@@ -95,6 +101,8 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
     except OSError as error:
         raise ReportError(write_problem(job.log, error, what="the session's log")) from None
     env = {**os.environ, **options.extra_env, **served, **job.env}
+    if options.progress is not None and job.kind == "suite":
+        env[ENV_PROGRESS] = str(progress_file(options.progress, job))
     argv = resolve_command(job.command)
     echo = not options.parallel
     try:

@@ -31,12 +31,15 @@ invoke (a test checks it); what only some runs need is imported in the hook that
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from suitekit import services
+from suitekit._handoff import ENV_PROGRESS
 from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._auto import AUTO_KEY, decide_later
@@ -46,6 +49,7 @@ from suitekit.pytest_plugin._locations import LocationsPlugin
 from suitekit.pytest_plugin._options import Mode, add_options, load
 from suitekit.pytest_plugin._order import Ordering
 from suitekit.pytest_plugin._partition import PartitionPlugin, record_crash
+from suitekit.pytest_plugin._progress import ProgressPlugin
 from suitekit.pytest_plugin._quarantine import QuarantineCheck
 from suitekit.pytest_plugin._retries import RetriesPlugin
 from suitekit.pytest_plugin._shards import ShardsPlugin
@@ -207,6 +211,9 @@ def pytest_configure(config: pytest.Config) -> None:
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))
+        progress = _progress_plugin(config, durations)
+        if progress is not None:
+            plugins.append((progress, "suitekit-progress"))
     elif mode.check_partition:
         partition = PartitionPlugin(
             project, collected=collected, quarantine=quarantine, describe=describe
@@ -217,6 +224,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if isolation is not None and isolation.template:
         # After pytest-django registered: suitekit's django_db_setup wins over its own.
         _django.register(config, isolation.suite)
+
+
+def _progress_plugin(config: pytest.Config, durations: Durations) -> ProgressPlugin | None:
+    """The live status's writer, where the runner asked for it and this process sees it all."""
+    path = os.environ.get(ENV_PROGRESS)
+    if not path or hasattr(config, "workerinput"):
+        return None
+    workers = getattr(config.option, "numprocesses", None)
+    return ProgressPlugin(Path(path), durations.get, workers if isinstance(workers, int) else 1)
 
 
 @pytest.hookimpl(tryfirst=True)
