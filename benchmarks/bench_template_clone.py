@@ -276,7 +276,7 @@ class Bench(Names):
             suite=SUITE,
             name=name,
             run_id=self.run_id,
-            kept=False,
+            kept=None,
             cwd=self.project,
             environ=os.environ,
         )
@@ -711,7 +711,7 @@ class MysqlBench(Names):
             suite=SUITE,
             name=name,
             run_id=self.run_id,
-            kept=False,
+            kept=None,
             cwd=self.project,
             environ=os.environ,
         )

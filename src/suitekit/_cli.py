@@ -71,8 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--slowest", type=_count, default=10, help="how many slow tests to list (0 or more)"
     )
-    commands.add_parser(
+    clean = commands.add_parser(
         "clean", help="remove servers, databases, leases and folders that killed runs left"
+    )
+    clean.add_argument(
+        "--templates",
+        action="store_true",
+        help="also drop this project's kept template databases (rebuilt by the next run)",
     )
     shards = commands.add_parser(
         "shards", help="print how a suite splits into shards by its recorded durations"
@@ -206,10 +211,12 @@ def _config(project: Project, args: argparse.Namespace) -> int:
 
 
 def _clean(project: Project, args: argparse.Namespace) -> int:
-    del args
     from suitekit import services  # noqa: PLC0415 - each command imports what it runs
 
     print(services.clean(project, os.environ, say=print).summary())  # noqa: T201
+    if args.templates:
+        count = services.clean_templates(project, os.environ, say=print)
+        print(f"suitekit clean: {count} kept template(s) dropped")  # noqa: T201
     return 0
 
 
@@ -375,6 +382,9 @@ def _ci(project: Project, args: argparse.Namespace) -> int:
 
     provider: ci.Provider = args.ci_command
     text = ci.render(project, provider)
+    _, warning = ci.suitekit_source(project)
+    if warning:
+        print(f"suitekit: warning: {warning}", file=sys.stderr)  # noqa: T201
     if args.stdout:
         sys.stdout.write(text)
         return 0

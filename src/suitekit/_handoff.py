@@ -28,12 +28,14 @@ __all__ = [
     "ENV_BACKEND_URL",
     "ENV_CALIBRATION",
     "ENV_CALIBRATION_OUT",
+    "ENV_CHECK_RESULTS",
     "ENV_COLLECTIONS",
     "ENV_COVERAGE",
     "ENV_CPUS",
     "ENV_DEADLINE_AT",
     "ENV_DJANGO",
     "ENV_DOCKER",
+    "ENV_KEEP_TEMPLATE",
     "ENV_MARIADB_BINDIR",
     "ENV_MYSQL_TEMPLATE",
     "ENV_MYSQL_URL",
@@ -52,6 +54,8 @@ __all__ = [
     "ENV_SESSION_MARK",
     "ENV_SHARD",
     "ENV_TEMPLATE",
+    "ENV_TEMPLATE_KEPT",
+    "ENV_TEMPLATE_SCHEMA",
     "ENV_WORKER",
     "ENV_WORKERS",
     "ENV_WORKERS_ORIGIN",
@@ -102,6 +106,9 @@ ENV_REDIS_URL: Final = "SUITEKIT_REDIS_URL"
 ENV_MYSQL_URL: Final = "SUITEKIT_MYSQL_URL"
 ENV_MYSQL_TEMPLATE: Final = "SUITEKIT_MYSQL_TEMPLATE"
 """The run's MariaDB/MySQL template database, which each worker copies."""
+ENV_CHECK_RESULTS: Final = "SUITEKIT_CHECK_RESULTS"
+"""JSON ``{"<check>": "<result>"}`` (``success``, ``failure``, ``cancelled``, ``skipped``): how
+the run's checks ended, for the report's summary (the runner's outcomes; in CI, the jobs')."""
 ENV_PROGRESS: Final = "SUITEKIT_PROGRESS"
 """The file where a suite session's pytest writes how far it is, for the runner's live status."""
 ENV_COLLECTIONS: Final = "SUITEKIT_COLLECTIONS"
@@ -112,6 +119,13 @@ ENV_COVERAGE: Final = "SUITEKIT_COVERAGE"
 """``0``: the run measures no coverage."""
 ENV_REINSTALL: Final = "SUITEKIT_REINSTALL"
 """``1``: sessions install again even when nothing changed."""
+ENV_KEEP_TEMPLATE: Final = "SUITEKIT_KEEP_TEMPLATE"
+"""``0`` keeps no template in this run (as ``keep-template = false``); ``1``, the default."""
+ENV_TEMPLATE_KEPT: Final = "SUITEKIT_TEMPLATE_KEPT"
+"""Set by a run's controller: ``1`` when its template is a kept one; else why it is not."""
+ENV_TEMPLATE_SCHEMA: Final = "SUITEKIT_TEMPLATE_SCHEMA"
+"""Set by a Django run's controller for its workers: the digest of the settings and apps the
+kept template must have been migrated for (see :mod:`suitekit.services._django`)."""
 ENV_DJANGO: Final = "SUITEKIT_DJANGO"
 """Set by a Django suite's controller for its workers: how their databases are prepared."""
 ENV_WORKER: Final = "SUITEKIT_WORKER"

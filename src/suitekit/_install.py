@@ -16,6 +16,14 @@ on in a file inside its virtualenv, and installs again only when the fingerprint
 A project installed without ``editable`` is copied into the virtualenv, so a change to any of
 its files would be missed: such sessions always install. A new virtualenv has no fingerprint, so
 it always installs. ``SUITEKIT_REINSTALL=1`` (``inv ... --reinstall``) forces an install.
+
+The marker is removed before an install starts and written only after it succeeded: a failed
+install (an out-of-date ``uv.lock``, a package missing from the index) leaves a virtualenv that
+installs again next time, whatever the files then say.
+
+A project with a ``uv.lock`` installs from it (:func:`locked`, decided by
+:func:`suitekit.plan.locked_sync`): the ``uv sync`` command is among the fingerprinted
+arguments, and the lock's text is fingerprinted as every lock file is.
 """
 
 from __future__ import annotations
@@ -31,9 +39,24 @@ from pathlib import Path
 from typing import Final
 
 from suitekit._model import InstallSpec, Project
-from suitekit.plan import ENV_REINSTALL
+from suitekit.plan import (
+    ENV_REINSTALL,
+    LOCK_FILE,
+    LockedSync,
+    ci_suitekit_requirement,
+    locked_sync,
+)
 
-__all__ = ["MARKER", "fingerprint", "forced", "is_current", "record"]
+__all__ = [
+    "MARKER",
+    "fingerprint",
+    "forced",
+    "forget",
+    "is_current",
+    "locked",
+    "record",
+    "suitekit_for_ci",
+]
 
 
 MARKER: Final = ".suitekit-install"
@@ -63,6 +86,61 @@ def _suitekit_metadata() -> list[str]:
     return [distribution.version, *sorted(distribution.requires or [])]
 
 
+def _parsed(text: str) -> dict[str, object]:
+    try:
+        return tomllib.loads(text)
+    except (ValueError, RecursionError):
+        # ValueError: bad TOML, or an integer past Python's digit limit. Loading the project
+        # refused a bad pyproject.toml already; uv names a bad lock's fault when it reads it.
+        return {}
+
+
+def _toml(path: Path) -> dict[str, object] | None:
+    """The TOML file at ``path``; ``None`` when it is missing, ``{}`` when it is not TOML."""
+    try:
+        return _parsed(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+
+
+# How uv writes the entry of a locked package named suitekit (a plain substring search: a
+# regular expression over a large lock takes milliseconds).
+_LOCKS_SUITEKIT: Final = '\n[[package]]\nname = "suitekit"\n'
+
+
+def locked(project: Project, spec: InstallSpec) -> LockedSync | None:
+    """How a session installs ``spec`` from the project's ``uv.lock``; ``None``: without it."""
+    if not spec.lock:
+        return None  # not even read
+    try:
+        text = (project.root / LOCK_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # A lock of a few hundred packages takes tens of milliseconds to parse, in every warm
+    # session; only one that pins suitekit needs its graph walked (see LockedSync.suitekit).
+    lock = _parsed(text) if _LOCKS_SUITEKIT in text else {}
+    return locked_sync(spec, pyproject=_toml(project.config_file) or {}, lock=lock)
+
+
+def suitekit_for_ci(project: Project, *, installed: str) -> tuple[str, str | None]:
+    """What CI installs as suitekit next to nox, and a warning to print (or ``None``).
+
+    The project's ``uv.lock``, else its declared requirement, else ``[tool.suitekit.ci]
+    suitekit``, else ``suitekit==<installed>`` with a warning (see
+    :func:`suitekit.plan.ci_suitekit_requirement`, which decides from the files read here).
+
+    Args:
+        project: The project.
+        installed: The version of the suitekit that runs.
+    """
+    return ci_suitekit_requirement(
+        pyproject=_toml(project.config_file) or {},
+        lock=_toml(project.root / LOCK_FILE),
+        configured=project.ci.suitekit,
+        installed=installed,
+    )
+
+
 def fingerprint(project: Project, spec: InstallSpec, args: Sequence[str]) -> str | None:
     """The fingerprint of an install, or ``None`` when it cannot be skipped safely.
 
@@ -83,8 +161,10 @@ def fingerprint(project: Project, spec: InstallSpec, args: Sequence[str]) -> str
         "args": list(args),
         "metadata": {name: pyproject.get(name) for name in _METADATA_TABLES},
         "requirements": {name: _text(project.root / name) for name in spec.requirements},
+        # Digests, not texts: a lock runs to hundreds of kilobytes, which every warm session
+        # would otherwise encode here.
         "locks": {
-            name: _text(project.root / name)
+            name: hashlib.sha256(_text(project.root / name).encode()).hexdigest()
             for name in _LOCK_FILES
             if (project.root / name).is_file()
         },
@@ -121,6 +201,12 @@ def record(venv: Path, value: str | None) -> None:
         temporary.replace(venv / MARKER)
     except OSError:
         temporary.unlink(missing_ok=True)
+
+
+def forget(venv: Path) -> None:
+    """Remove the fingerprint of ``venv``'s last install, before an install that may fail."""
+    with contextlib.suppress(OSError):
+        (venv / MARKER).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -160,6 +160,8 @@ class InstallSpec:
         extras: The project's optional-dependency extras.
         requirements: Requirement files, relative to the project root.
         packages: Extra requirement specifiers, e.g. ``"ruff>=0.8"``.
+        lock: Install the project, groups and extras from the project's ``uv.lock`` with
+            ``uv sync --locked`` when it has one (see :mod:`suitekit.plan._lock`).
     """
 
     project: bool = True
@@ -168,6 +170,7 @@ class InstallSpec:
     extras: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
+    lock: bool = True
 
 
 RunnerKind = Literal["pytest", "vitest", "cargo", "command", "playwright", "jest"]
@@ -359,7 +362,11 @@ class ServiceConfig:
         setup: For a kind with a template: steps run once per run into a template database
             that every worker's database is copied from (migrate once, copy per worker).
         keep_template: File patterns whose contents key the template; when given, the template
-            is kept between runs on a persistent server and rebuilt only when they change.
+            is kept between runs on a persistent server and rebuilt only when they change (a
+            Django suite's template is kept without them, keyed on its migrations; these files
+            are then keyed too).
+        keeps_template: ``False`` (``keep-template = false``): never keep the template, not
+            even a Django suite's.
     """
 
     service: Service
@@ -367,6 +374,7 @@ class ServiceConfig:
     env: Mapping[str, str] = field(default_factory=lambda: _KIND_DEFAULT)
     setup: tuple[SetupStep, ...] = ()
     keep_template: tuple[str, ...] = ()
+    keeps_template: bool = True
 
     def __post_init__(self) -> None:
         """Freeze ``env``, the kind's default when none is given."""
@@ -474,6 +482,8 @@ class CiConfig:
         configured: The providers (``github``, ``gitlab``) whose path the table gives
             explicitly: ``suitekit ci check`` requires their files, and checks the others only
             where they exist.
+        pin: How the GitHub workflow names actions: ``sha``, the commit with its version as a
+            comment (the default), or ``tag``, the version's tag.
     """
 
     github: str = ".github/workflows/suitekit.yml"
@@ -482,6 +492,7 @@ class CiConfig:
     branches: tuple[str, ...] = ("main",)
     suitekit: str = ""
     configured: tuple[str, ...] = ()
+    pin: Literal["sha", "tag"] = "sha"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -117,7 +117,7 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     python = str(session.python)
     # First, before any install: pytest would otherwise fail on the JUnit file at its very end.
     ensure_writable(plan.suite_folders(project, suite, python))
-    _provision(session, project, suite.install, with_suitekit=True)
+    _provision(session, project, suite.install, with_suitekit=True, owner=_suite_key(suite))
     if _installing_only(session):
         return  # no servers for a pytest that will not run, and no reports dropped either
     run = plan.suite_session(
@@ -430,9 +430,11 @@ def _provision_external(session: nox.Session, project: Project, run: plan.Extern
     """
     if run.runner.packages:
         spec = InstallSpec(project=False, packages=run.runner.packages)
-        _provision(session, project, spec, with_suitekit=False)
+        _provision(session, project, spec, with_suitekit=False, owner=_suite_key(run.suite))
     if run.backends is not None:
-        _provision(session, project, run.suite.install, with_suitekit=False)
+        _provision(
+            session, project, run.suite.install, with_suitekit=False, owner=_suite_key(run.suite)
+        )
 
 
 def _session_scripts(session: nox.Session) -> dict[str, str]:
@@ -485,7 +487,8 @@ def _record_durations(session: nox.Session, project: Project, junit: Path, since
 
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:
-    _provision(session, project, check.install, with_suitekit=False)
+    owner = f"tool.suitekit.checks.{check.name}"
+    _provision(session, project, check.install, with_suitekit=False, owner=owner)
     if _installing_only(session):
         return
     with services.provide(project, check.services, os.environ, say=session.log) as provided:
@@ -497,7 +500,7 @@ def _run_check(session: nox.Session, project: Project, check: Check) -> None:
 
 
 def _run_partition(session: nox.Session, project: Project) -> None:
-    _provision(session, project, project.install, with_suitekit=True)
+    _provision(session, project, project.install, with_suitekit=True, owner="tool.suitekit")
     if _installing_only(session):
         return
     collecting = plan.collection_suite(project)
@@ -514,40 +517,124 @@ def _run_partition(session: nox.Session, project: Project) -> None:
 
 
 def _provision(
-    session: nox.Session, project: Project, spec: InstallSpec, *, with_suitekit: bool
+    session: nox.Session, project: Project, spec: InstallSpec, *, with_suitekit: bool, owner: str
 ) -> None:
-    """Install what ``spec`` says, in one resolver pass, unless this virtualenv already has it.
+    """Install what ``spec`` says, unless this virtualenv already has it.
+
+    With a ``uv.lock`` at the root (and ``lock`` not off), ``uv sync --locked`` installs the
+    project, groups and extras from it (see :func:`suitekit.plan.locked_sync`); the rest (the
+    spec's requirement files and packages, and suitekit unless the lock pins it) follows in
+    one ``session.install``. Without a lock, everything goes in that one resolver pass.
 
     The install is skipped when the fingerprint of everything it depends on (see
-    :mod:`suitekit._install`) is the one recorded after the virtualenv's last install.
+    :mod:`suitekit._install`) is the one recorded after the virtualenv's last install; the
+    record is removed first and written again only once the install succeeded.
+
+    ``owner``: the key path of the suite or check (``tool.suitekit`` for the project's own
+    ``install``), for the error of an out-of-date lock.
     """
-    args: list[str] = []
-    if spec.project:
-        extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
-        target = f"{project.root}{extras}"
-        args += ["-e", target] if spec.editable else [target]
-    if spec.groups:
-        pyproject = nox.project.load_toml(str(project.config_file))
-        args += nox.project.dependency_groups(pyproject, *spec.groups)
-    for requirement in spec.requirements:
-        args += ["-r", str(project.root / requirement)]
-    args += spec.packages
-    if with_suitekit:
-        args += suitekit_requirement()
-    if not args:
-        return
     location = getattr(session.virtualenv, "location", None)
     venv = Path(location) if isinstance(location, str) and location else None
-    wanted = _install.fingerprint(project, spec, args) if venv is not None else None
+    sync = _install.locked(project, spec)
+    if sync is not None and (venv is None or session.venv_backend not in _SYNCABLE_BACKENDS):
+        session.warn(
+            f"suitekit: {plan.LOCK_FILE} not used: uv sync cannot install into a "
+            f"{session.venv_backend} environment; installing without it"
+        )
+        sync = None
+    args = _install_args(project, spec, locked=sync is not None)
+    if with_suitekit and (sync is None or sync.suitekit is None):
+        args += suitekit_requirement()
+    command = sync.command if sync is not None else ()
+    if not args and not command:
+        return
+    wanted = _install.fingerprint(project, spec, [*command, *args]) if venv is not None else None
     if venv is not None and not _install.forced(os.environ) and _install.is_current(venv, wanted):
         session.log(
             "suitekit: install unchanged since this virtualenv's last install; skipped "
             f"({plan.ENV_REINSTALL}=1 or `inv ... --reinstall` forces one)"
         )
         return
-    session.install(*args)
+    if _not_installing(session):
+        return  # nox --no-install: nothing runs, so the record stays as it is
+    if venv is not None:
+        _install.forget(venv)
+    if sync is not None and venv is not None:
+        key = f"{owner}.install" if spec != project.install else "tool.suitekit.install"
+        _sync(session, project, sync, venv, key)
+    if args:
+        session.install(*args)
     if venv is not None:
         _install.record(venv, wanted)
+
+
+def _not_installing(session: nox.Session) -> bool:
+    """Whether nox runs with ``--no-install`` in a reused virtualenv: its installs do nothing.
+
+    Read where ``session.install`` reads it (as of nox 2026.10), as :func:`_installing_only`
+    does; should the attributes go, the answer is ``False``: the install is recorded as before.
+    """
+    runner = getattr(session, "_runner", None)
+    config = getattr(runner, "global_config", None)
+    reused = getattr(getattr(runner, "venv", None), "_reused", False)
+    return getattr(config, "no_install", False) is True and reused is True
+
+
+# The backends whose environments are virtualenvs, which `uv sync` can install into.
+_SYNCABLE_BACKENDS: Final = frozenset({"uv", "virtualenv", "venv"})
+
+
+def _suite_key(suite: Suite) -> str:
+    return f"tool.suitekit.suites.{suite.name}"
+
+
+def _install_args(project: Project, spec: InstallSpec, *, locked: bool) -> list[str]:
+    """The arguments of ``session.install`` for ``spec``; ``locked``: the sync did the rest."""
+    args: list[str] = []
+    if spec.project and not locked:
+        extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
+        target = f"{project.root}{extras}"
+        args += ["-e", target] if spec.editable else [target]
+    if spec.groups and not locked:
+        pyproject = nox.project.load_toml(str(project.config_file))
+        args += nox.project.dependency_groups(pyproject, *spec.groups)
+    for requirement in spec.requirements:
+        args += ["-r", str(project.root / requirement)]
+    args += spec.packages
+    return args
+
+
+def _sync(
+    session: nox.Session, project: Project, sync: plan.LockedSync, venv: Path, key: str
+) -> None:
+    """Run ``uv sync --locked`` into the session's virtualenv; an out-of-date lock says the fix.
+
+    uv's output is kept, as ``session.install`` keeps its installer's, and shown when the sync
+    fails. nox's own uv backend sets the same two variables for the session (``uv`` finds the
+    interpreter and the environment there); with the virtualenv backend only these point uv
+    at the session's virtualenv instead of the project's ``.venv``.
+    """
+    found, uv, _ = nox.virtualenv.find_uv()
+    if not found:
+        session.error(
+            f"suitekit: {project.config_file}: {key}: the project has {plan.LOCK_FILE}, and "
+            "only uv installs from it; fix: install uv (`pip install uv`), or set "
+            "install = { lock = false }"
+        )
+    env = {"UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON": str(venv)}
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as output:
+        try:
+            # uv finds the project from the folder it runs in: nox's is the noxfile's.
+            here = Path.cwd() == project.root
+            with contextlib.nullcontext() if here else session.chdir(project.root):
+                session.run_install(uv, *sync.command[1:], env=env, external=True, stdout=output)
+        except CommandFailed:
+            output.seek(0)
+            printed = output.read()
+            session.log(printed.rstrip())
+            if plan.lock_outdated(printed):
+                session.error(f"suitekit: {plan.outdated_lock_message(project.config_file, key)}")
+            raise
 
 
 def suitekit_requirement() -> Sequence[str]:

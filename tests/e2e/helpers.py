@@ -70,6 +70,10 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     }
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    # A demo project lives in a temporary folder, and a kept template is named after its
+    # project's folder: kept on a server shared by every run (CI's), it would outlive the
+    # folder, and no later run would ever reuse or drop it. The tests of keeping say "1".
+    env["SUITEKIT_KEEP_TEMPLATE"] = "0"
     env.update(extra or {})
     return env
 

@@ -27,12 +27,27 @@ workers = 0
 
 
 def _command(workflow: Path, job: str, python: str, shard: int) -> str:
-    """The job's nox step, with the matrix values a runner would substitute."""
+    """The job's nox step, as its shell runs it with the matrix values a runner would set.
+
+    The matrix reaches the script through the step's ``env``; the shell expands it, and a
+    stand-in ``nox`` prints the command line it was given.
+    """
     document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
     steps = document["jobs"][job]["steps"]
-    run = next(step["run"] for step in steps if str(step.get("run", "")).startswith("nox -s"))
+    step = next(step for step in steps if str(step.get("run", "")).startswith("nox -s"))
     values = {"python": python, "shard": str(shard)}
-    return re.sub(r"\$\{\{ matrix\.(\w+) \}\}", lambda m: values[m[1]], run)
+    env = {
+        name: re.sub(r"\$\{\{ matrix\.(\w+) \}\}", lambda m: values[m[1]], value)
+        for name, value in step.get("env", {}).items()
+    }
+    shown = subprocess.run(
+        ["bash", "-c", 'nox() { echo "nox $*"; }\n' + step["run"]],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return shown.stdout.strip()
 
 
 def _selected(root: Path, shard: int) -> list[str]:

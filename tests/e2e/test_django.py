@@ -30,6 +30,9 @@ from tests.e2e.isolation import MACHINE_POSTGRES, machine_env, require_machine_s
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "library"
 IGNORED = shutil.ignore_patterns(".nox", "reports", ".venv*", "__pycache__", ".*_cache")
 SUITE = ("--suitekit-suite=integration", "-p", "no:cacheprovider")
+# The run's own template, dropped at its end, as these tests check: on this persistent server a
+# Django suite would keep it between runs otherwise (tests/e2e/test_django_kept_template.py).
+PER_RUN = {"SUITEKIT_KEEP_TEMPLATE": "0"}
 
 # Each worker says which database Django's tests use, and when its migrations were applied.
 PROBE = """\
@@ -110,7 +113,7 @@ def _drop(name: str) -> None:
 
 def _hold(root: Path, python: Path, run_id: str, probe: Path) -> subprocess.Popen[str]:
     """A run whose two workers hold their databases in a test, until a signal comes."""
-    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    env = {**machine_env(), **PER_RUN, "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
     process = subprocess.Popen(
         [str(python), "-m", "pytest", *SUITE, "-n", "2", "tests/integration/test_hold.py"],
         cwd=root,
@@ -155,7 +158,7 @@ def _green(project: Project, tmp_path: Path, tag: str) -> Path:
     probe = tmp_path / "green"
     probe.mkdir()
     run_id = f"djgreen{tag}"
-    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    env = {**machine_env(), **PER_RUN, "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
     green = project.run("nox", "-s", "integration", env=env, timeout=900)
     out = green.stdout + green.stderr
     assert green.returncode == 0, out
@@ -195,7 +198,7 @@ def _failing(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
     _create(leaked)
     try:
         (root / "tests" / "integration" / "test_zz_fails.py").write_text(FAILING)
-        env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+        env = {**machine_env(), **PER_RUN, "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
         failing = subprocess.run(
             [str(python), "-m", "pytest", *SUITE, "-n", "2"],
             cwd=root, env=clean_env(env), capture_output=True, text=True, timeout=600, check=False,
@@ -223,6 +226,7 @@ def _settings_elsewhere(root: Path, python: Path, tmp_path: Path, tag: str) -> N
     # database on it (pytest-django's test databases are then test_<other>_gwN).
     env = {
         **machine_env(),
+        **PER_RUN,
         "SUITEKIT_POSTGRES_URL": MACHINE_POSTGRES,
         "DATABASE_URL": MACHINE_POSTGRES.rsplit("/", 1)[0] + f"/{other}",
         "SUITEKIT_RUN_ID": run_id,
@@ -266,7 +270,7 @@ def _own_db_setup(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
     probe.mkdir()
     conftest = root / "tests" / "integration" / "conftest.py"
     conftest.write_text(PROBE + OWN_DB_SETUP)
-    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
+    env = {**machine_env(), **PER_RUN, "SUITEKIT_RUN_ID": run_id, "PROBE_DIR": str(probe)}
     try:
         result = subprocess.run(
             [str(python), "-m", "pytest", *SUITE, "-n", "2"],

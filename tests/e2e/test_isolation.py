@@ -350,7 +350,7 @@ def test_a_half_built_kept_template_is_rebuilt(tmp_path: Path) -> None:
             f"""COMMENT ON DATABASE "{name}" IS 'suitekit {{"kept": "building", "run": "x"}}'"""
         )
     try:
-        result = run_pytest(project, *PAIR, env=machine_env())
+        result = run_pytest(project, *PAIR, env={**machine_env(), "SUITEKIT_KEEP_TEMPLATE": "1"})
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:

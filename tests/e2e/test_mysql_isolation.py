@@ -435,7 +435,7 @@ CREATE PROCEDURE add_log(v int) INSERT INTO log (id, v) VALUES (0, v);
     config = ServiceConfig(service="mysql", setup=(SetupStep(sql=schema),))
     try:
         _mysql.ensure_template(server, config, suite="s", name=template, run_id="copytest",
-                               kept=False, cwd=Path(), environ=os.environ)  # fmt: skip
+                               kept=None, cwd=Path(), environ=os.environ)  # fmt: skip
         _mysql.clone(server, template, copy, "copytest", "here:1", suite="s")
         with cursor_on(server, copy) as cursor:
             cursor.execute("SHOW CREATE TABLE books")
@@ -534,7 +534,7 @@ def test_a_database_named_like_suitekits_without_its_mark_is_never_dropped(
         with pytest.raises(ServiceError, match=refused.format(template)):
             _mysql.ensure_template(
                 server, config, suite="integration", name=template, run_id=run_id,
-                kept=False, cwd=Path(), environ=os.environ,
+                kept=None, cwd=Path(), environ=os.environ,
             )  # fmt: skip
         MYSQL.finish_run(Suite(name="integration"), run_id, mysql_url)  # finds neither by name
         assert _survived(server, worker)

@@ -23,6 +23,7 @@ import yaml
 from suitekit import Project, load_project
 from suitekit._cli import main
 from suitekit.ci import PROVIDERS, Provider, check, output_path, render
+from suitekit.ci._pins import UV
 from suitekit.ci._pipeline import EMPTY_STORE, CiJob, Pipeline, build, install_command
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.sharding import DurationStore
@@ -245,6 +246,7 @@ def test_the_jobs_of_a_full_project(tmp_path: Path) -> None:
         "lint",
         "migrations",
         "audit",
+        "guard",
         "unit",
         "integration",
         "report",
@@ -253,8 +255,10 @@ def test_the_jobs_of_a_full_project(tmp_path: Path) -> None:
     assert runs(pipeline.job("integration")) == ["nox -s integration-{python} -- --shard {shard}/3"]
     assert pipeline.job("unit").python == ("3.11", "3.12")
     assert pipeline.job("unit").needs == ("durations",)
-    assert runs(pipeline.job("lint")) == ["nox -s lint", "nox -s partition", "suitekit ci check"]
-    assert pipeline.job("lint").keep_going
+    assert runs(pipeline.job("lint")) == ["nox -s lint"]
+    assert not pipeline.job("lint").keep_going
+    assert runs(pipeline.job("guard")) == ["nox -s partition", "suitekit ci check"]
+    assert pipeline.job("guard").keep_going
     assert runs(pipeline.job("report")) == ["nox -s report", "nox -s coverage"]
     assert pipeline.job("report").needs == tuple(ids(pipeline)[:-1])
     assert [job.id for job in pipeline.jobs if not job.required] == ["audit"]
@@ -266,10 +270,12 @@ def test_services_go_only_to_the_jobs_that_need_them(tmp_path: Path) -> None:
     services = {job.id: job.services for job in pipeline.jobs}
     assert services == {
         "durations": (),
-        # The partition guard collects every suite, so the lint job that runs it gets theirs.
-        "lint": ("postgres", "redis"),
+        # The lint job starts no container: it finishes in seconds.
+        "lint": (),
         "migrations": ("postgres",),
         "audit": (),
+        # Collecting the tests imports the conftests, which need the suites' services.
+        "guard": ("postgres", "redis"),
         "unit": (),
         "integration": ("postgres", "redis"),
         "report": (),
@@ -322,14 +328,24 @@ def test_job_ids_clash_case_insensitively_as_on_github(tmp_path: Path) -> None:
     ]
 
 
-def test_the_lint_job_gets_the_partitions_python_too(tmp_path: Path) -> None:
+def test_the_guard_runs_on_the_projects_python_and_lint_on_its_own(tmp_path: Path) -> None:
     text = FULL.replace(
         'install = { groups = ["lint"]', 'python = "3.12", install = { groups = ["lint"]'
     )
 
     pipeline = pipeline_of(tmp_path, text)
 
-    assert pipeline.job("lint").python == ("3.12", "3.11")
+    assert pipeline.job("lint").python == ("3.12",)
+    assert pipeline.job("guard").python == ("3.11",)
+
+
+def test_the_guard_gets_no_service_when_collection_needs_none(tmp_path: Path) -> None:
+    text = FULL.replace('services = ["postgres", "redis"]\n', "")
+
+    pipeline = pipeline_of(tmp_path, text)
+
+    assert pipeline.job("guard").services == ()
+    assert pipeline.job("migrations").services == ("postgres",)
 
 
 @pytest.mark.parametrize(
@@ -348,20 +364,23 @@ def test_suite_timeouts_follow_the_budget_per_shard(
 @pytest.mark.parametrize(
     ("source", "command"),
     [
-        ("", "uv tool install nox --with-executables-from suitekit==1.2.3"),
-        ("suitekit>=1.2,<2", "uv tool install nox --with-executables-from 'suitekit>=1.2,<2'"),
-        (".", "uv tool install nox --with-editable . --with-executables-from suitekit"),
+        ("", "uv tool install nox==2026.1.2 --with-executables-from suitekit==1.2.3"),
+        (
+            "suitekit>=1.2,<2",
+            "uv tool install nox==2026.1.2 --with-executables-from 'suitekit>=1.2,<2'",
+        ),
+        (".", "uv tool install nox==2026.1.2 --with-editable . --with-executables-from suitekit"),
         (
             "./tools/suite kit",
             (
-                "uv tool install nox --with-editable './tools/suite kit' "
+                "uv tool install nox==2026.1.2 --with-editable './tools/suite kit' "
                 "--with-executables-from suitekit"
             ),
         ),
     ],
 )
 def test_install_commands(source: str, command: str) -> None:
-    assert install_command(source, version=VERSION) == command
+    assert install_command(source, version=VERSION, nox="2026.1.2") == command
 
 
 def test_the_version_defaults_to_the_running_suitekits(full: Project) -> None:
@@ -404,8 +423,12 @@ def test_github_workflow_essentials(full: Project) -> None:
     }
     assert unit["needs"] == ["durations"]
     assert "services" not in unit
-    commands = [step["run"] for step in unit["steps"] if "run" in step]
-    assert commands[-1] == "nox -s unit-${{ matrix.python }} -- --shard ${{ matrix.shard }}/2"
+    nox = [step for step in unit["steps"] if "run" in step][-1]
+    assert nox["run"] == 'nox -s unit-"${MATRIX_PYTHON}" -- --shard "${MATRIX_SHARD}"/2'
+    assert nox["env"] == {
+        "MATRIX_PYTHON": "${{ matrix.python }}",
+        "MATRIX_SHARD": "${{ matrix.shard }}",
+    }
     upload = unit["steps"][-1]
     assert upload["with"]["include-hidden-files"] is True
     assert upload["with"]["name"] == (
@@ -481,7 +504,7 @@ def test_github_report_fails_on_required_jobs_only(full: Project) -> None:
     final = report["steps"][-1]
     assert final["env"] == {
         f"RESULT_{name.upper()}": f"${{{{ needs.{name}.result }}}}"
-        for name in ("durations", "lint", "migrations", "unit", "integration")
+        for name in ("durations", "lint", "migrations", "guard", "unit", "integration")
     }
     assert "audit" not in final["run"]
 
@@ -515,7 +538,7 @@ def test_gitlab_pipeline_essentials(full: Project) -> None:
     assert document["audit"]["allow_failure"] is True
     assert "allow_failure" not in document["lint"]
     unit = document["unit"]
-    assert unit["image"] == "ghcr.io/astral-sh/uv:python${PYTHON}-bookworm-slim"
+    assert unit["image"] == f"ghcr.io/astral-sh/uv:{UV}-python${{PYTHON}}-trixie-slim"
     assert unit["parallel"] == {"matrix": [{"PYTHON": ["3.11", "3.12"], "SHARD": ["1", "2"]}]}
     assert unit["script"] == ["nox -s unit-${PYTHON} -- --shard ${SHARD}/2"]
     assert unit["needs"] == ["durations"]
@@ -551,12 +574,11 @@ def test_gitlab_services_take_a_command_and_are_reached_by_alias(full: Project) 
 
 
 def test_gitlab_keep_going_script_runs_every_command_and_fails_at_the_end(full: Project) -> None:
-    script = loaded(render(full, "gitlab", version=VERSION))["lint"]["script"]
+    script = loaded(render(full, "gitlab", version=VERSION))["guard"]["script"]
 
-    failing = [line.replace("nox -s partition", "false") for line in script]
     failing = [
-        line.replace("nox -s lint", "true").replace("suitekit ci check", "echo ran")
-        for line in failing
+        line.replace("nox -s partition", "false").replace("suitekit ci check", "echo ran")
+        for line in script
     ]
     result = subprocess.run(
         ["bash", "-e", "-c", "\n".join(failing)], capture_output=True, text=True, check=False
@@ -647,9 +669,7 @@ def test_ci_check_fails_after_a_suite_change_until_regenerated(
 
     assert cli(tmp_path, "check") == 1
     out = capsys.readouterr().out
-    assert (
-        "+        run: nox -s unit-${{ matrix.python }} -- --shard ${{ matrix.shard }}/4\n" in out
-    )
+    assert '+        run: nox -s unit-"${MATRIX_PYTHON}" -- --shard "${MATRIX_SHARD}"/4\n' in out
     assert "+    - nox -s unit-${PYTHON} -- --shard ${SHARD}/4\n" in out
     assert "run `suitekit ci github`" in out
     assert "run `suitekit ci gitlab`" in out
@@ -698,7 +718,9 @@ def test_ci_check_marks_a_missing_final_line_break(tmp_path: Path, full: Project
     (state,) = check(full)
 
     assert state.state == "stale"
-    assert state.diff.endswith("\n\\ No newline at end of file\n+      - .suitekit/reports/\n")
+    assert state.diff.endswith(
+        "\n\\ No newline at end of file\n+        path: .suitekit/reports/coverage.xml\n"
+    )
 
 
 def test_ci_errors_exit_2(

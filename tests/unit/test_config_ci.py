@@ -38,6 +38,7 @@ def test_every_key_is_read_and_given_paths_count_as_configured(config_file: Path
         "runner": "ubuntu-24.04",
         "branches": ["main", "release/**"],
         "suitekit": ".",
+        "pin": "tag",
     }
 
     project = parse(edited((CI, table)), config_file)
@@ -47,6 +48,7 @@ def test_every_key_is_read_and_given_paths_count_as_configured(config_file: Path
         runner="ubuntu-24.04",
         branches=("main", "release/**"),
         suitekit=".",
+        pin="tag",
         configured=("gitlab",),
     )
 
@@ -67,6 +69,8 @@ def test_both_paths_given(config_file: Path) -> None:
         ("runner", 3, "expected a non-empty string, got an integer"),
         ("branches", [], "empty"),
         ("suitekit", "", "expected a non-empty string"),
+        ("pin", "hash", r"'hash' is not a way to pin actions"),
+        ("pin", 1, "expected a string, got an integer"),
         # Written into the YAML as they are: no expression GitHub would expand, no line break.
         ("runner", "${{ github.event.issue.title }}", "an expression GitHub would expand"),
         ("suitekit", "suitekit==1.0 ${{ secrets.TOKEN }}", "an expression GitHub would expand"),

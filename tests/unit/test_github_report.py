@@ -8,6 +8,7 @@ pytest node ids, commands that run each failure again, the checks and the covera
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -15,13 +16,22 @@ from typing import Final
 import pytest
 
 from suitekit._model import Check, Project, RunnerConfig, Suite
+from suitekit._runner import Outcome
+from suitekit._runner._compose import _with_check_results
+from suitekit.plan import Job, JobKind
 from suitekit.reporting._annotations import annotation_lines, escape_data, escape_property
 from suitekit.reporting._figures import rerun_command
 from suitekit.reporting._markdown import render_markdown
 from suitekit.reporting._merge import merge_junit
 from suitekit.reporting._report import report
 from suitekit.reporting._results import CaseResult
-from suitekit.reporting._summary import CheckResult, CoverageFigures, Expected, summarise
+from suitekit.reporting._summary import (
+    CheckResult,
+    CoverageFigures,
+    Expected,
+    check_results,
+    summarise,
+)
 from suitekit.reporting._terminal import render_terminal
 
 # What the plugin writes for a shard of a suite run: the location of the failed test only.
@@ -294,3 +304,65 @@ def test_coverage_that_cannot_be_combined_is_said_in_the_summary(tmp_path: Path)
     )
     assert "### Coverage\n\nNot computed: no data: broken\n" in render_markdown(summary)
     assert "coverage: not computed: no data: broken\n" in render_terminal(summary)
+
+
+def test_the_checks_results_the_run_gives_are_in_both_summaries(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    merged(root / "reports")
+    (root / "reports" / "junit.xml").unlink()
+    project = Project(
+        root=root,
+        config_file=root / "pyproject.toml",
+        python=("3.11",),
+        suites=(Suite(name="unit", python=("3.11",)),),
+        checks=(Check(name="lint", run=("ruff",)), Check(name="types", run=("mypy",))),
+    )
+    step_summary = tmp_path / "step-summary.md"
+    given = '{"lint": "success", "types": "failure", "odd": "maybe", "": 3}'
+    environ = {"SUITEKIT_CHECK_RESULTS": given, "GITHUB_STEP_SUMMARY": str(step_summary)}
+    out = io.StringIO()
+
+    report(project, environ=environ, out=out)
+
+    text = step_summary.read_text(encoding="utf-8")
+    assert "### Checks" in text
+    assert "| `lint` | :white_check_mark: success |" in text
+    assert "`types`" in text
+    assert "odd" not in text  # not a result: left out
+    assert "checks (2):" in out.getvalue()
+
+
+@pytest.mark.parametrize("given", ["", "[]", "not json", '{"lint": 1}'])
+def test_what_is_not_checks_results_gives_none(given: str) -> None:
+    assert check_results(given) == ()
+
+
+def test_the_runner_hands_the_checks_outcomes_to_the_report(tmp_path: Path) -> None:
+    def job(kind: JobKind, name: str) -> Job:
+        return Job(
+            session=name,
+            kind=kind,
+            title=name,
+            command=("true",),
+            env={},
+            required=True,
+            junit=None,
+            log=tmp_path / f"{name}.log",
+            target_seconds=None,
+        )
+
+    outcomes = [
+        Outcome(job=job("check", "lint"), status="passed", returncode=0, seconds=1.0),
+        Outcome(job=job("check", "audit"), status="failed", returncode=1, seconds=1.0),
+        Outcome(job=job("check", "slow"), status="interrupted", returncode=None, seconds=1.0),
+        Outcome(job=job("suite", "unit-3.11"), status="failed", returncode=1, seconds=1.0),
+    ]
+
+    (report_job,) = _with_check_results([job("report", "report")], outcomes)
+
+    assert json.loads(report_job.env["SUITEKIT_CHECK_RESULTS"]) == {
+        "lint": "success",
+        "audit": "failure",
+        "slow": "cancelled",
+    }
+    assert _with_check_results([job("report", "report")], outcomes[3:])[0].env == {}

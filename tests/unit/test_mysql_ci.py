@@ -14,6 +14,7 @@ import pytest
 
 from suitekit import Project
 from suitekit.ci import PROVIDERS, Provider, render
+from suitekit.ci._pins import IMAGES
 from suitekit.services._endpoints import MySQLServer
 from tests.unit.test_ci import VERSION, loaded, tool, write_project
 from tests.unit.test_summary import assert_golden
@@ -96,7 +97,9 @@ def test_github_runs_mariadb_with_a_health_check_on_tmpfs(shop: Project) -> None
     job = next(job for name, job in jobs.items() if name.startswith("integration"))
 
     mariadb = job["services"]["mysql"]
-    assert mariadb["image"] == "mariadb:11"
+    # Pinned to a full version, in the major of the local throwaway servers.
+    assert mariadb["image"] == f"mariadb:{IMAGES['mariadb']}"
+    assert mariadb["image"].startswith("mariadb:11.")
     assert mariadb["env"] == {"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD": "1"}
     assert "--tmpfs /var/lib/mysql" in mariadb["options"]
     assert '--health-cmd "healthcheck.sh --connect --innodb_initialized"' in mariadb["options"]
@@ -119,7 +122,8 @@ def test_gitlab_passes_mariadb_its_settings_and_reaches_it_by_alias(shop: Projec
     pipeline = loaded(render(shop, "gitlab", version=VERSION))
     job = next(job for name, job in pipeline.items() if name.startswith("integration"))
 
-    (mariadb,) = (service for service in job["services"] if service["name"] == "mariadb:11")
+    image = f"mariadb:{IMAGES['mariadb']}"
+    (mariadb,) = (service for service in job["services"] if service["name"] == image)
     assert mariadb["command"][0] == "mariadbd"
     assert "--innodb-flush-log-at-trx-commit=0" in mariadb["command"]
     assert MySQLServer.from_url(job["variables"]["SUITEKIT_MYSQL_URL"]).host == mariadb["alias"]

@@ -213,7 +213,7 @@ def test_the_playwright_job_installs_node_and_chromium_before_its_tests(tmp_path
     )
     github = render(project, "github", version=VERSION)
     steps = [step.get("run", "") for step in loaded(github)["jobs"]["browser"]["steps"]]
-    nox = steps.index("nox -s browser-${{ matrix.python }}")
+    nox = steps.index('nox -s browser-"${MATRIX_PYTHON}"')
     assert steps.index(TOOLS["node"].run) < nox
     assert steps.index(TOOLS["chromium"].run) < nox
     script = loaded(render(project, "gitlab", version=VERSION))["browser"]["script"]

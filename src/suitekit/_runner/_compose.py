@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -16,10 +17,11 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 from suitekit import _guard, plan, services
 from suitekit._files import ensure_writable
+from suitekit._handoff import ENV_CHECK_RESULTS
 from suitekit._model import Project
 from suitekit._runner._jobs import Runner
 from suitekit._runner._outcome import Outcome
@@ -186,10 +188,31 @@ def _execute(
             outcomes = [checked, *outcomes]
     if finish and not (runner.fail_fast and any(o.blocking for o in outcomes)):
         # The merged report and the coverage gate, one after the other, over what just ran.
-        outcomes += sequential.run(finish)
+        outcomes += sequential.run(_with_check_results(finish, outcomes))
         if any(o.status == "interrupted" for o in outcomes):
             return outcomes, 130
     return outcomes, 1 if any(o.blocking for o in outcomes) else 0
+
+
+_CHECK_RESULTS: Final[Mapping[str, str]] = {
+    "passed": "success",
+    "failed": "failure",
+    "interrupted": "cancelled",
+    "cancelled": "cancelled",
+}
+
+
+def _with_check_results(finish: Sequence[Job], outcomes: Sequence[Outcome]) -> list[Job]:
+    """``finish`` with the checks' results in each job's variables, for the report's summary."""
+    results = {
+        o.job.title: _CHECK_RESULTS.get(o.status, "skipped")
+        for o in outcomes
+        if o.job.kind == "check"
+    }
+    if not results:
+        return list(finish)
+    value = json.dumps(results)
+    return [dataclasses.replace(job, env={**job.env, ENV_CHECK_RESULTS: value}) for job in finish]
 
 
 def _check_partition(

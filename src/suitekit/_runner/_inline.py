@@ -31,6 +31,8 @@ def inline(job: Job, project: Project | None) -> bool:
 def run_inline(job: Job, project: Project, echo: IO[str] | None, started: float) -> Outcome:
     """Run a report or coverage job in this process, its output logged like a session's.
 
+    The job's own variables (the checks' results for the report) are read as its environment.
+
     Raises:
         ReportError: Its log cannot be written.
     """
@@ -43,7 +45,7 @@ def run_inline(job: Job, project: Project, echo: IO[str] | None, started: float)
     code: int | None = None
     tee = _Tee(opened, echo)
     try:
-        code = _INLINE[job.kind](project, tee)
+        code = _INLINE[job.kind](project, tee, {**os.environ, **job.env})
         status = "passed" if code == 0 else "failed"
     except SuitekitError as error:
         tee.write(f"suitekit: {error}\n")
@@ -93,15 +95,16 @@ class _Tee(io.StringIO):
             self._echo.write(f"suitekit: {problem}\n")
 
 
-def _report(project: Project, out: IO[str]) -> int:
+def _report(project: Project, out: IO[str], environ: Mapping[str, str]) -> int:
     """``suitekit report``: the merged JUnit report, the summary, the durations store."""
     from suitekit.reporting import report  # noqa: PLC0415 - only where a run ends
 
-    return report(project, environ=os.environ, out=out)
+    return report(project, environ=environ, out=out)
 
 
-def _coverage(project: Project, out: IO[str]) -> int:
+def _coverage(project: Project, out: IO[str], environ: Mapping[str, str]) -> int:
     """``suitekit coverage``: the combined figure and the gate."""
+    del environ
     from suitekit.reporting import combine  # noqa: PLC0415 - only where a run ends
 
     result = combine(project)
@@ -110,7 +113,7 @@ def _coverage(project: Project, out: IO[str]) -> int:
     return 0 if result.ok else 1
 
 
-_INLINE: Final[Mapping[str, Callable[[Project, IO[str]], int]]] = {
+_INLINE: Final[Mapping[str, Callable[[Project, IO[str], Mapping[str, str]], int]]] = {
     "report": _report,
     "coverage": _coverage,
 }

@@ -15,10 +15,19 @@ if TYPE_CHECKING:
     from suitekit.ci._drift import check as check
     from suitekit.ci._generate import output_path as output_path
     from suitekit.ci._generate import render as render
+    from suitekit.ci._generate import suitekit_source as suitekit_source
     from suitekit.ci._pipeline import PROVIDERS as PROVIDERS
     from suitekit.ci._pipeline import Provider as Provider
 
-__all__ = ["PROVIDERS", "FileState", "Provider", "check", "output_path", "render"]
+__all__ = [
+    "PROVIDERS",
+    "FileState",
+    "Provider",
+    "check",
+    "output_path",
+    "render",
+    "suitekit_source",
+]
 
 # Only ``suitekit ci`` renders CI files: each module loads when a name from it is first read.
 if not TYPE_CHECKING:
@@ -29,6 +38,7 @@ if not TYPE_CHECKING:
             "check": "suitekit.ci._drift",
             "output_path": "suitekit.ci._generate",
             "render": "suitekit.ci._generate",
+            "suitekit_source": "suitekit.ci._generate",
             "PROVIDERS": "suitekit.ci._pipeline",
             "Provider": "suitekit.ci._pipeline",
         },

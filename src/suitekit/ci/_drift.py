@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from suitekit._model import Project
-from suitekit.ci._generate import output_path, render
+from suitekit.ci._generate import current_pins, output_path, render
 from suitekit.ci._pipeline import PROVIDERS, Provider
 from suitekit.errors import CiError
 
@@ -52,6 +52,10 @@ class FileState:
 def check(project: Project, *, version: str | None = None) -> tuple[FileState, ...]:
     """Compare each provider's file with what ``project`` generates now.
 
+    Pins are read back from each committed file first (see
+    :meth:`~suitekit.ci._pins.Pins.kept`): an action, image or tool that Dependabot or Renovate
+    moved to a newer version stays at it, so the check does not ask to undo the bot's work.
+
     A provider is checked when its file exists or its path is given in
     ``[tool.suitekit.ci]``; a configured file that does not exist is ``missing``. A project
     with neither gets one ``missing`` state per provider, since a drift check that finds
@@ -73,7 +77,9 @@ def check(project: Project, *, version: str | None = None) -> tuple[FileState, .
         except (OSError, UnicodeDecodeError) as error:
             message = f"{path}: cannot read the CI file ({error})"
             raise CiError(message) from None
-        generated = render(project, provider, version=version)
+        # Pins a bot bumped in the committed file are kept: a newer pin is not drift.
+        pins = current_pins(project, provider, committed)
+        generated = render(project, provider, version=version, pins=pins)
         if committed == generated:
             states.append(FileState(provider=provider, path=relative, state="current"))
             continue

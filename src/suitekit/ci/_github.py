@@ -14,12 +14,18 @@ GitHub specifics, and why:
   merged store goes back into the cache under a key per run attempt; restoring takes the newest
   key with the ``suitekit-durations-`` prefix (caches are immutable, so every save needs a new
   key).
+- Every action is pinned by commit, its version in a comment (see :mod:`suitekit.ci._pins`),
+  uv by version; setup-uv's cache is keyed on the project's ``uv.lock`` (else pyproject.toml)
+  and left to ``enable-cache: auto``, which setup-uv turns off for release and tag pushes.
+- Matrix values reach ``run`` scripts only through ``env`` (as ``MATRIX_PYTHON`` and
+  ``MATRIX_SHARD``): an expression inside a script is pasted into it before the shell parses it.
 """
 
 from __future__ import annotations
 
 from typing import Final, final
 
+from suitekit._handoff import ENV_CHECK_RESULTS
 from suitekit._kinds import KINDS, CiContainer
 from suitekit.ci._pipeline import (
     PYTHON,
@@ -29,20 +35,32 @@ from suitekit.ci._pipeline import (
     Provider,
     header,
 )
-from suitekit.ci._yaml import Spaced, YamlValue, dump
+from suitekit.ci._yaml import Commented, Spaced, YamlValue, dump
 
-__all__ = ["GitHub"]
+__all__ = ["ACTIONS_USED", "GitHub"]
 
-CHECKOUT: Final = "actions/checkout@v4"
-SETUP_PYTHON: Final = "actions/setup-python@v5"
-SETUP_UV: Final = "astral-sh/setup-uv@v6"
-UPLOAD: Final = "actions/upload-artifact@v4"
-DOWNLOAD: Final = "actions/download-artifact@v4"
-CACHE_RESTORE: Final = "actions/cache/restore@v4"
-CACHE_SAVE: Final = "actions/cache/save@v4"
+CHECKOUT: Final = "actions/checkout"
+SETUP_PYTHON: Final = "actions/setup-python"
+SETUP_UV: Final = "astral-sh/setup-uv"
+UPLOAD: Final = "actions/upload-artifact"
+DOWNLOAD: Final = "actions/download-artifact"
+CACHE_RESTORE: Final = "actions/cache/restore"
+CACHE_SAVE: Final = "actions/cache/save"
+ACTIONS_USED: Final = (
+    CHECKOUT,
+    SETUP_PYTHON,
+    SETUP_UV,
+    UPLOAD,
+    DOWNLOAD,
+    CACHE_RESTORE,
+    CACHE_SAVE,
+)
+"""Every action a generated workflow may use: each must have a pin."""
 
 MATRIX_PYTHON: Final = "${{ matrix.python }}"
 MATRIX_SHARD: Final = "${{ matrix.shard }}"
+# What a `run` script reads the matrix's values from (set by the step's `env`).
+MATRIX_ENV: Final = {"MATRIX_PYTHON": MATRIX_PYTHON, "MATRIX_SHARD": MATRIX_SHARD}
 
 DURATIONS_ARTIFACT: Final = "suitekit-durations"
 REPORTS_ARTIFACT: Final = "suitekit-reports"
@@ -102,7 +120,9 @@ def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
             matrix["shard"] = list(range(1, job.shards + 1))
         body["strategy"] = {"fail-fast": False, "matrix": matrix}
     if job.services:
-        body["services"] = {service: _service(KINDS[service].ci) for service in job.services}
+        body["services"] = {
+            service: _service(pipeline, KINDS[service].ci) for service in job.services
+        }
         body["env"] = {
             KINDS[service].provided_url: KINDS[service].ci.url("127.0.0.1")
             for service in job.services
@@ -123,6 +143,20 @@ def _matrix(text: str) -> str:
     return text.replace(PYTHON, MATRIX_PYTHON).replace(SHARD, MATRIX_SHARD)
 
 
+def _matrix_script(text: str) -> tuple[str, dict[str, YamlValue]]:
+    """``text`` reading the matrix's values from variables, and the ``env`` that sets them."""
+    script = text.replace(PYTHON, '"${MATRIX_PYTHON}"').replace(SHARD, '"${MATRIX_SHARD}"')
+    env: dict[str, YamlValue] = {
+        name: value for name, value in MATRIX_ENV.items() if f"${{{name}}}" in script
+    }
+    return script, env
+
+
+def _uses(pipeline: Pipeline, action: str) -> YamlValue:
+    reference, version = pipeline.pins.uses(action)
+    return Commented(reference, version) if version else reference
+
+
 def _durations_steps(pipeline: Pipeline) -> list[YamlValue]:
     job = pipeline.durations_job
     assert job is not None  # noqa: S101 - only called for that job
@@ -131,7 +165,7 @@ def _durations_steps(pipeline: Pipeline) -> list[YamlValue]:
         *({"name": step.name, "run": step.run} for step in job.steps),
         {
             "name": "Hand the store to the shards",
-            "uses": UPLOAD,
+            "uses": _uses(pipeline, UPLOAD),
             "with": {
                 "name": DURATIONS_ARTIFACT,
                 "path": pipeline.durations_file,
@@ -145,7 +179,7 @@ def _durations_steps(pipeline: Pipeline) -> list[YamlValue]:
 def _restore_store(pipeline: Pipeline) -> dict[str, YamlValue]:
     return {
         "name": "Restore the newest durations store",
-        "uses": CACHE_RESTORE,
+        "uses": _uses(pipeline, CACHE_RESTORE),
         "with": {
             "path": pipeline.durations_file,
             "key": CACHE_KEY,
@@ -156,7 +190,11 @@ def _restore_store(pipeline: Pipeline) -> dict[str, YamlValue]:
 
 def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
     steps: list[YamlValue] = [
-        {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
+        {
+            "name": "Check out",
+            "uses": _uses(pipeline, CHECKOUT),
+            "with": {"persist-credentials": False},
+        },
     ]
     if job.python:
         # setup-python makes the last version listed the default `python`: the job's own.
@@ -164,10 +202,23 @@ def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
         if "\n" in versions:
             versions += "\n"
         steps.append(
-            {"name": "Set up Python", "uses": SETUP_PYTHON, "with": {"python-version": versions}}
+            {
+                "name": "Set up Python",
+                "uses": _uses(pipeline, SETUP_PYTHON),
+                "with": {"python-version": versions},
+            }
         )
     steps += [
-        {"name": "Set up uv", "uses": SETUP_UV, "with": {"enable-cache": True}},
+        {
+            "name": "Set up uv",
+            "uses": _uses(pipeline, SETUP_UV),
+            "with": {
+                "version": pipeline.pins.uv,
+                # `auto`: on, except for release and tag pushes (cache poisoning).
+                "enable-cache": "auto",
+                "cache-dependency-glob": "\n".join(pipeline.cache_files),
+            },
+        },
         {
             "name": "Install nox and suitekit",
             "id": "install",
@@ -183,7 +234,12 @@ def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
         entry: dict[str, YamlValue] = {"name": _matrix(step.name)}
         if job.keep_going and (number or job.kind == "report"):
             entry["if"] = AFTER_INSTALL
-        entry["run"] = _matrix(step.run)
+        script, env = _matrix_script(step.run)
+        # The first step runs the report: it names the checks' results in the summary.
+        env.update(_check_results(pipeline) if job.kind == "report" and not number else {})
+        if env:
+            entry["env"] = env
+        entry["run"] = script
         steps.append(entry)
     if job.kind == "suite":
         steps.append(_upload_reports(pipeline, job))
@@ -193,7 +249,10 @@ def _steps(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
 
 
 def _download_store(pipeline: Pipeline, *, optional: bool) -> dict[str, YamlValue]:
-    step: dict[str, YamlValue] = {"name": "Download the durations store", "uses": DOWNLOAD}
+    step: dict[str, YamlValue] = {
+        "name": "Download the durations store",
+        "uses": _uses(pipeline, DOWNLOAD),
+    }
     if optional:
         # Without it the report starts a new store; it must not stop the report.
         step["continue-on-error"] = True
@@ -205,8 +264,8 @@ def _folder(path: str) -> str:
     return path.rpartition("/")[0] or "."
 
 
-def _service(container: CiContainer) -> dict[str, YamlValue]:
-    entry: dict[str, YamlValue] = {"image": container.image}
+def _service(pipeline: Pipeline, container: CiContainer) -> dict[str, YamlValue]:
+    entry: dict[str, YamlValue] = {"image": pipeline.pins.image(container.image)}
     if container.variables:
         entry["env"] = dict(container.variables)
     entry["ports"] = [f"{container.port}:{container.port}"]
@@ -234,7 +293,7 @@ def _upload_reports(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
     return {
         "name": "Upload the reports",
         "if": NOT_CANCELLED,
-        "uses": UPLOAD,
+        "uses": _uses(pipeline, UPLOAD),
         "with": {
             "name": name,
             "path": f"{pipeline.reports}/",
@@ -249,7 +308,7 @@ def _report_inputs(pipeline: Pipeline) -> list[YamlValue]:
     steps: list[YamlValue] = [
         {
             "name": "Download every suite job's reports",
-            "uses": DOWNLOAD,
+            "uses": _uses(pipeline, DOWNLOAD),
             "with": {
                 "pattern": f"{REPORTS_ARTIFACT}-*",
                 "merge-multiple": True,
@@ -281,7 +340,7 @@ def _report_outputs(pipeline: Pipeline) -> list[YamlValue]:
         {
             "name": "Upload the merged report",
             "if": NOT_CANCELLED,
-            "uses": UPLOAD,
+            "uses": _uses(pipeline, UPLOAD),
             "with": {
                 "name": REPORT_ARTIFACT,
                 "path": f"{pipeline.reports}/",
@@ -291,7 +350,7 @@ def _report_outputs(pipeline: Pipeline) -> list[YamlValue]:
         {
             "name": "Save the merged durations store",
             "if": f"${{{{ !cancelled() && hashFiles('{pipeline.durations_file}') != '' }}}}",
-            "uses": CACHE_SAVE,
+            "uses": _uses(pipeline, CACHE_SAVE),
             "with": {"path": pipeline.durations_file, "key": CACHE_KEY},
         },
         {
@@ -301,6 +360,19 @@ def _report_outputs(pipeline: Pipeline) -> list[YamlValue]:
             "run": check,
         },
     ]
+
+
+def _check_results(pipeline: Pipeline) -> dict[str, YamlValue]:
+    """``SUITEKIT_CHECK_RESULTS`` for the report step: each check's job result, by check.
+
+    The results are GitHub's own words (``success``, ``failure``, ``cancelled``, ``skipped``);
+    they reach the shell through ``env``, never through the script.
+    """
+    checks = [job for job in pipeline.jobs if job.kind == "check"]
+    if not checks:
+        return {}
+    pairs = ", ".join(f'"{job.name}": "${{{{ needs.{job.id}.result }}}}"' for job in checks)
+    return {ENV_CHECK_RESULTS: "{" + pairs + "}"}
 
 
 def _variable(job: CiJob) -> str:

@@ -2,16 +2,22 @@
 
 GitLab specifics, and why:
 
-- Every job runs in one of uv's images (``ghcr.io/astral-sh/uv:python3.X-bookworm-slim``):
-  Python and uv are there, and a suite's matrix picks the image of its Python version. Other
-  interpreters (PyPy, free-threaded builds) have no such image: those jobs use uv's plain
-  Debian image and nox has uv download the interpreter.
+- Every job runs in one of uv's images (``ghcr.io/astral-sh/uv:<uv>-python3.X-trixie-slim``,
+  at the pinned uv version; uv publishes no bookworm images since 0.10): Python and uv are
+  there, and a suite's matrix picks the image of its Python version. Other interpreters (PyPy,
+  free-threaded builds) have no such image: those jobs use uv's plain Debian image and nox has
+  uv download the interpreter.
 - Services take a command, so PostgreSQL starts with its durability settings off; the runner
   waits for the service's port, and services are reached by their alias as host name.
 - A job stops at its first failing script line, so jobs that must run every command (the
   lint with the guards, the report with the coverage gate) record failures and fail at the end.
 - GitLab fails the pipeline itself when a job that may not fail fails, so the report job, which
   runs ``when: always``, does not repeat that judgement.
+- uv's cache is keyed on the project's ``uv.lock`` (else pyproject.toml), so a changed lock
+  starts a new cache rather than growing the old one.
+- Merge requests show the suites' failed tests (``reports: junit`` of every suite job) and the
+  combined coverage: the ``coverage`` regex reads the line the coverage session prints, and the
+  Cobertura file (``coverage.xml``) marks the covered lines in the diff.
 - The durations store comes from a cache with one key; the ``durations`` job only pulls it and
   hands it to the shards as an artifact, and the report job pushes the merged store back.
 - ``interruptible`` jobs and ``auto_cancel: on_new_commit`` cancel superseded pipelines; the
@@ -38,13 +44,17 @@ from suitekit.ci._yaml import Spaced, YamlValue, dump
 
 __all__ = ["GitLab"]
 
-UV_IMAGE: Final = "ghcr.io/astral-sh/uv:python{python}-bookworm-slim"
-UV_PLAIN_IMAGE: Final = "ghcr.io/astral-sh/uv:bookworm-slim"
+UV_IMAGE: Final = "ghcr.io/astral-sh/uv:{uv}-python{python}-trixie-slim"
+UV_PLAIN_IMAGE: Final = "ghcr.io/astral-sh/uv:{uv}-trixie-slim"
 MATRIX_PYTHON: Final = "${PYTHON}"
 MATRIX_SHARD: Final = "${SHARD}"
 TEMPLATE: Final = ".suitekit-nox"
-UV_CACHE: Final = {"key": "suitekit-uv", "paths": [".uv-cache/"]}
+UV_CACHE_PREFIX: Final = "suitekit-uv"
 DURATIONS_CACHE_KEY: Final = "suitekit-durations"
+COVERAGE_REGEX: Final = r"/suitekit: combined coverage \d+\.\d+%/"
+"""What GitLab reads the figure from: the verdict line of ``nox -s coverage``."""
+COVERAGE_XML: Final = "coverage.xml"
+"""The Cobertura report ``nox -s coverage`` writes into the reports folder."""
 STAGES: Final = {"durations": "prepare", "report": "report"}
 
 _CPYTHON: Final = re.compile(r"^3\.\d{1,2}$")
@@ -79,14 +89,14 @@ class GitLab:
                     # The cache and the environments are on different file systems.
                     "UV_LINK_MODE": "copy",
                 },
-                "default": {"image": _image(pipeline.python), "interruptible": True},
+                "default": {"image": _image(pipeline, pipeline.python), "interruptible": True},
                 TEMPLATE: {
                     "before_script": [
                         pipeline.install,
                         'export PATH="$(uv tool dir --bin):$PATH"',
                     ],
                     "after_script": ["uv cache prune --ci"],
-                    "cache": [UV_CACHE],
+                    "cache": [_uv_cache(pipeline)],
                 },
             }
         )
@@ -106,8 +116,18 @@ def _branch_rule(branch: str) -> str:
     return f"$CI_COMMIT_BRANCH =~ /^{pattern}$/"
 
 
-def _image(python: str) -> str:
-    return UV_IMAGE.format(python=python) if _CPYTHON.fullmatch(python) else UV_PLAIN_IMAGE
+def _image(pipeline: Pipeline, python: str) -> str:
+    uv = pipeline.pins.uv
+    if _CPYTHON.fullmatch(python):
+        return UV_IMAGE.format(uv=uv, python=python)
+    return UV_PLAIN_IMAGE.format(uv=uv)
+
+
+def _uv_cache(pipeline: Pipeline) -> dict[str, YamlValue]:
+    return {
+        "key": {"files": list(pipeline.cache_files), "prefix": UV_CACHE_PREFIX},
+        "paths": [".uv-cache/"],
+    }
 
 
 def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
@@ -128,14 +148,12 @@ def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
         if job.shards > 1:
             matrix["SHARD"] = [str(shard) for shard in range(1, job.shards + 1)]
         body["parallel"] = {"matrix": [matrix]}
-    if job.services:
-        body["services"] = [_service(service) for service in job.services]
-        body["variables"] = {
-            KINDS[service].provided_url: KINDS[service].ci.url(service) for service in job.services
-        }
+    body |= _services(pipeline, job)
     if job.kind in ("durations", "report"):
         body["cache"] = _durations_cache(pipeline, job)
     body["script"] = _script(job)
+    if job.kind == "report" and pipeline.coverage:
+        body["coverage"] = COVERAGE_REGEX
     artifacts = _artifacts(pipeline, job)
     if artifacts:
         body["artifacts"] = artifacts
@@ -146,15 +164,31 @@ def _job_image(pipeline: Pipeline, job: CiJob) -> str | None:
     """The job's image, when it is not the default one."""
     if job.kind == "suite":
         plain = all(_CPYTHON.fullmatch(python) for python in job.python)
-        return UV_IMAGE.format(python=MATRIX_PYTHON) if plain else UV_PLAIN_IMAGE
-    if job.python and _image(job.python[0]) != _image(pipeline.python):
-        return _image(job.python[0])
+        uv = pipeline.pins.uv
+        return UV_IMAGE.format(uv=uv, python=MATRIX_PYTHON) if plain else _image(pipeline, "")
+    if job.python and _image(pipeline, job.python[0]) != _image(pipeline, pipeline.python):
+        return _image(pipeline, job.python[0])
     return None
 
 
-def _service(service: Service) -> dict[str, YamlValue]:
+def _services(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
+    """The job's service containers, and the variables that name their URLs."""
+    if not job.services:
+        return {}
+    return {
+        "services": [_service(pipeline, service) for service in job.services],
+        "variables": {
+            KINDS[service].provided_url: KINDS[service].ci.url(service) for service in job.services
+        },
+    }
+
+
+def _service(pipeline: Pipeline, service: Service) -> dict[str, YamlValue]:
     container = KINDS[service].ci
-    entry: dict[str, YamlValue] = {"name": container.image, "alias": service}
+    entry: dict[str, YamlValue] = {
+        "name": pipeline.pins.image(container.image),
+        "alias": service,
+    }
     if container.variables:
         entry["variables"] = dict(container.variables)
     entry["command"] = list(container.command)
@@ -183,7 +217,7 @@ def _durations_cache(pipeline: Pipeline, job: CiJob) -> list[YamlValue]:
     }
     if job.kind == "report":
         store["when"] = "always"
-        return [UV_CACHE, store]
+        return [_uv_cache(pipeline), store]
     return [store]
 
 
@@ -199,5 +233,17 @@ def _artifacts(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
             "expire_in": "1 week",
         }
     if job.kind == "report":
-        return {"when": "always", "name": "suitekit-report", "paths": [f"{pipeline.reports}/"]}
+        report: dict[str, YamlValue] = {
+            "when": "always",
+            "name": "suitekit-report",
+            "paths": [f"{pipeline.reports}/"],
+        }
+        if pipeline.coverage:
+            report["reports"] = {
+                "coverage_report": {
+                    "coverage_format": "cobertura",
+                    "path": f"{pipeline.reports}/{COVERAGE_XML}",
+                }
+            }
+        return report
     return {}

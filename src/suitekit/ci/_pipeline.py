@@ -10,8 +10,9 @@ developer runs (:func:`suitekit.plan.nox_command`). The jobs:
 - one job per check; an advisory check (``allow-failure``) may fail.
 - one job per suite, a matrix over its Python versions and shards, each running exactly
   ``nox -s <suite>-<python>`` (``-- --shard K/N`` when sharded).
-- the partition guard and the drift check of the CI files, in the ``lint`` check's job when
-  there is a required one, else in a small ``guard`` job.
+- ``guard``: the partition guard and the drift check of the CI files, in a job of their own,
+  so that the checks' jobs (lint above all) finish in seconds and start no service they do
+  not use; the guard gets services only when collecting the tests needs them.
 - ``report``, which runs whatever happened before it: merges the reports of every suite job,
   applies the coverage gate, saves the merged durations store to the cache, and fails when a
   required job did not succeed.
@@ -27,6 +28,7 @@ from typing import Final, Literal, get_args
 
 from suitekit import plan
 from suitekit._model import Check, Project, Service, Suite, frozen_mapping, named
+from suitekit.ci._pins import LOCK_FILE, Pins, default_pins
 from suitekit.sharding import DURATIONS_FILE, SHARD_OPTION
 
 __all__ = [
@@ -60,9 +62,6 @@ SHARD: Final = "{shard}"
 
 EMPTY_STORE: Final = '{"suites": {}, "version": 1}'
 """A durations store with no measurement (what ``DurationStore().save`` writes)."""
-
-LINT_CHECK: Final = "lint"
-"""The check whose job also runs the partition guard and the drift check, when it exists."""
 
 # Names a job may not take: suitekit's own jobs, and GitLab's top-level keywords (a job called
 # `variables` would be read as the keyword; one called `pages` would publish GitLab Pages).
@@ -148,14 +147,16 @@ class CiJob:
         required: Whether the run fails when this job fails (advisory checks are not).
         needs: The jobs that must finish first.
         keep_going: Run every step even when an earlier one failed (the job fails all the
-            same), so that one run reports every problem: the lint, the partition guard and
-            the drift check; the report and the coverage gate.
+            same), so that one run reports every problem: the partition guard and the drift
+            check; the report and the coverage gate.
         timeout_minutes: How long the job may take.
+        name: The suite's or check's name ("" for suitekit's own jobs).
     """
 
     id: str
     kind: JobKind
     title: str
+    name: str = ""
     python: tuple[str, ...]
     shards: int = 1
     steps: tuple[Step, ...]
@@ -181,6 +182,9 @@ class Pipeline:
         durations_file: The durations store, relative to the root.
         coverage: Whether the suites measure coverage (then the report job runs the gate).
         paths: Where each provider's file goes, relative to the root.
+        pins: The versions of the actions, images and tools the files name.
+        cache_files: The files the dependency caches are keyed on, relative to the root: the
+            project's ``uv.lock`` when it has one, else its pyproject.toml.
     """
 
     jobs: tuple[CiJob, ...]
@@ -192,6 +196,8 @@ class Pipeline:
     durations_file: str = DURATIONS_FILE.as_posix()
     coverage: bool
     paths: Mapping[str, str] = field(default_factory=frozen_mapping)
+    pins: Pins = field(default_factory=Pins)
+    cache_files: tuple[str, ...] = ("pyproject.toml",)
 
     def __post_init__(self) -> None:
         """Freeze ``paths`` whatever mapping the caller passed."""
@@ -219,7 +225,7 @@ def header(provider: Provider, *, path: str) -> tuple[str, ...]:
     return lines
 
 
-def install_command(source: str, *, version: str) -> str:
+def install_command(source: str, *, version: str, nox: str) -> str:
     """The command that installs nox, with suitekit beside it, and the ``suitekit`` command.
 
     ``uv tool install`` gives nox an environment of its own; ``--with-executables-from``
@@ -230,31 +236,41 @@ def install_command(source: str, *, version: str) -> str:
         source: ``[tool.suitekit.ci] suitekit``: a path to a checkout (it starts with ``.`` or
             ``/``), installed editable; a requirement; or empty for ``suitekit==<version>``.
         version: The version of suitekit that generates the file.
+        nox: The version of nox to install (see :mod:`suitekit.ci._pins`).
     """
     source = source or f"suitekit=={version}"
+    tool = shlex.quote(f"nox=={nox}")
     if source.startswith((".", "/")):
         return (
-            f"uv tool install nox --with-editable {shlex.quote(source)} "
+            f"uv tool install {tool} --with-editable {shlex.quote(source)} "
             "--with-executables-from suitekit"
         )
-    return f"uv tool install nox --with-executables-from {shlex.quote(source)}"
+    return f"uv tool install {tool} --with-executables-from {shlex.quote(source)}"
 
 
-def build(project: Project, *, version: str) -> Pipeline:
-    """The pipeline of ``project``, as generated by suitekit ``version``."""
+def build(
+    project: Project, *, version: str, pins: Pins | None = None, suitekit: str | None = None
+) -> Pipeline:
+    """The pipeline of ``project``, as generated by suitekit ``version``.
+
+    Args:
+        project: The project.
+        version: The suitekit version CI installs unless ``[tool.suitekit.ci] suitekit`` says.
+        pins: The versions to name; by default the tables' and the project's lock's (see
+            :func:`~suitekit.ci._pins.default_pins`).
+        suitekit: The suitekit CI installs (see :func:`suitekit.ci.suitekit_source`); by
+            default ``[tool.suitekit.ci] suitekit``, else ``suitekit==<version>``.
+    """
+    if pins is None:
+        pins = default_pins(project.root, style=project.ci.pin)
     ids = _job_ids(project)
     own = {name: ids["own", name] for name in _OWN_JOBS}
     sharded = any(suite.shards > 1 for suite in project.suites)
-    lint = _drift_host(project)
     jobs: list[CiJob] = []
     if sharded:
         jobs.append(_durations_job(own["durations"]))
-    jobs += [
-        _check_job(project, check, ids["check", check.name], with_guard=check is lint)
-        for check in project.checks
-    ]
-    if lint is None:
-        jobs.append(_guard_job(project, own["guard"]))
+    jobs += [_check_job(check, ids["check", check.name]) for check in project.checks]
+    jobs.append(_guard_job(project, own["guard"]))
     jobs += [
         _suite_job(suite, ids["suite", suite.name], own["durations"] if sharded else None)
         for suite in project.suites
@@ -262,13 +278,17 @@ def build(project: Project, *, version: str) -> Pipeline:
     jobs.append(_report_job(project, own["report"], needs=tuple(job.id for job in jobs)))
     return Pipeline(
         jobs=tuple(jobs),
-        install=install_command(project.ci.suitekit, version=version),
+        install=install_command(
+            project.ci.suitekit if suitekit is None else suitekit, version=version, nox=pins.nox
+        ),
         python=project.python[0],
         runner=project.ci.runner,
         branches=project.ci.branches,
         reports=project.reports,
         coverage=bool(project.source),
         paths={"github": project.ci.github, "gitlab": project.ci.gitlab},
+        pins=pins,
+        cache_files=(LOCK_FILE,) if (project.root / LOCK_FILE).is_file() else ("pyproject.toml",),
     )
 
 
@@ -302,14 +322,6 @@ def _job_ids(project: Project) -> dict[tuple[str, str], str]:
     return ids
 
 
-def _drift_host(project: Project) -> Check | None:
-    """The required ``lint`` check, whose job also guards the partition and the CI files."""
-    for check in project.checks:
-        if check.name == LINT_CHECK and not check.allow_failure:
-            return check
-    return None
-
-
 def _command(command: tuple[str, ...]) -> Step:
     run = shlex.join(command)
     return Step(name=run, run=run)
@@ -323,7 +335,7 @@ def _guard_steps(project: Project) -> tuple[Step, ...]:
 
 
 def _guard_services(project: Project) -> tuple[Service, ...]:
-    # Collecting imports every conftest, so the guard gets the services every suite gets.
+    # Collecting imports every conftest: the guard gets the services collection needs.
     return plan.partition_job(project).services
 
 
@@ -345,23 +357,16 @@ def _durations_job(job_id: str) -> CiJob:
     )
 
 
-def _check_job(project: Project, check: Check, job_id: str, *, with_guard: bool) -> CiJob:
-    steps: tuple[Step, ...] = (_command(plan.nox_command(check.name)),)
-    services = check.services
-    python: tuple[str, ...] = (check.python,)
-    if with_guard:
-        steps += _guard_steps(project)
-        services = tuple(dict.fromkeys((*services, *_guard_services(project))))
-        python = tuple(dict.fromkeys((*python, project.python[0])))
+def _check_job(check: Check, job_id: str) -> CiJob:
     return CiJob(
         id=job_id,
         kind="check",
         title=check.name + (" (advisory)" if check.allow_failure else ""),
-        python=python,
-        steps=steps,
-        services=services,
+        name=check.name,
+        python=(check.python,),
+        steps=(_command(plan.nox_command(check.name)),),
+        services=check.services,
         required=not check.allow_failure,
-        keep_going=with_guard,
         timeout_minutes=_CHECK_MINUTES,
     )
 

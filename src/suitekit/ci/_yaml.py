@@ -19,12 +19,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final, TypeAlias, TypeGuard
 
-__all__ = ["Spaced", "YamlValue", "dump"]
+__all__ = ["Commented", "Spaced", "YamlValue", "dump"]
 
-YamlValue: TypeAlias = "str | int | bool | Mapping[str, YamlValue] | Sequence[YamlValue] | None"
+YamlValue: TypeAlias = (
+    "str | int | bool | Commented | Mapping[str, YamlValue] | Sequence[YamlValue] | None"
+)
 """What :func:`dump` writes: scalars, and mappings and sequences of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commented:
+    """A string written with a comment after it on its line: ``uses: a/b@<sha> # v1.2.3``.
+
+    Dependabot and Renovate read the comment of a pinned action as its version, and rewrite it
+    with the SHA. The comment must fit on one line.
+    """
+
+    text: str
+    comment: str
+
+    def __post_init__(self) -> None:
+        """Refuse a comment that would end its line early."""
+        if not _PRINTABLE.fullmatch(self.comment):
+            message = f"a comment must be printable text on one line, not {self.comment!r}"
+            raise ValueError(message)
 
 
 class Spaced(dict[str, "YamlValue"]):
@@ -126,6 +147,9 @@ def _entry(head: str, value: YamlValue, indent: int) -> list[str]:
         return [f"{head} {_block_header(value)}", *_block_lines(value, indent + _INDENT)]
     if value is None and head.endswith(":"):
         return [head]  # `pull_request:` reads as null, and is how workflows write it
+    if isinstance(value, Commented):
+        text = _scalar_text(value.text)
+        return [f"{head} {text} # {value.comment}" if value.comment else f"{head} {text}"]
     return [f"{head} {_inline(value)}"]
 
 

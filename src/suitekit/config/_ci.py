@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, get_args
 
 from suitekit._model import CiConfig
-from suitekit.config._keys import CI_KEYS
+from suitekit.config._keys import CI_KEYS, did_you_mean, type_name
 from suitekit.config._table import Table
 
-__all__ = ["literal_ci_value", "read_ci"]
+__all__ = ["PIN_STYLES", "literal_ci_value", "read_ci"]
+
+PinStyle = Literal["sha", "tag"]
+PIN_STYLES: Final[tuple[PinStyle, ...]] = get_args(PinStyle)
+"""``[tool.suitekit.ci] pin``: actions by commit SHA (the default) or by version tag."""
 
 
 def read_ci(table: Table) -> CiConfig:
@@ -47,6 +51,7 @@ def read_ci(table: Table) -> CiConfig:
     for branch in branches:
         literal_ci_value(table, "branches", branch)
     return CiConfig(
+        pin=_pin(table),
         github=paths["github"],
         gitlab=paths["gitlab"],
         runner=runner,
@@ -55,6 +60,22 @@ def read_ci(table: Table) -> CiConfig:
         suitekit=suitekit,
         configured=tuple(name for name in paths if name in table.raw),
     )
+
+
+def _pin(table: Table) -> PinStyle:
+    value = table.raw.get("pin", "sha")
+    if value not in PIN_STYLES:
+        if isinstance(value, str):
+            problem = f"{value!r} is not a way to pin actions{did_you_mean(value, PIN_STYLES)}"
+        else:
+            problem = f"expected a string, got {type_name(value)}"
+        raise table.error(
+            "pin",
+            problem,
+            'write pin = "sha" (the default: each action by its commit, the version in a '
+            'comment) or pin = "tag" (by version tag, which its owner can move)',
+        )
+    return value
 
 
 _LINE_BREAKING: Final = frozenset({"Cc", "Zl", "Zp"})

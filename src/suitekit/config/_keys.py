@@ -70,7 +70,7 @@ TOP_KEYS: Final = (
     "quarantine",
 )
 QUARANTINE_KEYS: Final = ("test", "reason", "release-after", "suite")
-CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit")
+CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit", "pin")
 COVERAGE_KEYS: Final = ("fail-under",)
 SERVICE_KEYS: Final = tuple(KINDS)
 """A table of ``[tool.suitekit.services]`` per service; each service's keys are its kind's."""
@@ -132,7 +132,15 @@ BACKEND_KEYS: Final = ("run", "ready", "env", "timeout", "memory", "install")
 """The keys of a Playwright suite's ``backend``: a service of the project's own, less what a
 copy per Playwright worker makes moot (``scope``) or CI-only (``image``)."""
 CHECK_KEYS: Final = ("run", "allow-failure", "services", "env", "python", "install")
-INSTALL_KEYS: Final = ("project", "editable", "groups", "extras", "requirements", "packages")
+INSTALL_KEYS: Final = (
+    "project",
+    "editable",
+    "groups",
+    "extras",
+    "requirements",
+    "packages",
+    "lock",
+)
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:

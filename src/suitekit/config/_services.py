@@ -85,6 +85,7 @@ def _service(services: Table, kind: ServiceKind) -> ServiceConfig:
         env=env,
         setup=_setup_steps(table, "setup"),
         keep_template=_patterns(table, "keep-template"),
+        keeps_template=table.raw.get("keep-template") is not False,
     )
 
 
@@ -121,6 +122,17 @@ def _url(table: Table, name: str, *, kind: ServiceKind) -> str | None:
 
 
 def _patterns(table: Table, name: str) -> tuple[str, ...]:
+    value = table.raw.get(name)
+    if value is False:  # keep-template = false: the opt-out (a Django suite's is on by default)
+        return ()
+    if value is True:
+        raise table.error(
+            name,
+            "true does not say which files the template is built from (a Django suite keeps "
+            "its template without this key, keyed on its migrations)",
+            'list the files the setup reads, e.g. keep-template = ["migrations/**/*.py"], or '
+            "write keep-template = false to never keep it",
+        )
     patterns = table.str_list(name, default=())
     for pattern in patterns:
         if not pattern.strip() or pattern.startswith(("/", "\\")) or ".." in pattern.split("/"):

@@ -453,6 +453,7 @@ def read_install(parent: Table, name: str, default: InstallSpec) -> InstallSpec:
         extras=table.str_list("extras", default=()),
         requirements=table.str_list("requirements", default=()),
         packages=table.str_list("packages", default=()),
+        lock=table.boolean("lock", default=True),
     )
     if spec.extras and not spec.project:
         raise table.error(

@@ -13,7 +13,9 @@ Its modules, from the bottom up:
 - ``_sessions``: the sessions a project gets, their names, commands and files;
 - ``_suite``: a suite's pytest arguments, coverage, environment, hash seed and time limits;
 - ``_suite_session``: what one suite session does (:func:`suite_session`);
-- ``_run``: a run's jobs, each built by :func:`nox_job`, and its :class:`RunPlan`.
+- ``_run``: a run's jobs, each built by :func:`nox_job`, and its :class:`RunPlan`;
+- ``_lock``: installs from the project's ``uv.lock`` (:func:`locked_sync`), and the suitekit
+  CI installs (:func:`ci_suitekit_requirement`).
 
 Each module loads when a name from it is first read: the pytest plugin imports this package
 in every pytest process and needs only a few of its names.
@@ -34,6 +36,13 @@ if TYPE_CHECKING:
     from suitekit.plan._external import ExternalSession as ExternalSession
     from suitekit.plan._external import external_session as external_session
     from suitekit.plan._external import install_fingerprint as install_fingerprint
+    from suitekit.plan._lock import LOCK_FILE as LOCK_FILE
+    from suitekit.plan._lock import LockedSync as LockedSync
+    from suitekit.plan._lock import ci_suitekit_requirement as ci_suitekit_requirement
+    from suitekit.plan._lock import lock_outdated as lock_outdated
+    from suitekit.plan._lock import locked_sync as locked_sync
+    from suitekit.plan._lock import outdated_lock_message as outdated_lock_message
+    from suitekit.plan._lock import sync_command as sync_command
     from suitekit.plan._options import ENV_COLLECTIONS as ENV_COLLECTIONS
     from suitekit.plan._options import ENV_REINSTALL as ENV_REINSTALL
     from suitekit.plan._run import YIELDING_NICE as YIELDING_NICE
@@ -90,6 +99,7 @@ __all__ = [
     "ENV_CPUS",
     "ENV_REINSTALL",
     "ENV_WORKERS",
+    "LOCK_FILE",
     "PARTITION_SESSION",
     "PYTEST",
     "REPORT_SESSION",
@@ -100,6 +110,7 @@ __all__ = [
     "ExternalSession",
     "Job",
     "JobKind",
+    "LockedSync",
     "RunOptions",
     "RunPlan",
     "SessionSpec",
@@ -107,6 +118,7 @@ __all__ = [
     "Sweep",
     "check_env",
     "chooses_workers",
+    "ci_suitekit_requirement",
     "collection_suite",
     "declared_workers",
     "env_conflicts",
@@ -116,11 +128,14 @@ __all__ = [
     "install_fingerprint",
     "jobs",
     "junit_path",
+    "lock_outdated",
+    "locked_sync",
     "log_path",
     "measured",
     "measures_coverage",
     "nox_command",
     "nox_job",
+    "outdated_lock_message",
     "partition_job",
     "plugin_decides_workers",
     "probing",
@@ -137,6 +152,7 @@ __all__ = [
     "suite_folders",
     "suite_pytest_args",
     "suite_session",
+    "sync_command",
     "test_timeout",
 ]
 
@@ -148,6 +164,13 @@ if not TYPE_CHECKING:
             "ENV_CPUS": "suitekit.config",
             "ENV_WORKERS": "suitekit.config",
             "RunOptions": "suitekit.config",
+            "LOCK_FILE": "suitekit.plan._lock",
+            "LockedSync": "suitekit.plan._lock",
+            "ci_suitekit_requirement": "suitekit.plan._lock",
+            "lock_outdated": "suitekit.plan._lock",
+            "locked_sync": "suitekit.plan._lock",
+            "outdated_lock_message": "suitekit.plan._lock",
+            "sync_command": "suitekit.plan._lock",
             "ENV_COLLECTIONS": "suitekit.plan._options",
             "ENV_REINSTALL": "suitekit.plan._options",
             "chooses_workers": "suitekit.plan._workers",

@@ -8,13 +8,17 @@ fixture that uses each worker's clone as Django's database. Three moments of a s
    settings are read): when suitekit is to migrate the template, the controller's own ``env``
    variables name the template, so that the settings module, read next by pytest-django, builds
    its ``DATABASES`` alias on it. (Without xdist the process's own clone is named already.)
-   Under xdist, with no ``setup`` or ``keep-template`` (:func:`builds_template`), the template
-   does not exist yet: nothing connects to the server before the workers start.
+   Under xdist, with no ``setup`` (:func:`builds_template`), the template does not exist yet:
+   nothing connects to the server before the workers start. On a server that outlives the run
+   the template is a kept one, named after its inputs (:func:`template_inputs`).
 2. :func:`after_conftests` (the same process, pytest-django has set Django up): it tells the
-   workers through ``SUITEKIT_DJANGO``; once xdist has started the workers
+   workers through ``SUITEKIT_DJANGO`` (and, for a kept template, the settings' digest it must
+   have been migrated for, :func:`suitekit.services._django.schema_digest`); once xdist has
+   started the workers
    (:meth:`DjangoHeader.pytest_collection`), the controller takes the template's build lock,
    creates the template and runs Django's ``migrate`` into it, in this process, once, while
-   the workers start; their clones wait until it exists and the lock is free. Without xdist
+   the workers start; their clones wait until it exists and the lock is free. A complete kept
+   template of the same inputs and digest is used as it is: nothing is migrated. Without xdist
    the migration runs at once.
 3. :func:`register` (every process, ``pytest_configure``): suitekit's ``django_db_setup``.
 
@@ -29,6 +33,7 @@ replaces pytest-django's whatever the order the entry points load in, and a proj
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Collection, Generator, Mapping
@@ -40,8 +45,16 @@ from suitekit._handoff import ENV_TEMPLATE
 
 if TYPE_CHECKING:
     from suitekit._model import Project, Suite
+    from suitekit.services import Kept, TemplateInputs
 
-__all__ = ["DjangoDatabases", "DjangoHeader", "after_conftests", "before_conftests", "register"]
+__all__ = [
+    "DjangoDatabases",
+    "DjangoHeader",
+    "after_conftests",
+    "before_conftests",
+    "register",
+    "template_inputs",
+]
 
 _PLUGIN_MODULE: Final = "pytest_django.plugin"
 _MIGRATED: Final = "migrated"
@@ -68,14 +81,18 @@ class _Cooperation:
         stack: contextlib.ExitStack,
         server_url: str | None,
         create: tuple[str, str] | None = None,
+        kept: Kept | None = None,
     ) -> None:
         self.database = database
         self.stack = stack  # closed when the run gives its resources back
         self.server_url = server_url  # set: the template, built once the workers start
         self.create = create  # (run id, suite): the template is created then too
+        self.kept = kept  # a kept template: used as it is when complete
         self.alias = ""  # the alias migrated ("": none names the database; created only)
         self.seconds: float | None = None
         self.built = False
+        self.reused = False  # a complete kept template was found: nothing migrated
+        self.dropped: list[str] = []  # older kept templates dropped after building this one
 
     @property
     def pending(self) -> bool:
@@ -91,15 +108,25 @@ class _Cooperation:
         Raises:
             ServiceError: The server does not answer, or the migration failed.
         """
-        from suitekit.services import PostgresServer, building  # noqa: PLC0415
+        from suitekit.services import (  # noqa: PLC0415
+            PostgresServer,
+            building,
+            hold,
+        )
 
         assert self.server_url is not None  # noqa: S101 - only the controller builds
         started = time.perf_counter()
         try:
             server = PostgresServer.from_url(self.server_url)
-            with building(server, self.database, create=self.create):
-                if self.alias:
+            if self.kept is not None:
+                hold(server, self.database)  # before looking: see _postgres.hold
+            with building(server, self.database, create=self.create, kept=self.kept) as build:
+                if build.fill and self.alias:
                     self._migrate(blocker, self.alias)
+                elif build.fill:
+                    build.keep = False  # nothing migrated it: this run's own, dropped at its end
+            self.reused = not build.fill
+            self.dropped = build.dropped
         finally:
             self.built = True
             self.seconds = time.perf_counter() - started
@@ -163,17 +190,72 @@ def builds_template(
     """Whether this run's controller creates the template only once its workers start.
 
     So in a Django suite under xdist whose template nothing but Django's migrate fills (no
-    ``setup``, no ``keep-template``): the workers then start right after pytest does, and the
-    controller connects, creates and migrates while they start (:class:`_Cooperation`).
+    ``setup``): the workers then start right after pytest does, and the controller connects,
+    creates (or finds a kept one) and migrates while they start (:class:`_Cooperation`).
     """
     return (
         controller_only
         and not os.environ.get("PYTEST_XDIST_WORKER")
         and "postgres" in suite.services
         and not project.postgres.setup
-        and not project.postgres.keep_template
         and _active(early_config)
     )
+
+
+def _settings_module(early_config: pytest.Config) -> str:
+    """Django's settings module as pytest-django picks it: ``--ds``, the environment, the ini."""
+    option = getattr(early_config.known_args_namespace, "ds", None)
+    if option:
+        return str(option)
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return os.environ["DJANGO_SETTINGS_MODULE"]
+    try:
+        return str(early_config.getini("DJANGO_SETTINGS_MODULE") or "")
+    except ValueError:  # pytest-django not loaded: no such ini key
+        return ""
+
+
+def template_inputs(
+    early_config: pytest.Config, project: Project, suite: Suite, *, controller_only: bool
+) -> TemplateInputs | None:
+    """What keys a Django suite's kept template, in the run's controller; ``None``: none kept.
+
+    So when Django's migrate fills the template under xdist (:func:`builds_template`) or the
+    project's own ``setup`` does, and neither ``keep-template = false`` nor
+    ``SUITEKIT_KEEP_TEMPLATE=0`` says no. (Without xdist the process migrates its own
+    database: there is no template to keep.) Whether the server keeps it (not a throwaway
+    one) the backend decides. A symbolic link among the inputs keeps nothing: the reason is
+    in the header.
+    """
+    config = project.postgres
+    if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
+        return None
+    if not (controller_only or config.setup) or not _active(early_config):
+        return None
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    from suitekit.errors import ServiceError  # noqa: PLC0415
+    from suitekit.services import (  # noqa: PLC0415
+        Unkeyable,
+        django_inputs,
+        keeping,
+    )
+
+    try:
+        if not keeping(config, os.environ):
+            return None
+    except ServiceError:
+        return None  # the backend raises it, as a usage error
+    try:
+        django = version("django")
+    except PackageNotFoundError:
+        django = ""
+    try:
+        return django_inputs(
+            config, project.root, django=django, settings=_settings_module(early_config)
+        )
+    except Unkeyable:
+        return None  # the backend, keyed by keep-template's files alone, says why
 
 
 def before_conftests(
@@ -214,6 +296,7 @@ def before_conftests(
         return
     url: str | None = None
     create: tuple[str, str] | None = None
+    kept: Kept | None = None
     if controller_only:
         database = os.environ.get(ENV_TEMPLATE, "")
         url = os.environ.get(services.PROVIDED_URL["postgres"], "")
@@ -223,13 +306,34 @@ def before_conftests(
         _export(stack, render_env(project.postgres, server, database))
         if deferred:
             create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
+            kept = _kept(project, suite, database)
     else:
         resources = services.current()
         database = resources.database if resources is not None else ""
     if database:
         early_config.stash[_KEY] = _Cooperation(
-            database=database, stack=stack, server_url=url, create=create
+            database=database, stack=stack, server_url=url, create=create, kept=kept
         )
+
+
+def _kept(project: Project, suite: Suite, database: str) -> Kept | None:
+    """The kept template the backend named (``sk_tpl_<key>``), if it named one."""
+    from suitekit import _naming  # noqa: PLC0415
+    from suitekit.services import (  # noqa: PLC0415
+        ENV_TEMPLATE_KEPT,
+        Kept,
+        project_mark,
+        rebuilding,
+    )
+
+    if os.environ.get(ENV_TEMPLATE_KEPT) != "1":
+        return None
+    return Kept(
+        project=project_mark(project.root),
+        suite=suite.name,
+        key=database.removeprefix(f"{_naming.PREFIX}tpl_"),
+        rebuild=rebuilding(os.environ),
+    )
 
 
 def after_conftests(early_config: pytest.Config) -> None:
@@ -255,6 +359,13 @@ def after_conftests(early_config: pytest.Config) -> None:
     if aliases:
         # Said before the workers start: they read it at their configure.
         _export(cooperation.stack, {ENV_COOPERATION: _MIGRATED})
+    if cooperation.kept is not None and aliases:
+        from suitekit.services import ENV_TEMPLATE_SCHEMA, schema_digest  # noqa: PLC0415
+
+        # The workers' clones wait for a kept template migrated for these settings.
+        schema = schema_digest()
+        cooperation.kept = dataclasses.replace(cooperation.kept, schema=schema)
+        _export(cooperation.stack, {ENV_TEMPLATE_SCHEMA: schema})
     if cooperation.server_url is not None:
         cooperation.alias = aliases[0] if aliases else ""
     elif aliases:
@@ -299,14 +410,27 @@ class DjangoHeader:
 
     def pytest_report_header(self) -> list[str]:
         """One line: who migrated the template, and which database the tests use."""
+        from suitekit.services import ENV_TEMPLATE_KEPT  # noqa: PLC0415
+
         database = os.environ.get(ENV_TEMPLATE, "-")
+        kept = os.environ.get(ENV_TEMPLATE_KEPT, "")
+        unkept = [f"suitekit: django: template {kept}"] if kept.startswith("not kept") else []
         if self.how == _MIGRATED and self.cooperation is not None:
+            if self.cooperation.pending and self.cooperation.kept is not None:
+                return [
+                    (
+                        f"suitekit: django: the kept template {database}, migrated once if "
+                        "it is not complete yet, while the workers start; each worker's "
+                        "tests use its own clone as Django's database"
+                    )
+                ]
             if self.cooperation.pending:  # said when it ends (pytest_collection)
                 return [
                     (
                         f"suitekit: django: migrating {database} once, while the workers "
                         "start; each worker's tests use its own clone as Django's database"
-                    )
+                    ),
+                    *unkept,
                 ]
             seconds = self.cooperation.seconds or 0.0
             return [
@@ -316,11 +440,13 @@ class DjangoHeader:
                 )
             ]
         if self.how == _BY_SETUP:
+            kept_by = " (kept between runs)" if kept == "1" else ""
             return [
                 (
-                    f"suitekit: django: {database} prepared by the setup steps; each worker's "
-                    "tests use its own clone as Django's database"
-                )
+                    f"suitekit: django: {database} prepared by the setup steps{kept_by}; each "
+                    "worker's tests use its own clone as Django's database"
+                ),
+                *unkept,
             ]
         return [
             (
@@ -353,6 +479,15 @@ class DjangoHeader:
             f"suitekit: django: migrated {cooperation.database} once in "
             f"{cooperation.seconds or 0.0:.1f}s, while the workers started"
         )
+        if cooperation.reused:
+            line = (
+                f"suitekit: django: reused the kept template {cooperation.database} (its "
+                "migrations, settings and Django are unchanged): nothing migrated"
+            )
+        elif cooperation.kept is not None:
+            line += "; kept for the next runs"
+            if cooperation.dropped:
+                line += f" (dropped the older {', '.join(cooperation.dropped)})"
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line)

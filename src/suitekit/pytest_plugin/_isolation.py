@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
@@ -27,6 +27,9 @@ from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._options import auto_suite
 from suitekit.pytest_plugin._shared import host_port, restore, say, usage_problem
+
+if TYPE_CHECKING:
+    from suitekit.services import TemplateInputs
 
 __all__ = [
     "ISOLATION_KEY",
@@ -60,6 +63,8 @@ class Isolation:
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
         self.dead: list[str] = []  # servers that stopped answering during the run, said once
         self.failure: str | None = None  # a worker's service that did not start (see start)
+        # What keys a Django suite's kept template (the controller's; see _django).
+        self.template_inputs: TemplateInputs | None = None
 
     def check_servers(self) -> list[str]:
         """The controller's last look, after the tests: servers that died during the run.
@@ -105,6 +110,7 @@ class Isolation:
                     os.environ,
                     template=self.template,
                     build=build_template,
+                    inputs={"postgres": self.template_inputs} if self.template_inputs else None,
                 )
             )
             if self.suite.custom_services:
@@ -227,6 +233,10 @@ def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isol
         controller_only=numprocesses not in (None, 0, "0") and not decides,
     )
     early_config.stash[ISOLATION_KEY] = isolation
+    if name is not None and isolation.worker is None:
+        isolation.template_inputs = _django.template_inputs(
+            early_config, project, suite, controller_only=isolation.controller_only
+        )
     if suite.custom_services and isolation.worker is not None:
         early_config.pluginmanager.register(_DeferredFailure(isolation), "suitekit-start-failure")
     return isolation

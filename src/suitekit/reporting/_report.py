@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from suitekit import _layout
+from suitekit._handoff import ENV_CHECK_RESULTS
 from suitekit._layout import Measured
 from suitekit._model import Project
 from suitekit.errors import ReportError
@@ -150,7 +151,9 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
         for python in suite.python
         for name in _expected_reports(_layout.session_name(suite.name, python), inputs)
     ]
-    summary = _summary(project, result, expected, streaks=streaks)
+    summary = _summary(
+        project, result, expected, streaks=streaks, checks=environ.get(ENV_CHECK_RESULTS, "")
+    )
     if environ.get("GITHUB_ACTIONS") == "true":
         _annotate(project, summary, environ=environ, out=out)
     attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
@@ -171,10 +174,14 @@ def _summary(
     expected: list[Expected],
     *,
     streaks: StreakStore,
+    checks: str = "",
 ) -> Summary:
-    """The summary of the merged results, with the coverage figures."""
+    """The summary of the merged results, with the coverage figures and the checks' results.
+
+    ``checks``: ``SUITEKIT_CHECK_RESULTS`` as the runner or the CI job gave it ("": none).
+    """
     from suitekit.reporting._coverage import figures  # noqa: PLC0415 - see report()
-    from suitekit.reporting._summary import summarise  # noqa: PLC0415
+    from suitekit.reporting._summary import check_results, summarise  # noqa: PLC0415
 
     problem = ""
     try:
@@ -189,6 +196,7 @@ def _summary(
         streaks=streaks,
         coverage=coverage,
         coverage_problem=problem,
+        checks=check_results(checks) if checks else (),
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from suitekit.reporting._junit import Totals
 
@@ -46,10 +46,35 @@ __all__ = [
     "QuarantinedRow",
     "Row",
     "Summary",
+    "check_results",
     "summarise",
 ]
 
 CheckStatus = Literal["success", "failure", "cancelled", "skipped"]
+
+
+def check_results(text: str) -> tuple[CheckResult, ...]:
+    """The checks' results in ``SUITEKIT_CHECK_RESULTS`` (``{"lint": "success"}``), in order.
+
+    What is not such an object, and an entry whose result is none of :data:`CheckStatus`
+    (an empty one: a check CI did not run), is left out: the summary lists what is known.
+    """
+    from suitekit._files import load_json  # noqa: PLC0415 - with checks' results only
+
+    try:
+        data = load_json(text)
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    known = get_args(CheckStatus)
+    return tuple(
+        CheckResult(name=name, status=status)
+        for name, status in data.items()
+        if isinstance(name, str) and status in known
+    )
+
+
 """A check job's result, in GitHub Actions' words (``needs.<job>.result``)."""
 
 

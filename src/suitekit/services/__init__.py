@@ -14,12 +14,24 @@ from suitekit._lazy import exports
 if TYPE_CHECKING:
     from suitekit.services._backends import backends_started as backends_started
     from suitekit.services._clean import clean as clean
+    from suitekit.services._clean import clean_templates as clean_templates
+    from suitekit.services._databases import ENV_TEMPLATE_KEPT as ENV_TEMPLATE_KEPT
+    from suitekit.services._databases import ENV_TEMPLATE_SCHEMA as ENV_TEMPLATE_SCHEMA
+    from suitekit.services._databases import Kept as Kept
+    from suitekit.services._databases import keeping as keeping
+    from suitekit.services._databases import project_mark as project_mark
+    from suitekit.services._databases import rebuilding as rebuilding
     from suitekit.services._django import ENV_COOPERATION as ENV_COOPERATION
     from suitekit.services._django import WorkerDatabases as WorkerDatabases
     from suitekit.services._django import aliases_of as aliases_of
     from suitekit.services._django import migrate as migrate
+    from suitekit.services._django import schema_digest as schema_digest
     from suitekit.services._endpoints import PostgresServer as PostgresServer
+    from suitekit.services._fingerprint import TemplateInputs as TemplateInputs
+    from suitekit.services._fingerprint import Unkeyable as Unkeyable
+    from suitekit.services._fingerprint import django_inputs as django_inputs
     from suitekit.services._postgres import building as building
+    from suitekit.services._postgres import hold as hold
     from suitekit.services._postgres import render_env as render_env
     from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
     from suitekit.services._provide import provide as provide
@@ -39,9 +51,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ENV_COOPERATION",
     "ENV_RUN_ID",
+    "ENV_TEMPLATE_KEPT",
+    "ENV_TEMPLATE_SCHEMA",
     "PROVIDED_URL",
     "Acquired",
+    "Kept",
     "PostgresServer",
+    "TemplateInputs",
+    "Unkeyable",
     "WorkerDatabases",
     "WorkerResources",
     "acquire",
@@ -50,14 +67,21 @@ __all__ = [
     "building",
     "check_resources",
     "clean",
+    "clean_templates",
     "current",
+    "django_inputs",
     "export",
     "finish_run",
+    "hold",
+    "keeping",
     "migrate",
     "prepare_run",
+    "project_mark",
     "provide",
+    "rebuilding",
     "render_env",
     "run_services",
+    "schema_digest",
     "start_services",
     "unanswered",
 ]
@@ -68,6 +92,18 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "clean_templates": "suitekit.services._clean",
+            "ENV_TEMPLATE_KEPT": "suitekit.services._databases",
+            "ENV_TEMPLATE_SCHEMA": "suitekit.services._databases",
+            "Kept": "suitekit.services._databases",
+            "keeping": "suitekit.services._databases",
+            "project_mark": "suitekit.services._databases",
+            "rebuilding": "suitekit.services._databases",
+            "TemplateInputs": "suitekit.services._fingerprint",
+            "Unkeyable": "suitekit.services._fingerprint",
+            "django_inputs": "suitekit.services._fingerprint",
+            "schema_digest": "suitekit.services._django",
+            "hold": "suitekit.services._postgres",
             "ENV_COOPERATION": "suitekit.services._django",
             "ENV_RUN_ID": "suitekit.services._worker",
             "PostgresServer": "suitekit.services._endpoints",

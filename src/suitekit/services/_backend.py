@@ -30,6 +30,7 @@ from suitekit.services._redis_backend import REDIS
 
 if TYPE_CHECKING:
     from suitekit.services._docker import ContainerSpec
+    from suitekit.services._fingerprint import TemplateInputs
     from suitekit.services._resources import WorkerResources
     from suitekit.services._servers import Throwaway
     from suitekit.services._worker import Acquired
@@ -86,11 +87,13 @@ class Backend(Protocol):
         url: Callable[[], str],
         run_id: str,
         build: bool,
+        inputs: TemplateInputs | None = None,
     ) -> dict[str, str]:
         """The run controller's part, once per run (the template database); the variables set.
 
         ``url`` gives the provided server's URL, or raises :class:`ServiceError` when none is
-        provided: a backend with nothing to prepare does not ask for it.
+        provided: a backend with nothing to prepare does not ask for it. ``inputs``: what keys
+        a kept template (a Django suite's, see :mod:`suitekit.services._fingerprint`).
         """
 
     def acquire(

@@ -21,7 +21,7 @@ from suitekit.services._provide import server_urls
 from suitekit.services._servers import owner_gone, pid_alive, records, stop_record
 from suitekit.services._worker import work_folders
 
-__all__ = ["CleanReport", "clean"]
+__all__ = ["CleanReport", "clean", "clean_templates"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +84,26 @@ def clean(
         processes=len(left),
         instances=instances,
     )
+
+
+def clean_templates(
+    project: Project, environ: Mapping[str, str], *, say: Callable[[str], None] = lambda _: None
+) -> int:
+    """Drop this project's kept templates (``suitekit clean --templates``); how many.
+
+    They are not left behind (the next run clones them), so plain ``clean`` keeps them. Only
+    PostgreSQL servers named by URL are looked at: a throwaway server keeps nothing. Only a
+    database with suitekit's mark for this project, owned by the role connecting, is dropped,
+    and none that a live run uses.
+    """
+    from suitekit.services._databases import project_mark  # noqa: PLC0415
+    from suitekit.services._postgres_backend import POSTGRES  # noqa: PLC0415
+
+    url = server_urls(project, environ).get("postgres")
+    if url is None:
+        say("no PostgreSQL server named (DATABASE_URL or [tool.suitekit.services.postgres] url)")
+        return 0
+    return POSTGRES.drop_kept(url, project_mark(project.root), say)
 
 
 def _clean_servers(urls: dict[Service, list[str]], say: Callable[[str], None]) -> int:

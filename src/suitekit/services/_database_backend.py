@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from suitekit import _naming
+from suitekit._handoff import ENV_TEMPLATE_KEPT, ENV_TEMPLATE_SCHEMA
 from suitekit._model import Check, Project, ServiceConfig, Suite
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services._backend_base import BackendBase
 
 if TYPE_CHECKING:
-    from suitekit.services._databases import MarkedDatabase
+    from suitekit.services._databases import Kept, MarkedDatabase
+    from suitekit.services._fingerprint import TemplateInputs
     from suitekit.services._resources import WorkerResources
     from suitekit.services._worker import Acquired
 
@@ -52,14 +54,22 @@ class Databases(Protocol[_S_contra]):
         suite: str,
         name: str,
         run_id: str,
-        kept: bool,
+        kept: Kept | None,
         cwd: Path,
         environ: Mapping[str, str],
     ) -> bool:
         """Create the template database and run the setup steps into it, once."""
 
     def clone(
-        self, server: _S_contra, template: str, name: str, run_id: str, owner: str, *, suite: str
+        self,
+        server: _S_contra,
+        template: str,
+        name: str,
+        run_id: str,
+        owner: str,
+        *,
+        suite: str,
+        schema: str = "",
     ) -> None:
         """Create a worker's database as a copy of the template."""
 
@@ -77,6 +87,13 @@ class Databases(Protocol[_S_contra]):
 
     def render_env(self, config: ServiceConfig, server: _S_contra, database: str) -> dict[str, str]:
         """The variables a worker (or the template's setup) sees for ``database``."""
+
+
+def _throwaway(url: str) -> bool:
+    """Whether ``url`` is a throwaway server's: one suitekit started (it has a record)."""
+    from suitekit.services._servers import records  # noqa: PLC0415 - only for kept templates
+
+    return any(record.url == url for record in records())
 
 
 class DatabaseBackend(BackendBase, Generic[_S]):
@@ -120,15 +137,19 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         url: Callable[[], str],
         run_id: str,
         build: bool,
+        inputs: TemplateInputs | None = None,
     ) -> dict[str, str]:
-        """Name the run's template database and, with ``build``, build it (migrate once)."""
-        from suitekit.services._databases import template_key  # noqa: PLC0415 - pure, shared
+        """Name the run's template database and, with ``build``, build it (migrate once).
 
+        The template is a kept one (:meth:`kept`) when its inputs are known (a Django suite's
+        ``inputs``, or the files ``keep-template`` lists) and the server outlives the run.
+        """
         config = self.config(project)
-        server = self.parse(url())
-        key = template_key(config, project.root)
-        name = _naming.template_name(run_id, suite.name, key)
-        env = {self.template_variable: name}
+        provided = url()
+        server = self.parse(provided)
+        kept, why = self.kept(project, suite, environ, url=provided, inputs=inputs)
+        name = _naming.template_name(run_id, suite.name, kept.key if kept else None)
+        env = {self.template_variable: name, ENV_TEMPLATE_KEPT: "1" if kept else why}
         if build:
             self.databases.ensure_template(
                 server,
@@ -136,11 +157,58 @@ class DatabaseBackend(BackendBase, Generic[_S]):
                 suite=suite.name,
                 name=name,
                 run_id=run_id,
-                kept=key is not None,
+                kept=kept,
                 cwd=project.root,
                 environ={**environ, **env},
             )
         return env
+
+    def kept(
+        self,
+        project: Project,
+        suite: Suite,
+        environ: Mapping[str, str],
+        *,
+        url: str,
+        inputs: TemplateInputs | None,
+    ) -> tuple[Kept | None, str]:
+        """The run's kept template, or ``None`` and why not ("" when nothing asked for one).
+
+        Kept when something keys it (``inputs``, else ``keep-template``'s files), the project
+        does not opt out (``keep-template = false``, ``SUITEKIT_KEEP_TEMPLATE=0``) and the
+        server is not a throwaway one (its templates go with it). A symbolic link among the
+        inputs keeps nothing (see :mod:`suitekit.services._fingerprint`).
+
+        Raises:
+            ServiceError: ``SUITEKIT_KEEP_TEMPLATE`` is neither 0 nor 1.
+        """
+        from suitekit.services._databases import (  # noqa: PLC0415
+            Kept,
+            keeping,
+            project_mark,
+            rebuilding,
+        )
+        from suitekit.services._fingerprint import Unkeyable, setup_inputs  # noqa: PLC0415
+
+        config = self.config(project)
+        if not keeping(config, environ):
+            return None, "not kept: keep-template = false or SUITEKIT_KEEP_TEMPLATE=0"
+        try:
+            inputs = inputs or setup_inputs(config, project.root)
+            if inputs is None:
+                return None, ""
+            if _throwaway(url):
+                return None, "not kept: a throwaway server keeps nothing"
+            key = inputs.key(project.root)
+        except Unkeyable as error:
+            return None, f"not kept: {error.reason}"
+        kept = Kept(
+            project=project_mark(project.root),
+            suite=suite.name,
+            key=key,
+            rebuild=rebuilding(environ),
+        )
+        return kept, ""
 
     def acquire(
         self,
@@ -171,9 +239,13 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         # when a Ctrl-C lands while the server creates it.
         acquired.on_release(lambda: self.databases.drop(server, database))
         if template:
+            # A Django run's clones check the kept template was migrated for its settings.
+            schema = environ.get(ENV_TEMPLATE_SCHEMA, "")
 
             def make() -> None:
-                self.databases.clone(server, template, database, run_id, owner, suite=suite.name)
+                self.databases.clone(
+                    server, template, database, run_id, owner, suite=suite.name, schema=schema
+                )
 
             if clone_later and self.clones_later:
                 acquired.defer(make)

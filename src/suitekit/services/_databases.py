@@ -26,20 +26,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol, TypeVar
 
-from suitekit._handoff import ENV_SCRIPTS
+from suitekit._handoff import (
+    ENV_KEEP_TEMPLATE,
+    ENV_REINSTALL,
+    ENV_SCRIPTS,
+    ENV_TEMPLATE_KEPT,
+    ENV_TEMPLATE_SCHEMA,
+)
 from suitekit._model import ServiceConfig
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
 from suitekit.services import _endpoints
+from suitekit.services._fingerprint import setup_inputs
 
 __all__ = [
     "COMMENT_PREFIX",
+    "ENV_KEEP_TEMPLATE",
+    "ENV_TEMPLATE_KEPT",
+    "ENV_TEMPLATE_SCHEMA",
+    "Kept",
     "MarkedDatabase",
     "admin",
     "check",
     "comment",
+    "keeping",
     "like_prefix",
     "marks",
+    "project_mark",
+    "rebuilding",
     "render_env",
     "run_setup",
     "template_key",
@@ -47,6 +61,9 @@ __all__ = [
 ]
 
 COMMENT_PREFIX: Final = "suitekit "
+_REINSTALL: Final = ENV_REINSTALL  # --reinstall rebuilds a kept template too
+_TRUE: Final = frozenset({"1", "true", "yes"})
+_FALSE: Final = frozenset({"0", "false", "no"})
 _NOT_ANSWERING_FIX: Final = (
     "\n  fix: start it, correct the URL, or unset it to let suitekit start one"
 )
@@ -105,19 +122,79 @@ def render_env(config: ServiceConfig, server: _Server, database: str) -> dict[st
 
 
 def template_key(config: ServiceConfig, root: Path) -> str | None:
-    """A hash of the setup steps and the files ``keep-template`` names; ``None`` if unset."""
-    if not config.keep_template:
-        return None
-    digest = hashlib.sha256()
-    for step in config.setup:
-        digest.update(repr((step.command, step.sql)).encode())
-    files = sorted(
-        {p for pattern in config.keep_template for p in root.glob(pattern) if p.is_file()}
-    )
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:24]
+    """The key of a kept template built by ``setup`` alone; ``None`` without ``keep-template``.
+
+    A hash of the setup steps and of the files ``keep-template`` lists (see
+    :mod:`suitekit.services._fingerprint`).
+
+    Raises:
+        Unkeyable: A listed file is a symbolic link.
+    """
+    inputs = setup_inputs(config, root)
+    return inputs.key(root) if inputs is not None else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kept:
+    """A kept template: how it is marked, found again, and told apart from older ones.
+
+    Attributes:
+        project: :func:`project_mark` of the project that builds it.
+        suite: The suite whose run builds it (older kept templates of the same project and
+            suite are dropped when a new one is built).
+        key: Its fingerprint (the end of its name).
+        schema: For a Django suite, the digest of the settings and apps it is migrated for:
+            a kept template with another one is rebuilt ("": not checked).
+        rebuild: Build it again even if it is complete (``SUITEKIT_REINSTALL=1``).
+    """
+
+    project: str
+    suite: str
+    key: str
+    schema: str = ""
+    rebuild: bool = False
+
+    def marks(self, state: str) -> dict[str, str]:
+        """The comment's fields of a kept template in ``state`` (``building``, ``true``)."""
+        marks = {"kept": state, "suite": self.suite, "project": self.project, "key": self.key}
+        if self.schema:
+            marks["schema"] = self.schema
+        return marks
+
+    def complete(self, info: Mapping[str, str]) -> bool:
+        """Whether a template marked ``info`` is complete, and built for this schema."""
+        if info.get("kept") != "true":
+            return False
+        return not self.schema or info.get("schema") == self.schema
+
+
+def project_mark(root: Path) -> str:
+    """The project a kept template belongs to: a digest of its root folder's path.
+
+    A digest, not the path: database comments are readable by every role of the server.
+    """
+    return hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def keeping(config: ServiceConfig, environ: Mapping[str, str]) -> bool:
+    """Whether this run may keep its template: not ``keep-template = false`` or ``0`` in env.
+
+    Raises:
+        ServiceError: ``SUITEKIT_KEEP_TEMPLATE`` is neither 0 nor 1.
+    """
+    value = environ.get(ENV_KEEP_TEMPLATE, "").strip().lower()
+    if value and value not in _TRUE | _FALSE:
+        message = (
+            f"{ENV_KEEP_TEMPLATE}={environ[ENV_KEEP_TEMPLATE]!r} is neither 0 nor 1"
+            f"\n  fix: set {ENV_KEEP_TEMPLATE}=0 to keep no template in this run, or unset it"
+        )
+        raise ServiceError(message)
+    return config.keeps_template and value not in _FALSE
+
+
+def rebuilding(environ: Mapping[str, str]) -> bool:
+    """Whether a kept template is built again (``SUITEKIT_REINSTALL=1``, ``--reinstall``)."""
+    return environ.get(_REINSTALL, "").strip().lower() in _TRUE
 
 
 def check(url: str, what: str, probe: Callable[[], None], errors: type[Exception]) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "leaked_test_databases",
     "migrate",
     "parse_test_database",
+    "schema_digest",
 ]
 
 ENV_COOPERATION: Final = ENV_DJANGO
@@ -94,6 +95,70 @@ def migrate(alias: str) -> None:
         # Nothing may stay connected to a template: PostgreSQL copies it only when unused.
         # (Django's connections are per thread: this closes the ones migrate used.)
         connections.close_all()
+
+
+def schema_digest() -> str:
+    """What a kept template must have been migrated for, as Django sees it once set up.
+
+    Its name keys the project's own ``migrations`` folders, Django's version and the settings
+    module's path (known before the settings are read, see
+    :mod:`suitekit.services._fingerprint`); this covers what only the settings say: the
+    installed apps in their order, ``MIGRATION_MODULES``, ``AUTH_USER_MODEL``, each alias's
+    ``TEST["MIGRATE"]``, and for every app the files of its migrations package wherever it is
+    installed (a third-party app's too), or its models module when it has none (its tables
+    come from ``run_syncdb``). A kept template marked with another digest is rebuilt.
+    """
+    import hashlib  # noqa: PLC0415
+
+    from django.apps import apps  # noqa: PLC0415
+    from django.conf import settings  # noqa: PLC0415
+    from django.db import connections  # noqa: PLC0415
+
+    digest = hashlib.sha256(b"suitekit-django-schema-1")
+
+    def part(data: bytes) -> None:
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+
+    part(repr(list(settings.INSTALLED_APPS)).encode())
+    part(repr(sorted(getattr(settings, "MIGRATION_MODULES", {}).items())).encode())
+    part(str(getattr(settings, "AUTH_USER_MODEL", "")).encode())
+    migrate = [
+        (a, connections[a].settings_dict.get("TEST", {}).get("MIGRATE")) for a in connections
+    ]
+    part(repr(migrate).encode())
+    for app in apps.get_app_configs():
+        part(app.label.encode())
+        for data in _schema_files(app):
+            part(data)
+    return digest.hexdigest()[:16]
+
+
+def _schema_files(app: Any) -> Iterator[bytes]:  # noqa: ANN401 - Django's AppConfig
+    """The paths and contents of ``app``'s migrations package, else of its models module."""
+    import importlib.util  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from django.db.migrations.loader import MigrationLoader  # noqa: PLC0415
+
+    module, _ = MigrationLoader.migrations_module(app.label)
+    try:
+        spec = importlib.util.find_spec(module) if module else None
+    except (ImportError, ValueError):  # Django's migrate treats it as having none too
+        spec = None
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for location in map(Path, locations):
+        for current, folders, names in os.walk(location, followlinks=False):
+            folders[:] = sorted(f for f in folders if f != "__pycache__")
+            for name in sorted(names):
+                if not name.endswith((".pyc", ".pyo")):
+                    path = Path(current) / name
+                    yield path.relative_to(location).as_posix().encode()
+                    yield path.read_bytes()
+    models = getattr(app.models_module, "__file__", None)
+    if not locations and models:
+        yield Path(models).read_bytes()
 
 
 # --- in a test process, with Django set up ---------------------------------------------------

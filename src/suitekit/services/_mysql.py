@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final
 from suitekit._model import ServiceConfig
 from suitekit.errors import ServiceError
 from suitekit.services import _databases
-from suitekit.services._databases import COMMENT_PREFIX, MarkedDatabase, render_env
+from suitekit.services._databases import COMMENT_PREFIX, Kept, MarkedDatabase, render_env
 from suitekit.services._databases import comment as _comment
 from suitekit.services._databases import like_prefix as _like_prefix
 from suitekit.services._databases import marks as _marks
@@ -269,9 +269,16 @@ def _unlock(connection: _Connection, key: str) -> None:
 
 
 def clone(
-    server: MySQLServer, template: str, name: str, run_id: str, owner: str, *, suite: str
+    server: MySQLServer,
+    template: str,
+    name: str,
+    run_id: str,
+    owner: str,
+    *,
+    suite: str,
+    schema: str = "",
 ) -> None:
-    """Create a worker's database as a copy of the template.
+    """Create a worker's database as a copy of the template (``schema``: PostgreSQL's only).
 
     A template still being built is not copied half-done: the copy takes the template's build
     lock to see it exists (its builder holds it until it is built), and waits for it to
@@ -280,6 +287,7 @@ def clone(
     Raises:
         ServiceError: The template never appeared, or could not be copied.
     """
+    del schema  # Django's cooperation, which sets it, is PostgreSQL's
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server, multi=True) as connection:
         key = _build_lock(template)
@@ -453,7 +461,7 @@ def ensure_template(
     suite: str,
     name: str,
     run_id: str,
-    kept: bool,
+    kept: Kept | None,
     cwd: Path,
     environ: Mapping[str, str],
 ) -> bool:
@@ -461,6 +469,7 @@ def ensure_template(
 
     A kept template that exists already is reused as it is. Concurrent runs that want the same
     kept template wait for each other on a named lock (``GET_LOCK``), so it is built once.
+    (Older kept templates are not dropped on MariaDB: PostgreSQL's only, see _postgres.)
 
     Returns:
         Whether the template was built now (``False``: reused).

@@ -15,13 +15,20 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from suitekit._model import ServiceConfig
 from suitekit.errors import ServiceError
 from suitekit.services import _databases
-from suitekit.services._databases import COMMENT_PREFIX, MarkedDatabase, render_env, template_key
+from suitekit.services._databases import (
+    COMMENT_PREFIX,
+    Kept,
+    MarkedDatabase,
+    render_env,
+    template_key,
+)
 from suitekit.services._databases import comment as _comment
 from suitekit.services._databases import marks as _marks
 from suitekit.services._endpoints import PostgresServer
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMMENT_PREFIX",
+    "Build",
     "MarkedDatabase",
     "building",
     "check",
@@ -38,8 +46,11 @@ __all__ = [
     "create_empty",
     "databases_with_prefix",
     "drop",
+    "drop_kept_templates",
     "drop_marked",
     "ensure_template",
+    "hold",
+    "let_go",
     "marked_databases",
     "render_env",
     "template_key",
@@ -50,6 +61,12 @@ _BUSY_RETRIES: Final = 400  # about 95 s in all, in steps of 10 ms growing to 25
 _TEMPLATE_WAIT_SECONDS: Final = 120.0
 _FORCE_DROP_VERSION: Final = 130000  # DROP DATABASE ... WITH (FORCE) came in PostgreSQL 13
 _POLL_SECONDS: Final = 0.01  # a start takes tens of milliseconds: look often
+_OWNED: Final = "d.datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+
+# The connections holding this process's use locks on kept templates (see hold): a process-wide
+# registry, as the locks themselves are; let_go closes them at the run's end, and a process
+# that dies lets go of them with its connections.
+_HELD: list[contextlib.ExitStack] = []
 
 
 def check(url: str) -> None:
@@ -197,17 +214,27 @@ def create_empty(server: PostgresServer, name: str, run_id: str, role: str = "ch
 
 
 def clone(
-    server: PostgresServer, template: str, name: str, run_id: str, owner: str, *, suite: str
+    server: PostgresServer,
+    template: str,
+    name: str,
+    run_id: str,
+    owner: str,
+    *,
+    suite: str,
+    schema: str = "",
 ) -> None:
     """Create a worker's database as a copy of the template (tens of milliseconds).
 
     A template still being built (see :func:`building`) is not copied half-done: the clone
     waits for its build lock first. A template that does not exist yet is one whose builder
     has not taken that lock yet (the run's controller builds it while its workers start): the
-    clone looks again, for up to :data:`_TEMPLATE_WAIT_SECONDS`.
+    clone looks again, for up to :data:`_TEMPLATE_WAIT_SECONDS`. So is a kept template marked
+    ``building`` (its builder died: the controller builds it again) or migrated for another
+    ``schema`` than the run's (the controller rebuilds it).
 
     Raises:
-        ServiceError: The template never appeared, or stayed in use.
+        ServiceError: The template never appeared, or stayed in use, or is a database of that
+            name that suitekit did not make.
     """
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
@@ -215,12 +242,21 @@ def clone(
 
         def built() -> bool:
             # Under the shared lock, a template that exists is complete: its builder creates it
-            # only while holding the lock exclusively, and lets go once it is built.
+            # only while holding the lock exclusively, and lets go once it is built. A kept one
+            # a dead builder left is marked "building": its run's controller rebuilds it.
             connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
             try:
-                return _exists(connection, template)
+                state = _state(connection, template)
             finally:
                 connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
+            if state is None:
+                return False
+            info, owned = state
+            if info is None or not owned:
+                raise ServiceError(_not_ours(template, name))
+            if info.get("kept") == "building":
+                return False
+            return not (schema and info.get("kept") == "true" and info.get("schema") != schema)
 
         _databases.wait_for_template(
             built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
@@ -233,40 +269,219 @@ def _build_lock(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+@dataclass(slots=True, kw_only=True)
+class Build:
+    """What :func:`building` found and did, for its caller.
+
+    Attributes:
+        fill: The template is new (or rebuilt): the block fills it. ``False``: a complete
+            kept template was found, and nothing is to be done.
+        keep: Set it to ``False`` in the block to have a kept template's build marked as this
+            run's own (dropped at its end) instead of complete (nothing filled it).
+        dropped: The older kept templates of the project and suite dropped after the build.
+    """
+
+    fill: bool = True
+    keep: bool = True
+    dropped: list[str] = field(default_factory=list)
+
+
 @contextmanager
 def building(
-    server: PostgresServer, name: str, *, create: tuple[str, str] | None = None
-) -> Iterator[None]:
+    server: PostgresServer,
+    name: str,
+    *,
+    create: tuple[str, str] | None = None,
+    kept: Kept | None = None,
+) -> Iterator[Build]:
     """Hold the template's build lock, on a connection of its own: its clones wait meanwhile.
 
     The run's controller holds it while Django's migrate fills the template, as the workers
     start (see suitekit.services._django). With ``create`` (the run id and suite), the
     template is created empty under the lock first, and dropped again if the block fails.
+    With ``kept`` too, a complete kept template of that name is used as it is
+    (``Build.fill`` is false); otherwise it is built, marked complete once the block succeeds,
+    and the project's and suite's older kept templates that no run uses are dropped.
     """
     import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
 
+    build = Build()
     with _admin(server) as connection:
         key = _build_lock(name)
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
             if create is None:
-                yield
+                yield build
                 return
             run_id, suite = create
-            marks = {"kept": "false", "suite": suite}
-            _create(connection, name, _comment(run_id, "template", marks))
+            if kept is not None:
+                build.fill = _prepare_kept(connection, name, run_id, kept)
+            else:
+                marks = {"kept": "false", "suite": suite}
+                _create(connection, name, _comment(run_id, "template", marks))
+            if not build.fill:
+                yield build
+                return
             try:
-                yield
+                yield build
             except BaseException:
                 # What failed is what is said; the run's cleanup drops the template by its
                 # marks if this cannot (the server gone, the connection broken).
                 with contextlib.suppress(psycopg.Error, ServiceError):
                     _drop(connection, name)
                 raise
+            if kept is not None:
+                state = "true" if build.keep else "false"
+                marks = kept.marks(state) if build.keep else {"kept": state, "suite": suite}
+                _set_comment(connection, name, _comment(run_id, "template", marks))
+                if build.keep:
+                    build.dropped = _drop_older(connection, name, kept)
         finally:
             # The lock also ends with the connection: a broken one must not hide the error.
             with contextlib.suppress(psycopg.Error):
                 connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def _use_lock(name: str) -> int:
+    """The advisory lock key a run holds (shared) while it uses the kept template ``name``."""
+    return _build_lock("use\x00" + name)
+
+
+def hold(server: PostgresServer, name: str) -> None:
+    """Hold the kept template ``name``'s use lock (shared) until :func:`let_go`.
+
+    The run's controller takes it before it looks for the template, and holds it until its
+    workers are gone: a run that builds a newer template drops an older one only when no run
+    holds it (:func:`_drop_older`), so a template is never dropped under a run that clones it.
+    """
+    stack = contextlib.ExitStack()
+    _HELD.append(stack)
+    connection = stack.enter_context(_admin(server))  # a server that does not answer: the fix
+    connection.execute("SELECT pg_advisory_lock_shared(%s)", (_use_lock(name),))
+
+
+def let_go() -> None:
+    """Give up every use lock :func:`hold` took in this process (its connections close)."""
+    while _HELD:
+        _HELD.pop().close()
+
+
+def _state(
+    connection: psycopg.Connection[Any], name: str
+) -> tuple[dict[str, str] | None, bool] | None:
+    """``None`` if ``name`` does not exist; else its suitekit marks, and whether we own it."""
+    row = connection.execute(
+        f"SELECT shobj_description(d.oid, 'pg_database'), {_OWNED}"  # noqa: S608 - constant
+        " FROM pg_database d WHERE d.datname = %s",
+        (name,),
+    ).fetchone()
+    if row is None:
+        return None
+    return _marks(row[0]), bool(row[1])
+
+
+def _not_ours(template: str, name: str | None = None) -> str:
+    what = f"cannot create {name}: " if name else ""
+    return (
+        f"{what}a database named {template} exists that suitekit did not create (it has no "
+        "suitekit mark, or another role owns it), so it is neither used nor dropped"
+        f"\n  fix: drop or rename {template} yourself if it is not needed, or set "
+        "keep-template = false under [tool.suitekit.services.postgres]"
+    )
+
+
+def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, kept: Kept) -> bool:
+    """Under the build lock: whether the kept template ``name`` must be (re)built, created if so.
+
+    A complete one (its setup or migrate finished, for the same schema) is used as it is. One
+    marked ``building`` was left by a builder that died (a live one would hold the lock), so it
+    is dropped and built again, as is one of another schema, or any with ``kept.rebuild``. A
+    database of that name without suitekit's mark, or owned by another role, is refused.
+    The new template is closed to other roles: it outlives the run, and every later run's
+    databases are copied from it.
+    """
+    from psycopg import sql  # noqa: PLC0415
+
+    state = _state(connection, name)
+    if state is not None:
+        info, owned = state
+        if info is None or not owned:
+            raise ServiceError(_not_ours(name))
+        if kept.complete(info) and not kept.rebuild:
+            return False
+        _drop(connection, name)
+    _create(connection, name, _comment(run_id, "template", kept.marks("building")))
+    try:
+        connection.execute(
+            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
+        )
+    except BaseException:
+        _drop(connection, name)
+        raise
+    return True
+
+
+def _kept_templates(
+    connection: psycopg.Connection[Any], project: str, suite: str | None
+) -> list[str]:
+    """The kept templates of ``project`` (and ``suite``) on the server that this role owns."""
+    rows = connection.execute(
+        f"SELECT d.datname, shobj_description(d.oid, 'pg_database') FROM pg_database d"  # noqa: S608 - constant
+        f" WHERE d.datname LIKE 'sk\\_tpl\\_%' AND {_OWNED}"
+    ).fetchall()
+    found = []
+    for name, comment in rows:
+        info = _marks(comment)
+        if info is None or info.get("role") != "template" or info.get("project") != project:
+            continue
+        if info.get("kept") not in ("true", "building"):
+            continue
+        if suite is None or info.get("suite") == suite:
+            found.append(str(name))
+    return sorted(found)
+
+
+def _drop_unused(connection: psycopg.Connection[Any], name: str) -> bool:
+    """Drop the kept template ``name`` unless a run uses it or builds it; whether it was."""
+    locks = (_use_lock(name), _build_lock(name))
+    taken = []
+    try:
+        for lock in locks:
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (lock,)).fetchone()
+            if not (row and row[0]):
+                return False
+            taken.append(lock)
+        _drop(connection, name)
+        return True
+    finally:
+        for lock in taken:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def _drop_older(connection: psycopg.Connection[Any], name: str, kept: Kept) -> list[str]:
+    """Drop the project's and suite's other kept templates that no run uses now."""
+    return [
+        other
+        for other in _kept_templates(connection, kept.project, kept.suite)
+        if other != name and _drop_unused(connection, other)
+    ]
+
+
+def drop_kept_templates(server: PostgresServer, project: str) -> tuple[list[str], list[str]]:
+    """Drop every kept template of ``project`` on ``server`` (``suitekit clean --templates``).
+
+    Only databases with suitekit's mark for that project, owned by this role; one that a run
+    uses or builds now is left (and named).
+
+    Returns:
+        The names dropped, and those left because a run uses them.
+    """
+    dropped: list[str] = []
+    busy: list[str] = []
+    with _admin(server) as connection:
+        for name in _kept_templates(connection, project, None):
+            (dropped if _drop_unused(connection, name) else busy).append(name)
+    return dropped, busy
 
 
 def ensure_template(
@@ -276,54 +491,52 @@ def ensure_template(
     suite: str,
     name: str,
     run_id: str,
-    kept: bool,
+    kept: Kept | None,
     cwd: Path,
     environ: Mapping[str, str],
 ) -> bool:
     """Create the template database and run the setup steps into it, once.
 
-    A kept template that exists already is reused as it is. Concurrent runs that want the same
-    kept template wait for each other on an advisory lock, so it is built once.
+    A complete kept template that exists already is reused as it is (see
+    :func:`_prepare_kept`); this process holds its use lock (:func:`hold`) until the run ends.
+    Concurrent runs that want the same kept template wait for each other on an advisory lock,
+    so it is built once.
 
     Returns:
         Whether the template was built now (``False``: reused).
 
     Raises:
-        ServiceError: A setup step failed (the half-built template is dropped).
+        ServiceError: A setup step failed (the half-built template is dropped), or a database
+            of the kept template's name is not suitekit's.
     """
+    if kept is not None:
+        hold(server, name)  # before looking: no run drops it from under this one's clones
     lock = _build_lock(name)
     with _admin(server) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
-            if _exists(connection, name):
-                if kept and _complete(connection, name):
+            if kept is not None:
+                if not _prepare_kept(connection, name, run_id, kept):
                     return False
-                # Not kept, or left half-built by a run that was killed during its setup.
-                _drop(connection, name)
+            else:
+                if _exists(connection, name):  # left by a run of the same id
+                    _drop(connection, name)
+                marks = {"kept": "false", "suite": suite}
+                _create(connection, name, _comment(run_id, "template", marks))
             # A kept template is marked complete only once its setup has succeeded, so that a
             # run killed mid-setup leaves one that is rebuilt (and that clean may drop).
-            building = {"kept": "building" if kept else "false", "suite": suite}
             try:
-                _create(connection, name, _comment(run_id, "template", building))
                 _run_setup(server, config, name, cwd, environ)
-                if kept:
-                    complete = {"kept": "true", "suite": suite}
-                    _set_comment(connection, name, _comment(run_id, "template", complete))
+                if kept is not None:
+                    _set_comment(connection, name, _comment(run_id, "template", kept.marks("true")))
             except BaseException:
                 _drop(connection, name)
                 raise
+            if kept is not None:
+                _drop_older(connection, name, kept)
             return True
         finally:
             connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-
-
-def _complete(connection: psycopg.Connection[Any], name: str) -> bool:
-    row = connection.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-        (name,),
-    ).fetchone()
-    info = _marks(row[0] if row else None)
-    return info is not None and info.get("kept") == "true"
 
 
 def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -> None:

@@ -94,6 +94,7 @@ class PostgresBackend(DatabaseBackend[PostgresServer]):
         """Drop the run's worker databases and its template (unless kept)."""
         from suitekit.services import _django  # noqa: PLC0415 - only at a run's end
 
+        _postgres.let_go()  # this run no longer uses its kept template: it may be dropped
         super().finish_run(suite, run_id, url)
         server = PostgresServer.from_url(url)
         # A worker killed (or interrupted twice) while the server created its database leaves
@@ -106,6 +107,19 @@ class PostgresBackend(DatabaseBackend[PostgresServer]):
         # Django test databases named after this run's clones (pytest-django's, left when its
         # teardown failed or never ran): see suitekit.services._django.
         _django.drop_run_test_databases(server, run_id, suite.name)
+
+    def drop_kept(self, url: str, project: str, say: Callable[[str], None]) -> int:
+        """Drop the project's kept templates on the server at ``url`` (``clean --templates``).
+
+        Only those with suitekit's mark for ``project`` that this role owns; one a run uses
+        or builds now is left, and said.
+        """
+        dropped, busy = _postgres.drop_kept_templates(PostgresServer.from_url(url), project)
+        for name in dropped:
+            say(f"dropped kept template {name}")
+        for name in busy:
+            say(f"left kept template {name}: a run uses it now")
+        return len(dropped)
 
     def clean_unmarked(self, server: PostgresServer, say: Callable[[str], None]) -> int:
         """The Django test databases named after dead runs' (see :func:`_clean_test_databases`)."""

@@ -21,6 +21,7 @@ from suitekit.services._endpoints import RedisServer, render_env
 
 if TYPE_CHECKING:
     from suitekit.services._docker import ContainerSpec
+    from suitekit.services._fingerprint import TemplateInputs
     from suitekit.services._resources import WorkerResources
     from suitekit.services._worker import Acquired
 
@@ -86,9 +87,10 @@ class RedisBackend(BackendBase):
         url: Callable[[], str],
         run_id: str,
         build: bool,
+        inputs: TemplateInputs | None = None,
     ) -> dict[str, str]:
         """Nothing: a worker's database is leased empty."""
-        del project, suite, environ, url, run_id, build
+        del project, suite, environ, url, run_id, build, inputs
         return {}
 
     def acquire(

@@ -30,6 +30,7 @@ from suitekit._model import Check, Project, Service, Suite, UserService
 from suitekit.errors import ServiceError
 from suitekit.services import _custom, _ports
 from suitekit.services._backend import BACKENDS, Backend
+from suitekit.services._fingerprint import TemplateInputs
 from suitekit.services._resources import WorkerResources, current, export
 from suitekit.services._state import (
     create_private_file,
@@ -70,6 +71,7 @@ def prepare_run(
     *,
     template: bool = True,
     build: bool = True,
+    inputs: Mapping[Service, TemplateInputs] | None = None,
 ) -> dict[str, str]:
     """The controller's part: fix the run id and hash seed, build the template database.
 
@@ -77,6 +79,8 @@ def prepare_run(
     databases and no migrations run. With ``build=False`` the template is only named: the
     caller builds it later with :func:`suitekit.services._postgres.building` (Django's
     migrate, once the xdist workers are starting); their clones wait until it exists.
+    ``inputs`` key a service's kept template (a Django suite's migrations, see
+    :mod:`suitekit.services._fingerprint`).
 
     Returns:
         Variables to export before workers start (the caller sets them in ``os.environ``).
@@ -98,6 +102,7 @@ def prepare_run(
                     url=functools.partial(_provided, environ, backend),
                     run_id=run_id,
                     build=build,
+                    inputs=(inputs or {}).get(backend.kind.name),
                 )
             )
     return env
