@@ -413,6 +413,8 @@ def _ci_check(project: Project) -> int:
     if stale:
         return 1
     print(f"suitekit: CI files are up to date: {', '.join(s.path for s in states)}")  # noqa: T201
+    for line in ci.bumped_pins(project):
+        print(f"suitekit: kept the committed pin {line}: check it is that release")  # noqa: T201
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final
 
 from suitekit import _layout
+from suitekit._urls import redact
 
 if TYPE_CHECKING:
     from suitekit._model import Project
@@ -53,11 +54,18 @@ def _plain(value: object) -> object:
         return sorted(str(item) for item in value)  # names (markers): strings
     if isinstance(value, tuple | list):
         return [_plain(item) for item in value]
+    if isinstance(value, str):
+        # A server's URL may carry a password (a service's `url`, a suite's `env`): a document
+        # made for CI logs and dashboards shows it as ***, as config errors do.
+        return redact(value)
     return str(value) if isinstance(value, PurePath) else value
 
 
 def config_document(project: Project) -> dict[str, Any]:
-    """The project's declaration as suitekit resolved it (defaults filled in)."""
+    """The project's declaration as suitekit resolved it (defaults filled in).
+
+    A password in a URL is shown as ``***``, as in the configuration's errors.
+    """
     body = _plain(project)
     assert isinstance(body, dict)  # noqa: S101 - a Project is a dataclass
     return {"schema": CONFIG_SCHEMA, "version": VERSION, **body}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -48,7 +49,11 @@ class Progress:
 
     @classmethod
     def from_json(cls, text: str) -> Progress | None:
-        """The progress in ``text``, or ``None`` for anything else."""
+        """The progress in ``text``, or ``None`` for anything else.
+
+        Anything else: counts below 0, more tests done than there are, a time left that is not
+        a finite number of seconds from 0.
+        """
         try:
             data = load_json(text)
             progress = cls(
@@ -58,7 +63,12 @@ class Progress:
                 first_failure=str(data["first_failure"]),
                 eta=None if data["eta"] is None else float(data["eta"]),
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):
+            return None
+        counts = (progress.total, progress.done, progress.failed)
+        if min(counts) < 0 or progress.done > progress.total:
+            return None
+        if progress.eta is not None and not (math.isfinite(progress.eta) and progress.eta >= 0):
             return None
         return progress
 

@@ -122,7 +122,12 @@ def _remainder(c: Context) -> tuple[str, ...]:
     if not c.remainder:
         return ()
     argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
-    return tuple(argv) if " ".join(argv) == c.remainder else tuple(shlex.split(c.remainder))
+    if " ".join(argv) == c.remainder:
+        return tuple(argv)
+    try:
+        return tuple(shlex.split(c.remainder))
+    except ValueError:  # an unbalanced quote: the words as invoke joined them
+        return tuple(c.remainder.split())
 
 
 def _check_task(project: Project, name: str) -> Task[Any]:

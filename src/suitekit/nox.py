@@ -543,8 +543,8 @@ def _provision(
         )
         sync = None
     args = _install_args(project, spec, locked=sync is not None)
-    if with_suitekit and (sync is None or sync.suitekit is None):
-        args += suitekit_requirement()
+    if with_suitekit:
+        args += _suitekit_args(session, sync)
     command = sync.command if sync is not None else ()
     if not args and not command:
         return
@@ -566,6 +566,25 @@ def _provision(
         session.install(*args)
     if venv is not None:
         _install.record(venv, wanted)
+
+
+def _suitekit_args(session: nox.Session, sync: plan.LockedSync | None) -> list[str]:
+    """How the session gets suitekit: nothing when the lock's sync installs the running one.
+
+    The plugin in the session must be the suitekit that runs nox: they hand each other
+    variables and options this version spells. A lock that pins another version is said, and
+    the running one goes in after the sync (which is inexact, so it stays).
+    """
+    running = importlib.metadata.version("suitekit")
+    if sync is not None and sync.suitekit == running:
+        return []
+    if sync is not None and sync.suitekit is not None:
+        session.warn(
+            f"suitekit: {plan.LOCK_FILE} pins suitekit {sync.suitekit}, and nox runs suitekit "
+            f"{running}: the session gets {running} (fix: uv lock --upgrade-package suitekit, "
+            "or run nox with the locked suitekit)"
+        )
+    return list(suitekit_requirement())
 
 
 def _not_installing(session: nox.Session) -> bool:

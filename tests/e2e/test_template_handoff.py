@@ -9,6 +9,8 @@ fails leaves nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import secrets
 import threading
 import time
@@ -103,3 +105,39 @@ def test_a_build_that_fails_drops_the_template_it_created() -> None:
         assert not _exists(template)
     finally:
         _drop(template)
+
+
+def test_a_kept_template_another_run_clones_is_not_rebuilt_under_it() -> None:
+    """--reinstall (or other settings) while another run holds the kept template: refused."""
+    require_machine_services()
+    from suitekit.services._databases import Kept  # noqa: PLC0415
+
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    name = f"sk_tpl_handoff{secrets.token_hex(6)}"
+    kept = Kept(project="p", suite="handoff", key=name.removeprefix("sk_tpl_"))
+    marks = {"run": "handoff", "role": "template", **kept.marks("true")}
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS 'suitekit {json.dumps(marks)}'")
+    try:
+        _postgres.hold(server, name)  # this run's own hold
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as other:
+            other.execute("SELECT pg_advisory_lock_shared(%s)", (_postgres._use_lock(name),))
+            with (
+                psycopg.connect(MACHINE_POSTGRES, autocommit=True) as connection,
+                pytest.raises(ServiceError) as refused,
+            ):
+                _postgres._prepare_kept(
+                    connection, name, "handoff", dataclasses.replace(kept, rebuild=True)
+                )
+            assert f"the kept template {name} cannot be built again now" in str(refused.value)
+            assert "SUITEKIT_KEEP_TEMPLATE=0" in str(refused.value)
+            assert _exists(name)  # the other run's copy is safe
+        # The other run has ended: the rebuild goes ahead.
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as connection:
+            assert _postgres._prepare_kept(
+                connection, name, "handoff", dataclasses.replace(kept, rebuild=True)
+            )
+    finally:
+        _postgres.let_go()
+        _drop(name)

@@ -20,7 +20,7 @@ from suitekit._kinds import KINDS
 from suitekit.ci import check, output_path, render
 from suitekit.ci._github import ACTIONS_USED
 from suitekit.ci._gitlab import COVERAGE_REGEX
-from suitekit.ci._pins import ACTIONS, IMAGES, NOX, UV, Pins, default_pins, version_key
+from suitekit.ci._pins import ACTIONS, IMAGES, NOX, UV, Pins, bumped, default_pins, version_key
 from suitekit.reporting._coverage import CoverageResult
 from tests.unit.test_ci import FIXTURES, FULL, MINIMAL, VERSION, cli, loaded, tool, write_project
 from tests.unit.test_mysql_ci import SHOP as MYSQL_SHOP
@@ -169,6 +169,11 @@ def test_a_newer_pin_read_back_is_kept_and_an_older_one_is_not() -> None:
     # Another action, or a tag where a commit is required, is no pin to keep.
     assert Pins().kept("uses: acme/checkout@" + BUMPED_SHA + " # v99.1.0\n") == Pins()
     assert Pins().kept("uses: actions/checkout@v99.1.0\n") == Pins()
+    # What was kept is listed, for someone to check that the commit is the release it says.
+    assert bumped(Pins(), Pins().kept(newer)) == [
+        f"actions/checkout@{BUMPED_SHA} (v99.1.0; suitekit's table: {checkout.version})"
+    ]
+    assert bumped(Pins(), Pins().kept(older)) == []
 
 
 def test_newer_images_and_tools_read_back_are_kept() -> None:

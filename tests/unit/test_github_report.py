@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -23,7 +24,7 @@ from suitekit.reporting._annotations import annotation_lines, escape_data, escap
 from suitekit.reporting._figures import rerun_command
 from suitekit.reporting._markdown import render_markdown
 from suitekit.reporting._merge import merge_junit
-from suitekit.reporting._report import report
+from suitekit.reporting._report import _located, report
 from suitekit.reporting._results import CaseResult
 from suitekit.reporting._summary import (
     CheckResult,
@@ -366,3 +367,28 @@ def test_the_runner_hands_the_checks_outcomes_to_the_report(tmp_path: Path) -> N
         "slow": "cancelled",
     }
     assert _with_check_results([job("report", "report")], outcomes[3:])[0].env == {}
+
+
+@pytest.mark.parametrize(
+    ("file", "classname"),
+    [("src/cart.test.ts", "cart"), ("", "src/cart.test.ts"), ("/elsewhere/cart.test.ts", "x")],
+)
+def test_another_runners_file_is_found_from_its_folder(
+    tmp_path: Path, file: str, classname: str
+) -> None:
+    (tmp_path / "frontend" / "src").mkdir(parents=True)
+    (tmp_path / "frontend" / "src" / "cart.test.ts").write_text("", encoding="utf-8")
+    project = Project(
+        root=tmp_path,
+        config_file=tmp_path / "pyproject.toml",
+        python=("3.11",),
+        suites=(Suite(name="web", runner=RunnerConfig(kind="vitest", cwd="frontend")),),
+    )
+    case = CaseResult(
+        suite="web", classname=classname, name="adds", seconds=0.1, outcome="failed", message=""
+    )
+
+    found = _located(project, replace(case, file=file))
+
+    expected = "" if file.startswith("/elsewhere") else "frontend/src/cart.test.ts"
+    assert found.file == (expected or file)

@@ -41,8 +41,12 @@ def test_config_json_is_the_resolved_declaration(capsys: pytest.CaptureFixture[s
     assert document["root"] == str(BOOKSHOP.resolve())
 
 
-def test_plan_json_lists_each_job_with_its_command(capsys: pytest.CaptureFixture[str]) -> None:
-    document = _run(capsys, "plan", "--json", "--parallel")
+def test_plan_json_lists_each_job_with_its_command(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("SUITEKIT_CPUS", "SUITEKIT_WORKERS", "SUITEKIT_COVERAGE"):
+        monkeypatch.delenv(variable, raising=False)  # a run of these tests may set them
+    document = _run(capsys, "plan", "--json", "--parallel", "--cpus", "4")
 
     jsonschema.validate(document, _json.schema(_json.PLAN_SCHEMA))
     assert document["parallel"] is True
@@ -52,13 +56,18 @@ def test_plan_json_lists_each_job_with_its_command(capsys: pytest.CaptureFixture
     assert jobs["lint"]["python"] is None
     assert [job["kind"] for job in document["finish"]] == ["report", "coverage"]
     # The same jobs, variables and commands as the plain `suitekit plan` prints, line by line.
-    assert main(["--project", str(BOOKSHOP), "plan", "--parallel"]) == 0
+    assert main(["--project", str(BOOKSHOP), "plan", "--parallel", "--cpus", "4"]) == 0
     plain = capsys.readouterr().out.splitlines()
     assert plain == [
         " ".join([*(f"{key}={value}" for key, value in job["env"].items()), *job["command"]])
         for job in document["jobs"]
     ]
-    assert jobs["processing-3.11"]["env"] == {"SUITEKIT_WORKERS": "2"}
+    # Each suite's share of the 4 CPUs reaches it by variable (which share: the recorded work).
+    assert {name for job in document["jobs"] for name in job["env"]} <= {
+        "SUITEKIT_WORKERS",
+        "SUITEKIT_CPUS",
+    }
+    assert jobs["processing-3.11"]["env"]
 
 
 def matrix(document: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -94,3 +103,27 @@ def test_version_is_printed_without_a_project(capsys: pytest.CaptureFixture[str]
 
     assert ended.value.code == 0
     assert capsys.readouterr().out.startswith("suitekit ")
+
+
+def test_a_password_in_a_url_is_not_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        """
+[tool.suitekit.suites.unit]
+paths = ["tests"]
+services = ["postgres"]
+env = { LEGACY_URL = "postgresql://app:hunter2@db.example/app" }
+
+[tool.suitekit.services.postgres]
+url = "postgresql://alice:s3cret@db.example/postgres"
+"""
+    )
+
+    assert main(["--project", str(tmp_path), "config", "--json"]) == 0
+
+    out = capsys.readouterr().out
+    assert "s3cret" not in out
+    assert "hunter2" not in out
+    assert "postgresql://alice:***@db.example/postgres" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,22 @@ def test_progress_reads_back_and_says_what_is_known() -> None:
     assert seconds_text(7.4) == "7s"
 
 
-@pytest.mark.parametrize("text", ["", "[]", '{"total": "x"}', "{" * 10_000, '{"total": 1}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "[]",
+        '{"total": "x"}',
+        "{" * 10_000,
+        '{"total": 1}',
+        '{"total": 1, "done": 0, "failed": 0, "first_failure": "", "eta": Infinity}',
+        '{"total": 1, "done": 0, "failed": 0, "first_failure": "", "eta": NaN}',
+        '{"total": 1, "done": 0, "failed": 0, "first_failure": "", "eta": -1}',
+        '{"total": 1, "done": 2, "failed": 0, "first_failure": "", "eta": null}',
+        '{"total": 1, "done": 0, "failed": -1, "first_failure": "", "eta": null}',
+        '{"total": 1e400, "done": 0, "failed": 0, "first_failure": "", "eta": null}',
+    ],
+)
 def test_anything_else_is_no_progress(text: str) -> None:
     assert Progress.from_json(text) is None
 
@@ -142,3 +158,20 @@ def test_a_pipe_gets_plain_lines_and_quiet_only_failures(
     assert "suitekit: unit-3.11: first failure: tests/test_a.py::test_b[1]" in plain
     assert "running" not in quiet
     assert "first failure" in quiet
+
+
+def test_quiet_keeps_a_sequential_runs_output_in_the_logs_but_a_failures(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    jobs = [
+        replace(suite_job(tmp_path, "fine", "print('chatter of a passing session')"), kind="check"),
+        replace(suite_job(tmp_path, "broken", "print('why it broke'); exit(1)"), kind="check"),
+    ]
+
+    Runner(root=tmp_path, stream=stream, verbosity=-1).run(jobs)
+
+    text = stream.getvalue()
+    assert "chatter of a passing session" not in text
+    assert "why it broke" in text  # the failed session's log
+    assert "suitekit: broken: failed" in text
+    assert "suitekit: fine: passed" not in text
+    assert (tmp_path / "logs" / "fine.log").read_text().strip() == "chatter of a passing session"

@@ -91,6 +91,8 @@ def test_the_key_changes_with_any_input_and_only_then(tmp_path: Path) -> None:
         ),
     }
     keys = {name: other.key(tmp_path) for name, other in others.items()}
+    keys["role"] = inputs.key(tmp_path, role="ci")  # each role of a server keeps its own
+    assert inputs.key(tmp_path, role="") == key
     assert key not in keys.values()
     assert len(set(keys.values())) == len(keys)
     _write(tmp_path, "lending/migrations/0002_more.py", "two, changed")

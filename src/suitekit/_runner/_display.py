@@ -74,6 +74,11 @@ class Display:
         """Decide colour once, from the stream and the environment."""
         self.colour = colour_wanted(self.options.stream, os.environ)
 
+    @property
+    def _logged_only(self) -> bool:
+        """Whether the sessions' output goes to their logs alone: in parallel, or with ``-q``."""
+        return self.options.parallel or self.options.verbosity < 0
+
     def paint(self, text: str, status: str) -> str:
         """``text`` in ``status``'s colour, where the run is coloured."""
         code = _COLOURS.get(status)
@@ -90,9 +95,10 @@ class Display:
         """Say each running suite's first failure as soon as its pytest reports it.
 
         With ``-v``, where no status block shows the counts, also a progress line every few
-        seconds. In a parallel run only: a sequential run shows the session's own output.
+        seconds. Only where the sessions' output goes to their logs alone (in parallel, or with
+        ``-q``): otherwise the session's own output shows it.
         """
-        if not self.options.parallel:
+        if not self._logged_only:
             return
         now = time.monotonic()
         for session, status in self.status.items():
@@ -144,7 +150,7 @@ class Display:
             f"suitekit: {job.session}: {status}{advisory} in {outcome.seconds:.1f}s"
             f" (log: {_relative(job.log, self.options.root)})"
         )
-        if self.options.parallel and outcome.status == "failed":
+        if self._logged_only and outcome.status == "failed":
             self.say(_log_excerpt(job.log))
 
     def clear(self) -> None:

@@ -104,7 +104,7 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
     if options.progress is not None and job.kind == "suite":
         env[ENV_PROGRESS] = str(progress_file(options.progress, job))
     argv = resolve_command(job.command)
-    echo = not options.parallel
+    echo = not options.parallel and options.verbosity >= 0  # -q: logs only, as in parallel
     try:
         process = subprocess.Popen(
             argv,

@@ -13,6 +13,7 @@ from suitekit._lazy import exports
 if TYPE_CHECKING:
     from suitekit.ci._drift import FileState as FileState
     from suitekit.ci._drift import check as check
+    from suitekit.ci._generate import bumped_pins as bumped_pins
     from suitekit.ci._generate import output_path as output_path
     from suitekit.ci._generate import render as render
     from suitekit.ci._generate import suitekit_source as suitekit_source
@@ -23,6 +24,7 @@ __all__ = [
     "PROVIDERS",
     "FileState",
     "Provider",
+    "bumped_pins",
     "check",
     "output_path",
     "render",
@@ -36,6 +38,7 @@ if not TYPE_CHECKING:
         {
             "FileState": "suitekit.ci._drift",
             "check": "suitekit.ci._drift",
+            "bumped_pins": "suitekit.ci._generate",
             "output_path": "suitekit.ci._generate",
             "render": "suitekit.ci._generate",
             "suitekit_source": "suitekit.ci._generate",

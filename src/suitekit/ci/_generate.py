@@ -11,12 +11,13 @@ from suitekit._install import suitekit_for_ci
 from suitekit._model import Project
 from suitekit.ci._github import GitHub
 from suitekit.ci._gitlab import GitLab
-from suitekit.ci._pins import Pins, default_pins
+from suitekit.ci._pins import Pins, bumped, default_pins
 from suitekit.ci._pipeline import Provider, build
 from suitekit.ci._renderer import Renderer
 
 __all__ = [
     "RENDERERS",
+    "bumped_pins",
     "current_pins",
     "installed_version",
     "output_path",
@@ -84,6 +85,15 @@ def current_pins(project: Project, provider: Provider, committed: str | None = N
         except (OSError, UnicodeDecodeError):
             return pins
     return pins.kept(committed)
+
+
+def bumped_pins(project: Project) -> list[str]:
+    """The action pins the committed GitHub workflow moved past suitekit's table.
+
+    See :func:`suitekit.ci._pins.bumped`.
+    """
+    table = default_pins(project.root, style=project.ci.pin)
+    return bumped(table, current_pins(project, "github"))
 
 
 def output_path(project: Project, provider: Provider) -> Path:

@@ -37,6 +37,7 @@ __all__ = [
     "ActionPin",
     "PinStyle",
     "Pins",
+    "bumped",
     "default_pins",
     "version_key",
 ]
@@ -235,6 +236,20 @@ class Pins:
         return replace(
             self, actions=actions, images=images, nox=nox, uv=uv, moved=tuple(sorted(moved))
         )
+
+
+def bumped(table: Pins, kept: Pins) -> list[str]:
+    """The actions whose pin in ``kept`` is not the table's: what a bot (or a person) moved.
+
+    suitekit keeps them (see :meth:`Pins.kept`) but cannot tell whether a SHA is the release
+    its comment names: ``suitekit ci check`` lists them, for a reviewer to verify.
+    """
+    return [
+        f"{action}@{pin.sha or pin.version} ({pin.version}; suitekit's table: "
+        f"{table.actions[action].version})"
+        for action, pin in sorted(kept.actions.items())
+        if action in table.actions and pin != table.actions[action]
+    ]
 
 
 def default_pins(root: Path, *, style: PinStyle = "sha") -> Pins:

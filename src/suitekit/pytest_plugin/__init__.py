@@ -227,12 +227,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _progress_plugin(config: pytest.Config, durations: Durations) -> ProgressPlugin | None:
-    """The live status's writer, where the runner asked for it and this process sees it all."""
-    path = os.environ.get(ENV_PROGRESS)
+    """The live status's writer, where the runner asked for it and this process sees it all.
+
+    The variable is taken out of the environment: xdist's workers and any pytest a test runs
+    would otherwise write into this run's file.
+    """
+    path = os.environ.pop(ENV_PROGRESS, None)
     if not path or hasattr(config, "workerinput"):
         return None
-    workers = getattr(config.option, "numprocesses", None)
-    return ProgressPlugin(Path(path), durations.get, workers if isinstance(workers, int) else 1)
+
+    def workers() -> int:
+        count = getattr(config.option, "numprocesses", None)
+        return count if isinstance(count, int) else 1
+
+    return ProgressPlugin(Path(path), durations.get, workers)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -220,17 +220,25 @@ def template_inputs(
 ) -> TemplateInputs | None:
     """What keys a Django suite's kept template, in the run's controller; ``None``: none kept.
 
-    So when Django's migrate fills the template under xdist (:func:`builds_template`) or the
-    project's own ``setup`` does, and neither ``keep-template = false`` nor
+    So when Django's migrate fills the template under xdist (:func:`builds_template`; a
+    project's own ``setup`` is keyed by the backend on ``keep-template``'s files alone), and
+    neither ``keep-template = false`` nor
     ``SUITEKIT_KEEP_TEMPLATE=0`` says no. (Without xdist the process migrates its own
     database: there is no template to keep.) Whether the server keeps it (not a throwaway
     one) the backend decides. A symbolic link among the inputs keeps nothing: the reason is
     in the header.
     """
     config = project.postgres
-    if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
-        return None
-    if not (controller_only or config.setup) or not _active(early_config):
+    # With the project's own setup, what fills it (settings, apps installed outside the
+    # project) is not known here: kept only when keep-template lists the files, keyed on those
+    # alone (the backend's rule for any setup).
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        or "postgres" not in suite.services
+        or config.setup
+        or not controller_only
+        or not _active(early_config)
+    ):
         return None
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 

@@ -33,12 +33,19 @@ class ProgressPlugin:
     """Writes :class:`suitekit._progress.Progress` for one suite run."""
 
     def __init__(
-        self, path: Path, stored: Callable[[], Mapping[str, sharding.Measurement]], workers: int
+        self,
+        path: Path,
+        stored: Callable[[], Mapping[str, sharding.Measurement]],
+        workers: Callable[[], int],
     ) -> None:
-        """Write to ``path``; estimate from the ``stored`` durations, shared by ``workers``."""
+        """Write to ``path``; estimate from the ``stored`` durations, shared by ``workers``.
+
+        ``workers`` is asked each time: ``workers = "auto"`` decides the count after this
+        plugin is made.
+        """
         self.path = path
         self.stored = stored
-        self.workers = max(workers, 1)
+        self.workers = workers
         self.ids: tuple[str, ...] = ()
         self.ended: set[str] = set()
         self.failed: set[str] = set()
@@ -96,7 +103,7 @@ class ProgressPlugin:
 
             typical = statistics.median(known.values())
             seconds = sum(known.get(sharding.case_key(node_id), typical) for node_id in left)
-            return seconds / self.workers
+            return seconds / max(self.workers(), 1)
         done = len(self.ended)
         if not done:
             return None

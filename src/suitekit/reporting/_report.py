@@ -212,26 +212,31 @@ def _annotate(
 
 
 def _located(project: Project, case: CaseResult) -> CaseResult:
-    """Another runner's case with the file its classname names, when that file exists.
+    """Another runner's case with its test file relative to the project, when that file exists.
 
-    Vitest and Playwright name a case's class after its test file, relative to the folder the
-    runner runs in (the suite's ``cwd``); the plugin's location, or a runner's own ``file``
-    attribute, is kept as it is.
+    Vitest, Jest and Playwright write a case's ``file`` (when they write one) and name its
+    class after its test file relative to the folder the runner runs in (the suite's ``cwd``):
+    either is made relative to the project root. The plugin's location (a pytest case's) is
+    kept as it is.
     """
-    if case.file or case.node_id or not case.classname:
+    if case.node_id:
         return case
     suite = next((suite for suite in project.suites if suite.name == case.suite), None)
     if suite is None or suite.runner.kind == "pytest":
         return case
     cwd = project.root / suite.runner.cwd
-    path = cwd / case.classname
-    try:
-        if not path.is_file():
-            return case
-        relative = path.resolve().relative_to(project.root.resolve())
-    except (OSError, ValueError):  # a name too long for a path, or a file outside the project
-        return case
-    return replace(case, file=relative.as_posix())
+    for named in (case.file, case.classname):
+        if not named:
+            continue
+        path = cwd / named  # an absolute one stays itself
+        try:
+            if not path.is_file():
+                continue
+            relative = path.resolve().relative_to(project.root.resolve())
+        except (OSError, ValueError):  # a name too long for a path, or a file outside it
+            continue
+        return replace(case, file=relative.as_posix())
+    return case
 
 
 def _repository_folder(root: Path, workspace: str) -> str:

@@ -20,6 +20,7 @@ import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from suitekit import _naming
 from suitekit._handoff import ENV_TEMPLATE_KEPT, ENV_TEMPLATE_SCHEMA
@@ -199,7 +200,7 @@ class DatabaseBackend(BackendBase, Generic[_S]):
                 return None, ""
             if _throwaway(url):
                 return None, "not kept: a throwaway server keeps nothing"
-            key = inputs.key(project.root)
+            key = inputs.key(project.root, role=urlsplit(url).username or "")
         except Unkeyable as error:
             return None, f"not kept: {error.reason}"
         kept = Kept(

@@ -155,10 +155,12 @@ class TemplateInputs:
     django: str = ""
     settings: str = ""
 
-    def key(self, root: Path) -> str:
+    def key(self, root: Path, *, role: str = "") -> str:
         """The fingerprint: :data:`KEY_LENGTH` hex digits of SHA-256 over every input.
 
-        Each part is length-prefixed, so no two different inputs hash the same bytes.
+        Each part is length-prefixed, so no two different inputs hash the same bytes. ``role``
+        is the server role that owns the template: two roles sharing a server (a developer's
+        and CI's) each keep their own, rather than one finding the other's and refusing it.
 
         Raises:
             Unkeyable: A file cannot be read without following a link.
@@ -169,7 +171,7 @@ class TemplateInputs:
             digest.update(len(data).to_bytes(8, "big"))
             digest.update(data)
 
-        for text in (self.django, self.settings, *self.setup):
+        for text in (role, self.django, self.settings, *self.setup):
             part(text.encode("utf-8", "surrogatepass"))
         part(b"files")
         for relative in self.files:

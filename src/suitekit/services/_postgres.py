@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from suitekit._handoff import ENV_KEEP_TEMPLATE
 from suitekit._model import ServiceConfig
 from suitekit.errors import ServiceError
 from suitekit.services import _databases
@@ -243,25 +244,34 @@ def clone(
         def built() -> bool:
             # Under the shared lock, a template that exists is complete: its builder creates it
             # only while holding the lock exclusively, and lets go once it is built. A kept one
-            # a dead builder left is marked "building": its run's controller rebuilds it.
+            # a dead builder left is marked "building": its run's controller rebuilds it. When
+            # it is complete the lock is kept through the copy, so that no rebuild (another
+            # run's --reinstall) can drop it half-way.
             connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+            ready = False
             try:
                 state = _state(connection, template)
+                if state is None:
+                    return False
+                info, owned = state
+                if info is None or not owned:
+                    raise ServiceError(_not_ours(template, name))
+                if info.get("kept") == "building":
+                    return False
+                kept_for = info.get("schema")
+                ready = not (schema and info.get("kept") == "true" and kept_for != schema)
+                return ready
             finally:
-                connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
-            if state is None:
-                return False
-            info, owned = state
-            if info is None or not owned:
-                raise ServiceError(_not_ours(template, name))
-            if info.get("kept") == "building":
-                return False
-            return not (schema and info.get("kept") == "true" and info.get("schema") != schema)
+                if not ready:
+                    connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
 
         _databases.wait_for_template(
             built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
         )
-        _create(connection, name, comment, template=template)
+        try:
+            _create(connection, name, comment, template=template)
+        finally:
+            connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
 
 
 def _build_lock(name: str) -> int:
@@ -385,8 +395,9 @@ def _not_ours(template: str, name: str | None = None) -> str:
     return (
         f"{what}a database named {template} exists that suitekit did not create (it has no "
         "suitekit mark, or another role owns it), so it is neither used nor dropped"
-        f"\n  fix: drop or rename {template} yourself if it is not needed, or set "
-        "keep-template = false under [tool.suitekit.services.postgres]"
+        f"\n  fix: drop or rename {template} yourself if it is not needed; else run with "
+        f"{ENV_KEEP_TEMPLATE}=0, or set keep-template = false under "
+        "[tool.suitekit.services.postgres]"
     )
 
 
@@ -409,6 +420,10 @@ def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, k
             raise ServiceError(_not_ours(name))
         if kept.complete(info) and not kept.rebuild:
             return False
+        if info.get("kept") == "true" and _other_users(connection, name):
+            # Complete, but for other settings (or --reinstall): another run clones it now,
+            # and dropping it would break that run.
+            raise ServiceError(_in_use(name, rebuild=kept.rebuild))
         _drop(connection, name)
     _create(connection, name, _comment(run_id, "template", kept.marks("building")))
     try:
@@ -419,6 +434,32 @@ def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, k
         _drop(connection, name)
         raise
     return True
+
+
+def _other_users(connection: psycopg.Connection[Any], name: str) -> bool:
+    """Whether a run besides this one holds the kept template ``name``'s use lock.
+
+    This run's controller holds it too (:func:`hold`, on a connection of its own), so more
+    than one holder means another run. An advisory lock on a 64-bit key shows in ``pg_locks``
+    as its high and low 32 bits (``classid``, ``objid``) with ``objsubid`` 1.
+    """
+    unsigned = _use_lock(name) & 0xFFFF_FFFF_FFFF_FFFF
+    row = connection.execute(
+        "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = %s AND objid = %s AND objsubid = 1",
+        (unsigned >> 32, unsigned & 0xFFFF_FFFF),
+    ).fetchone()
+    return bool(row and row[0] > 1)
+
+
+def _in_use(name: str, *, rebuild: bool) -> str:
+    why = "--reinstall asks to build it again" if rebuild else "it was migrated for other settings"
+    return (
+        f"the kept template {name} cannot be built again now: {why}, and another run is "
+        "cloning it (dropping it would break that run)"
+        f"\n  fix: wait for that run to end, or run this one with {ENV_KEEP_TEMPLATE}=0 (a "
+        "template of its own, dropped at its end)"
+    )
 
 
 def _kept_templates(
