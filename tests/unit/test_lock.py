@@ -164,6 +164,13 @@ def test_uvs_refusal_of_an_out_of_date_lock_is_recognised_and_names_the_fix() ->
         "To update the lockfile, run `uv lock`.\n"
     )
     assert plan.lock_outdated(refused)
+    # As uv prints it where it cannot tell the terminal's width (a CI log): wrapped anywhere.
+    wrapped = (
+        "error: Failed to sync\n"
+        "  The lockfile at `uv.lock` needs to be updated, but `--locked` was\n"
+        "       provided.\n"
+    )
+    assert plan.lock_outdated(wrapped)
     assert not plan.lock_outdated("error: Failed to fetch: `https://pypi.org/simple/attrs/`")
     message = plan.outdated_lock_message(Path("/p/pyproject.toml"), "tool.suitekit.install")
     assert message == (

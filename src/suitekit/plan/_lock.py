@@ -36,7 +36,8 @@ LOCK_FILE: Final = "uv.lock"
 _SUITEKIT: Final = "suitekit"
 # What `uv sync --locked` prints (uv 0.5 to 0.13) when pyproject.toml changed without `uv lock`:
 # "The lockfile at `uv.lock` needs to be updated, but `--locked` was provided."
-_OUTDATED: Final = re.compile(r"needs to be updated, but `--locked` was provided")
+# uv wraps its messages to the terminal's width (80 columns when it cannot tell), anywhere.
+_OUTDATED: Final = re.compile(r"needs\s+to\s+be\s+updated,\s+but\s+`--locked`\s+was\s+provided")
 # A PEP 508 requirement's name, at its start.
 _NAME: Final = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 
