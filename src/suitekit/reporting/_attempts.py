@@ -53,6 +53,7 @@ __all__ = [
     "PhaseReport",
     "TestRecord",
     "junit_key",
+    "properties_of",
     "rewrite_junit",
 ]
 
@@ -369,7 +370,7 @@ def _rewrite_suite(suite: ET.Element, wanted: dict[str, TestRecord]) -> int:
             value = json.dumps({"test": key, "entry": record.quarantine.test})
             properties.append(ET.Element("property", name=QUARANTINED_PROPERTY, value=value))
     if properties:
-        _properties(suite).extend(properties)
+        properties_of(suite).extend(properties)
     return len(cases)
 
 
@@ -419,7 +420,7 @@ def _mark_quarantined(case: ET.Element, record: TestRecord) -> None:
         skipped.text = _xml(failure.details)
 
 
-def _properties(suite: ET.Element) -> ET.Element:
+def properties_of(suite: ET.Element) -> ET.Element:
     """The suite's ``<properties>``, created as its first child when it has none."""
     found = suite.find("properties")
     if found is None:

@@ -33,6 +33,7 @@ from typing import Final
 from suitekit import _quarantine
 from suitekit._files import write_text_atomic
 from suitekit._model import Quarantine
+from suitekit.reporting._attempts import properties_of
 from suitekit.reporting._junit import read_runner_junit
 from suitekit.reporting._surefire import QUARANTINED_PROPERTY, QUARANTINED_TYPE, first_line
 
@@ -89,7 +90,7 @@ def quarantine_cases(root: ET.Element, entries: Sequence[Quarantine]) -> Quarant
                 quarantined.append(key)
                 _skip(case, failures, entry)
         if properties:
-            _properties(suite).extend(properties)
+            properties_of(suite).extend(properties)
         _recount(suite)
     # An entry matched by an earlier entry's cases only is still judged on its own.
     unmatched = tuple(
@@ -211,12 +212,3 @@ def _recount(suite: ET.Element) -> None:
     for tag, attribute in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
         if attribute in suite.attrib or outcomes.count(tag):
             suite.set(attribute, str(outcomes.count(tag)))
-
-
-def _properties(suite: ET.Element) -> ET.Element:
-    """The suite's ``<properties>``, created as its first child when it has none."""
-    found = suite.find("properties")
-    if found is None:
-        found = ET.Element("properties")
-        suite.insert(0, found)
-    return found
