@@ -47,6 +47,7 @@ LONGEST_FIRST: Final = (
     # The start of each one's node id (after tests/e2e/), and its seconds.
     "test_interrupts.py::test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing[inv]",  # 49
     "test_bookshop.py::test_bookshop_pipeline_runs_every_suite_and_check_at_once",  # 75
+    "test_gitlab_local.py::test_generated_gitlab_pipeline_passes_in_gitlab_ci_local",  # 70
     "test_interrupts.py::test_ctrl_c_twice_at_any_moment_of_start_up_leaves_nothing[nox]",  # 37
     "test_django.py::test_django_project_migrates_once_uses_a_clone_per_worker",  # 34
     "test_isolation.py::test_isolated_runs_pass_five_times",  # 16

@@ -12,6 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -341,7 +342,11 @@ def test_a_half_built_kept_template_is_rebuilt(tmp_path: Path) -> None:
     )  # fmt: skip
     key_project = load_project(project.root)
     name = _naming.template_name(
-        "", "integration", template_key(key_project.postgres, project.root)
+        "",
+        "integration",
+        template_key(
+            key_project.postgres, project.root, role=urlsplit(MACHINE_POSTGRES).username or ""
+        ),
     )
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -352,6 +357,14 @@ def test_a_half_built_kept_template_is_rebuilt(tmp_path: Path) -> None:
     try:
         result = run_pytest(project, *PAIR, env={**machine_env(), "SUITEKIT_KEEP_TEMPLATE": "1"})
         assert result.returncode == 0, result.stdout + result.stderr
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                (name,),
+            ).fetchone()
+        # The same name (the key the run computes), built again and complete.
+        assert row is not None
+        assert '"kept": "true"' in str(row[0]), row
     finally:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

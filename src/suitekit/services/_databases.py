@@ -121,17 +121,17 @@ def render_env(config: ServiceConfig, server: _Server, database: str) -> dict[st
     return _endpoints.render_env(config.env, server.fields(database))
 
 
-def template_key(config: ServiceConfig, root: Path) -> str | None:
+def template_key(config: ServiceConfig, root: Path, *, role: str = "") -> str | None:
     """The key of a kept template built by ``setup`` alone; ``None`` without ``keep-template``.
 
-    A hash of the setup steps and of the files ``keep-template`` lists (see
-    :mod:`suitekit.services._fingerprint`).
+    A hash of the server ``role`` that owns it, the setup steps and the files
+    ``keep-template`` lists (see :mod:`suitekit.services._fingerprint`).
 
     Raises:
         Unkeyable: A listed file is a symbolic link.
     """
     inputs = setup_inputs(config, root)
-    return inputs.key(root) if inputs is not None else None
+    return inputs.key(root, role=role) if inputs is not None else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

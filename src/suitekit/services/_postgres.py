@@ -425,8 +425,8 @@ def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, k
             # and dropping it would break that run.
             raise ServiceError(_in_use(name, rebuild=kept.rebuild))
         _drop(connection, name)
-    _create(connection, name, _comment(run_id, "template", kept.marks("building")))
-    try:
+    try:  # a Ctrl-C while the server creates it: it may exist, still unmarked
+        _create(connection, name, _comment(run_id, "template", kept.marks("building")))
         connection.execute(
             sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
         )
@@ -559,14 +559,15 @@ def ensure_template(
             if kept is not None:
                 if not _prepare_kept(connection, name, run_id, kept):
                     return False
-            else:
-                if _exists(connection, name):  # left by a run of the same id
-                    _drop(connection, name)
-                marks = {"kept": "false", "suite": suite}
-                _create(connection, name, _comment(run_id, "template", marks))
+            elif _exists(connection, name):  # left by a run of the same id
+                _drop(connection, name)
             # A kept template is marked complete only once its setup has succeeded, so that a
-            # run killed mid-setup leaves one that is rebuilt (and that clean may drop).
+            # run killed mid-setup leaves one that is rebuilt (and that clean may drop). A
+            # Ctrl-C while the server creates it drops it too: it may exist, still unmarked.
             try:
+                if kept is None:
+                    marks = {"kept": "false", "suite": suite}
+                    _create(connection, name, _comment(run_id, "template", marks))
                 _run_setup(server, config, name, cwd, environ)
                 if kept is not None:
                     _set_comment(connection, name, _comment(run_id, "template", kept.marks("true")))
