@@ -388,17 +388,22 @@ def _ci(project: Project, args: argparse.Namespace) -> int:
     if args.stdout:
         sys.stdout.write(text)
         return 0
-    path = ci.output_path(project, provider)
-    shown = path.relative_to(project.root).as_posix()
-    try:
-        unchanged = path.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
-        unchanged = False
-    if unchanged:
-        print(f"suitekit: {shown} is already up to date")  # noqa: T201
-        return 0
-    write_text_atomic(path, text, failure=CiError)
-    print(f"suitekit: wrote {shown} ({len(text.splitlines())} lines); commit it")  # noqa: T201
+    files = [(ci.output_path(project, provider), text)]
+    comment = ci.comment_output_path(project) if provider == "github" else None
+    if comment is not None:
+        files.append((comment, ci.render_comment(project)))
+    for path, content in files:
+        shown = path.relative_to(project.root).as_posix()
+        try:
+            unchanged = path.read_text(encoding="utf-8") == content
+        except (OSError, UnicodeDecodeError):
+            unchanged = False
+        if unchanged:
+            print(f"suitekit: {shown} is already up to date")  # noqa: T201
+            continue
+        write_text_atomic(path, content, failure=CiError)
+        lines = len(content.splitlines())
+        print(f"suitekit: wrote {shown} ({lines} lines); commit it")  # noqa: T201
     return 0
 
 

@@ -484,6 +484,8 @@ class CiConfig:
             where they exist.
         pin: How the GitHub workflow names actions: ``sha``, the commit with its version as a
             comment (the default), or ``tag``, the version's tag.
+        comment: Whether ``suitekit ci github`` also writes the workflow that posts the report's
+            summary as a pull request comment (a ``workflow_run`` workflow beside the main one).
     """
 
     github: str = ".github/workflows/suitekit.yml"
@@ -493,6 +495,16 @@ class CiConfig:
     suitekit: str = ""
     configured: tuple[str, ...] = ()
     pin: Literal["sha", "tag"] = "sha"
+    comment: bool = False
+
+    @property
+    def comment_path(self) -> str:
+        """Where the pull request comment workflow goes, relative to the root.
+
+        ``suitekit-comment.yml`` beside the GitHub workflow; written only when ``comment`` is on.
+        """
+        folder = self.github.rpartition("/")[0]
+        return f"{folder}/suitekit-comment.yml" if folder else "suitekit-comment.yml"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,6 +12,7 @@ To rewrite the golden files after an intended change of the output, run
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,13 +21,23 @@ from typing import Any, Final
 import pytest
 import yaml
 
-from suitekit import Project, load_project
+from suitekit import ConfigError, Project, load_project
 from suitekit._cli import main
-from suitekit.ci import PROVIDERS, Provider, check, output_path, render
+from suitekit.ci import (
+    PROVIDERS,
+    Provider,
+    check,
+    comment_output_path,
+    output_path,
+    render,
+    render_comment,
+)
+from suitekit.ci._github import COMMENT_MARKER, PR_NUMBER_FILE, REPORT_ARTIFACT
 from suitekit.ci._pins import UV
 from suitekit.ci._pipeline import EMPTY_STORE, CiJob, Pipeline, build, install_command
 from suitekit.services._endpoints import PostgresServer, RedisServer
 from suitekit.sharding import DurationStore
+from tests.unit.test_config import assert_well_formed
 from tests.unit.test_summary import assert_golden
 
 VERSION: Final = "1.2.3"
@@ -734,3 +745,221 @@ def test_ci_errors_exit_2(
     output_path(full, "github").mkdir(parents=True)  # a folder where the file should go
     assert cli(tmp_path, "github") == 2
     assert "suitekit.yml: cannot write" in capsys.readouterr().err
+
+
+# -- the pull request comment workflow ([tool.suitekit.ci] comment = true) ----------------------
+
+COMMENTED: Final = FULL + "comment = true\n"
+
+
+def test_the_comment_workflow_golden_file(tmp_path: Path) -> None:
+    project = write_project(tmp_path, COMMENTED)
+
+    assert_golden("ci/comment.github.yml", render_comment(project, version=VERSION))
+
+
+def test_comment_is_off_by_default_and_writes_no_second_file(tmp_path: Path, full: Project) -> None:
+    assert not full.ci.comment
+    assert comment_output_path(full) is None
+    assert PR_NUMBER_FILE not in render(full, "github", version=VERSION)
+
+    assert cli(tmp_path, "github") == 0
+    assert [p.name for p in output_path(full, "github").parent.iterdir()] == ["suitekit.yml"]
+
+
+def test_the_comment_workflow_is_fork_safe_and_least_privileged(tmp_path: Path) -> None:
+    project = write_project(tmp_path, COMMENTED)
+    document = loaded(render_comment(project, version=VERSION))
+    main_workflow = loaded(render(project, "github", version=VERSION))
+
+    assert document["on"] == {
+        "workflow_run": {"workflows": [main_workflow["name"]], "types": ["completed"]}
+    }
+    assert document["permissions"] == {}
+    (job,) = document["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert "github.event.workflow_run.event == 'pull_request'" in job["if"]
+    download, post = job["steps"]
+    assert download["uses"].startswith("actions/download-artifact@")
+    assert download["with"]["name"] == REPORT_ARTIFACT
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    assert download["with"]["github-token"] == "${{ github.token }}"
+    # It never checks out or runs the pull request's code, and no expression is in a script.
+    assert all("checkout" not in step.get("uses", "") for step in job["steps"])
+    assert "${{" not in post["run"]
+    assert post["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert COMMENT_MARKER in post["run"]
+    assert "--argjson limit 65536" in post["run"]
+    # The number is checked to be digits before any use.
+    assert post["run"].index("*[!0-9]*") < post["run"].index("gh api")
+
+
+def test_the_report_job_names_the_pull_request_only_for_pull_requests(tmp_path: Path) -> None:
+    project = write_project(tmp_path, COMMENTED)
+    steps = loaded(render(project, "github", version=VERSION))["jobs"]["report"]["steps"]
+    names = [step["name"] for step in steps]
+
+    step = steps[names.index("Name the pull request in the report")]
+
+    assert names.index("Name the pull request in the report") < names.index(
+        "Upload the merged report"
+    )
+    assert "github.event_name == 'pull_request'" in step["if"]
+    assert step["env"] == {"PR_NUMBER": "${{ github.event.pull_request.number }}"}
+    assert step["run"].endswith(f"> .suitekit/reports/{PR_NUMBER_FILE}\n")
+    assert "${{" not in step["run"]
+
+
+def test_the_comment_script_validates_the_number_and_caps_the_body(tmp_path: Path) -> None:
+    """Run the script with a recording ``gh`` in place of GitHub's."""
+    project = write_project(tmp_path / "project", COMMENTED)
+    (job,) = loaded(render_comment(project, version=VERSION))["jobs"].values()
+    script = tmp_path / "comment.sh"
+    script.write_text(job["steps"][1]["run"], encoding="utf-8")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    log = tmp_path / "gh.log"
+    (fake / "gh").write_text(
+        f'#!/bin/sh\necho "$*" >> {log}\n'
+        'case "$*" in *pulls/*) echo abc ;; *--paginate*) echo "$EXISTING" ;; esac\n',
+        encoding="utf-8",
+    )
+    (fake / "gh").chmod(0o755)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "summary.md").write_text("# suitekit\n" + "é" * 70_000, encoding="utf-8")
+
+    def run(number: str, existing: str = "") -> subprocess.CompletedProcess[str]:
+        (report / PR_NUMBER_FILE).write_text(number, encoding="utf-8")
+        log.unlink(missing_ok=True)
+        env = {
+            "PATH": f"{fake}:/usr/bin:/bin",
+            "REPORT": str(report),
+            "HEAD_SHA": "abc",
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_REPOSITORY": "o/r",
+            "EXISTING": existing,
+        }
+        return subprocess.run(
+            ["bash", "-e", str(script)], env=env, capture_output=True, text=True, check=False
+        )
+
+    bad = run("42; curl evil\n")
+    assert bad.returncode == 1
+    assert "not a number" in bad.stdout
+    assert not log.exists()
+
+    posted = run("42\n")
+    assert posted.returncode == 0, posted.stderr
+    assert log.read_text(encoding="utf-8").splitlines()[-1] == (
+        f"api --method POST repos/o/r/issues/42/comments --input {tmp_path}/comment.json"
+    )
+    body = json.loads((tmp_path / "comment.json").read_text(encoding="utf-8"))["body"]
+    assert body.startswith(f"{COMMENT_MARKER}\n# suitekit\n")
+    assert len(body) <= 65536
+
+    updated = run("42\n", existing="777")
+    assert updated.returncode == 0, updated.stderr
+    assert (
+        log.read_text(encoding="utf-8")
+        .splitlines()[-1]
+        .startswith("api --method PATCH repos/o/r/issues/comments/777 ")
+    )
+
+
+def test_actionlint_accepts_the_comment_workflows(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "project", COMMENTED)
+    files = {
+        "main.yml": render(project, "github", version=VERSION),
+        "comment.yml": render_comment(project, version=VERSION),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    result = subprocess.run(
+        [
+            tool("actionlint"),
+            "-no-color",
+            "-shellcheck",
+            tool("shellcheck"),
+            *(tmp_path / name for name in files),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "problem"),
+    [
+        ('comment = "yes"', "comment", "expected true or false, got 'yes'"),
+        ("comment = 1", "comment", "expected true or false, got 1"),
+        (
+            'comment = true\ngithub = ".github/workflows/suitekit-comment.yml"',
+            "github",
+            "is where comment = true writes the pull request comment workflow",
+        ),
+        (
+            'comment = true\ngitlab = ".github/workflows/suitekit-comment.yml"',
+            "gitlab",
+            "is where comment = true writes the pull request comment workflow",
+        ),
+    ],
+)
+def test_bad_comment_settings_name_the_key_and_the_fix(
+    tmp_path: Path, table: str, key: str, problem: str
+) -> None:
+    with pytest.raises(ConfigError, match=problem) as caught:
+        write_project(tmp_path, MINIMAL + f"\n[tool.suitekit.ci]\n{table}\n")
+
+    assert_well_formed(
+        caught.value, file=tmp_path / "pyproject.toml", key=f"tool.suitekit.ci.{key}"
+    )
+
+
+def test_the_comment_workflow_goes_beside_the_main_one(tmp_path: Path) -> None:
+    project = write_project(tmp_path, ODD + "comment = true\n")
+
+    assert comment_output_path(project) == tmp_path / ".github/workflows/suitekit-comment.yml"
+
+
+def test_ci_github_writes_both_files_and_check_covers_the_comment_workflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(tmp_path, COMMENTED)
+    comment = tmp_path / ".github" / "workflows" / "suitekit-comment.yml"
+
+    assert cli(tmp_path, "github") == 0
+    assert cli(tmp_path, "gitlab") == 0
+    out = capsys.readouterr().out
+    assert "suitekit: wrote .github/workflows/suitekit-comment.yml (" in out
+    assert comment.read_text(encoding="utf-8") == render_comment(project)
+    assert cli(tmp_path, "check") == 0
+    assert capsys.readouterr().out == (
+        "suitekit: CI files are up to date: .github/workflows/suitekit.yml, .gitlab-ci.yml, "
+        ".github/workflows/suitekit-comment.yml\n"
+    )
+
+    comment.write_text(
+        comment.read_text(encoding="utf-8").replace("pull-requests: write", "contents: write"),
+        encoding="utf-8",
+    )
+    assert cli(tmp_path, "check") == 1
+    out = capsys.readouterr().out
+    assert "\n-      contents: write\n+      pull-requests: write\n" in out
+    assert out.endswith(
+        "suitekit: .github/workflows/suitekit-comment.yml is out of date with [tool.suitekit]: "
+        "run `suitekit ci github` and commit the result (do not edit it by hand)\n"
+    )
+
+    comment.unlink()
+    assert cli(tmp_path, "check") == 1
+    assert capsys.readouterr().out == (
+        "suitekit: .github/workflows/suitekit-comment.yml is missing: run `suitekit ci github` "
+        "to write it, and commit it\n"
+    )
+    assert cli(tmp_path, "github") == 0
+    assert cli(tmp_path, "check") == 0

@@ -8,6 +8,7 @@ on any generated workflow: the fixtures', the bookshop's and this repository's o
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -17,12 +18,22 @@ import pytest
 
 from suitekit import ConfigError, Project, load_project
 from suitekit._kinds import KINDS
-from suitekit.ci import check, output_path, render
+from suitekit.ci import check, output_path, render, render_comment
 from suitekit.ci._github import ACTIONS_USED
 from suitekit.ci._gitlab import COVERAGE_REGEX
 from suitekit.ci._pins import ACTIONS, IMAGES, NOX, UV, Pins, bumped, default_pins, version_key
 from suitekit.reporting._coverage import CoverageResult
-from tests.unit.test_ci import FIXTURES, FULL, MINIMAL, VERSION, cli, loaded, tool, write_project
+from tests.unit.test_ci import (
+    COMMENTED,
+    FIXTURES,
+    FULL,
+    MINIMAL,
+    VERSION,
+    cli,
+    loaded,
+    tool,
+    write_project,
+)
 from tests.unit.test_mysql_ci import SHOP as MYSQL_SHOP
 from tests.unit.test_runners_ci import SHOP as RUNNERS_SHOP
 
@@ -334,6 +345,48 @@ def test_zizmor_finds_nothing_in_any_generated_workflow(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_zizmor_on_the_comment_workflows_finds_only_the_workflow_run_trigger(
+    tmp_path: Path,
+) -> None:
+    """zizmor flags every ``workflow_run`` trigger, whatever the workflow does with it.
+
+    Its dangerous-triggers audit (zizmor 1.33) reports ``workflow_run`` unconditionally, at high
+    severity and medium confidence (only ``pull_request_target`` with ``actions/labeler`` alone is
+    exempt). The comment workflow is the pattern GitHub recommends for fork pull requests: it
+    never checks out or runs their code, and treats the downloaded report as data. So that one
+    finding is expected, and it is not silenced in the generated file: the test pins it down to
+    exactly that finding, and to zero findings in the main workflow that feeds it.
+    """
+    project = write_project(tmp_path / "project", COMMENTED)
+    main = tmp_path / "main.yml"
+    main.write_text(render(project, "github", version=VERSION), encoding="utf-8")
+    comment = tmp_path / "comment.yml"
+    comment.write_text(render_comment(project, version=VERSION), encoding="utf-8")
+
+    assert _zizmor(main).returncode == 0
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--format", "json", str(comment)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    findings = json.loads(result.stdout)
+    assert [finding["ident"] for finding in findings] == ["dangerous-triggers"], result.stdout
+    annotations = [location["symbolic"]["annotation"] for location in findings[0]["locations"]]
+    assert "workflow_run is almost always used insecurely" in annotations
+
+
+def test_the_comment_workflow_is_pinned_by_commit(tmp_path: Path) -> None:
+    text = render_comment(write_project(tmp_path, COMMENTED), version=VERSION)
+
+    found = USES.findall(text)
+    assert [action for action, _, _ in found] == ["actions/download-artifact"]
+    for action, ref, comment in found:
+        assert ref == ACTIONS[action].sha
+        assert comment == ACTIONS[action].version
 
 
 def test_zizmor_is_really_checking(tmp_path: Path) -> None:

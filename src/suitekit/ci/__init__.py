@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from suitekit.ci._drift import FileState as FileState
     from suitekit.ci._drift import check as check
     from suitekit.ci._generate import bumped_pins as bumped_pins
+    from suitekit.ci._generate import comment_output_path as comment_output_path
     from suitekit.ci._generate import output_path as output_path
     from suitekit.ci._generate import render as render
+    from suitekit.ci._generate import render_comment as render_comment
     from suitekit.ci._generate import suitekit_source as suitekit_source
     from suitekit.ci._pipeline import PROVIDERS as PROVIDERS
     from suitekit.ci._pipeline import Provider as Provider
@@ -26,8 +28,10 @@ __all__ = [
     "Provider",
     "bumped_pins",
     "check",
+    "comment_output_path",
     "output_path",
     "render",
+    "render_comment",
     "suitekit_source",
 ]
 
@@ -39,8 +43,10 @@ if not TYPE_CHECKING:
             "FileState": "suitekit.ci._drift",
             "check": "suitekit.ci._drift",
             "bumped_pins": "suitekit.ci._generate",
+            "comment_output_path": "suitekit.ci._generate",
             "output_path": "suitekit.ci._generate",
             "render": "suitekit.ci._generate",
+            "render_comment": "suitekit.ci._generate",
             "suitekit_source": "suitekit.ci._generate",
             "PROVIDERS": "suitekit.ci._pipeline",
             "Provider": "suitekit.ci._pipeline",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,10 +19,12 @@ from suitekit.ci._renderer import Renderer
 __all__ = [
     "RENDERERS",
     "bumped_pins",
+    "comment_output_path",
     "current_pins",
     "installed_version",
     "output_path",
     "render",
+    "render_comment",
     "suitekit_source",
 ]
 
@@ -56,6 +59,27 @@ def render(
     source, _ = suitekit_source(project, running)
     pipeline = build(project, version=running, pins=pins, suitekit=source)
     return RENDERERS[provider].render(pipeline)
+
+
+def render_comment(
+    project: Project, *, version: str | None = None, pins: Pins | None = None
+) -> str:
+    """The text of the pull request comment workflow (``[tool.suitekit.ci] comment = true``).
+
+    Args:
+        project: The project.
+        version: As for :func:`render` (the file does not depend on it).
+        pins: The versions the file names; by default the tables', with newer ones the
+            committed comment workflow names (see :func:`render`).
+    """
+    if pins is None:
+        pins = default_pins(project.root, style=project.ci.pin)
+        path = comment_output_path(project)
+        # A missing or unreadable file names no pins.
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            pins = pins.kept(path.read_text(encoding="utf-8")) if path else pins
+    pipeline = build(project, version=version or installed_version(), pins=pins)
+    return GitHub().render_comment(pipeline)
 
 
 def suitekit_source(project: Project, version: str | None = None) -> tuple[str, str | None]:
@@ -100,3 +124,11 @@ def output_path(project: Project, provider: Provider) -> Path:
     """Where ``provider``'s file goes: ``[tool.suitekit.ci] <provider>`` under the root."""
     relative = project.ci.github if provider == "github" else project.ci.gitlab
     return project.root / relative
+
+
+def comment_output_path(project: Project) -> Path | None:
+    """Where the pull request comment workflow goes, beside the GitHub workflow.
+
+    ``None`` when ``[tool.suitekit.ci] comment`` is off.
+    """
+    return project.root / project.ci.comment_path if project.ci.comment else None

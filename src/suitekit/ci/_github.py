@@ -19,10 +19,17 @@ GitHub specifics, and why:
   and left to ``enable-cache: auto``, which setup-uv turns off for release and tag pushes.
 - Matrix values reach ``run`` scripts only through ``env`` (as ``MATRIX_PYTHON`` and
   ``MATRIX_SHARD``): an expression inside a script is pasted into it before the shell parses it.
+- The pull request comment (``[tool.suitekit.ci] comment``) is a second workflow, triggered by
+  ``workflow_run`` when the main one completes: a pull request from a fork runs the main
+  workflow with a read-only token, and its code never runs with the comment workflow's
+  ``pull-requests: write`` token, which only downloads the merged report and calls the API.
+  Everything in that report came from the pull request's run: the number is used only when it
+  is digits and the pull request is at the commit the run tested; the summary is only data.
 """
 
 from __future__ import annotations
 
+import shlex
 from typing import Final, final
 
 from suitekit._handoff import ENV_CHECK_RESULTS
@@ -37,7 +44,7 @@ from suitekit.ci._pipeline import (
 )
 from suitekit.ci._yaml import Commented, Spaced, YamlValue, dump
 
-__all__ = ["ACTIONS_USED", "GitHub"]
+__all__ = ["ACTIONS_USED", "COMMENT_MARKER", "PR_NUMBER_FILE", "WORKFLOW_NAME", "GitHub"]
 
 CHECKOUT: Final = "actions/checkout"
 SETUP_PYTHON: Final = "actions/setup-python"
@@ -65,6 +72,13 @@ MATRIX_ENV: Final = {"MATRIX_PYTHON": MATRIX_PYTHON, "MATRIX_SHARD": MATRIX_SHAR
 DURATIONS_ARTIFACT: Final = "suitekit-durations"
 REPORTS_ARTIFACT: Final = "suitekit-reports"
 REPORT_ARTIFACT: Final = "suitekit-report"
+PR_NUMBER_FILE: Final = "pr-number"
+"""The file of the merged report that names the pull request the run tested."""
+WORKFLOW_NAME: Final = "suitekit"
+COMMENT_MARKER: Final = "<!-- suitekit-summary -->"
+"""The first line of suitekit's pull request comment: how the next run finds it to update it."""
+COMMENT_LIMIT: Final = 65536
+"""GitHub's limit on a comment's length, in characters."""
 CACHE_PREFIX: Final = "suitekit-durations-"
 CACHE_KEY: Final = CACHE_PREFIX + "${{ github.run_id }}-${{ github.run_attempt }}"
 
@@ -85,7 +99,7 @@ class GitHub:
     def render(self, pipeline: Pipeline) -> str:
         """The workflow file."""
         document: dict[str, YamlValue] = {
-            "name": "suitekit",
+            "name": WORKFLOW_NAME,
             "on": {
                 "push": {"branches": list(pipeline.branches)},
                 "pull_request": None,
@@ -102,6 +116,88 @@ class GitHub:
             "jobs": Spaced({job.id: _job(pipeline, job) for job in pipeline.jobs}),
         }
         return dump(document, header=header("github", path=pipeline.paths["github"]))
+
+    def render_comment(self, pipeline: Pipeline) -> str:
+        """The workflow that posts the report's summary on the pull request (see the module)."""
+        report = "${{ runner.temp }}/" + REPORT_ARTIFACT
+        document: dict[str, YamlValue] = {
+            "name": f"{WORKFLOW_NAME} comment",
+            "on": {"workflow_run": {"workflows": [WORKFLOW_NAME], "types": ["completed"]}},
+            "permissions": {},
+            "jobs": {
+                "comment": {
+                    "name": "Comment the summary on the pull request",
+                    "if": "${{ github.event.workflow_run.event == 'pull_request' && "
+                    "github.event.workflow_run.conclusion != 'cancelled' }}",
+                    "runs-on": pipeline.runner,
+                    "timeout-minutes": 5,
+                    "permissions": {"actions": "read", "pull-requests": "write"},
+                    "steps": [
+                        {
+                            "name": "Download the merged report of the run",
+                            "uses": _uses(pipeline, DOWNLOAD),
+                            "with": {
+                                "name": REPORT_ARTIFACT,
+                                "path": report,
+                                "run-id": "${{ github.event.workflow_run.id }}",
+                                "github-token": "${{ github.token }}",
+                            },
+                        },
+                        {
+                            "name": "Post or update the comment",
+                            "env": {
+                                "GH_TOKEN": "${{ github.token }}",
+                                "REPORT": report,
+                                "HEAD_SHA": "${{ github.event.workflow_run.head_sha }}",
+                            },
+                            "run": _COMMENT_SCRIPT,
+                        },
+                    ],
+                }
+            },
+        }
+        return dump(document, header=header("github", path=pipeline.paths["github"]))
+
+
+# The number and the summary come from a run of the pull request's code: the number is used
+# only when it is digits and names a pull request at the commit that run tested, and the
+# summary is sent as JSON data (jq builds it), never read by the shell.
+_COMMENT_SCRIPT: Final = rf"""
+if [ ! -f "$REPORT/{PR_NUMBER_FILE}" ] || [ ! -f "$REPORT/summary.md" ]; then
+  echo "::notice::The report names no pull request or has no summary: no comment."
+  exit 0
+fi
+pr="$(head -c 32 "$REPORT/{PR_NUMBER_FILE}" | tr -d '\n')"
+case "$pr" in
+  '' | *[!0-9]*)
+    echo "::error::The report's pull request number is not a number."
+    exit 1
+    ;;
+esac
+head="$(gh api "repos/$GITHUB_REPOSITORY/pulls/$pr" --jq .head.sha)"
+if [ "$head" != "$HEAD_SHA" ]; then
+  echo "::notice::Pull request $pr is not at the commit the run tested: no comment."
+  exit 0
+fi
+marker={shlex.quote(COMMENT_MARKER)}
+jq -Rs --arg marker "$marker" --argjson limit {COMMENT_LIMIT} \
+  '($marker + "\n" + .) as $body
+  | if ($body | length) > $limit
+    then $body[:($limit - 100)] + "\n\n(cut at the comment length limit)"
+    else $body end
+  | {{body: .}}' \
+  "$REPORT/summary.md" > "$RUNNER_TEMP/comment.json"
+existing="$(gh api --paginate "repos/$GITHUB_REPOSITORY/issues/$pr/comments" \
+  --jq ".[] | select(.user.login == \"github-actions[bot]\")
+    | select(.body | startswith(\"$marker\")) | .id" | head -n 1)"
+if [ -n "$existing" ]; then
+  gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$existing" \
+    --input "$RUNNER_TEMP/comment.json" > /dev/null
+else
+  gh api --method POST "repos/$GITHUB_REPOSITORY/issues/$pr/comments" \
+    --input "$RUNNER_TEMP/comment.json" > /dev/null
+fi
+""".removeprefix("\n")  # raw: a backslash ends a shell line here, as in the script
 
 
 def _job(pipeline: Pipeline, job: CiJob) -> dict[str, YamlValue]:
@@ -336,7 +432,21 @@ def _report_outputs(pipeline: Pipeline) -> list[YamlValue]:
         "done\n"
         'exit "$status"\n'
     )
+    steps: list[YamlValue] = []
+    if pipeline.comment:
+        # The comment workflow reads the pull request's number from the report it downloads.
+        steps.append(
+            {
+                "name": "Name the pull request in the report",
+                "if": "${{ !cancelled() && github.event_name == 'pull_request' }}",
+                "env": {"PR_NUMBER": "${{ github.event.pull_request.number }}"},
+                "run": f"mkdir -p {shlex.quote(pipeline.reports)}\n"
+                f"printf '%s\\n' \"$PR_NUMBER\" > "
+                f"{shlex.quote(f'{pipeline.reports}/{PR_NUMBER_FILE}')}\n",
+            }
+        )
     return [
+        *steps,
         {
             "name": "Upload the merged report",
             "if": NOT_CANCELLED,

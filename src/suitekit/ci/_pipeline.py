@@ -185,6 +185,8 @@ class Pipeline:
         pins: The versions of the actions, images and tools the files name.
         cache_files: The files the dependency caches are keyed on, relative to the root: the
             project's ``uv.lock`` when it has one, else its pyproject.toml.
+        comment: Whether the report's summary goes to a pull request comment (``[tool.suitekit.
+            ci] comment``): the report job then hands the pull request's number on with it.
     """
 
     jobs: tuple[CiJob, ...]
@@ -198,6 +200,7 @@ class Pipeline:
     paths: Mapping[str, str] = field(default_factory=frozen_mapping)
     pins: Pins = field(default_factory=Pins)
     cache_files: tuple[str, ...] = ("pyproject.toml",)
+    comment: bool = False
 
     def __post_init__(self) -> None:
         """Freeze ``paths`` whatever mapping the caller passed."""
@@ -289,6 +292,7 @@ def build(
         paths={"github": project.ci.github, "gitlab": project.ci.gitlab},
         pins=pins,
         cache_files=(LOCK_FILE,) if (project.root / LOCK_FILE).is_file() else ("pyproject.toml",),
+        comment=project.ci.comment,
     )
 
 

@@ -43,6 +43,20 @@ def read_ci(table: Table) -> CiConfig:
             f"{paths['gitlab']!r} is also the GitHub workflow's path",
             "give the two CI files different paths",
         )
+    comment = table.boolean("comment", default=default.comment)
+    comment_path = CiConfig(github=paths["github"]).comment_path
+    taken = next(
+        (name for name, value in paths.items() if comment and Path(value) == Path(comment_path)),
+        None,
+    )
+    if taken is not None:
+        raise table.error(
+            taken,
+            f"{paths[taken]!r} is where comment = true writes the pull request comment "
+            "workflow (beside the GitHub workflow)",
+            f"give the {'GitHub workflow' if taken == 'github' else 'GitLab file'} another "
+            f"file name than {Path(comment_path).name}",
+        )
     runner = table.string("runner", default=default.runner)
     branches = table.str_list("branches", default=default.branches, allow_empty=False)
     suitekit = table.string("suitekit", default="") if "suitekit" in table.raw else ""
@@ -59,6 +73,7 @@ def read_ci(table: Table) -> CiConfig:
         # Empty (the default) means this suitekit's own version, from the index.
         suitekit=suitekit,
         configured=tuple(name for name in paths if name in table.raw),
+        comment=comment,
     )
 
 

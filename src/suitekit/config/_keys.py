@@ -70,7 +70,7 @@ TOP_KEYS: Final = (
     "quarantine",
 )
 QUARANTINE_KEYS: Final = ("test", "reason", "release-after", "suite")
-CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit", "pin")
+CI_KEYS: Final = ("github", "gitlab", "runner", "branches", "suitekit", "pin", "comment")
 COVERAGE_KEYS: Final = ("fail-under",)
 SERVICE_KEYS: Final = tuple(KINDS)
 """A table of ``[tool.suitekit.services]`` per service; each service's keys are its kind's."""
