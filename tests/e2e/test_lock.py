@@ -116,8 +116,18 @@ def test_the_bookshops_lock_installs_its_lint_group_and_a_stale_lock_names_the_f
     assert "uv sync --locked --inexact --no-default-groups --only-group=lint" in output
     assert "pip install" not in output  # a check installs no suitekit, and ruff is locked
 
+    # The unit suite's session: the project and its test group from the lock, then suitekit.
+    unit = project.run("nox", "--install-only", "-s", "unit")
+    output = unit.stdout + unit.stderr
+    assert unit.returncode == 0, output
+    assert "uv sync --locked --inexact --no-default-groups --group=test" in output
+
     edit(root / "pyproject.toml", '"redis>=5",', '"redis>=5",\n    "iniconfig",')
     stale = project.run("nox", "-s", "lint")
     output = stale.stdout + stale.stderr
     assert stale.returncode != 0, output
     assert OUTDATED.replace("tool.suitekit.install", "tool.suitekit.checks.lint.install") in output
+    stale_unit = project.run("nox", "--install-only", "-s", "unit")
+    output = stale_unit.stdout + stale_unit.stderr
+    assert stale_unit.returncode != 0, output
+    assert OUTDATED in output  # the suite takes the project's install: its key is named
