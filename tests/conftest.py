@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
-import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -39,33 +36,56 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _download_command(version: str, folder: Path) -> list[str]:
-    args = ["download", "--no-deps", "--no-binary", ":all:", f"pytest=={version}", "-d"]
-    if importlib.util.find_spec("pip") is None:
-        # The session virtualenvs that uv creates have no pip; uv runs one for the download.
-        from uv import find_uv_bin  # noqa: PLC0415 - uv is a dependency of suitekit
-
-        return [find_uv_bin(), "tool", "run", "pip", *args, str(folder)]
-    return [sys.executable, "-m", "pip", "-q", *args, str(folder)]
+def _index_url() -> str:
+    """The package index to fetch from: the one pip or uv is told to use, else PyPI."""
+    for variable in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"):
+        url = os.environ.get(variable, "").strip()
+        if url.startswith(("https://", "http://")):
+            return url.rstrip("/")
+    return "https://pypi.org/simple"
 
 
 def _schema_from_sdist(folder: Path) -> bytes:
-    """Download the sdist of the running pytest into ``folder``; its JUnit schema's bytes."""
-    command = _download_command(pytest.__version__, folder)
+    """The JUnit schema inside the running pytest's sdist, fetched from the package index.
+
+    The index's JSON page (PEP 691) gives the sdist's URL and SHA-256; the archive is fetched
+    and checked against it, in a fraction of a second. (``pip download --no-binary`` also
+    builds the sdist's metadata in an isolated environment of its own: 10-20 s, in every
+    xdist worker that validates JUnit files on a fresh checkout.)
+    """
+    import hashlib  # noqa: PLC0415 - only on the first run of a checkout
+    import json  # noqa: PLC0415
+    import urllib.parse  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    name = f"pytest-{pytest.__version__}.tar.gz"
+    page = f"{_index_url()}/pytest/"
+    request = urllib.request.Request(  # noqa: S310 - an http(s) URL, checked in _index_url
+        page, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        _unavailable(f"cannot download pytest's sdist: {error}")
-    if done.returncode != 0:
-        _unavailable(f"cannot download pytest's sdist:\n{done.stdout}\n{done.stderr}")
-    for archive in folder.glob("pytest-*.tar.gz"):
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if member.name.endswith(f"/{XSD_MEMBER}"):
-                    source = tar.extractfile(member)
-                    if source is not None:
-                        return source.read()
-    _unavailable(f"no {XSD_MEMBER} in pytest's sdist in {folder}")
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            files = json.load(response)["files"]
+        entry = next((entry for entry in files if entry["filename"] == name), None)
+        if entry is None:
+            _unavailable(f"{page} lists no {name}")
+        with urllib.request.urlopen(  # noqa: S310 - the index's own link to the file
+            urllib.parse.urljoin(page, entry["url"]), timeout=120
+        ) as response:
+            archive = response.read()
+    except (OSError, ValueError, KeyError) as error:
+        _unavailable(f"cannot fetch {name} from {page}: {error}")
+    expected = entry.get("hashes", {}).get("sha256")
+    if expected is None or hashlib.sha256(archive).hexdigest() != expected:
+        _unavailable(f"{name} from {page} does not match the index's SHA-256 ({expected})")
+    (folder / name).write_bytes(archive)
+    with tarfile.open(folder / name) as tar:
+        for member in tar.getmembers():
+            if member.name.endswith(f"/{XSD_MEMBER}"):
+                source = tar.extractfile(member)
+                if source is not None:
+                    return source.read()
+    _unavailable(f"no {XSD_MEMBER} in {name} from {page}")
 
 
 @pytest.fixture(scope="session")
@@ -74,10 +94,8 @@ def junit_schema(
 ) -> xmlschema.XMLSchema:
     """pytest's JUnit schema, from the sdist of the pytest that runs these tests.
 
-    The download (pip prepares the sdist's metadata, in a build environment of its own) takes
-    seconds, in every xdist worker of every suite that validates JUnit files. The schema is kept
-    in pytest's cache folder, one file per pytest version, so that it is downloaded once per
-    checkout and pytest version.
+    The schema is kept in pytest's cache folder, one file per pytest version, so that it is
+    fetched once per checkout and pytest version.
     """
     try:
         import xmlschema  # noqa: PLC0415 - a test dependency, needed by this fixture only
