@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Final
 
 from suitekit._handoff import PluginArgs
 from suitekit._layout import session_name
-from suitekit.errors import CiError, ConfigError, ReportError, SuitekitError
+from suitekit.errors import CiError, ConfigError, ReportError, RunError, SuitekitError
 from suitekit.flaky import DEFAULT_RUNS
 
 # Each command imports what it runs: `suitekit --help` loads argparse and little else, and
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from suitekit._model import Project
 
 __all__ = ["main"]
+
+_INTERRUPTED: Final = 130
+"""The exit code of a command stopped by Ctrl-C (or SIGTERM)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,13 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "config", help="validate [tool.suitekit] and show what it declares"
     )
     plan_parser = commands.add_parser("plan", help="print the commands a run executes")
-    for sub in (config, plan_parser):
-        sub.add_argument(
-            "--json",
-            action="store_true",
-            help="print it as JSON (a versioned document: see docs/guide.md)",
-        )
-    commands.add_parser("suites", help="check the partition; count each suite's tests")
+    suites = commands.add_parser("suites", help="check the partition; count each suite's tests")
     commands.add_parser(
         "coverage", help="combine the suites' coverage data, report it, apply fail-under"
     )
@@ -113,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     ci_commands.add_parser(
         "check", help="fail, with a diff, when a CI file differs from what it would be now"
     )
+    for sub in (config, plan_parser, suites, report, shards, flaky):
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="print the result as JSON (a versioned document: see docs/guide.md); what "
+            "the command says besides goes to stderr",
+        )
     run = commands.add_parser("run", help="run suites and checks, then print a summary")
     for sub in (plan_parser, run):
         sub.add_argument("names", nargs="*", help="suites and checks to run (default: all of them)")
@@ -201,6 +205,9 @@ def _print_json(document: object) -> None:
 
 
 def _config(project: Project, args: argparse.Namespace) -> int:
+    from suitekit.config import check_registered_markers  # noqa: PLC0415 - this command's
+
+    check_registered_markers(project)
     if args.json:
         from suitekit import _json  # noqa: PLC0415 - --json only
 
@@ -233,8 +240,26 @@ def _coverage(project: Project, args: argparse.Namespace) -> int:
 def _report(project: Project, args: argparse.Namespace) -> int:
     from suitekit.reporting import report  # noqa: PLC0415 - only this command needs it
 
+    if not args.json:
+        with _file_faults():
+            return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
+    from suitekit import _json  # noqa: PLC0415 - --json only
+    from suitekit.reporting import Summary  # noqa: PLC0415 - --json only, for the type
+
+    # The report writes its files and its text as ever (the text to stderr); the document is
+    # made of the summary that text shows, and printed only when the report raised nothing.
+    summaries: list[Summary] = []
     with _file_faults():
-        return report(project, environ=os.environ, out=sys.stdout, slowest=args.slowest)
+        code = report(
+            project,
+            environ=os.environ,
+            out=sys.stderr,
+            slowest=args.slowest,
+            summarised=summaries.append,
+        )
+    artifacts = _json.Artifacts.of(project, os.environ)
+    _print_json(_json.report_document(summaries[-1], exit_code=code, artifacts=artifacts))
+    return code
 
 
 @contextlib.contextmanager
@@ -257,11 +282,54 @@ def _file_faults() -> Iterator[None]:
 
 
 def _suites(project: Project, args: argparse.Namespace) -> int:
-    del args
     from suitekit import plan  # noqa: PLC0415 - only this command needs it
     from suitekit._runner import run_jobs  # noqa: PLC0415
 
-    return run_jobs(project.root, [], guard=plan.partition_job(project))
+    guard = plan.partition_job(project)
+    if not args.json:
+        return run_jobs(project.root, [], guard=guard)
+    import dataclasses  # noqa: PLC0415 - --json only
+
+    # The partition session's pytest writes the document (--suitekit-json-out) beside the
+    # table it prints; the session's output goes to stderr.
+    with _json_scratch() as document_path:
+        extra = PluginArgs(json_out=str(document_path)).to_argv()
+        separator = () if "--" in guard.command else ("--",)
+        job = dataclasses.replace(guard, command=(*guard.command, *separator, *extra))
+        code = run_jobs(project.root, [], guard=job, stream=sys.stderr)
+        session = f"the partition session (nox -s {plan.PARTITION_SESSION})"
+        return _relay(document_path, "suites", code, what=session)
+
+
+@contextlib.contextmanager
+def _json_scratch() -> Iterator[Path]:
+    """A private file name, in a folder removed afterwards, for a session's document."""
+    import tempfile  # noqa: PLC0415 - --json only
+
+    with tempfile.TemporaryDirectory(prefix="suitekit-json-") as scratch:
+        yield Path(scratch) / "document.json"
+
+
+def _relay(path: Path, command: str, code: int, *, what: str) -> int:
+    """Print the document the plugin wrote to ``path``; return ``code``.
+
+    Raises:
+        RunError: There is none (the session stopped before it checked anything: its output,
+            on stderr, says why); not raised when the run was interrupted.
+    """
+    from suitekit import _json  # noqa: PLC0415 - --json only
+
+    document = _json.read_document(path, f"suitekit-{command}")
+    if document is None:
+        if code == _INTERRUPTED:
+            return code
+        message = (
+            f"{what} ended (exit code {code}) without writing the JSON document; its output "
+            f"above says why: fix that, or run `suitekit {command}` without --json to see it"
+        )
+        raise RunError(message)
+    _print_json(document)
+    return code
 
 
 def _shards(project: Project, args: argparse.Namespace) -> int:
@@ -284,24 +352,29 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
             f"{count} is not a shard count",
             "pass --count 2 or more (or leave it out for the suite's shards)",
         )
-    command = [
-        str(_suite_python(project, suite.name, suite.python[0])),
-        "-m",
-        "pytest",
-        *PluginArgs(
-            project=str(project.config_file), suite=suite.name, plan_shards=count
-        ).to_argv(),
-        "-n",
-        "0",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        *suite.pytest_args,
-    ]
-    import subprocess  # noqa: PLC0415 - only this command needs it
-
-    # The plan needs collection only; the plugin prints it and runs nothing.
-    code = subprocess.run(command, cwd=project.root, check=False).returncode
+    with _json_scratch() as document_path:
+        handoff = PluginArgs(
+            project=str(project.config_file),
+            suite=suite.name,
+            plan_shards=count,
+            json_out=str(document_path) if args.json else None,
+        )
+        command = [
+            str(_suite_python(project, suite.name, suite.python[0])),
+            "-m",
+            "pytest",
+            *handoff.to_argv(),
+            "-n",
+            "0",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *suite.pytest_args,
+        ]
+        code = _collect(project, command, json=args.json)
+        if args.json and code in (0, 5):
+            what = f"collecting suite {suite.name!r} with {command[0]}"
+            return _relay(document_path, "shards", code, what=what)
     if code not in (0, 5):  # pytest's 5, "no tests", is an empty plan, not a failure
         print(  # noqa: T201
             f"suitekit: collecting suite {suite.name!r} with {command[0]} failed; run "
@@ -310,6 +383,26 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return code
+
+
+def _collect(project: Project, command: Sequence[str], *, json: bool) -> int:
+    """Run the collection that prints the shard plan; with ``json``, its output to stderr."""
+    import subprocess  # noqa: PLC0415 - only this command needs it
+
+    # The plan needs collection only; the plugin prints it and runs nothing.
+    if not json:
+        return subprocess.run(command, cwd=project.root, check=False).returncode
+    ran = subprocess.run(
+        command,
+        cwd=project.root,
+        check=False,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    sys.stderr.write(ran.stdout)
+    return ran.returncode
 
 
 def _suite_python(project: Project, suite: str, python: str) -> Path:
@@ -326,10 +419,15 @@ def _flaky(project: Project, args: argparse.Namespace) -> int:
     from suitekit.flaky import FlakyOptions, find  # noqa: PLC0415 - only this command needs it
 
     options = FlakyOptions(suite=args.suite, runs=args.runs, seed=args.seed, python=args.python)
-    finding = find(project, options, environ=os.environ, out=sys.stdout)
-    print(finding.text())  # noqa: T201 - the command's output
+    out = sys.stderr if args.json else sys.stdout
+    finding = find(project, options, environ=os.environ, out=out)
+    print(finding.text(), file=out)  # the command's output (with --json, for people)
+    if args.json:
+        from suitekit import _json  # noqa: PLC0415 - --json only
+
+        _print_json(_json.flaky_document(finding))
     if finding.interrupted:
-        return 130
+        return _INTERRUPTED
     return 0 if finding.ok else 1
 
 

@@ -60,6 +60,7 @@ __all__ = [
     "ENV_WORKERS",
     "ENV_WORKERS_ORIGIN",
     "OPTIONS",
+    "OPT_JSON_OUT",
     "OPT_ORDER_FILE",
     "OPT_ORDER_SEED",
     "OPT_PARTITION",
@@ -249,6 +250,7 @@ OPT_ORDER_SEED: Final = "--suitekit-order-seed"
 OPT_ORDER_FILE: Final = "--suitekit-order-file"
 OPT_RUN_LOG: Final = "--suitekit-run-log"
 OPT_PROJECT: Final = "--suitekit-project"
+OPT_JSON_OUT: Final = "--suitekit-json-out"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -346,6 +348,14 @@ OPTIONS: Final[tuple[Option, ...]] = (
         metavar="PATH",
         help="The folder or pyproject.toml holding [tool.suitekit] (default: found from rootdir)",
     ),
+    Option(
+        flag=OPT_JSON_OUT,
+        field="json_out",
+        kind="text",
+        metavar="PATH",
+        help="With --suitekit-partition or --suitekit-plan-shards: also write what it prints to "
+        "PATH as a JSON document (read by suitekit suites --json and suitekit shards --json)",
+    ),
 )
 """Every option, in the order ``pytest --help`` shows them."""
 
@@ -366,6 +376,7 @@ class PluginArgs:
     order_file: str | None = None
     run_log: str | None = None
     project: str | None = None
+    json_out: str | None = None
 
     def to_argv(self) -> tuple[str, ...]:
         """The arguments for pytest, ``--flag=value`` each, in :data:`OPTIONS` order."""

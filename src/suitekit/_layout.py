@@ -7,9 +7,10 @@ downloads every shard's into one folder. So the names are made and read here onl
 - a session is ``<suite>-<python>`` (``unit-3.11``); a shard of it adds ``.shard-K-of-N``;
 - its JUnit file is ``<reports>/junit/<stem>.xml``, its output ``<reports>/logs/<session>.log``;
 - :class:`Measured`, the sidecar ``<stem>.measured.json`` beside a JUnit file, says how its
-  durations were measured (workers and CPUs): written atomically, read back bounded and
-  validated (a missing or hostile one is ``None``: the figures only refine the durations
-  store).
+  durations were measured (workers and CPUs), what the shard was predicted to take, and when
+  the session and each of its tests ran on which worker (:class:`Timeline`, for the run's HTML
+  report): written atomically, read back bounded and validated (a missing or hostile one is
+  ``None``: the figures only refine the durations store and draw the report's timeline).
 
 Pure but for :meth:`Measured.write` and :meth:`Measured.read`; no third-party import.
 """
@@ -17,18 +18,28 @@ Pure but for :meth:`Measured.write` and :meth:`Measured.read`; no third-party im
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import ClassVar, Final, TypeGuard
 
-from suitekit._files import FileRefusedError, load_json, open_regular, write_text_atomic
+from suitekit._files import (
+    STORE_LIMIT,
+    FileRefusedError,
+    load_json,
+    open_regular,
+    write_text_atomic,
+)
 
 __all__ = [
     "EMPTY_JUNIT",
     "JUNIT_FOLDER",
     "LOGS_FOLDER",
     "Measured",
+    "Span",
+    "Timeline",
     "junit_file",
     "log_file",
     "session_name",
@@ -106,19 +117,129 @@ def shard_stems(session: str, total: int) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
+    """When one test ran, and where.
+
+    Attributes:
+        node_id: The test's pytest node id, relative to the project's root.
+        worker: The xdist worker that ran it (``gw0``...), or ``main`` without xdist.
+        start: When its setup began, in seconds after its session started (millisecond
+            precision).
+        seconds: From its setup's start to its teardown's end (of every attempt, when it was
+            retried).
+    """
+
+    node_id: str
+    worker: str
+    start: float
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timeline:
+    """When a suite session ran, and each of its tests.
+
+    In the sidecar a test costs its node id and three numbers: the index of its worker in
+    ``lanes``, and its start and length in whole milliseconds (about 70 bytes for a node id of
+    50 characters).
+
+    Attributes:
+        started: When the session started, in seconds since the epoch.
+        stopped: When it ended (its JUnit file written), in seconds since the epoch.
+        tests: The tests it ran, in the order their first report arrived.
+    """
+
+    started: float
+    stopped: float
+    tests: tuple[Span, ...] = ()
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        """The workers that ran a test, in a stable order: ``main`` first, then ``gw0``..."""
+        return tuple(sorted({span.worker for span in self.tests}, key=_worker_order))
+
+    def to_data(self) -> dict[str, object]:
+        """The sidecar's keys for the timeline."""
+        lanes = self.workers
+        index = {worker: number for number, worker in enumerate(lanes)}
+        return {
+            "started": round(self.started, 3),
+            "stopped": round(self.stopped, 3),
+            "lanes": list(lanes),
+            "tests": [
+                [span.node_id, index[span.worker], _ms(span.start), _ms(span.seconds)]
+                for span in self.tests
+            ],
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Timeline | None:
+        """The timeline in a sidecar's keys; ``None`` when they hold none (or a broken one)."""
+        started, stopped = data.get("started"), data.get("stopped")
+        lanes, tests = data.get("lanes", []), data.get("tests", [])
+        if not _finite(started) or not _finite(stopped) or started > stopped:
+            return None
+        if not (isinstance(lanes, list) and isinstance(tests, list)):
+            return None
+        if not all(isinstance(lane, str) for lane in lanes):
+            return None
+        spans = []
+        for entry in tests:
+            span = _span(entry, lanes)
+            if span is None:
+                return None
+            spans.append(span)
+        return cls(started=float(started), stopped=float(stopped), tests=tuple(spans))
+
+
+def _ms(seconds: float) -> int:
+    return max(round(seconds * 1000), 0)
+
+
+def _finite(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _span(entry: object, lanes: Sequence[str]) -> Span | None:
+    """One test of a sidecar: ``[node id, lane index, start ms, length ms]``."""
+    if not isinstance(entry, list) or len(entry) != 4:  # noqa: PLR2004 - the four fields
+        return None
+    node_id, lane, start, length = entry
+    if not isinstance(node_id, str) or not isinstance(lane, int) or not 0 <= lane < len(lanes):
+        return None
+    if not _finite(start) or not _finite(length) or start < 0 or length < 0:
+        return None
+    return Span(node_id=node_id, worker=lanes[lane], start=start / 1000, seconds=length / 1000)
+
+
+def _worker_order(worker: str) -> tuple[int, str]:
+    """``main``, then ``gw0``, ``gw1``, ... ``gw10`` in number order, then any other name."""
+    if worker == "main":
+        return (-1, "")
+    number = worker.removeprefix("gw")
+    return (int(number), "") if number.isdigit() else (1 << 30, worker)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Measured:
     """How a JUnit file's durations were measured: the sidecar beside it.
 
     Attributes:
         workers: The xdist workers of the run (1 without xdist).
         cpus: The machine's CPU count then.
+        predicted: The seconds the shard plan predicted for this shard's tests (``None``: the
+            run was not a shard).
+        timeline: When the session and each of its tests ran (``None``: not recorded).
     """
 
     workers: int
     cpus: int
+    predicted: float | None = None
+    timeline: Timeline | None = None
 
     SUFFIX: ClassVar[str] = ".measured.json"
-    LIMIT: ClassVar[int] = 64 << 10  # two small numbers: anything larger is not a sidecar
+    # About 70 bytes a test (1.4 MB for 20,000): a store's limit bounds the largest suite.
+    LIMIT: ClassVar[int] = STORE_LIMIT
 
     @classmethod
     def path_for(cls, junit: Path) -> Path:
@@ -126,19 +247,35 @@ class Measured:
         return junit.with_suffix(cls.SUFFIX)
 
     def to_json(self) -> str:
-        """The sidecar's text."""
-        return json.dumps({"workers": self.workers, "cpus": self.cpus})
+        """The sidecar's text: one line, without spaces (it holds a line per test's worth)."""
+        data: dict[str, object] = {"workers": self.workers, "cpus": self.cpus}
+        if self.predicted is not None:
+            data["predicted"] = round(self.predicted, 3)
+        if self.timeline is not None:
+            data.update(self.timeline.to_data())
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Measured | None:
-        """The figures in a sidecar's text; ``None`` when it holds none (each at least 1)."""
+        """The figures in a sidecar's text; ``None`` when it holds none (each at least 1).
+
+        The prediction and the timeline are optional (an older suitekit wrote neither): a
+        broken one is left out, the figures kept.
+        """
         try:
             data = load_json(text)
             if not isinstance(data, dict):
                 return None
-            return cls(workers=max(int(data["workers"]), 1), cpus=max(int(data["cpus"]), 1))
+            workers, cpus = max(int(data["workers"]), 1), max(int(data["cpus"]), 1)
         except (ValueError, KeyError, TypeError, OverflowError):
             return None
+        predicted = data.get("predicted")
+        return cls(
+            workers=workers,
+            cpus=cpus,
+            predicted=float(predicted) if _finite(predicted) and predicted >= 0 else None,
+            timeline=Timeline.from_data(data),
+        )
 
     def write(self, junit: Path) -> None:
         """Write the sidecar of ``junit``, atomically (readers see all of it or none).

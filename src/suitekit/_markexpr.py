@@ -1,11 +1,26 @@
-"""Marker expressions (``"processing and not slow"``), parsed and evaluated without pytest.
+r"""Marker expressions (``"processing and not slow"``), parsed and evaluated without pytest.
 
-The grammar is the one of pytest's ``-m`` option, less keyword arguments::
+The grammar is the one of pytest's ``-m`` option, keyword arguments included::
 
     expression := or_expr EOF
     or_expr    := and_expr ("or" and_expr)*
     and_expr   := not_expr ("and" not_expr)*
-    not_expr   := "not" not_expr | "(" or_expr ")" | IDENT
+    not_expr   := "not" not_expr | "(" or_expr ")" | IDENT ("(" kwargs ")")?
+    kwargs     := NAME "=" VALUE ("," NAME "=" VALUE)*
+    VALUE      := a string in '...' or "..." (no backslash: no escapes)
+                | a whole number (-?[0-9]+) | True | False | None
+
+``IDENT`` is made of word characters and ``: + - . [ ] \ /``; ``NAME`` is an ``IDENT`` that is
+a Python identifier and not a Python keyword; each keyword argument is named once. A marker
+name alone selects a test that carries that marker; ``device(serial="1")`` selects a test that
+carries a ``device`` marker whose keyword arguments include ``serial="1"`` (compared with
+``==``, as pytest does, so ``n=1`` also matches ``n=True``). As pytest, numbers are whole:
+``1.5`` is no value.
+
+Two differences from pytest, both stricter or wider only where pytest's choice makes no sense
+in a configuration file: an empty expression is an error (pytest selects nothing), and any
+whitespace separates tokens (pytest takes spaces and tabs only), so a TOML multi-line string
+works.
 
 The core needs it on its own because the partition guard evaluates every suite's expression on
 every collected test, and because configuration errors must be found before pytest runs.
@@ -13,13 +28,15 @@ every collected test, and because configuration errors must be found before pyte
 
 from __future__ import annotations
 
+import keyword
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Final, NoReturn
+from types import MappingProxyType
+from typing import Final, Literal, NoReturn
 
-__all__ = ["MAX_DEPTH", "MarkerExpression", "MarkerSyntaxError"]
+__all__ = ["MAX_DEPTH", "NO_KWARGS", "MarkKwargs", "MarkerExpression", "MarkerSyntaxError", "Value"]
 
 MAX_DEPTH: Final = 100
 """The deepest nesting of ``(`` and ``not`` an expression may have.
@@ -28,15 +45,39 @@ The parser and the compiled evaluator recurse once per level, so an expression n
 deep would end in a ``RecursionError``; no real selection needs more than a few levels.
 """
 
-_TOKEN = re.compile(r"\s*(?:(?P<paren>[()])|(?P<ident>(?:\w|:|\+|-|\.|\[|\]|\\|/)+))")
+Value = str | int | bool | None
+"""What a keyword argument of an expression may be (pytest's ``-m`` takes the same)."""
+
+MarkKwargs = Mapping[str, Sequence[Mapping[str, object]]]
+"""A test's markers' keyword arguments: for each marker name, the ``kwargs`` of each of its
+marks that has any (a test may carry ``device(serial="1")`` and ``device(serial="2")``)."""
+
+NO_KWARGS: Final[MarkKwargs] = MappingProxyType({})
+"""No marker has keyword arguments."""
+
+_NO_ARGUMENTS: Final[Mapping[str, Value]] = MappingProxyType({})
+_PUNCTUATION: Final = "()=,"
+_IDENT = re.compile(r"(?:\w|:|\+|-|\.|\[|\]|\\|/)+")
+_NUMBER = re.compile(r"-?\d+")
 _SHOWN: Final = 120  # how much of an expression an error message quotes
 _KEYWORDS = frozenset({"and", "or", "not"})
+_CONSTANTS: Final[Mapping[str, Value]] = {"True": True, "False": False, "None": None}
 
-Evaluator = Callable[[AbstractSet[str]], bool]
+Matcher = Callable[[str, Mapping[str, Value]], bool]
+"""Whether the test carries the marker ``name`` with (at least) the given keyword arguments."""
+Evaluator = Callable[[Matcher], bool]
+_Kind = Literal["punct", "string", "ident"]
 
 
 class MarkerSyntaxError(ValueError):
     """The expression does not parse; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: _Kind
+    text: str
+    column: int  # 1-based, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +86,8 @@ class MarkerExpression:
 
     Attributes:
         text: The expression as written.
-        names: The marker names it mentions (for registering them with pytest).
+        names: The marker names it mentions (for registering them with pytest), without the
+            names and values of keyword arguments.
     """
 
     text: str
@@ -59,52 +101,109 @@ class MarkerExpression:
         Raises:
             MarkerSyntaxError: The text is not a marker expression.
         """
-        tokens = _tokenize(text)
-        parser = _Parser(text, tokens)
+        parser = _Parser(text, _tokenize(text))
         evaluate = parser.parse()
-        names = tuple(dict.fromkeys(t for t in tokens if t not in _KEYWORDS and t not in "()"))
-        return cls(text, names, evaluate)
+        return cls(text, tuple(parser.names), evaluate)
 
-    def matches(self, markers: AbstractSet[str]) -> bool:
-        """Whether a test carrying ``markers`` is selected."""
-        return self._evaluate(markers)
+    def matches(self, markers: AbstractSet[str], kwargs: MarkKwargs = NO_KWARGS) -> bool:
+        """Whether a test carrying ``markers`` is selected.
+
+        Args:
+            markers: The names of the test's markers.
+            kwargs: Their keyword arguments (see :data:`MarkKwargs`); only an expression that
+                gives a marker keyword arguments reads them.
+        """
+
+        def matcher(name: str, wanted: Mapping[str, Value]) -> bool:
+            if not wanted:
+                return name in markers
+            return any(_carries(given, wanted) for given in kwargs.get(name, ()))
+
+        return self._evaluate(matcher)
 
 
-def _tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
+_MISSING: Final = object()
+
+
+def _carries(given: Mapping[str, object], wanted: Mapping[str, Value]) -> bool:
+    """Whether a mark's keyword arguments ``given`` hold every one of ``wanted``."""
+    for name, value in wanted.items():
+        found = given.get(name, _MISSING)
+        try:
+            if found is _MISSING or not bool(found == value):
+                return False
+        except Exception:  # noqa: BLE001 - a test's own object whose == fails matches nothing
+            return False
+    return True
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
     position = 0
-    stripped_end = len(text.rstrip())
-    while position < stripped_end:
-        match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            column = len(text) - len(text[position:].lstrip()) + 1
-            message = f"unexpected character {text[position:].lstrip()[:1]!r} at column {column}"
+    while position < len(text):
+        char = text[position]
+        if char.isspace():
+            position += 1
+        elif char in _PUNCTUATION:
+            tokens.append(_Token("punct", char, position + 1))
+            position += 1
+        elif char in "'\"":
+            end = text.find(char, position + 1)
+            if end == -1:
+                message = f"the quote {char} at column {position + 1} is not closed"
+                raise MarkerSyntaxError(_where(message, text))
+            quoted = text[position : end + 1]
+            if "\\" in quoted:
+                column = position + quoted.index("\\") + 1
+                message = (
+                    f"a backslash at column {column}: strings in marker expressions have no "
+                    "escapes (quote with the other quote character instead)"
+                )
+                raise MarkerSyntaxError(_where(message, text))
+            tokens.append(_Token("string", quoted, position + 1))
+            position = end + 1
+        elif match := _IDENT.match(text, position):
+            tokens.append(_Token("ident", match.group(), position + 1))
+            position = match.end()
+        else:
+            message = f"unexpected character {char!r} at column {position + 1}"
             raise MarkerSyntaxError(message)
-        tokens.append(match.group("paren") or match.group("ident"))
-        position = match.end()
     if not tokens:
         message = "the expression is empty"
         raise MarkerSyntaxError(message)
     return tokens
 
 
+def _where(problem: str, text: str) -> str:
+    """``problem`` followed by the expression, shortened when a machine made it long."""
+    shown = repr(text)
+    if len(shown) > _SHOWN:  # a machine-made expression: its start is enough to find it
+        shown = f"{shown[:_SHOWN]}... ({len(text)} characters)"
+    return f"{problem} in marker expression {shown}"
+
+
 class _Parser:
-    def __init__(self, text: str, tokens: list[str]) -> None:
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
         self._text = text
         self._tokens = tokens
         self._index = 0
         self._depth = 0
+        self.names: dict[str, None] = {}  # in order of first appearance
 
     def parse(self) -> Evaluator:
         evaluate = self._or()
         if self._index != len(self._tokens):
-            self._fail(f"unexpected {self._tokens[self._index]!r}")
+            self._fail(f"unexpected {self._tokens[self._index].text!r}")
         return evaluate
 
-    def _peek(self) -> str | None:
+    def _peek(self) -> _Token | None:
         return self._tokens[self._index] if self._index < len(self._tokens) else None
 
-    def _take(self) -> str:
+    def _peek_is(self, text: str) -> bool:
+        token = self._peek()
+        return token is not None and token.kind != "string" and token.text == text
+
+    def _take(self) -> _Token:
         token = self._peek()
         if token is None:
             self._fail("the expression ends too early")
@@ -112,11 +211,7 @@ class _Parser:
         return token
 
     def _fail(self, problem: str) -> NoReturn:
-        shown = repr(self._text)
-        if len(shown) > _SHOWN:  # a machine-made expression: its start is enough to find it
-            shown = f"{shown[:_SHOWN]}... ({len(self._text)} characters)"
-        message = f"{problem} in marker expression {shown}"
-        raise MarkerSyntaxError(message)
+        raise MarkerSyntaxError(_where(problem, self._text))
 
     def _enter(self) -> None:
         """Go one level deeper (a ``(`` or a ``not``), refusing to go past :data:`MAX_DEPTH`."""
@@ -132,34 +227,88 @@ class _Parser:
 
     def _chain(
         self,
-        keyword: str,
+        word: str,
         operand: Callable[[], Evaluator],
         combine: Callable[[Iterable[bool]], bool],
     ) -> Evaluator:
-        """``operand (keyword operand)*``, true as ``combine`` (``any`` or ``all``) of its parts."""
+        """``operand (word operand)*``, true as ``combine`` (``any`` or ``all``) of its parts."""
         parts = [operand()]
-        while self._peek() == keyword:
+        while self._peek_is(word):
             self._index += 1
             parts.append(operand())
         if len(parts) == 1:
             return parts[0]
-        return lambda markers: combine(part(markers) for part in parts)
+        return lambda matcher: combine(part(matcher) for part in parts)
 
     def _not(self) -> Evaluator:
         token = self._take()
-        if token == "not":  # noqa: S105 - a keyword, not a password (same below)
+        if (
+            token.kind == "string"
+            or (token.kind == "punct" and token.text != "(")
+            or token.text in {"and", "or"}
+        ):
+            self._fail(f"unexpected {token.text!r}")
+        if token.text == "not":
             self._enter()
             inner = self._not()
             self._depth -= 1
-            return lambda markers: not inner(markers)
-        if token == "(":  # noqa: S105
+            return lambda matcher: not inner(matcher)
+        if token.text == "(":
             self._enter()
             inner = self._or()
-            if self._take() != ")":
+            if not self._peek_is(")"):
+                self._take()  # the expression ends too early, or:
                 self._fail("a '(' is not closed")
+            self._index += 1
             self._depth -= 1
             return inner
-        if token in _KEYWORDS or token == ")":  # noqa: S105
-            self._fail(f"unexpected {token!r}")
-        name = token
-        return lambda markers: name in markers
+        name = token.text
+        self.names.setdefault(name)
+        if not self._peek_is("("):
+            return lambda matcher: matcher(name, _NO_ARGUMENTS)
+        self._index += 1
+        wanted = MappingProxyType(self._kwargs(name))
+        return lambda matcher: matcher(name, wanted)
+
+    def _kwargs(self, marker: str) -> dict[str, Value]:
+        """``NAME=VALUE, ...)``: the keyword arguments after ``marker(``, through the ``)``."""
+        kwargs: dict[str, Value] = {}
+        while True:
+            token = self._take()
+            if token.kind != "ident" or token.text in _KEYWORDS:
+                self._fail(
+                    f"expected a keyword argument (name=value) after '{marker}(', "
+                    f"got {token.text!r} at column {token.column}"
+                )
+            name = token.text
+            if not name.isidentifier() or keyword.iskeyword(name):
+                what = "a Python keyword" if keyword.iskeyword(name) else "not a Python identifier"
+                self._fail(f"the argument name {name!r} of {marker!r} is {what}")
+            if name in kwargs:
+                self._fail(f"the argument {name!r} of {marker!r} is given twice")
+            if not self._peek_is("="):
+                self._fail(f"expected '=' after the argument name {name!r} of {marker!r}")
+            self._index += 1
+            kwargs[name] = self._value(marker, name)
+            token = self._take()
+            if token.kind != "string" and token.text == ")":
+                return kwargs
+            if token.kind == "string" or token.text != ",":
+                self._fail(
+                    f"expected ',' or ')' after the argument {name!r} of {marker!r}, "
+                    f"got {token.text!r} at column {token.column}"
+                )
+
+    def _value(self, marker: str, name: str) -> Value:  # noqa: RET503 - _fail never returns
+        token = self._take()
+        if token.kind == "string":
+            return token.text[1:-1]
+        if token.kind == "ident":
+            if token.text in _CONSTANTS:
+                return _CONSTANTS[token.text]
+            if _NUMBER.fullmatch(token.text):  # \d: decimal digits, which int() reads
+                return int(token.text)
+        self._fail(
+            f"{token.text!r} is no value for the argument {name!r} of {marker!r} (values are "
+            "strings in quotes, whole numbers, True, False and None)"
+        )

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Final
 
 from suitekit._files import load_json
-from suitekit._markexpr import MarkerExpression
+from suitekit._markexpr import NO_KWARGS, MarkerExpression, MarkKwargs
 from suitekit._model import Project, Suite
 
 __all__ = [
@@ -41,11 +41,15 @@ class CollectedTest:
         node_id: pytest's node id.
         path: The test file, relative to the project root, with '/' separators.
         markers: The names of every marker on the test (own, class and module ones).
+        kwargs: The keyword arguments of those of its marks that have any, by marker name,
+            for expressions such as ``device(serial="1")``.
     """
 
     node_id: str
     path: PurePosixPath
     markers: frozenset[str]
+    # Not compared: a mark's arguments may be any object, equal to nothing or unhashable.
+    kwargs: MarkKwargs = field(default_factory=lambda: NO_KWARGS, compare=False)
 
 
 def _under(path: PurePosixPath, roots: tuple[PurePosixPath, ...]) -> bool:
@@ -77,7 +81,7 @@ class SuiteSelector:
         """Whether the suite owns ``test``."""
         if self.roots and not _under(test.path, self.roots):
             return False
-        return self.expression is None or self.expression.matches(test.markers)
+        return self.expression is None or self.expression.matches(test.markers, test.kwargs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

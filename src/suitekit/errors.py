@@ -37,11 +37,16 @@ class SuitekitError(Exception):
 class ConfigError(SuitekitError):
     """``[tool.suitekit]`` (or an override of it) is malformed.
 
+    One error may report several independent mistakes of one file (see :meth:`together`): its
+    attributes are the first mistake's, and :attr:`errors` holds each of them.
+
     Attributes:
         file: The configuration file, or ``None`` for an environment variable or option.
         key: The dotted key path, e.g. ``tool.suitekit.suites.unit.workers``.
         value: The offending value (``None`` where the problem is a missing key).
+        problem: What is wrong.
         fix: One sentence saying how to repair it.
+        others: The mistakes reported after the first, each an error of its own.
     """
 
     def __init__(
@@ -52,15 +57,45 @@ class ConfigError(SuitekitError):
         problem: str,
         fix: str,
         value: object = None,
+        others: tuple[ConfigError, ...] = (),
     ) -> None:
-        """Build the message from its parts: where, what, and how to fix it."""
+        """Build the message from its parts: where, what, and how to fix it (then the others)."""
         where = f"{file}: " if file is not None else ""
         message = f"{where}{key}: {problem}\n  fix: {fix}"
+        if others:
+            listed = "\n".join(other.message for other in others)
+            message = f"{message}\n{listed}\n({len(others) + 1} errors in {file or 'all'})"
         super().__init__(message)
         self.file = file
         self.key = key
         self.value = value
+        self.problem = problem
         self.fix = fix
+        self.others = others
+
+    @property
+    def errors(self) -> tuple[ConfigError, ...]:
+        """Every mistake this error reports, the first one (this error's own) first."""
+        first = ConfigError(
+            file=self.file, key=self.key, problem=self.problem, fix=self.fix, value=self.value
+        )
+        return (first, *self.others) if self.others else (self,)
+
+    @classmethod
+    def together(cls, errors: tuple[ConfigError, ...]) -> ConfigError:
+        """One error reporting every one of ``errors`` (at least one), in their order."""
+        mistakes = tuple(mistake for error in errors for mistake in error.errors)
+        first = mistakes[0]
+        if len(mistakes) == 1:
+            return first
+        return cls(
+            file=first.file,
+            key=first.key,
+            problem=first.problem,
+            fix=first.fix,
+            value=first.value,
+            others=mistakes[1:],
+        )
 
     @classmethod
     def option(cls, flag: str, value: object, problem: str, fix: str) -> ConfigError:

@@ -13,6 +13,7 @@ import pytest
 
 from suitekit.reporting import read_totals
 from tests.e2e.helpers import Project, clean_env
+from tests.e2e.html_report import outer_reports, render_report
 from tests.e2e.isolation import require_local_binaries
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bookshop"
@@ -44,7 +45,9 @@ def _need_other_runners() -> None:
         pytest.skip(f"{reason}, which this machine does not have")
 
 
-def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) -> None:
+def test_bookshop_pipeline_runs_every_suite_and_check_at_once(
+    tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     """The pipeline passes, and its combined coverage is the figure of one plain run.
 
     One copy of the example serves three checks: the pipeline (a virtualenv per session, built
@@ -64,7 +67,9 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     for session in (*sessions, "migrations", "partition"):
         assert f"* {session} " in listed.stdout
 
-    result = project.run("inv", "test.all", "--parallel", timeout=900)
+    # Eight CPUs to share: six suites get one each, then unit and processing a second, so that
+    # processing runs on two xdist workers (the HTML report's timeline shows them) on any machine.
+    result = project.run("inv", "test.all", "--parallel", "--cpus", "8", timeout=900)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     for session in (*sessions, "migrations"):
@@ -73,6 +78,7 @@ def test_bookshop_pipeline_runs_every_suite_and_check_at_once(tmp_path: Path) ->
     assert out.count("suitekit: started a throwaway postgres server") == 1
 
     _every_runners_tests_are_counted_once(root / ".suitekit" / "reports", out)
+    _the_html_report_shows_every_session(root / ".suitekit" / "reports", pytestconfig)
 
     # The combined figure of the suites run at once is the figure of one plain run.
     combined = json.loads((root / ".suitekit" / "reports" / "coverage.json").read_text())["totals"]
@@ -131,9 +137,29 @@ def _every_runners_tests_are_counted_once(reports: Path, out: str) -> None:
     passed = sum(t.passed for t in totals.values())
     skipped = sum(t.skipped for t in totals.values())
     closing = out.rstrip().splitlines()[-1]
-    assert closing == f"suitekit: {passed} passed, 0 failed, {skipped} skipped"
+    verdict = rf"suitekit: {passed} passed, 0 failed, {skipped} skipped in [\d.]+s"
+    assert re.fullmatch(verdict, closing), closing
     # One merged report holds every runner's tests, each under its suite's name.
     merged = read_totals(reports / "junit.xml")
     assert merged.tests == sum(t.tests for t in totals.values())
     for suite in OTHER_SUITES:
         assert re.search(rf"^{suite}-3\.11\s+\d+\s+\d+\s+0\s+0\s+0\b", out, re.MULTILINE), out
+
+
+def _the_html_report_shows_every_session(reports: Path, config: pytest.Config) -> None:
+    """The run's HTML report in Chromium: a lane per session, xdist workers in pytest's.
+
+    The screenshot is kept in the reports folder of the run running this test (a CI artifact).
+    """
+    shot = outer_reports(config) / "screenshots" / "bookshop-report.png"
+    rendered = render_report(reports / "index.html", shot)
+    assert rendered.requests == ()
+    suites = (*PYTEST_SUITES, *OTHER_SUITES)
+    assert {f"{suite}-3.11" for suite in suites} <= set(rendered.sessions), rendered.sessions
+    for suite in PYTEST_SUITES:  # a bar per test, on the worker that ran it
+        session = f"{suite}-3.11"
+        assert rendered.bars[session] == read_totals(reports / "junit" / f"{session}.xml").tests
+    # The run's eight CPUs gave processing two xdist workers (loadfile: a file each at least).
+    assert rendered.sessions["processing-3.11"] == ("gw0", "gw1"), rendered.sessions
+    for suite in OTHER_SUITES:  # their runners give no per-test times: a bar per session
+        assert f"{suite}-3.11" in rendered.session_bars

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
+
+from suitekit import _json
 from suitekit.reporting import read_totals
 from tests.e2e.helpers import Project, make_project
 
@@ -30,6 +33,14 @@ def test_suites_counts_each_suites_tests(project: Project) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unit       3" in result.stdout
     assert "slow       1" in result.stdout
+
+    # --json: the same partition, written by the session's pytest; its output on stderr.
+    document = project.run("suitekit", "suites", "--json")
+    assert document.returncode == 0, document.stdout + document.stderr
+    partition = json.loads(document.stdout)
+    jsonschema.validate(partition, _json.schema(_json.SUITES_SCHEMA))
+    assert partition["suites"] == [{"name": "unit", "tests": 3}, {"name": "slow", "tests": 1}]
+    assert "unit       3" in document.stderr
 
 
 def test_bad_declaration_exits_2_with_the_key(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -94,3 +95,9 @@ def test_auto_workers_are_decided_by_the_plugin_from_the_first_run(
     shards = project.run("suitekit", "shards", "unit", "--count", "2")
     assert shards.returncode == 0, shards.stderr
     assert "suite 'unit': 3 tests in 2 shards (longest first; 3 known durations)" in shards.stdout
+    # --json: the same plan, collected in the session's virtualenv.
+    planned = project.run("suitekit", "shards", "unit", "--count", "2", "--json")
+    assert planned.returncode == 0, planned.stderr
+    document = json.loads(planned.stdout)
+    assert (document["tests"], document["known"], document["basis"]) == (3, 3, "durations")
+    assert "suite 'unit': 3 tests in 2 shards" in planned.stderr

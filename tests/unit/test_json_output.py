@@ -1,18 +1,30 @@
-"""`suitekit config --json` and `suitekit plan --json`: versioned documents, valid by schema."""
+"""`suitekit <command> --json`: versioned documents, each valid by its shipped schema.
+
+config and plan; report (from JUnit files written here), flaky (from a finding built of run
+logs), shards (one real collection, in a subprocess of this Python) and the partition's
+document. `suitekit suites --json` runs the partition session through nox: the plugin's part
+is in tests/plugin/test_json_files.py, the command in tests/e2e/test_cli.py.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Final
 
 import jsonschema
 import pytest
+import yaml
 
-from suitekit import _json, plan
+from suitekit import _json, ci, plan
 from suitekit._cli import main
+from suitekit._model import Project
+from suitekit._selection import PartitionReport
 from suitekit.config import load_project, run_options
+from suitekit.flaky import Cause, Finding, Outcome, Run, RunLog, TestRun, compare
 
 BOOKSHOP: Final = Path(__file__).parents[2] / "examples" / "bookshop"
 
@@ -24,9 +36,21 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     return json.loads(out)
 
 
-@pytest.mark.parametrize("schema", [_json.CONFIG_SCHEMA, _json.PLAN_SCHEMA])
+@pytest.mark.parametrize("schema", _json.SCHEMAS)
 def test_the_schemas_are_valid_json_schemas(schema: str) -> None:
-    jsonschema.Draft202012Validator.check_schema(_json.schema(schema))
+    document = _json.schema(schema)
+    jsonschema.Draft202012Validator.check_schema(document)
+    # Each names its document and version as the document does.
+    assert document["properties"]["schema"] == {"const": schema}
+    assert document["properties"]["version"] == {"const": _json.VERSION}
+    assert document["$id"] == f"{schema}-{_json.VERSION}.json"
+
+
+def test_every_shipped_schema_is_a_document_of_a_command() -> None:
+    shipped = Path(_json.__file__).parent / "schemas"
+    assert sorted(path.name for path in shipped.glob("*.json")) == sorted(
+        f"{name}-{_json.VERSION}.json" for name in _json.SCHEMAS
+    )
 
 
 def test_config_json_is_the_resolved_declaration(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,6 +121,53 @@ def test_a_ci_matrix_is_built_from_the_plan_alone() -> None:
     assert len(legs) == expected + len(project.checks)
 
 
+def _workflow_runs(project: Project) -> set[str]:
+    """Every nox command of the GitHub workflow `suitekit ci github` writes, matrix expanded.
+
+    A step's ``env`` hands it the matrix values (``MATRIX_PYTHON: ${{ matrix.python }}``);
+    each leg's command is the step's ``run`` with those variables put in.
+    """
+    workflow = yaml.safe_load(ci.render(project, "github"))
+    runs: set[str] = set()
+    for job in workflow["jobs"].values():
+        axes: dict[str, list[object]] = job.get("strategy", {}).get("matrix", {})
+        legs = [
+            dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())
+        ]
+        for step in job["steps"]:
+            run = step.get("run", "")
+            if not run.startswith("nox -s "):
+                continue
+            for leg in legs or [{}]:
+                command = run
+                for variable, value in step.get("env", {}).items():
+                    axis = re.fullmatch(r"\$\{\{ matrix\.(\w+) \}\}", value)
+                    if axis is not None:
+                        command = command.replace(f'"${{{variable}}}"', str(leg[axis[1]]))
+                runs.add(command)
+    return runs
+
+
+def test_the_matrix_from_the_plan_runs_what_the_github_workflow_runs() -> None:
+    project = load_project(BOOKSHOP)
+    document = json.loads(
+        json.dumps(
+            _json.plan_document(
+                project, plan.run_plan(project, whole=True, options=run_options({}))
+            )
+        )
+    )
+
+    legs = matrix(document)["include"]
+
+    # The same sessions and shards as the generated workflow's jobs, leg for leg; the workflow
+    # also runs the guard and the finish (report, coverage), which the document lists apart.
+    assert len({leg["run"] for leg in legs}) == len(legs)
+    apart = [" ".join(job["command"]) for job in [document["guard"], *document["finish"]]]
+    assert {leg["run"] for leg in legs} | set(apart) == _workflow_runs(project)
+    assert {leg["name"] for leg in legs} == {job["session"] for job in document["jobs"]}
+
+
 def test_version_is_printed_without_a_project(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as ended:
         main(["--version"])
@@ -127,3 +198,268 @@ url = "postgresql://alice:s3cret@db.example/postgres"
     assert "s3cret" not in out
     assert "hunter2" not in out
     assert "postgresql://alice:***@db.example/postgres" in out
+
+
+# --- report ---------------------------------------------------------------------------------
+
+REPORT_PROJECT: Final = """\
+[tool.suitekit]
+python = ["3.11"]
+
+[tool.suitekit.suites.unit]
+paths = ["tests/unit"]
+target-seconds = 1
+
+[tool.suitekit.suites.slow]
+paths = ["tests/slow"]
+
+[[tool.suitekit.quarantine]]
+test = "tests/unit/test_q.py::test_broken"
+reason = "issue #7"
+"""
+FAILED: Final = "tests/unit/test_x.py::test_bad"
+
+
+def _junit(location: str, quarantined: str) -> str:
+    """A unit suite as the plugin writes it: a located failure, a flaky and a quarantined test."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
+        '<testsuite name="unit" errors="0" failures="1" skipped="1" tests="4" time="1.5">'
+        f'<properties><property name="suitekit.location" value="{location}"/>'
+        f'<property name="suitekit.quarantined" value="{quarantined}"/></properties>'
+        '<testcase classname="tests.unit.test_x" name="test_ok" time="0.5"/>'
+        '<testcase classname="tests.unit.test_x" name="test_bad" time="0.75">'
+        '<failure message="assert 1 == 2">trace</failure></testcase>'
+        '<testcase classname="tests.unit.test_x" name="test_flaky" time="0.25">'
+        '<flakyFailure message="AssertionError: first attempt" type="AssertionError">'
+        "<stackTrace>t</stackTrace></flakyFailure></testcase>"
+        '<testcase classname="tests.unit.test_q" name="test_broken" time="0.0">'
+        '<skipped type="suitekit.quarantined" message="quarantined (issue #7): KeyError: x">'
+        "t</skipped></testcase>"
+        "</testsuite></testsuites>"
+    )
+
+
+def _quote(value: object) -> str:
+    return json.dumps(value).replace('"', "&quot;")
+
+
+@pytest.fixture
+def reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose unit suite reported (slow did not), outside GitHub Actions."""
+    for variable in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "SUITEKIT_CHECK_RESULTS"):
+        monkeypatch.delenv(variable, raising=False)
+    (tmp_path / "pyproject.toml").write_text(REPORT_PROJECT, encoding="utf-8")
+    for folder in ("tests/unit", "tests/slow"):
+        (tmp_path / folder).mkdir(parents=True)
+    location = {"test": "tests.unit.test_x::test_bad", "node": FAILED, "file": "x", "line": 3}
+    quarantined = {
+        "test": "tests.unit.test_q::test_broken",
+        "entry": "tests/unit/test_q.py::test_broken",
+    }
+    junit = tmp_path / ".suitekit" / "reports" / "junit" / "unit-3.11.xml"
+    junit.parent.mkdir(parents=True)
+    junit.write_text(_junit(_quote(location), _quote(quarantined)), encoding="utf-8")
+    return tmp_path
+
+
+def test_report_json_gives_the_summary_and_writes_the_files(
+    reported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--project", str(reported), "report", "--json"])
+
+    out, err = capsys.readouterr()
+    assert code == 1  # a failure, and the slow suite wrote no report
+    document = json.loads(out)  # nothing but the document on stdout
+    jsonschema.validate(document, _json.schema(_json.REPORT_SCHEMA))
+    assert (document["ok"], document["exit_code"]) == (False, 1)
+    totals = document["totals"]
+    assert (totals["tests"], totals["failures"], totals["flaky"], totals["skipped"]) == (4, 1, 1, 1)
+    assert document["suites"][0]["name"] == "unit-3.11"
+    assert document["suites"][0]["over_budget"] is True  # 1.5 s of a 1 s budget
+    (failed,) = document["failed"]
+    assert (failed["node_id"], failed["suite"], failed["line"]) == (FAILED, "unit", 3)
+    assert failed["rerun"] == f"nox -s unit-3.11 -- {FAILED}"
+    assert [case["test"] for case in document["flaky"]] == ["tests.unit.test_x::test_flaky"]
+    (quarantined,) = document["quarantined"]
+    assert (quarantined["outcome"], quarantined["reason"]) == ("failed", "issue #7")
+    assert document["missing"] == ["slow-3.11"]
+    assert document["coverage"] is None
+    artifacts = document["artifacts"]
+    for key in ("junit", "summary", "durations", "quarantine"):
+        assert Path(artifacts[key]).is_file(), key
+    assert artifacts["step_summary"] is None
+    # The text went to stderr, and says the same.
+    assert "slow-3.11" in err
+    assert f"nox -s unit-3.11 -- {FAILED}" in err
+    # The same exit code without --json.
+    assert main(["--project", str(reported), "report"]) == code
+
+
+def test_report_json_without_junit_files_is_an_error_not_a_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(REPORT_PROJECT, encoding="utf-8")
+    for folder in ("tests/unit", "tests/slow"):
+        (tmp_path / folder).mkdir(parents=True)
+
+    code = main(["--project", str(tmp_path), "report", "--json"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "no JUnit files in" in err
+
+
+# --- flaky ----------------------------------------------------------------------------------
+
+VICTIM: Final = "tests/unit/test_order.py::test_victim"
+POLLUTER: Final = "tests/unit/test_order.py::test_polluter"
+COIN: Final = "tests/unit/test_coin.py::test_coin"
+BROKEN: Final = "tests/unit/test_broken.py"  # a file that never collects
+
+
+def _run_of(number: int, workers: int, outcomes: dict[str, Outcome]) -> Run:
+    order = [POLLUTER, COIN, VICTIM, BROKEN]
+    return Run(
+        number=number,
+        seed=40 + number,
+        workers=workers,
+        command=f"PYTHONHASHSEED={40 + number} nox -s unit-3.11 -- -n {workers} "
+        f"--suitekit-order-seed={40 + number}",
+        log=RunLog(
+            seed=40 + number,
+            workers=workers,
+            tests=tuple(
+                TestRun(node_id=node, outcome=outcomes.get(node, "passed"), position=index)
+                for index, node in enumerate(order)
+            ),
+        ),
+    )
+
+
+def test_flaky_json_gives_runs_reproductions_and_polluters() -> None:
+    runs = (
+        _run_of(1, 0, {VICTIM: "failed", BROKEN: "error"}),
+        _run_of(2, 2, {COIN: "failed", BROKEN: "error"}),
+        _run_of(3, 0, {BROKEN: "error"}),
+    )
+    flaky = compare([run.compared for run in runs])
+    causes = (
+        Cause(
+            node_id=VICTIM,
+            kind="order",
+            run=1,
+            prefix=(POLLUTER,),
+            replays=5,
+            detail="it passes alone",
+            order_file="reports/flaky/unit/victim.order",
+            command="nox -s unit-3.11 -- -n 0 --suitekit-order-file=victim.order",
+        ),
+        Cause(node_id=COIN, kind="random", run=2, replays=2, detail="passed in 2 replays"),
+    )
+    finding = Finding(suite="unit", session="unit-3.11", runs=runs, flaky=flaky, causes=causes)
+
+    document = json.loads(json.dumps(_json.flaky_document(finding)))
+
+    jsonschema.validate(document, _json.schema(_json.FLAKY_SCHEMA))
+    assert document["ok"] is False
+    assert [(run["seed"], run["workers"]) for run in document["runs"]] == [
+        (41, 0),
+        (42, 2),
+        (43, 0),
+    ]
+    assert document["runs"][0]["counts"] == {"passed": 2, "failed": 1}
+    assert document["runs"][0]["collection_errors"] == 1
+    tests = {test["test"]: test for test in document["flaky"]}
+    assert set(tests) == {VICTIM, COIN}
+    assert tests[VICTIM]["outcomes"] == ["failed", "passed", "passed"]
+    assert tests[VICTIM]["reproduce"] == [{"run": 1, "command": runs[0].command}]
+    assert tests[VICTIM]["cause"]["polluters"] == [POLLUTER]
+    assert tests[COIN]["cause"]["kind"] == "random"
+    assert document["broken"] == [BROKEN]
+    assert document["uncollected"] == [BROKEN]
+    # The same finding as the text: its closing line, and every reproduction command.
+    text = finding.text()
+    assert text.endswith(document["verdict"])
+    assert all(
+        f"run {step['run']}: {step['command']}" in text
+        for test in document["flaky"]
+        for step in test["reproduce"]
+    )
+
+
+def test_flaky_json_of_an_unknown_suite_is_an_error_not_a_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--project", str(BOOKSHOP), "flaky", "nosuch", "--json"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "nosuch" in err
+
+
+# --- suites and shards ----------------------------------------------------------------------
+
+
+def test_suites_document_is_the_partition_report() -> None:
+    project = load_project(BOOKSHOP)
+    report = PartitionReport(
+        counts=tuple((suite.name, 2) for suite in project.pytest_suites),
+        unowned=("tests/misc/test_orphan.py::test_one",),
+        overlapping=(("tests/unit/test_x.py::test_both", ("unit", "processing")),),
+        outside=1,
+    )
+
+    document = _json.suites_document(report)
+
+    jsonschema.validate(document, _json.schema(_json.SUITES_SCHEMA))
+    assert document["ok"] is False
+    assert document["total"] == 2 * len(project.pytest_suites)
+    assert document["overlapping"] == [
+        {"test": "tests/unit/test_x.py::test_both", "suites": ["unit", "processing"]}
+    ]
+
+
+SHARDED: Final = """\
+[tool.suitekit]
+python = ["3.11"]
+
+[tool.suitekit.suites.unit]
+paths = ["tests"]
+shards = 2
+workers = 0
+"""
+
+
+def test_shards_json_prints_the_plan_the_collection_wrote(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # One real collection, in a subprocess of this Python (no nox virtualenv here): ~1 s.
+    (tmp_path / "pyproject.toml").write_text(SHARDED, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "".join(f"def test_{n}():\n    pass\n\n" for n in range(5)), encoding="utf-8"
+    )
+
+    code = main(["--project", str(tmp_path), "shards", "unit", "--json"])
+
+    out, err = capfd.readouterr()
+    assert code == 0, err
+    document = json.loads(out)
+    jsonschema.validate(document, _json.schema(_json.SHARDS_SCHEMA))
+    assert (document["suite"], document["count"], document["tests"]) == ("unit", 2, 5)
+    assert sum(shard["tests"] for shard in document["shards"]) == 5
+    assert "suite 'unit': 5 tests in 2 shards" in err  # pytest's table, on stderr
+
+
+def test_shards_json_of_a_bad_count_is_an_error_not_a_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--project", str(BOOKSHOP), "shards", "unit", "--count", "0", "--json"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert "--count" in err

@@ -1,8 +1,16 @@
-"""Unit tests of the run summary (suitekit._runner.format_summary) and JUnit totals."""
+"""Unit tests of the run's ending (suitekit._runner.format_summary) and JUnit totals.
+
+The ending of a passing, a failing and an interrupted run is golden-file tested; to rewrite the
+golden files after an intended change, run
+``SUITEKIT_UPDATE_GOLDEN=1 pytest tests/unit/test_runner_summary.py`` and review the diff.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -10,10 +18,27 @@ import pytest
 
 from suitekit import ReportError
 from suitekit._runner import Outcome, Status, format_summary
+from suitekit._runner._outcome import FailedTest, failed_tests
+from suitekit._runner._summary import SHOWN_FAILURES, Artifact, find_artifacts
 from suitekit.plan import Job, JobKind, nox_command
-from suitekit.reporting import Totals, merge_junit, read_totals
+from suitekit.reporting import Totals, merge_junit, read_totals, summarise
+from suitekit.reporting._figures import budget_cell
+from suitekit.reporting._summary import Expected
+from suitekit.reporting._surefire import LOCATION_PROPERTY, location_value
+from tests.unit.test_summary import assert_golden
 
-LOGS: Final = Path("/work/bookshop/reports/logs")
+ROOT: Final = Path("/work/bookshop")
+REPORTS: Final = ROOT / ".suitekit/reports"
+LOGS: Final = REPORTS / "logs"
+ARTIFACTS: Final = (
+    Artifact(label="merged JUnit", path=".suitekit/reports/junit.xml"),
+    Artifact(label="summary", path=".suitekit/reports/summary.md"),
+    Artifact(label="HTML report", path=".suitekit/reports/index.html"),
+    Artifact(label="coverage HTML", path=".suitekit/reports/htmlcov/index.html"),
+    Artifact(label="coverage JSON", path=".suitekit/reports/coverage.json"),
+    Artifact(label="session logs", path=".suitekit/reports/logs/"),
+)
+ESCAPE: Final = "\x1b["
 
 
 def job(
@@ -42,64 +67,291 @@ def outcome(
     seconds: float,
     totals: Totals | None = None,
     note: str = "",
+    *,
+    failed: tuple[FailedTest, ...] = (),
+    started: bool = True,
 ) -> Outcome:
     return Outcome(
         job=planned,
         status=status,
-        returncode=None if status == "cancelled" else int(status != "passed"),
+        returncode=None if status == "cancelled" or not started else int(status != "passed"),
         seconds=seconds,
         totals=totals,
         note=note,
+        failed_tests=failed,
+        started=started,
     )
 
 
-def mixed_run() -> list[Outcome]:
+def broken(session: str, node_id: str, *, error: bool = False) -> FailedTest:
+    return FailedTest(test=node_id, error=error, rerun=f"nox -s {session} -- {node_id}")
+
+
+def ending(
+    outcomes: list[Outcome],
+    wall: float,
+    *,
+    artifacts: tuple[Artifact, ...] = ARTIFACTS,
+    colour: bool = False,
+    verbosity: int = 0,
+) -> str:
+    """The ending as a run in the project's root shows it, with every report written."""
+    return format_summary(
+        outcomes, wall, artifacts=artifacts, cwd=ROOT, colour=colour, verbosity=verbosity
+    )
+
+
+def passing_run() -> list[Outcome]:
     return [
         outcome(
             job("unit-3.11", target_seconds=10.0),
             "passed",
             4.0,
-            Totals(tests=10, skipped=2, seconds=3.5),
+            Totals(tests=120, skipped=2, seconds=3.5),
+        ),
+        outcome(
+            job("integration-3.11", target_seconds=60.0),
+            "passed",
+            41.2,
+            Totals(tests=38, seconds=33.0),
+        ),
+        outcome(job("lint", kind="check"), "passed", 1.0),
+        outcome(job("security", kind="check", required=False), "failed", 2.0),
+        outcome(job("report", kind="report"), "passed", 0.4),
+        outcome(job("coverage", kind="coverage"), "passed", 0.6),
+    ]
+
+
+def failing_run() -> list[Outcome]:
+    unit = [
+        broken("unit-3.11", f"tests/unit/test_isbn.py::test_checksum[{n}]")
+        for n in range(SHOWN_FAILURES)
+    ]
+    return [
+        outcome(
+            job("unit-3.11", target_seconds=10.0),
+            "failed",
+            14.0,
+            Totals(tests=120, failures=11, errors=1, seconds=12.5),
+            failed=(
+                *unit,
+                broken("unit-3.11", "tests/unit/test_cache.py::test_keys", error=True),
+                broken("unit-3.11", "tests/unit/test_cache.py::test_expiry"),
+            ),
         ),
         outcome(
             job("integration-3.11", target_seconds=60.0),
             "failed",
-            80.0,
-            Totals(tests=5, failures=1, errors=1, seconds=70.0),
+            3.0,
+            note="no JUnit file at .suitekit/reports/junit/integration-3.11.xml",
         ),
-        outcome(job("lint", kind="check"), "passed", 1.0),
+        outcome(job("lint", kind="check"), "failed", 1.0),
         outcome(job("security", kind="check", required=False), "failed", 2.0),
+        outcome(job("report", kind="report"), "failed", 0.4),
+        outcome(job("coverage", kind="coverage"), "passed", 0.6),
     ]
 
 
-def test_the_whole_summary() -> None:
-    summary = format_summary(mixed_run(), 90.0)
-
-    # Session and result are left-aligned; the figures right-aligned; no trailing blanks.
-    header = "session           result             tests  failed  skipped  seconds  setup  "
-    assert summary.split("\n") == [
-        "",
-        "suitekit summary",
-        header + "       budget",
-        "----------------  -----------------  -----  ------  -------  -------  -----  -------------",  # noqa: E501 - a row kept whole
-        "unit-3.11         passed                10       0        2      4.0    0.5        3.5/10s",  # noqa: E501 - a row kept whole
-        "integration-3.11  failed                 5       2        0     80.0   10.0  70.0/60s OVER",  # noqa: E501 - a row kept whole
-        "lint              passed                 -       -        -      1.0      -",
-        "security          failed (advisory)      -       -        -      2.0      -",
-        "wall time 90.0s; sessions' own time 87.0s",
-        (
-            "setup: a suite session's seconds outside pytest's own run (nox, install, servers, "
-            "Python start-up)"
+def interrupted_run() -> list[Outcome]:
+    return [
+        outcome(job("lint", kind="check"), "failed", 1.0),
+        outcome(
+            job("unit-3.11", target_seconds=10.0),
+            "passed",
+            4.0,
+            Totals(tests=120, skipped=2, seconds=3.5),
         ),
-        "failed: integration-3.11",
-        "suitekit: 11 passed, 2 failed, 2 skipped",
+        outcome(
+            job("integration-3.11", target_seconds=60.0),
+            "interrupted",
+            12.0,
+            Totals(tests=9, failures=1, seconds=8.0),
+            failed=(broken("integration-3.11", "tests/integration/test_orders.py::test_pay"),),
+        ),
+        outcome(job("e2e-3.11"), "interrupted", 0.0, started=False),
     ]
 
 
-def test_the_table_columns() -> None:
-    header = format_summary(mixed_run(), 90.0).split("\n")[2]
+# -- the golden endings ---------------------------------------------------------------------------
 
-    assert header.split() == [
+
+def test_the_ending_of_a_passing_run() -> None:
+    assert_golden("ending_passed.txt", ending(passing_run(), 45.3) + "\n")
+
+
+def test_the_ending_of_a_failing_run() -> None:
+    assert_golden("ending_failed.txt", ending(failing_run(), 21.0) + "\n")
+
+
+def test_the_ending_of_an_interrupted_run() -> None:
+    logs_only = (ARTIFACTS[-1],)
+    assert_golden(
+        "ending_interrupted.txt", ending(interrupted_run(), 17.0, artifacts=logs_only) + "\n"
+    )
+
+
+# -- the order and what each part says -----------------------------------------------------------
+
+
+def test_the_ending_answers_in_order_with_the_verdict_last() -> None:
+    lines = ending(failing_run(), 21.0).split("\n")
+
+    failed = lines.index("failed tests (12):")
+    sessions = lines.index("failed sessions with no failed test (4):")
+    table = next(i for i, line in enumerate(lines) if line.startswith("session "))
+    reports = lines.index("reports:")
+    assert failed < sessions < table < reports < len(lines) - 1
+    assert lines[-1] == (
+        "suitekit: 108 passed, 12 failed, 0 skipped in 21.0s; "
+        "failed: unit-3.11, integration-3.11, lint, report"
+    )
+
+
+def test_each_failed_test_has_its_session_and_its_rerun() -> None:
+    text = ending(failing_run(), 21.0, verbosity=1)
+
+    assert (
+        "  FAILED tests/unit/test_isbn.py::test_checksum[0] (unit-3.11)\n"
+        "    rerun: nox -s unit-3.11 -- tests/unit/test_isbn.py::test_checksum[0]\n"
+    ) in text
+    # An error is said as one; another runner's test may have no command of its own.
+    assert "  ERROR tests/unit/test_cache.py::test_keys (unit-3.11)\n" in text
+    run = [
+        outcome(
+            job("frontend"),
+            "failed",
+            2.0,
+            Totals(tests=3, failures=1),
+            failed=(FailedTest(test="src/cart.test.js::adds"),),
+        )
+    ]
+    assert "  FAILED src/cart.test.js::adds (frontend)\n\nsession" in ending(run, 2.0)
+
+
+def test_the_failed_tests_are_capped_and_the_rest_found_in_the_summary() -> None:
+    text = ending(failing_run(), 21.0)
+
+    assert text.count("    rerun: ") == SHOWN_FAILURES
+    assert "tests/unit/test_cache.py::test_expiry" not in text
+    assert "\n  and 2 more (see .suitekit/reports/summary.md)\n" in text
+
+
+def test_verbose_lists_every_failed_test() -> None:
+    text = ending(failing_run(), 21.0, verbosity=1)
+
+    assert text.count("    rerun: ") == SHOWN_FAILURES + 2
+    assert "more (see" not in text
+
+
+def test_without_a_summary_the_rest_are_in_the_logs() -> None:
+    logs_only = (ARTIFACTS[-1],)
+
+    text = ending(failing_run(), 21.0, artifacts=logs_only)
+
+    assert "\n  and 2 more (see .suitekit/reports/logs/)\n" in text
+    assert "\n  and 2 more\n" in ending(failing_run(), 21.0, artifacts=())
+
+
+def test_sessions_that_failed_without_a_failed_test_name_their_logs() -> None:
+    text = ending(failing_run(), 21.0)
+
+    assert (
+        "  FAILED integration-3.11 (suite): exit code 1; no JUnit file at "
+        ".suitekit/reports/junit/integration-3.11.xml; log: .suitekit/reports/logs/integration-3.11.log\n"  # noqa: E501 - one line of the ending
+    ) in text
+    assert "  FAILED lint (check): exit code 1; log: .suitekit/reports/logs/lint.log\n" in text
+    assert "  FAILED security (check, advisory): exit code 1;" in text
+    assert "  FAILED report: exit code 1; log: .suitekit/reports/logs/report.log\n" in text
+    # A note said there is not said again under the table.
+    assert "notes:" not in text
+
+
+def test_a_guard_decided_without_a_session_has_no_log_to_name() -> None:
+    guard = Outcome(
+        job=job("partition", kind="partition"),
+        status="failed",
+        returncode=None,
+        seconds=0.1,
+        note="the suites do not partition the tests (said above)",
+    )
+
+    text = ending([guard], 1.0)
+
+    assert "  FAILED partition: the suites do not partition the tests (said above)\n" in text
+    assert "partition.log" not in text
+
+
+def test_a_log_outside_the_current_folder_is_named_whole() -> None:
+    text = format_summary(failing_run(), 21.0, cwd=Path("/elsewhere"))
+
+    assert f"; log: {LOGS / 'lint.log'}\n" in text
+
+
+def test_an_advisory_failure_does_not_fail_the_run() -> None:
+    lines = ending(passing_run(), 45.3).split("\n")
+
+    assert re.search(r"^security\s+failed \(advisory\)\s", "\n".join(lines), re.MULTILINE)
+    assert lines[-1] == "suitekit: 156 passed, 0 failed, 2 skipped in 45.3s"
+
+
+def test_cancelled_sessions_are_named_in_the_verdict() -> None:
+    run = [
+        outcome(job("unit-3.11"), "failed", 1.0, Totals(tests=3, failures=3)),
+        outcome(job("integration-3.11"), "cancelled", 0.0, started=False),
+        outcome(job("typecheck", kind="check"), "passed", 0.5),
+    ]
+
+    text = ending(run, 2.0)
+
+    assert text.endswith(
+        "suitekit: 0 passed, 3 failed, 0 skipped in 2.0s; failed: unit-3.11; "
+        "cancelled: integration-3.11"
+    )
+    assert re.search(r"^integration-3\.11\s+cancelled\s", text, re.MULTILINE)
+
+
+# -- interrupted runs ----------------------------------------------------------------------------
+
+
+def test_interrupted_sessions_are_never_listed_as_failed() -> None:
+    text = ending(interrupted_run(), 17.0)
+    lines = text.split("\n")
+
+    assert lines[-1] == (
+        "suitekit: interrupted (Ctrl-C or SIGTERM): integration-3.11; "
+        "126 passed, 1 failed, 2 skipped in 17.0s; failed: lint"
+    )
+    assert "test_orders.py::test_pay" not in text  # its session was cut short, not failed
+    assert "failed tests" not in text
+    assert "  FAILED lint (check): exit code 1;" in text
+    assert re.search(r"^integration-3\.11\s+interrupted\s", text, re.MULTILINE)
+    assert re.search(r"^e2e-3\.11\s+not started\s", text, re.MULTILINE)
+
+
+def test_an_interrupt_between_two_sessions_names_the_one_it_kept_from_starting() -> None:
+    run = [
+        outcome(job("unit-3.11"), "passed", 4.0, Totals(tests=3, seconds=1.0)),
+        outcome(job("integration-3.11"), "interrupted", 0.0, started=False),
+        outcome(job("e2e-3.11"), "interrupted", 0.0, started=False),
+    ]
+
+    last = ending(run, 4.1).split("\n")[-1]
+
+    assert last == (
+        "suitekit: interrupted (Ctrl-C or SIGTERM): before integration-3.11; "
+        "3 passed, 0 failed, 0 skipped in 4.1s"
+    )
+
+
+# -- the table and its one budget figure ---------------------------------------------------------
+
+
+def test_the_table_columns_name_the_budget_figure() -> None:
+    header = next(
+        line for line in ending(passing_run(), 45.3).split("\n") if line.startswith("session ")
+    )
+
+    assert re.split(r"\s{2,}", header) == [
         "session",
         "result",
         "tests",
@@ -107,7 +359,7 @@ def test_the_table_columns() -> None:
         "skipped",
         "seconds",
         "setup",
-        "budget",
+        "budget (test s/target)",
     ]
 
 
@@ -118,92 +370,180 @@ def test_over_budget_is_marked() -> None:
         outcome(job("c", target_seconds=10.0), "passed", 12.0, Totals(tests=1, seconds=9.0)),
     ]
 
-    lines = format_summary(run, 20.0).split("\n")
+    lines = ending(run, 20.0).split("\n")
+    rows = {line.split()[0]: line for line in lines if line[:2] in {"a ", "b ", "c "}}
 
-    assert lines[4].endswith("10.5/10s OVER")
+    assert rows["a"].endswith("10.5/10s OVER")
     # The budget holds the tests' own time: exactly on budget is not over, nor is nox's set-up.
-    assert lines[5].endswith("10.0/10s")
-    assert lines[6].endswith("9.0/10s")
-    assert sum("OVER" in line for line in lines) == 1
+    assert rows["b"].endswith("10.0/10s")
+    assert rows["c"].endswith("9.0/10s")
+    assert sum(line.endswith(" OVER") for line in lines) == 1
 
 
-def test_no_budget_column_value_without_totals_or_target() -> None:
+def test_no_budget_cell_without_totals_or_target() -> None:
     run = [
         outcome(job("a", target_seconds=10.0), "failed", 3.0, note="no JUnit file at x.xml"),
-        outcome(job("b"), "passed", 3.0, Totals(tests=4, seconds=1.0)),
+        outcome(job("b", target_seconds=10.0), "passed", 3.0, Totals(tests=4, seconds=1.0)),
+        outcome(job("c"), "passed", 3.0, Totals(tests=4, seconds=1.0)),
     ]
 
-    lines = format_summary(run, 5.0).split("\n")
+    lines = ending(run, 5.0).split("\n")
 
-    assert lines[4] == "a        failed      -       -        -      3.0      -"
-    assert lines[5] == "b        passed      4       0        0      3.0    2.0"
-
-
-def test_an_advisory_failure_does_not_fail_the_run() -> None:
-    run = [
-        outcome(job("lint", kind="check"), "passed", 1.0),
-        outcome(job("security", kind="check", required=False), "failed", 2.0),
-    ]
-
-    summary = format_summary(run, 3.0)
-
-    assert re.search(r"^security\s+failed \(advisory\)\s", summary, re.MULTILINE)
-    assert "all required sessions passed" in summary
-    assert "\nfailed:" not in summary
+    assert "a        failed      -       -        -      3.0      -" in lines
+    assert "c        passed      4       0        0      3.0    2.0" in lines
 
 
-def test_an_advisory_check_that_passes_is_just_passed() -> None:
-    run = [outcome(job("security", kind="check", required=False), "passed", 2.0)]
+def test_no_budget_column_when_no_suite_has_a_budget() -> None:
+    run = [outcome(job("b"), "passed", 3.0, Totals(tests=4, seconds=1.0))]
 
-    assert "advisory" not in format_summary(run, 2.0)
+    text = ending(run, 5.0)
 
-
-def test_required_sessions_that_did_not_pass_are_listed() -> None:
-    run = [
-        outcome(job("unit-3.11"), "failed", 1.0, Totals(tests=3, failures=3)),
-        outcome(job("integration-3.11"), "cancelled", 0.0),
-        outcome(job("lint", kind="check"), "interrupted", 0.5),
-        outcome(job("typecheck", kind="check"), "passed", 0.5),
-    ]
-
-    summary = format_summary(run, 2.0)
-
-    assert "failed: unit-3.11, integration-3.11, lint" in summary
-    assert re.search(r"^integration-3\.11\s+cancelled\s", summary, re.MULTILINE)
+    assert "budget" not in text
+    assert "\nb        passed      4       0        0      3.0    2.0\n" in text
 
 
-def test_notes_are_listed_by_session() -> None:
-    run = [
-        outcome(job("unit-3.11"), "failed", 1.0, note="no JUnit file at reports/junit/u.xml"),
-        outcome(job("lint", kind="check"), "passed", 1.0),
-    ]
+def test_quiet_leaves_the_legend_out() -> None:
+    quiet = ending(passing_run(), 45.3, verbosity=-1)
 
-    summary = format_summary(run, 2.0)
-
-    assert "\nnotes:\n  unit-3.11: no JUnit file at reports/junit/u.xml\n" in summary
+    assert "setup: " not in quiet
+    assert "budget: " not in quiet
+    assert "setup: " in ending(passing_run(), 45.3)
 
 
-def test_the_final_line() -> None:
-    last = format_summary(mixed_run(), 90.0).split("\n")[-1]
+def test_the_runner_and_the_report_set_the_same_time_against_the_budget(tmp_path: Path) -> None:
+    # Under xdist the cases' times add up to more than the suite's own (pytest's wall time):
+    # both summaries take the suite's, so one run never shows two budget figures.
+    path = write(tmp_path, "unit-3.11.xml", XDIST)
 
-    # errors count as failed; skipped (xfail included) are not passed.
-    assert last == "suitekit: 11 passed, 2 failed, 2 skipped"
+    runner = read_totals(path).seconds
+    merged = merge_junit([path], tmp_path / "junit.xml")
+    (row,) = summarise(merged, [Expected(name="unit-3.11", target_seconds=10)]).rows
+
+    assert runner == pytest.approx(9.7)
+    assert row.seconds == pytest.approx(15.0)  # the seconds column: the cases' sum
+    assert budget_cell(row) == "9.7/10s" == f"{runner:.1f}/10s"
+    assert not row.over_budget
 
 
-def test_the_final_line_of_an_empty_run() -> None:
-    summary = format_summary([], 0.0)
-
-    assert summary.endswith("all required sessions passed\nsuitekit: 0 passed, 0 failed, 0 skipped")
+# -- colour ---------------------------------------------------------------------------------------
 
 
-def test_the_final_line_counts_only_suites_with_totals() -> None:
-    run = [
-        outcome(job("a"), "passed", 1.0, Totals(tests=7, skipped=1)),
-        outcome(job("b"), "passed", 1.0, Totals(tests=3, errors=2)),
-        outcome(job("lint", kind="check"), "failed", 1.0),
-    ]
+def test_no_colour_unless_asked() -> None:
+    for run in (passing_run(), failing_run(), interrupted_run()):
+        assert ESCAPE not in ending(run, 1.0)
 
-    assert format_summary(run, 3.0).endswith("\nsuitekit: 7 passed, 2 failed, 1 skipped")
+
+@pytest.mark.parametrize(
+    ("run", "sgr"),
+    [(passing_run, "32"), (failing_run, "31"), (interrupted_run, "35")],
+)
+def test_the_verdict_is_coloured_by_how_the_run_ended(
+    run: Callable[[], list[Outcome]], sgr: str
+) -> None:
+    last = ending(run(), 1.0, colour=True).split("\n")[-1]
+
+    assert last.startswith(f"\x1b[{sgr}msuitekit: ")
+    assert last.endswith("\x1b[0m")
+
+
+def test_colour_keeps_the_table_aligned() -> None:
+    plain = ending(failing_run(), 21.0).split("\n")
+    coloured = ending(failing_run(), 21.0, colour=True).split("\n")
+
+    assert [re.sub(r"\x1b\[\d+m", "", line) for line in coloured] == plain
+
+
+# -- the reports and the failed tests, read from files ------------------------------------------
+
+
+def test_find_artifacts_lists_this_runs_reports_relative_to_the_current_folder(
+    tmp_path: Path,
+) -> None:
+    reports = tmp_path / ".suitekit/reports"
+    (reports / "logs").mkdir(parents=True)
+    (reports / "htmlcov").mkdir()
+    for name in ("junit.xml", "summary.md", "htmlcov/index.html", "coverage.json"):
+        (reports / name).write_text("x", encoding="utf-8")
+    stale = reports / "index.html"  # an earlier run's: not listed
+    stale.write_text("x", encoding="utf-8")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+
+    found = find_artifacts(reports, since=time.time() - 60, cwd=tmp_path)
+
+    assert found == (
+        Artifact(label="merged JUnit", path=".suitekit/reports/junit.xml"),
+        Artifact(label="summary", path=".suitekit/reports/summary.md"),
+        Artifact(label="coverage HTML", path=".suitekit/reports/htmlcov/index.html"),
+        Artifact(label="coverage JSON", path=".suitekit/reports/coverage.json"),
+        Artifact(label="session logs", path=".suitekit/reports/logs/"),
+    )
+    elsewhere = find_artifacts(reports, since=time.time() - 60, cwd=tmp_path / "src")
+    assert elsewhere[0].path == str(reports / "junit.xml")
+
+
+def test_find_artifacts_of_a_run_that_wrote_nothing(tmp_path: Path) -> None:
+    assert find_artifacts(tmp_path / "reports", since=time.time(), cwd=tmp_path) == ()
+
+
+def test_failed_tests_are_read_with_their_node_ids_and_reruns(tmp_path: Path) -> None:
+    junit = write(tmp_path, "unit-3.11.xml", LOCATED)
+    planned = Job(
+        session="unit-3.11",
+        kind="suite",
+        title="unit",
+        command=nox_command("unit-3.11"),
+        env={},
+        required=True,
+        junit=junit,
+        log=tmp_path / "unit-3.11.log",
+        target_seconds=None,
+    )
+
+    found = failed_tests(planned, read_totals(junit))
+
+    assert found == (
+        FailedTest(
+            test="tests/unit/test_a.py::test_two",
+            rerun="nox -s unit-3.11 -- tests/unit/test_a.py::test_two",
+        ),
+        FailedTest(test="tests.unit.test_a::test_three", error=True, rerun="nox -s unit-3.11"),
+    )
+    # Totals without failures: the file is not read again.
+    assert failed_tests(planned, Totals(tests=3)) == ()
+
+
+XDIST: Final = """\
+<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests">
+  <testsuite name="unit" errors="0" failures="0" skipped="0" tests="2" time="9.7">
+    <testcase classname="tests.unit.test_a" name="test_one" time="7.5"/>
+    <testcase classname="tests.unit.test_a" name="test_two" time="7.5"/>
+  </testsuite>
+</testsuites>
+"""
+
+LOCATED: Final = f"""\
+<?xml version="1.0" encoding="utf-8"?>
+<testsuites name="pytest tests">
+  <testsuite name="unit" errors="1" failures="1" skipped="0" tests="3" time="1.0">
+    <properties>
+      <property name="{LOCATION_PROPERTY}" value='{
+    location_value(
+        test="tests.unit.test_a::test_two",
+        node_id="tests/unit/test_a.py::test_two",
+        file="tests/unit/test_a.py",
+        line=4,
+    )
+}'/>
+    </properties>
+    <testcase classname="tests.unit.test_a" name="test_one" time="0.1"/>
+    <testcase classname="tests.unit.test_a" name="test_two" time="0.1"><failure message="x"/>
+    </testcase>
+    <testcase classname="tests.unit.test_a" name="test_three" time="0.1"><error message="e"/>
+    </testcase>
+  </testsuite>
+</testsuites>
+"""
 
 
 # -- Totals and read_totals ---------------------------------------------------------------------

@@ -7,7 +7,9 @@ To rewrite the golden files after an intended change of the output, run
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -562,6 +564,31 @@ def test_an_expected_suite_matches_a_report_by_file_stem_or_by_suite_name() -> N
     assert summary.missing == ("e2e-3.12", "plugin")
     assert summary.missing_optional == ()
     assert not summary.ok
+
+
+def test_the_budget_is_the_suites_own_time_not_its_cases_sum() -> None:
+    # Under xdist the cases' times add up to more than pytest's own time for the suite; the
+    # budget is the latter, the figure the run's table (inv test.all) shows too.
+    xdist = replace(report("unit-3.11", tests=2, seconds=15.0), session_seconds=9.7)
+    slow = replace(report("e2e-3.11", tests=1, seconds=3.0), session_seconds=12.5)
+    summary = summarise(
+        merge(xdist, slow),
+        [
+            Expected(name="unit-3.11", target_seconds=10),
+            Expected(name="e2e-3.11", target_seconds=10),
+        ],
+    )
+
+    assert [(row.seconds, row.budget_seconds, row.over_budget) for row in summary.rows] == [
+        (15.0, 9.7, False),
+        (3.0, 12.5, True),
+    ]
+    terminal = render_terminal(summary)
+    assert re.search(r"^unit-3\.11 .* 15\.0  9\.7/10s$", terminal, re.MULTILINE), terminal
+    assert re.search(r"^e2e-3\.11 .* 3\.0  12\.5/10s OVER$", terminal, re.MULTILINE), terminal
+    markdown = render_markdown(summary)
+    assert "| 15.0 | 9.7/10s |" in markdown
+    assert "| 3.0 | :warning: 12.5/10s |" in markdown
 
 
 def test_a_stem_match_gives_the_budget_before_a_name_match() -> None:

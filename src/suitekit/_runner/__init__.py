@@ -9,8 +9,9 @@ echoed live, in a parallel run it is printed for failed jobs only.
 The modules, from the bottom up: ``_options`` (:class:`RunnerOptions`, declared once),
 ``_outcome`` (how a job ended), ``_process`` (one job's process group: start, tee, stop),
 ``_display`` (the event lines and the live status block), ``_inline`` (the report and coverage
-jobs, run in this process), ``_summary`` (the closing table), ``_jobs`` (:class:`Runner`, the
-loop over the jobs) and ``_compose`` (a whole run: guard, jobs, finish, summary).
+jobs, run in this process), ``_summary`` (the run's ending: what failed, the sessions' table,
+the reports, the verdict), ``_jobs`` (:class:`Runner`, the loop over the jobs) and ``_compose``
+(a whole run: guard, jobs, finish, ending).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""A whole run: the partition guard, the jobs, the finish (report, coverage), the summary.
+"""A whole run: the partition guard, the jobs, the finish (report, coverage), the ending.
 
 It starts the services the jobs need when the first job needing one starts, decides the
 guard from what the suite sessions collected (or runs the guard session), and closes with
-the summary table.
+the run's ending (see :mod:`suitekit._runner._summary`): what failed, the sessions' table,
+where the reports are and the verdict, last.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
@@ -23,9 +25,10 @@ from suitekit import _guard, plan, services
 from suitekit._files import ensure_writable
 from suitekit._handoff import ENV_CHECK_RESULTS
 from suitekit._model import Project
+from suitekit._runner._display import colour_wanted
 from suitekit._runner._jobs import Runner
 from suitekit._runner._outcome import Outcome
-from suitekit._runner._summary import format_summary
+from suitekit._runner._summary import find_artifacts, format_summary
 from suitekit._signals import signals_as_interrupt
 from suitekit.plan import Job, RunPlan
 
@@ -102,6 +105,7 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
         out.flush()
 
     every = (*(() if guard is None else (guard,)), *jobs)
+    since = time.time()  # the reports written from now on are this run's
     # Before anything starts: a full or read-only reports folder is one clear error (exit 2),
     # not a traceback halfway through or sessions failing for no visible reason.
     ensure_writable(_written_folders((*every, *finish)))
@@ -150,7 +154,14 @@ def _run(runner: Runner, *, guard: Job | None, jobs: Sequence[Job], finish: Sequ
             check=(lambda: _guard.decide(project, records)) if project is not None else None,
             crashed=lambda: _guard.crash(project, records),
         )
-    return _summarise(outcomes, code, time.monotonic() - started, out)
+    ending = _Ending(
+        wall=time.monotonic() - started,
+        since=since,
+        reports=_reports_folder(project, (*every, *finish)),
+        colour=colour_wanted(out, os.environ),
+        verbosity=runner.verbosity,
+    )
+    return _summarise(outcomes, code, ending, out)
 
 
 def _execute(
@@ -240,7 +251,14 @@ def _check_partition(
             "runners do not partition their test files\n"
         )
         out.flush()
-        return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
+        # No session ran (returncode None: no log to name); the problem is said above.
+        return Outcome(
+            job=guard,
+            status="failed",
+            returncode=None,
+            seconds=seconds,
+            note="the suites of other runners do not partition their test files (said above)",
+        )
     if verdict.runners.unchecked:
         out.write(
             f"suitekit: {guard.session}: the test files of other runners not checked "
@@ -256,7 +274,13 @@ def _check_partition(
             )
             out.write(f"{verdict.problem}\nsuitekit: {guard.session} failed: {why}\n")
             out.flush()
-            return Outcome(job=guard, status="failed", returncode=1, seconds=seconds)
+            return Outcome(
+                job=guard,
+                status="failed",
+                returncode=None,
+                seconds=seconds,
+                note=f"{why} (said above)",
+            )
         counts = ", ".join(
             [f"{name} {count}" for name, count in verdict.report.counts]
             + [f"{name} {count} {unit}" for name, count, unit in verdict.runners.counts]
@@ -266,7 +290,7 @@ def _check_partition(
             f"({counts}) in {seconds:.2f}s\n"
         )
         out.flush()
-        return Outcome(job=guard, status="passed", returncode=0, seconds=seconds)
+        return Outcome(job=guard, status="passed", returncode=None, seconds=seconds)
     suites = [o for o in outcomes if o.job.kind == "suite"]
     if any(o.status != "passed" for o in suites):
         out.write(f"suitekit: {guard.session}: not checked ({verdict.reason})\n")
@@ -294,12 +318,53 @@ def _guard_failed(checked: Outcome, out: IO[str], then: str, crash: str | None) 
     return 1
 
 
-def _summarise(outcomes: list[Outcome], code: int, wall: float, out: IO[str]) -> int:
-    """Print the summary (its closing line last of all) and pass the exit code on."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Ending:
+    """What the ending of a run needs besides the outcomes.
+
+    Attributes:
+        wall: The run's wall time, in seconds.
+        since: When the run started (``time.time()``): the reports written since are its own.
+        reports: The reports folder; ``None`` when there is no job to tell it.
+        colour: Whether to colour it.
+        verbosity: -1 (``-q``), 0 or 1 (``-v``).
+    """
+
+    wall: float
+    since: float
+    reports: Path | None
+    colour: bool
+    verbosity: int
+
+
+def _summarise(outcomes: list[Outcome], code: int, ending: _Ending, out: IO[str]) -> int:
+    """Print the ending (its verdict last of all) and pass the exit code on."""
     if outcomes:
-        out.write(format_summary(outcomes, wall) + "\n")
+        cwd = Path.cwd()
+        artifacts = (
+            find_artifacts(ending.reports, since=ending.since, cwd=cwd)
+            if ending.reports is not None
+            else ()
+        )
+        text = format_summary(
+            outcomes,
+            ending.wall,
+            artifacts=artifacts,
+            cwd=cwd,
+            colour=ending.colour,
+            verbosity=ending.verbosity,
+        )
+        out.write(text + "\n")
         out.flush()
     return code
+
+
+def _reports_folder(project: Project | None, jobs: Sequence[Job]) -> Path | None:
+    """The run's reports folder: the project's, else the one the jobs' logs are in."""
+    if project is not None:
+        return project.root / project.reports
+    # Each log is <reports>/logs/<session>.log (see suitekit._layout.log_file).
+    return jobs[0].log.parent.parent if jobs else None
 
 
 def _written_folders(jobs: Sequence[Job]) -> tuple[Path, ...]:

@@ -23,7 +23,7 @@ from suitekit._runner._outcome import Outcome, Status
 from suitekit._runner._process import progress_file
 from suitekit.plan import Job
 
-__all__ = ["Display", "colour_wanted"]
+__all__ = ["Display", "colour_wanted", "paint"]
 
 _LOG_TAIL_LINES: Final = 200
 _VERBOSE_EVERY: Final = 10.0  # seconds between two progress lines of a job with -v
@@ -37,6 +37,12 @@ _COLOURS: Final = {
     "cancelled": "35",
     "waiting": "2",
 }
+
+
+def paint(text: str, status: str, *, colour: bool) -> str:
+    """``text`` in ``status``'s colour when ``colour``, else as it is."""
+    code = _COLOURS.get(status)
+    return f"\x1b[{code}m{text}\x1b[0m" if colour and code else text
 
 
 def colour_wanted(stream: object, environ: Mapping[str, str]) -> bool:
@@ -81,8 +87,7 @@ class Display:
 
     def paint(self, text: str, status: str) -> str:
         """``text`` in ``status``'s colour, where the run is coloured."""
-        code = _COLOURS.get(status)
-        return f"\x1b[{code}m{text}\x1b[0m" if self.colour and code else text
+        return paint(text, status, colour=self.colour)
 
     def progress(self, session: str) -> _progress.Progress | None:
         """What a running suite session's pytest last wrote of its progress, if anything."""

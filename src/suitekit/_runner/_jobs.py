@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from suitekit._runner._display import Display
 from suitekit._runner._inline import inline, run_inline
 from suitekit._runner._options import RunnerOptions
-from suitekit._runner._outcome import Outcome, Status, fresh_totals
+from suitekit._runner._outcome import Outcome, Status, failed_tests, fresh_totals
 from suitekit._runner._process import (
     POLL_SECONDS,
     Running,
@@ -95,7 +95,11 @@ class _Run:
                 raise
         for job in pending:
             self.outcomes[job.session] = Outcome(
-                job=job, status=stop_reason or "cancelled", returncode=None, seconds=0.0
+                job=job,
+                status=stop_reason or "cancelled",
+                returncode=None,
+                seconds=0.0,
+                started=False,
             )
         self.display.draw(final=True)
         return [self.outcomes[job.session] for job in jobs]
@@ -178,6 +182,7 @@ class _Run:
             seconds=seconds,
             totals=totals,
             note=note,
+            failed_tests=failed_tests(state.job, totals),
         )
 
     def _stop_all(self, status: Status) -> None:

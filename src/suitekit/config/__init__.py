@@ -18,7 +18,10 @@ Validation happens here and only here, in layers in the manner of coverage.py's 
 A worker count or a CPU budget is checked by one function of :mod:`~suitekit.config._counts`
 whether it comes from the file, the environment or an option. Every error is a
 :class:`~suitekit.errors.ConfigError` naming the file (or the variable, or the option), the key
-path, the bad value and the fix.
+path, the bad value and the fix; every independent mistake of a file is reported at once.
+
+:mod:`~suitekit.config._markers` checks the markers the suites' expressions name against those
+the project registers with pytest (``suitekit config`` and the pytest plugin call it).
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ from suitekit.config._layers import CliOverrides as CliOverrides
 from suitekit.config._layers import RunOptions as RunOptions
 from suitekit.config._layers import run_options as run_options
 from suitekit.config._lookup import pytest_suite as pytest_suite
+from suitekit.config._markers import PYTEST_MARKERS as PYTEST_MARKERS
+from suitekit.config._markers import RegisteredMarkers as RegisteredMarkers
+from suitekit.config._markers import check_markers as check_markers
+from suitekit.config._markers import check_registered_markers as check_registered_markers
+from suitekit.config._markers import configured_markers as configured_markers
+from suitekit.config._markers import marker_name as marker_name
 from suitekit.config._project import find_config as find_config
 from suitekit.config._project import load_project as load_project
 from suitekit.config._project import parse_project as parse_project
@@ -54,15 +63,21 @@ __all__ = [
     "MAX_CONFIG_BYTES",
     "MAX_NESTING",
     "MAX_RETRIES",
+    "PYTEST_MARKERS",
     "RESERVED_NAMES",
     "ROOT_KEY",
     "_POSTGRES_FIELDS",
     "_REDIS_FIELDS",
     "CliOverrides",
+    "RegisteredMarkers",
     "RunOptions",
+    "check_markers",
+    "check_registered_markers",
+    "configured_markers",
     "cpu_budget",
     "find_config",
     "load_project",
+    "marker_name",
     "parse_project",
     "pytest_suite",
     "run_options",

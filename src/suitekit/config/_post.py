@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
-from suitekit._model import DEFAULT_REPORTS, Project
+from suitekit._model import DEFAULT_REPORTS, InstallSpec, Project, Suite
 from suitekit.config._keys import ROOT_KEY, did_you_mean, type_name
+from suitekit.config._table import Reader
 from suitekit.errors import ConfigError
 
 __all__ = ["post_process"]
@@ -21,14 +23,34 @@ __all__ = ["post_process"]
 _RELATIVE: Final = "correct the path (it is relative to the pyproject.toml's folder)"
 
 
-def post_process(project: Project, document: Mapping[str, Any]) -> None:
-    """Checks that span several keys: names, paths on disk, declared groups and extras."""
-    _check_names(project)
-    _check_paths(project)
-    _check_installs(project, document)
+def post_process(project: Project, document: Mapping[str, Any], reader: Reader) -> None:
+    """Checks that span several keys: names, paths on disk, declared groups and extras.
+
+    Each check of a suite, a check's install or a top-level key notes its mistake with
+    ``reader`` and the others go on; a key that could not be read (in ``reader.failed``) is not
+    checked, and suites and checks that could not be read are not in ``project``.
+    """
+    attempt = reader.attempt
+    _check_names(project, reader)
+    tests_read = f"{ROOT_KEY}.tests" not in reader.failed
+    if tests_read:
+        attempt(
+            partial(_check_inside, project, f"{ROOT_KEY}.tests", project.tests, "a test root"), None
+        )
+    for suite in project.suites:
+        attempt(partial(_check_suite_paths, project, suite), None)
+    if f"{ROOT_KEY}.reports" not in reader.failed:
+        attempt(partial(_check_reports, project), None)
+    if tests_read:
+        attempt(partial(_check_test_roots, project), None)
+    groups = document.get("dependency-groups", {})
+    package = document.get("project", {})
+    extras = package.get("optional-dependencies", {}) if isinstance(package, Mapping) else {}
+    for key, spec in _installs(project):
+        attempt(partial(_check_install, project, key, spec, groups, extras), None)
 
 
-def _check_names(project: Project) -> None:
+def _check_names(project: Project, reader: Reader) -> None:
     file = project.config_file
     seen: dict[str, str] = {}
     for kind, names in (
@@ -39,35 +61,48 @@ def _check_names(project: Project) -> None:
             normal = name.lower().replace("_", "-")
             key = f"{ROOT_KEY}.{kind}.{name}"
             if normal in seen:
-                raise ConfigError(
-                    file=file,
-                    key=key,
-                    value=name,
-                    problem=f"the name {name!r} is already used by {seen[normal]} "
-                    "(names are compared case-insensitively, with '_' read as '-', "
-                    "as invoke and nox read them)",
-                    fix="rename one of them",
+                reader.errors.append(
+                    ConfigError(
+                        file=file,
+                        key=key,
+                        value=name,
+                        problem=f"the name {name!r} is already used by {seen[normal]} "
+                        "(names are compared case-insensitively, with '_' read as '-', "
+                        "as invoke and nox read them)",
+                        fix="rename one of them",
+                    )
                 )
+                continue
             seen[normal] = key
 
 
-def _check_paths(project: Project) -> None:
-    _check_inside(project, f"{ROOT_KEY}.tests", project.tests, "a test root")
-    for suite in project.suites:
-        key = f"{ROOT_KEY}.suites.{suite.name}"
-        if suite.runner.cwd:
-            _check_inside(project, f"{key}.cwd", (suite.runner.cwd,), "a runner's folder")
-            _check_exists(
-                project,
-                f"{key}.cwd",
-                suite.runner.cwd,
-                f"{suite.runner.cwd!r} is not a folder under {project.root}",
-                "give the folder the runner runs in (its package.json's), relative to the root",
-                is_dir=True,
-            )
-        paths = tuple(_under(suite.runner.cwd, path) for path in suite.paths)
-        _check_inside(project, f"{key}.paths", paths, "a suite path")
-    _check_reports(project)
+def _check_suite_paths(project: Project, suite: Suite) -> None:
+    """A suite's ``cwd`` and ``paths``: inside the project, and there."""
+    key = f"{ROOT_KEY}.suites.{suite.name}"
+    if suite.runner.cwd:
+        _check_inside(project, f"{key}.cwd", (suite.runner.cwd,), "a runner's folder")
+        _check_exists(
+            project,
+            f"{key}.cwd",
+            suite.runner.cwd,
+            f"{suite.runner.cwd!r} is not a folder under {project.root}",
+            "give the folder the runner runs in (its package.json's), relative to the root",
+            is_dir=True,
+        )
+    paths = tuple(_under(suite.runner.cwd, path) for path in suite.paths)
+    _check_inside(project, f"{key}.paths", paths, "a suite path")
+    folder = project.root / suite.runner.cwd if suite.runner.cwd else project.root
+    for path in suite.paths:
+        _check_exists(
+            project,
+            f"{key}.paths",
+            _under(suite.runner.cwd, path),
+            f"{path!r} does not exist under {folder}, so the suite would select nothing there",
+            _RELATIVE if not suite.runner.cwd else "give paths relative to the suite's cwd",
+        )
+
+
+def _check_test_roots(project: Project) -> None:
     for root in project.tests:
         _check_exists(
             project,
@@ -76,16 +111,6 @@ def _check_paths(project: Project) -> None:
             f"the test root {root!r} does not exist under {project.root}",
             "name the folders that hold the project's tests (default: tests)",
         )
-    for suite in project.suites:
-        folder = project.root / suite.runner.cwd if suite.runner.cwd else project.root
-        for path in suite.paths:
-            _check_exists(
-                project,
-                f"{ROOT_KEY}.suites.{suite.name}.paths",
-                _under(suite.runner.cwd, path),
-                f"{path!r} does not exist under {folder}, so the suite would select nothing there",
-                _RELATIVE if not suite.runner.cwd else "give paths relative to the suite's cwd",
-            )
 
 
 def _under(folder: str, path: str) -> str:
@@ -174,30 +199,35 @@ def _check_reports(project: Project) -> None:
             )
 
 
-def _check_installs(project: Project, document: Mapping[str, Any]) -> None:
-    file = project.config_file
-    groups = document.get("dependency-groups", {})
-    package = document.get("project", {})
-    extras = package.get("optional-dependencies", {}) if isinstance(package, Mapping) else {}
+def _installs(project: Project) -> list[tuple[str, InstallSpec]]:
+    """Every ``install`` of the declaration, with its key path."""
     declared = [(f"{ROOT_KEY}.install", project.install)]
     declared += [(f"{ROOT_KEY}.suites.{s.name}.install", s.install) for s in project.suites]
     declared += [(f"{ROOT_KEY}.checks.{c.name}.install", c.install) for c in project.checks]
-    for key, spec in declared:
-        _check_declared(file, f"{key}.groups", spec.groups, groups, "[dependency-groups]")
+    return declared
+
+
+def _check_install(
+    project: Project, key: str, spec: InstallSpec, groups: object, extras: object
+) -> None:
+    """One ``install``: its groups and extras declared, its requirements files there."""
+    file = project.config_file
+    _check_declared(file, f"{key}.groups", spec.groups, groups, "[dependency-groups]")
+    if isinstance(groups, Mapping):
         _check_includes(file, f"{key}.groups", spec.groups, groups)
-        if spec.project:
-            _check_declared(
-                file, f"{key}.extras", spec.extras, extras, "[project.optional-dependencies]"
-            )
-        for requirement in spec.requirements:
-            _check_exists(
-                project,
-                f"{key}.requirements",
-                requirement,
-                f"the requirements file {requirement!r} does not exist",
-                _RELATIVE,
-                is_file=True,
-            )
+    if spec.project:
+        _check_declared(
+            file, f"{key}.extras", spec.extras, extras, "[project.optional-dependencies]"
+        )
+    for requirement in spec.requirements:
+        _check_exists(
+            project,
+            f"{key}.requirements",
+            requirement,
+            f"the requirements file {requirement!r} does not exist",
+            _RELATIVE,
+            is_file=True,
+        )
 
 
 def _check_declared(

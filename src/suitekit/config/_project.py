@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from suitekit._model import DEFAULT_REPORTS, InstallSpec, Project
+from suitekit._model import (
+    DEFAULT_REPORTS,
+    CiConfig,
+    InstallSpec,
+    Isolation,
+    Project,
+    Quarantine,
+)
 from suitekit.config._ci import literal_ci_value, read_ci
 from suitekit.config._document import READ_TABLES, check_nesting, read_document
 from suitekit.config._keys import ADD_TABLE, COVERAGE_KEYS, ROOT_KEY, TOP_KEYS
@@ -24,6 +32,8 @@ from suitekit.config._table import Reader, Table
 from suitekit.errors import ConfigError
 
 __all__ = ["find_config", "load_project", "parse_project"]
+
+T = TypeVar("T")
 
 
 def find_config(start: Path) -> Path:
@@ -84,6 +94,17 @@ def load_project(start: Path | None = None) -> Project:
 def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     """Validate a parsed pyproject document and build the :class:`~suitekit.Project`.
 
+    Every independent mistake of the file is reported at once, in one :class:`ConfigError`
+    (see :class:`~suitekit.config._table.Reader`): each unknown key, and the first bad value of
+    each top-level key, each pytest suite's key, each other runner's suite, each check, each
+    service, each quarantine entry, and then each check of :func:`post_process`.
+
+    Some mistakes stop validation at once, since nothing after them could be checked: a missing
+    ``[tool.suitekit]`` table, or one that is not a table; values nested too deeply; and no
+    ``[tool.suitekit.suites]`` table, or an empty one. A suite whose ``runner`` is wrong is
+    not read further (the runner decides which keys it takes). :func:`post_process` skips what
+    could not be read.
+
     Raises:
         ConfigError: The declaration is malformed.
     """
@@ -101,51 +122,85 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     reader = Reader(config_file)
     top = reader.table(raw, ROOT_KEY)
     top.finish(TOP_KEYS)
-    default_python = top.python_list("python", default=(_running_python(),))
-    default_install = read_install(top, "install", InstallSpec())
-    source = top.str_list("source", default=())
-    tests = top.str_list("tests", default=("tests",), allow_empty=False)
-    reports = top.string("reports", default=DEFAULT_REPORTS)
-    literal_ci_value(top, "reports", reports)  # the CI files upload it by this path
-    env = top.env("env")
-    suites_raw = top.table("suites", required=True)
-    checks_raw = top.table("checks", required=False)
-    services = read_services(top.table("services", required=False))
-    custom_services = read_custom_services(top.table("services", required=False))
-    custom_names = tuple(service.name for service in custom_services)
-    isolation = read_isolation(top.table("isolation", required=False))
-    ci = read_ci(top.table("ci", required=False))
-    fail_under = _fail_under(top.table("coverage", required=False))
-
+    try:
+        suites_raw = top.table("suites", required=True)
+    except ConfigError as error:
+        reader.stop(error)
     if not suites_raw.raw:
-        raise ConfigError(
-            file=config_file,
-            key=f"{ROOT_KEY}.suites",
-            problem="no suite is declared",
-            fix='declare one, e.g. [tool.suitekit.suites.unit] with paths = ["tests/unit"]',
+        reader.stop(
+            ConfigError(
+                file=config_file,
+                key=f"{ROOT_KEY}.suites",
+                problem="no suite is declared",
+                fix='declare one, e.g. [tool.suitekit.suites.unit] with paths = ["tests/unit"]',
+            )
         )
+    attempt = reader.attempt
+
+    def key(name: str) -> str:
+        return f"{ROOT_KEY}.{name}"
+
+    default_python: tuple[str, ...] = attempt(
+        lambda: top.python_list("python", default=(_running_python(),)),
+        (_running_python(),),
+    )
+    default_install = attempt(
+        lambda: read_install(top, "install", InstallSpec()), InstallSpec(), key=key("install")
+    )
+    source: tuple[str, ...] = attempt(lambda: top.str_list("source", default=()), ())
+    tests: tuple[str, ...] = attempt(
+        lambda: top.str_list("tests", default=("tests",), allow_empty=False),
+        ("tests",),
+        key=key("tests"),
+    )
+
+    def read_reports() -> str:
+        reports = top.string("reports", default=DEFAULT_REPORTS)
+        literal_ci_value(top, "reports", reports)  # the CI files upload it by this path
+        return reports
+
+    reports = attempt(read_reports, DEFAULT_REPORTS, key=key("reports"))
+    env: Mapping[str, str] = attempt(lambda: top.env("env"), {})
+    checks_raw = attempt(
+        lambda: top.table("checks", required=False), Table(reader, key("checks"), {})
+    )
+    services_raw = attempt(
+        lambda: top.table("services", required=False), Table(reader, key("services"), {})
+    )
+    services = read_services(services_raw)
+    custom_services = read_custom_services(services_raw)
+    custom_names = tuple(service.name for service in custom_services)
+    isolation = attempt(lambda: read_isolation(top.table("isolation", required=False)), Isolation())
+    ci = attempt(lambda: read_ci(top.table("ci", required=False)), CiConfig())
+    fail_under = attempt(lambda: _fail_under(top.table("coverage", required=False)), 80.0)
+
     suites = tuple(
-        read_suite(
+        _each(
             reader,
             suites_raw,
-            name,
-            default_python,
-            default_install,
-            custom_services=custom_names,
+            partial(
+                read_suite,
+                default_python=default_python,
+                default_install=default_install,
+                custom_services=custom_names,
+            ),
         )
-        for name in suites_raw.raw
     )
-    quarantine = read_quarantine(reader, top.raw.get("quarantine"), suites)
+    no_quarantine: tuple[Quarantine, ...] = ()
+    quarantine = attempt(
+        partial(read_quarantine, reader, top.raw.get("quarantine"), suites), no_quarantine
+    )
     checks = tuple(
-        read_check(
+        _each(
             reader,
             checks_raw,
-            name,
-            default_python[0],
-            default_install,
-            custom_services=custom_names,
+            partial(
+                read_check,
+                default_python=default_python[0],
+                default_install=default_install,
+                custom_services=custom_names,
+            ),
         )
-        for name in checks_raw.raw
     )
     project = Project(
         root=config_file.parent,
@@ -165,8 +220,20 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
         ci=ci,
         quarantine=quarantine,
     )
-    post_process(project, document)
+    post_process(project, document, reader)
+    reader.raise_errors()
     return project
+
+
+def _each(reader: Reader, table: Table, read: Callable[[Reader, Table, str], T]) -> Iterator[T]:
+    """``read`` of each entry of ``table`` (each suite, each check) that can be read.
+
+    The mistakes of the others are noted with ``reader``, each entry's key in its ``failed``.
+    """
+    for name in table.raw:
+        entry = reader.attempt(partial(read, reader, table, name), None, key=f"{table.key}.{name}")
+        if entry is not None:
+            yield entry
 
 
 def _running_python() -> str:

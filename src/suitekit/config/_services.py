@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import Final, cast
 from urllib.parse import urlsplit
@@ -55,13 +56,21 @@ def read_services(table: Table) -> Mapping[Service, ServiceConfig]:
     """
     for name in table.raw:
         if name in NAMES and name not in KINDS:
-            raise table.error(
-                name,
-                f"{name!r} is another name of the service {NAMES[name]!r}, whose settings "
-                f"are read from [{table.key}.{NAMES[name]}]",
-                f"rename the table to [{table.key}.{NAMES[name]}]",
+            table.reader.errors.append(
+                table.error(
+                    name,
+                    f"{name!r} is another name of the service {NAMES[name]!r}, whose settings "
+                    f"are read from [{table.key}.{NAMES[name]}]",
+                    f"rename the table to [{table.key}.{NAMES[name]}]",
+                )
             )
-    return MappingProxyType({name: _service(table, kind) for name, kind in KINDS.items()})
+    attempt = table.reader.attempt
+    return MappingProxyType(
+        {
+            name: attempt(partial(_service, table, kind), ServiceConfig(service=kind.name))
+            for name, kind in KINDS.items()
+        }
+    )
 
 
 def _service(services: Table, kind: ServiceKind) -> ServiceConfig:
@@ -314,7 +323,12 @@ def read_custom_services(table: Table) -> tuple[UserService, ...]:
 
     They are the tables of ``[tool.suitekit.services]`` that name no service suitekit provides.
     """
-    return tuple(_custom_service(table, name) for name in table.raw if name not in NAMES)
+    services = (
+        table.reader.attempt(partial(_custom_service, table, name), None)
+        for name in table.raw
+        if name not in NAMES
+    )
+    return tuple(service for service in services if service is not None)
 
 
 def _custom_service(services: Table, name: str) -> UserService:

@@ -6,6 +6,8 @@ Also the ``install`` tables, which the project, each suite and each check may de
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
+from functools import partial
 from typing import Final, cast
 
 from suitekit._kinds import NAMES
@@ -84,7 +86,7 @@ def read_suite(
     ``custom_services`` are the names of the project's own services, which ``services`` may list.
     """
     key = f"{suites.key}.{name}"
-    reader.name(name, key)
+    reader.attempt(partial(reader.name, name, key), None)
     table = suites.table(name, required=True)
     table.finish(SUITE_KEYS)
     runner = _runner(table)
@@ -97,34 +99,47 @@ def read_suite(
             default_install=default_install,
             custom_services=custom_services,
         )
-    paths = table.str_list("paths", default=())
-    marker = _marker(table, "marker")
-    if not paths and marker is None:
+    # Each key on its own: a mistake in one is noted, and the others are still checked.
+    attempt = reader.attempt
+    known = len(reader.errors)
+    paths: tuple[str, ...] = attempt(lambda: table.str_list("paths", default=()), ())
+    marker = attempt(partial(_marker, table, "marker"), None)
+    if not paths and marker is None and len(reader.errors) == known:
         raise reader.error(
             key,
             None,
             "the suite selects nothing: it has neither `paths` nor `marker`",
             'give it `paths = ["tests/<folder>"]`, a `marker = "<expression>"`, or both',
         )
-    services, custom = _services(table, "services", custom_services)
+    none: tuple[tuple[Service, ...], tuple[str, ...]] = ((), ())
+    services, custom = attempt(partial(_services, table, "services", custom_services), none)
+    no_env: Mapping[str, str] = {}
+    no_args: tuple[str, ...] = ()
     return Suite(
         name=name,
         paths=paths,
         marker=marker,
-        workers=_workers(table, "workers"),
-        dist=_dist(table, "dist"),
-        target_seconds=table.positive_number("target-seconds"),
+        workers=attempt(partial(_workers, table, "workers"), "auto"),
+        dist=attempt(partial(_dist, table, "dist"), "load"),
+        target_seconds=attempt(partial(table.positive_number, "target-seconds"), None),
         services=services,
         custom_services=custom,
-        env=table.env("env"),
-        pytest_args=table.str_list("pytest-args", default=(), split_string=True),
-        python=table.python_list("python", default=default_python),
-        install=read_install(table, "install", default_install),
-        shards=table.count("shards", maximum=_MAX_SHARDS, default=1),
-        retries=table.whole("retries", maximum=MAX_RETRIES, default=0),
-        coverage=table.boolean("coverage", default=True),
-        timeout=table.seconds_or_off("timeout", default=DEFAULT_TIMEOUT) or 0.0,  # not None
-        deadline=table.seconds_or_off("deadline", default=None),
+        env=attempt(partial(table.env, "env"), no_env),
+        pytest_args=attempt(
+            partial(table.str_list, "pytest-args", default=(), split_string=True), no_args
+        ),
+        python=attempt(
+            partial(table.python_list, "python", default=default_python), default_python
+        ),
+        install=attempt(partial(read_install, table, "install", default_install), default_install),
+        shards=attempt(partial(table.count, "shards", maximum=_MAX_SHARDS, default=1), 1),
+        retries=attempt(partial(table.whole, "retries", maximum=MAX_RETRIES, default=0), 0),
+        coverage=attempt(partial(table.boolean, "coverage", default=True), True),  # noqa: FBT003
+        timeout=attempt(
+            lambda: table.seconds_or_off("timeout", default=DEFAULT_TIMEOUT) or 0.0,  # not None
+            DEFAULT_TIMEOUT,
+        ),
+        deadline=attempt(partial(table.seconds_or_off, "deadline", default=None), None),
     )
 
 
@@ -302,7 +317,7 @@ def read_check(
 ) -> Check:
     """The check ``name`` of ``[tool.suitekit.checks]``: a command line, an array, or a table."""
     key = f"{checks.key}.{name}"
-    reader.name(name, key)
+    reader.attempt(partial(reader.name, name, key), None)
     value = checks.raw[name]
     if isinstance(value, str | list):
         value = {"run": value}
@@ -378,36 +393,49 @@ def read_quarantine(
     entries: list[Quarantine] = []
     seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(raw):
-        table = reader.table(item, f"{key}[{index}]")
-        table.finish(QUARANTINE_KEYS)
-        suite = _quarantine_suite(table, suites)
-        test = table.string("test", default="")
-        if test != test.strip() or test.startswith(("/", "\\")) or ".." in test.split("/"):
-            raise table.error(
-                "test",
-                f"{test!r} is not a node id or pattern relative to the project root",
-                f"write it as the report of suite {suite!r} names the test (classname::name)"
-                if suite
-                else 'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
-                'or "tests/unit/test_x.py::test_*"',
-            )
-        if (suite, test) in seen:
-            raise table.error(
-                "test",
-                f"{test!r} is already quarantined by {key}[{seen[suite, test]}]",
-                "keep one entry per test or pattern",
-            )
-        seen[suite, test] = index
-        reason = table.string("reason", default="")
-        release_after = table.count(
-            "release-after", maximum=_MAX_RELEASE_AFTER, default=_RELEASE_AFTER
+        entry = reader.attempt(
+            partial(_quarantine_entry, reader, key, index, item, suites=suites, seen=seen), None
         )
-        entries.append(
-            Quarantine(
-                test=test, reason=reason, release_after=release_after, index=index, suite=suite
-            )
-        )
+        if entry is not None:
+            entries.append(entry)
     return tuple(entries)
+
+
+def _quarantine_entry(
+    reader: Reader,
+    key: str,
+    index: int,
+    item: object,
+    *,
+    suites: tuple[Suite, ...],
+    seen: dict[tuple[str, str], int],
+) -> Quarantine:
+    """The entry ``index`` of the quarantine (``seen``: the entries before it, by test)."""
+    table = reader.table(item, f"{key}[{index}]")
+    table.finish(QUARANTINE_KEYS)
+    suite = _quarantine_suite(table, suites)
+    test = table.string("test", default="")
+    if test != test.strip() or test.startswith(("/", "\\")) or ".." in test.split("/"):
+        raise table.error(
+            "test",
+            f"{test!r} is not a node id or pattern relative to the project root",
+            f"write it as the report of suite {suite!r} names the test (classname::name)"
+            if suite
+            else 'write it as pytest prints it, e.g. "tests/unit/test_x.py::test_y" '
+            'or "tests/unit/test_x.py::test_*"',
+        )
+    if (suite, test) in seen:
+        raise table.error(
+            "test",
+            f"{test!r} is already quarantined by {key}[{seen[suite, test]}]",
+            "keep one entry per test or pattern",
+        )
+    seen[suite, test] = index
+    reason = table.string("reason", default="")
+    release_after = table.count("release-after", maximum=_MAX_RELEASE_AFTER, default=_RELEASE_AFTER)
+    return Quarantine(
+        test=test, reason=reason, release_after=release_after, index=index, suite=suite
+    )
 
 
 def _quarantine_suite(table: Table, suites: tuple[Suite, ...]) -> str:
@@ -416,6 +444,8 @@ def _quarantine_suite(table: Table, suites: tuple[Suite, ...]) -> str:
         return ""
     name = table.string("suite", default="")
     suite = next((suite for suite in suites if suite.name == name), None)
+    if suite is None and f"{ROOT_KEY}.suites.{name}" in table.reader.failed:
+        return name  # the suite's own mistakes are reported: nothing more to check here
     if suite is None:
         names = [suite.name for suite in suites]
         raise table.error(

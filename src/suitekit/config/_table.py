@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import cast
+from typing import NoReturn, TypeVar, cast
 
 from suitekit._model import MAX_SECONDS
 from suitekit.config._keys import (
@@ -28,12 +28,54 @@ from suitekit.errors import ConfigError
 
 __all__ = ["Reader", "Table"]
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Shared context of one file's validation."""
+    """Shared context of one file's validation, and the mistakes found in it so far.
+
+    Independent parts of the file (a top-level key, a suite's key, a check, a service) are read
+    through :meth:`attempt`, which notes a part's error and goes on with the next part;
+    :meth:`raise_errors` then reports every mistake at once. A part whose error makes the rest
+    of it meaningless (a suite's ``runner``, which decides the keys it takes) is read as one.
+
+    Attributes:
+        file: The configuration file.
+        errors: The mistakes noted so far, in the order they were found.
+        failed: The key paths :meth:`attempt` could not read, which checks spanning several
+            keys skip (their value is a stand-in).
+    """
 
     file: Path
+    errors: list[ConfigError] = field(default_factory=list, compare=False)
+    failed: set[str] = field(default_factory=set, compare=False)
+
+    def attempt(self, read: Callable[[], T], default: T, *, key: str = "") -> T:
+        """What ``read()`` reads; on a :class:`ConfigError`, note it and give ``default``.
+
+        Args:
+            read: Reads one independent part of the file.
+            default: The stand-in value that lets reading go on.
+            key: The part's key path, noted in :attr:`failed` when it cannot be read.
+        """
+        try:
+            return read()
+        except ConfigError as error:
+            self.errors.append(error)
+            if key:
+                self.failed.add(key)
+            return default
+
+    def stop(self, error: ConfigError) -> NoReturn:
+        """Raise ``error``, which makes reading further meaningless, after the noted ones."""
+        self.errors.append(error)
+        raise ConfigError.together(tuple(self.errors))
+
+    def raise_errors(self) -> None:
+        """Raise one :class:`ConfigError` reporting every mistake noted, if there is any."""
+        if self.errors:
+            raise ConfigError.together(tuple(self.errors))
 
     def error(self, key: str, value: object, problem: str, fix: str) -> ConfigError:
         """The error, to raise, for the key path ``key`` of this file and its ``value``."""
@@ -81,12 +123,13 @@ class Table:
         return self.reader.file
 
     def finish(self, allowed: tuple[str, ...]) -> None:
+        """Note every key of the table that is not ``allowed``; reading goes on past them."""
         for name in self.raw:
             if name in allowed:
                 continue
             hint = did_you_mean(name, allowed)
-            raise self.error(
-                name, f"unknown key {name!r}{hint}", f"use one of: {', '.join(allowed)}"
+            self.reader.errors.append(
+                self.error(name, f"unknown key {name!r}{hint}", f"use one of: {', '.join(allowed)}")
             )
 
     def error(self, name: str, problem: str, fix: str) -> ConfigError:

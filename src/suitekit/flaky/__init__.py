@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from suitekit.flaky._analysis import Finding as Finding
     from suitekit.flaky._analysis import FlakyTest as FlakyTest
     from suitekit.flaky._analysis import Run as Run
+    from suitekit.flaky._analysis import collection_error as collection_error
     from suitekit.flaky._analysis import compare as compare
     from suitekit.flaky._analysis import consistent_failures as consistent_failures
     from suitekit.flaky._analysis import failing as failing
@@ -49,6 +50,7 @@ __all__ = [
     "Run",
     "RunLog",
     "TestRun",
+    "collection_error",
     "compare",
     "consistent_failures",
     "ddmin",
@@ -74,6 +76,7 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "collection_error": "suitekit.flaky._analysis",
             "FlakyOptions": "suitekit.flaky._finder",
             "find": "suitekit.flaky._finder",
             "session_python": "suitekit.flaky._finder",

@@ -20,7 +20,8 @@ Module-level hooks only wire up one plugin object per concern, by mode: in a sui
 :class:`~._suite.SuitePlugin` (selection, header, the ordered ends of the session) with
 :class:`~._retries.RetriesPlugin` (retries, the ledger, the JUnit rewrite, the run log),
 :class:`~._shards.ShardsPlugin`, :class:`~._locations.LocationsPlugin` (where each failing test
-is, for ``suitekit report``), :class:`~._auto.AutoWorkers` and the helpers they share
+is, for ``suitekit report``), :class:`~._timeline.TimelinePlugin` (when each test ran, and on
+which worker, for the report's timeline), :class:`~._auto.AutoWorkers` and the helpers they share
 (:mod:`._quarantine`, :mod:`._order`); with ``--suitekit-partition``
 :class:`~._partition.PartitionPlugin`. A process's services and resources
 (:class:`~._isolation.Isolation`) and its deadline (:class:`~._deadline.Guard`) are set up
@@ -44,6 +45,7 @@ from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._auto import AUTO_KEY, decide_later
 from suitekit.pytest_plugin._deadline import GUARD_KEY, Guard, apply_timeout, give_back
+from suitekit.pytest_plugin._hints import ProjectChecks, note_early
 from suitekit.pytest_plugin._isolation import ISOLATION_KEY, early_suite, prepare
 from suitekit.pytest_plugin._locations import LocationsPlugin
 from suitekit.pytest_plugin._options import Mode, add_options, load
@@ -55,6 +57,7 @@ from suitekit.pytest_plugin._retries import RetriesPlugin
 from suitekit.pytest_plugin._shards import ShardsPlugin
 from suitekit.pytest_plugin._shared import Collected, Describer, Durations, ProjectIds
 from suitekit.pytest_plugin._suite import Parts, SuitePlugin
+from suitekit.pytest_plugin._timeline import TimelinePlugin
 
 if TYPE_CHECKING:
     from suitekit.services import WorkerResources
@@ -94,6 +97,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
             return (yield)
         except Exception as error:
             record_crash(loaded, error)
+            note_early(early_config, error)  # a plain pytest: which suite sets a variable
             raise
     try:
         if isolation is not None:
@@ -168,7 +172,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Load the project, register markers and, in suite mode, point collection at the suite.
 
     Then register the plugin objects of the run's mode: a suite run's, or the partition
-    check's; a project run in neither mode only gets its markers.
+    check's; a project run in neither mode gets its markers and :class:`~._hints.ProjectChecks`
+    (the check of the suites' markers, every run's; the hints of a run without a suite).
     """
     project = load(config)
     if project is None:
@@ -176,12 +181,13 @@ def pytest_configure(config: pytest.Config) -> None:
     isolation = config.stash.get(ISOLATION_KEY, None)
     if isolation is not None and not hasattr(config, "workerinput"):
         isolation.check_workers(config)
+    checks = ProjectChecks(config, project)  # before Mode.of registers the suites' markers
     mode = Mode.of(config, project)
     ids = ProjectIds(project, config.rootpath)
     collected = Collected(ids)
     describe = Describer(project)
     quarantine = QuarantineCheck(project, ids, suite_run=mode.suite is not None)
-    plugins: list[tuple[object, str]] = []
+    plugins: list[tuple[object, str]] = [(checks, "suitekit-checks")]
     if mode.suite is not None:
         suite = mode.suite
         durations = Durations(project, suite.name)
@@ -190,6 +196,7 @@ def pytest_configure(config: pytest.Config) -> None:
         auto = config.stash.get(AUTO_KEY, None)
         if auto is not None:
             auto.durations = durations
+        timeline = TimelinePlugin(ids)
         parts = Parts(
             ids=ids,
             collected=collected,
@@ -201,6 +208,7 @@ def pytest_configure(config: pytest.Config) -> None:
             auto=auto,
             guard=config.stash.get(GUARD_KEY, None),
             timeout=apply_timeout(config, suite),
+            timeline=timeline,
         )
         plugins += [
             (SuitePlugin(config, mode, suite, parts), "suitekit-plugin"),
@@ -208,6 +216,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (retries, "suitekit-retries"),
             (shards, "suitekit-shards"),
             (LocationsPlugin(ids), "suitekit-locations"),
+            (timeline, "suitekit-timeline"),
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))

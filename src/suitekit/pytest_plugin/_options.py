@@ -15,6 +15,7 @@ import pytest
 
 from suitekit import plan, sharding
 from suitekit._handoff import (
+    OPT_JSON_OUT,
     OPT_ORDER_FILE,
     OPT_ORDER_SEED,
     OPT_PARTITION,
@@ -235,6 +236,9 @@ class Mode:
             raise pytest.UsageError(message)
         if shard is not None and suite is None:
             message = f"--shard {shard} needs --suitekit-suite: only a suite can be sharded"
+            raise pytest.UsageError(message)
+        if config.getoption("suitekit_json_out") and not check_partition and count is None:
+            message = f"{OPT_JSON_OUT} needs {OPT_PARTITION} or {OPT_PLAN_SHARDS}"
             raise pytest.UsageError(message)
         if check_partition and (getattr(config.option, "numprocesses", None) or 0) > 0:
             message = f"{OPT_PARTITION} collects in one process: pass -n 0 (or drop -n)"

@@ -18,6 +18,7 @@ import pytest
 
 from suitekit import plan
 from suitekit._files import write_text_atomic
+from suitekit._json import suites_document, write_document
 from suitekit._model import Project, Suite
 from suitekit._selection import CollectedTest, Collection, PartitionReport, crash_message, partition
 from suitekit.errors import PartitionError, SuitekitError
@@ -68,6 +69,12 @@ class PartitionPlugin:
         else:
             self.report = partition(self.project, (self.describe(item) for item in items))
             self.quarantine.check_everywhere(self.collected.node_ids)
+            json_out: str | None = config.getoption("suitekit_json_out")
+            if json_out:  # `suitekit suites --json` prints it
+                try:
+                    write_document(Path(json_out), suites_document(self.report))
+                except SuitekitError as error:
+                    raise pytest.UsageError(str(error)) from None
         config.hook.pytest_deselected(items=list(items))
         items.clear()
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from suitekit import sharding
+from suitekit._json import shards_document, write_document
 from suitekit._model import Suite
+from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin._shared import Durations, group
 
 __all__ = ["ShardsPlugin"]
@@ -36,6 +38,8 @@ class ShardsPlugin:
         self.line: str | None = None
         self.empty = False
         self.table: str | None = None
+        # The seconds the plan predicts for this shard: for the sidecar (the report's balance).
+        self.predicted: float | None = None
 
     def plan(self, items: list[pytest.Item], count: int) -> sharding.ShardPlan:
         """The shard plan of the suite's items."""
@@ -55,8 +59,22 @@ class ShardsPlugin:
         )
 
     def print_plan(self, items: list[pytest.Item], count: int) -> None:
-        """Keep the table of how ``count`` shards would split ``items`` (printed at the end)."""
-        self.table = self.plan(items, count).table(self.suite.name)
+        """Keep the table of how ``count`` shards would split ``items`` (printed at the end).
+
+        With ``--suitekit-json-out PATH`` (``suitekit shards --json``), the same plan goes to
+        PATH as a JSON document too.
+
+        Raises:
+            pytest.UsageError: PATH cannot be written.
+        """
+        shard_plan = self.plan(items, count)
+        self.table = shard_plan.table(self.suite.name)
+        json_out: str | None = self.config.getoption("suitekit_json_out")
+        if json_out:
+            try:
+                write_document(Path(json_out), shards_document(self.suite.name, shard_plan))
+            except SuitekitError as error:
+                raise pytest.UsageError(str(error)) from None
 
     def take(
         self, items: list[pytest.Item], shard: sharding.ShardSpec
@@ -65,6 +83,7 @@ class ShardsPlugin:
         shard_plan = self.plan(items, shard.total)
         mine = shard_plan.shard(shard.index)
         ids = mine.node_ids
+        self.predicted = mine.seconds
         self.line = (
             f"suitekit: shard {shard}: {mine.tests} of {len(items)} tests in {len(mine.units)} "
             f"units, predicted {mine.seconds:.1f}s (max/mean of the {shard.total} shards "
@@ -95,6 +114,7 @@ class ShardsPlugin:
             return
         cases = [sharding.Case(node_id=node_id) for node_id in ids]
         estimates = sharding.estimate(cases, self.durations.get())
+        self.predicted = sum(estimates.seconds.values())
         self.line = (
             f"suitekit: shard {self.shard}: {len(ids)} tests, predicted "
             f"{sum(estimates.seconds.values()):.1f}s ({estimates.describe()})"

@@ -106,8 +106,15 @@ class Describer:
             except ValueError:
                 path = PurePosixPath("/", *item.path.parts[1:])  # outside the project
             self._file_paths[item.path] = path
-        names = frozenset(mark.name for mark in item.iter_markers()) if markers else frozenset()
-        return CollectedTest(node_id=item.nodeid, path=path, markers=names)
+        if not markers:
+            return CollectedTest(node_id=item.nodeid, path=path, markers=frozenset())
+        marks = list(item.iter_markers())
+        kwargs: dict[str, list[Mapping[str, object]]] = {}
+        for mark in marks:
+            if mark.kwargs:  # for expressions such as device(serial="1")
+                kwargs.setdefault(mark.name, []).append(mark.kwargs)
+        names = frozenset(mark.name for mark in marks)
+        return CollectedTest(node_id=item.nodeid, path=path, markers=names, kwargs=kwargs)
 
 
 class Durations:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from suitekit.pytest_plugin._retries import RetriesPlugin
     from suitekit.pytest_plugin._shards import ShardsPlugin
     from suitekit.pytest_plugin._shared import Collected, Describer, ProjectIds
+    from suitekit.pytest_plugin._timeline import TimelinePlugin
 
 __all__ = ["Parts", "SuitePlugin"]
 
@@ -57,6 +59,7 @@ class Parts:
         auto: The decision of ``workers = "auto"``, or ``None``.
         guard: The deadline and the stray processes' guard, or ``None``.
         timeout: What suitekit gave pytest-timeout (``None``: the user's own, or none).
+        timeline: When each test ran, and on which worker (for the sidecar).
     """
 
     ids: ProjectIds
@@ -69,6 +72,7 @@ class Parts:
     auto: AutoWorkers | None
     guard: Guard | None
     timeout: Sourced[float] | None
+    timeline: TimelinePlugin
 
 
 class SuitePlugin:
@@ -250,9 +254,15 @@ class SuitePlugin:
             output["suitekit_order"] = self.parts.ordering.line
         junit = session.config.option.xmlpath
         if junit and output is None:
-            # How these durations were measured, for the durations store (see suitekit report).
+            # How these durations were measured, for the durations store (see suitekit report),
+            # and when each test ran where, for the report's timeline.
             workers = getattr(session.config.option, "numprocesses", None) or 1
-            measured = Measured(workers=int(workers), cpus=os.cpu_count() or 1)
+            measured = Measured(
+                workers=int(workers),
+                cpus=os.cpu_count() or 1,
+                predicted=self.parts.shards.predicted,
+                timeline=self.parts.timeline.timeline(time.time()),
+            )
             try:
                 measured.write(Path(junit))
             except SuitekitError as error:  # the store then assumes 1 worker: said, not fatal

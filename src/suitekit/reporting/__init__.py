@@ -16,21 +16,27 @@ if TYPE_CHECKING:
     from suitekit.reporting._coverage import coverage_dir as coverage_dir
     from suitekit.reporting._coverage import session_key as session_key
     from suitekit.reporting._coverage import write_rcfile as write_rcfile
+    from suitekit.reporting._figures import ready_to_release as ready_to_release
+    from suitekit.reporting._figures import rerun_command as rerun_command
     from suitekit.reporting._junit import Totals as Totals
     from suitekit.reporting._junit import junit_root as junit_root
     from suitekit.reporting._junit import read_totals as read_totals
     from suitekit.reporting._junit import retitle_junit as retitle_junit
+    from suitekit.reporting._merge import failed_cases as failed_cases
     from suitekit.reporting._merge import merge_junit as merge_junit
     from suitekit.reporting._quarantine_junit import quarantine_junit as quarantine_junit
     from suitekit.reporting._quarantine_junit import quarantine_verdict as quarantine_verdict
+    from suitekit.reporting._report import HTML_REPORT as HTML_REPORT
     from suitekit.reporting._report import record_session as record_session
     from suitekit.reporting._report import report as report
+    from suitekit.reporting._results import CaseResult as CaseResult
     from suitekit.reporting._results import MergeResult as MergeResult
     from suitekit.reporting._results import QuarantinedCase as QuarantinedCase
     from suitekit.reporting._runlog import OUTCOMES as OUTCOMES
     from suitekit.reporting._runlog import Outcome as Outcome
     from suitekit.reporting._runlog import RunLog as RunLog
     from suitekit.reporting._runlog import TestRun as TestRun
+    from suitekit.reporting._streaks import QUARANTINE_FILE as QUARANTINE_FILE
     from suitekit.reporting._streaks import StreakStore as StreakStore
     from suitekit.reporting._summary import Summary as Summary
     from suitekit.reporting._summary import summarise as summarise
@@ -41,9 +47,12 @@ if TYPE_CHECKING:
     from suitekit.sharding import Measurement as Measurement
 
 __all__ = [
+    "HTML_REPORT",
     "LOCATION_PROPERTY",
     "OUTCOMES",
+    "QUARANTINE_FILE",
     "WASXFAIL_PREFIX",
+    "CaseResult",
     "DurationStore",
     "Ledger",
     "Measurement",
@@ -58,6 +67,7 @@ __all__ = [
     "Totals",
     "combine",
     "coverage_dir",
+    "failed_cases",
     "first_line",
     "junit_key",
     "junit_root",
@@ -66,8 +76,10 @@ __all__ = [
     "quarantine_junit",
     "quarantine_verdict",
     "read_totals",
+    "ready_to_release",
     "record_session",
     "report",
+    "rerun_command",
     "retitle_junit",
     "rewrite_junit",
     "session_key",
@@ -81,6 +93,10 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
+            "HTML_REPORT": "suitekit.reporting._report",
+            "QUARANTINE_FILE": "suitekit.reporting._streaks",
+            "CaseResult": "suitekit.reporting._results",
+            "ready_to_release": "suitekit.reporting._figures",
             "Ledger": "suitekit.reporting._attempts",
             "PhaseReport": "suitekit.reporting._attempts",
             "WASXFAIL_PREFIX": "suitekit.reporting._attempts",
@@ -102,6 +118,8 @@ if not TYPE_CHECKING:
             "MergeResult": "suitekit.reporting._results",
             "QuarantinedCase": "suitekit.reporting._results",
             "merge_junit": "suitekit.reporting._merge",
+            "failed_cases": "suitekit.reporting._merge",
+            "rerun_command": "suitekit.reporting._figures",
             "quarantine_junit": "suitekit.reporting._quarantine_junit",
             "quarantine_verdict": "suitekit.reporting._quarantine_junit",
             "OUTCOMES": "suitekit.reporting._runlog",

@@ -51,7 +51,7 @@ FLAKY_HEADERS: Final = (*HEADERS[:3], "flaky", *HEADERS[3:])
 def budget_cell(row: Row) -> str:
     if row.target_seconds is None:
         return ""
-    return f"{row.seconds:.1f}/{row.target_seconds:g}s"
+    return f"{row.budget_seconds:.1f}/{row.target_seconds:g}s"
 
 
 def count_cells(row: Row, *, flaky: bool) -> tuple[str, ...]:

@@ -86,7 +86,7 @@ from suitekit.reporting._surefire import (
     first_line,
 )
 
-__all__ = ["count_junit", "merge_junit"]
+__all__ = ["count_junit", "failed_cases", "merge_junit"]
 
 _CHUNK: Final = 1 << 20  # bytes read from an input, and copied into the report, at a time
 # The outcome each child of a <testcase> gives it, and the precedence among several.
@@ -163,7 +163,9 @@ def count_junit(path: Path) -> Totals:
     subtest, and a test that fails in a subtest and in itself adds two to ``failures``. The
     runner's summary and the merged report must not disagree about the same run. Only the time
     is the suites' own ``time`` attribute: pytest's wall time, not the sum of the cases' times,
-    which under xdist is several times larger. Nothing is written anywhere.
+    which under xdist is several times larger (the sum only for a suite without one). It is
+    the time that a suite's budget measures, here as in the summary of ``suitekit report``
+    (:attr:`SuiteResult.session_seconds`). Nothing is written anywhere.
 
     Raises:
         ReportError: The file cannot be read or is not JUnit XML (the message names it).
@@ -171,8 +173,28 @@ def count_junit(path: Path) -> Totals:
     reader = _InputReader(path=path, folder=None, buffers=itertools.count(), seq=0)
     total = Totals()
     for suite in reader.read(slowest=0):
-        total += replace(suite.totals, seconds=suite.reported_seconds)
+        total += replace(suite.totals, seconds=_session_seconds(suite))
     return total
+
+
+def failed_cases(path: Path) -> tuple[CaseResult, ...]:
+    """The failed and errored cases of one JUnit file, read as :func:`merge_junit` reads them.
+
+    Each with its node id and location from the plugin's properties, and the file's stem as
+    its :attr:`~CaseResult.report`, so that the command that runs it again can be named;
+    quarantined failures are not among them. Nothing is written anywhere.
+
+    Raises:
+        ReportError: The file cannot be read or is not JUnit XML (the message names it).
+    """
+    reader = _InputReader(path=path, folder=None, buffers=itertools.count(), seq=0)
+    reader.read(slowest=0)
+    return tuple(reader.failed)
+
+
+def _session_seconds(suite: InputSuite) -> float:
+    """The suite's own ``time`` (pytest's wall time), or its cases' sum when it gives none."""
+    return suite.reported_seconds or suite.seconds
 
 
 def _refuse_input_as_output(inputs: Sequence[Path], output: Path) -> None:
@@ -497,7 +519,12 @@ class _Merge:
         return MergeResult(
             output=output,
             suites=tuple(
-                SuiteResult(name=suite.name, source=suite.source, totals=suite.totals)
+                SuiteResult(
+                    name=suite.name,
+                    source=suite.source,
+                    totals=suite.totals,
+                    session_seconds=_session_seconds(suite),
+                )
                 for suite in self.suites
             ),
             totals=self.totals,

@@ -7,7 +7,9 @@ saying how many workers and CPUs measured its durations). This merges them into
 (and to ``$GITHUB_STEP_SUMMARY`` in GitHub Actions), folds the durations into
 ``.suitekit/durations.json``, and counts the quarantined tests' passing streaks in
 ``.suitekit/quarantine.json`` (see :mod:`suitekit.reporting._streaks`), so that the summary can
-say which quarantine entries are ready to be removed.
+say which quarantine entries are ready to be removed. It also writes the run's HTML report,
+``<reports>/index.html`` (:mod:`suitekit.reporting._html`): a timeline of the sessions and their
+tests, from the sidecars, and the summary's tables, in one file that loads nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from suitekit import _layout
+from suitekit._files import JUNIT_LIMIT, FileRefusedError, open_regular
 from suitekit._handoff import ENV_CHECK_RESULTS
 from suitekit._layout import Measured
 from suitekit._model import Project
@@ -28,13 +31,17 @@ from suitekit.errors import ReportError
 from suitekit.reporting._legacy import reading
 
 if TYPE_CHECKING:
+    from suitekit.reporting._html_model import Link, SessionRecord
     from suitekit.reporting._results import CaseResult, MergeResult
     from suitekit.reporting._streaks import StreakStore
     from suitekit.reporting._summary import Expected, Summary
 
 T = TypeVar("T")
 
-__all__ = ["record_session", "report"]
+__all__ = ["HTML_REPORT", "record_session", "report"]
+
+HTML_REPORT = "index.html"
+"""The run's HTML report, in the reports folder."""
 
 
 def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
@@ -87,7 +94,14 @@ def _expected_reports(session: str, inputs: list[Path]) -> list[str]:
     return _layout.shard_stems(session, max(totals))
 
 
-def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowest: int = 10) -> int:
+def report(
+    project: Project,
+    *,
+    environ: Mapping[str, str],
+    out: IO[str],
+    slowest: int = 10,
+    summarised: Callable[[Summary], None] = lambda _summary: None,
+) -> int:
     """Merge, summarise, record durations and quarantine streaks; 0 when the run is green, else 1.
 
     Flaky tests and quarantined tests' failures do not make the run red. The streaks file is
@@ -98,6 +112,9 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     or streaks store, or an output that cannot be written, still leaves the merged report, the
     Markdown summary (each when its own file can be written) and the summary on ``out``. A
     broken store is then left exactly as it was (not updated, not replaced).
+
+    ``summarised`` gets the summary that was printed (``suitekit report --json``
+    makes its document of it), before any problem is raised.
 
     Raises:
         ReportError: There is no JUnit file at all (nothing is written); or, after the rest,
@@ -157,15 +174,90 @@ def report(project: Project, *, environ: Mapping[str, str], out: IO[str], slowes
     if environ.get("GITHUB_ACTIONS") == "true":
         _annotate(project, summary, environ=environ, out=out)
     attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
+    attempt(lambda: _write_page(project, reports, inputs, summary, out=out))
     if durations_ok:  # a broken store is reported above and left as it is
         attempt(lambda: _fold(project, junit_dir, result.durations))
     if loaded is not None and (project.quarantine or streaks_path.exists()):
         attempt(lambda: streaks.save(streaks_path))
     out.write(render_terminal(summary) + "\n")
     out.flush()
+    summarised(summary)
     if problems:
         raise ReportError("\n".join(problems))
     return 0 if summary.ok else 1
+
+
+def _write_page(
+    project: Project, reports: Path, inputs: list[Path], summary: Summary, *, out: IO[str]
+) -> Path:
+    """Write ``<reports>/index.html``, atomically, and say where on ``out``; its path.
+
+    Raises:
+        ReportError: It cannot be written.
+    """
+    from suitekit._files import write_text_atomic  # noqa: PLC0415 - see report()
+    from suitekit.reporting._html import render_html  # noqa: PLC0415
+    from suitekit.reporting._html_model import build_page  # noqa: PLC0415
+
+    seconds = {row.name: row.seconds for row in summary.rows}
+    records = [_record(junit, seconds.get(junit.stem, 0.0)) for junit in inputs]
+    logs_dir = reports / _layout.LOGS_FOLDER
+    logs = sorted(path.stem for path in logs_dir.glob("*.log")) if logs_dir.is_dir() else []
+    page = build_page(
+        title=project.root.name,
+        records=records,
+        summary=summary,
+        links=_links(project, reports, logs),
+        logs={name: f"{_layout.LOGS_FOLDER}/{name}.log" for name in logs},
+    )
+    path = reports / HTML_REPORT
+    write_text_atomic(path, render_html(page))
+    out.write(f"suitekit: run report {path}\n")
+    return path
+
+
+def _record(junit: Path, seconds: float) -> SessionRecord:
+    """What the page needs of one JUnit file: its sidecar, else when it ran (see junit_started)."""
+    from suitekit.reporting._html_model import SessionRecord, junit_started  # noqa: PLC0415
+
+    measured = Measured.read(junit)
+    started = 0.0
+    if measured is None or measured.timeline is None:
+        try:
+            with open_regular(junit, limit=JUNIT_LIMIT) as handle:
+                stopped = os.fstat(handle.fileno()).st_mtime
+                head = handle.read(4096)
+            started = junit_started(head, stopped=stopped, seconds=seconds)
+        except (OSError, FileRefusedError):  # merged without it: the page shows no time
+            started = time.time() - seconds
+    return SessionRecord(stem=junit.stem, measured=measured, started=started, seconds=seconds)
+
+
+def _links(project: Project, reports: Path, logs: list[str]) -> list[Link]:
+    """The run's other files, linked from the page.
+
+    Coverage's HTML report (when coverage is measured), the merged report, the Markdown summary
+    and each session's log.
+    """
+    from suitekit.reporting._html_model import Link  # noqa: PLC0415
+
+    links = []
+    htmlcov = reports / "htmlcov" / "index.html"
+    if project.source or htmlcov.is_file():
+        # `suitekit coverage` runs after the report in `inv test.all`: linked before it exists.
+        links.append(Link(label="coverage (HTML)", href="htmlcov/index.html"))
+    links += [
+        Link(
+            label="merged JUnit report", href="junit.xml", present=(reports / "junit.xml").is_file()
+        ),
+        Link(
+            label="summary (Markdown)",
+            href="summary.md",
+            present=(reports / "summary.md").is_file(),
+        ),
+    ]
+    links += [Link(label=f"log: {name}", href=f"{_layout.LOGS_FOLDER}/{name}.log") for name in logs]
+    return links
 
 
 def _summary(

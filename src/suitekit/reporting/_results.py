@@ -110,11 +110,15 @@ class SuiteResult:
             ``pytest`` (pytest's default; ``-o junit_suite_name=NAME`` sets another) or not named.
         source: The input file the suite comes from.
         totals: The suite's counts and time, recomputed from its test cases.
+        session_seconds: The suite's own ``time`` attribute: pytest's wall time for it,
+            collection and start-up included (the sum of its cases' times when it gives none);
+            ``None`` when not known. A suite's budget measures this time, not the sum.
     """
 
     name: str
     source: Path
     totals: Totals
+    session_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

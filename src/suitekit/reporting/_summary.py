@@ -138,9 +138,11 @@ class Row:
         failed: Test cases failed.
         errors: Test cases errored.
         skipped: Test cases skipped.
-        seconds: The tests' own time, as the report gives it.
+        seconds: The sum of its test cases' times, as the report gives them.
         target_seconds: The budget of the expected suite it matched, if any.
         flaky: Test cases that passed only on a retry (not counted in ``passed``).
+        session_seconds: pytest's own time for the suite (its ``<testsuite time>``), which the
+            budget measures, as the run's table does; ``None``: not known, ``seconds`` instead.
     """
 
     name: str
@@ -152,9 +154,17 @@ class Row:
     seconds: float
     target_seconds: float | None
     flaky: int = 0
+    session_seconds: float | None = None
 
     @classmethod
-    def from_totals(cls, name: str, totals: Totals, *, target_seconds: float | None) -> Row:
+    def from_totals(
+        cls,
+        name: str,
+        totals: Totals,
+        *,
+        target_seconds: float | None,
+        session_seconds: float | None = None,
+    ) -> Row:
         """The line named ``name`` for ``totals`` (a suite's, or the run's)."""
         return cls(
             name=name,
@@ -166,12 +176,23 @@ class Row:
             seconds=totals.seconds,
             target_seconds=target_seconds,
             flaky=totals.flaky,
+            session_seconds=session_seconds,
         )
+
+    @property
+    def budget_seconds(self) -> float:
+        """The time the budget measures: pytest's own for the suite, else the cases' sum.
+
+        The one figure that the run's table (``inv test.all``, ``suitekit run``) and this
+        summary both set against ``target-seconds``: under xdist the cases' sum is several
+        times the suite's time, and without it the sum leaves collection and start-up out.
+        """
+        return self.seconds if self.session_seconds is None else self.session_seconds
 
     @property
     def over_budget(self) -> bool:
         """Whether the suite took longer than its budget."""
-        return self.target_seconds is not None and self.seconds > self.target_seconds
+        return self.target_seconds is not None and self.budget_seconds > self.target_seconds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -352,4 +373,6 @@ def _row(suite: SuiteResult, expected: Mapping[str, Expected]) -> Row:
     stem = suite.source.stem
     match = expected.get(stem) or expected.get(suite.name)
     target_seconds = None if match is None else match.target_seconds
-    return Row.from_totals(stem, suite.totals, target_seconds=target_seconds)
+    return Row.from_totals(
+        stem, suite.totals, target_seconds=target_seconds, session_seconds=suite.session_seconds
+    )
