@@ -454,6 +454,26 @@ def test_the_suite_with_the_most_recorded_work_gets_the_cpus_first() -> None:
     assert share_cpus(demands, 4, work) == {"unit": 0, "processing": 2, "integration": 2}
 
 
+def test_the_longest_suite_gets_two_cpus_before_the_next_gets_any() -> None:
+    # The example's six suites on 2 CPUs: handed one CPU at a time, processing and browser
+    # would get one each, and neither would run on xdist.
+    demands: list[tuple[str, Workers]] = [
+        ("unit", "auto"), ("processing", 2), ("integration", 4), ("frontend", "auto"),
+        ("browser", 2), ("rust", "auto"),
+    ]  # fmt: skip
+    work = {
+        "unit": 2.0, "processing": 9.9, "integration": 1.0, "frontend": 0.1, "browser": 5.7,
+        "rust": 0.1,
+    }  # fmt: skip
+
+    on_two = share_cpus(demands, 2, work)
+    assert on_two == dict.fromkeys(on_two, 0) | {"processing": 2}
+    # A third CPU cannot start xdist anywhere else: it stays unused rather than split.
+    assert share_cpus(demands, 3, work) == on_two
+    # Then browser (5.7 s alone) is longer than processing on two (4.95 s): it gets two.
+    assert share_cpus(demands, 4, work) == on_two | {"browser": 2}
+
+
 def test_the_sessions_beside_the_longest_one_yield_the_cpu_to_it() -> None:
     project = example_project()
     work = {"unit": 0.6, "processing": 11.5, "integration": 3.0}

@@ -92,8 +92,9 @@ def share_cpus(
     Which suite gets the next CPU:
 
     - when ``work`` gives the recorded seconds of every suite that wants CPUs (its tests' serial
-      time), the one with the most work per CPU it would hold (``work / (held + 1)``), so that
-      the suite that would run longest gets the workers and the short ones run beside it;
+      time), the one that would run longest with what it holds (``work / max(held, 1)``), so
+      that it gets the workers and the short ones run beside it; its first step is two CPUs
+      (see :func:`_share_by_work`);
     - otherwise max-min fairly ("water filling"): the one holding the fewest so far.
 
     Ties go to the suite that holds fewer, then to the one declared first.
@@ -110,17 +111,45 @@ def share_cpus(
     held = dict.fromkeys(wants, 0)
     order = {name: index for index, name in enumerate(wants)}
     known = work or {}
-    weighted = all(name in known for name, want in wants.items() if want > 0)
+    if all(name in known for name, want in wants.items() if want > 0):
+        return _share_by_work(wants, held, budget, known, order)
     for _ in range(budget):
         hungry = [name for name in wants if held[name] < wants[name]]
         if not hungry:
             break
-        if weighted:
-            chosen = max(hungry, key=lambda n: (known[n] / (held[n] + 1), -held[n], -order[n]))
-        else:
-            chosen = min(hungry, key=lambda n: (held[n], order[n]))
+        chosen = min(hungry, key=lambda n: (held[n], order[n]))
         held[chosen] += 1
     return {name: (count if count > 1 else 0) for name, count in held.items()}
+
+
+def _share_by_work(
+    wants: Mapping[str, int],
+    held: dict[str, int],
+    budget: int,
+    work: Mapping[str, float],
+    order: Mapping[str, int],
+) -> dict[str, int]:
+    """CPUs, a step at a time, to the suite that would run longest (its work over its workers).
+
+    A suite without xdist runs on one CPU whatever it holds, so its first step is two CPUs
+    (xdist's two workers): one CPU handed to it alone would change nothing, and would be lost
+    to the suite that needed it. (Handing out one CPU at a time split 2 CPUs between the two
+    longest suites of the example project, and so gave xdist to neither.)
+    """
+    left = budget
+    while left > 0:
+        growing = [
+            name
+            for name, want in wants.items()
+            if held[name] < want and (held[name] >= 2 or (want >= 2 and left >= 2))  # noqa: PLR2004 - xdist's least
+        ]
+        if not growing:
+            break
+        chosen = max(growing, key=lambda n: (work[n] / max(held[n], 1), -held[n], -order[n]))
+        step = 1 if held[chosen] else 2
+        held[chosen] += step
+        left -= step
+    return dict(held)
 
 
 def recorded_work(project: Project) -> dict[str, float]:
