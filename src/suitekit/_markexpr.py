@@ -88,10 +88,14 @@ class MarkerExpression:
         text: The expression as written.
         names: The marker names it mentions (for registering them with pytest), without the
             names and values of keyword arguments.
+        uses_kwargs: Whether it gives any marker keyword arguments (``device(serial="1")``):
+            only then does :meth:`matches` read a test's marks' keyword arguments, which are
+            otherwise not worth collecting.
     """
 
     text: str
     names: tuple[str, ...]
+    uses_kwargs: bool
     _evaluate: Evaluator
 
     @classmethod
@@ -103,7 +107,7 @@ class MarkerExpression:
         """
         parser = _Parser(text, _tokenize(text))
         evaluate = parser.parse()
-        return cls(text, tuple(parser.names), evaluate)
+        return cls(text, tuple(parser.names), parser.uses_kwargs, evaluate)
 
     def matches(self, markers: AbstractSet[str], kwargs: MarkKwargs = NO_KWARGS) -> bool:
         """Whether a test carrying ``markers`` is selected.
@@ -167,10 +171,10 @@ def _tokenize(text: str) -> list[_Token]:
             position = match.end()
         else:
             message = f"unexpected character {char!r} at column {position + 1}"
-            raise MarkerSyntaxError(message)
+            raise MarkerSyntaxError(_where(message, text))
     if not tokens:
         message = "the expression is empty"
-        raise MarkerSyntaxError(message)
+        raise MarkerSyntaxError(_where(message, text))
     return tokens
 
 
@@ -189,6 +193,7 @@ class _Parser:
         self._index = 0
         self._depth = 0
         self.names: dict[str, None] = {}  # in order of first appearance
+        self.uses_kwargs = False
 
     def parse(self) -> Evaluator:
         evaluate = self._or()
@@ -267,6 +272,7 @@ class _Parser:
         if not self._peek_is("("):
             return lambda matcher: matcher(name, _NO_ARGUMENTS)
         self._index += 1
+        self.uses_kwargs = True
         wanted = MappingProxyType(self._kwargs(name))
         return lambda matcher: matcher(name, wanted)
 

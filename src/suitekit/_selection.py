@@ -42,7 +42,8 @@ class CollectedTest:
         path: The test file, relative to the project root, with '/' separators.
         markers: The names of every marker on the test (own, class and module ones).
         kwargs: The keyword arguments of those of its marks that have any, by marker name,
-            for expressions such as ``device(serial="1")``.
+            for expressions such as ``device(serial="1")`` (empty when no expression reads
+            them: see :attr:`~suitekit._markexpr.MarkerExpression.uses_kwargs`).
     """
 
     node_id: str

@@ -9,6 +9,7 @@ from typing import Final
 
 import pytest
 
+from suitekit._cli import main
 from suitekit.config import parse_project
 from suitekit.pytest_plugin._hints import hint_for, service_variables
 from tests.plugin.helpers import run
@@ -160,35 +161,100 @@ def _markers_project(pytester: pytest.Pytester, suitekit: str, markers: list[str
     )
 
 
-def test_a_misspelt_suite_marker_stops_the_run(pytester: pytest.Pytester) -> None:
+def _misspelt_lines(pyproject: Path, suite: str, name: str, meant: str) -> list[str]:
+    return [
+        (
+            f"ERROR: {pyproject}: tool.suitekit.suites.{suite}.marker: the marker {name!r} of "
+            f"*is not registered (did you mean {meant!r}?)*"
+        ),
+        (
+            f"  fix: fix the spelling, or register {name!r} in [tool.pytest.ini_options] markers "
+            f"of {pyproject} if it is a new marker"
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param((), id="plain"),
+        pytest.param(("--suitekit-suite=slow",), id="suite"),
+        pytest.param(("--suitekit-partition",), id="partition"),
+    ],
+)
+def test_a_misspelt_suite_marker_stops_every_run(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
     _markers_project(pytester, REGISTERS_SLOW, ["slow: takes long"])
 
-    result = pytester.runpytest()
+    result = pytester.runpytest(*args)
 
-    pyproject = pytester.path / "pyproject.toml"
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            (
-                "ERROR: *pyproject.toml: tool.suitekit.suites.fast.marker: the marker 'slw' of "
-                "'not slw' is not registered (did you mean 'slow'?)*"
-            ),
-            f"  fix: correct the name, or register the marker in the markers of {pyproject}",
-        ]
-    )
+    pyproject = pytester.path / "pyproject.toml"
+    result.stderr.fnmatch_lines(_misspelt_lines(pyproject, "fast", "slw", "slow"))
+
+
+def test_suitekit_config_refuses_the_misspelt_marker_as_pytest_does(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _markers_project(pytester, REGISTERS_SLOW, ["slow: takes long"])
+
+    code = main(["--project", str(pytester.path), "config"])
+
+    assert code == 2  # a configuration error
+    err = capsys.readouterr().err
+    assert "the marker 'slw' of 'not slw' is not registered (did you mean 'slow'?)" in err
+    assert "fix: fix the spelling, or register 'slw' in [tool.pytest.ini_options]" in err
+
+
+def test_the_suites_own_markers_pass_in_a_project_that_registers_others(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review's project: it registers `db`, and its suites' `slow` is registered by suitekit
+    # alone, as documented; plain pytest with --strict-markers, a suite run and
+    # `suitekit config` all accept it.
+    suitekit = REGISTERS_SLOW.replace("not slw", "not slow")
+    _markers_project(pytester, suitekit, ["db: uses the database"])
+
+    plain = pytester.runpytest()
+    suite = pytester.runpytest("--suitekit-suite=slow")
+
+    plain.assert_outcomes(passed=1)
+    suite.assert_outcomes(passed=1)
+    assert main(["--project", str(pytester.path), "config"]) == 0
+    capsys.readouterr()
 
 
 def test_markers_of_conftests_and_plugins_count(pytester: pytest.Pytester) -> None:
-    suitekit = REGISTERS_SLOW.replace("not slw", "not gpu and not timeout and not skipif")
+    # `slowish` is close to the project's `slow`, and `timeout` to nothing registered: each is
+    # registered by a conftest here, as a plugin registers its markers, which the check counts.
+    suitekit = REGISTERS_SLOW.replace("not slw", "not slowish and not skipif")
     _markers_project(pytester, suitekit, ["slow: takes long"])
     pytester.makeconftest(
         "def pytest_configure(config):\n"
-        "    config.addinivalue_line('markers', 'gpu: needs a GPU')\n"
+        "    config.addinivalue_line('markers', 'slowish: takes a little long')\n"
+    )
+
+    passing = pytester.runpytest()
+    without = pytester.runpytest("--noconftest")
+
+    passing.assert_outcomes(passed=1)
+    assert without.ret == pytest.ExitCode.USAGE_ERROR
+    without.stderr.fnmatch_lines(["*the marker 'slowish' of * (did you mean 'slow'?)*"])
+
+
+def test_a_misspelling_of_a_plugin_marker_is_found(pytester: pytest.Pytester) -> None:
+    suitekit = REGISTERS_SLOW.replace("not slw", "not gpu_hevy")
+    _markers_project(pytester, suitekit, ["slow: takes long"])
+    pytester.makeconftest(
+        "def pytest_configure(config):\n"
+        "    config.addinivalue_line('markers', 'gpu_heavy: needs a big GPU')\n"
     )
 
     result = pytester.runpytest()
 
-    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the marker 'gpu_hevy' of * (did you mean 'gpu_heavy'?)*"])
 
 
 def test_marker_keyword_arguments_select_in_a_suite_run(pytester: pytest.Pytester) -> None:

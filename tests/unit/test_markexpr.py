@@ -102,8 +102,8 @@ def test_a_compiled_expression_is_frozen() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        pytest.param("", r"^the expression is empty$", id="empty"),
-        pytest.param("   ", r"^the expression is empty$", id="blank"),
+        pytest.param("", r"^the expression is empty in marker expression ''$", id="empty"),
+        pytest.param("   ", r"^the expression is empty in marker expression '   '$", id="blank"),
         pytest.param(
             "processing and",
             r"^the expression ends too early in marker expression 'processing and'$",
@@ -135,7 +135,11 @@ def test_a_compiled_expression_is_frozen() -> None:
         pytest.param(")", r"^unexpected '\)' in marker expression '\)'$", id="lone-paren"),
         pytest.param("()", r"^unexpected '\)' in marker expression '\(\)'$", id="empty-parens"),
         pytest.param("a b", r"^unexpected 'b' in marker expression 'a b'$", id="two-names"),
-        pytest.param("a & b", r"^unexpected character '&'", id="bad-character"),
+        pytest.param(
+            "a & b",
+            r"^unexpected character '&' at column 3 in marker expression 'a & b'$",
+            id="bad-character",
+        ),
         pytest.param("a == 1", r"^unexpected '=' in marker expression 'a == 1'$", id="comparison"),
         pytest.param("'slow'", r"^unexpected \"'slow'\" in marker expression", id="lone-string"),
         pytest.param("a, b", r"^unexpected ',' in marker expression 'a, b'$", id="comma"),
@@ -209,13 +213,13 @@ def test_a_syntax_error_is_a_value_error() -> None:
 
 
 def test_the_column_of_a_bad_character_at_the_start() -> None:
-    with pytest.raises(MarkerSyntaxError, match=r"unexpected character '!' at column 1$"):
+    with pytest.raises(MarkerSyntaxError, match=r"unexpected character '!' at column 1 in"):
         MarkerExpression.compile("!a")
 
 
 def test_the_column_of_a_bad_character_after_whitespace() -> None:
     # 'a & b': the '&' is the third character.
-    with pytest.raises(MarkerSyntaxError, match=r"unexpected character '&' at column 3$"):
+    with pytest.raises(MarkerSyntaxError, match=r"unexpected character '&' at column 3 in"):
         MarkerExpression.compile("a & b")
 
 
@@ -298,6 +302,20 @@ def test_a_call_may_be_spaced_as_pytest_allows() -> None:
 
 def test_the_names_of_keyword_arguments_are_no_marker_names() -> None:
     assert MarkerExpression.compile("a(b=1, c='d')").names == ("a",)
+
+
+@pytest.mark.parametrize(
+    ("text", "uses"),
+    [
+        ("slow and not db", False),
+        ("device(serial='1')", True),
+        ("slow or not (db and device(n=2))", True),
+        ("a", False),
+    ],
+)
+def test_an_expression_says_whether_it_reads_keyword_arguments(text: str, uses: bool) -> None:
+    # What the plugin asks before it collects every test's marks' keyword arguments.
+    assert MarkerExpression.compile(text).uses_kwargs is uses
 
 
 def test_without_kwargs_a_call_matches_nothing() -> None:

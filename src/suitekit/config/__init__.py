@@ -20,8 +20,9 @@ whether it comes from the file, the environment or an option. Every error is a
 :class:`~suitekit.errors.ConfigError` naming the file (or the variable, or the option), the key
 path, the bad value and the fix; every independent mistake of a file is reported at once.
 
-:mod:`~suitekit.config._markers` checks the markers the suites' expressions name against those
-the project registers with pytest (``suitekit config`` and the pytest plugin call it).
+:mod:`~suitekit.config._markers` finds the markers of the suites' expressions that look like
+misspellings of the markers registered with pytest (``suitekit config`` and the pytest plugin
+call it).
 """
 
 from __future__ import annotations
@@ -44,11 +45,14 @@ from suitekit.config._layers import RunOptions as RunOptions
 from suitekit.config._layers import run_options as run_options
 from suitekit.config._lookup import pytest_suite as pytest_suite
 from suitekit.config._markers import PYTEST_MARKERS as PYTEST_MARKERS
+from suitekit.config._markers import MisspeltMarker as MisspeltMarker
 from suitekit.config._markers import RegisteredMarkers as RegisteredMarkers
-from suitekit.config._markers import check_markers as check_markers
 from suitekit.config._markers import check_registered_markers as check_registered_markers
 from suitekit.config._markers import configured_markers as configured_markers
 from suitekit.config._markers import marker_name as marker_name
+from suitekit.config._markers import markers_error as markers_error
+from suitekit.config._markers import markers_place as markers_place
+from suitekit.config._markers import misspelt_markers as misspelt_markers
 from suitekit.config._project import find_config as find_config
 from suitekit.config._project import load_project as load_project
 from suitekit.config._project import parse_project as parse_project
@@ -69,15 +73,18 @@ __all__ = [
     "_POSTGRES_FIELDS",
     "_REDIS_FIELDS",
     "CliOverrides",
+    "MisspeltMarker",
     "RegisteredMarkers",
     "RunOptions",
-    "check_markers",
     "check_registered_markers",
     "configured_markers",
     "cpu_budget",
     "find_config",
     "load_project",
     "marker_name",
+    "markers_error",
+    "markers_place",
+    "misspelt_markers",
     "parse_project",
     "pytest_suite",
     "run_options",

@@ -36,6 +36,7 @@ __all__ = [
     "SESSION_NAME",
     "SUITE_KEYS",
     "TOP_KEYS",
+    "closest",
     "did_you_mean",
     "type_name",
 ]
@@ -143,12 +144,18 @@ INSTALL_KEYS: Final = (
 )
 
 
-def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, else ``""``."""
-    import difflib  # noqa: PLC0415 - only on an error path
+def closest(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    """The one of ``choices`` close enough to ``word`` to be what was meant, if any."""
+    import difflib  # noqa: PLC0415 - on error paths, and the marker check's unregistered names
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to ``word``, else ``""``."""
+    close = closest(word, choices)
+    return f" (did you mean {close!r}?)" if close is not None else ""
 
 
 def type_name(value: object) -> str:

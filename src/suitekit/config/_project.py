@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from suitekit._model import (
     DEFAULT_REPORTS,
@@ -28,12 +28,14 @@ from suitekit.config._keys import ADD_TABLE, COVERAGE_KEYS, ROOT_KEY, TOP_KEYS
 from suitekit.config._post import post_process
 from suitekit.config._services import read_custom_services, read_isolation, read_services
 from suitekit.config._suites import read_check, read_install, read_quarantine, read_suite
-from suitekit.config._table import Reader, Table
+from suitekit.config._table import Reader, Table, model_default
 from suitekit.errors import ConfigError
 
 __all__ = ["find_config", "load_project", "parse_project"]
 
 T = TypeVar("T")
+
+_FAIL_UNDER: Final = cast("float", model_default(Project, "fail_under"))
 
 
 def find_config(start: Path) -> Path:
@@ -172,7 +174,7 @@ def parse_project(document: Mapping[str, Any], *, config_file: Path) -> Project:
     custom_names = tuple(service.name for service in custom_services)
     isolation = attempt(lambda: read_isolation(top.table("isolation", required=False)), Isolation())
     ci = attempt(lambda: read_ci(top.table("ci", required=False)), CiConfig())
-    fail_under = attempt(lambda: _fail_under(top.table("coverage", required=False)), 80.0)
+    fail_under = attempt(lambda: _fail_under(top.table("coverage", required=False)), _FAIL_UNDER)
 
     suites = tuple(
         _each(
@@ -243,7 +245,7 @@ def _running_python() -> str:
 def _fail_under(coverage: Table) -> float:
     """``[tool.suitekit.coverage]``: the percentage of covered code below which a run fails."""
     coverage.finish(COVERAGE_KEYS)
-    fail_under = coverage.raw.get("fail-under", 80)
+    fail_under = coverage.raw.get("fail-under", _FAIL_UNDER)
     if (
         isinstance(fail_under, bool)
         or not isinstance(fail_under, int | float)

@@ -51,11 +51,13 @@ from suitekit.config._services import _memory as memory_limit
 from suitekit.config._services import _ready as ready_check
 from suitekit.config._services import _ready_timeout as ready_timeout
 from suitekit.config._services import _templates as templates
-from suitekit.config._table import Reader, Table
+from suitekit.config._table import Reader, Table, model_default
 from suitekit.errors import ConfigError
 
 __all__ = ["read_check", "read_install", "read_quarantine", "read_suite"]
 
+_WORKERS: Final = cast("Workers", model_default(Suite, "workers"))
+_DIST: Final = cast("DistMode", model_default(Suite, "dist"))
 _MAX_SHARDS: Final = 256
 _MAX_RELEASE_AFTER: Final = 1000
 _RELEASE_AFTER: Final = 5  # passing runs in a row that end a quarantine, by default
@@ -119,8 +121,8 @@ def read_suite(
         name=name,
         paths=paths,
         marker=marker,
-        workers=attempt(partial(_workers, table, "workers"), "auto"),
-        dist=attempt(partial(_dist, table, "dist"), "load"),
+        workers=attempt(partial(_workers, table, "workers"), _WORKERS),
+        dist=attempt(partial(_dist, table, "dist"), _DIST),
         target_seconds=attempt(partial(table.positive_number, "target-seconds"), None),
         services=services,
         custom_services=custom,
@@ -511,7 +513,7 @@ def _marker(table: Table, name: str) -> str | None:
 
 def _workers(table: Table, name: str) -> Workers:
     return worker_count(
-        table.raw.get(name, "auto"),
+        table.raw.get(name, _WORKERS),
         source=Source.CONFIG,
         origin=f"{table.key}.{name}",
         file=table.file,
@@ -519,7 +521,7 @@ def _workers(table: Table, name: str) -> Workers:
 
 
 def _dist(table: Table, name: str) -> DistMode:
-    value = table.raw.get(name, "load")
+    value = table.raw.get(name, _DIST)
     if value not in DIST_MODES:
         hint = did_you_mean(str(value), DIST_MODES)
         raise table.error(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
 
 from suitekit._model import MAX_SECONDS
 from suitekit.config._keys import (
@@ -26,12 +26,30 @@ from suitekit.config._keys import (
 )
 from suitekit.errors import ConfigError
 
-__all__ = ["Reader", "Table"]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["Reader", "Table", "model_default"]
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+def model_default(model: type[DataclassInstance], name: str) -> object:
+    """The default of the field ``name`` of ``model``: the one place a model's default is kept.
+
+    Readers use it for a key the file leaves out, and as the stand-in for a key they cannot read.
+
+    Raises:
+        TypeError: ``model`` has no field ``name`` with a default (a programming error).
+    """
+    for found in fields(model):
+        if found.name == name and found.default is not MISSING:
+            return found.default
+    message = f"{model.__name__} has no field {name!r} with a default"
+    raise TypeError(message)
+
+
+@dataclass(slots=True)  # not frozen: it gathers the file's mistakes as reading goes on
 class Reader:
     """Shared context of one file's validation, and the mistakes found in it so far.
 

@@ -2,12 +2,12 @@
 
 :class:`ProjectChecks` does two things:
 
-- before anything is collected, it checks that the markers the suites' expressions name are
-  registered (:func:`suitekit.config.check_markers`) against every marker this run knows: the
-  project's configuration, pytest's own, the plugins' and the conftest files'. The project's
-  own markers are read before suitekit registers the suites' markers (the object is made then)
-  and suitekit's registrations are told apart when the object is registered (pytest calls its
-  ``pytest_configure`` then);
+- before anything is collected, it checks that no marker the suites' expressions name is a
+  misspelling of a registered one (:func:`suitekit.config.misspelt_markers`), against every
+  marker this run knows: the project's configuration, pytest's own, the plugins' and the
+  conftest files'. suitekit's own registrations of the suites' markers are not among them:
+  the markers registered before them are noted when the object is made, and those after
+  them when the object is registered (pytest calls its ``pytest_configure`` then);
 - in a run without ``--suitekit-suite`` (a plain ``pytest``), a test or a test module that
   fails with ``KeyError: 'DATABASE_URL'`` for a variable that a suite's service would set gets
   a hint: the variable is suitekit's to set, for that suite, and how to run the suite.
@@ -30,13 +30,14 @@ from suitekit._model import Project
 from suitekit._selection import SuiteSelector, suites_at
 from suitekit.config import (
     PYTEST_MARKERS,
-    RegisteredMarkers,
-    check_markers,
     find_config,
     load_project,
     marker_name,
+    markers_error,
+    markers_place,
+    misspelt_markers,
 )
-from suitekit.errors import ConfigError, SuitekitError
+from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin._shared import Describer
 
 __all__ = ["ProjectChecks", "hint_for", "note_early", "service_variables"]
@@ -142,7 +143,7 @@ class ProjectChecks:
     """The marker check of every run, and the hints of a run without a suite."""
 
     def __init__(self, config: pytest.Config, project: Project) -> None:
-        """Note the markers registered so far: the project's own (see the module's doc)."""
+        """Note the markers registered so far, before suitekit's (see the module's doc)."""
         self.config = config
         self.project = project
         self.plain = config.getoption("suitekit_suite") is None and not config.getoption(
@@ -159,25 +160,23 @@ class ProjectChecks:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Check the suites' markers against every registered one, before collecting.
+        """Check the suites' markers for misspellings of registered ones, before collecting.
 
         Raises:
-            pytest.UsageError: A suite's expression names a marker nobody registers.
+            pytest.UsageError: A suite's expression names a marker that is not registered
+                (but by suitekit) and is close to one that is.
         """
         config = session.config
         if hasattr(config, "workerinput"):
             return  # the controller checks
-        project_names = [marker_name(line) for line in self._before.elements()]
         others = Counter(_lines(config)) - self._suitekit
-        known = {marker_name(line) for line in others.elements()} | set(PYTEST_MARKERS)
-        where = f"markers of {config.inipath}" if config.inipath else "pytest's markers"
-        registered = RegisteredMarkers(
-            where=where, names=tuple(dict.fromkeys(n for n in project_names if n))
-        )
-        try:
-            check_markers(self.project, registered, known=sorted(known))
-        except ConfigError as error:
-            raise pytest.UsageError(str(error)) from None
+        names = (marker_name(line) for line in others.elements())
+        registered = sorted({name for name in names if name} | set(PYTEST_MARKERS))
+        misspelt = misspelt_markers(self.project, registered)
+        if misspelt:
+            where = markers_place(self.project, config.inipath)
+            error = markers_error(self.project, misspelt, where=where)
+            raise pytest.UsageError(str(error))
 
     @property
     def variables(self) -> Mapping[str, tuple[tuple[str, str], ...]]:

@@ -9,10 +9,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 
 import pytest
 
 from suitekit import sharding
+from suitekit._markexpr import MarkerExpression
 from suitekit._model import Project
 from suitekit._selection import CollectedTest
 from suitekit.errors import SuitekitError
@@ -94,6 +96,13 @@ class Describer:
         """Keep the project; each file is resolved once, when first asked about."""
         self.project = project
         self._file_paths: dict[Path, PurePosixPath] = {}
+        # Marks' keyword arguments (parametrize's ids, skipif's reason, ...) are collected for
+        # every test only when some suite's expression selects by them (device(serial="1")).
+        self._kwargs = any(
+            MarkerExpression.compile(suite.marker).uses_kwargs
+            for suite in project.pytest_suites
+            if suite.marker
+        )
 
     def __call__(self, item: pytest.Item, *, markers: bool = True) -> CollectedTest:
         """The item as the selection sees it (its markers only when asked: they cost)."""
@@ -109,11 +118,14 @@ class Describer:
         if not markers:
             return CollectedTest(node_id=item.nodeid, path=path, markers=frozenset())
         marks = list(item.iter_markers())
-        kwargs: dict[str, list[Mapping[str, object]]] = {}
-        for mark in marks:
-            if mark.kwargs:  # for expressions such as device(serial="1")
-                kwargs.setdefault(mark.name, []).append(mark.kwargs)
         names = frozenset(mark.name for mark in marks)
+        if not self._kwargs:
+            return CollectedTest(node_id=item.nodeid, path=path, markers=names)
+        found: dict[str, list[Mapping[str, object]]] = {}
+        for mark in marks:
+            if mark.kwargs:
+                found.setdefault(mark.name, []).append(mark.kwargs)
+        kwargs = MappingProxyType({name: tuple(given) for name, given in found.items()})
         return CollectedTest(node_id=item.nodeid, path=path, markers=names, kwargs=kwargs)
 
 
