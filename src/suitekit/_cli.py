@@ -310,22 +310,30 @@ def _json_scratch() -> Iterator[Path]:
         yield Path(scratch) / "document.json"
 
 
-def _relay(path: Path, command: str, code: int, *, what: str) -> int:
+def _relay(path: Path, command: str, code: int, *, what: str, failed: bool = False) -> int:
     """Print the document the plugin wrote to ``path``; return ``code``.
 
+    ``failed``: the session failed in a way that leaves its document incomplete (a collection
+    error leaves tests out of a shard plan): it is not printed, as if there were none.
+
     Raises:
-        RunError: There is none (the session stopped before it checked anything: its output,
-            on stderr, says why); not raised when the run was interrupted.
+        RunError: There is none (the session stopped before it checked anything, or failed:
+            its output, on stderr, says why); not raised when the run was interrupted.
     """
     from suitekit import _json  # noqa: PLC0415 - --json only
 
-    document = _json.read_document(path, f"suitekit-{command}")
+    document = None if failed else _json.read_document(path, f"suitekit-{command}")
     if document is None:
         if code == _INTERRUPTED:
             return code
+        ended = (
+            f"failed (exit code {code}), so its JSON document would leave tests out"
+            if failed
+            else f"ended (exit code {code}) without writing the JSON document"
+        )
         message = (
-            f"{what} ended (exit code {code}) without writing the JSON document; its output "
-            f"above says why: fix that, or run `suitekit {command}` without --json to see it"
+            f"{what} {ended}; its output above says why: fix that, or run "
+            f"`suitekit {command}` without --json to see it"
         )
         raise RunError(message)
     _print_json(document)
@@ -372,16 +380,20 @@ def _shards(project: Project, args: argparse.Namespace) -> int:
             *suite.pytest_args,
         ]
         code = _collect(project, command, json=args.json)
-        if args.json and code in (0, 5):
+        # pytest's 5, "no tests", is an empty plan, not a failure; 130 is a Ctrl-C.
+        failed = code not in (0, 5, _INTERRUPTED)
+        if failed:
+            print(  # noqa: T201
+                f"suitekit: collecting suite {suite.name!r} with {command[0]} failed; run "
+                f"`nox -s {suite.name}-{suite.python[0]}` once so that its virtualenv exists, "
+                "or install the project's test dependencies here",
+                file=sys.stderr,
+            )
+        if args.json:
+            # As `suites --json`: the document, else an error that says why there is none. A
+            # plan is written despite a collection error: of the tests that did collect.
             what = f"collecting suite {suite.name!r} with {command[0]}"
-            return _relay(document_path, "shards", code, what=what)
-    if code not in (0, 5):  # pytest's 5, "no tests", is an empty plan, not a failure
-        print(  # noqa: T201
-            f"suitekit: collecting suite {suite.name!r} with {command[0]} failed; run "
-            f"`nox -s {suite.name}-{suite.python[0]}` once so that its virtualenv exists, "
-            "or install the project's test dependencies here",
-            file=sys.stderr,
-        )
+            return _relay(document_path, "shards", code, what=what, failed=failed)
     return code
 
 

@@ -233,7 +233,7 @@ def shards_document(suite: str, shard_plan: ShardPlan) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Artifacts:
-    """The files ``suitekit report`` wrote, for its document.
+    """The files ``suitekit report`` wrote, and the run's other reports, for its document.
 
     Attributes:
         junit: The merged JUnit report.
@@ -242,6 +242,12 @@ class Artifacts:
         quarantine: The quarantine streaks, when the project has them; else ``None``.
         step_summary: ``$GITHUB_STEP_SUMMARY``, which the Markdown was appended to, if set.
         html: The run's HTML report, when it was written; else ``None``.
+        coverage_html: Coverage's HTML report (its ``index.html``), when there is one; else
+            ``None``. ``suitekit coverage`` writes it and coverage's JSON and XML reports: in
+            ``inv test.all``, after the report.
+        coverage_json: Coverage's JSON report, when there is one; else ``None``.
+        coverage_xml: Coverage's XML report, when there is one; else ``None``.
+        logs: The folder of the sessions' logs, when there is one; else ``None``.
     """
 
     junit: Path
@@ -250,29 +256,44 @@ class Artifacts:
     quarantine: Path | None
     step_summary: Path | None
     html: Path | None = None
+    coverage_html: Path | None = None
+    coverage_json: Path | None = None
+    coverage_xml: Path | None = None
+    logs: Path | None = None
 
     @classmethod
     def of(cls, project: Project, environ: Mapping[str, str]) -> Artifacts:
-        """Where the report writes, as :func:`suitekit.reporting.report` names the files.
+        """Where the report writes, and the reports folder's other reports that are there.
 
-        Read after the report ran: the streaks file and the HTML report are listed when they
-        are there (the streaks are written only for a project that quarantines tests).
+        Read after the report ran, from :func:`suitekit.reporting.report_outputs`: the merged
+        report and the summary are named as the report wrote them; the others, and the
+        streaks file, when they are there (the streaks are written only for a project that
+        quarantines tests).
         """
-        from suitekit.reporting import HTML_REPORT, QUARANTINE_FILE  # noqa: PLC0415 - report only
+        from suitekit.reporting import QUARANTINE_FILE, report_outputs  # noqa: PLC0415 - report only
         from suitekit.sharding import DURATIONS_FILE  # noqa: PLC0415 - report only
 
-        reports = project.root / project.reports
+        outputs = report_outputs(project.root / project.reports)
+        where = {output.kind: output.path for output in outputs}
+        there = {kind: path for kind, path in where.items() if path.exists()}
         streaks = project.root / QUARANTINE_FILE
-        html = reports / HTML_REPORT
         step_summary = environ.get("GITHUB_STEP_SUMMARY", "")
         return cls(
-            junit=reports / "junit.xml",
-            summary=reports / "summary.md",
+            junit=where["junit"],
+            summary=where["summary"],
             durations=project.root / DURATIONS_FILE,
             quarantine=streaks if streaks.is_file() else None,
             step_summary=Path(step_summary) if step_summary else None,
-            html=html if html.is_file() else None,
+            html=there.get("html"),
+            coverage_html=there.get("coverage_html"),
+            coverage_json=there.get("coverage_json"),
+            coverage_xml=there.get("coverage_xml"),
+            logs=there.get("logs"),
         )
+
+
+def _path(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _case(case: CaseResult) -> dict[str, Any]:
@@ -329,6 +350,7 @@ def report_document(summary: Summary, *, exit_code: int, artifacts: Artifacts) -
                 "skipped": row.skipped,
                 "flaky": row.flaky,
                 "seconds": row.seconds,
+                "budget_seconds": row.budget_seconds,
                 "target_seconds": row.target_seconds,
                 "over_budget": row.over_budget,
             }
@@ -374,9 +396,13 @@ def report_document(summary: Summary, *, exit_code: int, artifacts: Artifacts) -
             "junit": str(artifacts.junit),
             "summary": str(artifacts.summary),
             "durations": str(artifacts.durations),
-            "quarantine": None if artifacts.quarantine is None else str(artifacts.quarantine),
-            "step_summary": None if artifacts.step_summary is None else str(artifacts.step_summary),
-            "html": None if artifacts.html is None else str(artifacts.html),
+            "quarantine": _path(artifacts.quarantine),
+            "step_summary": _path(artifacts.step_summary),
+            "html": _path(artifacts.html),
+            "coverage_html": _path(artifacts.coverage_html),
+            "coverage_json": _path(artifacts.coverage_json),
+            "coverage_xml": _path(artifacts.coverage_xml),
+            "logs": _path(artifacts.logs),
         },
     }
 

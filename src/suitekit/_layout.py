@@ -35,6 +35,7 @@ from suitekit._files import (
 
 __all__ = [
     "EMPTY_JUNIT",
+    "EPOCH_LIMIT",
     "JUNIT_FOLDER",
     "LOGS_FOLDER",
     "Measured",
@@ -61,6 +62,10 @@ LOGS_FOLDER: Final = "logs"
 """The sessions' logs' folder inside the reports folder."""
 
 _SHARD: Final = re.compile(r"\.shard-\d+-of-(\d+)")
+
+EPOCH_LIMIT: Final = 4e9
+"""The latest time a timeline may name (seconds since the epoch: the year 2096); a sidecar's
+time outside 0 to this is none a clock gave, and the timeline is left out."""
 
 
 def session_name(suite: str, python: str) -> str:
@@ -174,10 +179,20 @@ class Timeline:
 
     @classmethod
     def from_data(cls, data: dict[str, object]) -> Timeline | None:
-        """The timeline in a sidecar's keys; ``None`` when they hold none (or a broken one)."""
+        """The timeline in a sidecar's keys; ``None`` when they hold none, or a broken one.
+
+        All or nothing: one broken entry (a test that is not ``[node id, lane index, start ms,
+        length ms]`` with a known lane and lengths of at least 0), or times outside 0 to
+        :data:`EPOCH_LIMIT` or stopping before they start, discard the whole timeline, never
+        a part of it (a sidecar suitekit wrote has none; one that does was changed by hand or
+        is hostile, and half of it would draw a session that did not run so). A span is not
+        checked against the session's length: the page clamps it.
+        """
         started, stopped = data.get("started"), data.get("stopped")
         lanes, tests = data.get("lanes", []), data.get("tests", [])
-        if not _finite(started) or not _finite(stopped) or started > stopped:
+        if not _finite(started) or not _finite(stopped):
+            return None
+        if not 0 <= started <= stopped <= EPOCH_LIMIT:
             return None
         if not (isinstance(lanes, list) and isinstance(tests, list)):
             return None
@@ -240,6 +255,10 @@ class Measured:
     SUFFIX: ClassVar[str] = ".measured.json"
     # About 70 bytes a test (1.4 MB for 20,000): a store's limit bounds the largest suite.
     LIMIT: ClassVar[int] = STORE_LIMIT
+    # Where the figures end in a sidecar suitekit wrote: the tests come last (see to_json).
+    _TESTS: ClassVar[bytes] = b',"tests":'
+    # How much of a sidecar is read for its figures alone: they and the lanes fit well within.
+    _HEAD: ClassVar[int] = 1 << 14
 
     @classmethod
     def path_for(cls, junit: Path) -> Path:
@@ -247,7 +266,11 @@ class Measured:
         return junit.with_suffix(cls.SUFFIX)
 
     def to_json(self) -> str:
-        """The sidecar's text: one line, without spaces (it holds a line per test's worth)."""
+        """The sidecar's text: one line, without spaces (it holds a line per test's worth).
+
+        The timeline's tests come last, so that the figures can be read without them
+        (:meth:`read_path` with ``timeline=False``).
+        """
         data: dict[str, object] = {"workers": self.workers, "cpus": self.cpus}
         if self.predicted is not None:
             data["predicted"] = round(self.predicted, 3)
@@ -256,11 +279,12 @@ class Measured:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Measured | None:
+    def from_json(cls, text: str | bytes, *, timeline: bool = True) -> Measured | None:
         """The figures in a sidecar's text; ``None`` when it holds none (each at least 1).
 
         The prediction and the timeline are optional (an older suitekit wrote neither): a
-        broken one is left out, the figures kept.
+        broken one is left out, the figures kept. ``timeline=False`` leaves the timeline out
+        unread (a :class:`Span` a test: what only the run's page needs).
         """
         try:
             data = load_json(text)
@@ -274,7 +298,7 @@ class Measured:
             workers=workers,
             cpus=cpus,
             predicted=float(predicted) if _finite(predicted) and predicted >= 0 else None,
-            timeline=Timeline.from_data(data),
+            timeline=Timeline.from_data(data) if timeline else None,
         )
 
     def write(self, junit: Path) -> None:
@@ -286,19 +310,35 @@ class Measured:
         write_text_atomic(self.path_for(junit), self.to_json())  # makes the folder too
 
     @classmethod
-    def read(cls, junit: Path) -> Measured | None:
+    def read(cls, junit: Path, *, timeline: bool = True) -> Measured | None:
         """The sidecar of ``junit``; ``None`` when missing, unreadable or not one.
 
         A hostile sidecar (a FIFO, a link, a huge or deeply nested file) is passed over, never
-        waited on.
+        waited on. ``timeline=False``: the figures alone (see :meth:`read_path`).
         """
-        return cls.read_path(cls.path_for(junit))
+        return cls.read_path(cls.path_for(junit), timeline=timeline)
 
     @classmethod
-    def read_path(cls, path: Path) -> Measured | None:
-        """A sidecar at ``path`` (see :meth:`read`)."""
+    def read_path(cls, path: Path, *, timeline: bool = True) -> Measured | None:
+        """A sidecar at ``path`` (see :meth:`read`).
+
+        ``timeline=False`` reads the figures alone, without the timeline: from the sidecar's
+        first bytes when they hold all of them, up to the tests (a sidecar suitekit wrote:
+        :meth:`to_json` puts the tests last), at a cost that does not grow with the suite;
+        else (another layout, or figures the first bytes do not hold) from the whole text.
+        """
         try:
             with open_regular(path, limit=cls.LIMIT) as handle:
-                return cls.from_json(handle.read(cls.LIMIT + 1))
+                if timeline:
+                    return cls.from_json(handle.read(cls.LIMIT + 1))
+                head = handle.read(cls._HEAD)
+                cut = head.find(cls._TESTS)
+                if cut >= 0:
+                    # Valid JSON only when the cut is in the top-level object (a ',"tests":'
+                    # inside a string would have its quotes escaped).
+                    figures = cls.from_json(head[:cut] + b"}", timeline=False)
+                    if figures is not None:
+                        return figures
+                return cls.from_json(head + handle.read(cls.LIMIT + 1), timeline=False)
         except (OSError, FileRefusedError):
             return None

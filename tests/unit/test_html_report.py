@@ -18,6 +18,7 @@ import pytest
 
 from suitekit._layout import Measured, Span, Timeline
 from suitekit._model import Project, Suite
+from suitekit.errors import ReportError
 from suitekit.reporting._html import CSP, render_html
 from suitekit.reporting._html_model import (
     BAR_LIMIT,
@@ -30,6 +31,7 @@ from suitekit.reporting._junit import Totals
 from suitekit.reporting._report import report
 from suitekit.reporting._results import CaseResult
 from suitekit.reporting._summary import Row, Summary
+from suitekit.sharding import DURATIONS_FILE
 
 T0 = 1_767_000_000.0  # 2025-12-29 09:20:00 UTC
 
@@ -375,3 +377,110 @@ def test_report_writes_the_page_beside_the_merged_report(tmp_path: Path) -> None
     hrefs = [e.attrs["href"] for e in section(root, "artifacts").find_all(lambda e: e.tag == "a")]
     assert hrefs == ["junit.xml", "summary.md", "logs/unit-3.11.log"]
     assert [p.name for p in page.parent.iterdir() if p.name.startswith(".")] == []  # no temp
+
+
+def test_a_bar_has_its_own_sessions_outcome() -> None:
+    # The same test in two Pythons' sessions: it failed (and another was flaky) in 3.12 alone.
+    test, other = "tests/test_x.py::test_b", "tests/test_x.py::test_c"
+    records = [
+        SessionRecord(
+            stem=stem,
+            measured=Measured(
+                workers=1,
+                cpus=2,
+                timeline=timeline((test, "main", 0.0, 1.0), (other, "main", 1.0, 1.0)),
+            ),
+            started=0.0,
+            seconds=2.0,
+        )
+        for stem in ("unit-3.11", "unit-3.12")
+    ]
+    page = build_page(
+        title="x",
+        records=records,
+        summary=summary(
+            failed=(case(test, 1.0, "failed", report="unit-3.12"),),
+            flaky=(case(other, 1.0, report="unit-3.12"),),
+        ),
+    )
+    outcomes = {
+        lane.name: [bar.outcome for worker in lane.workers for bar in worker.bars]
+        for lane in page.sessions
+    }
+    assert outcomes == {"unit-3.11": ["passed", "passed"], "unit-3.12": ["failed", "flaky"]}
+
+
+def test_a_bar_is_drawn_within_its_session() -> None:
+    spans = (
+        ("tests/t.py::test_late", "main", 5.0, 1.0),  # after the session's end
+        ("tests/t.py::test_long", "main", 1.0, 10.0),  # past it
+    )
+    record = SessionRecord(
+        stem="unit-3.11",
+        measured=Measured(workers=1, cpus=2, timeline=timeline(*spans, length=3.0)),
+        started=0.0,
+        seconds=3.0,
+    )
+    later = replace(FRONTEND, started=T0 + 4.0, seconds=1.0)
+    page = build_page(title="x", records=[record, later], summary=summary(failed=()))
+    lane = next(lane for lane in page.sessions if lane.name == "unit-3.11")
+    bars = {bar.test: (bar.start, bar.seconds) for bar in lane.workers[0].bars}
+    assert bars == {"tests/t.py::test_long": (1.0, 2.0), "tests/t.py::test_late": (3.0, 0.0)}
+
+
+def _project(root: Path) -> Project:
+    return Project(
+        root=root,
+        config_file=root / "pyproject.toml",
+        python=("3.11",),
+        suites=(Suite(name="unit", python=("3.11",)),),
+    )
+
+
+def _junit(root: Path, text: str) -> Path:
+    junit = root / ".suitekit" / "reports" / "junit" / "unit-3.11.xml"
+    junit.parent.mkdir(parents=True)
+    junit.write_text(text, encoding="utf-8")
+    return junit
+
+
+def test_a_session_without_a_timeline_is_as_long_as_its_own_time(tmp_path: Path) -> None:
+    # Under xdist the cases' times add up to more than the session took: the bar is its time.
+    junit = _junit(
+        tmp_path,
+        '<testsuite name="unit" tests="2" time="1.0">'
+        '<testcase classname="tests.test_a" name="test_one" time="0.9"/>'
+        '<testcase classname="tests.test_a" name="test_two" time="0.9"/></testsuite>',
+    )
+    assert report(_project(tmp_path), environ={}, out=io.StringIO()) == 0
+    root = parse((junit.parent.parent / "index.html").read_text(encoding="utf-8"))
+    (session,) = by_class(root, "session")
+    assert "1.0 s · no per-test times" in session.all_text()
+
+
+def test_a_page_that_cannot_be_made_costs_the_run_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    junit = _junit(
+        tmp_path,
+        '<testsuite name="unit" tests="1" time="0.5">'
+        '<testcase classname="tests.test_a" name="test_one" time="0.25"/></testsuite>',
+    )
+
+    def broken(_page: object) -> str:
+        raise ValueError("year 31690708 is out of range")
+
+    monkeypatch.setattr("suitekit.reporting._html.render_html", broken)
+    out = io.StringIO()
+    with pytest.raises(ReportError) as raised:
+        report(_project(tmp_path), environ={}, out=out)
+    page = junit.parent.parent / "index.html"
+    assert str(raised.value).startswith(
+        f"{page}: cannot make the run report (ValueError: year 31690708 is out of range)"
+    )
+    assert f"{junit.parent} and their .measured.json sidecars" in str(raised.value)
+    assert not page.exists()
+    # Everything else was done: the stores, the merged report and the summary.
+    assert (tmp_path / DURATIONS_FILE).is_file()
+    assert (junit.parent.parent / "junit.xml").is_file()
+    assert out.getvalue().rstrip().splitlines()[-1].startswith("suitekit: 1 passed")

@@ -224,7 +224,7 @@ def _junit(location: str, quarantined: str) -> str:
     """A unit suite as the plugin writes it: a located failure, a flaky and a quarantined test."""
     return (
         '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
-        '<testsuite name="unit" errors="0" failures="1" skipped="1" tests="4" time="1.5">'
+        '<testsuite name="unit" errors="0" failures="1" skipped="1" tests="4" time="1.25">'
         f'<properties><property name="suitekit.location" value="{location}"/>'
         f'<property name="suitekit.quarantined" value="{quarantined}"/></properties>'
         '<testcase classname="tests.unit.test_x" name="test_ok" time="0.5"/>'
@@ -260,6 +260,7 @@ def reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     junit = tmp_path / ".suitekit" / "reports" / "junit" / "unit-3.11.xml"
     junit.parent.mkdir(parents=True)
     junit.write_text(_junit(_quote(location), _quote(quarantined)), encoding="utf-8")
+    (junit.parent.parent / "coverage.json").write_text("{}", encoding="utf-8")
     return tmp_path
 
 
@@ -275,8 +276,11 @@ def test_report_json_gives_the_summary_and_writes_the_files(
     assert (document["ok"], document["exit_code"]) == (False, 1)
     totals = document["totals"]
     assert (totals["tests"], totals["failures"], totals["flaky"], totals["skipped"]) == (4, 1, 1, 1)
-    assert document["suites"][0]["name"] == "unit-3.11"
-    assert document["suites"][0]["over_budget"] is True  # 1.5 s of a 1 s budget
+    (suite,) = document["suites"]
+    assert suite["name"] == "unit-3.11"
+    # The budget's time is pytest's own for the suite, beside the cases' sum.
+    assert (suite["seconds"], suite["budget_seconds"]) == (1.5, 1.25)
+    assert (suite["target_seconds"], suite["over_budget"]) == (1, True)  # 1.25 s of 1 s
     (failed,) = document["failed"]
     assert (failed["node_id"], failed["suite"], failed["line"]) == (FAILED, "unit", 3)
     assert failed["rerun"] == f"nox -s unit-3.11 -- {FAILED}"
@@ -289,6 +293,15 @@ def test_report_json_gives_the_summary_and_writes_the_files(
     for key in ("junit", "summary", "durations", "quarantine"):
         assert Path(artifacts[key]).is_file(), key
     assert artifacts["step_summary"] is None
+    # The reports folder's other reports, each where the run's ending and the page name it.
+    reports = reported / ".suitekit" / "reports"
+    assert artifacts["html"] == str(reports / "index.html")
+    assert artifacts["coverage_json"] == str(reports / "coverage.json")  # a coverage run's
+    assert (artifacts["coverage_xml"], artifacts["coverage_html"], artifacts["logs"]) == (
+        None,
+        None,
+        None,
+    )
     # The text went to stderr, and says the same.
     assert "slow-3.11" in err
     assert f"nox -s unit-3.11 -- {FAILED}" in err
@@ -452,6 +465,29 @@ def test_shards_json_prints_the_plan_the_collection_wrote(
     assert (document["suite"], document["count"], document["tests"]) == ("unit", 2, 5)
     assert sum(shard["tests"] for shard in document["shards"]) == 5
     assert "suite 'unit': 5 tests in 2 shards" in err  # pytest's table, on stderr
+
+
+def test_shards_json_of_a_failed_collection_is_an_error_as_for_suites(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # One real collection that fails, in a subprocess of this Python: ~1 s.
+    (tmp_path / "pyproject.toml").write_text(SHARDED, encoding="utf-8")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a(:\n", encoding="utf-8")
+
+    code = main(["--project", str(tmp_path), "shards", "unit", "--json"])
+
+    out, err = capfd.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert "SyntaxError" in err  # the collection's own output, on stderr
+    # The plugin writes a plan of the tests that did collect: not printed, it would leave some out.
+    assert re.search(
+        r"collecting suite 'unit' with \S+ failed \(exit code 2\), so its JSON document would "
+        r"leave tests out; its output above says why: fix that, or run `suitekit shards` "
+        r"without --json to see it",
+        err,
+    ), err
 
 
 def test_shards_json_of_a_bad_count_is_an_error_not_a_document(

@@ -21,8 +21,16 @@ from suitekit._runner import Outcome, Status, format_summary
 from suitekit._runner._outcome import FailedTest, failed_tests
 from suitekit._runner._summary import SHOWN_FAILURES, Artifact, find_artifacts
 from suitekit.plan import Job, JobKind, nox_command
-from suitekit.reporting import Totals, merge_junit, read_totals, summarise
-from suitekit.reporting._figures import budget_cell
+from suitekit.reporting import (
+    CaseResult,
+    Totals,
+    budget_cell,
+    merge_junit,
+    over_budget,
+    read_totals,
+    rerun_command,
+    summarise,
+)
 from suitekit.reporting._summary import Expected
 from suitekit.reporting._surefire import LOCATION_PROPERTY, location_value
 from tests.unit.test_summary import assert_golden
@@ -31,12 +39,14 @@ ROOT: Final = Path("/work/bookshop")
 REPORTS: Final = ROOT / ".suitekit/reports"
 LOGS: Final = REPORTS / "logs"
 ARTIFACTS: Final = (
-    Artifact(label="merged JUnit", path=".suitekit/reports/junit.xml"),
-    Artifact(label="summary", path=".suitekit/reports/summary.md"),
-    Artifact(label="HTML report", path=".suitekit/reports/index.html"),
-    Artifact(label="coverage HTML", path=".suitekit/reports/htmlcov/index.html"),
-    Artifact(label="coverage JSON", path=".suitekit/reports/coverage.json"),
-    Artifact(label="session logs", path=".suitekit/reports/logs/"),
+    Artifact(kind="junit", label="merged JUnit", path=".suitekit/reports/junit.xml"),
+    Artifact(kind="summary", label="summary", path=".suitekit/reports/summary.md"),
+    Artifact(kind="html", label="HTML report", path=".suitekit/reports/index.html"),
+    Artifact(
+        kind="coverage_html", label="coverage HTML", path=".suitekit/reports/htmlcov/index.html"
+    ),
+    Artifact(kind="coverage_json", label="coverage JSON", path=".suitekit/reports/coverage.json"),
+    Artifact(kind="logs", label="session logs", path=".suitekit/reports/logs/"),
 )
 ESCAPE: Final = "\x1b["
 
@@ -84,7 +94,18 @@ def outcome(
 
 
 def broken(session: str, node_id: str, *, error: bool = False) -> FailedTest:
-    return FailedTest(test=node_id, error=error, rerun=f"nox -s {session} -- {node_id}")
+    """A failed test as the runner reads it from its session's JUnit file, rerun and all."""
+    case = CaseResult(
+        suite=session.partition("-")[0],
+        classname="",
+        name=node_id.rpartition("::")[2],
+        seconds=0.1,
+        outcome="error" if error else "failed",
+        message="",
+        report=session,
+        node_id=node_id,
+    )
+    return FailedTest(test=case.test, error=error, rerun=rerun_command(case))
 
 
 def ending(
@@ -212,8 +233,9 @@ def test_each_failed_test_has_its_session_and_its_rerun() -> None:
 
     assert (
         "  FAILED tests/unit/test_isbn.py::test_checksum[0] (unit-3.11)\n"
-        "    rerun: nox -s unit-3.11 -- tests/unit/test_isbn.py::test_checksum[0]\n"
+        "    rerun: nox -s unit-3.11 -- 'tests/unit/test_isbn.py::test_checksum[0]'\n"
     ) in text
+    assert "    rerun: nox -s unit-3.11 -- tests/unit/test_cache.py::test_expiry\n" in text
     # An error is said as one; another runner's test may have no command of its own.
     assert "  ERROR tests/unit/test_cache.py::test_keys (unit-3.11)\n" in text
     run = [
@@ -308,6 +330,28 @@ def test_cancelled_sessions_are_named_in_the_verdict() -> None:
         "cancelled: integration-3.11"
     )
     assert re.search(r"^integration-3\.11\s+cancelled\s", text, re.MULTILINE)
+
+
+def test_a_run_without_tests_says_no_counts() -> None:
+    # Checks only: "0 passed, 0 failed, 0 skipped" would say that tests ran.
+    checks = [
+        outcome(job("lint", kind="check"), "failed", 1.0),
+        outcome(job("typecheck", kind="check"), "passed", 2.0),
+    ]
+    crashed = [outcome(job("unit-3.11"), "failed", 1.0, note="no JUnit file at x.xml")]
+    stopped = [outcome(job("lint", kind="check"), "interrupted", 0.5)]
+
+    assert ending(checks, 3.1).split("\n")[-1] == "suitekit: ran in 3.1s; failed: lint"
+    assert ending(checks[1:], 2.0).split("\n")[-1] == "suitekit: ran in 2.0s"
+    assert ending(crashed, 1.0).split("\n")[-1] == "suitekit: ran in 1.0s; failed: unit-3.11"
+    assert ending(stopped, 0.5).split("\n")[-1] == (
+        "suitekit: interrupted (Ctrl-C or SIGTERM): lint; ran in 0.5s"
+    )
+    # A suite that counted no test still counts: it ran.
+    empty = [*checks, outcome(job("unit-3.11"), "passed", 1.0, Totals())]
+    assert ending(empty, 3.1).split("\n")[-1] == (
+        "suitekit: 0 passed, 0 failed, 0 skipped in 3.1s; failed: lint"
+    )
 
 
 # -- interrupted runs ----------------------------------------------------------------------------
@@ -421,8 +465,29 @@ def test_the_runner_and_the_report_set_the_same_time_against_the_budget(tmp_path
 
     assert runner == pytest.approx(9.7)
     assert row.seconds == pytest.approx(15.0)  # the seconds column: the cases' sum
-    assert budget_cell(row) == "9.7/10s" == f"{runner:.1f}/10s"
+    assert budget_cell(row.budget_seconds, row.target_seconds) == "9.7/10s"
     assert not row.over_budget
+    # The runner's table shows that same cell.
+    planned = outcome(job("unit-3.11", target_seconds=10.0), "passed", 12.0, read_totals(path))
+    assert _row(ending([planned], 12.0), "unit-3.11").endswith("  9.7/10s")
+
+
+def test_the_runner_and_the_report_flag_the_same_suite_over_budget(tmp_path: Path) -> None:
+    path = write(tmp_path, "unit-3.11.xml", XDIST)
+    merged = merge_junit([path], tmp_path / "junit.xml")
+    (row,) = summarise(merged, [Expected(name="unit-3.11", target_seconds=9.5)]).rows
+
+    planned = outcome(job("unit-3.11", target_seconds=9.5), "passed", 12.0, read_totals(path))
+
+    assert row.over_budget
+    assert over_budget(row.budget_seconds, 9.5)
+    assert _row(ending([planned], 12.0), "unit-3.11").endswith(
+        "  " + budget_cell(row.budget_seconds, row.target_seconds) + " OVER"
+    )
+
+
+def _row(text: str, session: str) -> str:
+    return next(line for line in text.split("\n") if line.startswith(session + " "))
 
 
 # -- colour ---------------------------------------------------------------------------------------
@@ -470,13 +535,7 @@ def test_find_artifacts_lists_this_runs_reports_relative_to_the_current_folder(
 
     found = find_artifacts(reports, since=time.time() - 60, cwd=tmp_path)
 
-    assert found == (
-        Artifact(label="merged JUnit", path=".suitekit/reports/junit.xml"),
-        Artifact(label="summary", path=".suitekit/reports/summary.md"),
-        Artifact(label="coverage HTML", path=".suitekit/reports/htmlcov/index.html"),
-        Artifact(label="coverage JSON", path=".suitekit/reports/coverage.json"),
-        Artifact(label="session logs", path=".suitekit/reports/logs/"),
-    )
+    assert found == (ARTIFACTS[0], ARTIFACTS[1], *ARTIFACTS[3:])
     elsewhere = find_artifacts(reports, since=time.time() - 60, cwd=tmp_path / "src")
     assert elsewhere[0].path == str(reports / "junit.xml")
 

@@ -800,3 +800,37 @@ def test_an_unwritable_github_step_summary_is_a_report_error(tmp_path: Path) -> 
         write_markdown(
             all_green(), tmp_path / "summary.md", environ={"GITHUB_STEP_SUMMARY": str(folder)}
         )
+
+
+# -- the reports folder's outputs, named alike everywhere ------------------------------------------
+
+
+def test_the_page_links_the_reports_that_the_ending_and_the_json_name(tmp_path: Path) -> None:
+    from suitekit._model import Project  # noqa: PLC0415 - this test only
+    from suitekit.reporting import report_outputs  # noqa: PLC0415
+    from suitekit.reporting._report import _links  # noqa: PLC0415 - the page's links
+
+    project = Project(root=tmp_path, config_file=tmp_path / "pyproject.toml", python=("3.11",))
+    reports = tmp_path / project.reports
+    (reports / "logs").mkdir(parents=True)
+    for name in ("junit.xml", "summary.md", "index.html", "logs/unit-3.11.log"):
+        (reports / name).write_text("x", encoding="utf-8")
+    outputs = {output.kind: output for output in report_outputs(reports)}
+
+    links = _links(project, reports, ["unit-3.11"])
+    measured = _links(replace(project, source=("src",)), reports, ["unit-3.11"])
+
+    # Not the page itself; each log rather than their folder; coverage's only when measured.
+    assert [(link.label, link.href, link.present) for link in links] == [
+        ("merged JUnit", "junit.xml", True),
+        ("summary", "summary.md", True),
+        ("log: unit-3.11", "logs/unit-3.11.log", True),
+    ]
+    # Measured: linked before `suitekit coverage` (after the report) writes them.
+    coverage = [(link.label, link.href, link.present) for link in measured[2:5]]
+    assert coverage == [
+        (outputs[kind].label, outputs[kind].href, False)
+        for kind in ("coverage_html", "coverage_json", "coverage_xml")
+    ]
+    for output in outputs.values():
+        assert reports / output.href == output.path

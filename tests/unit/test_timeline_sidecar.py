@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,3 +88,49 @@ def test_an_older_sidecar_has_no_timeline_and_a_broken_one_keeps_its_figures() -
     for predicted in (-1, "3", None, float("inf")):
         text = json.dumps({"workers": 2, "cpus": 8, "predicted": predicted})
         assert Measured.from_json(text) == Measured(workers=2, cpus=8), predicted
+
+
+def test_a_timeline_outside_the_clocks_range_is_left_out() -> None:
+    # A start no clock gave (the page could not even write its date) is refused, not drawn.
+    for started, stopped in ((1e18, 1e18 + 1), (-5.0, T0), (T0, 4e9 + 1)):
+        text = json.dumps(
+            {"workers": 2, "cpus": 8, "started": started, "stopped": stopped, "lanes": [],
+             "tests": []}
+        )  # fmt: skip
+        assert Measured.from_json(text) == Measured(workers=2, cpus=8), started
+
+
+def _sidecar(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / f"unit-3.11{Measured.SUFFIX}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_figures_alone_are_read_without_the_tests(tmp_path: Path) -> None:
+    spans = tuple(
+        Span(node_id=f"tests/test_{i}.py::test_{i}", worker="gw1", start=i, seconds=1.0)
+        for i in range(2000)  # well past the head that is read for the figures
+    )
+    full = Measured(
+        workers=3, cpus=4, predicted=2.5, timeline=Timeline(started=T0, stopped=T0 + 3000,
+                                                            tests=spans)
+    )  # fmt: skip
+    path = _sidecar(tmp_path, full.to_json())
+    assert Measured.read_path(path) == full
+    figures = Measured(workers=3, cpus=4, predicted=2.5)
+    assert Measured.read_path(path, timeline=False) == figures
+    # Other layouts are read whole: the tests first, spaces, the key inside a node id, no tests.
+    data = json.loads(full.to_json())
+    compact = (",", ":")
+    for text in (
+        json.dumps({"tests": data["tests"], **{k: v for k, v in data.items() if k != "tests"}},
+                   separators=compact),
+        json.dumps(data, indent=1),
+        json.dumps({**data, "lanes": [',"tests":'], "tests": []}, separators=compact),
+        json.dumps({"workers": 3, "cpus": 4, "predicted": 2.5}, separators=compact),
+    ):  # fmt: skip
+        assert Measured.read_path(_sidecar(tmp_path, text), timeline=False) == figures
+    # A cut inside a nested value is no top-level object: the whole text decides.
+    nested = '{"workers":3,"x":{"a":1,"tests":[]},"cpus":4,"predicted":2.5}'
+    assert Measured.read_path(_sidecar(tmp_path, nested), timeline=False) == figures
+    assert Measured.read_path(_sidecar(tmp_path, "{broken"), timeline=False) is None

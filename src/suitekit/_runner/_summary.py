@@ -10,9 +10,12 @@ order:
 2. the table of sessions, with one time budget figure: the tests' own time (the JUnit file's
    suite time, as pytest gives it) over the suite's ``target-seconds``, the figure that the
    summary of ``suitekit report`` sets against the budget too;
-3. where the run's reports are, those this run wrote (relative to the current folder);
+3. where the run's reports are (:func:`~suitekit.reporting.report_outputs`), those this run
+   wrote (relative to the current folder);
 4. one line that says how the run ended: ``suitekit: 41 passed, 2 failed, 0 skipped in
-   38.2s; failed: e2e-3.11``, or ``suitekit: interrupted (Ctrl-C or SIGTERM): unit-3.11; ...``.
+   38.2s; failed: e2e-3.11``, or ``suitekit: interrupted (Ctrl-C or SIGTERM): unit-3.11; ...``;
+   a run in which no session counted tests (checks only) says no counts: ``suitekit: ran in
+   3.1s; failed: lint``.
 
 :func:`format_summary` is a pure function of the outcomes (golden-file tested);
 :func:`find_artifacts` looks at the reports folder.
@@ -23,12 +26,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from suitekit._layout import LOGS_FOLDER
 from suitekit._runner._display import paint
 from suitekit._runner._outcome import Outcome
-from suitekit.reporting import Totals
+from suitekit.reporting import Totals, budget_cell, over_budget, report_outputs
+
+if TYPE_CHECKING:
+    from suitekit.reporting import OutputKind
 
 __all__ = ["SHOWN_FAILURES", "Artifact", "find_artifacts", "format_summary"]
 
@@ -50,29 +55,19 @@ _TABLE_HEADERS: Final = (
 )
 _LEFT_ALIGNED: Final = frozenset({0, 1, len(_TABLE_HEADERS) - 1})  # the session, result, budget
 
-# The reports a run may write, in the order they are listed, each with its label.
-_REPORTS: Final = (
-    ("merged JUnit", "junit.xml"),
-    ("summary", "summary.md"),
-    ("HTML report", "index.html"),
-    ("coverage HTML", "htmlcov/index.html"),
-    ("coverage JSON", "coverage.json"),
-    ("coverage XML", "coverage.xml"),
-)
-_LOGS_LABEL: Final = "session logs"
-_SUMMARY_LABEL: Final = "summary"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Artifact:
     """A report the run wrote, as the ending lists it.
 
     Attributes:
+        kind: Which report it is.
         label: What it is (``merged JUnit``, ``coverage HTML``...).
         path: Where it is, as shown: relative to the current folder when inside it; a folder
             ends with ``/``.
     """
 
+    kind: OutputKind
     label: str
     path: str
 
@@ -80,24 +75,27 @@ class Artifact:
 def find_artifacts(reports: Path, *, since: float, cwd: Path) -> tuple[Artifact, ...]:
     """The reports in the ``reports`` folder that this run wrote, and its logs folder.
 
-    A report counts when it was written at ``since`` (``time.time()`` when the run started)
-    or later: one left by an earlier run (the report step did not run this time: ``--fail-fast``,
-    Ctrl-C) is not this run's and is not listed. Paths are shown relative to ``cwd`` when they
-    are inside it, else whole.
+    Of :func:`~suitekit.reporting.report_outputs`, a report counts when it was written at
+    ``since`` (``time.time()`` when the run started) or later: one left by an earlier run (the
+    report step did not run this time: ``--fail-fast``, Ctrl-C) is not this run's and is not
+    listed. Paths are shown relative to ``cwd`` when they are inside it, else whole.
     """
     found = []
-    for label, name in _REPORTS:
-        path = reports / name
+    for output in report_outputs(reports):
+        path = output.path
+        if output.folder:
+            if path.is_dir():
+                found.append(
+                    Artifact(kind=output.kind, label=output.label, path=_shown(path, cwd) + "/")
+                )
+            continue
         try:
             # A second's slack, as for the sessions' JUnit files: coarse file system clocks.
             fresh = path.is_file() and path.stat().st_mtime >= since - 1
         except OSError:
             fresh = False
         if fresh:
-            found.append(Artifact(label=label, path=_shown(path, cwd)))
-    logs = reports / LOGS_FOLDER
-    if logs.is_dir():
-        found.append(Artifact(label=_LOGS_LABEL, path=_shown(logs, cwd) + "/"))
+            found.append(Artifact(kind=output.kind, label=output.label, path=_shown(path, cwd)))
     return tuple(found)
 
 
@@ -167,8 +165,8 @@ def _failures(
             if test.rerun:
                 lines.append(f"    rerun: {test.rerun}")
         if len(tests) > len(shown):
-            where = {artifact.label: artifact.path for artifact in artifacts}
-            see = where.get(_SUMMARY_LABEL) or where.get(_LOGS_LABEL)
+            where = {artifact.kind: artifact.path for artifact in artifacts}
+            see = where.get("summary") or where.get("logs")
             lines.append(f"  and {len(tests) - len(shown)} more" + (f" (see {see})" if see else ""))
     sessions = _failed_sessions(outcomes)
     if sessions:
@@ -206,11 +204,11 @@ def _table(outcomes: Sequence[Outcome], *, colour: bool) -> list[str]:
         elif outcome.status == "interrupted" and not outcome.started:
             result = "not started"
         budget = ""
-        if job.target_seconds is not None and totals is not None:
+        if totals is not None:
             # The tests' own time (pytest's, from the JUnit file), not nox's set-up: the figure
-            # that `suitekit report` sets against the budget too.
-            over = totals.seconds > job.target_seconds
-            budget = f"{totals.seconds:.1f}/{job.target_seconds:g}s" + (" OVER" if over else "")
+            # that `suitekit report` sets against the budget too, in the same cell.
+            over = over_budget(totals.seconds, job.target_seconds)
+            budget = budget_cell(totals.seconds, job.target_seconds) + (" OVER" if over else "")
         rows.append(
             (
                 job.session,
@@ -258,15 +256,19 @@ def _legend(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def _verdict(outcomes: Sequence[Outcome], wall_seconds: float, *, colour: bool) -> str:
-    """The closing line: the tests' counts and the time; what failed; or that it was stopped."""
-    total = Totals()
-    for outcome in outcomes:
-        if outcome.totals is not None:
-            total += outcome.totals
+    """The closing line: the tests' counts and the time; what failed; or that it was stopped.
+
+    Without a session that counted tests (a run of checks, suites that wrote no JUnit file),
+    no counts: ``0 passed, 0 failed`` would say that tests ran.
+    """
+    counted = [outcome.totals for outcome in outcomes if outcome.totals is not None]
+    total = sum(counted, Totals())
     counts = (
         f"{total.passed} passed, {total.failures + total.errors} failed, {total.skipped} skipped"
         + (f", {total.flaky} flaky" if total.flaky else "")
         + f" in {wall_seconds:.1f}s"
+        if counted
+        else f"ran in {wall_seconds:.1f}s"
     )
     failed = [o.job.session for o in outcomes if o.blocking and o.status == "failed"]
     stopped = [o for o in outcomes if o.status == "interrupted"]

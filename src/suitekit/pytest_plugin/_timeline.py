@@ -4,11 +4,20 @@ The controller (or the only process) of a suite run sees every test's reports: t
 and ``stop`` (wall-clock seconds, which pytest measures for each phase) and, under xdist, the
 worker that sent them (``worker_id``, which xdist adds to every report it forwards). A test's
 span runs from its first report's start to its last report's stop, so a retried test covers all
-its attempts. At the session's end :class:`~._suite.SuitePlugin` writes the spans into the
+its attempts.
+
+A report without a phase's times is left out: xdist reports a worker's crash with a report of
+its own (``when="???"``, ``start`` and ``stop`` 0, no ``worker_id``; ``dsession.handle_crashitem``),
+which would stretch the test's span back to 1970. A test that crashed its worker before any
+report is thus not on the timeline (the JUnit report has its failure); one that crashed after
+its setup keeps the span of what it reported. The worker of a report without ``worker_id``
+is the one of xdist's node that sent it, when it names one.
+
+At the session's end :class:`~._suite.SuitePlugin` writes the spans into the
 sidecar beside the JUnit file (:class:`suitekit._layout.Timeline`), where ``suitekit report``
 reads them for the run's HTML report.
 
-Each report costs a dictionary lookup and two comparisons; node ids are made relative to the
+Each report costs a few comparisons and a dictionary lookup; node ids are made relative to the
 project's root once per test, at the end.
 """
 
@@ -28,6 +37,8 @@ __all__ = ["TimelinePlugin"]
 
 MAIN = "main"
 """The worker of a test run without xdist (or by the controller itself)."""
+
+_PHASES = frozenset({"setup", "call", "teardown"})
 
 
 class _Seen:
@@ -60,28 +71,45 @@ class TimelinePlugin:
         if self.started is None:
             return
         start, stop = report.start, report.stop
+        if report.when not in _PHASES or not 0 < start <= stop:  # e.g. xdist's crash report
+            return
         span = self.spans.get(report.nodeid)
         if span is None:
-            worker = getattr(report, "worker_id", None)
-            self.spans[report.nodeid] = _Seen(
-                worker if isinstance(worker, str) else MAIN, start, stop
-            )
+            self.spans[report.nodeid] = _Seen(_worker(report), start, stop)
             return
         span.first = min(span.first, start)
         span.last = max(span.last, stop)
 
     def timeline(self, stopped: float) -> Timeline | None:
-        """The session's timeline, ending at ``stopped``; ``None`` in a worker."""
+        """The session's timeline, ending at ``stopped``; ``None`` in a worker.
+
+        Each span is clamped to the session: the reports' times are the workers' clocks
+        (another machine's, for a remote xdist worker), the session's the controller's.
+        """
         started = self.started
         if started is None:
             return None
-        tests = tuple(
-            Span(
-                node_id=self.ids.of(node_id),
-                worker=seen.worker,
-                start=max(seen.first - started, 0.0),
-                seconds=max(seen.last - seen.first, 0.0),
+        stopped = max(stopped, started)
+        tests = []
+        for node_id, seen in self.spans.items():
+            first = min(max(seen.first, started), stopped)
+            last = min(max(seen.last, first), stopped)
+            tests.append(
+                Span(
+                    node_id=self.ids.of(node_id),
+                    worker=seen.worker,
+                    start=first - started,
+                    seconds=last - first,
+                )
             )
-            for node_id, seen in self.spans.items()
-        )
-        return Timeline(started=started, stopped=max(stopped, started), tests=tests)
+        return Timeline(started=started, stopped=stopped, tests=tuple(tests))
+
+
+def _worker(report: pytest.TestReport) -> str:
+    """The xdist worker that sent ``report`` (``gw0``...); :data:`MAIN` without xdist."""
+    worker = getattr(report, "worker_id", None)
+    if isinstance(worker, str):
+        return worker
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    named = getattr(gateway, "id", None)
+    return named if isinstance(named, str) else MAIN

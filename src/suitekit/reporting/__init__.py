@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from suitekit.reporting._coverage import coverage_dir as coverage_dir
     from suitekit.reporting._coverage import session_key as session_key
     from suitekit.reporting._coverage import write_rcfile as write_rcfile
+    from suitekit.reporting._figures import budget_cell as budget_cell
+    from suitekit.reporting._figures import over_budget as over_budget
     from suitekit.reporting._figures import ready_to_release as ready_to_release
     from suitekit.reporting._figures import rerun_command as rerun_command
     from suitekit.reporting._junit import Totals as Totals
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from suitekit.reporting._junit import retitle_junit as retitle_junit
     from suitekit.reporting._merge import failed_cases as failed_cases
     from suitekit.reporting._merge import merge_junit as merge_junit
+    from suitekit.reporting._outputs import OutputKind as OutputKind
+    from suitekit.reporting._outputs import ReportOutput as ReportOutput
+    from suitekit.reporting._outputs import report_outputs as report_outputs
     from suitekit.reporting._quarantine_junit import quarantine_junit as quarantine_junit
     from suitekit.reporting._quarantine_junit import quarantine_verdict as quarantine_verdict
     from suitekit.reporting._report import HTML_REPORT as HTML_REPORT
@@ -58,13 +63,16 @@ __all__ = [
     "Measurement",
     "MergeResult",
     "Outcome",
+    "OutputKind",
     "PhaseReport",
     "QuarantinedCase",
+    "ReportOutput",
     "RunLog",
     "StreakStore",
     "Summary",
     "TestRun",
     "Totals",
+    "budget_cell",
     "combine",
     "coverage_dir",
     "failed_cases",
@@ -73,12 +81,14 @@ __all__ = [
     "junit_root",
     "location_value",
     "merge_junit",
+    "over_budget",
     "quarantine_junit",
     "quarantine_verdict",
     "read_totals",
     "ready_to_release",
     "record_session",
     "report",
+    "report_outputs",
     "rerun_command",
     "retitle_junit",
     "rewrite_junit",
@@ -97,6 +107,11 @@ if not TYPE_CHECKING:
             "QUARANTINE_FILE": "suitekit.reporting._streaks",
             "CaseResult": "suitekit.reporting._results",
             "ready_to_release": "suitekit.reporting._figures",
+            "budget_cell": "suitekit.reporting._figures",
+            "over_budget": "suitekit.reporting._figures",
+            "OutputKind": "suitekit.reporting._outputs",
+            "ReportOutput": "suitekit.reporting._outputs",
+            "report_outputs": "suitekit.reporting._outputs",
             "Ledger": "suitekit.reporting._attempts",
             "PhaseReport": "suitekit.reporting._attempts",
             "WASXFAIL_PREFIX": "suitekit.reporting._attempts",

@@ -223,6 +223,8 @@ def _combine_and_report(
     """Per-suite figures, then the combined data, its report and its XML, JSON and HTML."""
     import coverage  # noqa: PLC0415
 
+    from suitekit.reporting._outputs import report_outputs  # noqa: PLC0415 - coverage only
+
     per_suite = []
     for suite, files in sorted(by_suite.items()):
         cov = _combined(rcfile, folder / "combined" / f".coverage.only-{suite}", files)
@@ -233,20 +235,19 @@ def _combine_and_report(
     assert isinstance(cov, coverage.Coverage)  # noqa: S101
     text = io.StringIO()
     percent = float(cov.report(file=text))
-    reports = project.root / project.reports
-    cov.xml_report(outfile=str(reports / "coverage.xml"))
-    cov.json_report(outfile=str(reports / "coverage.json"))
-    cov.html_report(directory=str(reports / "htmlcov"))
+    # Where every reader of the reports folder looks for them (the run's ending, the HTML
+    # report's links, `suitekit report --json`).
+    where = {output.kind: output.path for output in report_outputs(project.root / project.reports)}
+    xml, json_, html = where["coverage_xml"], where["coverage_json"], where["coverage_html"]
+    cov.xml_report(outfile=str(xml))
+    cov.json_report(outfile=str(json_))
+    cov.html_report(directory=str(html.parent))  # its index.html, and the pages it links
     return CoverageResult(
         percent=percent,
         per_suite=tuple(per_suite),
         fail_under=project.fail_under,
         report=text.getvalue(),
-        outputs=(
-            reports / "coverage.xml",
-            reports / "coverage.json",
-            reports / "htmlcov" / "index.html",
-        ),
+        outputs=(xml, json_, html),
     )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "count_cells",
     "counted",
     "extra_counts",
+    "over_budget",
     "ready_to_release",
     "reason_line",
     "rerun_command",
@@ -48,10 +49,22 @@ HEADERS: Final = ("suite", "tests", "passed", "failed", "errors", "skipped", "se
 FLAKY_HEADERS: Final = (*HEADERS[:3], "flaky", *HEADERS[3:])
 
 
-def budget_cell(row: Row) -> str:
-    if row.target_seconds is None:
+def budget_cell(seconds: float, target: float | None) -> str:
+    """The budget figure, ``9.7/10s``: ``seconds`` over the ``target``; ``""`` without one.
+
+    The one cell of every table that sets a suite's time against its ``target-seconds``: the
+    run's ending (``suitekit run``, ``inv test.all``) and the report's summaries. ``seconds``
+    is the suite's own time (pytest's, from its JUnit file: see
+    :attr:`~suitekit.reporting._summary.Row.budget_seconds`).
+    """
+    if target is None:
         return ""
-    return f"{row.budget_seconds:.1f}/{row.target_seconds:g}s"
+    return f"{seconds:.1f}/{target:g}s"
+
+
+def over_budget(seconds: float, target: float | None) -> bool:
+    """Whether ``seconds`` is over the ``target`` (exactly on it is not); never without one."""
+    return target is not None and seconds > target
 
 
 def count_cells(row: Row, *, flaky: bool) -> tuple[str, ...]:

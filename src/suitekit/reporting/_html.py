@@ -49,10 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CSP", "render_html"]
 
-CSP: Final = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
-    "form-action 'none'"
-)
+CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 """The page's Content-Security-Policy: nothing is fetched; its own inline style applies."""
 
 _MESSAGE_LIMIT: Final = 300
@@ -388,7 +385,11 @@ def _budgets(page: RunPage) -> list[str]:
     if not summary.rows:
         return _section("budgets", "Sessions and budgets", [_none("no suite reported")])
     total = Row.from_totals("total", summary.totals, target_seconds=None)
-    headers, cells = suite_table((*summary.rows, total), name=str, budget=budget_cell)
+    headers, cells = suite_table(
+        (*summary.rows, total),
+        name=str,
+        budget=lambda row: budget_cell(row.budget_seconds, row.target_seconds),
+    )
     rows = []
     for row, line in zip((*summary.rows, total), cells, strict=True):
         over = "over" if row.over_budget else ""

@@ -11,7 +11,11 @@ lane per worker that ran a test (``main`` without xdist, ``gw0``... under xdist)
 test. A session of tens of thousands of tests would give a page of as many elements, most of
 them narrower than a pixel: above :data:`BAR_LIMIT` tests, each worker's neighbouring tests are
 drawn as one bar while it stays under :data:`MERGE_FRACTION` of the session's length (the bar
-says how many tests it stands for).
+says how many tests it stands for). A bar is drawn within its session: a span that a sidecar
+puts before the session's start or past its end is clipped to it.
+
+A bar's outcome is its session's: a test that failed in ``unit-3.12`` alone is red in that lane
+only, not in ``unit-3.11``'s nor in another shard's.
 
 Balance is max/mean, as ``suitekit shards`` prints it: 1.0 is a perfect split. Per sharded
 session, of the shards' predicted seconds (each shard's sidecar records what the plan predicted
@@ -242,8 +246,13 @@ def build_page(
             spans.append((record, record.started, record.started + max(record.seconds, 0.0)))
     origin = min((start for _, start, _ in spans), default=None)
     end = max((stop for _, _, stop in spans), default=0.0)
-    outcomes: dict[str, BarOutcome] = {case.node_id: "flaky" for case in summary.flaky}
-    outcomes.update({case.node_id: "failed" for case in summary.failed if case.node_id})
+    # By report and node id: a test's outcome in one session is not its outcome in another.
+    outcomes: dict[tuple[str, str], BarOutcome] = {
+        (case.report, case.node_id): "flaky" for case in summary.flaky if case.node_id
+    }
+    outcomes.update(
+        {(case.report, case.node_id): "failed" for case in summary.failed if case.node_id}
+    )
     lanes = tuple(
         sorted(
             (
@@ -266,7 +275,10 @@ def build_page(
 
 
 def _session_lane(
-    record: SessionRecord, start: float, seconds: float, outcomes: Mapping[str, BarOutcome]
+    record: SessionRecord,
+    start: float,
+    seconds: float,
+    outcomes: Mapping[tuple[str, str], BarOutcome],
 ) -> SessionLane:
     timeline = record.measured.timeline if record.measured is not None else None
     tests = timeline.tests if timeline is not None else ()
@@ -274,10 +286,13 @@ def _session_lane(
     for span in tests:
         by_worker.setdefault(span.worker, []).append(span)
     merge = seconds * MERGE_FRACTION if len(tests) > BAR_LIMIT else 0.0
+    mine = {
+        node_id: outcome for (stem, node_id), outcome in outcomes.items() if stem == record.stem
+    }
     workers = tuple(
         WorkerLane(
             name=name,
-            bars=_bars(by_worker[name], start, merge, outcomes),
+            bars=_bars(by_worker[name], start, seconds, merge, mine),
             tests=len(by_worker[name]),
             busy=sum(span.seconds for span in by_worker[name]),
         )
@@ -294,16 +309,25 @@ def _session_lane(
 
 
 def _bars(
-    spans: Sequence[Span], offset: float, merge: float, outcomes: Mapping[str, BarOutcome]
+    spans: Sequence[Span],
+    offset: float,
+    length: float,
+    merge: float,
+    outcomes: Mapping[str, BarOutcome],
 ) -> tuple[Bar, ...]:
-    """A worker's bars, by start; with ``merge`` > 0, neighbours within ``merge`` s share one."""
+    """A worker's bars, by start, within ``0``-``length`` s of its session (clipped to it).
+
+    With ``merge`` > 0, neighbours within ``merge`` s share one. ``outcomes``: the session's
+    failed and flaky tests by node id.
+    """
     ordered = sorted(spans, key=lambda span: (span.start, span.node_id))
     bars: list[Bar] = []
     group: list[Span] = []
 
     def close() -> None:
         first, last = group[0], group[-1]
-        stop = max(span.start + span.seconds for span in group)
+        begin = min(max(first.start, 0.0), length)
+        stop = min(max(span.start + span.seconds for span in group), length)
         found = {outcomes.get(span.node_id, "passed") for span in group}
         outcome: BarOutcome = next(
             (kind for kind in ("failed", "flaky") if kind in found), "passed"
@@ -311,8 +335,8 @@ def _bars(
         bars.append(
             Bar(
                 test=first.node_id,
-                start=offset + first.start,
-                seconds=stop - first.start,
+                start=offset + begin,
+                seconds=max(stop - begin, 0.0),
                 outcome=outcome,
                 tests=len(group),
                 last=last.node_id if len(group) > 1 else "",

@@ -110,7 +110,10 @@ def render_markdown(summary: Summary) -> str:
         headers, rows = suite_table(
             summary.rows,
             name=_code,
-            budget=lambda row: (":warning: " if row.over_budget else "") + budget_cell(row),
+            budget=lambda row: (
+                (":warning: " if row.over_budget else "")
+                + budget_cell(row.budget_seconds, row.target_seconds)
+            ),
         )
         lines += ["", *_table(headers, "l" + "r" * (len(headers) - 2) + "l", rows)]
     lines += _markdown_checks(summary)

@@ -71,9 +71,10 @@ def _sidecar(path: Path) -> tuple[int, int] | None:
     """Workers and CPUs from a ``.measured.json`` file; ``None`` when it has none to give.
 
     The figures only refine the store, so a missing, unreadable or hostile sidecar (a FIFO, a
-    link, a huge or deeply nested file) is passed over for the defaults, never waited on.
+    link, a huge or deeply nested file) is passed over for the defaults, never waited on. Its
+    timeline (a span a test) is left unread.
     """
-    measured = Measured.read_path(path)
+    measured = Measured.read_path(path, timeline=False)
     return None if measured is None else (measured.workers, measured.cpus)
 
 
@@ -174,11 +175,12 @@ def report(
     if environ.get("GITHUB_ACTIONS") == "true":
         _annotate(project, summary, environ=environ, out=out)
     attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
-    attempt(lambda: _write_page(project, reports, inputs, summary, out=out))
     if durations_ok:  # a broken store is reported above and left as it is
         attempt(lambda: _fold(project, junit_dir, result.durations))
     if loaded is not None and (project.quarantine or streaks_path.exists()):
         attempt(lambda: streaks.save(streaks_path))
+    # Last: the page only shows the run, so a problem with it costs nothing else.
+    attempt(lambda: _write_page(project, reports, inputs, summary, out=out))
     out.write(render_terminal(summary) + "\n")
     out.flush()
     summarised(summary)
@@ -193,13 +195,36 @@ def _write_page(
     """Write ``<reports>/index.html``, atomically, and say where on ``out``; its path.
 
     Raises:
-        ReportError: It cannot be written.
+        ReportError: It cannot be written, or made: any error in making it (a bug, or a sidecar
+            it did not foresee) is one, naming the page and the files it is made of.
     """
     from suitekit._files import write_text_atomic  # noqa: PLC0415 - see report()
-    from suitekit.reporting._html import render_html  # noqa: PLC0415
+
+    path = reports / HTML_REPORT
+    try:
+        text = _page_text(project, reports, inputs, summary)
+    except Exception as error:  # the page only shows the run: its failure ends nothing else
+        message = (
+            f"{path}: cannot make the run report ({type(error).__name__}: {error}); the other "
+            f"reports are written. It is made of the JUnit files in {inputs[0].parent} and "
+            f"their {Measured.SUFFIX} sidecars: one changed by hand or by another tool may be "
+            "the cause (delete it and run `suitekit report` again); else please report this as "
+            "a suitekit bug"
+        )
+        raise ReportError(message) from error
+    write_text_atomic(path, text)
+    out.write(f"suitekit: run report {path}\n")
+    return path
+
+
+def _page_text(project: Project, reports: Path, inputs: list[Path], summary: Summary) -> str:
+    """The run report's HTML (see :mod:`suitekit.reporting._html_model`)."""
+    from suitekit.reporting._html import render_html  # noqa: PLC0415 - see report()
     from suitekit.reporting._html_model import build_page  # noqa: PLC0415
 
-    seconds = {row.name: row.seconds for row in summary.rows}
+    # A session without a timeline is drawn as long as its own time, which its budget
+    # measures: under xdist (or another runner's workers) its cases' sum is several times that.
+    seconds = {row.name: row.budget_seconds for row in summary.rows}
     records = [_record(junit, seconds.get(junit.stem, 0.0)) for junit in inputs]
     logs_dir = reports / _layout.LOGS_FOLDER
     logs = sorted(path.stem for path in logs_dir.glob("*.log")) if logs_dir.is_dir() else []
@@ -210,10 +235,7 @@ def _write_page(
         links=_links(project, reports, logs),
         logs={name: f"{_layout.LOGS_FOLDER}/{name}.log" for name in logs},
     )
-    path = reports / HTML_REPORT
-    write_text_atomic(path, render_html(page))
-    out.write(f"suitekit: run report {path}\n")
-    return path
+    return render_html(page)
 
 
 def _record(junit: Path, seconds: float) -> SessionRecord:
@@ -234,29 +256,25 @@ def _record(junit: Path, seconds: float) -> SessionRecord:
 
 
 def _links(project: Project, reports: Path, logs: list[str]) -> list[Link]:
-    """The run's other files, linked from the page.
+    """The run's other files, linked from the page: :func:`report_outputs` but the page itself.
 
-    Coverage's HTML report (when coverage is measured), the merged report, the Markdown summary
-    and each session's log.
+    Each session's log rather than their folder. Coverage's reports when the project measures
+    coverage, or when they are there: `suitekit coverage` runs after the report in
+    ``inv test.all``, so they are linked before they are written.
     """
     from suitekit.reporting._html_model import Link  # noqa: PLC0415
+    from suitekit.reporting._outputs import report_outputs  # noqa: PLC0415
 
     links = []
-    htmlcov = reports / "htmlcov" / "index.html"
-    if project.source or htmlcov.is_file():
-        # `suitekit coverage` runs after the report in `inv test.all`: linked before it exists.
-        links.append(Link(label="coverage (HTML)", href="htmlcov/index.html"))
-    links += [
-        Link(
-            label="merged JUnit report", href="junit.xml", present=(reports / "junit.xml").is_file()
-        ),
-        Link(
-            label="summary (Markdown)",
-            href="summary.md",
-            present=(reports / "summary.md").is_file(),
-        ),
-    ]
-    links += [Link(label=f"log: {name}", href=f"{_layout.LOGS_FOLDER}/{name}.log") for name in logs]
+    for output in report_outputs(reports):
+        if output.kind == "html":
+            continue  # the page itself
+        if output.folder:
+            links += [Link(label=f"log: {name}", href=f"{output.href}/{name}.log") for name in logs]
+            continue
+        present = output.path.is_file()
+        if present or output.writer != "coverage" or project.source:
+            links.append(Link(label=output.label, href=output.href, present=present))
     return links
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
+from suitekit.reporting._figures import over_budget
 from suitekit.reporting._junit import Totals
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ class Row:
     @property
     def over_budget(self) -> bool:
         """Whether the suite took longer than its budget."""
-        return self.target_seconds is not None and self.budget_seconds > self.target_seconds
+        return over_budget(self.budget_seconds, self.target_seconds)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

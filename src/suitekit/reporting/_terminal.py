@@ -95,7 +95,10 @@ def _terminal_table(summary: Summary) -> list[str]:
     headers, rows = suite_table(
         (*summary.rows, total),
         name=str,
-        budget=lambda row: budget_cell(row) + (" OVER" if row.over_budget else ""),
+        budget=lambda row: (
+            budget_cell(row.budget_seconds, row.target_seconds)
+            + (" OVER" if row.over_budget else "")
+        ),
     )
     left_aligned = {0, len(headers) - 1}  # the suite and the budget
     table = [headers, *rows]
