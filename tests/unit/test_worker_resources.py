@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from suitekit import Project, Suite
 from suitekit._model import Isolation
+from suitekit._naming import work_folder
 from suitekit.services._resources import ENV_RESOURCES
 from suitekit.services._worker import (
     Acquired,
@@ -290,3 +291,28 @@ def test_finish_run_removes_this_suites_folders_only(state: Path, held: list[Acq
     assert other.is_dir()
     assert {folder for folder, _ in work_folders()} == {same_prefix, other}
     assert all(folder.parent == state / "work" for folder in (same_prefix, other))
+
+
+def test_finish_run_removes_a_folder_its_worker_left_without_an_owner_file(
+    state: Path, held: list[Acquired]
+) -> None:
+    """A worker killed between making its folder and writing its owner file left it."""
+    project = project_with(Isolation(dirs=("MEDIA_ROOT",)))
+    unit = Suite(name="unit", paths=("tests/unit",))
+    environ = {"SUITEKIT_RUN_ID": RUN_ID}
+    held.append(acquire(project, unit, worker="gw0", environ=environ))
+    owned = Path(held[0].resources.dirs["MEDIA_ROOT"]).parent
+    work = state / "work"
+    ownerless = work / f"{work_folder(RUN_ID, 'unit', 'gw3')}-k2f9x1"
+    ownerless.mkdir()
+    other_run = work / f"{work_folder('20260101120000ffffff', 'unit', 'gw3')}-q81zz0"
+    other_suite = work / f"{work_folder(RUN_ID, 'slow', 'gw3')}-p0a3b7"
+    look_alike = work / f"{work_folder(RUN_ID, 'unit', 'gw3')}x-m2m2m2"
+    for folder in (other_run, other_suite, look_alike):
+        folder.mkdir()
+
+    finish_run(project, unit, environ)
+
+    assert not owned.exists()
+    assert not ownerless.exists()
+    assert all(folder.is_dir() for folder in (other_run, other_suite, look_alike))

@@ -27,6 +27,7 @@ from typing import Final
 from suitekit import _naming, plan
 from suitekit._handoff import ENV_PORTS, ENV_RUN_ID, ENV_TEMPLATE
 from suitekit._model import Check, Project, Service, Suite, UserService
+from suitekit._signals import HELD, signals_held
 from suitekit.errors import ServiceError
 from suitekit.services import _custom, _ports
 from suitekit.services._backend import BACKENDS, Backend
@@ -124,6 +125,8 @@ def finish_run(project: Project, suite: Suite, environ: Mapping[str, str]) -> No
         for folder, owner in work_folders():
             if owner.get("run") == run_id and owner.get("suite") == suite.name:
                 shutil.rmtree(folder, ignore_errors=True)
+        for folder in _ownerless_folders(run_id, suite.name):
+            shutil.rmtree(folder, ignore_errors=True)
     if suite.custom_services:
         _custom.finish_run(run_id, suite.name)
 
@@ -149,6 +152,33 @@ def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
             continue
         if isinstance(owner, dict):
             found.append((folder, owner))
+    return found
+
+
+def _ownerless_folders(run_id: str, suite: str) -> list[Path]:
+    """This run's per-worker folders of ``suite`` that have no owner file (yet).
+
+    A worker killed between making its folder and writing its owner file leaves one. Its name
+    is this run's, suite's and worker's (:func:`suitekit._naming.work_folder`, whose digest
+    covers all three) and a random tail; it is a real folder of this user in the private work
+    folder, where no one else can make anything. Folders with an owner file are
+    :func:`work_folders`'.
+    """
+    found: list[Path] = []
+    for folder in sorted(work_root().iterdir()):
+        head, dash, tail = folder.name.rpartition("-")
+        parts = head.split("_")
+        if not dash or not tail or len(parts) < 2:  # noqa: PLR2004 - ..._<worker>_<digest>
+            continue
+        if head != _naming.work_folder(run_id, suite, parts[-2]):
+            continue
+        try:
+            facts = folder.lstat()
+        except OSError:
+            continue
+        owned = (folder / _OWNER_FILE).exists() or (folder / _OWNER_FILE).is_symlink()
+        if stat.S_ISDIR(facts.st_mode) and facts.st_uid == os.geteuid() and not owned:
+            found.append(folder)
     return found
 
 
@@ -246,11 +276,15 @@ def acquire(
             # Named after the worker to be recognisable, with a random tail (mkdtemp) so that
             # no one can know the name in advance, even with a known run id.
             prefix = _naming.work_folder(run_id, suite.name, worker) + "-"
-            base = Path(tempfile.mkdtemp(prefix=prefix, dir=work_root()))
-            releases.append(lambda: shutil.rmtree(base, ignore_errors=True))
             marker = {"host": socket.gethostname(), "pid": os.getpid(), "run": run_id}
             owner_text = json.dumps({**marker, "suite": suite.name})
-            create_private_file(base / _OWNER_FILE, owner_text.encode())
+            # Ctrl-C held from the folder's making until its release is known and its owner
+            # file written: a Ctrl-C in between (the interrupt trials found one) left a folder
+            # that neither this worker's release nor the controller's finish_run knew of.
+            with signals_held(*HELD):
+                base = Path(tempfile.mkdtemp(prefix=prefix, dir=work_root()))
+                releases.append(functools.partial(shutil.rmtree, base, ignore_errors=True))
+                create_private_file(base / _OWNER_FILE, owner_text.encode())
             for variable in project.isolation.dirs:
                 path = base / variable.lower()
                 path.mkdir()
