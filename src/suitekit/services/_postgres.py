@@ -90,16 +90,39 @@ def _select_1(server: PostgresServer) -> None:
 
 
 def wait_started(
-    server: PostgresServer, process: subprocess.Popen[bytes], log: Path, *, timeout: float
+    server: PostgresServer,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    timeout: float,
+    pgdata: Path | None = None,
 ) -> None:
-    """Wait until a throwaway server just spawned answers ``SELECT 1``.
+    """Wait until a throwaway server just spawned accepts connections.
+
+    With its cluster's folder (``pgdata``), as ``pg_ctl start --wait`` does: until the
+    server's ``postmaster.pid`` says ``ready`` (PostgreSQL 10 and later write it once they
+    accept connections; older servers time out here), then one TCP connect to its port. No
+    PostgreSQL client is loaded: the run that starts the server (``inv``, ``suitekit run``, a
+    nox session) may never connect to it (psycopg's import alone is a tenth of a second).
+    Without ``pgdata``, until ``SELECT 1`` answers.
 
     Raises:
         ServiceError: It exited, or did not answer within ``timeout`` seconds (with its log).
     """
-    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
     from suitekit.services._servers import wait_answering  # noqa: PLC0415 - only when started
+
+    if pgdata is not None:
+        wait_answering(
+            process,
+            log,
+            what="PostgreSQL",
+            probe=lambda: _accepting(pgdata, server),
+            refused=OSError,
+            timeout=timeout,
+            poll=_POLL_SECONDS,
+        )
+        return
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
 
     wait_answering(
         process,
@@ -110,6 +133,39 @@ def wait_started(
         timeout=timeout,
         poll=_POLL_SECONDS,
     )
+
+
+_READY: Final = "ready"
+"""The status PostgreSQL writes on line 8 of ``postmaster.pid`` once it accepts connections."""
+_STATUS_LINE: Final = 7  # 0-based: pid, folder, start time, port, socket folder, address, key
+
+
+def _accepting(pgdata: Path, server: PostgresServer) -> None:
+    """Return once the server's ``postmaster.pid`` says ready and its port takes a connection.
+
+    The file is opened without following a link and only if it is a regular file: the
+    cluster's folder belongs to the server's user.
+
+    Raises:
+        OSError: Not yet (no file, another status, the port refuses).
+    """
+    import os  # noqa: PLC0415 - only while a throwaway server starts
+    import socket  # noqa: PLC0415
+    import stat  # noqa: PLC0415
+
+    descriptor = os.open(pgdata / "postmaster.pid", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            message = f"{pgdata / 'postmaster.pid'} is not a regular file"
+            raise OSError(message)
+        lines = os.read(descriptor, 4096).decode(errors="replace").splitlines()
+    finally:
+        os.close(descriptor)
+    if len(lines) <= _STATUS_LINE or lines[_STATUS_LINE].strip() != _READY:
+        message = "PostgreSQL is not ready yet"
+        raise OSError(message)
+    with socket.create_connection((server.host, server.port), timeout=1.0):
+        pass
 
 
 @contextmanager

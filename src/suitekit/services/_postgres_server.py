@@ -223,7 +223,7 @@ def start_postgres(
         launched = _servers.launch(
             argv, new, kind=POSTGRES.kind.name, url=server.url(), on_start=on_start
         )
-    return launched.answering(functools.partial(_postgres.wait_started, server))
+    return launched.answering(functools.partial(_postgres.wait_started, server, pgdata=pgdata))
 
 
 def _cluster_cache(bindir: Path, user: pwd.struct_passwd | None) -> Path | None:
