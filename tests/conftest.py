@@ -37,15 +37,22 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 def _index_url() -> str:
-    """The package index to fetch from: the one pip or uv is told to use, else PyPI."""
+    """The index named by ``UV_DEFAULT_INDEX``, ``UV_INDEX_URL`` or ``PIP_INDEX_URL``, else PyPI.
+
+    Only these variables are read (not pip.conf or uv.toml), and only an http(s) URL without
+    credentials in it: urllib cannot log in with them, and they must not reach a message.
+    """
+    import urllib.parse  # noqa: PLC0415 - only on the first run of a checkout
+
     for variable in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"):
         url = os.environ.get(variable, "").strip()
-        if url.startswith(("https://", "http://")):
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("https", "http") and not (parts.username or parts.password):
             return url.rstrip("/")
     return "https://pypi.org/simple"
 
 
-def _schema_from_sdist(folder: Path) -> bytes:
+def _schema_from_sdist() -> bytes:
     """The JUnit schema inside the running pytest's sdist, fetched from the package index.
 
     The index's JSON page (PEP 691) gives the sdist's URL and SHA-256; the archive is fetched
@@ -54,6 +61,8 @@ def _schema_from_sdist(folder: Path) -> bytes:
     xdist worker that validates JUnit files on a fresh checkout.)
     """
     import hashlib  # noqa: PLC0415 - only on the first run of a checkout
+    import http.client  # noqa: PLC0415
+    import io  # noqa: PLC0415
     import json  # noqa: PLC0415
     import urllib.parse  # noqa: PLC0415
     import urllib.request  # noqa: PLC0415
@@ -65,6 +74,9 @@ def _schema_from_sdist(folder: Path) -> bytes:
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            kind = response.headers.get_content_type()
+            if kind != "application/vnd.pypi.simple.v1+json":
+                _unavailable(f"{page} serves no PEP 691 JSON page (it answered {kind})")
             files = json.load(response)["files"]
         entry = next((entry for entry in files if entry["filename"] == name), None)
         if entry is None:
@@ -73,13 +85,14 @@ def _schema_from_sdist(folder: Path) -> bytes:
             urllib.parse.urljoin(page, entry["url"]), timeout=120
         ) as response:
             archive = response.read()
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, http.client.HTTPException) as error:
         _unavailable(f"cannot fetch {name} from {page}: {error}")
     expected = entry.get("hashes", {}).get("sha256")
-    if expected is None or hashlib.sha256(archive).hexdigest() != expected:
+    if expected is None:
+        _unavailable(f"{page} lists no SHA-256 for {name}")
+    if hashlib.sha256(archive).hexdigest() != expected:
         _unavailable(f"{name} from {page} does not match the index's SHA-256 ({expected})")
-    (folder / name).write_bytes(archive)
-    with tarfile.open(folder / name) as tar:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
             if member.name.endswith(f"/{XSD_MEMBER}"):
                 source = tar.extractfile(member)
@@ -109,7 +122,7 @@ def junit_schema(
             return xmlschema.XMLSchema(str(kept))
     folder = tmp_path_factory.mktemp("pytest-sdist")
     schema = folder / "junit-10.xsd"
-    schema.write_bytes(_schema_from_sdist(folder))
+    schema.write_bytes(_schema_from_sdist())
     if kept is not None:
         # Written whole under another name, then renamed: another xdist worker may be reading.
         partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")

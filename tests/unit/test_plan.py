@@ -458,7 +458,7 @@ def test_the_longest_suite_gets_two_cpus_before_the_next_gets_any() -> None:
     # The example's six suites on 2 CPUs: handed one CPU at a time, processing and browser
     # would get one each, and neither would run on xdist.
     demands: list[tuple[str, Workers]] = [
-        ("unit", "auto"), ("processing", 2), ("integration", 4), ("frontend", "auto"),
+        ("unit", "auto"), ("processing", "auto"), ("integration", 4), ("frontend", "auto"),
         ("browser", 2), ("rust", "auto"),
     ]  # fmt: skip
     work = {
@@ -468,10 +468,14 @@ def test_the_longest_suite_gets_two_cpus_before_the_next_gets_any() -> None:
 
     on_two = share_cpus(demands, 2, work)
     assert on_two == dict.fromkeys(on_two, 0) | {"processing": 2}
-    # A third CPU cannot start xdist anywhere else: it stays unused rather than split.
-    assert share_cpus(demands, 3, work) == on_two
-    # Then browser (5.7 s alone) is longer than processing on two (4.95 s): it gets two.
+    assert share_cpus(demands, 3, work) == on_two | {"processing": 3}
+    # Asking for two, processing leaves a third CPU that can start xdist nowhere: unused.
+    fixed = [(name, 2 if name == "processing" else want) for name, want in demands]
+    assert share_cpus(fixed, 3, work) == on_two
+    # Then browser (5.7 s alone) is longer than processing on two (4.95 s): it gets two, and
+    # a fifth CPU goes to processing (4.95 s on two against browser's 2.85 s).
     assert share_cpus(demands, 4, work) == on_two | {"browser": 2}
+    assert share_cpus(demands, 5, work) == on_two | {"processing": 3, "browser": 2}
 
 
 def test_the_sessions_beside_the_longest_one_yield_the_cpu_to_it() -> None:

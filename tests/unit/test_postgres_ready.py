@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ import pytest
 from suitekit.services._endpoints import PostgresServer
 from suitekit.services._postgres import _accepting
 
-LINES = ["4242", "/data", "1700000000", "{port}", "/sock", "127.0.0.1", "  1234  5678"]
+PID = 4242
+LINES = [str(PID), "/data", "1700000000", "{port}", "/sock", "127.0.0.1", "  1234  5678"]
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def write_pid_file(pgdata: Path, port: int, status: str | None) -> None:
 def test_ready_with_its_port_answering(tmp_path: Path, listening: PostgresServer) -> None:
     write_pid_file(tmp_path, listening.port, "ready")
 
-    _accepting(tmp_path, listening)
+    _accepting(tmp_path, listening, pid=PID)
 
 
 @pytest.mark.parametrize("status", ["starting", "stopping", None])
@@ -42,12 +44,12 @@ def test_not_ready_until_the_status_says_so(
     write_pid_file(tmp_path, listening.port, status)
 
     with pytest.raises(OSError, match="not ready"):
-        _accepting(tmp_path, listening)
+        _accepting(tmp_path, listening, pid=PID)
 
 
 def test_no_pid_file_yet_is_not_ready(tmp_path: Path, listening: PostgresServer) -> None:
     with pytest.raises(FileNotFoundError):
-        _accepting(tmp_path, listening)
+        _accepting(tmp_path, listening, pid=PID)
 
 
 def test_ready_but_the_port_refuses(tmp_path: Path) -> None:
@@ -55,8 +57,9 @@ def test_ready_but_the_port_refuses(tmp_path: Path) -> None:
         port = closed.getsockname()[1]
     write_pid_file(tmp_path, port, "ready")
 
+    server = PostgresServer(host="127.0.0.1", port=port, user="p", password="x")
     with pytest.raises(ConnectionRefusedError):
-        _accepting(tmp_path, PostgresServer(host="127.0.0.1", port=port, user="p", password="x"))
+        _accepting(tmp_path, server, pid=PID)
 
 
 def test_a_link_or_a_fifo_is_never_read(tmp_path: Path, listening: PostgresServer) -> None:
@@ -68,10 +71,20 @@ def test_a_link_or_a_fifo_is_never_read(tmp_path: Path, listening: PostgresServe
     pgdata.mkdir()
     (pgdata / "postmaster.pid").symlink_to(elsewhere / "postmaster.pid")
 
-    with pytest.raises(OSError, match="symbolic links"):  # ELOOP: O_NOFOLLOW
-        _accepting(pgdata, listening)
+    with pytest.raises(OSError) as refused:  # noqa: PT011 - the errno says which
+        _accepting(pgdata, listening, pid=PID)
+    assert refused.value.errno == errno.ELOOP  # O_NOFOLLOW
 
     (pgdata / "postmaster.pid").unlink()
     os.mkfifo(pgdata / "postmaster.pid")  # no writer: a blocking open would hang here
     with pytest.raises(OSError, match="not a regular file"):
-        _accepting(pgdata, listening)
+        _accepting(pgdata, listening, pid=PID)
+
+
+def test_a_stale_pid_file_of_another_server_is_not_read_as_ready(
+    tmp_path: Path, listening: PostgresServer
+) -> None:
+    write_pid_file(tmp_path, listening.port, "ready")
+
+    with pytest.raises(OSError, match="not ready"):
+        _accepting(tmp_path, listening, pid=PID + 1)

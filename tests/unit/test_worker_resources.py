@@ -296,7 +296,7 @@ def test_finish_run_removes_this_suites_folders_only(state: Path, held: list[Acq
 def test_finish_run_removes_a_folder_its_worker_left_without_an_owner_file(
     state: Path, held: list[Acquired]
 ) -> None:
-    """A worker killed between making its folder and writing its owner file left it."""
+    """A worker killed between making its folder and writing its owner file left them."""
     project = project_with(Isolation(dirs=("MEDIA_ROOT",)))
     unit = Suite(name="unit", paths=("tests/unit",))
     environ = {"SUITEKIT_RUN_ID": RUN_ID}
@@ -305,6 +305,9 @@ def test_finish_run_removes_a_folder_its_worker_left_without_an_owner_file(
     work = state / "work"
     ownerless = work / f"{work_folder(RUN_ID, 'unit', 'gw3')}-k2f9x1"
     ownerless.mkdir()
+    half_written = work / f"{work_folder(RUN_ID, 'unit', 'gw4')}-h4lfw7"
+    half_written.mkdir()
+    (half_written / ".suitekit-owner").write_text("")  # killed while writing it
     other_run = work / f"{work_folder('20260101120000ffffff', 'unit', 'gw3')}-q81zz0"
     other_suite = work / f"{work_folder(RUN_ID, 'slow', 'gw3')}-p0a3b7"
     look_alike = work / f"{work_folder(RUN_ID, 'unit', 'gw3')}x-m2m2m2"
@@ -315,4 +318,5 @@ def test_finish_run_removes_a_folder_its_worker_left_without_an_owner_file(
 
     assert not owned.exists()
     assert not ownerless.exists()
+    assert not half_written.exists()
     assert all(folder.is_dir() for folder in (other_run, other_suite, look_alike))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from suitekit._model import Project, Source, Sourced, Suite, Workers
 
@@ -84,10 +84,11 @@ def share_cpus(
 ) -> dict[str, int]:
     """Split a CPU budget between suites that run at the same time.
 
-    CPUs are handed out one at a time to a suite that still wants more. A suite with a fixed
-    ``workers = N`` wants N; an ``"auto"`` or ``"logical"`` suite wants the whole budget;
-    ``workers = 0`` wants none; the sum never exceeds the budget. A suite handed one CPU or none
-    runs without xdist (a lone worker is pure cost).
+    CPUs are handed out to suites that still want more. A suite with a fixed ``workers = N``
+    wants N; an ``"auto"`` or ``"logical"`` suite wants the whole budget; ``workers = 0`` wants
+    none; the sum never exceeds the budget, and may stay below it (a CPU that could start xdist
+    nowhere, by recorded work). A suite handed one CPU or none runs without xdist (a lone worker
+    is pure cost).
 
     Which suite gets the next CPU:
 
@@ -122,6 +123,10 @@ def share_cpus(
     return {name: (count if count > 1 else 0) for name, count in held.items()}
 
 
+_LEAST: Final = 2
+"""The fewest CPUs that give a suite xdist: a lone worker only adds the cost of starting it."""
+
+
 def _share_by_work(
     wants: Mapping[str, int],
     held: dict[str, int],
@@ -141,12 +146,12 @@ def _share_by_work(
         growing = [
             name
             for name, want in wants.items()
-            if held[name] < want and (held[name] >= 2 or (want >= 2 and left >= 2))  # noqa: PLR2004 - xdist's least
+            if held[name] < want and (held[name] >= _LEAST or (want >= _LEAST and left >= _LEAST))
         ]
         if not growing:
             break
         chosen = max(growing, key=lambda n: (work[n] / max(held[n], 1), -held[n], -order[n]))
-        step = 1 if held[chosen] else 2
+        step = 1 if held[chosen] else _LEAST
         held[chosen] += step
         left -= step
     return dict(held)

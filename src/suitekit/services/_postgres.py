@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import socket
+import stat
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -116,7 +119,7 @@ def wait_started(
             process,
             log,
             what="PostgreSQL",
-            probe=lambda: _accepting(pgdata, server),
+            probe=lambda: _accepting(pgdata, server, pid=process.pid),
             refused=OSError,
             timeout=timeout,
             poll=_POLL_SECONDS,
@@ -140,29 +143,31 @@ _READY: Final = "ready"
 _STATUS_LINE: Final = 7  # 0-based: pid, folder, start time, port, socket folder, address, key
 
 
-def _accepting(pgdata: Path, server: PostgresServer) -> None:
+def _accepting(pgdata: Path, server: PostgresServer, *, pid: int) -> None:
     """Return once the server's ``postmaster.pid`` says ready and its port takes a connection.
 
-    The file is opened without following a link and only if it is a regular file: the
-    cluster's folder belongs to the server's user.
+    As ``pg_ctl`` does, the file counts only when its first line is the pid of the server this
+    run started (``pid``): never a stale one. It is opened without following a link and only
+    if it is a regular file: the cluster's folder belongs to the server's user.
 
     Raises:
-        OSError: Not yet (no file, another status, the port refuses).
+        OSError: Not yet (no file, another pid or status, the port refuses).
     """
-    import os  # noqa: PLC0415 - only while a throwaway server starts
-    import socket  # noqa: PLC0415
-    import stat  # noqa: PLC0415
-
-    descriptor = os.open(pgdata / "postmaster.pid", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    path = pgdata / "postmaster.pid"
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            message = f"{pgdata / 'postmaster.pid'} is not a regular file"
+            message = f"{path} is not a regular file"
             raise OSError(message)
         lines = os.read(descriptor, 4096).decode(errors="replace").splitlines()
     finally:
         os.close(descriptor)
-    if len(lines) <= _STATUS_LINE or lines[_STATUS_LINE].strip() != _READY:
-        message = "PostgreSQL is not ready yet"
+    if (
+        len(lines) <= _STATUS_LINE
+        or lines[0].strip() != str(pid)
+        or lines[_STATUS_LINE].strip() != _READY
+    ):
+        message = f"PostgreSQL (pid {pid}) is not ready yet"
         raise OSError(message)
     with socket.create_connection((server.host, server.port), timeout=1.0):
         pass

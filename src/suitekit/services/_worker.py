@@ -156,13 +156,13 @@ def work_folders() -> list[tuple[Path, Mapping[str, object]]]:
 
 
 def _ownerless_folders(run_id: str, suite: str) -> list[Path]:
-    """This run's per-worker folders of ``suite`` that have no owner file (yet).
+    """This run's per-worker folders of ``suite``, found by name: owner file or not.
 
-    A worker killed between making its folder and writing its owner file leaves one. Its name
-    is this run's, suite's and worker's (:func:`suitekit._naming.work_folder`, whose digest
-    covers all three) and a random tail; it is a real folder of this user in the private work
-    folder, where no one else can make anything. Folders with an owner file are
-    :func:`work_folders`'.
+    A worker killed between making its folder and writing its owner file (or half-way through
+    writing it) leaves one that :func:`work_folders` cannot read. Its name is this run's,
+    suite's and worker's (:func:`suitekit._naming.work_folder`, whose digest covers all three;
+    xdist's worker ids, ``gwN``, are their own slug) and a random tail; it is a real folder of
+    this user in the private work folder, where no one else can make anything.
     """
     found: list[Path] = []
     for folder in sorted(work_root().iterdir()):
@@ -176,8 +176,7 @@ def _ownerless_folders(run_id: str, suite: str) -> list[Path]:
             facts = folder.lstat()
         except OSError:
             continue
-        owned = (folder / _OWNER_FILE).exists() or (folder / _OWNER_FILE).is_symlink()
-        if stat.S_ISDIR(facts.st_mode) and facts.st_uid == os.geteuid() and not owned:
+        if stat.S_ISDIR(facts.st_mode) and facts.st_uid == os.geteuid():
             found.append(folder)
     return found
 
