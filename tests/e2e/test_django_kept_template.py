@@ -4,7 +4,10 @@ examples/library, copied, on the PostgreSQL server named for these tests. The fi
 nox, which builds the session virtualenv) migrates the template and keeps it; the next one
 clones it without migrating; a changed migration builds a new one and drops the old; two runs at
 once build it once; ``suitekit clean --templates`` drops it. The copy's own folder makes the
-project's mark unique, so only this test's templates are ever looked at or dropped.
+project's mark unique, so only this test's templates are ever looked at or dropped; a note of
+its own in one of its migrations makes the template's key unique too (a kept template is keyed
+by its inputs, not its folder: another checkout of the example run on the same server, with the
+same migrations, would have kept one this test's first run would reuse).
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ def test_a_kept_template_is_reused_rebuilt_on_change_built_once_and_cleaned(  # 
     shutil.copytree(EXAMPLE, root, ignore=IGNORED)
     project = project_mark(root)
     tag = secrets.token_hex(3)
+    _touch_migration(root, f"this copy: {tag}")
     try:
         # 1. Cold: the nox session builds its virtualenv, migrates the template and keeps it.
         env = {**machine_env(), **KEEP, "SUITEKIT_RUN_ID": f"kcold{tag}"}
