@@ -26,12 +26,12 @@ if TYPE_CHECKING:
     from suitekit.reporting._junit import retitle_junit as retitle_junit
     from suitekit.reporting._merge import failed_cases as failed_cases
     from suitekit.reporting._merge import merge_junit as merge_junit
+    from suitekit.reporting._outputs import HTML_REPORT as HTML_REPORT
     from suitekit.reporting._outputs import OutputKind as OutputKind
     from suitekit.reporting._outputs import ReportOutput as ReportOutput
     from suitekit.reporting._outputs import report_outputs as report_outputs
     from suitekit.reporting._quarantine_junit import quarantine_junit as quarantine_junit
     from suitekit.reporting._quarantine_junit import quarantine_verdict as quarantine_verdict
-    from suitekit.reporting._report import HTML_REPORT as HTML_REPORT
     from suitekit.reporting._report import record_session as record_session
     from suitekit.reporting._report import report as report
     from suitekit.reporting._results import CaseResult as CaseResult
@@ -103,7 +103,7 @@ if not TYPE_CHECKING:
     __getattr__ = exports(
         __name__,
         {
-            "HTML_REPORT": "suitekit.reporting._report",
+            "HTML_REPORT": "suitekit.reporting._outputs",
             "QUARANTINE_FILE": "suitekit.reporting._streaks",
             "CaseResult": "suitekit.reporting._results",
             "ready_to_release": "suitekit.reporting._figures",

@@ -4,7 +4,7 @@
 ``suitekit coverage`` writes coverage's HTML, JSON and XML reports; each session writes its log.
 Everything that names them reads :func:`report_outputs`: the ending of a run (which lists those
 the run wrote), the ``artifacts`` of ``suitekit report --json``, the HTML report's links, and
-coverage, which writes its own there.
+the report and coverage steps, which write theirs there.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Final, Literal
 
 from suitekit._layout import LOGS_FOLDER
-from suitekit.reporting._report import HTML_REPORT
 
-__all__ = ["OutputKind", "ReportOutput", "Writer", "report_outputs"]
+__all__ = ["HTML_REPORT", "OutputKind", "ReportOutput", "Writer", "report_outputs"]
+
+HTML_REPORT: Final = "index.html"
+"""The HTML run report's name in the reports folder."""
 
 OutputKind = Literal[
     "junit", "summary", "html", "coverage_html", "coverage_json", "coverage_xml", "logs"

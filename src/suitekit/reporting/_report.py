@@ -29,6 +29,7 @@ from suitekit._layout import Measured
 from suitekit._model import Project
 from suitekit.errors import ReportError
 from suitekit.reporting._legacy import reading
+from suitekit.reporting._outputs import HTML_REPORT, report_outputs
 
 if TYPE_CHECKING:
     from suitekit.reporting._html_model import Link, SessionRecord
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["HTML_REPORT", "record_session", "report"]
-
-HTML_REPORT = "index.html"
-"""The run's HTML report, in the reports folder."""
 
 
 def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
@@ -157,7 +155,9 @@ def report(
     streaks_path = project.root / QUARANTINE_FILE
     loaded = attempt(lambda: StreakStore.load(streaks_path))
     run = fingerprint(inputs)  # before the merge: it is of the files as they were merged
-    result = attempt(lambda: merge_junit(inputs, reports / "junit.xml", slowest=slowest))
+    # Where every reader of the reports folder looks for them (reporting/_outputs.py).
+    where = {output.kind: output.path for output in report_outputs(reports)}
+    result = attempt(lambda: merge_junit(inputs, where["junit"], slowest=slowest))
     if result is None:  # the report cannot be written: merge elsewhere, to summarise all the same
         result = _merge_aside(inputs, slowest=slowest)
     streaks = (loaded or StreakStore()).record(
@@ -174,7 +174,7 @@ def report(
     )
     if environ.get("GITHUB_ACTIONS") == "true":
         _annotate(project, summary, environ=environ, out=out)
-    attempt(lambda: write_markdown(summary, reports / "summary.md", environ=environ))
+    attempt(lambda: write_markdown(summary, where["summary"], environ=environ))
     if durations_ok:  # a broken store is reported above and left as it is
         attempt(lambda: _fold(project, junit_dir, result.durations))
     if loaded is not None and (project.quarantine or streaks_path.exists()):
@@ -263,7 +263,6 @@ def _links(project: Project, reports: Path, logs: list[str]) -> list[Link]:
     ``inv test.all``, so they are linked before they are written.
     """
     from suitekit.reporting._html_model import Link  # noqa: PLC0415
-    from suitekit.reporting._outputs import report_outputs  # noqa: PLC0415
 
     links = []
     for output in report_outputs(reports):
