@@ -171,6 +171,8 @@ def _green(project: Project, tmp_path: Path, tag: str) -> Path:
     # The template was migrated once, in the controller, before the workers cloned it.
     template = _naming.template_name(run_id, "integration", None)
     assert out.count(f"suitekit: django: migrated {template} once in ") == 1, out
+    # ... and copied it into both workers' databases while they started (they took those).
+    assert "; copied for 2 workers as they started" in out, out
     records = {p.stem: json.loads(p.read_text()) for p in probe.glob("*.json")}
     assert sorted(records) == ["gw0", "gw1"], records
     for worker, record in records.items():

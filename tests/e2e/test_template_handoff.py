@@ -141,3 +141,87 @@ def test_a_kept_template_another_run_clones_is_not_rebuilt_under_it() -> None:
     finally:
         _postgres.let_go()
         _drop(name)
+
+
+def _marks(name: str) -> dict[str, str]:
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    assert row is not None, name
+    marks: dict[str, str] = json.loads(str(row[0]).removeprefix(_postgres.COMMENT_PREFIX))
+    return marks
+
+
+def _template(server: PostgresServer, template: str) -> None:
+    """A complete template of run ``handoff`` with one row in a table."""
+    with (
+        _postgres.building(server, template, create=("handoff", "handoff")),
+        psycopg.connect(server.url(template), autocommit=True) as filling,
+    ):
+        filling.execute("CREATE TABLE migrated (id integer)")
+        filling.execute("INSERT INTO migrated VALUES (1)")
+
+
+def test_a_copy_the_controller_made_is_the_one_its_worker_takes() -> None:
+    """preclone copies the template for the workers; take_or_clone uses that very database."""
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, clone = _names()
+    try:
+        _template(server, template)
+        made = _postgres.preclone(server, template, [clone], "handoff", suite="handoff")
+        assert made == [clone]
+        marks = _marks(clone)
+        assert (marks["run"], marks["role"], marks["suite"]) == ("handoff", "worker", "handoff")
+        with psycopg.connect(server.url(clone), autocommit=True) as copy:
+            copy.execute("INSERT INTO migrated VALUES (2)")  # the worker must see this one
+        # A second call leaves the existing copy alone.
+        assert _postgres.preclone(server, template, [clone], "handoff", suite="handoff") == []
+        _postgres.take_or_clone(server, template, clone, "handoff", "test", suite="handoff")
+        with psycopg.connect(server.url(clone)) as taken:
+            rows = taken.execute("SELECT id FROM migrated ORDER BY id").fetchall()
+        assert rows == [(1,), (2,)]
+    finally:
+        _drop(clone, template)
+
+
+def test_a_leftover_of_the_same_name_is_replaced_by_a_fresh_copy() -> None:
+    """Not the controller's copy for this run (another run's, or a plain clone): dropped, copied."""
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, clone = _names()
+    try:
+        _template(server, template)
+        for run_id in ("another-run", "handoff"):  # another run's copy; this run's own clone
+            if run_id == "handoff":
+                _postgres.clone(server, template, clone, run_id, "test", suite="handoff")
+            else:
+                _postgres.preclone(server, template, [clone], run_id, suite="handoff")
+            with psycopg.connect(server.url(clone), autocommit=True) as stale:
+                stale.execute("INSERT INTO migrated VALUES (99)")
+            _postgres.take_or_clone(server, template, clone, "handoff", "test", suite="handoff")
+            with psycopg.connect(server.url(clone)) as fresh:
+                assert fresh.execute("SELECT id FROM migrated").fetchall() == [(1,)], run_id
+            assert "copied-from" not in _marks(clone)
+            _drop(clone)
+    finally:
+        _drop(clone, template)
+
+
+def test_the_controller_leaves_alone_a_database_its_worker_is_copying() -> None:
+    """A worker holding its copy's lock makes its own: preclone skips it without waiting."""
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, clone = _names()
+    try:
+        _template(server, template)
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as worker:
+            worker.execute("SELECT pg_advisory_lock(%s)", (_postgres._copy_lock(clone),))
+            started = time.monotonic()
+            assert _postgres.preclone(server, template, [clone], "handoff", suite="handoff") == []
+            assert time.monotonic() - started < 5
+        assert not _exists(clone)
+    finally:
+        _drop(clone, template)

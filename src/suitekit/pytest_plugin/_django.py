@@ -93,6 +93,7 @@ class _Cooperation:
         self.built = False
         self.reused = False  # a complete kept template was found: nothing migrated
         self.dropped: list[str] = []  # older kept templates dropped after building this one
+        self.copied: list[str] = []  # the workers' databases copied here (preclone)
 
     @property
     def pending(self) -> bool:
@@ -130,6 +131,26 @@ class _Cooperation:
         finally:
             self.built = True
             self.seconds = time.perf_counter() - started
+
+    def preclone(self, workers: Collection[str]) -> None:
+        """Copy the built template into the databases of ``workers`` while they start.
+
+        Each worker then finds its database made (instead of copying it before its first
+        test); one that gets there first copies its own, as before. Only for a template this
+        process created (``create``), whose run id and suite name the databases.
+
+        Raises:
+            ServiceError: The server refused a copy.
+        """
+        if self.server_url is None or self.create is None or not workers:
+            return
+        from suitekit import _naming  # noqa: PLC0415
+        from suitekit.services import PostgresServer, preclone  # noqa: PLC0415
+
+        run_id, suite = self.create
+        names = [_naming.database_name(run_id, suite, worker) for worker in workers]
+        server = PostgresServer.from_url(self.server_url)
+        self.copied = preclone(server, self.database, names, run_id, suite=suite)
 
     def migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
         """Migrate ``alias`` (this process's own clone) now.
@@ -479,6 +500,8 @@ class DjangoHeader:
 
         try:
             cooperation.build(session.config.stash[blocking_manager_key])
+            if cooperation.alias:
+                cooperation.preclone(_workers(session.config))
         except SuitekitError as error:
             pytest.exit(f"suitekit: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
         if not cooperation.alias:
@@ -496,6 +519,9 @@ class DjangoHeader:
             line += "; kept for the next runs"
             if cooperation.dropped:
                 line += f" (dropped the older {', '.join(cooperation.dropped)})"
+        if cooperation.copied:
+            count = len(cooperation.copied)
+            line += f"; copied for {count} worker{'s' if count != 1 else ''} as they started"
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line)
@@ -544,6 +570,14 @@ class DjangoDatabases(DjangoHeader):
         yield
         with django_db_blocker.unblock():
             databases.teardown(verbosity)
+
+
+def _workers(config: pytest.Config) -> list[str]:
+    """The ids of the xdist workers this controller started (``gw0``, ...), once it has."""
+    dsession = config.pluginmanager.get_plugin("dsession")
+    manager = getattr(dsession, "nodemanager", None)
+    specs = getattr(manager, "specs", None) or ()
+    return [str(spec.id) for spec in specs if getattr(spec, "id", None)]
 
 
 def _aliases(items: list[pytest.Item]) -> tuple[Collection[str] | None, Collection[str] | None]:

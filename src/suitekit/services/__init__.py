@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from suitekit.services._fingerprint import django_inputs as django_inputs
     from suitekit.services._postgres import building as building
     from suitekit.services._postgres import hold as hold
+    from suitekit.services._postgres import preclone as preclone
     from suitekit.services._postgres import render_env as render_env
     from suitekit.services._provide import PROVIDED_URL as PROVIDED_URL
     from suitekit.services._provide import provide as provide
@@ -75,6 +76,7 @@ __all__ = [
     "hold",
     "keeping",
     "migrate",
+    "preclone",
     "prepare_run",
     "project_mark",
     "provide",
@@ -104,6 +106,7 @@ if not TYPE_CHECKING:
             "django_inputs": "suitekit.services._fingerprint",
             "schema_digest": "suitekit.services._django",
             "hold": "suitekit.services._postgres",
+            "preclone": "suitekit.services._postgres",
             "ENV_COOPERATION": "suitekit.services._django",
             "ENV_RUN_ID": "suitekit.services._worker",
             "PostgresServer": "suitekit.services._endpoints",

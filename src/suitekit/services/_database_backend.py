@@ -233,9 +233,12 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         server = self.parse(url)
         template = environ.get(self.template_variable)
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        # A crashed predecessor with the same worker id left it (the client module's drop says
-        # what else it refuses to drop: another live run's, a database of the user's).
-        self.databases.drop(server, database)
+        later = bool(template) and clone_later and self.clones_later
+        if not later:
+            # A crashed predecessor with the same worker id left it (the client module's drop
+            # says what else it refuses to drop: another live run's, a database of the user's).
+            # A copy made later looks for one itself (see take_or_clone).
+            self.databases.drop(server, database)
         # Given back even if creating it is interrupted: the database may exist, half-made,
         # when a Ctrl-C lands while the server creates it.
         acquired.on_release(lambda: self.databases.drop(server, database))
@@ -244,17 +247,35 @@ class DatabaseBackend(BackendBase, Generic[_S]):
             schema = environ.get(ENV_TEMPLATE_SCHEMA, "")
 
             def make() -> None:
-                self.databases.clone(
-                    server, template, database, run_id, owner, suite=suite.name, schema=schema
-                )
+                copy = self.take_or_clone if later else self.databases.clone
+                copy(server, template, database, run_id, owner, suite=suite.name, schema=schema)
 
-            if clone_later and self.clones_later:
+            if later:
                 acquired.defer(make)
             else:
                 make()
         else:
             self.databases.create_empty(server, database, run_id, role=self.empty_role)
         return self.render_env(project, url, acquired.resources)
+
+    def take_or_clone(
+        self,
+        server: _S,
+        template: str,
+        name: str,
+        run_id: str,
+        owner: str,
+        *,
+        suite: str,
+        schema: str = "",
+    ) -> None:
+        """A copy made later (:attr:`clones_later`): the one its controller made, else a new one.
+
+        This default drops any database of that name and copies the template; a backend whose
+        controller copies for its workers while they start takes that copy instead.
+        """
+        self.databases.drop(server, name)
+        self.databases.clone(server, template, name, run_id, owner, suite=suite, schema=schema)
 
     def acquire_for_check(
         self, project: Project, check: Check, *, run_id: str, url: str, stack: contextlib.ExitStack

@@ -16,7 +16,7 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +56,9 @@ __all__ = [
     "hold",
     "let_go",
     "marked_databases",
+    "preclone",
     "render_env",
+    "take_or_clone",
     "template_key",
     "wait_started",
 ]
@@ -300,39 +302,150 @@ def clone(
     """
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
-        key = _build_lock(template)
+        _copy(connection, template, name, comment, schema=schema)
 
-        def built() -> bool:
-            # Under the shared lock, a template that exists is complete: its builder creates it
-            # only while holding the lock exclusively, and lets go once it is built. A kept one
-            # a dead builder left is marked "building": its run's controller rebuilds it. When
-            # it is complete the lock is kept through the copy, so that no rebuild (another
-            # run's --reinstall) can drop it half-way.
-            connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
-            ready = False
-            try:
-                state = _state(connection, template)
-                if state is None:
-                    return False
-                info, owned = state
-                if info is None or not owned:
-                    raise ServiceError(_not_ours(template, name))
-                if info.get("kept") == "building":
-                    return False
-                kept_for = info.get("schema")
-                ready = not (schema and info.get("kept") == "true" and kept_for != schema)
-                return ready
-            finally:
-                if not ready:
-                    connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
 
-        _databases.wait_for_template(
-            built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
-        )
+def take_or_clone(
+    server: PostgresServer,
+    template: str,
+    name: str,
+    run_id: str,
+    owner: str,
+    *,
+    suite: str,
+    schema: str = "",
+) -> None:
+    """A worker's database, before its first test: the copy its controller made, else a new one.
+
+    The run's controller copies the template into its workers' databases while they start
+    (:func:`preclone`). A database of that name is taken as it is when it is that copy: this
+    run's, of this suite, marked as copied from ``template``, owned by this role. Any other of
+    that name (a crashed predecessor's with the same run and worker) is dropped, and the
+    template copied as :func:`clone` does. The copy's lock is held throughout, so a worker
+    never looks while its controller is half-way through copying, and the controller leaves
+    alone a database whose worker got to it first.
+
+    Raises:
+        ServiceError: As :func:`clone`.
+    """
+    comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
+    with _admin(server) as connection:
+        lock = _copy_lock(name)
+        connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
-            _create(connection, name, comment, template=template)
+            state = _state(connection, name)
+            if state is not None:
+                info, owned = state
+                if owned and _premade_for(info, run_id=run_id, suite=suite, template=template):
+                    return
+                _drop(connection, name)
+            _copy(connection, template, name, comment, schema=schema)
         finally:
-            connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
+            connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def preclone(
+    server: PostgresServer,
+    template: str,
+    names: Sequence[str],
+    run_id: str,
+    *,
+    suite: str,
+) -> list[str]:
+    """In a run's controller: copy the built template into its workers' databases ``names``.
+
+    Called once the template is complete, while the workers start (their Python, Django's
+    set-up, collection): each worker then finds its database made (:func:`take_or_clone`)
+    instead of copying it before its first test. A database whose worker is copying it (its
+    copy's lock is taken) or that exists already is left alone. The copies carry this run's
+    marks like any worker's database: the run's end drops them, used or not.
+
+    Returns:
+        The names copied here.
+
+    Raises:
+        ServiceError: The server refused a copy (the workers' own copies would say the same).
+    """
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    marks = {"owner": owner, "suite": suite, _PREMADE: template}
+    made: list[str] = []
+    with _admin(server) as connection:
+        for name in names:
+            lock = _copy_lock(name)
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (lock,)).fetchone()
+            if row is None or not row[0]:
+                continue  # its worker is copying it now
+            try:
+                if _state(connection, name) is None:
+                    _copy(connection, template, name, _comment(run_id, "worker", marks))
+                    made.append(name)
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+    return made
+
+
+_PREMADE: Final = "copied-from"
+"""The mark of a worker's database its controller copied (:func:`preclone`): the template."""
+
+
+def _premade_for(info: Mapping[str, str] | None, *, run_id: str, suite: str, template: str) -> bool:
+    """Whether marks ``info`` are those of the copy :func:`preclone` made for this worker."""
+    return (
+        info is not None
+        and info.get("run") == run_id
+        and info.get("role") == "worker"
+        and info.get("suite") == suite
+        and info.get(_PREMADE) == template
+    )
+
+
+def _copy_lock(name: str) -> int:
+    """The advisory lock key held while a worker's database ``name`` is looked at or copied."""
+    return _build_lock("copy\x00" + name)
+
+
+def _copy(
+    connection: psycopg.Connection[Any],
+    template: str,
+    name: str,
+    comment: str,
+    *,
+    schema: str = "",
+) -> None:
+    """Copy the complete template into ``name`` (see :func:`clone`)."""
+    key = _build_lock(template)
+
+    def built() -> bool:
+        # Under the shared lock, a template that exists is complete: its builder creates it
+        # only while holding the lock exclusively, and lets go once it is built. A kept one
+        # a dead builder left is marked "building": its run's controller rebuilds it. When
+        # it is complete the lock is kept through the copy, so that no rebuild (another
+        # run's --reinstall) can drop it half-way.
+        connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+        ready = False
+        try:
+            state = _state(connection, template)
+            if state is None:
+                return False
+            info, owned = state
+            if info is None or not owned:
+                raise ServiceError(_not_ours(template, name))
+            if info.get("kept") == "building":
+                return False
+            kept_for = info.get("schema")
+            ready = not (schema and info.get("kept") == "true" and kept_for != schema)
+            return ready
+        finally:
+            if not ready:
+                connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
+
+    _databases.wait_for_template(
+        built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
+    )
+    try:
+        _create(connection, name, comment, template=template)
+    finally:
+        connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
 
 
 def _build_lock(name: str) -> int:

@@ -54,6 +54,23 @@ class PostgresBackend(DatabaseBackend[PostgresServer]):
     left_behind = "database(s)"
     stop_signal = signal.SIGINT  # PostgreSQL's fast shutdown
 
+    def take_or_clone(
+        self,
+        server: PostgresServer,
+        template: str,
+        name: str,
+        run_id: str,
+        owner: str,
+        *,
+        suite: str,
+        schema: str = "",
+    ) -> None:
+        """The copy the run's controller made while the worker started, else a new one.
+
+        See :func:`suitekit.services._postgres.take_or_clone` and ``preclone``.
+        """
+        _postgres.take_or_clone(server, template, name, run_id, owner, suite=suite, schema=schema)
+
     def local(self) -> LocalServer:
         """:mod:`suitekit.services._postgres_server`'s, loaded now.
 
