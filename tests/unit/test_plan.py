@@ -583,6 +583,43 @@ def test_parallel_jobs_share_the_cpus_through_the_environment() -> None:
     assert all(j.env == {} for j in planned if j.kind == "check")
 
 
+def test_without_recorded_work_the_declared_targets_share_the_cpus() -> None:
+    """A first run (no durations store) shares by target-seconds when every suite has one."""
+    long = replace(UNIT, name="long", workers=2, target_seconds=600.0)
+    quick = replace(UNIT, name="quick", workers="auto", target_seconds=60.0)
+    other = replace(UNIT, name="other", workers="auto", target_seconds=45.0)
+    project = replace(example_project(), suites=(quick, other, long), checks=(LINT,))
+
+    planned = jobs(project, parallel=True, options=options(2))
+
+    # The suite expected to run longest gets both CPUs (xdist's two workers) and keeps the
+    # run's priority; the short ones run beside it without xdist, yielding the CPU to it.
+    assert {j.session: (dict(j.env), j.nice) for j in planned} == {
+        "quick-3.11": ({ENV_CPUS: "1"}, YIELDING_NICE),
+        "other-3.11": ({ENV_CPUS: "1"}, YIELDING_NICE),
+        "long-3.11": ({ENV_WORKERS: "2"}, 0),
+        "lint": ({}, YIELDING_NICE),
+    }
+    # A suite without a target leaves the split fair, as without recorded work.
+    untargeted = replace(project, suites=(quick, replace(other, target_seconds=None), long))
+    fair = jobs(untargeted, parallel=True, options=options(2), checks=[])
+    assert {j.session: (dict(j.env), j.nice) for j in fair} == {
+        "quick-3.11": ({ENV_CPUS: "1"}, 0),
+        "other-3.11": ({ENV_CPUS: "1"}, 0),
+        "long-3.11": ({ENV_WORKERS: "0"}, 0),
+    }
+    # Recorded work for every suite wins over the targets.
+    recorded = jobs(
+        project, parallel=True, options=options(2), checks=[],
+        work={"long": 1.0, "quick": 50.0, "other": 2.0},
+    )  # fmt: skip
+    assert {j.session: dict(j.env) for j in recorded} == {
+        "quick-3.11": {ENV_CPUS: "2"},
+        "other-3.11": {ENV_CPUS: "1"},
+        "long-3.11": {ENV_WORKERS: "0"},
+    }
+
+
 def test_parallel_jobs_default_to_the_machine_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
-from suitekit._model import Project, Service
+from suitekit._model import Project, Service, Suite
 from suitekit.config import ENV_COVERAGE, ENV_CPUS, ENV_WORKERS, RunOptions, run_options
 from suitekit.errors import ConfigError
 from suitekit.plan._options import ENV_REINSTALL
@@ -102,6 +102,32 @@ def _machine_options() -> RunOptions:
     return run_options({})
 
 
+def _expected_work(
+    suite_runs: Sequence[tuple[Suite, str]], work: Mapping[str, float] | None
+) -> dict[str, float]:
+    """What each suite session is expected to take, to share the CPUs of a parallel run by.
+
+    The recorded test time of each suite (:func:`recorded_work`) when every suite has one.
+    Else, when every suite declares ``target-seconds``, those: a first run (a fresh clone, a
+    CI machine without the store) then still gives the CPUs to the suite its project expects
+    to run longest, and runs the short ones beside it, rather than sharing them evenly and
+    giving xdist to none on a small machine. Else only what was recorded (fair shares).
+    """
+    recorded = {
+        session_name(suite.name, python): work[suite.name]
+        for suite, python in suite_runs
+        if work is not None and suite.name in work
+    }
+    if len(recorded) == len(suite_runs):
+        return recorded
+    targets = {
+        session_name(suite.name, python): suite.target_seconds
+        for suite, python in suite_runs
+        if suite.target_seconds is not None
+    }
+    return targets if len(targets) == len(suite_runs) else recorded
+
+
 def jobs(
     project: Project,
     *,
@@ -123,7 +149,8 @@ def jobs(
             unless the run's options already fix the worker count.
         options: The run's overrides (CPU budget, worker count); none by default.
         work: Each suite's recorded test time (see :func:`recorded_work`), which decides who
-            gets the CPUs of a parallel run when every suite has one.
+            gets the CPUs of a parallel run when every suite has one (else the suites'
+            ``target-seconds``, when every suite declares one: :func:`_expected_work`).
         posargs: Arguments for the suites' runners (after ``--`` in each suite session's
             command: ``nox -s unit-3.11 -- -k isbn``); the checks get none.
 
@@ -140,11 +167,7 @@ def jobs(
     ]
     demands = [(session_name(suite.name, python), suite.workers) for suite, python in suite_runs]
     share = parallel and options.workers is None  # an explicit worker count wins
-    by_session = {
-        session_name(suite.name, python): work[suite.name]
-        for suite, python in suite_runs
-        if work is not None and suite.name in work
-    }
+    by_session = _expected_work(suite_runs, work)
     shares = share_cpus(demands, options.cpus.value, by_session) if share else {}
     # The session expected to run longest sets the run's wall time: the others yield the CPU
     # to it (known only when every suite has recorded work).
