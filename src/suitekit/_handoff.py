@@ -54,6 +54,7 @@ __all__ = [
     "ENV_SESSION_MARK",
     "ENV_SHARD",
     "ENV_TEMPLATE",
+    "ENV_TEMPLATE_COPIES",
     "ENV_TEMPLATE_KEPT",
     "ENV_TEMPLATE_SCHEMA",
     "ENV_WORKER",
@@ -127,6 +128,9 @@ ENV_TEMPLATE_KEPT: Final = "SUITEKIT_TEMPLATE_KEPT"
 ENV_TEMPLATE_SCHEMA: Final = "SUITEKIT_TEMPLATE_SCHEMA"
 """Set by a Django run's controller for its workers: the digest of the settings and apps the
 kept template must have been migrated for (see :mod:`suitekit.services._django`)."""
+ENV_TEMPLATE_COPIES: Final = "SUITEKIT_TEMPLATE_COPIES"
+"""Set by a Django run's controller for its workers: the token that marks the copies of the
+template it made for them while they started (see :func:`suitekit.services._postgres.preclone`)."""
 ENV_DJANGO: Final = "SUITEKIT_DJANGO"
 """Set by a Django suite's controller for its workers: how their databases are prepared."""
 ENV_WORKER: Final = "SUITEKIT_WORKER"

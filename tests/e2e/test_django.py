@@ -143,6 +143,7 @@ def test_django_project_migrates_once_uses_a_clone_per_worker_and_leaves_nothing
     tag = secrets.token_hex(3)
     python = _green(Project(root), tmp_path, tag)
     _failing(root, python, tmp_path, tag)
+    _serial_then_auto_workers(root, python, tmp_path, tag)
     _settings_elsewhere(root, python, tmp_path, tag)
     _own_db_setup(root, python, tmp_path, tag)
     _unreachable(root, python, tmp_path)
@@ -172,7 +173,7 @@ def _green(project: Project, tmp_path: Path, tag: str) -> Path:
     template = _naming.template_name(run_id, "integration", None)
     assert out.count(f"suitekit: django: migrated {template} once in ") == 1, out
     # ... and copied it into both workers' databases while they started (they took those).
-    assert "; copied for 2 workers as they started" in out, out
+    assert "; copied for 2 workers" in out, out
     records = {p.stem: json.loads(p.read_text()) for p in probe.glob("*.json")}
     assert sorted(records) == ["gw0", "gw1"], records
     for worker, record in records.items():
@@ -211,6 +212,68 @@ def _failing(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
     finally:
         _drop(leaked)
         (root / "tests" / "integration" / "test_zz_fails.py").unlink()
+
+
+SLOW_FIRST = """\
+import time
+
+
+def test_slow_first(n=0):
+    time.sleep(1.5)
+
+
+def test_slow_second():
+    time.sleep(1.5)
+"""
+
+
+def _serial_then_auto_workers(root: Path, python: Path, tmp_path: Path, tag: str) -> None:
+    """Without xdist: the template is migrated once and the tests use a copy of it; and so do
+    the workers that ``workers = "auto"`` starts after the run's first tests."""
+    for step, args, extra in (
+        ("serial", ["-n", "0"], {}),
+        ("auto", ["-n", "auto"], {"SUITEKIT_WORKERS": "auto"}),
+    ):
+        probe = tmp_path / step
+        probe.mkdir()
+        run_id = f"dj{step}{tag}"
+        env = {
+            **machine_env(), **PER_RUN, **extra, "SUITEKIT_RUN_ID": run_id,
+            "PROBE_DIR": str(probe),
+        }  # fmt: skip
+        slow = root / "tests" / "integration" / "test_aa_slow.py"
+        if step == "auto":  # the first two tests are slow: auto gives the rest to workers
+            slow.write_text(SLOW_FIRST)
+        try:
+            result = subprocess.run(
+                [str(python), "-m", "pytest", *SUITE, *args],
+                cwd=root, env=clean_env(env), capture_output=True, text=True, timeout=600,
+                check=False,
+            )  # fmt: skip
+        finally:
+            slow.unlink(missing_ok=True)
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out
+        template = _naming.template_name(run_id, "integration", None)
+        main = _naming.database_name(run_id, "integration", "main")
+        line = f"suitekit: django: migrated {template} once in "
+        assert out.count(line) == 1, out
+        assert f"the tests use its copy {main} as Django's database" in out, out
+        records = {p.stem: json.loads(p.read_text()) for p in probe.glob("*.json")}
+        # Under auto, this process times the first tests before its own session fixtures
+        # run: the workers' records are the ones to read.
+        expected = ["main"] if step == "serial" else ["gw0", "gw1"]
+        assert set(records) >= set(expected), (records, out)
+        if step == "auto":
+            assert "workers auto: -n 2" in out, out
+            assert "25 passed" in out, out
+        for worker, record in records.items():
+            # Each process's tests ran in its own copy of the one migrated template.
+            name = _naming.database_name(run_id, "integration", worker)
+            assert record["name"] == record["current"] == name, (worker, record)
+            assert record["count"] >= 20, record
+        assert len({(r["first"], r["last"]) for r in records.values()}) == 1, records
+        assert _left(run_id) == []
 
 
 def _settings_elsewhere(root: Path, python: Path, tmp_path: Path, tag: str) -> None:

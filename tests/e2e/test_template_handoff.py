@@ -12,11 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from suitekit.errors import ServiceError
 from suitekit.services import _postgres
@@ -171,15 +174,24 @@ def test_a_copy_the_controller_made_is_the_one_its_worker_takes() -> None:
     template, clone = _names()
     try:
         _template(server, template)
-        made = _postgres.preclone(server, template, [clone], "handoff", suite="handoff")
+        made = _postgres.preclone(
+            server, template, [clone], "handoff", suite="handoff", copies="token-1"
+        )
         assert made == [clone]
         marks = _marks(clone)
         assert (marks["run"], marks["role"], marks["suite"]) == ("handoff", "worker", "handoff")
         with psycopg.connect(server.url(clone), autocommit=True) as copy:
             copy.execute("INSERT INTO migrated VALUES (2)")  # the worker must see this one
-        # A second call leaves the existing copy alone.
-        assert _postgres.preclone(server, template, [clone], "handoff", suite="handoff") == []
-        _postgres.take_or_clone(server, template, clone, "handoff", "test", suite="handoff")
+        # A second call leaves the existing copy alone: its owner (this process) is alive.
+        assert (
+            _postgres.preclone(
+                server, template, [clone], "handoff", suite="handoff", copies="token-1"
+            )
+            == []
+        )
+        _postgres.take_or_clone(
+            server, template, clone, "handoff", "test", suite="handoff", copies="token-1"
+        )
         with psycopg.connect(server.url(clone)) as taken:
             rows = taken.execute("SELECT id FROM migrated ORDER BY id").fetchall()
         assert rows == [(1,), (2,)]
@@ -188,24 +200,72 @@ def test_a_copy_the_controller_made_is_the_one_its_worker_takes() -> None:
 
 
 def test_a_leftover_of_the_same_name_is_replaced_by_a_fresh_copy() -> None:
-    """Not the controller's copy for this run (another run's, or a plain clone): dropped, copied."""
+    """Not this controller's copy for this run: dropped, and the template copied afresh.
+
+    Another run's copy, a worker's own clone, and a copy of this run id by another controller
+    (a run re-run with the same SUITEKIT_RUN_ID after a kill: the token differs).
+    """
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, clone = _names()
+    leftovers: dict[str, Callable[[], object]] = {
+        "another run's copy": lambda: _postgres.preclone(
+            server, template, [clone], "another-run", suite="handoff", copies="token-1"
+        ),
+        "a worker's own clone": lambda: _postgres.clone(
+            server, template, clone, "handoff", "test", suite="handoff"
+        ),
+        "another controller's copy": lambda: _postgres.preclone(
+            server, template, [clone], "handoff", suite="handoff", copies="token-0"
+        ),
+    }
+    try:
+        _template(server, template)
+        for what, leave in leftovers.items():
+            leave()
+            with psycopg.connect(server.url(clone), autocommit=True) as stale:
+                stale.execute("INSERT INTO migrated VALUES (99)")
+            _postgres.take_or_clone(
+                server, template, clone, "handoff", "test", suite="handoff", copies="token-1"
+            )
+            with psycopg.connect(server.url(clone)) as fresh:
+                assert fresh.execute("SELECT id FROM migrated").fetchall() == [(1,)], what
+            assert "copied-from" not in _marks(clone), what
+            _drop(clone)
+    finally:
+        _drop(clone, template)
+
+
+def test_the_controller_copies_again_what_a_gone_process_left() -> None:
+    """A copy of this run id whose owner is gone (a killed controller's) is replaced."""
     require_machine_services()
     server = PostgresServer.from_url(MACHINE_POSTGRES)
     template, clone = _names()
     try:
         _template(server, template)
-        for run_id in ("another-run", "handoff"):  # another run's copy; this run's own clone
-            if run_id == "handoff":
-                _postgres.clone(server, template, clone, run_id, "test", suite="handoff")
-            else:
-                _postgres.preclone(server, template, [clone], run_id, suite="handoff")
-            with psycopg.connect(server.url(clone), autocommit=True) as stale:
-                stale.execute("INSERT INTO migrated VALUES (99)")
-            _postgres.take_or_clone(server, template, clone, "handoff", "test", suite="handoff")
-            with psycopg.connect(server.url(clone)) as fresh:
-                assert fresh.execute("SELECT id FROM migrated").fetchall() == [(1,)], run_id
-            assert "copied-from" not in _marks(clone)
-            _drop(clone)
+        _postgres.preclone(server, template, [clone], "handoff", suite="handoff", copies="old")
+        with psycopg.connect(server.url(clone), autocommit=True) as stale:
+            stale.execute("INSERT INTO migrated VALUES (666)")
+        marks = _marks(clone)
+        dead = subprocess.Popen(["true"])  # a pid that has ended
+        dead.wait()
+        marks["owner"] = f"{marks['owner'].rsplit(':', 1)[0]}:{dead.pid}"
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            comment = _postgres.COMMENT_PREFIX + json.dumps(marks)
+            admin.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(clone), sql.Literal(comment)
+                )
+            )
+        made = _postgres.preclone(
+            server, template, [clone], "handoff", suite="handoff", copies="new"
+        )
+        assert made == [clone]
+        _postgres.take_or_clone(
+            server, template, clone, "handoff", "test", suite="handoff", copies="new"
+        )
+        with psycopg.connect(server.url(clone)) as taken:
+            assert taken.execute("SELECT id FROM migrated").fetchall() == [(1,)]
     finally:
         _drop(clone, template)
 
@@ -220,8 +280,28 @@ def test_the_controller_leaves_alone_a_database_its_worker_is_copying() -> None:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as worker:
             worker.execute("SELECT pg_advisory_lock(%s)", (_postgres._copy_lock(clone),))
             started = time.monotonic()
-            assert _postgres.preclone(server, template, [clone], "handoff", suite="handoff") == []
+            made = _postgres.preclone(
+                server, template, [clone], "handoff", suite="handoff", copies="token-1"
+            )
+            assert made == []
             assert time.monotonic() - started < 5
         assert not _exists(clone)
     finally:
         _drop(clone, template)
+
+
+def test_many_copies_are_made_side_by_side() -> None:
+    """Every worker's database is copied, and each is a whole copy of the template."""
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, clone = _names()
+    names = [f"{clone}_gw{n}" for n in range(10)]
+    try:
+        _template(server, template)
+        made = _postgres.preclone(server, template, names, "handoff", suite="handoff", copies="t")
+        assert made == names
+        for name in names:
+            with psycopg.connect(server.url(name)) as copy:
+                assert copy.execute("SELECT id FROM migrated").fetchall() == [(1,)]
+    finally:
+        _drop(*names, template)

@@ -608,6 +608,44 @@ def test_without_recorded_work_the_declared_targets_share_the_cpus() -> None:
         "other-3.11": ({ENV_CPUS: "1"}, 0),
         "long-3.11": ({ENV_WORKERS: "0"}, 0),
     }
+    # Equal targets (or one suite of several Pythons) name no leader: the split stays fair.
+    tied = replace(project, suites=(quick, replace(other, target_seconds=600.0), long))
+    assert {
+        j.session: (dict(j.env), j.nice)
+        for j in jobs(tied, parallel=True, options=options(2), checks=[])
+    } == {
+        "quick-3.11": ({ENV_CPUS: "1"}, 0),
+        "other-3.11": ({ENV_CPUS: "1"}, 0),
+        "long-3.11": ({ENV_WORKERS: "0"}, 0),
+    }
+    matrix = replace(
+        project, suites=(quick, replace(long, python=("3.11", "3.12"), workers="auto"))
+    )
+    assert {
+        j.session: dict(j.env) for j in jobs(matrix, parallel=True, options=options(4), checks=[])
+    } == {"quick-3.11": {ENV_CPUS: "2"}, "long-3.11": {ENV_CPUS: "1"}, "long-3.12": {ENV_CPUS: "1"}}
+    # A suite that wants no CPUs needs no target; the leader takes what it asks, no more.
+    idle = replace(other, workers=0, target_seconds=None)
+    wide = replace(project, suites=(quick, idle, long))
+    assert {
+        j.session: (dict(j.env), j.nice)
+        for j in jobs(wide, parallel=True, options=options(8), checks=[])
+    } == {
+        "quick-3.11": ({ENV_CPUS: "6"}, YIELDING_NICE),
+        "other-3.11": ({ENV_WORKERS: "0"}, YIELDING_NICE),
+        "long-3.11": ({ENV_WORKERS: "2"}, 0),
+    }
+    # Recorded work for every suite that wants CPUs decides, targets or not.
+    assert {
+        j.session: dict(j.env)
+        for j in jobs(
+            wide, parallel=True, options=options(4), checks=[], work={"long": 1.0, "quick": 50.0}
+        )
+    } == {
+        "quick-3.11": {ENV_CPUS: "4"},
+        "other-3.11": {ENV_WORKERS: "0"},
+        "long-3.11": {ENV_WORKERS: "0"},
+    }
     # Recorded work for every suite wins over the targets.
     recorded = jobs(
         project, parallel=True, options=options(2), checks=[],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
@@ -102,30 +102,27 @@ def _machine_options() -> RunOptions:
     return run_options({})
 
 
-def _expected_work(
-    suite_runs: Sequence[tuple[Suite, str]], work: Mapping[str, float] | None
-) -> dict[str, float]:
-    """What each suite session is expected to take, to share the CPUs of a parallel run by.
+def _leading_target(
+    suite_runs: Sequence[tuple[Suite, str]], wanting: Collection[str]
+) -> str | None:
+    """The session whose suite declares the strictly longest ``target-seconds``, if one does.
 
-    The recorded test time of each suite (:func:`recorded_work`) when every suite has one.
-    Else, when every suite declares ``target-seconds``, those: a first run (a fresh clone, a
-    CI machine without the store) then still gives the CPUs to the suite its project expects
-    to run longest, and runs the short ones beside it, rather than sharing them evenly and
-    giving xdist to none on a small machine. Else only what was recorded (fair shares).
+    Only when every session that wants CPUs declares one (a target is a wall-time budget, so
+    it names the session the project expects to set the run's length; it says nothing of how
+    that time would scale with CPUs). Ties (a suite of several Pythons, equal targets) name
+    none.
     """
-    recorded = {
-        session_name(suite.name, python): work[suite.name]
-        for suite, python in suite_runs
-        if work is not None and suite.name in work
-    }
-    if len(recorded) == len(suite_runs):
-        return recorded
     targets = {
         session_name(suite.name, python): suite.target_seconds
         for suite, python in suite_runs
         if suite.target_seconds is not None
     }
-    return targets if len(targets) == len(suite_runs) else recorded
+    if not wanting or any(name not in targets for name in wanting):
+        return None
+    ranked = sorted(targets.items(), key=lambda item: item[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
 
 
 def jobs(
@@ -149,8 +146,9 @@ def jobs(
             unless the run's options already fix the worker count.
         options: The run's overrides (CPU budget, worker count); none by default.
         work: Each suite's recorded test time (see :func:`recorded_work`), which decides who
-            gets the CPUs of a parallel run when every suite has one (else the suites'
-            ``target-seconds``, when every suite declares one: :func:`_expected_work`).
+            gets the CPUs of a parallel run when every suite that wants CPUs has one (else the
+            strictly longest ``target-seconds``, when each such suite declares one, gets its
+            CPUs first: :func:`_leading_target`).
         posargs: Arguments for the suites' runners (after ``--`` in each suite session's
             command: ``nox -s unit-3.11 -- -k isbn``); the checks get none.
 
@@ -167,10 +165,24 @@ def jobs(
     ]
     demands = [(session_name(suite.name, python), suite.workers) for suite, python in suite_runs]
     share = parallel and options.workers is None  # an explicit worker count wins
-    by_session = _expected_work(suite_runs, work)
-    shares = share_cpus(demands, options.cpus.value, by_session) if share else {}
+    by_session = {
+        session_name(suite.name, python): work[suite.name]
+        for suite, python in suite_runs
+        if work is not None and suite.name in work
+    }
+    wanting = [name for name, workers in demands if workers != 0]
+    recorded = all(name in by_session for name in wanting)
+    # Without recorded work for every suite that wants CPUs (a first run, a new suite), the
+    # suite whose target-seconds is the longest gets its CPUs first and the others share the
+    # rest; it is then the run's longest session, as below.
+    leader = None if not share or recorded else _leading_target(suite_runs, wanting)
+    shares = (
+        share_cpus(demands, options.cpus.value, by_session if recorded else None, first=leader)
+        if share
+        else {}
+    )
     # The session expected to run longest sets the run's wall time: the others yield the CPU
-    # to it (known only when every suite has recorded work).
+    # to it (known when every suite has recorded work, or from the targets as above).
     position = {name: index for index, (name, _) in enumerate(demands)}
     longest = (
         max(
@@ -178,7 +190,7 @@ def jobs(
             key=lambda name: (by_session[name] / max(shares[name], 1), -position[name]),
         )
         if share and demands and all(name in by_session for name, _ in demands)
-        else None
+        else leader
     )
     result: list[Job] = []
     for suite, python in suite_runs:

@@ -81,6 +81,8 @@ def share_cpus(
     demands: Sequence[tuple[str, Workers]],
     budget: int,
     work: Mapping[str, float] | None = None,
+    *,
+    first: str | None = None,
 ) -> dict[str, int]:
     """Split a CPU budget between suites that run at the same time.
 
@@ -96,7 +98,9 @@ def share_cpus(
       time), the one that would run longest with what it holds (``work / max(held, 1)``), so
       that it gets the workers and the short ones run beside it; its first step is two CPUs
       (see :func:`_share_by_work`);
-    - otherwise max-min fairly ("water filling"): the one holding the fewest so far.
+    - otherwise max-min fairly ("water filling"): the one holding the fewest so far; with
+      ``first`` (the session expected to run longest, from its target) that one gets what it
+      wants first, and the others share the rest.
 
     Ties go to the suite that holds fewer, then to the one declared first.
 
@@ -104,6 +108,7 @@ def share_cpus(
         demands: Each running suite session's name and declared worker count.
         budget: The CPUs to share.
         work: Recorded seconds of test time per session name, where known.
+        first: A session served before the fair split (ignored when ``work`` decides).
 
     Returns:
         The worker count (for ``-n``) of each session, by name.
@@ -112,9 +117,13 @@ def share_cpus(
     held = dict.fromkeys(wants, 0)
     order = {name: index for index, name in enumerate(wants)}
     known = work or {}
-    if all(name in known for name, want in wants.items() if want > 0):
+    if known and all(name in known for name, want in wants.items() if want > 0):
         return _share_by_work(wants, held, budget, known, order)
-    for _ in range(budget):
+    left = budget
+    if first is not None and wants.get(first, 0) > 0:
+        held[first] = min(wants[first], budget)
+        left -= held[first]
+    for _ in range(left):
         hungry = [name for name in wants if held[name] < wants[name]]
         if not hungry:
             break

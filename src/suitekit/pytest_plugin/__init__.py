@@ -101,12 +101,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
             raise
     try:
         if isolation is not None:
-            # With pytest-django under xdist, the template may be built once the workers start.
+            # With pytest-django the template may be built once Django is set up (see there).
             deferred = isolation.template and _django.builds_template(
-                early_config,
-                isolation.project,
-                isolation.suite,
-                controller_only=isolation.controller_only,
+                early_config, isolation.project, isolation.suite
             )
             isolation.start(build_template=not deferred)
             if name is not None:  # with pytest-django: see suitekit/pytest_plugin/_django.py

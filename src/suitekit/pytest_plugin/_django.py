@@ -4,13 +4,13 @@
 pytest-django does in the run, whether the two cooperate, and provides the ``django_db_setup``
 fixture that uses each worker's clone as Django's database. Three moments of a suite run:
 
-1. :func:`before_conftests` (the controller, after the template is named, before Django's
-   settings are read): when suitekit is to migrate the template, the controller's own ``env``
-   variables name the template, so that the settings module, read next by pytest-django, builds
-   its ``DATABASES`` alias on it. (Without xdist the process's own clone is named already.)
-   Under xdist, with no ``setup`` (:func:`builds_template`), the template does not exist yet:
-   nothing connects to the server before the workers start. On a server that outlives the run
-   the template is a kept one, named after its inputs (:func:`template_inputs`).
+1. :func:`before_conftests` (the controller, or the only process without xdist, after the
+   template is named, before Django's settings are read): when suitekit is to migrate the
+   template, the process's own ``env`` variables name the template, so that the settings
+   module, read next by pytest-django, builds its ``DATABASES`` alias on it. With no ``setup``
+   (:func:`builds_template`), the template does not exist yet: under xdist nothing connects to
+   the server before the workers start. On a server that outlives the run the template is a
+   kept one, named after its inputs (:func:`template_inputs`).
 2. :func:`after_conftests` (the same process, pytest-django has set Django up): it tells the
    workers through ``SUITEKIT_DJANGO`` (and, for a kept template, the settings' digest it must
    have been migrated for, :func:`suitekit.services._django.schema_digest`); once xdist has
@@ -19,7 +19,9 @@ fixture that uses each worker's clone as Django's database. Three moments of a s
    creates the template and runs Django's ``migrate`` into it, in this process, once, while
    the workers start; their clones wait until it exists and the lock is free. A complete kept
    template of the same inputs and digest is used as it is: nothing is migrated. Without xdist
-   the migration runs at once.
+   the template is built at once, the same way; then the process's aliases and variables are
+   pointed at its own copy of it, which its tests use (made before the first test). Workers
+   that ``workers = "auto"`` starts later copy the same template.
 3. :func:`register` (every process, ``pytest_configure``): suitekit's ``django_db_setup``.
 
 **Which ``django_db_setup`` wins.** pytest resolves a fixture name to its most specific
@@ -35,13 +37,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import secrets
 import time
 from collections.abc import Collection, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from suitekit._handoff import ENV_TEMPLATE
+from suitekit._handoff import ENV_TEMPLATE, ENV_TEMPLATE_COPIES
 
 if TYPE_CHECKING:
     from suitekit._model import Project, Suite
@@ -62,16 +65,16 @@ _BY_SETUP: Final = "setup"
 
 
 class _Cooperation:
-    """Django's migrate into one database of this process's choosing, once.
+    """Django's migrate into the run's template, once.
 
-    In a run's controller the database is the template, built once xdist has started the
-    workers (see :meth:`DjangoHeader.pytest_collection`): the workers start meanwhile, and
-    their clones wait until it exists and its build lock is free. When nothing was built
-    before the workers (:func:`builds_template`), the controller also creates the template
+    In a run's controller the template is built once xdist has started the workers (see
+    :meth:`DjangoHeader.pytest_collection`): the workers start meanwhile, and their clones
+    wait until it exists and its build lock is free. The controller also creates the template
     then, so that the run's first connection to the server, and psycopg's import, are no
-    longer on the way to the workers' start either. Without xdist the database is this
-    process's own clone, migrated at once. Either way in the main thread, with pytest-django's
-    own switch for database access.
+    longer on the way to the workers' start either. Without xdist the process builds it as
+    soon as Django is set up, then uses its own copy (:attr:`own`). Either way in the main
+    thread, with pytest-django's own switch for database access; a complete kept template is
+    used as it is.
     """
 
     def __init__(
@@ -82,12 +85,16 @@ class _Cooperation:
         server_url: str | None,
         create: tuple[str, str] | None = None,
         kept: Kept | None = None,
+        own: str | None = None,
     ) -> None:
         self.database = database
         self.stack = stack  # closed when the run gives its resources back
         self.server_url = server_url  # set: the template, built once the workers start
         self.create = create  # (run id, suite): the template is created then too
         self.kept = kept  # a kept template: used as it is when complete
+        self.own = own  # without xdist: this process's own database, a copy of the template
+        self.template_env = contextlib.ExitStack()  # closed: the variables name `own` again
+        stack.callback(self.template_env.close)
         self.alias = ""  # the alias migrated ("": none names the database; created only)
         self.seconds: float | None = None
         self.built = False
@@ -133,11 +140,12 @@ class _Cooperation:
             self.seconds = time.perf_counter() - started
 
     def preclone(self, workers: Collection[str]) -> None:
-        """Copy the built template into the databases of ``workers`` while they start.
+        """Copy the built template into the databases of ``workers``, side by side.
 
-        Each worker then finds its database made (instead of copying it before its first
-        test); one that gets there first copies its own, as before. Only for a template this
-        process created (``create``), whose run id and suite name the databases.
+        The workers are starting meanwhile (Python, Django, collection); each then finds its
+        database made, instead of copying it before its first test. Only for a template this
+        process created (``create``), whose run id and suite name the databases, and with the
+        token it gave its workers (``SUITEKIT_TEMPLATE_COPIES``), which marks the copies.
 
         Raises:
             ServiceError: The server refused a copy.
@@ -150,19 +158,22 @@ class _Cooperation:
         run_id, suite = self.create
         names = [_naming.database_name(run_id, suite, worker) for worker in workers]
         server = PostgresServer.from_url(self.server_url)
-        self.copied = preclone(server, self.database, names, run_id, suite=suite)
+        copies = os.environ.get(ENV_TEMPLATE_COPIES, "")
+        if copies:
+            self.copied = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
 
-    def migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
-        """Migrate ``alias`` (this process's own clone) now.
+    def use_own(self) -> None:
+        """Without xdist, once the template is built: the tests use this process's own copy.
 
-        Raises:
-            ServiceError: The migration failed (Django's error, and how to see more).
+        The aliases that name the template are pointed at :attr:`own` (as Django's own
+        ``create_test_db`` points an alias at its test database), and the process's variables
+        name it again. The copy itself is made before the first test (``take_or_clone``).
         """
-        started = time.perf_counter()
-        try:
-            self._migrate(blocker, alias)
-        finally:
-            self.seconds = time.perf_counter() - started
+        from suitekit.services import repoint  # noqa: PLC0415
+
+        assert self.own is not None  # noqa: S101 - only the only process has one
+        self.template_env.close()
+        repoint(self.database, self.own)
 
     def _migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
         from suitekit.errors import ServiceError  # noqa: PLC0415
@@ -205,18 +216,17 @@ def _export(stack: contextlib.ExitStack, variables: Mapping[str, str]) -> None:
     os.environ.update(variables)
 
 
-def builds_template(
-    early_config: pytest.Config, project: Project, suite: Suite, *, controller_only: bool
-) -> bool:
-    """Whether this run's controller creates the template only once its workers start.
+def builds_template(early_config: pytest.Config, project: Project, suite: Suite) -> bool:
+    """Whether Django's migrate builds this run's template, in this process, once Django is set up.
 
-    So in a Django suite under xdist whose template nothing but Django's migrate fills (no
-    ``setup``): the workers then start right after pytest does, and the controller connects,
-    creates (or finds a kept one) and migrates while they start (:class:`_Cooperation`).
+    So in a Django suite whose template nothing but Django's migrate fills (no ``setup``), in
+    the run's controller or its only process. Under xdist the workers then start right after
+    pytest does, and the controller connects, creates (or finds a kept one) and migrates while
+    they start (:class:`_Cooperation`); without xdist the process builds it before collecting,
+    and its tests use a copy of it, as workers would (``workers = "auto"`` may start some).
     """
     return (
-        controller_only
-        and not os.environ.get("PYTEST_XDIST_WORKER")
+        not os.environ.get("PYTEST_XDIST_WORKER")
         and "postgres" in suite.services
         and not project.postgres.setup
         and _active(early_config)
@@ -237,17 +247,15 @@ def _settings_module(early_config: pytest.Config) -> str:
 
 
 def template_inputs(
-    early_config: pytest.Config, project: Project, suite: Suite, *, controller_only: bool
+    early_config: pytest.Config, project: Project, suite: Suite
 ) -> TemplateInputs | None:
-    """What keys a Django suite's kept template, in the run's controller; ``None``: none kept.
+    """What keys a Django suite's kept template, in the run's controller or only process.
 
-    So when Django's migrate fills the template under xdist (:func:`builds_template`; a
-    project's own ``setup`` is keyed by the backend on ``keep-template``'s files alone), and
-    neither ``keep-template = false`` nor
-    ``SUITEKIT_KEEP_TEMPLATE=0`` says no. (Without xdist the process migrates its own
-    database: there is no template to keep.) Whether the server keeps it (not a throwaway
-    one) the backend decides. A symbolic link among the inputs keeps nothing: the reason is
-    in the header.
+    So when Django's migrate fills the template (:func:`builds_template`; a project's own
+    ``setup`` is keyed by the backend on ``keep-template``'s files alone), and neither
+    ``keep-template = false`` nor ``SUITEKIT_KEEP_TEMPLATE=0`` says no; ``None``: none kept.
+    Whether the server keeps it (not a throwaway one) the backend decides. A symbolic link
+    among the inputs keeps nothing: the reason is in the header.
     """
     config = project.postgres
     # With the project's own setup, what fills it (settings, apps installed outside the
@@ -257,7 +265,6 @@ def template_inputs(
         os.environ.get("PYTEST_XDIST_WORKER")
         or "postgres" not in suite.services
         or config.setup
-        or not controller_only
         or not _active(early_config)
     ):
         return None
@@ -296,16 +303,17 @@ def before_conftests(
     controller_only: bool,
     deferred: bool = False,
 ) -> None:
-    """In a run's controller: prepare to migrate the template (or its own clone) with Django.
+    """In a run's controller or only process: prepare to migrate the template with Django.
 
     Args:
         early_config: The run's config.
         project: The project.
         suite: The suite of this run.
         stack: Closed when the run gives its resources back (the variables set here go back).
-        controller_only: xdist workers run the tests; this process holds no clone.
-        deferred: The template is only named so far: this process creates it once the workers
-            start (see :func:`builds_template`).
+        controller_only: xdist workers run the tests; this process holds no database of its
+            own. Otherwise its own (a copy of the template) is named already.
+        deferred: The template is only named so far: this process creates it once Django is
+            set up (see :func:`builds_template`).
     """
     if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
         return
@@ -326,23 +334,27 @@ def before_conftests(
     url: str | None = None
     create: tuple[str, str] | None = None
     kept: Kept | None = None
-    if controller_only:
-        database = os.environ.get(ENV_TEMPLATE, "")
-        url = os.environ.get(services.PROVIDED_URL["postgres"], "")
-        if not database or not url:
-            return
-        server = PostgresServer.from_url(url)
-        _export(stack, render_env(project.postgres, server, database))
-        if deferred:
-            create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
-            kept = _kept(project, suite, database)
-    else:
+    own: str | None = None
+    if not controller_only:
         resources = services.current()
-        database = resources.database if resources is not None else ""
-    if database:
-        early_config.stash[_KEY] = _Cooperation(
-            database=database, stack=stack, server_url=url, create=create, kept=kept
-        )
+        own = resources.database if resources is not None else ""
+        if not own or not deferred:
+            return
+    database = os.environ.get(ENV_TEMPLATE, "")
+    url = os.environ.get(services.PROVIDED_URL["postgres"], "")
+    if not database or not url:
+        return
+    if deferred:
+        create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
+        kept = _kept(project, suite, database)
+    cooperation = _Cooperation(
+        database=database, stack=stack, server_url=url, create=create, kept=kept, own=own
+    )
+    # Django's settings, read next, name the template; the only process's variables name
+    # its own copy again once the template is built (see _Cooperation.use_own).
+    server = PostgresServer.from_url(url)
+    _export(cooperation.template_env, render_env(project.postgres, server, database))
+    early_config.stash[_KEY] = cooperation
 
 
 def _kept(project: Project, suite: Suite, database: str) -> Kept | None:
@@ -366,10 +378,11 @@ def _kept(project: Project, suite: Suite, database: str) -> Kept | None:
 
 
 def after_conftests(early_config: pytest.Config) -> None:
-    """Django is set up: migrate the database :func:`before_conftests` chose, once.
+    """Django is set up: migrate the template :func:`before_conftests` named, once.
 
     In a controller under xdist that happens once the workers start (the template is built
-    then even when no alias names it, for their clones); without xdist, now.
+    then even when no alias names it, for their clones); without xdist, now, and the process
+    then uses its own copy of it (:meth:`_Cooperation.use_own`).
 
     Raises:
         ServiceError: Without xdist, the migration failed (with xdist, that is said when the
@@ -386,8 +399,12 @@ def after_conftests(early_config: pytest.Config) -> None:
     # database: Django's way, pytest-django makes its own test databases.
     aliases = aliases_of(cooperation.database) if settings.configured else ()
     if aliases:
-        # Said before the workers start: they read it at their configure.
-        _export(cooperation.stack, {ENV_COOPERATION: _MIGRATED})
+        # Said before the workers start: they read it at their configure. The token marks the
+        # copies the controller makes for them (see _Cooperation.preclone).
+        told = {ENV_COOPERATION: _MIGRATED}
+        if cooperation.own is None:
+            told[ENV_TEMPLATE_COPIES] = secrets.token_hex(8)
+        _export(cooperation.stack, told)
     if cooperation.kept is not None and aliases:
         from suitekit.services import ENV_TEMPLATE_SCHEMA, schema_digest  # noqa: PLC0415
 
@@ -395,14 +412,13 @@ def after_conftests(early_config: pytest.Config) -> None:
         schema = schema_digest()
         cooperation.kept = dataclasses.replace(cooperation.kept, schema=schema)
         _export(cooperation.stack, {ENV_TEMPLATE_SCHEMA: schema})
-    if cooperation.server_url is not None:
-        cooperation.alias = aliases[0] if aliases else ""
-    elif aliases:
+    cooperation.alias = aliases[0] if aliases else ""
+    if cooperation.own is not None:
         from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
 
-        cooperation.migrate(early_config.stash[blocking_manager_key], aliases[0])
-    else:
-        del early_config.stash[_KEY]
+        # Without xdist: the template now (a kept one reused), then this process's own copy.
+        cooperation.build(early_config.stash[blocking_manager_key])
+        cooperation.use_own()
 
 
 def clones_later() -> bool:
@@ -461,13 +477,7 @@ class DjangoHeader:
                     ),
                     *unkept,
                 ]
-            seconds = self.cooperation.seconds or 0.0
-            return [
-                (
-                    f"suitekit: django: migrated {self.cooperation.database} once in "
-                    f"{seconds:.1f}s; the tests use it as Django's database"
-                )
-            ]
+            return [_own_line(self.cooperation), *unkept]
         if self.how == _BY_SETUP:
             kept_by = " (kept between runs)" if kept == "1" else ""
             return [
@@ -521,10 +531,27 @@ class DjangoHeader:
                 line += f" (dropped the older {', '.join(cooperation.dropped)})"
         if cooperation.copied:
             count = len(cooperation.copied)
-            line += f"; copied for {count} worker{'s' if count != 1 else ''} as they started"
+            line += f"; copied for {count} worker{'s' if count != 1 else ''}"
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(line)
+
+
+def _own_line(cooperation: _Cooperation) -> str:
+    """The header line of a run without xdist: the template built or reused, and the copy."""
+    template, own = cooperation.database, cooperation.own
+    if cooperation.reused:
+        done = (
+            f"reused the kept template {template} (its migrations, settings and Django are "
+            "unchanged): nothing migrated"
+        )
+    else:
+        done = f"migrated {template} once in {cooperation.seconds or 0.0:.1f}s"
+        if cooperation.kept is not None:
+            done += "; kept for the next runs"
+            if cooperation.dropped:
+                done += f" (dropped the older {', '.join(cooperation.dropped)})"
+    return f"suitekit: django: {done}; the tests use its copy {own} as Django's database"
 
 
 class DjangoDatabases(DjangoHeader):

@@ -124,8 +124,11 @@ class Isolation:
                 self.suite,
                 worker=self.worker or "main",
                 environ=os.environ,
-                # Django's first database test clones it (see _django.DjangoDatabases).
-                clone_later=self.worker is not None and _django.clones_later(),
+                # Copied before the first test, from a template Django's migrate builds
+                # once it is set up (see _django): a worker's, or the only process's.
+                clone_later=(
+                    _django.clones_later() if self.worker is not None else not build_template
+                ),
             )
             if self.suite.custom_services:
                 self._start_services(self.acquired)
@@ -234,9 +237,7 @@ def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isol
     )
     early_config.stash[ISOLATION_KEY] = isolation
     if name is not None and isolation.worker is None:
-        isolation.template_inputs = _django.template_inputs(
-            early_config, project, suite, controller_only=isolation.controller_only
-        )
+        isolation.template_inputs = _django.template_inputs(early_config, project, suite)
     if suite.custom_services and isolation.worker is not None:
         early_config.pluginmanager.register(_DeferredFailure(isolation), "suitekit-start-failure")
     return isolation

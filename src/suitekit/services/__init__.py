@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from suitekit.services._django import WorkerDatabases as WorkerDatabases
     from suitekit.services._django import aliases_of as aliases_of
     from suitekit.services._django import migrate as migrate
+    from suitekit.services._django import repoint as repoint
     from suitekit.services._django import schema_digest as schema_digest
     from suitekit.services._endpoints import PostgresServer as PostgresServer
     from suitekit.services._fingerprint import TemplateInputs as TemplateInputs
@@ -82,6 +83,7 @@ __all__ = [
     "provide",
     "rebuilding",
     "render_env",
+    "repoint",
     "run_services",
     "schema_digest",
     "start_services",
@@ -115,6 +117,7 @@ if not TYPE_CHECKING:
             "backends_started": "suitekit.services._backends",
             "building": "suitekit.services._postgres",
             "migrate": "suitekit.services._django",
+            "repoint": "suitekit.services._django",
             "render_env": "suitekit.services._postgres",
             "clean": "suitekit.services._clean",
             "PROVIDED_URL": "suitekit.services._provide",

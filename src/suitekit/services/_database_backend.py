@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from suitekit import _naming
-from suitekit._handoff import ENV_TEMPLATE_KEPT, ENV_TEMPLATE_SCHEMA
+from suitekit._handoff import ENV_TEMPLATE_COPIES, ENV_TEMPLATE_KEPT, ENV_TEMPLATE_SCHEMA
 from suitekit._model import Check, Project, ServiceConfig, Suite
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
@@ -247,8 +247,16 @@ class DatabaseBackend(BackendBase, Generic[_S]):
             schema = environ.get(ENV_TEMPLATE_SCHEMA, "")
 
             def make() -> None:
-                copy = self.take_or_clone if later else self.databases.clone
-                copy(server, template, database, run_id, owner, suite=suite.name, schema=schema)
+                if later:
+                    copies = environ.get(ENV_TEMPLATE_COPIES, "")
+                    self.take_or_clone(
+                        server, template, database, run_id, owner,
+                        suite=suite.name, schema=schema, copies=copies,
+                    )  # fmt: skip
+                else:
+                    self.databases.clone(
+                        server, template, database, run_id, owner, suite=suite.name, schema=schema
+                    )
 
             if later:
                 acquired.defer(make)
@@ -268,11 +276,13 @@ class DatabaseBackend(BackendBase, Generic[_S]):
         *,
         suite: str,
         schema: str = "",
+        copies: str = "",  # noqa: ARG002 - this default takes no controller's copies
     ) -> None:
         """A copy made later (:attr:`clones_later`): the one its controller made, else a new one.
 
         This default drops any database of that name and copies the template; a backend whose
-        controller copies for its workers while they start takes that copy instead.
+        controller copies for its workers while they start takes that copy instead (one marked
+        with ``copies``, the token the controller handed its workers).
         """
         self.databases.drop(server, name)
         self.databases.clone(server, template, name, run_id, owner, suite=suite, schema=schema)

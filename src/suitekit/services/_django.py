@@ -51,6 +51,7 @@ __all__ = [
     "leaked_test_databases",
     "migrate",
     "parse_test_database",
+    "repoint",
     "schema_digest",
 ]
 
@@ -69,6 +70,24 @@ def aliases_of(database: str) -> tuple[str, ...]:
     from django.db import connections  # noqa: PLC0415
 
     return tuple(a for a in connections if connections[a].settings_dict.get("NAME") == database)
+
+
+def repoint(old: str, new: str) -> tuple[str, ...]:
+    """Point the ``DATABASES`` aliases that name ``old`` at ``new``; the aliases moved.
+
+    As Django's own ``create_test_db`` points an alias at its test database: the alias's
+    connection is closed first, then ``NAME`` changes in its settings and in ``DATABASES``.
+    """
+    from django.conf import settings  # noqa: PLC0415
+    from django.db import connections  # noqa: PLC0415
+
+    moved = aliases_of(old)
+    for alias in moved:
+        connections[alias].close()
+        connections[alias].settings_dict["NAME"] = new
+        if alias in settings.DATABASES:
+            settings.DATABASES[alias]["NAME"] = new
+    return moved
 
 
 def migrate(alias: str) -> None:

@@ -314,34 +314,58 @@ def take_or_clone(
     *,
     suite: str,
     schema: str = "",
+    copies: str = "",
 ) -> None:
     """A worker's database, before its first test: the copy its controller made, else a new one.
 
     The run's controller copies the template into its workers' databases while they start
-    (:func:`preclone`). A database of that name is taken as it is when it is that copy: this
-    run's, of this suite, marked as copied from ``template``, owned by this role. Any other of
-    that name (a crashed predecessor's with the same run and worker) is dropped, and the
+    (:func:`preclone`), marking each with ``copies``, a token of its own that it hands its
+    workers. A database of that name is taken as it is only when it is such a copy: this
+    run's, of this suite, copied from ``template`` by this controller (the token), owned by
+    this role. Another of that name that suitekit made for this role (one a process of an
+    earlier run with the same run id left, its tests' rows and all) is dropped, and the
     template copied as :func:`clone` does. The copy's lock is held throughout, so a worker
-    never looks while its controller is half-way through copying, and the controller leaves
-    alone a database whose worker got to it first.
+    never looks while its controller is half-way through copying it.
 
     Raises:
-        ServiceError: As :func:`clone`.
+        ServiceError: As :func:`clone`; or a database of that name exists that suitekit did
+            not make for this role (it is neither used nor dropped).
     """
+    import psycopg  # noqa: PLC0415
+
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
         lock = _copy_lock(name)
-        connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
         try:
-            state = _state(connection, name)
-            if state is not None:
-                info, owned = state
-                if owned and _premade_for(info, run_id=run_id, suite=suite, template=template):
-                    return
-                _drop(connection, name)
-            _copy(connection, template, name, comment, schema=schema)
-        finally:
-            connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+            connection.execute("SELECT pg_advisory_lock(%s)", (lock,))
+            try:
+                state = _state(connection, name)
+                if state is not None:
+                    info, owned = state
+                    if info is None or not owned:
+                        message = (
+                            f"cannot make the worker database {name}: a database of that name "
+                            "exists that suitekit did not make for this role, so it is neither "
+                            f"used nor dropped\n  fix: drop or rename {name} yourself"
+                        )
+                        raise ServiceError(message)
+                    if (
+                        copies
+                        and info.get(_COPIED_BY) == copies
+                        and _premade_for(info, run_id=run_id, suite=suite, template=template)
+                    ):
+                        return
+                    _drop(connection, name)
+                _copy(connection, template, name, comment, schema=schema)
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+        except psycopg.Error as error:
+            message = f"cannot make the database {name}: {error}"
+            raise ServiceError(message) from None
+
+
+_COPIERS: Final = 8
+"""The most copies :func:`preclone` makes at once (one connection each)."""
 
 
 def preclone(
@@ -351,14 +375,18 @@ def preclone(
     run_id: str,
     *,
     suite: str,
+    copies: str,
 ) -> list[str]:
     """In a run's controller: copy the built template into its workers' databases ``names``.
 
     Called once the template is complete, while the workers start (their Python, Django's
     set-up, collection): each worker then finds its database made (:func:`take_or_clone`)
-    instead of copying it before its first test. A database whose worker is copying it (its
-    copy's lock is taken) or that exists already is left alone. The copies carry this run's
-    marks like any worker's database: the run's end drops them, used or not.
+    instead of copying it before its first test. The copies are made side by side, up to
+    :data:`_COPIERS` at once, each marked with ``copies`` (the token the workers were given).
+    A database whose worker is copying it (its copy's lock is taken) or has copied it (its
+    owner is alive) is left alone; one of that name that a process now gone left (an earlier
+    run with the same run id) is dropped and copied again. The copies carry this run's marks
+    like any worker's database: the run's end drops them, used or not.
 
     Returns:
         The names copied here.
@@ -366,30 +394,58 @@ def preclone(
     Raises:
         ServiceError: The server refused a copy (the workers' own copies would say the same).
     """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    marks = {"owner": owner, "suite": suite, _PREMADE: template}
-    made: list[str] = []
+    comment = _comment(
+        run_id, "worker", {"owner": owner, "suite": suite, _PREMADE: template, _COPIED_BY: copies}
+    )
+    if not names:
+        return []
+    with ThreadPoolExecutor(max_workers=min(_COPIERS, len(names))) as pool:
+        copied = list(pool.map(lambda name: _precopy(server, template, name, comment), names))
+    return [name for name, made in zip(names, copied, strict=True) if made]
+
+
+def _precopy(server: PostgresServer, template: str, name: str, comment: str) -> bool:
+    """One copy of :func:`preclone`, on a connection of its own; whether it was made."""
+    import psycopg  # noqa: PLC0415
+
+    from suitekit.services._servers import owner_gone  # noqa: PLC0415 - a leftover's owner
+
     with _admin(server) as connection:
-        for name in names:
-            lock = _copy_lock(name)
+        lock = _copy_lock(name)
+        try:
             row = connection.execute("SELECT pg_try_advisory_lock(%s)", (lock,)).fetchone()
             if row is None or not row[0]:
-                continue  # its worker is copying it now
+                return False  # its worker is copying it now
             try:
-                if _state(connection, name) is None:
-                    _copy(connection, template, name, _comment(run_id, "worker", marks))
-                    made.append(name)
+                state = _state(connection, name)
+                if state is not None:
+                    info, owned = state
+                    if info is None or not owned:
+                        return False  # not ours: its worker says so, and leaves it
+                    host, _, pid = info.get("owner", "").rpartition(":")
+                    if not owner_gone(host, pid):
+                        return False  # its worker copied it (or another live process did)
+                    _drop(connection, name)  # an earlier process's, with this run's id
+                _copy(connection, template, name, comment)
+                return True
             finally:
                 connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-    return made
+        except psycopg.Error as error:
+            message = f"cannot copy the template {template} into {name}: {error}"
+            raise ServiceError(message) from None
 
 
 _PREMADE: Final = "copied-from"
 """The mark of a worker's database its controller copied (:func:`preclone`): the template."""
+_COPIED_BY: Final = "copied-by"
+"""The mark of the controller that copied it: the token its workers were given."""
 
 
 def _premade_for(info: Mapping[str, str] | None, *, run_id: str, suite: str, template: str) -> bool:
-    """Whether marks ``info`` are those of the copy :func:`preclone` made for this worker."""
+    """Whether marks ``info`` are those of a copy :func:`preclone` made for this worker."""
     return (
         info is not None
         and info.get("run") == run_id

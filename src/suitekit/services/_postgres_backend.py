@@ -64,12 +64,15 @@ class PostgresBackend(DatabaseBackend[PostgresServer]):
         *,
         suite: str,
         schema: str = "",
+        copies: str = "",
     ) -> None:
         """The copy the run's controller made while the worker started, else a new one.
 
         See :func:`suitekit.services._postgres.take_or_clone` and ``preclone``.
         """
-        _postgres.take_or_clone(server, template, name, run_id, owner, suite=suite, schema=schema)
+        _postgres.take_or_clone(
+            server, template, name, run_id, owner, suite=suite, schema=schema, copies=copies
+        )
 
     def local(self) -> LocalServer:
         """:mod:`suitekit.services._postgres_server`'s, loaded now.

@@ -153,6 +153,10 @@ def _children_cpu_seconds() -> float:
     return times.children_user + times.children_system
 
 
+_PROJECT_SETTINGS: Final = ("DJANGO_SETTINGS_MODULE", "DJANGO_CONFIGURATION")
+"""Variables naming the project's own settings, which the calibration's trivial tests lack."""
+
+
 def _run(folder: Path, workers: int) -> _Timed:
     """Time one pytest run of the trivial tests in ``folder``."""
     out = folder / f"timing-{workers}.json"
@@ -172,10 +176,24 @@ def _run(folder: Path, workers: int) -> _Timed:
         str(workers),
         str(folder / "test_calibrate.py"),
     ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    # The project's own settings stay out: pytest-django, given the project's settings module,
+    # would import it here, outside the project (and fail); without it, it only loads.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PYTEST_") and key not in _PROJECT_SETTINGS
+    }
     env.pop(_handoff.ENV_SHARD, None)
     env[_handoff.ENV_CALIBRATION_OUT] = str(out)
-    subprocess.run(command, cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL)
+    run = subprocess.run(
+        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, check=False,
+    )  # fmt: skip
+    if run.returncode != 0:
+        # Said in one line by the caller, not as the run's traceback.
+        last = next((line for line in reversed(run.stderr.splitlines()) if line.strip()), "")
+        message = f"the calibration run exited {run.returncode}: {last.strip()[:300]}"
+        raise ValueError(message)
     data = json.loads(out.read_text(encoding="utf-8"))
     results = sorted(float(value) for value in data["results"])
     if len(results) < 2:  # noqa: PLR2004 - a rate needs two results
