@@ -42,6 +42,9 @@ import pathlib
 
 import pytest
 
+# What this conftest saw when it was imported: its process's own database, never the template.
+IMPORT_URL = os.environ.get("DATABASE_URL", "")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _probe(django_db_setup, django_db_blocker):
@@ -57,7 +60,8 @@ def _probe(django_db_setup, django_db_blocker):
     folder = pathlib.Path(os.environ["PROBE_DIR"])
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     record = {"name": connection.settings_dict["NAME"], "current": current, "count": count,
-              "first": first, "last": last}
+              "first": first, "last": last, "import_url": IMPORT_URL,
+              "url": os.environ.get("DATABASE_URL", "")}
     (folder / f"{worker}.json").write_text(json.dumps(record))
 """
 
@@ -272,6 +276,9 @@ def _serial_then_auto_workers(root: Path, python: Path, tmp_path: Path, tag: str
             name = _naming.database_name(run_id, "integration", worker)
             assert record["name"] == record["current"] == name, (worker, record)
             assert record["count"] >= 20, record
+            # The variables named it too, at the conftests' import and in the tests.
+            assert record["import_url"].endswith(f"/{name}"), (worker, record)
+            assert record["url"].endswith(f"/{name}"), (worker, record)
         assert len({(r["first"], r["last"]) for r in records.values()}) == 1, records
         assert _left(run_id) == []
 

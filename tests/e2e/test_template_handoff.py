@@ -305,3 +305,30 @@ def test_many_copies_are_made_side_by_side() -> None:
                 assert copy.execute("SELECT id FROM migrated").fetchall() == [(1,)]
     finally:
         _drop(*names, template)
+
+
+def test_a_template_a_killed_run_of_the_same_id_left_is_built_again() -> None:
+    """A run re-run with the same run id replaces its own leftover template, nothing else's."""
+    require_machine_services()
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    template, other = _names()
+    try:
+        _template(server, template)  # as a killed run of id "handoff" left it: rows and all
+        with psycopg.connect(server.url(template), autocommit=True) as stale:
+            stale.execute("INSERT INTO migrated VALUES (666)")
+        with _postgres.building(server, template, create=("handoff", "handoff")):
+            with psycopg.connect(server.url(template)) as fresh:
+                found = fresh.execute(
+                    "SELECT count(*) FROM pg_tables WHERE tablename = 'migrated'"
+                ).fetchone()
+            assert found == (0,)  # an empty database again, for this run to fill
+        # Another run's template of that name (or one not suitekit's) is refused, and kept.
+        _template(server, other)
+        with (
+            pytest.raises(ServiceError, match=f"a database named {other} exists"),
+            _postgres.building(server, other, create=("another-run", "handoff")),
+        ):
+            pass
+        assert _exists(other)
+    finally:
+        _drop(template, other)

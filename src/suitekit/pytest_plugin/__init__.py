@@ -251,7 +251,7 @@ def _progress_plugin(config: pytest.Config, durations: Durations) -> ProgressPlu
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Make a worker's database that was only named, before the first test's fixtures run.
+    """Make this process's database that was only named, before the first test's fixtures.
 
     So a Django suite's clone (see ``clones_later``) exists whatever reaches it first:
     suitekit's or a project's own ``django_db_setup``, ``suitekit_worker``, or code reading

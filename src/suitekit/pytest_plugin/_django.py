@@ -89,12 +89,10 @@ class _Cooperation:
     ) -> None:
         self.database = database
         self.stack = stack  # closed when the run gives its resources back
-        self.server_url = server_url  # set: the template, built once the workers start
+        self.server_url = server_url  # the template's server (built here, see build)
         self.create = create  # (run id, suite): the template is created then too
         self.kept = kept  # a kept template: used as it is when complete
         self.own = own  # without xdist: this process's own database, a copy of the template
-        self.template_env = contextlib.ExitStack()  # closed: the variables name `own` again
-        stack.callback(self.template_env.close)
         self.alias = ""  # the alias migrated ("": none names the database; created only)
         self.seconds: float | None = None
         self.built = False
@@ -122,7 +120,7 @@ class _Cooperation:
             hold,
         )
 
-        assert self.server_url is not None  # noqa: S101 - only the controller builds
+        assert self.server_url is not None  # noqa: S101 - set wherever one is built
         started = time.perf_counter()
         try:
             server = PostgresServer.from_url(self.server_url)
@@ -162,18 +160,25 @@ class _Cooperation:
         if copies:
             self.copied = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
 
-    def use_own(self) -> None:
-        """Without xdist, once the template is built: the tests use this process's own copy.
+    def build_own(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
+        """Without xdist: build the template through the aliases that name :attr:`own`.
 
-        The aliases that name the template are pointed at :attr:`own` (as Django's own
-        ``create_test_db`` points an alias at its test database), and the process's variables
-        name it again. The copy itself is made before the first test (``take_or_clone``).
+        The process's settings and variables name its own database throughout (its conftests
+        and settings module read them); only for the migration are those aliases pointed at
+        the template, as Django's own ``create_test_db`` points an alias at its test database,
+        and then back. The copy itself is made before the first test (``take_or_clone``).
+
+        Raises:
+            ServiceError: The server does not answer, or the migration failed.
         """
         from suitekit.services import repoint  # noqa: PLC0415
 
         assert self.own is not None  # noqa: S101 - only the only process has one
-        self.template_env.close()
-        repoint(self.database, self.own)
+        repoint(self.own, self.database)
+        try:
+            self.build(blocker)
+        finally:
+            repoint(self.database, self.own)
 
     def _migrate(self, blocker: Any, alias: str) -> None:  # noqa: ANN401 - pytest-django's
         from suitekit.errors import ServiceError  # noqa: PLC0415
@@ -347,14 +352,17 @@ def before_conftests(
     if deferred:
         create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
         kept = _kept(project, suite, database)
-    cooperation = _Cooperation(
+    if own is None:
+        # Django's settings, read next, name the template in the controller. The only
+        # process's name its own database: its conftests may keep what they read.
+        server = PostgresServer.from_url(url)
+        _export(stack, render_env(project.postgres, server, database))
+    else:
+        # A token a controller of an outer run handed down is not this run's.
+        _export(stack, {ENV_TEMPLATE_COPIES: ""})
+    early_config.stash[_KEY] = _Cooperation(
         database=database, stack=stack, server_url=url, create=create, kept=kept, own=own
     )
-    # Django's settings, read next, name the template; the only process's variables name
-    # its own copy again once the template is built (see _Cooperation.use_own).
-    server = PostgresServer.from_url(url)
-    _export(cooperation.template_env, render_env(project.postgres, server, database))
-    early_config.stash[_KEY] = cooperation
 
 
 def _kept(project: Project, suite: Suite, database: str) -> Kept | None:
@@ -382,7 +390,7 @@ def after_conftests(early_config: pytest.Config) -> None:
 
     In a controller under xdist that happens once the workers start (the template is built
     then even when no alias names it, for their clones); without xdist, now, and the process
-    then uses its own copy of it (:meth:`_Cooperation.use_own`).
+    then uses its own copy of it (:meth:`_Cooperation.build_own`).
 
     Raises:
         ServiceError: Without xdist, the migration failed (with xdist, that is said when the
@@ -397,7 +405,8 @@ def after_conftests(early_config: pytest.Config) -> None:
 
     # Settings configured later (in a conftest's pytest_configure), or naming another
     # database: Django's way, pytest-django makes its own test databases.
-    aliases = aliases_of(cooperation.database) if settings.configured else ()
+    named = cooperation.own if cooperation.own is not None else cooperation.database
+    aliases = aliases_of(named) if settings.configured else ()
     if aliases:
         # Said before the workers start: they read it at their configure. The token marks the
         # copies the controller makes for them (see _Cooperation.preclone).
@@ -416,9 +425,8 @@ def after_conftests(early_config: pytest.Config) -> None:
     if cooperation.own is not None:
         from pytest_django.plugin import blocking_manager_key  # noqa: PLC0415
 
-        # Without xdist: the template now (a kept one reused), then this process's own copy.
-        cooperation.build(early_config.stash[blocking_manager_key])
-        cooperation.use_own()
+        # Without xdist: the template now (a kept one reused); the tests use a copy of it.
+        cooperation.build_own(early_config.stash[blocking_manager_key])
 
 
 def clones_later() -> bool:

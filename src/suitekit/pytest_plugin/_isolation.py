@@ -63,7 +63,7 @@ class Isolation:
         self.worker = os.environ.get("PYTEST_XDIST_WORKER")
         self.dead: list[str] = []  # servers that stopped answering during the run, said once
         self.failure: str | None = None  # a worker's service that did not start (see start)
-        # What keys a Django suite's kept template (the controller's; see _django).
+        # What keys a Django suite's kept template (controller or only process; see _django).
         self.template_inputs: TemplateInputs | None = None
 
     def check_servers(self) -> list[str]:
@@ -88,7 +88,8 @@ class Isolation:
 
         With ``build_template=False`` the controller names the template without building it
         (or checking the servers it was given: the first connection says what is wrong); the
-        Django cooperation builds it once the workers start.
+        Django cooperation builds it once Django is set up (under xdist, once the workers
+        start).
         """
         atexit.register(self.stop)  # also when pytest ends before it could unconfigure
         if self.worker is None:

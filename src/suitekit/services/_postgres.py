@@ -358,7 +358,9 @@ def take_or_clone(
                     _drop(connection, name)
                 _copy(connection, template, name, comment, schema=schema)
             finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+                # The lock also ends with the connection: a broken one must not hide the error.
+                with contextlib.suppress(psycopg.Error):
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
         except psycopg.Error as error:
             message = f"cannot make the database {name}: {error}"
             raise ServiceError(message) from None
@@ -402,8 +404,16 @@ def preclone(
     )
     if not names:
         return []
-    with ThreadPoolExecutor(max_workers=min(_COPIERS, len(names))) as pool:
-        copied = list(pool.map(lambda name: _precopy(server, template, name, comment), names))
+    pool = ThreadPoolExecutor(max_workers=min(_COPIERS, len(names)))
+    try:
+        futures = [pool.submit(_precopy, server, template, name, comment) for name in names]
+        copied = [future.result() for future in futures]
+    except BaseException:
+        # A failed copy or a Ctrl-C: the copies not started yet are not made (those made
+        # carry the run's marks, and its end drops them).
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [name for name, made in zip(names, copied, strict=True) if made]
 
 
@@ -432,7 +442,8 @@ def _precopy(server: PostgresServer, template: str, name: str, comment: str) -> 
                 _copy(connection, template, name, comment)
                 return True
             finally:
-                connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+                with contextlib.suppress(psycopg.Error):  # as in take_or_clone
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
         except psycopg.Error as error:
             message = f"cannot copy the template {template} into {name}: {error}"
             raise ServiceError(message) from None
@@ -557,6 +568,7 @@ def building(
             if kept is not None:
                 build.fill = _prepare_kept(connection, name, run_id, kept)
             else:
+                _drop_leftover_template(connection, name, run_id)
                 marks = {"kept": "false", "suite": suite}
                 _create(connection, name, _comment(run_id, "template", marks))
             if not build.fill:
@@ -580,6 +592,22 @@ def building(
             # The lock also ends with the connection: a broken one must not hide the error.
             with contextlib.suppress(psycopg.Error):
                 connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def _drop_leftover_template(connection: psycopg.Connection[Any], name: str, run_id: str) -> None:
+    """Drop the template ``name`` that a killed run of the same run id left, if there is one.
+
+    Raises:
+        ServiceError: A database of that name exists that is not a template of this run id
+            made by this role: it is neither used nor dropped.
+    """
+    state = _state(connection, name)
+    if state is None:
+        return
+    info, owned = state
+    if not owned or info is None or info.get("role") != "template" or info.get("run") != run_id:
+        raise ServiceError(_not_ours(name))
+    _drop(connection, name)
 
 
 def _use_lock(name: str) -> int:

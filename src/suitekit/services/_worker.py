@@ -251,7 +251,7 @@ def acquire(
     With ``clone_later`` the database is named (its variables are set) but cloned only by
     :meth:`Acquired.materialize`: in a Django suite, before the worker's first test, so its
     start-up (conftests, Django's set-up, collection) goes on while
-    the controller still builds the template.
+    the controller still builds the template (or, without xdist, after this process built it).
 
     Raises:
         ServiceError: A resource could not be had (what was acquired so far is released).

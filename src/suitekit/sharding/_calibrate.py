@@ -186,12 +186,12 @@ def _run(folder: Path, workers: int) -> _Timed:
     env.pop(_handoff.ENV_SHARD, None)
     env[_handoff.ENV_CALIBRATION_OUT] = str(out)
     run = subprocess.run(
-        command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, check=False,
+        command, cwd=folder, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if run.returncode != 0:
         # Said in one line by the caller, not as the run's traceback.
-        last = next((line for line in reversed(run.stderr.splitlines()) if line.strip()), "")
+        lines = (run.stderr.strip() or run.stdout).splitlines()
+        last = next((line for line in reversed(lines) if line.strip()), "")
         message = f"the calibration run exited {run.returncode}: {last.strip()[:300]}"
         raise ValueError(message)
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -214,8 +214,7 @@ def measure() -> tuple[Calibration, float]:
 
     Raises:
         OSError: A run could not be started.
-        subprocess.CalledProcessError: A run failed.
-        ValueError: A run did not report its timings.
+        ValueError: A run failed (its last line of output), or did not report its timings.
     """
     cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="suitekit-calibrate-") as raw:
@@ -283,7 +282,7 @@ def obtain(
     say(MEASURING)
     try:
         calibration, foreign = measurer()
-    except (OSError, ValueError, KeyError, subprocess.CalledProcessError) as error:
+    except (OSError, ValueError, KeyError) as error:
         say(f"suitekit: the measurement failed ({error}); assuming a slow machine's costs")
         return None
     problem = calibration.problem()
