@@ -6,8 +6,9 @@ fixture that uses each worker's clone as Django's database. Three moments of a s
 
 1. :func:`before_conftests` (the controller, or the only process without xdist, after the
    template is named, before Django's settings are read): when suitekit is to migrate the
-   template, the process's own ``env`` variables name the template, so that the settings
-   module, read next by pytest-django, builds its ``DATABASES`` alias on it. With no ``setup``
+   template, the controller's own ``env`` variables name the template, so that the settings
+   module, read next by pytest-django, builds its ``DATABASES`` alias on it; the only
+   process's keep naming its own database (its conftests read them). With no ``setup``
    (:func:`builds_template`), the template does not exist yet: under xdist nothing connects to
    the server before the workers start. On a server that outlives the run the template is a
    kept one, named after its inputs (:func:`template_inputs`).
@@ -19,9 +20,9 @@ fixture that uses each worker's clone as Django's database. Three moments of a s
    creates the template and runs Django's ``migrate`` into it, in this process, once, while
    the workers start; their clones wait until it exists and the lock is free. A complete kept
    template of the same inputs and digest is used as it is: nothing is migrated. Without xdist
-   the template is built at once, the same way; then the process's aliases and variables are
-   pointed at its own copy of it, which its tests use (made before the first test). Workers
-   that ``workers = "auto"`` starts later copy the same template.
+   the template is built at once, the same way, through the process's aliases pointed at it
+   for the migration only; its tests use its own copy of it (made before the first test).
+   Workers that ``workers = "auto"`` starts later copy the same template.
 3. :func:`register` (every process, ``pytest_configure``): suitekit's ``django_db_setup``.
 
 **Which ``django_db_setup`` wins.** pytest resolves a fixture name to its most specific
