@@ -635,6 +635,19 @@ def test_without_recorded_work_the_declared_targets_share_the_cpus() -> None:
         "other-3.11": ({ENV_WORKERS: "0"}, YIELDING_NICE),
         "long-3.11": ({ENV_WORKERS: "2"}, 0),
     }
+    # A suite that wants no CPUs never leads, however long its target.
+    sleepy = replace(other, workers=0, target_seconds=900.0)
+    assert {
+        j.session: (dict(j.env), j.nice)
+        for j in jobs(
+            replace(project, suites=(quick, sleepy, long)), parallel=True, options=options(2),
+            checks=[],
+        )
+    } == {
+        "quick-3.11": ({ENV_CPUS: "1"}, YIELDING_NICE),
+        "other-3.11": ({ENV_WORKERS: "0"}, YIELDING_NICE),
+        "long-3.11": ({ENV_WORKERS: "2"}, 0),
+    }  # fmt: skip
     # Recorded work for every suite that wants CPUs decides, targets or not.
     assert {
         j.session: dict(j.env)

@@ -105,17 +105,17 @@ def _machine_options() -> RunOptions:
 def _leading_target(
     suite_runs: Sequence[tuple[Suite, str]], wanting: Collection[str]
 ) -> str | None:
-    """The session whose suite declares the strictly longest ``target-seconds``, if one does.
+    """The session that wants CPUs whose suite declares the strictly longest ``target-seconds``.
 
     Only when every session that wants CPUs declares one (a target is a wall-time budget, so
     it names the session the project expects to set the run's length; it says nothing of how
     that time would scale with CPUs). Ties (a suite of several Pythons, equal targets) name
-    none.
+    none; a suite that wants no CPUs (``workers = 0``) is never the one.
     """
     targets = {
         session_name(suite.name, python): suite.target_seconds
         for suite, python in suite_runs
-        if suite.target_seconds is not None
+        if suite.target_seconds is not None and session_name(suite.name, python) in wanting
     }
     if not wanting or any(name not in targets for name in wanting):
         return None
