@@ -113,7 +113,6 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None
                     isolation.suite,
                     stack=isolation.stack,
                     controller_only=isolation.controller_only,
-                    deferred=deferred,
                 )
         if guard is not None:
             guard.mark()  # after the servers started: they are no test's leftovers

@@ -83,15 +83,15 @@ class _Cooperation:
         *,
         database: str,
         stack: contextlib.ExitStack,
-        server_url: str | None,
-        create: tuple[str, str] | None = None,
+        server_url: str,
+        create: tuple[str, str],
         kept: Kept | None = None,
         own: str | None = None,
     ) -> None:
         self.database = database
         self.stack = stack  # closed when the run gives its resources back
         self.server_url = server_url  # the template's server (built here, see build)
-        self.create = create  # (run id, suite): the template is created then too
+        self.create = create  # (run id, suite): the template's run and suite
         self.kept = kept  # a kept template: used as it is when complete
         self.own = own  # without xdist: this process's own database, a copy of the template
         self.alias = ""  # the alias migrated ("": none names the database; created only)
@@ -104,13 +104,13 @@ class _Cooperation:
     @property
     def pending(self) -> bool:
         """The template waits for the workers to be started, to be built."""
-        return self.server_url is not None and not self.built
+        return not self.built
 
     def build(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
         """Build the template under its build lock (the clones wait for it).
 
-        It is created first when asked, then migrated when an alias names it; a failure
-        drops what was created.
+        It is created first, then migrated when an alias names it; a failure drops what was
+        created.
 
         Raises:
             ServiceError: The server does not answer, or the migration failed.
@@ -121,7 +121,6 @@ class _Cooperation:
             hold,
         )
 
-        assert self.server_url is not None  # noqa: S101 - set wherever one is built
         started = time.perf_counter()
         try:
             server = PostgresServer.from_url(self.server_url)
@@ -149,7 +148,7 @@ class _Cooperation:
         Raises:
             ServiceError: The server refused a copy.
         """
-        if self.server_url is None or self.create is None or not workers:
+        if not workers:
             return
         from suitekit import _naming  # noqa: PLC0415
         from suitekit.services import PostgresServer, preclone  # noqa: PLC0415
@@ -307,7 +306,6 @@ def before_conftests(
     *,
     stack: contextlib.ExitStack,
     controller_only: bool,
-    deferred: bool = False,
 ) -> None:
     """In a run's controller or only process: prepare to migrate the template with Django.
 
@@ -318,8 +316,9 @@ def before_conftests(
         stack: Closed when the run gives its resources back (the variables set here go back).
         controller_only: xdist workers run the tests; this process holds no database of its
             own. Otherwise its own (a copy of the template) is named already.
-        deferred: The template is only named so far: this process creates it once Django is
-            set up (see :func:`builds_template`).
+
+    Past the checks here, :func:`builds_template` holds: the template is only named so far,
+    and this process creates it once Django is set up.
     """
     if os.environ.get("PYTEST_XDIST_WORKER") or "postgres" not in suite.services:
         return
@@ -337,22 +336,18 @@ def before_conftests(
         # The project's own setup migrated the template: the workers only use their clones.
         _export(stack, {ENV_COOPERATION: _BY_SETUP})
         return
-    url: str | None = None
-    create: tuple[str, str] | None = None
-    kept: Kept | None = None
     own: str | None = None
     if not controller_only:
         resources = services.current()
         own = resources.database if resources is not None else ""
-        if not own or not deferred:
+        if not own:
             return
     database = os.environ.get(ENV_TEMPLATE, "")
     url = os.environ.get(services.PROVIDED_URL["postgres"], "")
     if not database or not url:
         return
-    if deferred:
-        create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
-        kept = _kept(project, suite, database)
+    create = (os.environ.get(ENV_RUN_ID, ""), suite.name)
+    kept = _kept(project, suite, database)
     if own is None:
         # Django's settings, read next, name the template in the controller. The only
         # process's name its own database: its conftests may keep what they read.

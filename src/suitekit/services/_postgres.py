@@ -349,10 +349,8 @@ def take_or_clone(
                             f"used nor dropped\n  fix: drop or rename {name} yourself"
                         )
                         raise ServiceError(message)
-                    if (
-                        copies
-                        and info.get(_COPIED_BY) == copies
-                        and _premade_for(info, run_id=run_id, suite=suite, template=template)
+                    if _premade_for(
+                        info, run_id=run_id, suite=suite, template=template, copies=copies
                     ):
                         return
                     _drop(connection, name)
@@ -455,10 +453,14 @@ _COPIED_BY: Final = "copied-by"
 """The mark of the controller that copied it: the token its workers were given."""
 
 
-def _premade_for(info: Mapping[str, str] | None, *, run_id: str, suite: str, template: str) -> bool:
-    """Whether marks ``info`` are those of a copy :func:`preclone` made for this worker."""
+def _premade_for(
+    info: Mapping[str, str] | None, *, run_id: str, suite: str, template: str, copies: str
+) -> bool:
+    """Whether marks ``info`` are those of the copy this worker's controller made for it."""
     return (
         info is not None
+        and bool(copies)
+        and info.get(_COPIED_BY) == copies
         and info.get("run") == run_id
         and info.get("role") == "worker"
         and info.get("suite") == suite
@@ -542,17 +544,17 @@ def building(
     server: PostgresServer,
     name: str,
     *,
-    create: tuple[str, str] | None = None,
+    create: tuple[str, str],
     kept: Kept | None = None,
 ) -> Iterator[Build]:
     """Hold the template's build lock, on a connection of its own: its clones wait meanwhile.
 
-    The run's controller holds it while Django's migrate fills the template, as the workers
-    start (see suitekit.services._django). With ``create`` (the run id and suite), the
-    template is created empty under the lock first, and dropped again if the block fails.
-    With ``kept`` too, a complete kept template of that name is used as it is
-    (``Build.fill`` is false); otherwise it is built, marked complete once the block succeeds,
-    and the project's and suite's older kept templates that no run uses are dropped.
+    The run's controller (or only process) holds it while Django's migrate fills the template
+    (see suitekit.services._django). The template is created empty under the lock first, for
+    ``create`` (the run id and suite; a leftover of that run id is dropped first), and dropped
+    again if the block fails. With ``kept``, a complete kept template of that name is used as
+    it is (``Build.fill`` is false); otherwise it is built, marked complete once the block
+    succeeds, and the project's and suite's older kept templates that no run uses are dropped.
     """
     import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
 
@@ -561,9 +563,6 @@ def building(
         key = _build_lock(name)
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
         try:
-            if create is None:
-                yield build
-                return
             run_id, suite = create
             if kept is not None:
                 build.fill = _prepare_kept(connection, name, run_id, kept)
