@@ -132,21 +132,24 @@ class Span:
             precision).
         seconds: From its setup's start to its teardown's end (of every attempt, when it was
             retried).
+        waited: Of those seconds, how long it waited for a CPU (``None``: not measured; see
+            :mod:`suitekit.pytest_plugin._waits`).
     """
 
     node_id: str
     worker: str
     start: float
     seconds: float
+    waited: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Timeline:
     """When a suite session ran, and each of its tests.
 
-    In the sidecar a test costs its node id and three numbers: the index of its worker in
-    ``lanes``, and its start and length in whole milliseconds (about 70 bytes for a node id of
-    50 characters).
+    In the sidecar a test costs its node id and three or four numbers: the index of its worker
+    in ``lanes``, its start and length in whole milliseconds and, when it was measured, how many
+    of those it waited for a CPU (about 75 bytes for a node id of 50 characters).
 
     Attributes:
         started: When the session started, in seconds since the epoch.
@@ -173,6 +176,7 @@ class Timeline:
             "lanes": list(lanes),
             "tests": [
                 [span.node_id, index[span.worker], _ms(span.start), _ms(span.seconds)]
+                + ([] if span.waited is None else [_ms(span.waited)])
                 for span in self.tests
             ],
         }
@@ -182,7 +186,8 @@ class Timeline:
         """The timeline in a sidecar's keys; ``None`` when they hold none, or a broken one.
 
         All or nothing: one broken entry (a test that is not ``[node id, lane index, start ms,
-        length ms]`` with a known lane and lengths of at least 0), or times outside 0 to
+        length ms]``, optionally followed by its ``waited ms``, with a known lane and lengths of
+        at least 0), or times outside 0 to
         :data:`EPOCH_LIMIT` or stopping before they start, discard the whole timeline, never
         a part of it (a sidecar suitekit wrote has none; one that does was changed by hand or
         is hostile, and half of it would draw a session that did not run so). A span is not
@@ -216,15 +221,28 @@ def _finite(value: object) -> TypeGuard[float]:
 
 
 def _span(entry: object, lanes: Sequence[str]) -> Span | None:
-    """One test of a sidecar: ``[node id, lane index, start ms, length ms]``."""
-    if not isinstance(entry, list) or len(entry) != 4:  # noqa: PLR2004 - the four fields
+    """One test of a sidecar: ``[node id, lane index, start ms, length ms(, waited ms)]``."""
+    if not isinstance(entry, list) or len(entry) not in (4, 5):
         return None
-    node_id, lane, start, length = entry
+    node_id, lane, start, length, *rest = entry
     if not isinstance(node_id, str) or not isinstance(lane, int) or not 0 <= lane < len(lanes):
         return None
-    if not _finite(start) or not _finite(length) or start < 0 or length < 0:
+    seconds = [_seconds(value) for value in (start, length, *rest)]
+    if None in seconds:
         return None
-    return Span(node_id=node_id, worker=lanes[lane], start=start / 1000, seconds=length / 1000)
+    first, span, *waited = (value for value in seconds if value is not None)
+    return Span(
+        node_id=node_id,
+        worker=lanes[lane],
+        start=first,
+        seconds=span,
+        waited=waited[0] if waited else None,
+    )
+
+
+def _seconds(milliseconds: object) -> float | None:
+    """A sidecar's whole milliseconds as seconds; ``None`` unless finite and at least 0."""
+    return milliseconds / 1000 if _finite(milliseconds) and milliseconds >= 0 else None
 
 
 def _worker_order(worker: str) -> tuple[int, str]:

@@ -56,6 +56,11 @@ def test_each_test_has_its_span_and_worker_inside_the_session(
     for name in ("one", "two", "three", "four"):
         span = spans[f"tests/unit/test_sleepy.py::test_{name}"]
         assert 0.2 <= span.seconds < length
+        if Path("/proc/thread-self/schedstat").exists():  # the kernel counts CPU waits
+            # Carried from the worker on the reports; the sleep is no wait for a CPU, so the
+            # wait is at most what is left of the test's time beside it (to the ms).
+            assert span.waited is not None
+            assert 0 <= span.waited <= span.seconds - 0.2 + 0.002
         assert span.start + span.seconds <= length + 0.002  # inside the session (to the ms)
     if workers == "2":
         # Two workers ran the four sleeps side by side: some two overlap.

@@ -42,6 +42,7 @@ measurements = st.builds(
         st.sampled_from([1.0, 2.0]),
         st.floats(min_value=0, max_value=2e9, allow_nan=False, allow_infinity=False),
     ),
+    waited=st.none() | st.sampled_from([0.0, 0.25]),
 )
 stores = st.builds(
     DurationStore,
@@ -231,6 +232,8 @@ def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
         pytest.param({"measured_at": float("nan")}, id="nan-time"),
         pytest.param({"workers": 0}, id="no-workers"),
         pytest.param({"cpus": 0}, id="no-cpus"),
+        pytest.param({"waited": -0.1}, id="negative-wait"),
+        pytest.param({"waited": float("nan")}, id="nan-wait"),
     ],
 )
 def test_a_measurement_rejects_impossible_figures(kwargs: dict[str, float]) -> None:
@@ -444,3 +447,54 @@ def test_an_atomic_write_uses_the_usual_permissions(tmp_path: Path) -> None:
     reference.write_text("text\n", encoding="utf-8")
     assert path.stat().st_mode == reference.stat().st_mode
     assert path.read_text(encoding="utf-8") == "text\n"
+
+
+def test_a_measured_wait_for_a_cpu_is_taken_off_and_no_guess_is_made() -> None:
+    # 3 processes on 2 CPUs: without a measured wait, two thirds of the figure are counted.
+    guessed = Measurement(seconds=0.9, workers=2, cpus=2, measured_at=0.0)
+    assert guessed.serial_seconds == pytest.approx(0.6)
+    # A test that slept: it waited for no CPU, and keeps its seconds whatever the counts.
+    slept = Measurement(seconds=0.9, workers=2, cpus=2, measured_at=0.0, waited=0.0)
+    assert slept.serial_seconds == 0.9
+    # A CPU-bound test that shared its CPU with another process of another suite: the counts
+    # say nothing (one worker), the wait says it all.
+    shared = Measurement(seconds=0.8, workers=1, cpus=2, measured_at=0.0, waited=0.4)
+    assert shared.serial_seconds == pytest.approx(0.4)
+
+
+def test_record_caps_a_wait_at_the_seconds_and_keeps_it_apart_from_unmeasured_cases() -> None:
+    store = DurationStore().record(
+        {"unit": {"t::a": 0.5, "t::b": 1.5, "t::c": 1.0}},
+        workers=1,
+        cpus=2,
+        measured_at=10.0,
+        waited={"unit": {"t::a": 0.7, "t::b": 0.5}},
+    )
+    cases = store.suites["unit"]
+    assert (cases["t::a"].waited, cases["t::b"].waited, cases["t::c"].waited) == (0.5, 0.5, None)
+
+
+def test_a_store_with_and_without_waits_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "durations.json"
+    store = DurationStore(
+        suites={"unit": {"t::a": measured(1.0), "t::b": Measurement(
+            seconds=1.0, workers=1, cpus=4, measured_at=100.0, waited=0.25
+        )}}
+    )  # fmt: skip
+    store.save(path)
+    cases = json.loads(path.read_text(encoding="utf-8"))["suites"]["unit"]
+    assert "waited" not in cases["t::a"]  # as an older suitekit wrote it
+    assert cases["t::b"]["waited"] == 0.25
+    assert DurationStore.load(path) == store
+
+
+@pytest.mark.parametrize("waited", ['"0.5"', "true", "null", "[]"])
+def test_a_wait_of_the_wrong_type_is_a_format_error(tmp_path: Path, waited: str) -> None:
+    path = tmp_path / "durations.json"
+    case = '{"seconds": 1.0, "workers": 1, "cpus": 1, "measured_at": 0.0, "waited": WAITED}'
+    path.write_text(
+        '{"version": 1, "suites": {"unit": {"t::a": ' + case.replace("WAITED", waited) + "}}}",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportError, match=r"suites\.unit\.t::a has a value of the wrong type"):
+        DurationStore.load(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from suitekit._layout import Measured, Span, Timeline
 from suitekit.config import load_project
 from suitekit.errors import ReportError
 from suitekit.reporting._report import record_session
@@ -70,3 +71,44 @@ def test_a_sessions_junit_file_is_recorded_and_recording_it_again_changes_nothin
     }
     record_session(project, junit)
     assert (tmp_path / DURATIONS_FILE).read_text(encoding="utf-8") == first
+
+
+def test_the_waits_of_the_sidecars_timeline_are_recorded_with_the_seconds(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.suitekit]\npython = ["3.11"]\n\n[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
+        encoding="utf-8",
+    )
+    junit = tmp_path / "reports" / "junit" / "unit-3.11.xml"
+    junit.parent.mkdir(parents=True)
+    junit.write_text(
+        '<testsuites><testsuite name="unit" tests="3" failures="0" errors="0" skipped="0" '
+        'time="2.0"><testcase classname="tests.test_a" name="test_burn" time="0.8"/>'
+        '<testcase classname="tests.test_a" name="test_sleep" time="0.4"/>'
+        '<testcase classname="tests.test_a" name="test_old" time="0.3"/>'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    timeline = Timeline(
+        started=1_767_000_000.0,
+        stopped=1_767_000_002.0,
+        tests=(
+            Span(node_id="tests/test_a.py::test_burn", worker="gw0", start=0, seconds=0.8,
+                 waited=0.41),
+            Span(node_id="tests/test_a.py::test_sleep", worker="gw1", start=0, seconds=0.4,
+                 waited=0.0),
+            Span(node_id="tests/test_a.py::test_old", worker="gw1", start=0.4, seconds=0.3),
+        ),
+    )  # fmt: skip
+    Measured(workers=2, cpus=2, timeline=timeline).write(junit)
+    record_session(load_project(tmp_path), junit)
+    stored = DurationStore.load(tmp_path / DURATIONS_FILE).suites["unit"]
+    burn, sleep, old = (stored[f"tests.test_a::test_{name}"] for name in ("burn", "sleep", "old"))
+    assert (burn.waited, sleep.waited, old.waited) == (0.41, 0.0, None)
+    # A measured wait is taken off as it is; an unmeasured one is guessed from the counts
+    # (2 workers and their controller on 2 CPUs: two thirds).
+    assert burn.serial_seconds == pytest.approx(0.39)
+    assert sleep.serial_seconds == 0.4
+    assert old.serial_seconds == pytest.approx(0.2)

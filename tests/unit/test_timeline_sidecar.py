@@ -19,6 +19,7 @@ _spans = st.lists(
         worker=st.sampled_from(["main", "gw0", "gw1", "gw10", "gw2"]),
         start=st.integers(0, 10**7).map(lambda ms: ms / 1000),
         seconds=st.integers(0, 10**6).map(lambda ms: ms / 1000),
+        waited=st.none() | st.integers(0, 10**6).map(lambda ms: ms / 1000),
     ),
     max_size=30,
 )
@@ -38,7 +39,7 @@ def test_the_sidecar_with_a_timeline_round_trips(
     assert Measured.from_json(measured.to_json()) == measured
 
 
-def test_a_test_costs_its_node_id_and_three_numbers() -> None:
+def test_a_test_costs_its_node_id_and_three_or_four_numbers() -> None:
     timeline = Timeline(
         started=T0 + 0.0004,
         stopped=T0 + 2.5,
@@ -46,6 +47,7 @@ def test_a_test_costs_its_node_id_and_three_numbers() -> None:
             Span(node_id="tests/a.py::test_x", worker="gw10", start=0.1234, seconds=1.0),
             Span(node_id="tests/a.py::test_y", worker="gw2", start=0.5, seconds=0.25),
             Span(node_id="tests/a.py::test_z", worker="main", start=0.0, seconds=0.0),
+            Span(node_id="tests/a.py::test_w", worker="main", start=0, seconds=0.8, waited=0.4),
         ),
     )
     text = Measured(workers=2, cpus=2, timeline=timeline).to_json()
@@ -60,6 +62,7 @@ def test_a_test_costs_its_node_id_and_three_numbers() -> None:
             ["tests/a.py::test_x", 2, 123, 1000],
             ["tests/a.py::test_y", 1, 500, 250],
             ["tests/a.py::test_z", 0, 0, 0],
+            ["tests/a.py::test_w", 0, 0, 800, 400],  # and its wait for a CPU, when measured
         ],
     }
     assert timeline.workers == ("main", "gw2", "gw10")
@@ -74,6 +77,9 @@ def test_an_older_sidecar_has_no_timeline_and_a_broken_one_keeps_its_figures() -
         {"tests": [["t", 1, 0, 5]]},  # no such lane
         {"tests": [["t", 0, -1, 5]]},  # a negative start
         {"tests": [["t", 0, 0]]},  # three fields
+        {"tests": [["t", 0, 0, 5, 1, 1]]},  # six fields
+        {"tests": [["t", 0, 0, 5, -1]]},  # a negative wait
+        {"tests": [["t", 0, 0, 5, "1"]]},  # a wait that is no number
         {"tests": [[7, 0, 0, 5]]},  # a node id that is no text
         {"tests": [["t", True, 0, 5]]},  # a lane that is no index
         {"tests": "t"},

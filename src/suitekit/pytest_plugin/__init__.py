@@ -21,7 +21,8 @@ Module-level hooks only wire up one plugin object per concern, by mode: in a sui
 :class:`~._retries.RetriesPlugin` (retries, the ledger, the JUnit rewrite, the run log),
 :class:`~._shards.ShardsPlugin`, :class:`~._locations.LocationsPlugin` (where each failing test
 is, for ``suitekit report``), :class:`~._timeline.TimelinePlugin` (when each test ran, and on
-which worker, for the report's timeline), :class:`~._auto.AutoWorkers` and the helpers they share
+which worker, for the report's timeline), :class:`~._waits.WaitsPlugin` (how long each test
+waited for a CPU, for the durations store), :class:`~._auto.AutoWorkers` and the helpers they share
 (:mod:`._quarantine`, :mod:`._order`); with ``--suitekit-partition``
 :class:`~._partition.PartitionPlugin`. A process's services and resources
 (:class:`~._isolation.Isolation`) and its deadline (:class:`~._deadline.Guard`) are set up
@@ -58,6 +59,7 @@ from suitekit.pytest_plugin._shards import ShardsPlugin
 from suitekit.pytest_plugin._shared import Collected, Describer, Durations, ProjectIds
 from suitekit.pytest_plugin._suite import Parts, SuitePlugin
 from suitekit.pytest_plugin._timeline import TimelinePlugin
+from suitekit.pytest_plugin._waits import WaitsPlugin
 
 if TYPE_CHECKING:
     from suitekit.services import WorkerResources
@@ -213,6 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (shards, "suitekit-shards"),
             (LocationsPlugin(ids), "suitekit-locations"),
             (timeline, "suitekit-timeline"),
+            (WaitsPlugin(), "suitekit-waits"),
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))

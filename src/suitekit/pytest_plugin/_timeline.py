@@ -13,6 +13,9 @@ report is thus not on the timeline (the JUnit report has its failure); one that 
 its setup keeps the span of what it reported. The worker of a report without ``worker_id``
 is the one of xdist's node that sent it, when it names one.
 
+Each report may also say how long its phase waited for a CPU (:mod:`._waits`): a test's waits
+are summed over its reports, and a test none of whose reports said is recorded without one.
+
 At the session's end :class:`~._suite.SuitePlugin` writes the spans into the
 sidecar beside the JUnit file (:class:`suitekit._layout.Timeline`), where ``suitekit report``
 reads them for the run's HTML report.
@@ -27,6 +30,7 @@ import time
 from typing import TYPE_CHECKING
 
 from suitekit._layout import Span, Timeline
+from suitekit.pytest_plugin._waits import WAITED
 
 if TYPE_CHECKING:
     import pytest
@@ -44,12 +48,13 @@ _PHASES = frozenset({"setup", "call", "teardown"})
 class _Seen:
     """A test's span so far: mutable, one per test, widened by each of its reports."""
 
-    __slots__ = ("first", "last", "worker")
+    __slots__ = ("first", "last", "waited", "worker")
 
-    def __init__(self, worker: str, first: float, last: float) -> None:
+    def __init__(self, worker: str, first: float, last: float, waited: float | None) -> None:
         self.worker = worker
         self.first = first
         self.last = last
+        self.waited = waited
 
 
 class TimelinePlugin:
@@ -73,12 +78,17 @@ class TimelinePlugin:
         start, stop = report.start, report.stop
         if report.when not in _PHASES or not 0 < start <= stop:  # e.g. xdist's crash report
             return
+        waited = getattr(report, WAITED, None)
+        if not isinstance(waited, float):
+            waited = None
         span = self.spans.get(report.nodeid)
         if span is None:
-            self.spans[report.nodeid] = _Seen(_worker(report), start, stop)
+            self.spans[report.nodeid] = _Seen(_worker(report), start, stop, waited)
             return
         span.first = min(span.first, start)
         span.last = max(span.last, stop)
+        if waited is not None:
+            span.waited = waited + (span.waited or 0.0)
 
     def timeline(self, stopped: float) -> Timeline | None:
         """The session's timeline, ending at ``stopped``; ``None`` in a worker.
@@ -100,6 +110,7 @@ class TimelinePlugin:
                     worker=seen.worker,
                     start=first - started,
                     seconds=last - first,
+                    waited=seen.waited,
                 )
             )
         return Timeline(started=started, stopped=stopped, tests=tuple(tests))

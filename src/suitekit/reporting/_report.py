@@ -42,13 +42,17 @@ T = TypeVar("T")
 __all__ = ["HTML_REPORT", "record_session", "report"]
 
 
-def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
-    """Workers, CPUs and time of the run that measured a suite's durations.
+def _conditions(
+    project: Project, junit_dir: Path, suite: str
+) -> tuple[int, int, float, dict[str, float] | None]:
+    """Workers, CPUs, time and CPU waits of the run that measured a suite's durations.
 
     Read from the sidecar of the suite's JUnit file (per Python version; the newest counts);
-    without one: 1 worker, the machine's CPU count, and the JUnit file's modification time.
+    without one: 1 worker, the machine's CPU count, the JUnit file's modification time and no
+    waits. The waits (case key -> seconds) are those of the sidecar's timeline, for the tests
+    whose wait was measured (:mod:`suitekit.pytest_plugin._waits`).
     """
-    found: list[tuple[float, int, int]] = []
+    found: list[tuple[float, int, int, Path]] = []
     pythons = project.suite(suite).python if suite in _names(project) else ()
     for junit in (
         path
@@ -58,11 +62,11 @@ def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int
         if not junit.is_file():
             continue
         workers, cpus = _sidecar(Measured.path_for(junit)) or (1, os.cpu_count() or 1)
-        found.append((junit.stat().st_mtime, workers, cpus))
+        found.append((junit.stat().st_mtime, workers, cpus, junit))
     if not found:
-        return 1, os.cpu_count() or 1, time.time()
-    measured_at, workers, cpus = max(found)
-    return workers, cpus, measured_at
+        return 1, os.cpu_count() or 1, time.time(), None
+    measured_at, workers, cpus, junit = max(found)
+    return workers, cpus, measured_at, _waits(Measured.path_for(junit))
 
 
 def _sidecar(path: Path) -> tuple[int, int] | None:
@@ -74,6 +78,21 @@ def _sidecar(path: Path) -> tuple[int, int] | None:
     """
     measured = Measured.read_path(path, timeline=False)
     return None if measured is None else (measured.workers, measured.cpus)
+
+
+def _waits(path: Path) -> dict[str, float] | None:
+    """Case key -> seconds waited for a CPU, from a sidecar's timeline; ``None``: none there."""
+    from suitekit.sharding import case_key  # noqa: PLC0415 - see report()
+
+    measured = Measured.read_path(path)
+    if measured is None or measured.timeline is None:
+        return None
+    waits = {
+        case_key(span.node_id): span.waited
+        for span in measured.timeline.tests
+        if span.waited is not None
+    }
+    return waits or None
 
 
 def _names(project: Project) -> set[str]:
@@ -386,9 +405,13 @@ def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str
 
     def change(store: DurationStore) -> DurationStore:
         for suite, cases in durations.items():
-            workers, cpus, measured_at = _conditions(project, junit_dir, suite)
+            workers, cpus, measured_at, waits = _conditions(project, junit_dir, suite)
             store = store.record(
-                {suite: cases}, workers=workers, cpus=cpus, measured_at=measured_at
+                {suite: cases},
+                workers=workers,
+                cpus=cpus,
+                measured_at=measured_at,
+                waited=None if waits is None else {suite: waits},
             )
         return store
 

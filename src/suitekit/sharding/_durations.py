@@ -19,8 +19,9 @@ Why the newest measurement wins, and not a moving average:
 - A figure is only comparable with the conditions it was measured under, so those conditions
   are kept instead of being averaged away. Tests run in parallel slow each other down: on one
   real suite the summed test time grew from 120 s run serially to 198 s with 2 workers and to
-  351 s with 4 on the same cores. A later sharding step can use ``workers`` and ``cpus`` to
-  correct figures measured with many workers on few cores before it balances shards.
+  351 s with 4 on the same cores. Where the kernel counts it, the time each test waited for a
+  CPU is kept too (``waited``), and :attr:`Measurement.serial_seconds` takes it off; elsewhere
+  ``workers`` and ``cpus`` give a guess of it.
 
 The file is written atomically (a temporary file in the same folder, then :func:`os.replace`),
 so a reader sees the old store or the new one, never half of one. A corrupt file is reported,
@@ -55,6 +56,9 @@ DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
 
 _VERSION: Final = 1
 _FIELDS: Final = ("seconds", "workers", "cpus", "measured_at")
+_WAITED: Final = "waited"
+"""The optional field. Version 1 still: a store without waits reads as before; a suitekit
+older than the waits refuses a store that has them, with the same fix as for any store."""
 _FIX: Final = (
     "  fix: delete it (the next run measures every test afresh) "
     "or restore it from version control or the CI cache."
@@ -70,6 +74,8 @@ class Measurement:
         workers: How many test processes ran at once (1 for a serial run).
         cpus: How many CPUs the machine offered them.
         measured_at: When the run that measured it started, in seconds since the Unix epoch.
+        waited: Of ``seconds``, how long the test waited for a CPU, as the kernel counted it
+            (``None``: not measured, e.g. off Linux or by an older suitekit).
 
     Raises:
         ValueError: A figure is negative, not finite, or a count is below 1.
@@ -79,18 +85,29 @@ class Measurement:
     workers: int
     cpus: int
     measured_at: float
+    waited: float | None = None
 
     @property
     def serial_seconds(self) -> float:
         """The figure corrected for contention, as if the test had a CPU to itself.
 
-        Under xdist the controller is one more busy process beside the workers (it takes every
-        result, one at a time), so ``workers + 1`` processes shared the CPUs; when they
-        outnumbered them they slowed each other down, and ``cpus / (workers + 1)`` of the
-        figure is counted. A serial run (one worker) is taken as it is. Counting the controller
-        keeps a figure taken with as many workers as CPUs from making a serial run look
-        slower than it is (which would choose xdist again, and record inflated figures again).
+        When the test's wait for a CPU was measured, that wait is taken off: what is left is
+        its own work and what it waited on that is not a CPU (a sleep, a server, a
+        subprocess), which a CPU to itself would not have shortened. Any contention counts,
+        the suite's own workers' and other processes' alike.
+
+        Otherwise it is guessed from the run's counts. Under xdist the controller is one more
+        busy process beside the workers (it takes every result, one at a time), so
+        ``workers + 1`` processes shared the CPUs; when they outnumbered them they slowed each
+        other down, and ``cpus / (workers + 1)`` of the figure is counted. A serial run (one
+        worker) is taken as it is. Counting the controller keeps a figure taken with as many
+        workers as CPUs from making a serial run look slower than it is (which would choose
+        xdist again, and record inflated figures again). The guess shrinks a test that slept
+        as much as one that computed, and misses other processes' load: the measured wait
+        does neither.
         """
+        if self.waited is not None:
+            return max(self.seconds - self.waited, 0.0)
         processes = self.workers + 1 if self.workers > 1 else 1
         return self.seconds * min(1.0, self.cpus / processes)
 
@@ -102,18 +119,29 @@ class Measurement:
         if not math.isfinite(self.measured_at):
             message = f"measured_at must be a finite number, not {self.measured_at!r}"
             raise ValueError(message)
+        if self.waited is not None and not (math.isfinite(self.waited) and self.waited >= 0):
+            message = f"waited must be a finite number >= 0, not {self.waited!r}"
+            raise ValueError(message)
         if self.workers < 1 or self.cpus < 1:
             message = f"workers and cpus must be >= 1, not {self.workers!r} and {self.cpus!r}"
             raise ValueError(message)
 
 
-def _rank(measurement: Measurement) -> tuple[float, float, int, int]:
+def _rank(measurement: Measurement) -> tuple[float, float, int, int, float]:
     """The order in which measurements win a merge: a total order over every field.
 
     Because every field takes part, two measurements that rank equal are equal, so the winner
-    never depends on which argument came first.
+    never depends on which argument came first (an unmeasured wait ranks below every measured
+    one).
     """
-    return (measurement.measured_at, measurement.seconds, measurement.workers, measurement.cpus)
+    waited = -1.0 if measurement.waited is None else measurement.waited
+    return (
+        measurement.measured_at,
+        measurement.seconds,
+        measurement.workers,
+        measurement.cpus,
+        waited,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,10 +188,7 @@ class DurationStore:
         document = {
             "version": _VERSION,
             "suites": {
-                suite: {
-                    key: {name: getattr(measurement, name) for name in _FIELDS}
-                    for key, measurement in cases.items()
-                }
+                suite: {key: _document(measurement) for key, measurement in cases.items()}
                 for suite, cases in self.suites.items()
             },
         }
@@ -177,6 +202,7 @@ class DurationStore:
         workers: int,
         cpus: int,
         measured_at: float,
+        waited: Mapping[str, Mapping[str, float]] | None = None,
     ) -> DurationStore:
         """Fold in the figures of one run, measured with ``workers`` processes on ``cpus`` CPUs.
 
@@ -185,6 +211,8 @@ class DurationStore:
             workers: How many test processes ran at once.
             cpus: How many CPUs the machine had.
             measured_at: When the run started (Unix time).
+            waited: Suite name -> case key -> seconds it waited for a CPU, for the cases
+                whose wait was measured (capped at their seconds).
 
         Returns:
             The merge of this store with the run's figures: a stored measurement newer than
@@ -197,7 +225,11 @@ class DurationStore:
             suites={
                 suite: {
                     key: Measurement(
-                        seconds=seconds, workers=workers, cpus=cpus, measured_at=measured_at
+                        seconds=seconds,
+                        workers=workers,
+                        cpus=cpus,
+                        measured_at=measured_at,
+                        waited=_capped((waited or {}).get(suite, {}).get(key), seconds),
                     )
                     for key, seconds in cases.items()
                 }
@@ -250,15 +282,33 @@ def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
     }
 
 
+def _document(measurement: Measurement) -> dict[str, float | int]:
+    """One measurement's JSON object (``waited`` only when it was measured)."""
+    document: dict[str, float | int] = {name: getattr(measurement, name) for name in _FIELDS}
+    if measurement.waited is not None:
+        document[_WAITED] = measurement.waited
+    return document
+
+
+def _capped(waited: float | None, seconds: float) -> float | None:
+    """A measured wait, at most the test's seconds (the two come from different clocks)."""
+    return None if waited is None else min(max(waited, 0.0), seconds)
+
+
 def _measurement(where: str, raw: object) -> Measurement:
     """One measurement from its JSON object; ``where`` names it in errors."""
-    if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
-        problem = f"{where} is not an object with exactly the keys {', '.join(_FIELDS)}"
+    if not isinstance(raw, dict) or not set(_FIELDS) <= set(raw) <= {*_FIELDS, _WAITED}:
+        problem = (
+            f"{where} is not an object with exactly the keys {', '.join(_FIELDS)} "
+            f"(and optionally {_WAITED})"
+        )
         raise FormatError(problem)
     seconds, workers, cpus, measured_at = (raw[name] for name in _FIELDS)
+    waits = (raw[_WAITED],) if _WAITED in raw else ()  # written only when measured
+    waited = waits[0] if waits else None
     # bool is an int to Python, but true/false is never a measurement.
     if not _all_instances((workers, cpus), int) or not _all_instances(
-        (seconds, measured_at), (int, float)
+        (seconds, measured_at, *waits), (int, float)
     ):
         problem = f"{where} has a value of the wrong type"
         raise FormatError(problem)
@@ -268,6 +318,7 @@ def _measurement(where: str, raw: object) -> Measurement:
             workers=workers,
             cpus=cpus,
             measured_at=float(measured_at),
+            waited=None if waited is None else float(waited),
         )
     except ValueError as error:
         problem = f"{where}: {error}"
