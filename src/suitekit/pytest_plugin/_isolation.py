@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pytest
@@ -22,10 +21,9 @@ from suitekit import plan, services
 from suitekit._handoff import ENV_TEMPLATE
 from suitekit._model import Project, Suite
 from suitekit._signals import signals_as_interrupt
-from suitekit.config import load_project
 from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
-from suitekit.pytest_plugin._options import auto_suite
+from suitekit.pytest_plugin._options import auto_suite, project_of
 from suitekit.pytest_plugin._shared import host_port, restore, say, usage_problem
 
 if TYPE_CHECKING:
@@ -205,11 +203,9 @@ def early_suite(early_config: pytest.Config) -> tuple[Project, Suite] | None:
 
     ``None`` when either cannot be loaded: ``pytest_configure`` reports that as a usage error.
     """
-    options = early_config.known_args_namespace
-    name = getattr(options, "suitekit_suite", None)
-    explicit = getattr(options, "suitekit_project", None)
+    name = getattr(early_config.known_args_namespace, "suitekit_suite", None)
     try:
-        project = load_project(Path(explicit).resolve() if explicit else early_config.rootpath)
+        project = project_of(early_config)
         suite = project.suite(name) if name is not None else plan.collection_suite(project)
     except (SuitekitError, KeyError):
         return None

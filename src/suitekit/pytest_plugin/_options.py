@@ -61,6 +61,35 @@ def add_options(parser: pytest.Parser) -> None:
             )
 
 
+PROJECT_KEY: Final = pytest.StashKey[Project]()
+"""The project of this run, once read (the hooks that need it read it once a process)."""
+
+
+def project_of(config: pytest.Config, *, found: Path | None = None) -> Project:
+    """The project of this run: ``--suitekit-project``, else the one at pytest's rootdir.
+
+    Read once a process (kept under :data:`PROJECT_KEY`): the hooks that need it ask for it
+    at several moments, and each read parsed the pyproject.toml twice.
+
+    Args:
+        config: The run's configuration (early or not).
+        found: The project's pyproject.toml, when the caller has just found it.
+
+    Raises:
+        SuitekitError: It cannot be found or read, or is malformed.
+    """
+    project = config.stash.get(PROJECT_KEY, None)
+    if project is None:
+        explicit = getattr(config.known_args_namespace, "suitekit_project", None)
+        if explicit is not None:
+            start = Path(explicit).resolve()
+        else:
+            start = found if found is not None else find_config(config.rootpath)
+        project = load_project(start)  # the file itself: read once, not looked for again
+        config.stash[PROJECT_KEY] = project
+    return project
+
+
 def load(config: pytest.Config) -> Project | None:
     """The project of this run; ``None`` when it is no suitekit project and nothing asks for one.
 
@@ -72,15 +101,15 @@ def load(config: pytest.Config) -> Project | None:
         "suitekit_partition"
     )
     try:
-        if explicit is not None:
-            return load_project(Path(explicit).resolve())
-        try:
-            find_config(config.rootpath)
-        except ConfigError:
-            if wanted:
-                raise
-            return None  # not a suitekit project: the plugin stays out of the way
-        return load_project(config.rootpath)
+        found = None
+        if explicit is None and PROJECT_KEY not in config.stash:
+            try:
+                found = find_config(config.rootpath)
+            except ConfigError:
+                if wanted:
+                    raise
+                return None  # not a suitekit project: the plugin stays out of the way
+        return project_of(config, found=found)
     except SuitekitError as error:
         raise pytest.UsageError(str(error)) from None
 
