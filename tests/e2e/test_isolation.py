@@ -149,6 +149,45 @@ def test_throwaway_servers_serve_the_run_and_are_gone_after(tmp_path: Path) -> N
             assert probe.connect_ex(("127.0.0.1", int(port))) != 0
 
 
+def test_a_serial_run_sets_its_own_database_up_with_no_template(tmp_path: Path) -> None:
+    """Without xdist the only process runs the setup steps into its own database.
+
+    A template would be copied once and dropped: one database is created rather than two. The
+    tests see the setup's table and seed row in their database, and a test that lists the run's
+    databases while it runs sees that one alone.
+    """
+    require_machine_services()
+    seen = tmp_path / "seen.json"
+    listing = """
+
+def test_zz_the_runs_databases():
+    run = os.environ["SUITEKIT_RUN_ID"]
+    with _db() as db:
+        names = [row[0] for row in db.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"sk\\_{run}%",)
+        )]
+    pathlib.Path(os.environ["SEEN"]).write_text(json.dumps(names))
+"""
+    project = make_collide_project(tmp_path / "collide", extra_tests=listing)
+    project.write(
+        "tests/integration/test_collide.py",
+        "import json\n" + (project.root / "tests/integration/test_collide.py").read_text(),
+    )
+    run_id = f"alone{os.getpid()}"
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "SEEN": str(seen)}
+    result = run_pytest(project, "--suitekit-suite=integration", "-n", "0", env=env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "22 passed" in output
+    assert " template " not in output  # the header names none
+    names = json.loads(seen.read_text())
+    assert len(names) == 1, names
+    assert names[0].startswith(f"sk_{run_id}_integration_main_"), names
+    assert suitekit_databases(run_id) == []
+    assert redis_leases(run_id) == []
+    assert _leftover_work(run_id) == []
+
+
 def _crash_tests() -> str:
     return """
 

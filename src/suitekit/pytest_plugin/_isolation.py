@@ -48,13 +48,24 @@ class Isolation:
     """The services and per-worker resources of one process of a suite run."""
 
     def __init__(
-        self, project: Project, suite: Suite, *, template: bool, controller_only: bool
+        self,
+        project: Project,
+        suite: Suite,
+        *,
+        template: bool,
+        controller_only: bool,
+        alone: bool = False,
     ) -> None:
-        """Keep what the process isolates; nothing is acquired yet."""
+        """Keep what the process isolates; nothing is acquired yet.
+
+        ``alone``: a suite run without xdist, now or later (not suitekit's ``auto``): its one
+        process sets its own database up rather than copying a template made for it alone.
+        """
         self.project = project
         self.suite = suite
         self.template = template
         self.controller_only = controller_only
+        self.alone = alone
         self.stack = contextlib.ExitStack()
         self.acquired: services.Acquired | None = None
         self.controller = False
@@ -90,6 +101,8 @@ class Isolation:
         start).
         """
         atexit.register(self.stop)  # also when pytest ends before it could unconfigure
+        # Django's deferred template (build_template False) has its own way for one process.
+        alone = self.alone and self.worker is None and build_template
         if self.worker is None:
             # The controller (or the only process): servers, run id, hash seed, template.
             self.controller = True
@@ -110,6 +123,7 @@ class Isolation:
                     template=self.template,
                     build=build_template,
                     inputs={"postgres": self.template_inputs} if self.template_inputs else None,
+                    alone=alone,
                 )
             )
             if self.suite.custom_services:
@@ -128,6 +142,7 @@ class Isolation:
                 clone_later=(
                     _django.clones_later() if self.worker is not None else not build_template
                 ),
+                alone=alone,
             )
             if self.suite.custom_services:
                 self._start_services(self.acquired)
@@ -226,11 +241,13 @@ def prepare(early_config: pytest.Config, project: Project, suite: Suite) -> Isol
     numprocesses = getattr(options, "numprocesses", None)
     # Under suitekit's "auto" the controller runs tests itself until it decides on workers.
     decides = numprocesses == "auto" and name is not None and auto_suite(suite)
+    serial = numprocesses in (None, 0, "0")
     isolation = Isolation(
         project,
         suite,
         template=name is not None,
-        controller_only=numprocesses not in (None, 0, "0") and not decides,
+        controller_only=not serial and not decides,
+        alone=name is not None and serial,
     )
     early_config.stash[ISOLATION_KEY] = isolation
     if name is not None and isolation.worker is None:

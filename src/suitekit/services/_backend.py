@@ -88,12 +88,15 @@ class Backend(Protocol):
         run_id: str,
         build: bool,
         inputs: TemplateInputs | None = None,
+        alone: bool = False,
     ) -> dict[str, str]:
         """The run controller's part, once per run (the template database); the variables set.
 
         ``url`` gives the provided server's URL, or raises :class:`ServiceError` when none is
         provided: a backend with nothing to prepare does not ask for it. ``inputs``: what keys
         a kept template (a Django suite's, see :mod:`suitekit.services._fingerprint`).
+        ``alone``: the controller is the run's only process (no xdist worker now or later), so
+        a template only a copy is made of may be left out (see :meth:`acquire`).
         """
 
     def acquire(
@@ -105,11 +108,13 @@ class Backend(Protocol):
         url: str,
         environ: Mapping[str, str],
         clone_later: bool,
+        alone: bool = False,
     ) -> dict[str, str]:
         """Give the worker its own part of the server; the variables that name it.
 
         The part is written into ``acquired.resources`` and its release registered on
-        ``acquired``.
+        ``acquired``. ``alone``: the run's only process, given no template by
+        :meth:`prepare_run` with ``alone``, sets its own part up as the template would be.
         """
 
     def acquire_for_check(

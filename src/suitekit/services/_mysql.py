@@ -61,6 +61,7 @@ __all__ = [
     "ensure_template",
     "marked_databases",
     "render_env",
+    "set_up",
     "wait_started",
 ]
 
@@ -509,6 +510,22 @@ def ensure_template(
             return True
         finally:
             _unlock(connection, key)
+
+
+def set_up(
+    server: MySQLServer,
+    config: ServiceConfig,
+    name: str,
+    *,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> None:
+    """Run the setup steps into the database ``name``, as into a template.
+
+    Raises:
+        ServiceError: A step failed.
+    """
+    _run_setup(server, config, name, cwd, environ)
 
 
 def _run_setup(

@@ -58,6 +58,7 @@ __all__ = [
     "marked_databases",
     "preclone",
     "render_env",
+    "set_up",
     "take_or_clone",
     "template_key",
     "wait_started",
@@ -844,6 +845,22 @@ def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -
     connection.execute(
         sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(comment))
     )
+
+
+def set_up(
+    server: PostgresServer,
+    config: ServiceConfig,
+    name: str,
+    *,
+    cwd: Path,
+    environ: Mapping[str, str],
+) -> None:
+    """Run the setup steps into the database ``name``, as into a template.
+
+    Raises:
+        ServiceError: A step failed.
+    """
+    _run_setup(server, config, name, cwd, environ)
 
 
 def _run_setup(

@@ -88,9 +88,10 @@ class RedisBackend(BackendBase):
         run_id: str,
         build: bool,
         inputs: TemplateInputs | None = None,
+        alone: bool = False,
     ) -> dict[str, str]:
         """Nothing: a worker's database is leased empty."""
-        del project, suite, environ, url, run_id, build, inputs
+        del project, suite, environ, url, run_id, build, inputs, alone
         return {}
 
     def acquire(
@@ -102,9 +103,10 @@ class RedisBackend(BackendBase):
         url: str,
         environ: Mapping[str, str],
         clone_later: bool,
+        alone: bool = False,
     ) -> dict[str, str]:
         """Lease an empty logical database for the worker."""
-        del environ, clone_later
+        del environ, clone_later, alone
         resources = acquired.resources
         server = RedisServer.from_url(url)
         tag = _redis.owner_tag(resources.run_id, suite.name, resources.worker)

@@ -73,6 +73,7 @@ def prepare_run(
     template: bool = True,
     build: bool = True,
     inputs: Mapping[Service, TemplateInputs] | None = None,
+    alone: bool = False,
 ) -> dict[str, str]:
     """The controller's part: fix the run id and hash seed, build the template database.
 
@@ -81,7 +82,9 @@ def prepare_run(
     caller builds it later with :func:`suitekit.services._postgres.building` (Django's
     migrate, once the xdist workers are starting); their clones wait until it exists.
     ``inputs`` key a service's kept template (a Django suite's migrations, see
-    :mod:`suitekit.services._fingerprint`).
+    :mod:`suitekit.services._fingerprint`). With ``alone`` (the controller is the run's only
+    process) a template that would only be copied once is left out: :func:`acquire` with
+    ``alone`` sets the process's own database up instead.
 
     Returns:
         Variables to export before workers start (the caller sets them in ``os.environ``).
@@ -104,6 +107,7 @@ def prepare_run(
                     run_id=run_id,
                     build=build,
                     inputs=(inputs or {}).get(backend.kind.name),
+                    alone=alone,
                 )
             )
     return env
@@ -245,6 +249,7 @@ def acquire(
     worker: str,
     environ: Mapping[str, str],
     clone_later: bool = False,
+    alone: bool = False,
 ) -> Acquired:
     """The worker's part: its own database, Redis keyspace, folders and ports.
 
@@ -252,6 +257,8 @@ def acquire(
     :meth:`Acquired.materialize`: in a Django suite, before the worker's first test, so its
     start-up (conftests, Django's set-up, collection) goes on while
     the controller still builds the template (or, without xdist, after this process built it).
+    With ``alone`` (the run's only process, after :func:`prepare_run` with ``alone``) a
+    database that no template was named for gets the template's setup steps itself.
 
     Raises:
         ServiceError: A resource could not be had (what was acquired so far is released).
@@ -267,7 +274,13 @@ def acquire(
             url = _provided(environ, backend)
             env.update(
                 backend.acquire(
-                    project, suite, acquired, url=url, environ=environ, clone_later=clone_later
+                    project,
+                    suite,
+                    acquired,
+                    url=url,
+                    environ=environ,
+                    clone_later=clone_later,
+                    alone=alone,
                 )
             )
         dirs: dict[str, str] = {}
