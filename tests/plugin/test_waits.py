@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
+from suitekit._layout import Measured
 from suitekit.pytest_plugin._waits import WAITED, SchedClock, WaitsPlugin
+from tests.plugin.helpers import run
 
 if TYPE_CHECKING:
     from _pytest.reports import TestReport
@@ -85,8 +87,11 @@ class _FakeClock(SchedClock):
 
 
 def _phases(plugin: WaitsPlugin) -> list[object]:
-    """Run the makereport wrapper for setup, call and teardown; each report's wait."""
-    plugin.pytest_runtest_logstart()
+    """Run the setup wrapper, then the makereport one for each phase; each report's wait."""
+    setup = plugin.pytest_runtest_setup()
+    next(setup)
+    with pytest.raises(StopIteration):
+        setup.send(None)
     waits = []
     for when in ("setup", "call", "teardown"):
         wrapper = plugin.pytest_runtest_makereport(
@@ -111,3 +116,38 @@ def test_the_teardown_report_carries_the_wait_since_the_test_started() -> None:
 def test_without_a_clock_no_report_carries_a_wait() -> None:
     plugin = WaitsPlugin(_FakeClock([None, None]))
     assert _phases(plugin) == [None, None, None]
+
+
+RETRIED = """
+import os, pathlib, time
+
+def test_second_time_lucky():
+    time.sleep(0.2)
+    marker = pathlib.Path(os.environ["ATTEMPTS"])
+    if not marker.exists():
+        marker.write_text("failed once")
+        raise AssertionError("the first attempt fails")
+"""
+
+
+@needs_schedstat
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_retried_test_has_the_wait_of_its_final_attempt(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    monkeypatch.setenv("ATTEMPTS", str(project.path / "attempts"))
+    project.makepyfile(**{"tests/unit/test_retried": RETRIED})
+    result = run(
+        project, workers, "--suitekit-suite=unit", "--suitekit-retries=1",
+        "--junitxml=junit/unit-3.11.xml", "-k", "lucky",
+    )  # fmt: skip
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*1 rerun, 1 flaky*"])
+    measured = Measured.read(project.path / "junit" / "unit-3.11.xml")
+    assert measured is not None
+    assert measured.timeline is not None
+    (span,) = (s for s in measured.timeline.tests if s.node_id.endswith("lucky"))
+    # Measured from the final attempt's setup (the clock starts again per attempt); the rerun's
+    # wait is left out, as its time is left out of the JUnit file.
+    assert span.waited is not None
+    assert span.waited <= span.seconds - 0.4 + 0.002  # two sleeps of 0.2 s, no CPU waited

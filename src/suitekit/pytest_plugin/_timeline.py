@@ -13,8 +13,9 @@ report is thus not on the timeline (the JUnit report has its failure); one that 
 its setup keeps the span of what it reported. The worker of a report without ``worker_id``
 is the one of xdist's node that sent it, when it names one.
 
-Each report may also say how long its phase waited for a CPU (:mod:`._waits`): a test's waits
-are summed over its reports, and a test none of whose reports said is recorded without one.
+Each report may also say how long its test waited for a CPU (:mod:`._waits`): a test's waits
+are summed over its reports but those of its reruns (attempts its JUnit time leaves out), and a
+test none of whose reports said is recorded without one.
 
 At the session's end :class:`~._suite.SuitePlugin` writes the spans into the
 sidecar beside the JUnit file (:class:`suitekit._layout.Timeline`), where ``suitekit report``
@@ -79,7 +80,8 @@ class TimelinePlugin:
         if report.when not in _PHASES or not 0 < start <= stop:  # e.g. xdist's crash report
             return
         waited = getattr(report, WAITED, None)
-        if not isinstance(waited, float):
+        outcome: str = report.outcome  # "rerun": an attempt the JUnit time leaves out
+        if not isinstance(waited, float) or outcome == "rerun":
             waited = None
         span = self.spans.get(report.nodeid)
         if span is None:

@@ -10,15 +10,18 @@ knew nothing of other processes: ``workers = "auto"`` then flipped between ``-n 
 
 On Linux the kernel counts, per thread, the nanoseconds it spent runnable but waiting for a
 CPU (the second field of ``/proc/thread-self/schedstat``). The process that runs a test reads
-it when the test starts and when its teardown's report is made, and puts the difference on
-that report (``suitekit_waited``, seconds): xdist carries a report's attributes to the
-controller, whose timeline sums them per test (a retried test's attempts) into the sidecar, and
-the durations store keeps them beside the test's seconds
+it as the test's setup starts and when its teardown's report is made, and puts the difference
+on that report (``suitekit_waited``, seconds): xdist carries a report's attributes to the
+controller, whose timeline sums them per test into the sidecar, and the durations store keeps
+them beside the test's seconds
 (:attr:`suitekit.sharding.Measurement.waited`). Where the file is missing (another system, a
 kernel without scheduler statistics) nothing is added and the store falls back on its guess.
 
 The file is opened once per thread that runs tests and read with ``pread``: about two
-microseconds a read, two reads a test (a trivial test costs pytest 300 to 800 here).
+microseconds a read, two reads a test (a trivial test costs pytest 300 to 800 here). A test
+retried by suitekit is measured per attempt, as its JUnit time is: the clock starts again at
+each attempt's setup, and the timeline leaves out the waits of the attempts whose reports are
+logged as reruns.
 """
 
 from __future__ import annotations
@@ -88,9 +91,11 @@ class WaitsPlugin:
         self.clock = clock if clock is not None else SchedClock()
         self.mark: float | None = None
 
-    def pytest_runtest_logstart(self) -> None:
-        """A test begins: its wait counts from here."""
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self) -> Generator[None]:
+        """A test (or a retried test's attempt) begins: its wait counts from here."""
         self.mark = self.clock.read()
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
