@@ -132,8 +132,8 @@ class Span:
             precision).
         seconds: From its setup's start to its teardown's end (of every attempt, when it was
             retried).
-        waited: Of those seconds, how long it waited for a CPU (``None``: not measured; see
-            :mod:`suitekit.pytest_plugin._waits`).
+        waited: How long it waited for a CPU between its final attempt's setup and teardown
+            (``None``: not measured; see :mod:`suitekit.pytest_plugin._waits`).
     """
 
     node_id: str

@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from suitekit import _naming, load_project
+from suitekit._handoff import ENV_TEMPLATE
 from suitekit.services import _postgres_server as _throwaway
 from suitekit.services import _redis, clean
 from suitekit.services._endpoints import RedisServer
@@ -164,7 +165,7 @@ def test_zz_the_runs_databases():
     run = os.environ["SUITEKIT_RUN_ID"]
     with _db() as db:
         names = [row[0] for row in db.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"sk\\_{run}%",)
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"sk\\\\_{run}%",)
         )]
     pathlib.Path(os.environ["SEEN"]).write_text(json.dumps(names))
 """
@@ -174,7 +175,9 @@ def test_zz_the_runs_databases():
         "import json\n" + (project.root / "tests/integration/test_collide.py").read_text(),
     )
     run_id = f"alone{os.getpid()}"
-    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "SEEN": str(seen)}
+    # A template an outer run named in the environment is not this run's.
+    outer = f"sk_outer{os.getpid()}_integration_tpl_0"
+    env = {**machine_env(), "SUITEKIT_RUN_ID": run_id, "SEEN": str(seen), ENV_TEMPLATE: outer}
     result = run_pytest(project, "--suitekit-suite=integration", "-n", "0", env=env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output

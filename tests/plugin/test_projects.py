@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugin.helpers import run
+
 
 @pytest.fixture
 def plain_project(
@@ -109,3 +111,22 @@ def test_a_malformed_declaration_fails_every_run_naming_the_key(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(message)
     result.stdout.no_fnmatch_line("*passed*")
+
+
+def test_a_suite_run_reads_the_projects_file_once_to_find_it_and_once_to_load_it(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each hook that needs the project asked for it afresh, and each ask parsed the file two
+    # or three times: eight parses a process. The project is kept once read.
+    from suitekit.config import _document, _project  # noqa: PLC0415 - patched here only
+
+    reads: list[Path] = []
+
+    def counting(path: Path) -> dict[str, object]:
+        reads.append(path)
+        return _document.read_document(path)
+
+    monkeypatch.setattr(_project, "read_document", counting)
+    result = run(project, "0", "--suitekit-suite=unit", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    assert len(reads) == 2, reads

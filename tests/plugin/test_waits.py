@@ -9,16 +9,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import pytest
 
 from suitekit._layout import Measured
 from suitekit.pytest_plugin._waits import WAITED, SchedClock, WaitsPlugin
 from tests.plugin.helpers import run
-
-if TYPE_CHECKING:
-    from _pytest.reports import TestReport
 
 needs_schedstat = pytest.mark.skipif(
     not Path("/proc/thread-self/schedstat").exists(),
@@ -87,26 +84,27 @@ class _FakeClock(SchedClock):
 
 
 def _phases(plugin: WaitsPlugin) -> list[object]:
-    """Run the setup wrapper, then the makereport one for each phase; each report's wait."""
-    setup = plugin.pytest_runtest_setup()
-    next(setup)
-    with pytest.raises(StopIteration):
-        setup.send(None)
+    """Run the setup and teardown wrappers and the makereport one; each phase report's wait."""
     waits = []
     for when in ("setup", "call", "teardown"):
-        wrapper = plugin.pytest_runtest_makereport(
-            cast("pytest.CallInfo[None]", SimpleNamespace(when=when))
-        )
-        next(wrapper)
-        report = cast("TestReport", SimpleNamespace())
+        wrapper = {"setup": plugin.pytest_runtest_setup, "teardown": plugin.pytest_runtest_teardown}
+        if when in wrapper:
+            phase = wrapper[when]()
+            next(phase)
+            with pytest.raises(StopIteration):
+                phase.send(None)
+        call = cast("pytest.CallInfo[None]", SimpleNamespace(when=when))
+        making = plugin.pytest_runtest_makereport(call)
+        next(making)
+        report = cast("pytest.TestReport", SimpleNamespace())
         with pytest.raises(StopIteration) as ended:
-            wrapper.send(report)
+            making.send(report)
         assert ended.value.value is report
         waits.append(getattr(report, WAITED, None))
     return waits
 
 
-def test_the_teardown_report_carries_the_wait_since_the_test_started() -> None:
+def test_the_teardown_report_carries_the_wait_from_setup_to_teardown() -> None:
     plugin = WaitsPlugin(_FakeClock([1.0, 2.25]))
     assert _phases(plugin) == [None, None, 1.25]
     # A report made outside a test (none started since) carries nothing.

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
@@ -262,3 +263,26 @@ def test_clean_stops_an_instance_whose_start_time_matches(
         f"stopped a left-behind svc instance (127.0.0.1:21003, run {RUN_ID}, worker gw3)"
     ]
     assert not path.exists()
+
+
+def test_an_answer_that_is_not_http_is_not_ready_and_raises_nothing() -> None:
+    # What a probe reads on a connection the kernel made to itself (its own request, on a port
+    # nothing listens on yet) is no HTTP status line: polling goes on.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(1024)
+                connection.sendall(b"GET /health HTTP/1.1\r\n\r\n")
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        try:
+            why = _custom._probe_http(f"http://127.0.0.1:{port}/health", 5.0)
+        finally:
+            thread.join(timeout=5)
+    assert why == f"GET http://127.0.0.1:{port}/health got no answer"

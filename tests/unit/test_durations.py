@@ -474,7 +474,9 @@ def test_record_caps_a_wait_at_the_seconds_and_keeps_it_apart_from_unmeasured_ca
     assert (cases["t::a"].waited, cases["t::b"].waited, cases["t::c"].waited) == (0.5, 0.5, None)
 
 
-def test_a_store_with_and_without_waits_reads_back(tmp_path: Path) -> None:
+def test_waits_are_kept_beside_the_suites_where_an_older_suitekit_does_not_look(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "durations.json"
     store = DurationStore(
         suites={"unit": {"t::a": measured(1.0), "t::b": Measurement(
@@ -482,19 +484,45 @@ def test_a_store_with_and_without_waits_reads_back(tmp_path: Path) -> None:
         )}}
     )  # fmt: skip
     store.save(path)
-    cases = json.loads(path.read_text(encoding="utf-8"))["suites"]["unit"]
-    assert "waited" not in cases["t::a"]  # as an older suitekit wrote it
-    assert cases["t::b"]["waited"] == 0.25
+    document = json.loads(path.read_text(encoding="utf-8"))
+    # The entries keep exactly the keys every version reads; the waits have a table of their own.
+    assert document["suites"]["unit"]["t::b"] == {
+        "cpus": 4, "measured_at": 100.0, "seconds": 1.0, "workers": 1
+    }  # fmt: skip
+    assert document["waited"] == {"unit": {"t::b": 0.25}}
     assert DurationStore.load(path) == store
+    # A store without any measured wait has no such table, as an older suitekit wrote it.
+    DurationStore(suites={"unit": {"t::a": measured(1.0)}}).save(path)
+    assert "waited" not in json.loads(path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("waited", ['"0.5"', "true", "null", "[]"])
-def test_a_wait_of_the_wrong_type_is_a_format_error(tmp_path: Path, waited: str) -> None:
+def test_a_wait_of_no_stored_case_is_passed_over(tmp_path: Path) -> None:
     path = tmp_path / "durations.json"
-    case = '{"seconds": 1.0, "workers": 1, "cpus": 1, "measured_at": 0.0, "waited": WAITED}'
+    entry = '{"seconds": 1.0, "workers": 1, "cpus": 1, "measured_at": 0.0}'
     path.write_text(
-        '{"version": 1, "suites": {"unit": {"t::a": ' + case.replace("WAITED", waited) + "}}}",
+        '{"version": 1, "suites": {"unit": {"t::a": ' + entry + "}}, "
+        '"waited": {"unit": {"t::gone": 0.5}, "e2e": {"t::x": 1}}}',
         encoding="utf-8",
     )
-    with pytest.raises(ReportError, match=r"suites\.unit\.t::a has a value of the wrong type"):
+    assert DurationStore.load(path).suites["unit"]["t::a"].waited is None
+
+
+@pytest.mark.parametrize(
+    ("waits", "problem"),
+    [
+        ('{"unit": {"t::a": "0.5"}}', r"waited\.unit\.t::a is not a number"),
+        ('{"unit": {"t::a": true}}', r"waited\.unit\.t::a is not a number"),
+        ('{"unit": {"t::a": -1}}', r"waited\.unit\.t::a: waited must be a finite number"),
+        ('{"unit": 3}', r"waited\.unit is not a JSON object"),
+        ("[]", r"'waited' is not a JSON object"),
+    ],
+)
+def test_a_broken_wait_is_a_format_error(tmp_path: Path, waits: str, problem: str) -> None:
+    path = tmp_path / "durations.json"
+    entry = '{"seconds": 1.0, "workers": 1, "cpus": 1, "measured_at": 0.0}'
+    path.write_text(
+        '{"version": 1, "suites": {"unit": {"t::a": ' + entry + '}}, "waited": ' + waits + "}",
+        encoding="utf-8",
+    )
+    with pytest.raises(ReportError, match=problem):
         DurationStore.load(path)

@@ -10,7 +10,7 @@ import pytest
 from suitekit._layout import Measured, Span, Timeline
 from suitekit.config import load_project
 from suitekit.errors import ReportError
-from suitekit.reporting._report import record_session
+from suitekit.reporting._report import _fold, record_session
 from suitekit.sharding._durations import DURATIONS_FILE, DurationStore, update_store
 
 
@@ -112,3 +112,41 @@ def test_the_waits_of_the_sidecars_timeline_are_recorded_with_the_seconds(
     assert burn.serial_seconds == pytest.approx(0.39)
     assert sleep.serial_seconds == 0.4
     assert old.serial_seconds == pytest.approx(0.2)
+
+
+def test_every_junit_files_waits_are_folded_each_with_its_longest_time(tmp_path: Path) -> None:
+    """A suite run on two Pythons: the merge keeps a case's largest time, and its wait."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.suitekit]\npython = ["3.11", "3.12"]\n\n'
+        '[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
+        encoding="utf-8",
+    )
+    junit_dir = tmp_path / "reports" / "junit"
+    junit_dir.mkdir(parents=True)
+    spans = {
+        "3.11": (("test_both", 0.5, 0.1), ("test_old", 0.2, 0.05)),
+        "3.12": (("test_both", 0.9, 0.4), ("test_new", 0.3, 0.0)),
+    }
+    for python, tests in spans.items():
+        junit = junit_dir / f"unit-{python}.xml"
+        junit.write_text("<testsuites/>", encoding="utf-8")
+        timeline = Timeline(
+            started=1_767_000_000.0,
+            stopped=1_767_000_002.0,
+            tests=tuple(
+                Span(node_id=f"tests/test_a.py::{name}", worker="main", start=0, seconds=seconds,
+                     waited=waited)
+                for name, seconds, waited in tests
+            ),
+        )  # fmt: skip
+        Measured(workers=1, cpus=2, timeline=timeline).write(junit)
+    durations = {"unit": {"tests.test_a::test_both": 0.9, "tests.test_a::test_old": 0.2,
+                          "tests.test_a::test_new": 0.3}}  # fmt: skip
+    _fold(load_project(tmp_path), junit_dir, durations)
+    stored = DurationStore.load(tmp_path / DURATIONS_FILE).suites["unit"]
+    assert {key.split("::")[1]: m.waited for key, m in stored.items()} == {
+        "test_both": 0.4,  # 3.12's, whose 0.9 s the store keeps
+        "test_old": 0.05,
+        "test_new": 0.0,
+    }

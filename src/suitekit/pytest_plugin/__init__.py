@@ -215,7 +215,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (shards, "suitekit-shards"),
             (LocationsPlugin(ids), "suitekit-locations"),
             (timeline, "suitekit-timeline"),
-            (WaitsPlugin(), "suitekit-waits"),
+            *_waits_plugin(config),
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))
@@ -232,6 +232,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if isolation is not None and isolation.template:
         # After pytest-django registered: suitekit's django_db_setup wins over its own.
         _django.register(config, isolation.suite)
+
+
+def _waits_plugin(config: pytest.Config) -> list[tuple[object, str]]:
+    """The CPU waits' plugin, unless the JUnit times are the call's alone.
+
+    A wait spans the whole test (setup to teardown): a time of the call alone
+    (``junit_duration_report = "call"``) cannot have it taken off.
+    """
+    if config.getini("junit_duration_report") == "call":
+        return []
+    return [(WaitsPlugin(), "suitekit-waits")]
 
 
 def _progress_plugin(config: pytest.Config, durations: Durations) -> ProgressPlugin | None:

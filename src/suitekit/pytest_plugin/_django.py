@@ -483,6 +483,13 @@ class DjangoHeader:
                 ]
             return [_own_line(self.cooperation), *unkept]
         if self.how == _BY_SETUP:
+            if not database:  # a run without xdist: no template (see services.prepare_run)
+                return [
+                    (
+                        "suitekit: django: this process's own database, prepared by the setup "
+                        "steps (a run without xdist copies no template), is Django's database"
+                    )
+                ]
             kept_by = " (kept between runs)" if kept == "1" else ""
             return [
                 (

@@ -10,8 +10,9 @@ knew nothing of other processes: ``workers = "auto"`` then flipped between ``-n 
 
 On Linux the kernel counts, per thread, the nanoseconds it spent runnable but waiting for a
 CPU (the second field of ``/proc/thread-self/schedstat``). The process that runs a test reads
-it as the test's setup starts and when its teardown's report is made, and puts the difference
-on that report (``suitekit_waited``, seconds): xdist carries a report's attributes to the
+it as the test's setup starts and as its teardown ends (both inside the phases' own timing, so
+the wait is part of the test's time), and puts the difference on the teardown's report
+(``suitekit_waited``, seconds): xdist carries a report's attributes to the
 controller, whose timeline sums them per test into the sidecar, and the durations store keeps
 them beside the test's seconds
 (:attr:`suitekit.sharding.Measurement.waited`). Where the file is missing (another system, a
@@ -29,12 +30,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pytest
-
-if TYPE_CHECKING:
-    from _pytest.reports import TestReport
 
 __all__ = ["WAITED", "SchedClock", "WaitsPlugin"]
 
@@ -90,24 +88,40 @@ class WaitsPlugin:
         """Start with no mark: a report made before any test started carries nothing."""
         self.clock = clock if clock is not None else SchedClock()
         self.mark: float | None = None
+        self.waited: float | None = None
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self) -> Generator[None]:
         """A test (or a retried test's attempt) begins: its wait counts from here."""
         self.mark = self.clock.read()
+        self.waited = None
         return (yield)
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self) -> Generator[None]:
+        """The test's teardown is done: its wait is the clock's advance since the mark.
+
+        Read after every other teardown (this outermost wrapper's code after the ``yield`` runs
+        last) and before pytest stops the phase's clock, so that the wait lies inside the
+        test's time.
+        """
+        try:
+            return (yield)
+        finally:
+            if self.mark is not None:
+                now = self.clock.read()
+                self.waited = None if now is None else max(now - self.mark, 0.0)
+            self.mark = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, call: pytest.CallInfo[None]
-    ) -> Generator[None, TestReport, TestReport]:
-        """The test's teardown ended: its report carries the clock's advance since the start."""
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """The teardown's report carries the test's wait."""
         report = yield
-        if call.when == "teardown" and self.mark is not None:
-            now = self.clock.read()
-            if now is not None:
-                setattr(report, WAITED, max(now - self.mark, 0.0))
-            self.mark = None
+        if call.when == "teardown" and self.waited is not None:
+            setattr(report, WAITED, self.waited)
+            self.waited = None
         return report
 
     def pytest_unconfigure(self) -> None:

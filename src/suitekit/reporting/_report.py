@@ -42,31 +42,31 @@ T = TypeVar("T")
 __all__ = ["HTML_REPORT", "record_session", "report"]
 
 
-def _conditions(
-    project: Project, junit_dir: Path, suite: str
-) -> tuple[int, int, float, dict[str, float] | None]:
-    """Workers, CPUs, time and CPU waits of the run that measured a suite's durations.
+def _conditions(project: Project, junit_dir: Path, suite: str) -> tuple[int, int, float]:
+    """Workers, CPUs and time of the run that measured a suite's durations.
 
     Read from the sidecar of the suite's JUnit file (per Python version; the newest counts);
-    without one: 1 worker, the machine's CPU count, the JUnit file's modification time and no
-    waits. The waits (case key -> seconds) are those of the sidecar's timeline, for the tests
-    whose wait was measured (:mod:`suitekit.pytest_plugin._waits`).
+    without one: 1 worker, the machine's CPU count, and the JUnit file's modification time.
     """
-    found: list[tuple[float, int, int, Path]] = []
+    found: list[tuple[float, int, int]] = []
+    for junit in _junit_files(project, junit_dir, suite):
+        workers, cpus = _sidecar(Measured.path_for(junit)) or (1, os.cpu_count() or 1)
+        found.append((junit.stat().st_mtime, workers, cpus))
+    if not found:
+        return 1, os.cpu_count() or 1, time.time()
+    measured_at, workers, cpus = max(found)
+    return workers, cpus, measured_at
+
+
+def _junit_files(project: Project, junit_dir: Path, suite: str) -> list[Path]:
+    """The suite's JUnit files in ``junit_dir``: one per Python version (and shard)."""
     pythons = project.suite(suite).python if suite in _names(project) else ()
-    for junit in (
+    return [
         path
         for python in pythons
         for path in _layout.session_reports(junit_dir, _layout.session_name(suite, python))
-    ):
-        if not junit.is_file():
-            continue
-        workers, cpus = _sidecar(Measured.path_for(junit)) or (1, os.cpu_count() or 1)
-        found.append((junit.stat().st_mtime, workers, cpus, junit))
-    if not found:
-        return 1, os.cpu_count() or 1, time.time(), None
-    measured_at, workers, cpus, junit = max(found)
-    return workers, cpus, measured_at, _waits(Measured.path_for(junit))
+        if path.is_file()
+    ]
 
 
 def _sidecar(path: Path) -> tuple[int, int] | None:
@@ -80,19 +80,27 @@ def _sidecar(path: Path) -> tuple[int, int] | None:
     return None if measured is None else (measured.workers, measured.cpus)
 
 
-def _waits(path: Path) -> dict[str, float] | None:
-    """Case key -> seconds waited for a CPU, from a sidecar's timeline; ``None``: none there."""
+def _waits(junits: list[Path]) -> dict[str, float] | None:
+    """Case key -> seconds waited for a CPU, from the sidecars' timelines; ``None``: none.
+
+    A case in several files (Python versions) takes the wait of its longest span there: the
+    JUnit merge keeps the largest time of a case, and the wait goes with the time it is part
+    of. Tests whose wait was not measured (see :mod:`suitekit.pytest_plugin._waits`) have none.
+    """
     from suitekit.sharding import case_key  # noqa: PLC0415 - see report()
 
-    measured = Measured.read_path(path)
-    if measured is None or measured.timeline is None:
-        return None
-    waits = {
-        case_key(span.node_id): span.waited
-        for span in measured.timeline.tests
-        if span.waited is not None
-    }
-    return waits or None
+    longest: dict[str, tuple[float, float]] = {}
+    for junit in junits:
+        measured = Measured.read(junit)
+        if measured is None or measured.timeline is None:
+            continue
+        for span in measured.timeline.tests:
+            if span.waited is None:
+                continue
+            key = case_key(span.node_id)
+            if key not in longest or span.seconds > longest[key][0]:
+                longest[key] = (span.seconds, span.waited)
+    return {key: waited for key, (_, waited) in longest.items()} or None
 
 
 def _names(project: Project) -> set[str]:
@@ -395,8 +403,18 @@ def _merge_aside(inputs: list[Path], *, slowest: int) -> MergeResult:
         return merge_junit(inputs, Path(scratch) / "junit.xml", slowest=slowest)
 
 
-def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str, float]]) -> None:
-    """Fold each suite's durations into the store, with how they were measured."""
+def _fold(
+    project: Project,
+    junit_dir: Path,
+    durations: Mapping[str, Mapping[str, float]],
+    *,
+    only: Path | None = None,
+) -> None:
+    """Fold each suite's durations into the store, with how they were measured.
+
+    The waits come from every JUnit file of the suite in ``junit_dir``, or from ``only``
+    when the durations are that one file's.
+    """
     from suitekit.sharding import (  # noqa: PLC0415 - see report()
         DURATIONS_FILE,
         DurationStore,
@@ -405,7 +423,8 @@ def _fold(project: Project, junit_dir: Path, durations: Mapping[str, Mapping[str
 
     def change(store: DurationStore) -> DurationStore:
         for suite, cases in durations.items():
-            workers, cpus, measured_at, waits = _conditions(project, junit_dir, suite)
+            workers, cpus, measured_at = _conditions(project, junit_dir, suite)
+            waits = _waits([only] if only else _junit_files(project, junit_dir, suite))
             store = store.record(
                 {suite: cases},
                 workers=workers,
@@ -433,4 +452,4 @@ def record_session(project: Project, junit: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="suitekit-durations-") as scratch:
         result = merge_junit([junit], Path(scratch) / "junit.xml", slowest=0)
     if result.durations:
-        _fold(project, junit.parent, result.durations)
+        _fold(project, junit.parent, result.durations, only=junit)

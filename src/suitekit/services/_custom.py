@@ -317,7 +317,11 @@ def _probe(
         try:
             with socket.create_connection(
                 (HOST, int(values["port"])), timeout=min(remaining, _PROBE_TIMEOUT)
-            ):
+            ) as connection:
+                if connection.getsockname() == connection.getpeername():
+                    # A port in the ephemeral range that nothing listens on yet: the kernel may
+                    # connect the probe to itself (TCP's simultaneous open). Nobody answered.
+                    return f"nothing accepted a connection on {HOST}:{values['port']}"
                 return None
         except OSError:
             return f"nothing accepted a connection on {HOST}:{values['port']}"
@@ -349,7 +353,8 @@ def _probe_command(
 
 
 def _probe_http(url: str, timeout: float) -> str | None:
-    import urllib.error  # noqa: PLC0415 - only services that are probed over HTTP need it
+    import http.client  # noqa: PLC0415 - only services that are probed over HTTP need it
+    import urllib.error  # noqa: PLC0415
     import urllib.request  # noqa: PLC0415
 
     # No proxy: the instance listens on 127.0.0.1, which a proxy from the environment
@@ -360,7 +365,9 @@ def _probe_http(url: str, timeout: float) -> str | None:
             status = int(answer.status)
     except urllib.error.HTTPError as error:
         status = error.code
-    except (OSError, ValueError):
+    except (OSError, ValueError, http.client.HTTPException):
+        # HTTPException: no HTTP answer, e.g. the probe's own request read back from a
+        # connection the kernel made to itself on a port nothing listens on yet.
         return f"GET {url} got no answer"
     if 200 <= status < 300:  # noqa: PLR2004 - HTTP's success class
         return None

@@ -74,8 +74,10 @@ class Databases(Protocol[_S_contra]):
     ) -> None:
         """Create a worker's database as a copy of the template."""
 
-    def create_empty(self, server: _S_contra, name: str, run_id: str, role: str = ...) -> None:
-        """Create an empty database for this run (marked with ``role``)."""
+    def create_empty(
+        self, server: _S_contra, name: str, run_id: str, role: str = ..., *, suite: str = ...
+    ) -> None:
+        """Create an empty database for this run (marked with ``role`` and ``suite``)."""
 
     def set_up(
         self,
@@ -286,7 +288,9 @@ class DatabaseBackend(BackendBase, Generic[_S]):
             else:
                 make()
         else:
-            self.databases.create_empty(server, database, run_id, role=self.empty_role)
+            self.databases.create_empty(
+                server, database, run_id, role=self.empty_role, suite=suite.name
+            )
             if alone:
                 self.databases.set_up(
                     server, self.config(project), database, cwd=project.root, environ=environ

@@ -272,10 +272,16 @@ def drop_marked(server: PostgresServer, database: MarkedDatabase) -> None:
     drop(server, database.name)
 
 
-def create_empty(server: PostgresServer, name: str, run_id: str, role: str = "check") -> None:
-    """Create an empty database for this run (the migrations check uses one)."""
+def create_empty(
+    server: PostgresServer, name: str, run_id: str, role: str = "check", *, suite: str = ""
+) -> None:
+    """Create an empty database for this run (the migrations check uses one).
+
+    A worker's (``role="worker"``) names its ``suite``, as a copy does: the run's end finds
+    it by that mark when its process could not drop it.
+    """
     with _admin(server) as connection:
-        _create(connection, name, _comment(run_id, role))
+        _create(connection, name, _comment(run_id, role, {"suite": suite} if suite else None))
 
 
 def clone(

@@ -36,7 +36,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -57,8 +57,8 @@ DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
 _VERSION: Final = 1
 _FIELDS: Final = ("seconds", "workers", "cpus", "measured_at")
 _WAITED: Final = "waited"
-"""The optional field. Version 1 still: a store without waits reads as before; a suitekit
-older than the waits refuses a store that has them, with the same fix as for any store."""
+"""The optional table of measured waits (suite -> case -> seconds), beside ``suites`` rather
+than in its entries: a suitekit older than the waits reads only ``suites`` and ignores it."""
 _FIX: Final = (
     "  fix: delete it (the next run measures every test afresh) "
     "or restore it from version control or the CI cache."
@@ -185,13 +185,22 @@ class DurationStore:
         Raises:
             ReportError: The file cannot be written; an older store at ``path`` is left intact.
         """
-        document = {
+        document: dict[str, object] = {
             "version": _VERSION,
             "suites": {
-                suite: {key: _document(measurement) for key, measurement in cases.items()}
+                suite: {
+                    key: {name: getattr(measurement, name) for name in _FIELDS}
+                    for key, measurement in cases.items()
+                }
                 for suite, cases in self.suites.items()
             },
         }
+        waits = {
+            suite: {key: m.waited for key, m in cases.items() if m.waited is not None}
+            for suite, cases in self.suites.items()
+        }
+        if waits := {suite: cases for suite, cases in waits.items() if cases}:
+            document[_WAITED] = waits
         text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
         write_text_atomic(path, text)
 
@@ -242,8 +251,9 @@ class DurationStore:
         """Combine two stores: per test case, the newer measurement wins.
 
         On equal ``measured_at`` the larger seconds win, then the larger worker count, then
-        the larger CPU count. The result is thus the maximum of a total order, so merging is
-        commutative, associative and idempotent: shards' stores can be combined in any order.
+        the larger CPU count, then the larger wait (a measured one above none). The result is
+        thus the maximum of a total order, so merging is commutative, associative and
+        idempotent: shards' stores can be combined in any order.
         """
         combined: dict[str, dict[str, Measurement]] = {
             suite: dict(cases) for suite, cases in self.suites.items()
@@ -276,18 +286,27 @@ class DurationStore:
 
 def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
     """Validate a decoded durations file (its version checked) and build its measurements."""
-    return {
+    suites = {
         suite: {key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()}
         for suite, cases in json_table(document, "suites").items()
     }
-
-
-def _document(measurement: Measurement) -> dict[str, float | int]:
-    """One measurement's JSON object (``waited`` only when it was measured)."""
-    document: dict[str, float | int] = {name: getattr(measurement, name) for name in _FIELDS}
-    if measurement.waited is not None:
-        document[_WAITED] = measurement.waited
-    return document
+    if _WAITED not in document:
+        return suites
+    for suite, cases in json_table(document, _WAITED).items():
+        for key, waited in cases.items():
+            if not isinstance(waited, int | float) or isinstance(waited, bool):
+                problem = f"{_WAITED}.{suite}.{key} is not a number"
+                raise FormatError(problem)
+            measurement = suites.get(suite, {}).get(key)
+            if measurement is None:
+                continue  # a wait of no stored case: nothing to correct
+            try:
+                corrected = replace(measurement, waited=float(waited))
+            except ValueError as error:
+                problem = f"{_WAITED}.{suite}.{key}: {error}"
+                raise FormatError(problem) from None
+            suites[suite][key] = corrected
+    return suites
 
 
 def _capped(waited: float | None, seconds: float) -> float | None:
@@ -297,18 +316,13 @@ def _capped(waited: float | None, seconds: float) -> float | None:
 
 def _measurement(where: str, raw: object) -> Measurement:
     """One measurement from its JSON object; ``where`` names it in errors."""
-    if not isinstance(raw, dict) or not set(_FIELDS) <= set(raw) <= {*_FIELDS, _WAITED}:
-        problem = (
-            f"{where} is not an object with exactly the keys {', '.join(_FIELDS)} "
-            f"(and optionally {_WAITED})"
-        )
+    if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
+        problem = f"{where} is not an object with exactly the keys {', '.join(_FIELDS)}"
         raise FormatError(problem)
     seconds, workers, cpus, measured_at = (raw[name] for name in _FIELDS)
-    waits = (raw[_WAITED],) if _WAITED in raw else ()  # written only when measured
-    waited = waits[0] if waits else None
     # bool is an int to Python, but true/false is never a measurement.
     if not _all_instances((workers, cpus), int) or not _all_instances(
-        (seconds, measured_at, *waits), (int, float)
+        (seconds, measured_at), (int, float)
     ):
         problem = f"{where} has a value of the wrong type"
         raise FormatError(problem)
@@ -318,7 +332,6 @@ def _measurement(where: str, raw: object) -> Measurement:
             workers=workers,
             cpus=cpus,
             measured_at=float(measured_at),
-            waited=None if waited is None else float(waited),
         )
     except ValueError as error:
         problem = f"{where}: {error}"
