@@ -44,16 +44,22 @@ def test_a_planted_lock_link_is_refused_and_the_store_left_alone(tmp_path: Path)
     assert not path.exists()
 
 
-def test_a_sessions_junit_file_is_recorded_and_recording_it_again_changes_nothing(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "pyproject.toml").write_text(
+def _project_with_junit(root: Path) -> Path:
+    """A one-suite project (Python 3.11) in ``root``; where its unit suite's JUnit file goes."""
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
         '[tool.suitekit]\npython = ["3.11"]\n\n[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
         encoding="utf-8",
     )
-    junit = tmp_path / "reports" / "junit" / "unit-3.11.xml"
+    junit = root / "reports" / "junit" / "unit-3.11.xml"
     junit.parent.mkdir(parents=True)
+    return junit
+
+
+def test_a_sessions_junit_file_is_recorded_and_recording_it_again_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    junit = _project_with_junit(tmp_path)
     junit.write_text(
         '<testsuites><testsuite name="unit" tests="2" failures="1" errors="0" skipped="0" '
         'time="1.0"><testcase classname="tests.test_a" name="test_a" time="0.25"/>'
@@ -76,13 +82,7 @@ def test_a_sessions_junit_file_is_recorded_and_recording_it_again_changes_nothin
 def test_the_waits_of_the_sidecars_timeline_are_recorded_with_the_seconds(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.suitekit]\npython = ["3.11"]\n\n[tool.suitekit.suites.unit]\npaths = ["tests"]\n',
-        encoding="utf-8",
-    )
-    junit = tmp_path / "reports" / "junit" / "unit-3.11.xml"
-    junit.parent.mkdir(parents=True)
+    junit = _project_with_junit(tmp_path)
     junit.write_text(
         '<testsuites><testsuite name="unit" tests="3" failures="0" errors="0" skipped="0" '
         'time="2.0"><testcase classname="tests.test_a" name="test_burn" time="0.8"/>'

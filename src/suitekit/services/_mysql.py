@@ -502,7 +502,7 @@ def ensure_template(
             building = {"kept": "building" if kept else "false", "suite": suite}
             _create(connection, name, _comment(run_id, "template", building))
             try:
-                _run_setup(server, config, name, cwd, environ)
+                set_up(server, config, name, cwd=cwd, environ=environ)
                 if kept:
                     complete = {"kept": "true", "suite": suite}
                     _query(
@@ -526,21 +526,11 @@ def set_up(
     cwd: Path,
     environ: Mapping[str, str],
 ) -> None:
-    """Run the setup steps into the database ``name``, as into a template.
+    """Run the setup steps into the database ``name`` (a template, or a serial run's own).
 
     Raises:
         ServiceError: A step failed.
     """
-    _run_setup(server, config, name, cwd, environ)
-
-
-def _run_setup(
-    server: MySQLServer,
-    config: ServiceConfig,
-    name: str,
-    cwd: Path,
-    environ: Mapping[str, str],
-) -> None:
     import pymysql  # noqa: PLC0415
 
     def run_sql(statement: str) -> None:

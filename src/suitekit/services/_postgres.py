@@ -832,7 +832,7 @@ def ensure_template(
                 if kept is None:
                     marks = {"kept": "false", "suite": suite}
                     _create(connection, name, _comment(run_id, "template", marks))
-                _run_setup(server, config, name, cwd, environ)
+                set_up(server, config, name, cwd=cwd, environ=environ)
                 if kept is not None:
                     _set_comment(connection, name, _comment(run_id, "template", kept.marks("true")))
             except BaseException:
@@ -861,21 +861,11 @@ def set_up(
     cwd: Path,
     environ: Mapping[str, str],
 ) -> None:
-    """Run the setup steps into the database ``name``, as into a template.
+    """Run the setup steps into the database ``name`` (a template, or a serial run's own).
 
     Raises:
         ServiceError: A step failed.
     """
-    _run_setup(server, config, name, cwd, environ)
-
-
-def _run_setup(
-    server: PostgresServer,
-    config: ServiceConfig,
-    name: str,
-    cwd: Path,
-    environ: Mapping[str, str],
-) -> None:
     import psycopg  # noqa: PLC0415
 
     def run_sql(statement: str) -> None:
