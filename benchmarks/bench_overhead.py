@@ -17,7 +17,8 @@ session virtualenvs; then, ``--rounds`` times each and alternately, it times:
 
 - ``nox -R -s unit-<py>`` against the session's own ``pytest tests/unit`` (same virtualenv);
 - ``inv test.all --parallel`` against ``pytest -n 0`` over every test plus ``ruff check .``
-  (the same two tools, one after the other: what a user ran before suitekit);
+  (the same two tools, one after the other: what a user ran before suitekit), and again with
+  ``SUITEKIT_VIA_NOX=1`` (every session through nox, as before warm sessions skipped it);
 - ``suitekit --help``.
 
 PYTHONDONTWRITEBYTECODE is dropped from the runs' environment, as on a user's machine (with it,
@@ -233,6 +234,7 @@ def main() -> None:
         project.mkdir()
         write_project(project)
         env = environ({"DATABASE_URL": url} if url else {})
+        via_nox = {**env, "SUITEKIT_VIA_NOX": "1"}  # every session through nox, warm or not
         print(f"project at {project}; warming up (session virtualenvs) ...")
         timed([str(BIN / "inv"), "test.all", "--parallel"], project, env)
         timed([str(BIN / "nox"), "-R", "-s", f"unit-{PYTHON}"], project, env)
@@ -242,6 +244,7 @@ def main() -> None:
             "nox": [],
             "bare unit": [],
             "inv": [],
+            "inv via nox": [],
             "bare all": [],
             "help": [],
         }
@@ -261,6 +264,9 @@ def main() -> None:
                 walls["inv"].append(
                     timed([str(BIN / "inv"), "test.all", "--parallel"], project, env)
                 )
+                walls["inv via nox"].append(
+                    timed([str(BIN / "inv"), "test.all", "--parallel"], project, via_nox)
+                )
                 started = time.perf_counter()
                 timed(
                     [str(venv / "pytest"), "-q", "-p", "no:suitekit", "-n", "0", "tests"],
@@ -277,6 +283,7 @@ def main() -> None:
         shutil.rmtree(project / ".nox", ignore_errors=True)
     nox, bare_unit = median(walls["nox"]), median(walls["bare unit"])
     inv, bare_all = median(walls["inv"]), median(walls["bare all"])
+    through_nox = median(walls["inv via nox"])
     help_ = median(walls["help"])
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}; medians of {rounds}")
     print(
@@ -286,6 +293,10 @@ def main() -> None:
     print(
         f"inv test.all --parallel: {inv:.2f}s vs bare pytest -n 0 + ruff {bare_all:.2f}s:"
         f" {inv / bare_all:.2f}x (goal <= 1.5x: {verdict(inv / bare_all <= 1.5)})"
+    )
+    print(
+        f"  the same with every session through nox (SUITEKIT_VIA_NOX=1): {through_nox:.2f}s,"
+        f" {through_nox / bare_all:.2f}x; warm sessions without nox save {through_nox - inv:.2f}s"
     )
     print(f"suitekit --help: {help_:.3f}s (goal <= 0.25s: {verdict(help_ <= 0.25)})")
 

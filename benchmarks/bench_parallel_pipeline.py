@@ -6,8 +6,10 @@ Run on demand (not part of the test suites):
 
 The example project is copied to a temporary folder; one warm-up run creates the session
 virtualenvs, then the sequential and the parallel pipeline run alternately, ``--rounds`` times
-each. It prints each run's wall time, the sum of the sessions' own times, and the ratio of the
-median parallel wall time to the median sequential one (the baseline, measured in the same run).
+each, and the parallel one again with ``SUITEKIT_VIA_NOX=1`` (every session through nox, as
+before warm sessions skipped it). It prints each run's wall time, the sum of the sessions' own
+times, and the ratio of the median parallel wall time to the median sequential one (the
+baseline, measured in the same run).
 
 It also prints what the parallel pipeline costs beyond its longest session: the median of the
 parallel wall time over the longest session's own time in the same run (goal: at most 1.15),
@@ -53,12 +55,14 @@ def longest_session(stdout: str) -> float:
     return max(seconds, default=float("nan"))
 
 
-def run(project: Path, *args: str) -> tuple[float, float, str]:
+def run(project: Path, *args: str, via_nox: bool = False) -> tuple[float, float, str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SUITEKIT_", "NOX_")) and k != "PYTHONDONTWRITEBYTECODE"
     }
+    if via_nox:
+        env["SUITEKIT_VIA_NOX"] = "1"  # every session through nox, warm or not
     started = time.perf_counter()
     result = subprocess.run(
         [str(BIN / "inv"), "test.all", *args],
@@ -87,11 +91,16 @@ def main() -> None:
         shutil.copytree(EXAMPLE, project, ignore=IGNORED)
         print(f"example copied to {project}; warming up the session virtualenvs ...")
         run(project)
-        walls: dict[str, list[float]] = {"sequential": [], "parallel": []}
+        walls: dict[str, list[float]] = {"sequential": [], "parallel": [], "via nox": []}
         over_longest: list[float] = []
+        modes = (
+            ("sequential", (), False),
+            ("parallel", ("--parallel",), False),
+            ("via nox", ("--parallel",), True),
+        )
         for index in range(rounds):
-            for mode, args in (("sequential", ()), ("parallel", ("--parallel",))):
-                wall, own, stdout = run(project, *args)
+            for mode, args, via_nox in modes:
+                wall, own, stdout = run(project, *args, via_nox=via_nox)
                 walls[mode].append(wall)
                 extra = ""
                 if mode == "parallel":
@@ -104,8 +113,13 @@ def main() -> None:
                 )
         sequential = statistics.median(walls["sequential"])
         parallel = statistics.median(walls["parallel"])
+        through_nox = statistics.median(walls["via nox"])
         print(f"cpus: {os.cpu_count()}")
         print(f"median wall: sequential {sequential:.1f}s, parallel {parallel:.1f}s")
+        print(
+            f"parallel with every session through nox (SUITEKIT_VIA_NOX=1): {through_nox:.1f}s;"
+            f" warm sessions without nox save {through_nox - parallel:.1f}s"
+        )
         print(
             f"parallel / sequential = {parallel / sequential:.2f}"
             f" ({1 - parallel / sequential:.0%} less)"

@@ -57,6 +57,7 @@ __all__ = [
     "ENV_TEMPLATE_COPIES",
     "ENV_TEMPLATE_KEPT",
     "ENV_TEMPLATE_SCHEMA",
+    "ENV_VIA_NOX",
     "ENV_WORKER",
     "ENV_WORKERS",
     "ENV_WORKERS_ORIGIN",
@@ -121,6 +122,8 @@ ENV_COVERAGE: Final = "SUITEKIT_COVERAGE"
 """``0``: the run measures no coverage."""
 ENV_REINSTALL: Final = "SUITEKIT_REINSTALL"
 """``1``: sessions install again even when nothing changed."""
+ENV_VIA_NOX: Final = "SUITEKIT_VIA_NOX"
+"""``1``: the runner starts every session through nox, even a warm one it would start itself."""
 ENV_KEEP_TEMPLATE: Final = "SUITEKIT_KEEP_TEMPLATE"
 """``0`` keeps no template in this run (as ``keep-template = false``); ``1``, the default."""
 ENV_TEMPLATE_KEPT: Final = "SUITEKIT_TEMPLATE_KEPT"

@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlparse
 import nox
 from nox.command import CommandFailed
 
-from suitekit import _handoff, _install, plan, services
+from suitekit import _handoff, _install, _warm, plan, services
 from suitekit._files import ensure_writable, write_text_atomic
 from suitekit._layout import EMPTY_JUNIT
 from suitekit._model import Check, InstallSpec, Project, Suite
@@ -117,9 +117,12 @@ def _run_suite(session: nox.Session, project: Project, suite: Suite) -> None:
     python = str(session.python)
     # First, before any install: pytest would otherwise fail on the JUnit file at its very end.
     ensure_writable(plan.suite_folders(project, suite, python))
-    _provision(session, project, suite.install, with_suitekit=True, owner=_suite_key(suite))
+    installed = _provision(
+        session, project, suite.install, with_suitekit=True, owner=_suite_key(suite)
+    )
     if _installing_only(session):
         return  # no servers for a pytest that will not run, and no reports dropped either
+    _remember(session, project, suite.install, installed)
     run = plan.suite_session(
         project, suite, python=python, posargs=session.posargs, environ=os.environ
     )
@@ -488,9 +491,10 @@ def _record_durations(session: nox.Session, project: Project, junit: Path, since
 
 def _run_check(session: nox.Session, project: Project, check: Check) -> None:
     owner = f"tool.suitekit.checks.{check.name}"
-    _provision(session, project, check.install, with_suitekit=False, owner=owner)
+    installed = _provision(session, project, check.install, with_suitekit=False, owner=owner)
     if _installing_only(session):
         return
+    _remember(session, project, check.install, installed)
     with services.provide(project, check.services, os.environ, say=session.log) as provided:
         environ = {**os.environ, **provided}
         with services.check_resources(project, check, environ) as resources:
@@ -516,9 +520,44 @@ def _run_partition(session: nox.Session, project: Project) -> None:
         )  # fmt: skip
 
 
+def _remember(
+    session: nox.Session, project: Project, spec: InstallSpec, installed: tuple[str, ...] | None
+) -> None:
+    """Record how this session runs its commands, for a runner to do the same without nox.
+
+    Only for a virtualenv whose install is current and fingerprinted (see :mod:`suitekit._warm`);
+    any other session forgets an older record, so that the runner starts it through nox.
+    """
+    virtualenv = session.virtualenv
+    location = getattr(virtualenv, "location", None)
+    noxfile = _warm.noxfile_digest(project)
+    fingerprint = _install.fingerprint(project, spec, installed or ())
+    if (
+        installed is None
+        or fingerprint is None
+        or noxfile is None
+        or not isinstance(location, str)
+        or session.venv_backend not in _SYNCABLE_BACKENDS
+    ):
+        _warm.forget(project, session.name)
+        return
+    warm = _warm.Warm(
+        session=session.name,
+        python=str(session.python),
+        venv=Path(location).absolute(),
+        bin=tuple(str(Path(folder).absolute()) for folder in virtualenv.bin_paths or ()),
+        venv_env=dict(virtualenv.env),
+        spec=repr(spec),
+        args=installed,
+        fingerprint=fingerprint,
+        noxfile=noxfile,
+    )
+    _warm.save(project, warm)
+
+
 def _provision(
     session: nox.Session, project: Project, spec: InstallSpec, *, with_suitekit: bool, owner: str
-) -> None:
+) -> tuple[str, ...] | None:
     """Install what ``spec`` says, unless this virtualenv already has it.
 
     With a ``uv.lock`` at the root (and ``lock`` not off), ``uv sync --locked`` installs the
@@ -532,6 +571,9 @@ def _provision(
 
     ``owner``: the key path of the suite or check (``tool.suitekit`` for the project's own
     ``install``), for the error of an out-of-date lock.
+
+    Returns the install's fingerprinted command and arguments once the virtualenv holds them
+    (installed now or before), ``None`` when it may not (no virtualenv, ``--no-install``).
     """
     location = getattr(session.virtualenv, "location", None)
     venv = Path(location) if isinstance(location, str) and location else None
@@ -546,17 +588,18 @@ def _provision(
     if with_suitekit:
         args += _suitekit_args(session, sync)
     command = sync.command if sync is not None else ()
-    if not args and not command:
-        return
-    wanted = _install.fingerprint(project, spec, [*command, *args]) if venv is not None else None
+    installed = (*command, *args)
+    if not installed:
+        return installed if venv is not None else None
+    wanted = _install.fingerprint(project, spec, installed) if venv is not None else None
     if venv is not None and not _install.forced(os.environ) and _install.is_current(venv, wanted):
         session.log(
             "suitekit: install unchanged since this virtualenv's last install; skipped "
             f"({plan.ENV_REINSTALL}=1 or `inv ... --reinstall` forces one)"
         )
-        return
+        return installed
     if _not_installing(session):
-        return  # nox --no-install: nothing runs, so the record stays as it is
+        return None  # nox --no-install: nothing runs, so the record stays as it is
     if venv is not None:
         _install.forget(venv)
     if sync is not None and venv is not None:
@@ -564,8 +607,10 @@ def _provision(
         _sync(session, project, sync, venv, key)
     if args:
         session.install(*args)
-    if venv is not None:
-        _install.record(venv, wanted)
+    if venv is None:
+        return None
+    _install.record(venv, wanted)
+    return installed
 
 
 def _suitekit_args(session: nox.Session, sync: plan.LockedSync | None) -> list[str]:

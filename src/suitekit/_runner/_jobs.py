@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from suitekit._runner._direct import record_durations
 from suitekit._runner._display import Display
 from suitekit._runner._inline import inline, run_inline
 from suitekit._runner._options import RunnerOptions
@@ -167,6 +168,12 @@ class _Run:
             self.display.say(line)
         if (held := close(state)) is not None:
             self.display.say(held)
+        project = self.options.project
+        if state.direct is not None and project is not None:
+            # What the session does once its pytest ended (see suitekit._runner._direct).
+            warning = record_durations(project, state.direct, state.wall_started)
+            if warning is not None:
+                self.display.say(warning)
         seconds = time.monotonic() - state.started
         code = state.process.returncode
         status: Status = forced or ("passed" if code == 0 else "failed")

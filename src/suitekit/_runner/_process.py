@@ -23,6 +23,7 @@ from typing import IO, Final
 from suitekit import _processes
 from suitekit._files import write_problem
 from suitekit._handoff import ENV_PROGRESS
+from suitekit._runner._direct import Direct, direct
 from suitekit._runner._options import RunnerOptions
 from suitekit.errors import ReportError, RunError
 from suitekit.plan import Job
@@ -73,6 +74,7 @@ class Running:
         log: Its log file.
         wall_started: When it started (``time.time``), to tell its JUnit file from an older one.
         echo: The thread copying its output to the log and the stream (a sequential run).
+        direct: How its pytest was started without nox (a warm suite session), or ``None``.
     """
 
     job: Job
@@ -81,6 +83,7 @@ class Running:
     log: IO[bytes]
     wall_started: float
     echo: threading.Thread | None = None
+    direct: Direct | None = None
 
 
 def progress_file(folder: Path, job: Job) -> Path:
@@ -103,8 +106,13 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
     env = {**os.environ, **options.extra_env, **served, **job.env}
     if options.progress is not None and job.kind == "suite":
         env[ENV_PROGRESS] = str(progress_file(options.progress, job))
-    argv = resolve_command(job.command)
     echo = not options.parallel and options.verbosity >= 0  # -q: logs only, as in parallel
+    found = direct(job, options.project, env)
+    if found is not None:
+        argv, env = list(found.argv), dict(found.env)
+        _header(log, found.header, options.stream if echo else None)
+    else:
+        argv = resolve_command(job.command)
     try:
         process = subprocess.Popen(
             argv,
@@ -125,12 +133,27 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
             lower = min(os.getpriority(os.PRIO_PROCESS, 0) + job.nice, 19)
             os.setpriority(os.PRIO_PGRP, process.pid, lower)
     state = Running(
-        job=job, process=process, started=time.monotonic(), log=log, wall_started=time.time()
+        job=job,
+        process=process,
+        started=time.monotonic(),
+        log=log,
+        wall_started=time.time(),
+        direct=found,
     )
     if echo:
         state.echo = threading.Thread(target=_tee, args=(process, log, options.stream), daemon=True)
         state.echo.start()
     return state
+
+
+def _header(log: IO[bytes], text: str, stream: IO[str] | None) -> None:
+    """Start a session's log (and, echoed, the output) with ``text``, as nox logs its command."""
+    with contextlib.suppress(OSError):
+        log.write(text.encode(errors="replace"))
+        log.flush()
+    if stream is not None:
+        stream.write(text)
+        stream.flush()
 
 
 def _tee(process: subprocess.Popen[bytes], log: IO[bytes], stream: IO[str]) -> None:

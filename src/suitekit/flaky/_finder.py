@@ -308,8 +308,13 @@ class _Search:
         """Run one nox job to its end (a method, so that tests can put a fake in its place)."""
         # The runner stops the whole session tree on Ctrl-C; its own progress lines would only
         # repeat ours, so they go nowhere, and the session's output goes to the run's log file.
+        # With the project, a warm session's pytest starts without nox (suitekit._runner._direct).
         (outcome,) = Runner(
-            root=self.project.root, parallel=True, stream=io.StringIO(), extra_env=self.env
+            root=self.project.root,
+            parallel=True,
+            stream=io.StringIO(),
+            extra_env=self.env,
+            project=self.project,
         ).run([job])
         return outcome
 
