@@ -136,3 +136,63 @@ def test_importing_the_nox_adapter_imports_no_other_adapter_and_no_command() -> 
     names = ("invoke", *HEAVY_LIBRARIES, *COMMAND_MODULES, *SUITE_RUN_EXTRAS)
 
     assert _imported("import suitekit.nox", names) == []
+
+
+# Which of suitekit's modules pytest's assert rewriter loaded: in the controller at the end of
+# its session, and in the process that runs the tests (an xdist worker with -n 2). The package,
+# the plugin's package and what they import are loaded before the plugin can say anything.
+REWRITTEN = """
+import sys
+
+EARLY = {
+    "suitekit._lazy", "suitekit.errors", "suitekit.pytest_plugin", "suitekit.pytest_plugin._rewrite"
+}
+
+
+def rewritten():
+    return sorted(
+        name for name, module in list(sys.modules.items())
+        if name.startswith("suitekit.") and name not in EARLY
+        and type(getattr(module, "__loader__", None)).__name__ == "AssertionRewritingHook"
+    )
+"""
+
+REWRITE_CONFTEST = f"""
+import pytest
+{REWRITTEN}
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    print(f"\\nrewritten suitekit modules: {{rewritten()}}")
+"""
+
+REWRITE_TEST = f"""
+{REWRITTEN}
+
+def test_suitekits_modules_are_plain_python_here():
+    assert rewritten() == []
+
+
+def test_a_tests_assert_is_rewritten():
+    x = 1
+    assert x == 2
+"""
+
+
+@pytest.mark.parametrize(
+    "workers", [pytest.param([], id="no-xdist"), pytest.param(["-n", "2"], id="xdist")]
+)
+def test_pytest_rewrites_the_tests_asserts_but_not_suitekits_modules(
+    project: pytest.Pytester, workers: list[str]
+) -> None:
+    # Rewriting costs ~0.1 s of CPU per process (see suitekit/pytest_plugin/_rewrite.py).
+    project.makeconftest(REWRITE_CONFTEST)
+    project.makepyfile(**{"tests/unit/test_rewrite": REWRITE_TEST})
+
+    result = project.runpytest_subprocess("--suitekit-suite=unit", "-s", *workers)
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    result.assert_outcomes(passed=4, failed=1)
+    # The test module is rewritten as before: its failed assert shows the values.
+    result.stdout.fnmatch_lines(["*assert 1 == 2*"])
+    result.stdout.fnmatch_lines(["rewritten suitekit modules: []"])

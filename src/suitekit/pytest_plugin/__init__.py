@@ -40,6 +40,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+# First, before any other module of suitekit's: see there.
+from suitekit.pytest_plugin import _rewrite  # noqa: F401
+
+# isort: split
 from suitekit import services
 from suitekit._handoff import ENV_PROGRESS
 from suitekit.errors import SuitekitError
