@@ -10,7 +10,10 @@ virtualenv, the variables nox gives its commands there, and the fingerprint its 
 The next run starts that session's pytest itself, with the same command and variables the
 session would give it (:mod:`suitekit._runner._direct`), as long as every one of these holds:
 
-- the record is this suitekit's, for that session, and no link;
+- the record is this suitekit's, for that session and this project folder, no link, and only
+  its owner (the user running) may write it and its folder;
+- it points into a virtualenv in the project's ``.nox`` whose interpreter is there, with only
+  that virtualenv's ``bin`` on ``PATH`` and only nox's own variables;
 - the virtualenv's install fingerprint is the recorded one and is what the project's files,
   the suite's ``install`` and the installed suitekit make it now (a change goes through nox,
   which installs);
@@ -26,18 +29,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from suitekit import _install
-from suitekit._files import load_json, read_bounded, write_text_atomic
+from suitekit._files import (
+    FileRefusedError,
+    load_json,
+    open_regular,
+    read_bounded,
+    write_text_atomic,
+)
 from suitekit._handoff import ENV_VIA_NOX
 from suitekit._model import InstallSpec, Project
 from suitekit.errors import SuitekitError
 
-__all__ = ["Warm", "forget", "load", "noxfile_digest", "save", "usable"]
+__all__ = ["Warm", "envdir", "forget", "load", "noxfile_digest", "save", "usable"]
 
 _VERSION: Final = 1
 _LIMIT: Final = 64 * 1024
@@ -48,6 +59,7 @@ class Warm:
     """How a suite session ran pytest in its current virtualenv.
 
     Attributes:
+        root: The project folder the session ran in.
         session: The nox session, e.g. ``unit-3.11``.
         python: The session's Python, as nox gave it (``3.11``).
         venv: The session's virtualenv.
@@ -59,6 +71,7 @@ class Warm:
         noxfile: The digest of the noxfile the session ran from.
     """
 
+    root: Path
     session: str
     python: str
     venv: Path
@@ -87,6 +100,7 @@ def save(project: Project, warm: Warm) -> None:
     """Record ``warm`` for its session (best effort: without it, the runner starts nox)."""
     document = {
         "version": _VERSION,
+        "root": str(warm.root),
         "session": warm.session,
         "python": warm.python,
         "venv": str(warm.venv),
@@ -109,17 +123,42 @@ def forget(project: Project, session: str) -> None:
         _path(project, session).unlink(missing_ok=True)
 
 
+def _read_private(path: Path) -> bytes | None:
+    """The file's bytes if it and its folder are this user's and only this user may write them.
+
+    The record names the program the runner starts: one that another local user could have
+    written (or swapped in through a link) is not read at all.
+    """
+    try:
+        folder = os.lstat(path.parent)
+        if not stat.S_ISDIR(folder.st_mode) or not _owned(folder):
+            return None
+        with open_regular(path, limit=_LIMIT) as handle:
+            if not _owned(os.fstat(handle.fileno())):
+                return None
+            return handle.read(_LIMIT + 1)
+    except (OSError, FileRefusedError):
+        return None
+
+
+def _owned(status: os.stat_result) -> bool:
+    return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def load(project: Project, session: str) -> Warm | None:
     """The session's record; ``None`` when there is none or it is not one this suitekit wrote."""
+    data = _read_private(_path(project, session))
+    if data is None or len(data) > _LIMIT:
+        return None
     try:
-        data = read_bounded(_path(project, session), limit=_LIMIT, what="session record", fix="")
-        document = load_json(data) if data is not None else None
-    except (ValueError, SuitekitError):
+        document = load_json(data)
+    except ValueError:
         return None
     if not isinstance(document, dict) or document.get("version") != _VERSION:
         return None
     try:
         warm = Warm(
+            root=Path(_text(document["root"])),
             session=_text(document["session"]),
             python=_text(document["python"]),
             venv=Path(_text(document["venv"])),
@@ -140,14 +179,44 @@ def load(project: Project, session: str) -> Warm | None:
 
 def usable(project: Project, warm: Warm, spec: InstallSpec, environ: Mapping[str, str]) -> bool:
     """Whether the session may run from ``warm`` without nox (see the module's list)."""
-    if environ.get(ENV_VIA_NOX, "") not in ("", "0") or _install.forced(environ):
+    via_nox = environ.get(ENV_VIA_NOX, "").strip().lower() in {"1", "true", "yes"}
+    if via_nox or _install.forced(environ):
         return False
-    if warm.spec != repr(spec) or warm.noxfile != noxfile_digest(project):
+    if warm.root != project.root or warm.spec != repr(spec):
         return False
-    if not all(Path(folder).is_absolute() for folder in warm.bin) or not warm.venv.is_absolute():
+    if warm.noxfile != noxfile_digest(project) or not _the_sessions_own(project, warm):
         return False
     wanted = _install.fingerprint(project, spec, warm.args)
     return wanted == warm.fingerprint and _install.is_current(warm.venv, wanted)
+
+
+def envdir(project: Project) -> Path:
+    """Where nox, run from the project root with its defaults, keeps the sessions' virtualenvs."""
+    return project.root / ".nox"
+
+
+# What nox sets for a virtualenv's commands; any variable it only removes (None) is harmless.
+_VENV_VARIABLES: Final = frozenset({"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON"})
+
+
+def _the_sessions_own(project: Project, warm: Warm) -> bool:
+    """Whether the record points into a virtualenv of this project's nox, and nowhere else.
+
+    The virtualenv is in the project's ``.nox``, its ``bin`` alone goes on ``PATH``, its
+    interpreter is there (a link to a Python since removed is not), and the variables are nox's
+    own, naming that virtualenv.
+    """
+    if warm.venv.parent != envdir(project) or warm.bin != (str(warm.venv / "bin"),):
+        return False
+    python = warm.venv / "bin" / "python"
+    if not python.is_file() or not os.access(python, os.X_OK):
+        return False
+    return all(
+        value is None
+        or (name in _VENV_VARIABLES and value == str(warm.venv))
+        or (name == "NOX_CURRENT_SESSION" and value == warm.session)
+        for name, value in warm.venv_env.items()
+    )
 
 
 def _text(value: object) -> str:

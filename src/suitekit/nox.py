@@ -537,11 +537,14 @@ def _remember(
         or fingerprint is None
         or noxfile is None
         or not isinstance(location, str)
+        or Path(location).absolute().parent != _warm.envdir(project)
         or session.venv_backend not in _SYNCABLE_BACKENDS
+        or not _as_the_runner_runs_it(session, project)
     ):
         _warm.forget(project, session.name)
         return
     warm = _warm.Warm(
+        root=project.root,
         session=session.name,
         python=str(session.python),
         venv=Path(location).absolute(),
@@ -553,6 +556,24 @@ def _remember(
         noxfile=noxfile,
     )
     _warm.save(project, warm)
+
+
+def _as_the_runner_runs_it(session: nox.Session, project: Project) -> bool:
+    """Whether this nox runs the session as the runner's ``nox -s <session>`` would.
+
+    The project's own noxfile, virtualenvs reused, no other backend forced: else the runner's
+    next run would not be the session that this one is. (A session given another Python than
+    its name says is refused where the record is used.) Read where nox keeps its command line,
+    as :func:`_installing_only` does; without it, nothing is recorded.
+    """
+    config = getattr(getattr(session, "_runner", None), "global_config", None)
+    noxfile = getattr(config, "noxfile", None)
+    return (
+        isinstance(noxfile, str)
+        and Path(noxfile).absolute() == project.root / "noxfile.py"
+        and getattr(config, "reuse_venv", None) in ("yes", "always")
+        and getattr(config, "force_venv_backend", None) is None
+    )
 
 
 def _provision(
@@ -602,6 +623,7 @@ def _provision(
         return None  # nox --no-install: nothing runs, so the record stays as it is
     if venv is not None:
         _install.forget(venv)
+    _warm.forget(project, session.name)  # recorded again once the install succeeded
     if sync is not None and venv is not None:
         key = f"{owner}.install" if spec != project.install else "tool.suitekit.install"
         _sync(session, project, sync, venv, key)

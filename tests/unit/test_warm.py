@@ -47,13 +47,19 @@ def project(tmp_path: Path) -> Project:
     return load_project(tmp_path)
 
 
-def warm_record(project: Project, session: str = "unit-3.11", spec_of: str = "unit") -> _warm.Warm:
+def warm_record(
+    project: Project,
+    session: str = "unit-3.11",
+    spec_of: str = "unit",
+    programs: tuple[str, ...] = ("python",),
+) -> _warm.Warm:
     """A record as the session writes it, for a virtualenv whose marker is current."""
     venv = project.root / ".nox" / session.replace(".", "-")
     (venv / "bin").mkdir(parents=True)
-    python = venv / "bin" / "python"
-    python.write_text("#!/bin/sh\n", encoding="utf-8")
-    python.chmod(0o755)
+    for name in programs:
+        program = venv / "bin" / name
+        program.write_text("#!/bin/sh\n", encoding="utf-8")
+        program.chmod(0o755)
     spec = project.suite(spec_of).install if spec_of == "unit" else project.check(spec_of).install
     fingerprint = _install.fingerprint(project, spec, ARGS)
     assert fingerprint is not None
@@ -61,11 +67,18 @@ def warm_record(project: Project, session: str = "unit-3.11", spec_of: str = "un
     digest = _warm.noxfile_digest(project)
     assert digest is not None
     warm = _warm.Warm(
+        root=project.root,
         session=session,
         python="3.11",
         venv=venv,
         bin=(str(venv / "bin"),),
-        venv_env={"VIRTUAL_ENV": str(venv), "CONDA_PREFIX": None, "PYTHONHOME": None},
+        venv_env={
+            "VIRTUAL_ENV": str(venv),
+            "UV_PYTHON": str(venv),
+            "NOX_CURRENT_SESSION": session,
+            "CONDA_PREFIX": None,
+            "PYTHONHOME": None,
+        },
         spec=repr(spec),
         args=ARGS,
         fingerprint=fingerprint,
@@ -165,12 +178,13 @@ def test_a_warm_suite_job_runs_the_sessions_pytest_in_its_virtualenv(project: Pr
 
 
 def test_a_warm_check_runs_its_commands_one_after_another(project: Project) -> None:
-    warm_record(project, "lint", "lint")
+    lint_record = warm_record(project, "lint", "lint", programs=("python", "ruff"))
     hello = warm_record(project, "hello", "hello")
     by_name = {job.session: job for job in jobs(project, suites=[])}
     lint = direct(by_name["lint"], project, {"PATH": "/usr/bin"})
     assert lint is not None
-    assert lint.argv == ("sh", "-c", "ruff check . && ruff format --check .")
+    ruff = lint_record.venv / "bin" / "ruff"
+    assert lint.argv == ("/bin/sh", "-c", f"{ruff} check . && {ruff} format --check .")
     assert lint.junit is None
     assert not lint.records_durations
     assert lint.env["SUITEKIT_RUN_ID"]
@@ -178,3 +192,74 @@ def test_a_warm_check_runs_its_commands_one_after_another(project: Project) -> N
     assert single is not None
     assert single.argv == (str(hello.venv / "bin" / "python"), "-c", "print(42)")
     assert single.env["SUITEKIT_RUN_ID"] == "r1"
+
+
+def test_a_program_outside_the_virtualenv_or_arguments_leave_a_check_to_nox(
+    project: Project,
+) -> None:
+    warm_record(project, "lint", "lint")  # no ruff in it: nox's rules for programs outside
+    by_name = {job.session: job for job in jobs(project, suites=[])}
+    assert direct(by_name["lint"], project, {"PATH": "/usr/bin"}) is None
+    warm_record(project, "hello", "hello")
+    hello = dataclasses.replace(by_name["hello"], command=(*by_name["hello"].command, "--", "x"))
+    assert direct(hello, project, {"PATH": "/usr/bin"}) is None
+
+
+def test_a_record_only_its_owner_may_write_is_read(project: Project) -> None:
+    warm_record(project)
+    record = project.root / ".suitekit" / "sessions" / "unit-3.11.json"
+    record.chmod(0o666)
+    assert _warm.load(project, "unit-3.11") is None
+    record.chmod(0o600)
+    assert _warm.load(project, "unit-3.11") is not None
+    record.parent.chmod(0o777)
+    try:
+        assert _warm.load(project, "unit-3.11") is None
+    finally:
+        record.parent.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"bin": ("/usr/local/bin",)}, id="a-bin-outside-the-virtualenv"),
+        pytest.param({"venv_env": {"LD_PRELOAD": "/tmp/x.so"}}, id="a-variable-not-noxs"),
+        pytest.param({"venv_env": {"VIRTUAL_ENV": "/elsewhere"}}, id="another-virtualenv"),
+        pytest.param({"root": Path("/elsewhere")}, id="another-project-folder"),
+    ],
+)
+def test_a_record_that_points_elsewhere_is_not_used(
+    project: Project, change: dict[str, object]
+) -> None:
+    warm = dataclasses.replace(warm_record(project), **change)  # type: ignore[arg-type]
+    assert not _warm.usable(project, warm, project.suite("unit").install, {})
+
+
+def test_a_virtualenv_outside_the_projects_nox_or_without_its_python_is_not_used(
+    project: Project,
+) -> None:
+    warm = warm_record(project)
+    spec = project.suite("unit").install
+    python = warm.venv / "bin" / "python"
+    python.unlink()
+    python.symlink_to(project.root / "gone" / "python3.11")  # its Python was removed
+    assert not _warm.usable(project, warm, spec, {})
+    python.unlink()
+    python.write_text("#!/bin/sh\n", encoding="utf-8")
+    python.chmod(0o755)
+    assert _warm.usable(project, warm, spec, {})
+    moved = project.root / "venvs" / warm.venv.name
+    moved.parent.mkdir()
+    warm.venv.rename(moved)
+    elsewhere = dataclasses.replace(
+        warm, venv=moved, bin=(str(moved / "bin"),), venv_env={"VIRTUAL_ENV": str(moved)}
+    )
+    assert not _warm.usable(project, elsewhere, spec, {})
+
+
+def test_a_record_of_another_python_leaves_the_job_to_nox(project: Project) -> None:
+    warm = warm_record(project)
+    (job,) = jobs(project, checks=[])
+    forced = dataclasses.replace(warm, python="3.12")  # nox --force-python 3.12 -s unit-3.11
+    _warm.save(project, forced)
+    assert direct(job, project, {"PATH": "/usr/bin"}) is None

@@ -75,23 +75,27 @@ def _suite(job: Job, project: Project, suite: Suite, environ: Mapping[str, str])
     warm = _warm.load(project, job.session)
     if warm is None or not _warm.usable(project, warm, suite.install, environ):
         return None
+    if plan.session_name(suite.name, warm.python) != job.session:
+        return None  # e.g. recorded by `nox --force-python`: another Python than this job's
     posargs = job.command[job.command.index("--") + 1 :] if "--" in job.command else ()
+    from suitekit.reporting import write_rcfile  # noqa: PLC0415 - a warm suite job only
+
     try:
         run = plan.suite_session(
             project, suite, python=warm.python, posargs=posargs, environ=environ
         )
+        program = _resolve(run.command(None)[0], warm)
+        if program is None:
+            return None
         ensure_writable(plan.suite_folders(project, suite, warm.python))
-    except SuitekitError:
+        for sweep in run.sweeps:
+            for path in sweep.stale(sweep.folder.glob(sweep.pattern)):
+                path.unlink(missing_ok=True)
+        rcfile = write_rcfile(project, suite.name, warm.python) if run.coverage else None
+    except (OSError, SuitekitError):
         return None  # the session says what is wrong
-    from suitekit.reporting import write_rcfile  # noqa: PLC0415 - a warm suite job only
-
-    for sweep in run.sweeps:
-        for path in sweep.stale(sweep.folder.glob(sweep.pattern)):
-            path.unlink(missing_ok=True)
-    rcfile = write_rcfile(project, suite.name, warm.python) if run.coverage else None
     command = run.command(rcfile)
     env = _session_env(warm, environ, run.env)
-    program = _resolve(command[0], warm.bin)
     return Direct(
         argv=(program, *command[1:]),
         env=env,
@@ -107,7 +111,7 @@ def _check(job: Job, project: Project, check: Check, environ: Mapping[str, str])
     A check with services gets fresh resources from its session (a database for migrations),
     so it runs through nox.
     """
-    if check.services or not check.run:
+    if check.services or not check.run or "--" in job.command:
         return None
     warm = _warm.load(project, job.session)
     if warm is None or not _warm.usable(project, warm, check.install, environ):
@@ -115,15 +119,21 @@ def _check(job: Job, project: Project, check: Check, environ: Mapping[str, str])
     # The variable the session's check_resources gives a check without services.
     run_id = {ENV_RUN_ID: environ.get(ENV_RUN_ID) or new_run_id()}
     env = _session_env(warm, environ, {**plan.check_env(project, check), **run_id})
-    commands = [shlex.split(command) for command in check.run]
-    if not all(commands):
-        return None
+    commands: list[list[str]] = []
+    for command in check.run:
+        words = shlex.split(command)
+        # Only programs of the virtualenv: nox would run others with its own rules (its uv,
+        # external-run errors), and a shell would read builtins and assignments otherwise.
+        program = _resolve(words[0], warm) if words else None
+        if program is None:
+            return None
+        commands.append([program, *words[1:]])
     shown = "\n".join(f"suitekit: {shlex.join(command)}" for command in commands)
     if len(commands) == 1:
-        argv: tuple[str, ...] = (_resolve(commands[0][0], warm.bin), *commands[0][1:])
+        argv: tuple[str, ...] = tuple(commands[0])
     else:
         # One after another, stopping at the first failure, as session.run does.
-        argv = ("sh", "-c", " && ".join(shlex.join(command) for command in commands))
+        argv = ("/bin/sh", "-c", " && ".join(shlex.join(command) for command in commands))
     return Direct(
         argv=argv, env=env, junit=None, records_durations=False, header=_header(job, warm, shown)
     )
@@ -152,13 +162,18 @@ def _session_env(
     return {name: value for name, value in merged.items() if value is not None}
 
 
-def _resolve(program: str, folders: tuple[str, ...]) -> str:
-    """``program`` as the session's ``PATH`` finds it first: in its virtualenv."""
-    for folder in folders:
+def _resolve(program: str, warm: _warm.Warm) -> str | None:
+    """``program`` in the session's virtualenv, as its ``PATH`` finds it first; ``None``: not there.
+
+    A program found elsewhere (or a link to an interpreter since removed) is nox's to judge.
+    """
+    if "/" in program:
+        return None
+    for folder in warm.bin:
         candidate = Path(folder) / program
         if os.access(candidate, os.X_OK) and candidate.is_file():
             return str(candidate)
-    return program
+    return None
 
 
 def record_durations(project: Project, found: Direct, since: float) -> str | None:
@@ -176,6 +191,6 @@ def record_durations(project: Project, found: Direct, since: float) -> str | Non
         record_session(project, found.junit)
     except FileNotFoundError:
         return None
-    except SuitekitError as error:
+    except (OSError, SuitekitError) as error:
         return f"suitekit: durations not recorded: {error}"
     return None

@@ -129,7 +129,8 @@ class _Run:
             # leave a session that nothing stops. It takes effect right after.
             with signals_held(*HELD):
                 state = self.start(job, served)
-                line = f"suitekit: {job.session}: running {shlex.join(job.command)}"
+                how = " (warm: its commands without nox)" if state.direct is not None else ""
+                line = f"suitekit: {job.session}: running {shlex.join(job.command)}{how}"
                 self.display.running(job, state.started, line)
                 self.running[job.session] = state
             return
@@ -166,7 +167,13 @@ class _Run:
         line = stop_leftovers(state)
         if line is not None:
             self.display.say(line)
-        if (held := close(state)) is not None:
+        code = state.process.returncode
+        trailer = None
+        if state.direct is not None and code not in (0, None):
+            # As its nox session would end: its log says the command's code, the job fails 1.
+            trailer = f"suitekit: the command failed with exit code {code}\n"
+            code = 1
+        if (held := close(state, trailer)) is not None:
             self.display.say(held)
         project = self.options.project
         if state.direct is not None and project is not None:
@@ -175,7 +182,6 @@ class _Run:
             if warning is not None:
                 self.display.say(warning)
         seconds = time.monotonic() - state.started
-        code = state.process.returncode
         status: Status = forced or ("passed" if code == 0 else "failed")
         totals, note = fresh_totals(state.job, state.wall_started)
         if status == "passed" and state.job.kind == "suite" and totals is None:

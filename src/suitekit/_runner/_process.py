@@ -75,6 +75,7 @@ class Running:
         wall_started: When it started (``time.time``), to tell its JUnit file from an older one.
         echo: The thread copying its output to the log and the stream (a sequential run).
         direct: How its pytest was started without nox (a warm suite session), or ``None``.
+        stream: Where its output is echoed (a sequential run), or ``None``.
     """
 
     job: Job
@@ -84,6 +85,7 @@ class Running:
     wall_started: float
     echo: threading.Thread | None = None
     direct: Direct | None = None
+    stream: IO[str] | None = None
 
 
 def progress_file(folder: Path, job: Job) -> Path:
@@ -141,6 +143,7 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
         direct=found,
     )
     if echo:
+        state.stream = options.stream
         state.echo = threading.Thread(target=_tee, args=(process, log, options.stream), daemon=True)
         state.echo.start()
     return state
@@ -196,13 +199,14 @@ def stop_leftovers(state: Running) -> str | None:
     return line
 
 
-def close(state: Running) -> str | None:
+def close(state: Running, trailer: str | None = None) -> str | None:
     """Wait for the echo of an ended session to end, and close its pipe and its log.
 
     The echo ends when nothing writes to the pipe any more. A process the session started
     outside its group (stopped by nothing of the session's) may hold it open: the run does not
     wait for it past :data:`ECHO_GRACE_SECONDS`, and leaves the pipe and the log to the echo
-    (a daemon thread); the line saying so is returned.
+    (a daemon thread); the line saying so is returned. ``trailer`` ends the log (and the echoed
+    output), after everything the session wrote.
     """
     if state.echo is not None:
         state.echo.join(ECHO_GRACE_SECONDS)
@@ -213,6 +217,8 @@ def close(state: Running) -> str | None:
             )
     if state.process.stdout is not None:
         state.process.stdout.close()
+    if trailer is not None:
+        _header(state.log, trailer, state.stream)
     with contextlib.suppress(OSError):  # a full disk: _tee has said so already
         state.log.close()
     return None
