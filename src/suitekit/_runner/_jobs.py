@@ -156,9 +156,11 @@ class _Run:
         for name, state in list(self.running.items()):
             if state.process.poll() is None:
                 continue
-            del self.running[name]
+            # Still running until its outcome is kept: a Ctrl-C while it is finished (its
+            # durations recorded, say) finishes it again, as stopped, rather than losing it.
             outcome = self._finish(state)
             self.outcomes[name] = outcome
+            del self.running[name]
             self.display.announce(outcome)
             stop = stop or (self.options.fail_fast and outcome.blocking)
         return stop
