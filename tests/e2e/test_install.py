@@ -81,6 +81,14 @@ _PER_RUN = {"SUITEKIT_PROGRESS", "PYTEST_VERSION", "PYTEST_CURRENT_TEST"}
 def test_a_warm_session_runs_its_pytest_without_nox_as_nox_would(tmp_path: Path) -> None:
     project = make_project(tmp_path / "demo")
     project.write("tests/unit/test_seen.py", SEEN)
+    # Measured, as most projects' suites are: the session's command is coverage's.
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.suitekit]\n", '[tool.suitekit]\nsource = ["src/demo"]\n'
+        ),
+        encoding="utf-8",
+    )
     seen = tmp_path / "seen"
     seen.mkdir()
     logs = project.root / ".suitekit" / "reports" / "logs"
@@ -112,6 +120,8 @@ def test_a_warm_session_runs_its_pytest_without_nox_as_nox_would(tmp_path: Path)
     assert "without nox" in warm_unit, warm_unit
     assert "nox > " not in warm_unit
     assert "4 passed" in warm_unit
+    # Under coverage, as the session runs it (the run's coverage gate passed on its data).
+    assert "suitekit: coverage run --rcfile=" in warm_unit
     assert "without nox" in warm_hello
     assert "42" in warm_hello
     # The same interpreter, virtualenv, variables and import path as the nox session's.
@@ -126,7 +136,6 @@ def test_a_warm_session_runs_its_pytest_without_nox_as_nox_would(tmp_path: Path)
     assert store.stat().st_mtime_ns > recorded
 
     # A new dependency: through nox, which installs it.
-    pyproject = project.root / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace('test = ["pytest"]', 'test = ["pytest", "iniconfig"]'),
         encoding="utf-8",

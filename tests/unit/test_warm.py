@@ -263,3 +263,26 @@ def test_a_record_of_another_python_leaves_the_job_to_nox(project: Project) -> N
     forced = dataclasses.replace(warm, python="3.12")  # nox --force-python 3.12 -s unit-3.11
     _warm.save(project, forced)
     assert direct(job, project, {"PATH": "/usr/bin"}) is None
+
+
+def test_a_suite_under_coverage_runs_the_virtualenvs_coverage(project: Project) -> None:
+    pyproject = project.root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(
+            "[tool.suitekit]\n", '[tool.suitekit]\nsource = ["src"]\n'
+        ),
+        encoding="utf-8",
+    )
+    measured = load_project(project.root)
+    (job,) = jobs(measured, checks=[])
+    warm = warm_record(measured)  # a virtualenv without coverage: the session's nox decides
+    assert direct(job, measured, {"PATH": "/usr/bin"}) is None
+    coverage = warm.venv / "bin" / "coverage"
+    coverage.write_text("#!/bin/sh\n", encoding="utf-8")
+    coverage.chmod(0o755)
+    found = direct(job, measured, {"PATH": "/usr/bin"})
+    assert found is not None
+    assert found.argv[:2] == (str(coverage), "run")
+    rcfile = found.argv[2].removeprefix("--rcfile=")
+    assert Path(rcfile).is_file()  # written, as the session writes it before its pytest
+    assert found.argv[3:6] == ("-m", "pytest", "--suitekit-suite=unit")

@@ -84,9 +84,6 @@ def _suite(job: Job, project: Project, suite: Suite, environ: Mapping[str, str])
         run = plan.suite_session(
             project, suite, python=warm.python, posargs=posargs, environ=environ
         )
-        program = _resolve(run.command(None)[0], warm)
-        if program is None:
-            return None
         ensure_writable(plan.suite_folders(project, suite, warm.python))
         for sweep in run.sweeps:
             for path in sweep.stale(sweep.folder.glob(sweep.pattern)):
@@ -95,6 +92,11 @@ def _suite(job: Job, project: Project, suite: Suite, environ: Mapping[str, str])
     except (OSError, SuitekitError):
         return None  # the session says what is wrong
     command = run.command(rcfile)
+    # Python's, or coverage's under coverage: the virtualenv's, else nox judges (what was
+    # prepared above is what the session prepares too).
+    program = _resolve(command[0], warm)
+    if program is None:
+        return None
     env = _session_env(warm, environ, run.env)
     return Direct(
         argv=(program, *command[1:]),
