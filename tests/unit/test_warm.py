@@ -47,6 +47,14 @@ def project(tmp_path: Path) -> Project:
     return load_project(tmp_path)
 
 
+def edited(project: Project, old: str, new: str) -> Project:
+    """The project again, after its pyproject.toml had ``old`` replaced by ``new``."""
+    pyproject = project.root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace(old, new), encoding="utf-8")
+    return load_project(project.root)
+
+
 def warm_record(
     project: Project,
     session: str = "unit-3.11",
@@ -138,14 +146,7 @@ def test_anything_that_would_change_the_session_sends_it_through_nox(project: Pr
 
 def test_a_dependency_change_sends_it_through_nox(project: Project) -> None:
     warm = warm_record(project)
-    pyproject = project.root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace(
-            'test = ["pytest"]', 'test = ["pytest", "iniconfig"]'
-        ),
-        encoding="utf-8",
-    )
-    changed = load_project(project.root)
+    changed = edited(project, 'test = ["pytest"]', 'test = ["pytest", "iniconfig"]')
     assert not _warm.usable(changed, warm, changed.suite("unit").install, {})
 
 
@@ -266,14 +267,7 @@ def test_a_record_of_another_python_leaves_the_job_to_nox(project: Project) -> N
 
 
 def test_a_suite_under_coverage_runs_the_virtualenvs_coverage(project: Project) -> None:
-    pyproject = project.root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace(
-            "[tool.suitekit]\n", '[tool.suitekit]\nsource = ["src"]\n'
-        ),
-        encoding="utf-8",
-    )
-    measured = load_project(project.root)
+    measured = edited(project, "[tool.suitekit]\n", '[tool.suitekit]\nsource = ["src"]\n')
     (job,) = jobs(measured, checks=[])
     warm = warm_record(measured)  # a virtualenv without coverage: the session's nox decides
     assert direct(job, measured, {"PATH": "/usr/bin"}) is None
