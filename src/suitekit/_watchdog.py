@@ -93,6 +93,10 @@ class Watchdog:
         self._fd_lock = threading.Lock()
         self._finishing = False
         self._main = threading.main_thread().ident
+        # pytest names the test this process runs, and the phase, in PYTEST_CURRENT_TEST; a
+        # value this process inherited (a pytest started by another's test) names none of its
+        # own, and must neither be reported nor stop a test that has not started.
+        self._inherited = os.environ.get("PYTEST_CURRENT_TEST")
         # The terminal, saved now: pytest points fd 2 at a capture file while a test runs.
         self._fd = os.dup(2)
         # Named: pytest-timeout lists every thread's stack when a test times out.
@@ -141,12 +145,16 @@ class Watchdog:
                     signal.pthread_kill(self._main, signal.SIGINT)
             return True
 
+    def _current_test(self) -> str:
+        """The test this process runs and its phase (pytest's variable), or ``""``."""
+        current = os.environ.get("PYTEST_CURRENT_TEST", "")
+        return "" if current == self._inherited else current
+
     def _watch(self) -> None:
         if self._done.wait(max(self.at - time.time(), 0.0)):
             return
         self.expired = True
-        # pytest names the test this process runs, and the phase, in its environment.
-        current = os.environ.get("PYTEST_CURRENT_TEST")
+        current = self._current_test()
         running = f"\n  running: {current}" if current else ""
         self._write(f"\n{self.message}{running}\n")
         if not self.interrupt:
@@ -155,7 +163,7 @@ class Watchdog:
             # then stopping the workers, rather than seeing this one crash.
             if self.stop_test and not self._done.wait(2 * _WORKERS_FIRST):
                 # Only a test's setup or call: a teardown is cleanup, never cut short.
-                current = os.environ.get("PYTEST_CURRENT_TEST", "")
+                current = self._current_test()
                 if current.endswith(("(setup)", "(call)")):
                     self._interrupt_main()
             return
