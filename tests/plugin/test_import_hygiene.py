@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -136,6 +137,46 @@ def test_importing_the_nox_adapter_imports_no_other_adapter_and_no_command() -> 
     names = ("invoke", *HEAVY_LIBRARIES, *COMMAND_MODULES, *SUITE_RUN_EXTRAS)
 
     assert _imported("import suitekit.nox", names) == []
+
+
+SERVICE_BACKENDS: Final = (
+    "suitekit.services._backend",
+    "suitekit.services._postgres",
+    "suitekit.services._redis",
+    "suitekit.services._mysql",
+)
+"""What finds, starts and talks to the servers: loaded only for a service a run names."""
+
+
+def test_a_session_without_services_loads_no_service_backend(tmp_path: Path) -> None:
+    # Every nox session goes through services.provide, also a suite's or check's without
+    # services; the server variables' names come from the services' data alone.
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pyproject.toml").write_text('[tool.suitekit.suites.unit]\npaths = ["tests"]\n')
+    load = (
+        "from pathlib import Path\n"
+        "from suitekit import services\n"
+        "from suitekit.config import load_project\n"
+        f"project = load_project(Path({str(tmp_path)!r}))\n"
+    )
+    without = (
+        "with services.provide(project, (), {}) as provided:\n"
+        "    assert provided == {}, provided\n"
+        "assert services.PROVIDED_URL['postgres'] == 'SUITEKIT_POSTGRES_URL'\n"
+        "from suitekit.services._provide import server_urls\n"
+        "assert server_urls(project, {'REDIS_URL': 'redis://h:1/0'})['redis']\n"
+    )
+    # A server named by URL is checked to answer: only then is its backend loaded.
+    checked = (
+        "import contextlib\n"
+        "from suitekit.errors import ServiceError\n"
+        "with contextlib.suppress(ServiceError):\n"
+        "    with services.provide(project, ('redis',), {'REDIS_URL': 'redis://127.0.0.1:1/0'}):\n"
+        "        raise AssertionError('nothing answers on port 1')\n"
+    )
+
+    assert _imported(load + without, SERVICE_BACKENDS) == []
+    assert _imported(load + checked, SERVICE_BACKENDS) == sorted(SERVICE_BACKENDS)
 
 
 # Which of suitekit's modules pytest's assert rewriter loaded: in the controller at the end of

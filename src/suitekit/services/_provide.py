@@ -17,40 +17,51 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 from suitekit._handoff import ENV_DOCKER
+from suitekit._kinds import KINDS
 from suitekit._model import Project, Service
 from suitekit._signals import HELD, signals_as_interrupt, signals_held
 from suitekit._urls import redact
 from suitekit.errors import ServiceError
-from suitekit.services._backend import BACKENDS
 
 if TYPE_CHECKING:
+    from suitekit.services._backend import Backend
     from suitekit.services._servers import Throwaway
 
 __all__ = ["PROVIDED_URL", "USER_URL", "provide", "server_urls", "unanswered"]
 
 PROVIDED_URL: Final[Mapping[Service, str]] = {
-    service: backend.kind.provided_url for service, backend in BACKENDS.items()
+    service: kind.provided_url for service, kind in KINDS.items()
 }
 """Where a layer that provides a server tells the layers below it."""
 
-USER_URL: Final[Mapping[Service, str]] = {
-    service: backend.kind.user_url for service, backend in BACKENDS.items()
-}
+USER_URL: Final[Mapping[Service, str]] = {service: kind.user_url for service, kind in KINDS.items()}
 """The conventional variables a user sets to name a server of their own."""
 
 
 def server_urls(project: Project, environ: Mapping[str, str]) -> dict[Service, str]:
     """The servers named explicitly (by an outer layer, the environment or the config)."""
     found: dict[Service, str] = {}
-    for service, backend in BACKENDS.items():
+    for service, kind in KINDS.items():
         url = (
-            environ.get(backend.kind.provided_url)
-            or environ.get(backend.kind.user_url)
+            environ.get(kind.provided_url)
+            or environ.get(kind.user_url)
             or project.services[service].url
         )
         if url:
             found[service] = url
     return found
+
+
+def _backend(service: Service) -> Backend:
+    """The service's backend, its module loaded on first use.
+
+    A nox session without services, or a run that only reads which variables name the servers
+    (their names are the services' data, :data:`suitekit._kinds.KINDS`), never imports the
+    backends and the dozen modules they share.
+    """
+    from suitekit.services._backend import BACKENDS  # noqa: PLC0415 - see above
+
+    return BACKENDS[service]
 
 
 def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[str]:
@@ -66,10 +77,10 @@ def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[
         if not url:
             continue
         try:
-            BACKENDS[service].check(url)
+            _backend(service).check(url)
         except ServiceError as error:
             reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
-            name = BACKENDS[service].kind.display_name
+            name = _backend(service).kind.display_name
             found.append(
                 f"the {name} server at {redact(url)} stopped answering during the "
                 f"run ({' '.join(reason.split())}); the tests that needed it failed"
@@ -90,7 +101,7 @@ def _start(
     # services, or with servers it was given, never imports it.
     from suitekit.services import _docker  # noqa: PLC0415
 
-    backend = BACKENDS[service]
+    backend = _backend(service)
     kind = backend.kind
     tried = [f"1. a URL: {why}"]
     found = backend.find_local(environ)
@@ -118,7 +129,7 @@ def _wait_reachable(service: Service, url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            BACKENDS[service].check(url)
+            _backend(service).check(url)
         except ServiceError:
             if time.monotonic() > deadline:
                 raise
@@ -170,7 +181,7 @@ def provide(
                     # A server an outer layer provides was checked (or started) there: checking
                     # it again in every nox session and pytest controller costs a connection.
                     if check and environ.get(PROVIDED_URL[service]) != url:
-                        BACKENDS[service].check(url)
+                        _backend(service).check(url)
                 else:
                     config_key = f"[tool.suitekit.services.{service}] url"
                     why = f"{USER_URL[service]} is not set and {config_key} is not given"
