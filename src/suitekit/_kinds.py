@@ -4,7 +4,8 @@ A kind says everything about a service that is not behaviour: its name in ``serv
 and in ``[tool.suitekit.services.<name>]``, the URL schemes and port of its servers, the fields
 its ``env`` templates may use and its named presets, the keys of its table beyond ``url`` and
 ``env``, the variables that name a server, and the container CI runs it in. The config reader,
-the hand-off, the CI generators, ``suitekit clean`` and the report read it from here; what a
+the hand-off, the CI generators, the servers' provider (``services._provide``), ``suitekit
+clean`` and the report read it from here; what a
 service *does* (start a server, give each worker its part, clean up) is its backend's, one module
 in :mod:`suitekit.services` registered in ``services._backend.BACKENDS`` under the same name.
 

@@ -1,17 +1,20 @@
 """What a service is to suitekit: the :class:`Backend` protocol, and the registry of them.
 
 Everything suitekit does with a service goes through its backend, found in :data:`BACKENDS`
-by the service's name: which variables name its server, how a server is seen to answer, how a
-throwaway one is started (local binaries, else a container), what each worker gets of it and
-gives back, and what ``suitekit clean`` finds of it. One backend per module, as pytest-xdist's
+by the service's name: how a server is seen to answer, how a throwaway one is started (local
+binaries, else a container), what each worker gets of it and gives back, and what ``suitekit
+clean`` finds of it. One backend per module, as pytest-xdist's
 schedulers: :mod:`suitekit.services._postgres_backend`, :mod:`suitekit.services._redis_backend`,
 :mod:`suitekit.services._mysql_backend`. The bodies they share are written once, in base classes
 that implement this protocol in part: :class:`~suitekit.services._backend_base.BackendBase`
 (every backend) and :class:`~suitekit.services._database_backend.DatabaseBackend` (PostgreSQL
 and MariaDB).
 
-A backend module imports no client library and no server-starting code at import time: the
-registry is read by every run that names a service, and most of them are given their servers.
+Which variables name a service's server is data, read from :data:`suitekit._kinds.KINDS`
+without this registry: a run that only passes on the servers it was given, or a session without
+services, never loads it. A backend module imports no client library and no server-starting
+code at import time: the registry is read by every run that checks or starts a server, and most
+of them are given their servers.
 """
 
 from __future__ import annotations

@@ -53,11 +53,11 @@ def server_urls(project: Project, environ: Mapping[str, str]) -> dict[Service, s
 
 
 def _backend(service: Service) -> Backend:
-    """The service's backend, its module loaded on first use.
+    """The service's backend, from the registry, which loads (every backend) on first use.
 
-    A nox session without services, or a run that only reads which variables name the servers
-    (their names are the services' data, :data:`suitekit._kinds.KINDS`), never imports the
-    backends and the dozen modules they share.
+    It is first used to check or start a server; a nox session without services, or a run that
+    only reads which variables name the servers (the services' data,
+    :data:`suitekit._kinds.KINDS`), never imports the backends and the modules they share.
     """
     from suitekit.services._backend import BACKENDS  # noqa: PLC0415 - see above
 
