@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from suitekit.sharding import Calibration
-from suitekit.sharding._calibrate import MEASURING, cached, fingerprint, obtain
+from suitekit.sharding._calibrate import MEASURING, cached, fingerprint, obtain, running_others
 from suitekit.sharding._workers import (
     DEFAULT_CALIBRATION,
     SAMPLE_SECONDS,
     Sample,
     choose_workers,
+    contention,
     decide_from_sample,
     next_look,
     predict,
@@ -55,6 +56,69 @@ def test_xdists_per_test_cost_adds_to_the_schedule_of_the_bodies() -> None:
 
 def test_slow_tests_get_every_cpu() -> None:
     assert choose_workers([[0.15]] * 60, cpus=2, calibration=MACHINE).workers == 2
+
+
+# A machine whose workers start quickly (0.3 s for two), as an idle 2-CPU one measured.
+QUICK_START = replace(MACHINE, xdist_startup=0.3, startup_per_worker=0.08)
+
+
+def test_workers_beside_running_processes_are_counted_as_slow_as_they_start() -> None:
+    # A parallel run's session of 4 tests of 0.25 s decided while two other sessions ran on the
+    # 2 CPUs: on the idle machine's costs -n 2 looked 0.2 s faster, and ran 0.5 s slower.
+    units = [[0.25]] * 4
+
+    idle = choose_workers(units, cpus=2, calibration=QUICK_START)
+    busy = choose_workers(units, cpus=2, calibration=QUICK_START, others=2)
+
+    assert (idle.workers, idle.busy) == (2, "")
+    assert dict(idle.predicted)[2] == pytest.approx(0.3 + 4 * 0.00074 + 0.5)
+    assert busy.workers == 0
+    assert dict(busy.predicted)[2] == pytest.approx((0.3 + 4 * 0.00074) * 2 + 0.5)
+    assert dict(busy.predicted)[0] == dict(idle.predicted)[0]  # recorded times stand
+    assert busy.reason().endswith(
+        "; xdist's costs counted beside 2 running processes (x2.0 for -n 2)"
+    )
+
+
+def test_processes_running_on_cpus_to_spare_change_nothing() -> None:
+    units = [[0.25]] * 4
+
+    spare = choose_workers(units, cpus=2, calibration=QUICK_START, others=3, machine_cpus=16)
+
+    assert spare == choose_workers(units, cpus=2, calibration=QUICK_START)
+    assert choose_workers([[0.15]] * 60, cpus=2, calibration=MACHINE, others=2).workers == 2
+
+
+@pytest.mark.parametrize(
+    ("others", "workers", "cpus", "slower"),
+    [
+        (0, 2, 2, 1.0),  # idle: as calibrated
+        (1, 2, 2, 1.5),  # three processes on two CPUs
+        (2, 2, 2, 2.0),
+        (3, 2, 16, 1.0),  # CPUs to spare
+        (14, 4, 16, 18 / 16),
+        (2, 4, 2, 1.5),  # four workers on two CPUs share them already when alone
+        (-1, 2, 2, 1.0),  # a count below zero is none
+    ],
+)
+def test_contention_is_the_share_of_a_cpu_each_worker_loses(
+    others: float, workers: int, cpus: int, slower: float
+) -> None:
+    assert contention(others, workers, cpus) == pytest.approx(slower)
+
+
+def test_the_processes_running_now_are_linuxs_runnable_count_less_this_one(
+    tmp_path: Path,
+) -> None:
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("1.62 1.52 1.65 3/184 14798\n", encoding="ascii")
+    assert running_others(loadavg) == 2.0
+    loadavg.write_text("0.00 0.01 0.05 1/120 999\n", encoding="ascii")
+    assert running_others(loadavg) == 0.0
+    # No /proc (or a file unlike it): the load average, less this process, and never below 0.
+    loadavg.write_text("garbled\n", encoding="ascii")
+    assert running_others(loadavg) >= 0.0
+    assert running_others(tmp_path / "missing") >= 0.0
 
 
 @pytest.mark.parametrize(

@@ -246,7 +246,15 @@ def _choice_from_durations(
     # Below the cheapest start-up xdist cannot win: no measuring.
     cheap = total * (1 - 1 / cpus) < _CHEAPEST_STARTUP
     calibration = DEFAULT_CALIBRATION if cheap else costs()
-    return sharding.choose_workers(list(units.values()), cpus=cpus, calibration=calibration)
+    # The durations were recorded as the tests ran, busy machine or not; the workers' start is
+    # what other processes running right now (a parallel run's other sessions) slow down.
+    return sharding.choose_workers(
+        list(units.values()),
+        cpus=cpus,
+        calibration=calibration,
+        others=0.0 if cheap else sharding.running_others(),
+        machine_cpus=os.cpu_count() or 1,
+    )
 
 
 def _stop_if_asked(session: pytest.Session) -> None:

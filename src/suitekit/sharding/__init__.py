@@ -12,6 +12,7 @@ from suitekit._lazy import exports
 
 if TYPE_CHECKING:
     from suitekit.sharding._calibrate import obtain as obtain
+    from suitekit.sharding._calibrate import running_others as running_others
     from suitekit.sharding._durations import DURATIONS_FILE as DURATIONS_FILE
     from suitekit.sharding._durations import DurationStore as DurationStore
     from suitekit.sharding._durations import Measurement as Measurement
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from suitekit.sharding._workers import Sample as Sample
     from suitekit.sharding._workers import WorkerChoice as WorkerChoice
     from suitekit.sharding._workers import choose_workers as choose_workers
+    from suitekit.sharding._workers import contention as contention
     from suitekit.sharding._workers import decide_from_sample as decide_from_sample
     from suitekit.sharding._workers import next_look as next_look
 
@@ -67,11 +69,13 @@ __all__ = [
     "case_key",
     "choose_order",
     "choose_workers",
+    "contention",
     "decide_from_sample",
     "estimate",
     "next_look",
     "obtain",
     "plan_shards",
+    "running_others",
     "shard_from",
     "slowest_first",
     "split_of",
@@ -89,8 +93,10 @@ if not TYPE_CHECKING:
             "SAMPLE_SECONDS": "suitekit.sharding._workers",
             "Sample": "suitekit.sharding._workers",
             "decide_from_sample": "suitekit.sharding._workers",
+            "contention": "suitekit.sharding._workers",
             "next_look": "suitekit.sharding._workers",
             "obtain": "suitekit.sharding._calibrate",
+            "running_others": "suitekit.sharding._calibrate",
             "unit_key": "suitekit.sharding._units",
             "update_store": "suitekit.sharding._durations",
             "DURATIONS_FILE": "suitekit.sharding._durations",

@@ -52,6 +52,7 @@ __all__ = [
     "fingerprint",
     "measure",
     "obtain",
+    "running_others",
 ]
 
 ENV_CALIBRATION: Final = _handoff.ENV_CALIBRATION
@@ -297,6 +298,19 @@ def obtain(
     with contextlib.suppress(ReportError):  # e.g. a read-only home: measure again next time
         write_text_atomic(path, json.dumps(cache, indent=2, sort_keys=True) + "\n")
     return calibration
+
+
+def running_others(loadavg: Path = Path("/proc/loadavg")) -> float:
+    """How many other processes want a CPU right now: Linux's runnable count, less this one.
+
+    Now, not the one-minute load average, which a parallel run's sessions that started together
+    have not moved yet. Where there is no ``/proc``, the load average, less this process.
+    """
+    try:
+        running = int(loadavg.read_text(encoding="ascii").split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return max(_load_average() - 1, 0.0)
+    return float(max(running - 1, 0))
 
 
 def _load_average() -> float:

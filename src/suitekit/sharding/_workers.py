@@ -23,6 +23,12 @@ serial was 1.4 times faster). Start-up is ``xdist_startup`` for 2 workers plus
 Worker counts above the CPU budget are not considered, and a lone worker (``n = 1``) only adds
 cost and is never chosen. On a tie (within a millisecond) the smaller count wins.
 
+A machine busy with other processes (the other sessions of a parallel run, a build) starts
+workers slower than the calibration, taken on an idle one, says; the tests' own times were
+recorded as they ran, so those stand. xdist's costs for ``n`` workers are then scaled by how much
+less of a CPU each of them gets beside the processes running now (:func:`contention`), and in
+:func:`decide_from_sample` by what the load average explains.
+
 Without recorded durations the pytest plugin decides from the run itself (see
 :func:`decide_from_sample`): it starts without xdist, times the first tests, and hands the rest
 to workers only when the prediction says they pay, counting what promoting costs (the workers'
@@ -47,6 +53,7 @@ __all__ = [
     "Sample",
     "WorkerChoice",
     "choose_workers",
+    "contention",
     "decide_from_sample",
     "next_look",
     "predict",
@@ -160,6 +167,7 @@ class WorkerChoice:
         longest: The longest unit's predicted seconds.
         tests: How many tests the prediction covered.
         basis: What the prediction came from, when not the recorded durations.
+        busy: How a busy machine changed xdist's costs ("": it did not).
     """
 
     workers: int
@@ -167,15 +175,17 @@ class WorkerChoice:
     longest: float
     tests: int
     basis: str = ""
+    busy: str = ""
 
     def reason(self) -> str:
         """One line for the pytest header: what was chosen and why."""
         shown = ", ".join(f"-n {n}: {s:.1f}s" for n, s in self.predicted)
+        busy = f"; {self.busy}" if self.busy else ""
         if self.basis:
-            return f"from {self.basis}: predicted for the other {self.tests} {shown}"
+            return f"from {self.basis}: predicted for the other {self.tests} {shown}{busy}"
         return (
             f"from durations of {self.tests} tests: predicted {shown}; "
-            f"longest unit {self.longest:.1f}s"
+            f"longest unit {self.longest:.1f}s{busy}"
         )
 
 
@@ -202,21 +212,68 @@ def predict(units: Sequence[Sequence[float]], workers: int, calibration: Calibra
     return calibration.startup(workers) + tests * calibration.xdist_per_test + schedule
 
 
+def contention(others: float, workers: int, cpus: int) -> float:
+    """How many times slower ``workers`` processes run beside ``others`` runnable ones than alone.
+
+    Alone on ``cpus`` CPUs each gets ``min(1, cpus / workers)`` of a CPU; beside the others,
+    ``min(1, cpus / (others + workers))``. At least 1: on a machine with CPUs to spare nothing is
+    slower.
+    """
+    alone = min(1.0, cpus / max(workers, 1))
+    beside = min(1.0, cpus / (max(others, 0.0) + max(workers, 1)))
+    return max(alone / beside, 1.0)
+
+
+def _scaled(calibration: Calibration, slowdown: float) -> Calibration:
+    """``calibration`` with xdist's costs ``slowdown`` times the idle machine's."""
+    if slowdown <= 1.0:
+        return calibration
+    return replace(
+        calibration,
+        xdist_per_test=calibration.xdist_per_test * slowdown,
+        xdist_startup=calibration.xdist_startup * slowdown,
+        startup_per_worker=calibration.startup_per_worker * slowdown,
+    )
+
+
 def choose_workers(
-    units: Sequence[Sequence[float]], *, cpus: int, calibration: Calibration
+    units: Sequence[Sequence[float]],
+    *,
+    cpus: int,
+    calibration: Calibration,
+    others: float = 0.0,
+    machine_cpus: int | None = None,
 ) -> WorkerChoice:
     """The worker count, 0 or 2..cpus, with the smallest predicted wall time.
 
+    ``units`` are recorded times, which stand as they are. xdist's costs (start-up, per-test
+    traffic) are ``calibration``'s, taken on an idle machine, times :func:`contention`: with
+    ``others`` processes running on the machine's ``machine_cpus`` (``cpus`` by default), the
+    workers start slower than that.
+
     On a tie (within a millisecond) the smaller count wins: fewer processes for the same time.
     """
-    candidates = [0, *range(2, cpus + 1)]
-    predicted = tuple((n, predict(units, n, calibration)) for n in candidates)
+    machine = machine_cpus or cpus
+
+    def seconds(workers: int) -> float:
+        if workers == 0:
+            return predict(units, 0, calibration)
+        costs = _scaled(calibration, contention(others, workers, machine))
+        return predict(units, workers, costs)
+
+    predicted = tuple((n, seconds(n)) for n in [0, *range(2, cpus + 1)])
     best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
+    slower = contention(others, 2, machine)
     return WorkerChoice(
         workers=best[0],
         predicted=predicted,
         longest=max((sum(unit) for unit in units), default=0.0),
         tests=sum(len(unit) for unit in units),
+        busy=(
+            f"xdist's costs counted beside {others:g} running processes (x{slower:.1f} for -n 2)"
+            if slower > 1.0
+            else ""
+        ),
     )
 
 
@@ -286,13 +343,7 @@ def decide_from_sample(sample: Sample, *, cpus: int, calibration: Calibration) -
     if calibration.serial_per_test > 0:
         measured_slowdown = sample.overhead / calibration.serial_per_test
         slowdown = max(min(measured_slowdown, (sample.load + 1) / max(cpus, 1)), 1.0)
-    measured = replace(
-        calibration,
-        serial_per_test=sample.overhead,
-        xdist_per_test=calibration.xdist_per_test * slowdown,
-        xdist_startup=calibration.xdist_startup * slowdown,
-        startup_per_worker=calibration.startup_per_worker * slowdown,
-    )
+    measured = replace(_scaled(calibration, slowdown), serial_per_test=sample.overhead)
     units = [[sample.mean_body]] * sample.remaining
     candidates = [0, *range(2, cpus + 1)]
     predicted = tuple(
@@ -306,4 +357,5 @@ def decide_from_sample(sample: Sample, *, cpus: int, calibration: Calibration) -
         longest=sample.mean_body,
         tests=sample.remaining,
         basis=f"the first {sample.ran} tests of this run ({sample.mean_body * 1000:.2f} ms each)",
+        busy=f"xdist's costs x{slowdown:.1f}: the machine is busy" if slowdown > 1.0 else "",
     )
