@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from suitekit.sharding import Calibration
+from suitekit.sharding import DURATIONS_FILE, Calibration, DurationStore, case_key
 from suitekit.sharding._calibrate import fingerprint
 
 PYPROJECT = """
@@ -85,6 +86,51 @@ def test_slow_tests_are_handed_to_workers_and_none_runs_twice(auto: pytest.Pytes
     assert len(passed) == 40
     assert ran == [f"test_{n:02}" for n in range(40)]  # each once: here or on a worker
     assert (auto.path / "out.xml").read_text(encoding="utf-8").count("<testcase") == 40
+
+
+# The controller's count of the processes running beside it: given, so that the decision is the
+# same on any machine and under any load (twice the CPUs: x2 or more for two workers).
+RUNNING_NOW = """
+import os
+
+import suitekit.sharding
+
+suitekit.sharding.running_others = lambda: {others}
+"""
+
+
+@pytest.mark.parametrize(
+    ("others", "workers"),
+    [pytest.param("0.0", 2, id="idle"), pytest.param("2.0 * os.cpu_count()", 0, id="busy")],
+)
+def test_recorded_durations_are_weighed_beside_the_processes_running_now(
+    auto: pytest.Pytester, others: str, workers: int
+) -> None:
+    # 8 tests recorded at 0.25 s: -n 2 is predicted 1.6 s on the idle costs against 2.0 s
+    # serially, and 2.8 s or more once its start-up counts at least twice as slow, twice.
+    auto.makepyfile(
+        **{"tests/test_eight": "".join(f"def test_{n}():\n    pass\n\n" for n in range(8))}
+    )
+    store = DurationStore().record(
+        {"unit": {case_key(f"tests/test_eight.py::test_{n}"): 0.25 for n in range(8)}},
+        workers=1,
+        cpus=2,
+        measured_at=time.time(),
+    )
+    store.save(auto.path / DURATIONS_FILE)
+    auto.makeconftest(RUNNING_NOW.format(others=others))
+
+    result = auto.runpytest_subprocess("--suitekit-suite=unit", "-n", "auto")
+
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=8)
+    decision = f"suitekit: workers auto: -n {workers} (from durations of 8 tests: predicted *"
+    result.stdout.fnmatch_lines([decision])
+    busy = "xdist's costs counted beside * running processes (x* for -n 2, its start-up twice))"
+    if workers:
+        result.stdout.no_fnmatch_line(f"*{busy}")
+    else:
+        result.stdout.fnmatch_lines([f"*; {busy}"])
 
 
 def test_a_declared_worker_count_leaves_xdists_auto_alone(auto: pytest.Pytester) -> None:

@@ -73,10 +73,16 @@ def test_workers_beside_running_processes_are_counted_as_slow_as_they_start() ->
     assert (idle.workers, idle.busy) == (2, "")
     assert dict(idle.predicted)[2] == pytest.approx(0.3 + 4 * 0.00074 + 0.5)
     assert busy.workers == 0
-    assert dict(busy.predicted)[2] == pytest.approx((0.3 + 4 * 0.00074) * 2 + 0.5)
+    # Twice as slow, and its start-up counted twice: beside others it is unsure as well.
+    assert dict(busy.predicted)[2] == pytest.approx((0.3 + 4 * 0.00074) * 2 + 0.5 + 0.3 * 2)
     assert dict(busy.predicted)[0] == dict(idle.predicted)[0]  # recorded times stand
     assert busy.reason().endswith(
-        "; xdist's costs counted beside 2 running processes (x2.0 for -n 2)"
+        "; xdist's costs counted beside 2 running processes (x2.0 for -n 2, its start-up twice)"
+    )
+    one = choose_workers(units, cpus=2, calibration=QUICK_START, others=1)
+    assert one.workers == 0  # predicted 0.97 s against 1.0 s: a near tie, and unsure
+    assert one.busy == (
+        "xdist's costs counted beside 1 running process (x1.5 for -n 2, its start-up twice)"
     )
 
 
@@ -107,18 +113,31 @@ def test_contention_is_the_share_of_a_cpu_each_worker_loses(
     assert contention(others, workers, cpus) == pytest.approx(slower)
 
 
-def test_the_processes_running_now_are_linuxs_runnable_count_less_this_one(
-    tmp_path: Path,
-) -> None:
-    loadavg = tmp_path / "loadavg"
-    loadavg.write_text("1.62 1.52 1.65 3/184 14798\n", encoding="ascii")
-    assert running_others(loadavg) == 2.0
-    loadavg.write_text("0.00 0.01 0.05 1/120 999\n", encoding="ascii")
-    assert running_others(loadavg) == 0.0
-    # No /proc (or a file unlike it): the load average, less this process, and never below 0.
-    loadavg.write_text("garbled\n", encoding="ascii")
-    assert running_others(loadavg) >= 0.0
-    assert running_others(tmp_path / "missing") >= 0.0
+def test_the_processes_running_now_are_linuxs_runnable_count_less_this_one() -> None:
+    assert running_others(lambda: "1.62 1.52 1.65 3/184 14798\n", pause=0) == 2.0
+    assert running_others(lambda: "0.00 0.01 0.05 1/120 999\n", pause=0) == 0.0
+
+
+def test_the_runnable_count_is_the_median_of_its_readings() -> None:
+    # One passing process (7 runnable for one reading) moves nothing.
+    readings = iter(["3/184", "3/184", "7/190", "2/184", "3/184"])
+
+    assert running_others(lambda: f"1.0 1.0 1.0 {next(readings)} 1\n", pause=0) == 2.0
+    assert next(readings, None) is None  # all five read
+
+
+def test_without_proc_the_load_average_counts_the_others() -> None:
+    def missing() -> str:
+        raise FileNotFoundError("/proc/loadavg")
+
+    assert running_others(missing, average=lambda: 1.6, pause=0) == 1.6
+    assert running_others(lambda: "garbled\n", average=lambda: 0.2, pause=0) == 0.2
+
+
+def test_a_budget_below_two_cpus_chooses_no_xdist_and_says_nothing_of_load() -> None:
+    for cpus in (0, 1):
+        choice = choose_workers([[0.25]] * 4, cpus=cpus, calibration=QUICK_START, others=5)
+        assert (choice.workers, choice.busy) == (0, "")
 
 
 @pytest.mark.parametrize(

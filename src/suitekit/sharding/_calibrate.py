@@ -28,6 +28,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -300,17 +301,43 @@ def obtain(
     return calibration
 
 
-def running_others(loadavg: Path = Path("/proc/loadavg")) -> float:
-    """How many other processes want a CPU right now: Linux's runnable count, less this one.
+READINGS: Final = 5
+"""How many times :func:`running_others` reads the runnable count, 5 ms apart (its median)."""
+
+
+def _proc_loadavg() -> str:
+    return Path("/proc/loadavg").read_text(encoding="ascii")
+
+
+def running_others(
+    read: Callable[[], str] = _proc_loadavg,
+    *,
+    average: Callable[[], float] | None = None,
+    pause: float = 0.005,
+) -> float:
+    """How many other processes want a CPU now: Linux's runnable count, less the reading one.
 
     Now, not the one-minute load average, which a parallel run's sessions that started together
-    have not moved yet. Where there is no ``/proc``, the load average, less this process.
+    have not moved yet. The count changes from one moment to the next (a process that passes
+    by, one that waits on a disk): the median of :data:`READINGS` readings over 20 ms. Where
+    there is no ``/proc``, the one-minute load average (``average``, :func:`os.getloadavg`'s by
+    default), to which a process that started seconds ago adds next to nothing.
+
+    Args:
+        read: The text of ``/proc/loadavg`` (tests give their own).
+        average: The load average, where ``read`` fails.
+        pause: Seconds between readings.
     """
-    try:
-        running = int(loadavg.read_text(encoding="ascii").split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return max(_load_average() - 1, 0.0)
-    return float(max(running - 1, 0))
+    counts: list[int] = []
+    for index in range(READINGS):
+        if index:
+            time.sleep(pause)
+        try:
+            fields = read().split()
+            counts.append(int(fields[3].split("/")[0]))
+        except (OSError, ValueError, IndexError):
+            return (average or _load_average)()
+    return float(max(statistics.median_low(counts) - 1, 0))
 
 
 def _load_average() -> float:

@@ -219,8 +219,9 @@ def contention(others: float, workers: int, cpus: int) -> float:
     ``min(1, cpus / (others + workers))``. At least 1: on a machine with CPUs to spare nothing is
     slower.
     """
-    alone = min(1.0, cpus / max(workers, 1))
-    beside = min(1.0, cpus / (max(others, 0.0) + max(workers, 1)))
+    machine = max(cpus, 1)
+    alone = min(1.0, machine / max(workers, 1))
+    beside = min(1.0, machine / (max(others, 0.0) + max(workers, 1)))
     return max(alone / beside, 1.0)
 
 
@@ -249,7 +250,16 @@ def choose_workers(
     ``units`` are recorded times, which stand as they are. xdist's costs (start-up, per-test
     traffic) are ``calibration``'s, taken on an idle machine, times :func:`contention`: with
     ``others`` processes running on the machine's ``machine_cpus`` (``cpus`` by default), the
-    workers start slower than that.
+    workers start slower than that. The tests' times are not scaled, either way: a test that
+    sleeps or waits on a server takes as long beside other processes, and the durations do not
+    say which tests compute. So beside others xdist is still counted as gaining on computing
+    tests what it gains on an idle machine: the model errs towards workers, as it did before it
+    counted the others at all, only less.
+
+    Beside others the workers' start-up is also counted twice: it is not only slower there but
+    unsure, as the others start, stop and take the CPUs as they come (on bench_overhead's small
+    project two workers took 2 s to start beside one other process, against 0.3 s idle). xdist
+    then has to win by its start-up again, and a near tie runs serially.
 
     On a tie (within a millisecond) the smaller count wins: fewer processes for the same time.
     """
@@ -258,19 +268,22 @@ def choose_workers(
     def seconds(workers: int) -> float:
         if workers == 0:
             return predict(units, 0, calibration)
-        costs = _scaled(calibration, contention(others, workers, machine))
-        return predict(units, workers, costs)
+        slower = contention(others, workers, machine)
+        costs = _scaled(calibration, slower)
+        unsure = costs.startup(workers) if slower > 1.0 else 0.0
+        return predict(units, workers, costs) + unsure
 
     predicted = tuple((n, seconds(n)) for n in [0, *range(2, cpus + 1)])
     best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
-    slower = contention(others, 2, machine)
+    slower = contention(others, 2, machine) if cpus >= 2 else 1.0  # noqa: PLR2004 - two workers
     return WorkerChoice(
         workers=best[0],
         predicted=predicted,
         longest=max((sum(unit) for unit in units), default=0.0),
         tests=sum(len(unit) for unit in units),
         busy=(
-            f"xdist's costs counted beside {others:g} running processes (x{slower:.1f} for -n 2)"
+            f"xdist's costs counted beside {others:g} running "
+            f"process{'es' if others != 1 else ''} (x{slower:.1f} for -n 2, its start-up twice)"
             if slower > 1.0
             else ""
         ),
