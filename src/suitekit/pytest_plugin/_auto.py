@@ -246,13 +246,19 @@ def _choice_from_durations(
     # Below the cheapest start-up xdist cannot win: no measuring.
     cheap = total * (1 - 1 / cpus) < _CHEAPEST_STARTUP
     calibration = DEFAULT_CALIBRATION if cheap else costs()
+    idle = sharding.choose_workers(list(units.values()), cpus=cpus, calibration=calibration)
+    if not idle.workers:
+        return idle  # other processes only make workers dearer: serial stands
     # The durations were recorded as the tests ran, busy machine or not; the workers' start is
     # what other processes running right now (a parallel run's other sessions) slow down.
+    others = sharding.running_others()
+    if not others:
+        return idle
     return sharding.choose_workers(
         list(units.values()),
         cpus=cpus,
         calibration=calibration,
-        others=0.0 if cheap else sharding.running_others(),
+        others=others,
         machine_cpus=os.cpu_count() or 1,
     )
 

@@ -256,37 +256,45 @@ def choose_workers(
     tests what it gains on an idle machine: the model errs towards workers, as it did before it
     counted the others at all, only less.
 
-    Beside others the workers' start-up is also counted twice: it is not only slower there but
-    unsure, as the others start, stop and take the CPUs as they come (on bench_overhead's small
-    project two workers took 2 s to start beside one other process, against 0.3 s idle). xdist
-    then has to win by its start-up again, and a near tie runs serially.
+    Where the others leave the workers less than their idle share, their start-up is also
+    unsure, not only slower (the others start, stop and take the CPUs as they come: on
+    bench_overhead's small project two workers took 2 s to start beside one other process on 2
+    CPUs, against 0.3 s idle). So it counts ``2 * slowdown - 1`` times the idle figure instead of
+    ``slowdown`` times: nothing more where nothing is slower, three times at half a CPU each.
 
     On a tie (within a millisecond) the smaller count wins: fewer processes for the same time.
     """
     machine = machine_cpus or cpus
+    counts = [0, *range(2, cpus + 1)]
+    slower = {n: contention(others, n, machine) for n in counts if n}
 
     def seconds(workers: int) -> float:
         if workers == 0:
             return predict(units, 0, calibration)
-        slower = contention(others, workers, machine)
-        costs = _scaled(calibration, slower)
-        unsure = costs.startup(workers) if slower > 1.0 else 0.0
+        costs = _scaled(calibration, slower[workers])
+        unsure = calibration.startup(workers) * (slower[workers] - 1)
         return predict(units, workers, costs) + unsure
 
-    predicted = tuple((n, seconds(n)) for n in [0, *range(2, cpus + 1)])
+    predicted = tuple((n, seconds(n)) for n in counts)
     best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
-    slower = contention(others, 2, machine) if cpus >= 2 else 1.0  # noqa: PLR2004 - two workers
+    scaled = [n for n in counts if n and slower[n] > 1.0]
+    busy = ""
+    if scaled:
+        first, last = scaled[0], scaled[-1]
+        span = (
+            f"-n {first}" if first == last else f"-n {first} to x{slower[last]:.1f} for -n {last}"
+        )
+        busy = (
+            f"xdist's costs counted beside {others:g} running "
+            f"process{'es' if others != 1 else ''} (x{slower[first]:.1f} for {span}; "
+            "its start-up unsure)"
+        )
     return WorkerChoice(
         workers=best[0],
         predicted=predicted,
         longest=max((sum(unit) for unit in units), default=0.0),
         tests=sum(len(unit) for unit in units),
-        busy=(
-            f"xdist's costs counted beside {others:g} running "
-            f"process{'es' if others != 1 else ''} (x{slower:.1f} for -n 2, its start-up twice)"
-            if slower > 1.0
-            else ""
-        ),
+        busy=busy,
     )
 
 
