@@ -99,13 +99,7 @@ def test_processes_running_on_cpus_to_spare_change_nothing() -> None:
 
 
 # A 16-CPU machine's costs: 0.6 s for two workers, 0.15 s for each further one.
-BIG = Calibration(
-    serial_per_test=0.0005,
-    xdist_per_test=0.0008,
-    xdist_startup=0.6,
-    startup_per_worker=0.15,
-    cpus=16,
-)
+BIG = replace(MACHINE, xdist_startup=0.6, startup_per_worker=0.15, cpus=16)
 
 
 def test_on_a_big_machine_only_the_counts_the_others_crowd_are_dearer() -> None:
