@@ -14,7 +14,7 @@ import pytest
 
 from suitekit.errors import ServiceError
 from suitekit.services import _ports
-from suitekit.services._ports import PORT_HIGH, PORT_LOW, PortBlock, take
+from suitekit.services._ports import PORT_HIGH, PORT_LOW, PortBlock, port_range, take
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +37,9 @@ def held() -> Iterator[list[PortBlock]]:
 
 def first_block(size: int, seed: str) -> int:
     """The first port of the block :func:`take` tries first for ``seed``."""
-    blocks = (PORT_HIGH - PORT_LOW) // size
-    return PORT_LOW + int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks * size
+    ports = port_range()
+    blocks = len(ports) // size
+    return ports.start + int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks * size
 
 
 def seed_of_block_at(size: int, port: int) -> str:
@@ -131,3 +132,31 @@ def test_a_lock_file_that_is_a_link_is_refused_with_the_fix(state: Path, tmp_pat
     )
     assert not (tmp_path / "elsewhere").exists()
     assert (state / "ports").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("ephemeral", "ports"),
+    [
+        ((32768, 60999), range(20000, 32768)),  # Linux's default: the part below
+        ((49152, 65535), range(20000, 49152)),  # IANA's dynamic ports (macOS, BSD)
+        ((10000, 40000), range(40001, 60000)),  # only the part above is left
+        ((15000, 25000), range(25001, 60000)),  # the larger part
+        ((1024, 65535), range(PORT_LOW, PORT_HIGH)),  # nothing left outside: the whole range
+        ((20500, 59000), range(PORT_LOW, PORT_HIGH)),  # too few outside (500 + 1000 ports)
+    ],
+)
+def test_blocks_lie_outside_the_kernels_ephemeral_ports(
+    ephemeral: tuple[int, int], ports: range
+) -> None:
+    # An outgoing connection's own end is drawn from the ephemeral range: a port handed to a
+    # program that binds it later could be taken meanwhile ("Address already in use").
+    assert port_range(lambda: ephemeral) == ports
+
+
+def test_taken_blocks_lie_in_the_port_range(held: list[PortBlock]) -> None:
+    ports = port_range()
+    for n in range(20):
+        block = take(5, f"run/unit/gw{n}")
+        held.append(block)
+        assert ports.start <= block.first
+        assert block.first + block.size <= ports.stop

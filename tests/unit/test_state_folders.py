@@ -25,6 +25,7 @@ from suitekit._model import Isolation
 from suitekit.errors import ServiceError
 from suitekit.services import _servers as _throwaway
 from suitekit.services import _state, clean
+from suitekit.services._ports import port_range
 from suitekit.services._state import (
     create_private_file,
     data_root,
@@ -426,9 +427,10 @@ def test_planted_lock_links_make_root_create_nothing(shared: Shared) -> None:
     old_ports = shared.tmp / "suitekit" / "ports"
     old_ports.mkdir(parents=True)
     # The blocks this worker tries first (the old code's order, which is also today's).
-    blocks = (60000 - 20000) // 3
+    ports = port_range()
+    blocks = len(ports) // 3
     start = int(hashlib.sha256(f"{RUN_ID}/unit/gw0".encode()).hexdigest(), 16) % blocks
-    planted = [20000 + ((start + step) % blocks) * 3 for step in range(64)]
+    planted = [ports.start + ((start + step) % blocks) * 3 for step in range(64)]
     for first in planted:
         link = old_ports / f"{first}.lock"
         link.symlink_to(shared.outside / f"created-{first}")

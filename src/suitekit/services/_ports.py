@@ -1,7 +1,8 @@
 """Blocks of ports for workers and for instances of the project's services, locked port by port.
 
 A holder (a worker, or a run's controller for its ``scope = "run"`` services) takes a block of
-consecutive ports between 20000 and 60000 with :func:`take`. Blocks are aligned on multiples of
+consecutive ports between 20000 and 60000 with :func:`take`, outside the kernel's ephemeral
+range (:func:`port_range`). Blocks are aligned on multiples of
 their size, from a start that the holder's seed picks, but sizes differ (``isolation.ports``
 plus the worker's services; the run's services), so blocks of two holders may overlap: what
 keeps them apart is a lock **per port**, an exclusive ``flock`` on ``<state>/ports/<port>.lock``
@@ -14,6 +15,12 @@ The lock files are this user's (in its private state folder, opened without foll
 so runs of other users, and programs outside suitekit, do not see them: each port must also
 be bindable on 127.0.0.1 and accept no connection there (a forwarded port may accept
 connections while nothing on this machine's network stack holds it).
+
+A port is free when taken; a program told to listen on it binds it later. Meanwhile any
+outgoing connection on the machine (to a database, between processes) may be given it as its
+own end, if it is in the ephemeral range the kernel draws those from (32768-60999 on Linux):
+the program then fails with "Address already in use". So the blocks are drawn below (or above)
+that range, where only a program that asks for a port by number gets it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import fcntl
 import hashlib
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
@@ -29,12 +37,16 @@ from typing import IO, Final
 from suitekit.errors import ServiceError
 from suitekit.services._state import open_lock_file, private_folder, state_root
 
-__all__ = ["LOOPBACK", "PortBlock", "accepting", "take"]
+__all__ = ["LOOPBACK", "PortBlock", "accepting", "port_range", "take"]
 
 LOOPBACK: Final = "127.0.0.1"
 """Where the ports are checked, and where instances are told to listen."""
 PORT_LOW: Final = 20000
 PORT_HIGH: Final = 60000
+MIN_PORTS: Final = 2000
+"""The fewest ports outside the ephemeral range worth keeping to; with fewer, the whole range."""
+DYNAMIC_PORTS: Final = (49152, 65535)
+"""The ephemeral range where the kernel does not say (IANA's dynamic ports: macOS, BSD)."""
 _CONNECT_TIMEOUT: Final = 0.2  # a refused connection to 127.0.0.1 answers in microseconds
 
 
@@ -63,29 +75,56 @@ class PortBlock:
             lock.close()
 
 
+def _ephemeral() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return DYNAMIC_PORTS
+
+
+def port_range(ephemeral: Callable[[], tuple[int, int]] = _ephemeral) -> range:
+    """Where blocks are taken: 20000-60000 less the kernel's ephemeral ports.
+
+    The larger part of it below or above ``ephemeral()`` (the kernel's range: Linux's
+    ``ip_local_port_range``, else IANA's dynamic ports); the whole of it where neither part has
+    :data:`MIN_PORTS` ports (a machine whose ephemeral range is nearly everything).
+    """
+    low, high = ephemeral()
+    below = range(PORT_LOW, max(PORT_LOW, min(PORT_HIGH, low)))
+    above = range(min(PORT_HIGH, max(PORT_LOW, high + 1)), PORT_HIGH)
+    best = max(below, above, key=len)
+    return best if len(best) >= MIN_PORTS else range(PORT_LOW, PORT_HIGH)
+
+
 def take(size: int, seed: str) -> PortBlock:
     """A block of ``size`` free ports that no other holder of this user holds, locked.
 
     The candidate blocks are the aligned blocks of ``size`` ports, tried in turn from one that
-    ``seed`` picks (so holders with different seeds rarely meet). A candidate is taken when all
-    its ports' locks are had at once and each port is free (see :func:`_free`).
+    ``seed`` picks (so holders with different seeds rarely meet), in :func:`port_range`. A
+    candidate is taken when all its ports' locks are had at once and each port is free (see
+    :func:`_free`).
 
     Raises:
         ServiceError: A lock file cannot be opened (the message names it and the fix), or no
             block of ``size`` free ports is left.
     """
     folder = private_folder(state_root() / "ports")
-    blocks = (PORT_HIGH - PORT_LOW) // size
+    ports = port_range()
+    blocks = len(ports) // size
+    if blocks == 0:
+        message = f"no block of {size} ports fits between {ports.start} and {ports.stop}"
+        raise ServiceError(message)
     start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
     for step in range(blocks):
-        first = PORT_LOW + ((start + step) % blocks) * size
+        first = ports.start + ((start + step) % blocks) * size
         block = _claim(folder, first, size)
         if block is None:
             continue
         if all(_free(port) for port in block.ports):
             return block
         block.close()
-    message = f"no block of {size} free ports between {PORT_LOW} and {PORT_HIGH}"
+    message = f"no block of {size} free ports between {ports.start} and {ports.stop}"
     raise ServiceError(message)
 
 
