@@ -139,6 +139,7 @@ def test_a_lock_file_that_is_a_link_is_refused_with_the_fix(state: Path, tmp_pat
     [
         ((32768, 60999), range(20000, 32768)),  # Linux's default: the part below
         ((49152, 65535), range(20000, 49152)),  # IANA's dynamic ports (macOS, BSD)
+        ((20000, 57999), range(58000, 60000)),  # the part above, ends included in the kernel's
         ((10000, 40000), range(40001, 60000)),  # only the part above is left
         ((15000, 25000), range(25001, 60000)),  # the larger part
         ((1024, 65535), range(PORT_LOW, PORT_HIGH)),  # nothing left outside: the whole range
@@ -160,3 +161,24 @@ def test_taken_blocks_lie_in_the_port_range(held: list[PortBlock]) -> None:
         held.append(block)
         assert ports.start <= block.first
         assert block.first + block.size <= ports.stop
+
+
+def test_blocks_overflow_into_the_whole_range_once_none_is_left_outside(
+    held: list[PortBlock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Room for one block of 10 outside the ephemeral range (ten ports free here now): a second
+    # holder overflows into the rest.
+    room = next(
+        range(first, first + 10)
+        for first in range(PORT_LOW, PORT_HIGH, 10)
+        if all(_ports._free(port) for port in range(first, first + 10))
+    )
+    monkeypatch.setattr(_ports, "port_range", lambda: room)
+    first = take(10, "run/unit/gw0")
+    held.append(first)
+    second = take(10, "run/unit/gw1")
+    held.append(second)
+
+    assert first.first == room.start
+    assert set(first.ports).isdisjoint(second.ports)
+    assert PORT_LOW <= second.first < second.first + second.size <= PORT_HIGH

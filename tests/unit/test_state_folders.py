@@ -426,7 +426,7 @@ def test_planted_lock_links_make_root_create_nothing(shared: Shared) -> None:
     environ = {"SUITEKIT_RUN_ID": RUN_ID}
     old_ports = shared.tmp / "suitekit" / "ports"
     old_ports.mkdir(parents=True)
-    # The blocks this worker tries first (the old code's order, which is also today's).
+    # The blocks this worker tries first (in the range outside the kernel's ephemeral ports).
     ports = port_range()
     blocks = len(ports) // 3
     start = int(hashlib.sha256(f"{RUN_ID}/unit/gw0".encode()).hexdigest(), 16) % blocks

@@ -20,7 +20,8 @@ A port is free when taken; a program told to listen on it binds it later. Meanwh
 outgoing connection on the machine (to a database, between processes) may be given it as its
 own end, if it is in the ephemeral range the kernel draws those from (32768-60999 on Linux):
 the program then fails with "Address already in use". So the blocks are drawn below (or above)
-that range, where only a program that asks for a port by number gets it.
+that range, where only a program that asks for a port by number gets it, as long as blocks are
+left there (large blocks and many workers then overflow into the rest).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import fcntl
 import hashlib
 import os
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,8 @@ MIN_PORTS: Final = 2000
 """The fewest ports outside the ephemeral range worth keeping to; with fewer, the whole range."""
 DYNAMIC_PORTS: Final = (49152, 65535)
 """The ephemeral range where the kernel does not say (IANA's dynamic ports: macOS, BSD)."""
+LINUX_EPHEMERAL: Final = (32768, 60999)
+"""Linux's default ephemeral range, where ``/proc`` cannot be read (a sandbox)."""
 _CONNECT_TIMEOUT: Final = 0.2  # a refused connection to 127.0.0.1 answers in microseconds
 
 
@@ -80,15 +84,15 @@ def _ephemeral() -> tuple[int, int]:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
         return int(low), int(high)
     except (OSError, ValueError):
-        return DYNAMIC_PORTS
+        return LINUX_EPHEMERAL if sys.platform.startswith("linux") else DYNAMIC_PORTS
 
 
 def port_range(ephemeral: Callable[[], tuple[int, int]] = _ephemeral) -> range:
-    """Where blocks are taken: 20000-60000 less the kernel's ephemeral ports.
+    """Where blocks are taken first: 20000-60000 less the kernel's ephemeral ports.
 
-    The larger part of it below or above ``ephemeral()`` (the kernel's range: Linux's
-    ``ip_local_port_range``, else IANA's dynamic ports); the whole of it where neither part has
-    :data:`MIN_PORTS` ports (a machine whose ephemeral range is nearly everything).
+    The larger part of it below or above ``ephemeral()`` (the kernel's range, both ends
+    included: Linux's ``ip_local_port_range``, else IANA's dynamic ports); the whole of it where
+    neither part has :data:`MIN_PORTS` ports (a machine whose ephemeral range is nearly all).
     """
     low, high = ephemeral()
     below = range(PORT_LOW, max(PORT_LOW, min(PORT_HIGH, low)))
@@ -101,20 +105,31 @@ def take(size: int, seed: str) -> PortBlock:
     """A block of ``size`` free ports that no other holder of this user holds, locked.
 
     The candidate blocks are the aligned blocks of ``size`` ports, tried in turn from one that
-    ``seed`` picks (so holders with different seeds rarely meet), in :func:`port_range`. A
-    candidate is taken when all its ports' locks are had at once and each port is free (see
-    :func:`_free`).
+    ``seed`` picks (so holders with different seeds rarely meet): first in :func:`port_range`,
+    then, when none is left there (large blocks, many workers), in the whole of 20000-60000,
+    where an outgoing connection may take a port before its program binds it. A candidate is
+    taken when all its ports' locks are had at once and each port is free (see :func:`_free`).
 
     Raises:
         ServiceError: A lock file cannot be opened (the message names it and the fix), or no
             block of ``size`` free ports is left.
     """
     folder = private_folder(state_root() / "ports")
-    ports = port_range()
+    whole = range(PORT_LOW, PORT_HIGH)
+    preferred = port_range()
+    for ports in dict.fromkeys((preferred, whole)):
+        block = _first_free(folder, ports, size, seed)
+        if block is not None:
+            return block
+    message = f"no block of {size} free ports between {PORT_LOW} and {PORT_HIGH - 1}"
+    raise ServiceError(message)
+
+
+def _first_free(folder: Path, ports: range, size: int, seed: str) -> PortBlock | None:
+    """The first block of ``ports`` that can be claimed and is free, from where ``seed`` says."""
     blocks = len(ports) // size
     if blocks == 0:
-        message = f"no block of {size} ports fits between {ports.start} and {ports.stop}"
-        raise ServiceError(message)
+        return None
     start = int(hashlib.sha256(seed.encode()).hexdigest(), 16) % blocks
     for step in range(blocks):
         first = ports.start + ((start + step) % blocks) * size
@@ -124,8 +139,7 @@ def take(size: int, seed: str) -> PortBlock:
         if all(_free(port) for port in block.ports):
             return block
         block.close()
-    message = f"no block of {size} free ports between {ports.start} and {ports.stop}"
-    raise ServiceError(message)
+    return None
 
 
 def _claim(folder: Path, first: int, size: int) -> PortBlock | None:
