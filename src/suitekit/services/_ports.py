@@ -2,9 +2,9 @@
 
 A holder (a worker, or a run's controller for its ``scope = "run"`` services) takes a block of
 consecutive ports between 20000 and 60000 with :func:`take`, outside the kernel's ephemeral
-range (:func:`port_range`). Blocks are aligned on multiples of
-their size, from a start that the holder's seed picks, but sizes differ (``isolation.ports``
-plus the worker's services; the run's services), so blocks of two holders may overlap: what
+range while blocks are left there (:func:`port_range`). Blocks are aligned on multiples of their
+size, from a start that the holder's seed picks, but sizes differ (``isolation.ports`` plus the
+worker's services; the run's services), so blocks of two holders may overlap: what
 keeps them apart is a lock **per port**, an exclusive ``flock`` on ``<state>/ports/<port>.lock``
 held for the holder's life (the kernel releases it if the holder dies). A block is taken only
 when every one of its ports is locked; when another holder has one of them, the ports locked so

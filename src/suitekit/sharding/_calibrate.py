@@ -305,6 +305,13 @@ READINGS: Final = 5
 """How many times :func:`running_others` reads the runnable count, 5 ms apart (its median)."""
 
 
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform: nothing tells of other load
+        return 0.0
+
+
 def _proc_loadavg() -> str:
     return Path("/proc/loadavg").read_text(encoding="ascii")
 
@@ -312,7 +319,7 @@ def _proc_loadavg() -> str:
 def running_others(
     read: Callable[[], str] = _proc_loadavg,
     *,
-    average: Callable[[], float] | None = None,
+    average: Callable[[], float] = _load_average,
     pause: float = 0.005,
 ) -> float:
     """How many other processes want a CPU now: Linux's runnable count, less the reading one.
@@ -336,15 +343,8 @@ def running_others(
             fields = read().split()
             counts.append(int(fields[3].split("/")[0]))
         except (OSError, ValueError, IndexError):
-            return (average or _load_average)()
+            return average()
     return float(max(statistics.median_low(counts) - 1, 0))
-
-
-def _load_average() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:  # not available on this platform: nothing tells of other load
-        return 0.0
 
 
 if __name__ == "__main__":
