@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
 
 from suitekit.sharding import DURATIONS_FILE, Calibration, DurationStore, case_key
-from suitekit.sharding._calibrate import fingerprint
+from suitekit.sharding._calibrate import fingerprint, measure
 
 PYPROJECT = """
 [tool.suitekit]
@@ -142,3 +143,20 @@ def test_a_declared_worker_count_leaves_xdists_auto_alone(auto: pytest.Pytester)
 
     assert result.ret == pytest.ExitCode.OK
     assert "workers decided after collection" not in result.stdout.str()
+
+
+def test_the_calibration_times_real_runs_from_start_to_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Real pytest runs, serial and with 2 workers, whose conftest reports the session's start,
+    # each result and the end (after xdist stopped its workers). Untraced, as users run it.
+    monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
+
+    calibration, foreign = measure()
+
+    assert calibration.cpus == (os.cpu_count() or 1)
+    assert calibration.serial_per_test > 0
+    assert calibration.xdist_per_test > 0
+    assert calibration.xdist_startup > 0  # two workers always cost more than none
+    assert calibration.startup_per_worker == pytest.approx(calibration.xdist_startup / 4)
+    assert foreign >= 0.0

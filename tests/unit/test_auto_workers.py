@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from suitekit.sharding import Calibration
-from suitekit.sharding._calibrate import MEASURING, cached, fingerprint, obtain, running_others
+from suitekit.sharding._calibrate import (
+    MEASURING,
+    _calibration,
+    _Timed,
+    cached,
+    fingerprint,
+    obtain,
+    running_others,
+)
 from suitekit.sharding._workers import (
     DEFAULT_CALIBRATION,
     SAMPLE_SECONDS,
@@ -56,6 +64,25 @@ def test_xdists_per_test_cost_adds_to_the_schedule_of_the_bodies() -> None:
 
 def test_slow_tests_get_every_cpu() -> None:
     assert choose_workers([[0.15]] * 60, cpus=2, calibration=MACHINE).workers == 2
+
+
+def test_the_workers_second_collection_counts_against_every_count_of_workers() -> None:
+    # bench_workers' fast-1k: 1,000 tests of about 1 ms in 20 modules, collected in 0.12 s.
+    # Without the workers' own collection -n 2 looked as fast as serial, and ran slower.
+    # The machine's costs as measured there, the workers' stop left out: -n 2 looked faster.
+    quick = replace(MACHINE, serial_per_test=0.00034, xdist_per_test=0.00047, xdist_startup=0.28)
+    units = [[0.00096] * 50] * 20
+    without = choose_workers(units, cpus=2, calibration=quick)
+    counted = choose_workers(units, cpus=2, calibration=quick, collect=0.12)
+
+    assert without.workers == 2
+    assert dict(counted.predicted)[2] == pytest.approx(dict(without.predicted)[2] + 0.12)
+    assert dict(counted.predicted)[0] == dict(without.predicted)[0]  # serial collected already
+    assert counted.workers == 0
+    # Beside other processes the collection is as slow as the rest of the start-up.
+    busy = choose_workers(units, cpus=2, calibration=quick, others=2, collect=0.12)
+    beside = choose_workers(units, cpus=2, calibration=quick, others=2)
+    assert dict(busy.predicted)[2] == pytest.approx(dict(beside.predicted)[2] + 0.12 * 2)
 
 
 # A machine whose workers start quickly (0.3 s for two), as an idle 2-CPU one measured.
@@ -235,6 +262,29 @@ def test_implausible_calibrations_are_named(field: str, value: float, problem: s
     assert DEFAULT_CALIBRATION.problem() is None
     changed: dict[str, float] = {field: value}
     assert problem in (replace(MACHINE, **changed).problem() or "")  # type: ignore[arg-type]
+
+
+def test_xdists_fixed_cost_is_its_start_and_its_stop_beyond_a_serial_runs() -> None:
+    serial = _Timed(first=0.10, per_test=0.00034, last_to_end=0.09)
+    xdist = _Timed(first=0.38, per_test=0.00047, last_to_end=0.31)
+
+    measured = _calibration(serial, xdist, cpus=2)
+
+    # 0.28 s more to the first result, 0.22 s more from the last result to the end.
+    assert measured.xdist_startup == pytest.approx(0.50)
+    assert measured.startup_per_worker == pytest.approx(0.125)
+    assert (measured.serial_per_test, measured.xdist_per_test) == (0.00034, 0.00047)
+    # A serial run that somehow took longer outside its tests is no negative cost.
+    assert _calibration(xdist, serial, cpus=2).xdist_startup == 0.0
+
+
+def test_a_calibration_measured_the_old_way_is_measured_again(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    old = fingerprint().replace(" measured=2", "")
+    path.write_text(json.dumps({old: MACHINE.to_json()}), encoding="utf-8")
+
+    assert old != fingerprint()
+    assert cached({"SUITEKIT_CALIBRATION": str(path)}) is None
 
 
 def test_a_busy_machine_is_not_measured(tmp_path: Path) -> None:

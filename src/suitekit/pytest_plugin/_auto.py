@@ -121,7 +121,7 @@ class AutoWorkers:
         """Decide and run; ``None`` leaves the whole run to pytest's own loop."""
         collect_seconds = time.monotonic() - self.session_started
         items = session.items
-        choice = self._from_durations(session.config, items)
+        choice = self._from_durations(session.config, items, collect_seconds)
         if choice is not None:
             self.line = f"suitekit: workers auto: -n {choice.workers} ({choice.reason()})"
             return self._promote(session, choice.workers, ()) if choice.workers else None
@@ -161,14 +161,19 @@ class AutoWorkers:
         return True
 
     def _from_durations(
-        self, config: pytest.Config, items: list[pytest.Item]
+        self, config: pytest.Config, items: list[pytest.Item], collect_seconds: float
     ) -> sharding.WorkerChoice | None:
         """The choice from recorded durations, when most of the tests have one."""
         stored = self.durations.get() if self.durations is not None else {}
         if not stored:
             return None
         return _choice_from_durations(
-            items, stored, cpus=self.cpus, dist=self.dist, costs=lambda: self._costs(config)
+            items,
+            stored,
+            cpus=self.cpus,
+            dist=self.dist,
+            collect=collect_seconds,
+            costs=lambda: self._costs(config),
         )
 
     def _from_sample(self, session: pytest.Session, sample: Sample) -> sharding.WorkerChoice:
@@ -229,9 +234,13 @@ def _choice_from_durations(
     *,
     cpus: int,
     dist: str,
+    collect: float,
     costs: Callable[[], sharding.Calibration],
 ) -> sharding.WorkerChoice | None:
-    """The choice from recorded durations, when most of the tests have one."""
+    """The choice from recorded durations, when most of the tests have one.
+
+    ``collect`` is the seconds this process took to collect: workers would collect again.
+    """
     cases = [sharding.Case(node_id=item.nodeid) for item in items]
     estimates = sharding.estimate(cases, stored)
     if estimates.known * 2 < len(items):
@@ -243,10 +252,12 @@ def _choice_from_durations(
         key = unit_key(item.nodeid, dist, group(item))  # type: ignore[arg-type]
         units.setdefault(key, []).append(estimates.seconds[item.nodeid])
     total = sum(estimates.seconds.values())
-    # Below the cheapest start-up xdist cannot win: no measuring.
-    cheap = total * (1 - 1 / cpus) < _CHEAPEST_STARTUP
+    # Below the cheapest start-up and a second collection xdist cannot win: no measuring.
+    cheap = total * (1 - 1 / cpus) < _CHEAPEST_STARTUP + collect
     calibration = DEFAULT_CALIBRATION if cheap else costs()
-    idle = sharding.choose_workers(list(units.values()), cpus=cpus, calibration=calibration)
+    idle = sharding.choose_workers(
+        list(units.values()), cpus=cpus, calibration=calibration, collect=collect
+    )
     if not idle.workers:
         return idle  # other processes only make workers dearer: serial stands
     # The durations were recorded as the tests ran, busy machine or not; the workers' start is
@@ -260,6 +271,7 @@ def _choice_from_durations(
         calibration=calibration,
         others=others,
         machine_cpus=os.cpu_count() or 1,
+        collect=collect,
     )
 
 

@@ -9,7 +9,9 @@ runs.
 The measurement runs two pytest processes on :data:`MANY` generated trivial tests, one without
 xdist and one with 2 workers, and reads timestamps a small conftest takes inside them (so that
 Python's own start-up, paid by every run alike, is left out): the time from the session's start
-to its first result and the time per result after that. It takes two to three seconds on an idle
+to its first result, the time per result after that, and the time from the last result to the
+end of the run (xdist stops its workers then: about 0.2 s more than a serial run's end, which
+the first version left out). It takes two to three seconds on an idle
 machine. It is never taken on a busy one, because every figure would come out slow and steer
 every later decision: it is skipped when the load average is above half the CPUs, discarded when
 other processes took more than :data:`MAX_FOREIGN_LOAD` CPUs while it ran, and discarded when a
@@ -62,6 +64,8 @@ MAX_FOREIGN_LOAD: Final = 0.3
 """CPUs that other processes may use during a measurement before it is discarded."""
 MEASURING: Final = "suitekit: measuring this machine's xdist start-up, once (about 3 s)"
 
+_MEASURED: Final = "measured=2"
+"""The measurement's version, in the fingerprint: 2 counts the workers' stop in the start-up."""
 _CACHE_LIMIT: Final = 1 << 20  # a few calibrations, one per machine fingerprint
 _CONFTEST: Final = """
 import json, os, time
@@ -81,16 +85,19 @@ def pytest_runtest_logreport(report):
         _seen.append(time.monotonic())
 
 
-def pytest_sessionfinish(session):
-    if hasattr(session.config, "workerinput"):
+def pytest_unconfigure(config):
+    if hasattr(config, "workerinput"):
         return
     with open(os.environ[OUT], "w") as handle:
-        json.dump({"start": _start[0], "results": _seen}, handle)
+        json.dump({"start": _start[0], "results": _seen, "end": time.monotonic()}, handle)
 """.replace("__OUT__", repr(_handoff.ENV_CALIBRATION_OUT))
 
 
 def fingerprint() -> str:
-    """What a calibration depends on: machine, CPU count, Python, pytest and xdist versions."""
+    """What a calibration depends on: machine, CPU count, Python, pytest and xdist versions.
+
+    And the measurement's own version: a calibration measured another way is measured again.
+    """
     versions = []
     for name in ("pytest", "pytest-xdist"):
         try:
@@ -98,7 +105,9 @@ def fingerprint() -> str:
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name}==none")
     python = ".".join(str(part) for part in sys.version_info[:3])
-    return " ".join([platform.node(), f"cpus={os.cpu_count()}", f"python={python}", *versions])
+    return " ".join(
+        [platform.node(), f"cpus={os.cpu_count()}", f"python={python}", *versions, _MEASURED]
+    )
 
 
 def cache_path(environ: Mapping[str, str]) -> Path:
@@ -133,10 +142,11 @@ def cached(environ: Mapping[str, str]) -> Calibration | None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Timed:
-    """One calibration run: seconds to the first result, seconds per result after it."""
+    """One calibration run: seconds to the first result, per result after it, and to the end."""
 
     first: float
     per_test: float
+    last_to_end: float
 
 
 def _busy_cpu_seconds() -> float | None:
@@ -204,6 +214,25 @@ def _run(folder: Path, workers: int) -> _Timed:
     return _Timed(
         first=results[0] - float(data["start"]),
         per_test=(results[-1] - results[0]) / (len(results) - 1),
+        last_to_end=max(float(data["end"]) - results[-1], 0.0),
+    )
+
+
+def _calibration(serial: _Timed, xdist: _Timed, cpus: int) -> Calibration:
+    """The machine's costs from a serial run and a run with 2 workers of the same tests.
+
+    xdist's fixed cost is what the 2-worker run spends beyond the serial one outside its tests:
+    before its first result (starting the workers, which collect) and after its last (stopping
+    them). Each further worker is a Python start-up and a collection, about half of what the
+    first two cost together (not measured: a third run would cost another second).
+    """
+    fixed = max(xdist.first + xdist.last_to_end - serial.first - serial.last_to_end, 0.0)
+    return Calibration(
+        serial_per_test=serial.per_test,
+        xdist_per_test=xdist.per_test,
+        xdist_startup=fixed,
+        startup_per_worker=fixed / 4,
+        cpus=cpus,
     )
 
 
@@ -237,17 +266,7 @@ def measure() -> tuple[Calibration, float]:
     if busy is not None and busy_after is not None and wall > 0:
         ours = _children_cpu_seconds() - mine
         foreign = max(busy_after - busy - ours, 0.0) / wall
-    startup = max(xdist.first - serial.first, 0.0)
-    calibration = Calibration(
-        serial_per_test=serial.per_test,
-        xdist_per_test=xdist.per_test,
-        xdist_startup=startup,
-        # Not measured (a third run would cost another second): each further worker is a
-        # Python start-up and a collection, about half of what the first two cost together.
-        startup_per_worker=startup / 4,
-        cpus=cpus,
-    )
-    return calibration, foreign
+    return _calibration(serial, xdist, cpus), foreign
 
 
 def obtain(

@@ -69,7 +69,7 @@ class Calibration:
             reporting).
         xdist_per_test: Seconds per test of the same trivial tests run with 2 xdist workers:
             the rate at which the controller takes results.
-        xdist_startup: Seconds that starting 2 workers adds to a run.
+        xdist_startup: Seconds that starting 2 workers (and stopping them) adds to a run.
         startup_per_worker: Seconds each further worker adds.
         cpus: The CPU count it was measured with.
     """
@@ -244,8 +244,13 @@ def choose_workers(
     calibration: Calibration,
     others: float = 0.0,
     machine_cpus: int | None = None,
+    collect: float = 0.0,
 ) -> WorkerChoice:
     """The worker count, 0 or 2..cpus, with the smallest predicted wall time.
+
+    ``collect`` is the wall seconds the workers' own collection adds to every count of workers:
+    under ``workers = "auto"`` the controller has collected the suite already when it decides,
+    and the workers it starts collect it again (in parallel, so once).
 
     ``units`` are recorded times, which stand as they are. xdist's costs (start-up, per-test
     traffic) are ``calibration``'s, taken on an idle machine, times :func:`contention`: with
@@ -273,7 +278,7 @@ def choose_workers(
             return predict(units, 0, calibration)
         costs = _scaled(calibration, slower[workers])
         unsure = calibration.startup(workers) * (slower[workers] - 1)
-        return predict(units, workers, costs) + unsure
+        return predict(units, workers, costs) + unsure + collect * slower[workers]
 
     predicted = tuple((n, seconds(n)) for n in counts)
     best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
