@@ -243,7 +243,8 @@ def _cheap_xdist(python: Path, tmp_path: Path) -> Path:
         "from suitekit.sharding import Calibration\n"
         "from suitekit.sharding._calibrate import fingerprint\n"
         "cheap = Calibration(serial_per_test=0.0005, xdist_per_test=0.0005,"
-        " xdist_startup=0.05, startup_per_worker=0.01, cpus=os.cpu_count() or 1)\n"
+        " xdist_startup=0.1, startup_per_worker=0.01, cpus=os.cpu_count() or 1)\n"
+        "assert cheap.problem() is None, cheap.problem()\n"
         "json.dump({fingerprint(): cheap.to_json()}, sys.stdout)\n"
     )
     made = subprocess.run(
@@ -299,7 +300,9 @@ def _serial_then_auto_workers(root: Path, python: Path, tmp_path: Path, tag: str
         assert set(records) >= set(expected), (records, out)
         if step == "auto":
             assert "workers auto: -n 2" in out, out
-            assert "xdist's costs now" not in out, out  # the cheap calibration was read
+            # The cheap calibration was read: neither measured nor replaced by a slow one.
+            assert "suitekit: measur" not in out, out
+            assert "suitekit: not measuring" not in out, out
             assert "39 passed" in out, out
         for worker, record in records.items():
             # Each process's tests ran in its own copy of the one migrated template.

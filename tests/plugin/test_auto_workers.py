@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 from suitekit.sharding import DURATIONS_FILE, Calibration, DurationStore, case_key
-from suitekit.sharding._calibrate import fingerprint, measure
+from suitekit.sharding._calibrate import _run, _write_project, fingerprint
 
 PYPROJECT = """
 [tool.suitekit]
@@ -107,14 +106,15 @@ suitekit.sharding.running_others = lambda: {others}
 def test_recorded_durations_are_weighed_beside_the_processes_running_now(
     auto: pytest.Pytester, others: str, workers: int
 ) -> None:
-    # 8 tests recorded at 0.25 s: -n 2 is predicted 1.6 s on the idle costs against 2.0 s
-    # serially; beside twice as many processes as CPUs, 2.2 s or more on its slower costs alone
-    # (2.9 s or more with its start-up unsure too). So this is about the count being read.
+    # 12 tests recorded at 0.25 s: -n 2 is predicted 2.1 s on the idle costs, plus the workers'
+    # own collection, against 3.0 s serially; beside twice as many processes as CPUs, 3.3 s or
+    # more on its slower costs alone (4.5 s or more with its start-up unsure too). So this is
+    # about the count being read, whatever the collection took.
     auto.makepyfile(
-        **{"tests/test_eight": "".join(f"def test_{n}():\n    pass\n\n" for n in range(8))}
+        **{"tests/test_twelve": "".join(f"def test_{n}():\n    pass\n\n" for n in range(12))}
     )
     store = DurationStore().record(
-        {"unit": {case_key(f"tests/test_eight.py::test_{n}"): 0.25 for n in range(8)}},
+        {"unit": {case_key(f"tests/test_twelve.py::test_{n}"): 0.25 for n in range(12)}},
         workers=1,
         cpus=2,
         measured_at=time.time(),
@@ -125,8 +125,8 @@ def test_recorded_durations_are_weighed_beside_the_processes_running_now(
     result = auto.runpytest_subprocess("--suitekit-suite=unit", "-n", "auto")
 
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    result.assert_outcomes(passed=8)
-    decision = f"suitekit: workers auto: -n {workers} (from durations of 8 tests: predicted *"
+    result.assert_outcomes(passed=12)
+    decision = f"suitekit: workers auto: -n {workers} (from durations of 12 tests: predicted *"
     result.stdout.fnmatch_lines([decision])
     busy = "xdist's costs counted beside * running processes (x* for -n 2; its start-up unsure))"
     if workers:
@@ -145,18 +145,17 @@ def test_a_declared_worker_count_leaves_xdists_auto_alone(auto: pytest.Pytester)
     assert "workers decided after collection" not in result.stdout.str()
 
 
-def test_the_calibration_times_real_runs_from_start_to_end(
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_calibration_times_a_real_xdist_run_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Real pytest runs, serial and with 2 workers, whose conftest reports the session's start,
-    # each result and the end (after xdist stopped its workers). Untraced, as users run it.
+    # The calibration's own tests and conftest, run with 2 workers as measure() runs them
+    # (untraced, as users run it): its conftest reports the session's start, each result, and
+    # the end, which comes after xdist has stopped its workers.
     monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
+    _write_project(tmp_path)
 
-    calibration, foreign = measure()
+    timed = _run(tmp_path, 2)
 
-    assert calibration.cpus == (os.cpu_count() or 1)
-    assert calibration.serial_per_test > 0
-    assert calibration.xdist_per_test > 0
-    assert calibration.xdist_startup > 0  # two workers always cost more than none
-    assert calibration.startup_per_worker == pytest.approx(calibration.xdist_startup / 4)
-    assert foreign >= 0.0
+    assert timed.first > 0
+    assert timed.per_test > 0
+    assert timed.last_to_end > 0

@@ -71,7 +71,7 @@ class AutoWorkers:
     one more test runs here (tearing its fixtures down), and the rest goes to an xdist session
     started in this process, whose workers leave out what already ran. The machine's xdist
     costs are only looked up (or measured, once) when the most xdist could save is more than
-    its cheapest start-up.
+    its cheapest start-up plus the workers' second collection.
     """
 
     def __init__(self, *, cpus: int, dist: str) -> None:

@@ -223,16 +223,30 @@ def _calibration(serial: _Timed, xdist: _Timed, cpus: int) -> Calibration:
 
     xdist's fixed cost is what the 2-worker run spends beyond the serial one outside its tests:
     before its first result (starting the workers, which collect) and after its last (stopping
-    them). Each further worker is a Python start-up and a collection, about half of what the
-    first two cost together (not measured: a third run would cost another second).
+    them). Each further worker is a Python start-up and a collection, about half of what
+    starting the first two cost together (not measured: a third run would cost another
+    second); the workers are stopped together, so the stop is counted once, not per worker.
     """
-    fixed = max(xdist.first + xdist.last_to_end - serial.first - serial.last_to_end, 0.0)
+    start = max(xdist.first - serial.first, 0.0)
+    stop = max(xdist.last_to_end - serial.last_to_end, 0.0)
     return Calibration(
         serial_per_test=serial.per_test,
         xdist_per_test=xdist.per_test,
-        xdist_startup=fixed,
-        startup_per_worker=fixed / 4,
+        xdist_startup=start + stop,
+        startup_per_worker=start / 4,
         cpus=cpus,
+    )
+
+
+def _write_project(folder: Path) -> None:
+    """The calibration's trivial tests, and the conftest that times them, in ``folder``."""
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    (folder / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
+    (folder / "test_calibrate.py").write_text(
+        "import pytest\n\n\n"
+        f"@pytest.mark.parametrize('n', range({MANY}))\n"
+        "def test_nothing(n):\n    pass\n",
+        encoding="utf-8",
     )
 
 
@@ -250,14 +264,7 @@ def measure() -> tuple[Calibration, float]:
     cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="suitekit-calibrate-") as raw:
         folder = Path(raw)
-        (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        (folder / "conftest.py").write_text(_CONFTEST, encoding="utf-8")
-        (folder / "test_calibrate.py").write_text(
-            "import pytest\n\n\n"
-            f"@pytest.mark.parametrize('n', range({MANY}))\n"
-            "def test_nothing(n):\n    pass\n",
-            encoding="utf-8",
-        )
+        _write_project(folder)
         busy, mine, started = _busy_cpu_seconds(), _children_cpu_seconds(), time.monotonic()
         serial, xdist = _run(folder, 0), _run(folder, 2)
         wall = time.monotonic() - started

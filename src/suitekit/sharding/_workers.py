@@ -10,15 +10,17 @@ The prediction, for ``n`` workers on a machine whose costs were measured (:class
 with ``N`` tests whose own times (setup, call and teardown) are ``b_i``:
 
 - ``n = 0`` (no xdist): ``sum(b_i) + N * serial_per_test``;
-- ``n >= 2``: ``startup(n) + N * xdist_per_test + LPT makespan of the units' b over n``.
+- ``n >= 2``: ``startup(n) + N * xdist_per_test + LPT makespan of the units' b over n``, and,
+  where the run has collected already (``workers = "auto"`` decides after collection), the
+  workers' own collection of the suite.
 
 ``xdist_per_test`` is the wall time per trivial test of a run with 2 workers: what the
 controller and the workers together spend on each test beyond its body, on this machine. It is
 *added* to the schedule of the bodies rather than overlapped with it, because on a machine with
 as many workers as CPUs the controller's work takes CPU time from the workers (the model the
 first version used overlapped them, and chose 2 workers for 62,000 sub-millisecond tests where
-serial was 1.4 times faster). Start-up is ``xdist_startup`` for 2 workers plus
-``startup_per_worker`` for each further one.
+serial was 1.4 times faster). Start-up is ``xdist_startup`` for 2 workers (starting them, and
+stopping them at the end) plus ``startup_per_worker`` for each further one.
 
 Worker counts above the CPU budget are not considered, and a lone worker (``n = 1``) only adds
 cost and is never chosen. On a tie (within a millisecond) the smaller count wins.
@@ -248,9 +250,11 @@ def choose_workers(
 ) -> WorkerChoice:
     """The worker count, 0 or 2..cpus, with the smallest predicted wall time.
 
-    ``collect`` is the wall seconds the workers' own collection adds to every count of workers:
-    under ``workers = "auto"`` the controller has collected the suite already when it decides,
-    and the workers it starts collect it again (in parallel, so once).
+    ``collect`` is the wall seconds this process took to collect the suite, beside the same
+    ``others``: under ``workers = "auto"`` the controller has collected it already when it
+    decides, and the workers it starts collect it again (in parallel, so once). That second
+    collection counts against every count of workers, as slow as each worker's share of a CPU
+    against the share this process had (:func:`contention` of both).
 
     ``units`` are recorded times, which stand as they are. xdist's costs (start-up, per-test
     traffic) are ``calibration``'s, taken on an idle machine, times :func:`contention`: with
@@ -272,13 +276,15 @@ def choose_workers(
     machine = machine_cpus or cpus
     counts = [0, *range(2, cpus + 1)]
     slower = {n: contention(others, n, machine) for n in counts if n}
+    collected_beside = contention(others, 1, machine)  # this process, as it collected
 
     def seconds(workers: int) -> float:
         if workers == 0:
             return predict(units, 0, calibration)
         costs = _scaled(calibration, slower[workers])
         unsure = calibration.startup(workers) * (slower[workers] - 1)
-        return predict(units, workers, costs) + unsure + collect * slower[workers]
+        again = collect * slower[workers] / collected_beside
+        return predict(units, workers, costs) + unsure + again
 
     predicted = tuple((n, seconds(n)) for n in counts)
     best = min(predicted, key=lambda pair: (round(pair[1], 3), pair[0]))
