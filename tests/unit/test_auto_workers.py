@@ -23,6 +23,7 @@ from suitekit.sharding._workers import (
     SAMPLE_SECONDS,
     Sample,
     choose_workers,
+    choose_workers_now,
     contention,
     decide_from_sample,
     next_look,
@@ -124,6 +125,26 @@ def test_processes_running_on_cpus_to_spare_change_nothing() -> None:
 
     assert spare == choose_workers(units, cpus=2, calibration=QUICK_START)
     assert choose_workers([[0.15]] * 60, cpus=2, calibration=MACHINE, others=2).workers == 2
+
+
+def test_the_running_processes_are_read_only_when_the_idle_costs_would_start_workers() -> None:
+    def never() -> float:
+        raise AssertionError
+
+    quick = [[0.0001]] * 10  # serial on the idle costs: nothing more to read
+    assert choose_workers_now(
+        quick, cpus=2, calibration=QUICK_START, running=never, machine_cpus=2
+    ) == choose_workers(quick, cpus=2, calibration=QUICK_START)
+    slow = [[0.25]] * 4  # -n 2 on the idle costs; beside 2 others, serial
+    now = choose_workers_now(
+        slow, cpus=2, calibration=QUICK_START, running=lambda: 2.0, machine_cpus=2
+    )
+    assert now == choose_workers(slow, cpus=2, calibration=QUICK_START, others=2)
+    assert now.workers == 0
+    alone = choose_workers_now(
+        slow, cpus=2, calibration=QUICK_START, running=lambda: 0.0, machine_cpus=2
+    )
+    assert alone == choose_workers(slow, cpus=2, calibration=QUICK_START)
 
 
 # A 16-CPU machine's costs: 0.6 s for two workers, 0.15 s for each further one.

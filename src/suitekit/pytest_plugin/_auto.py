@@ -255,21 +255,11 @@ def _choice_from_durations(
     # Below the cheapest start-up and a second collection xdist cannot win: no measuring.
     cheap = total * (1 - 1 / cpus) < _CHEAPEST_STARTUP + collect
     calibration = DEFAULT_CALIBRATION if cheap else costs()
-    idle = sharding.choose_workers(
-        list(units.values()), cpus=cpus, calibration=calibration, collect=collect
-    )
-    if not idle.workers:
-        return idle  # other processes only make workers dearer: serial stands
-    # The durations were recorded as the tests ran, busy machine or not; the workers' start is
-    # what other processes running right now (a parallel run's other sessions) slow down.
-    others = sharding.running_others()
-    if not others:
-        return idle
-    return sharding.choose_workers(
+    return sharding.choose_workers_now(
         list(units.values()),
         cpus=cpus,
         calibration=calibration,
-        others=others,
+        running=sharding.running_others,  # looked up now: tests give their own count
         machine_cpus=os.cpu_count() or 1,
         collect=collect,
     )

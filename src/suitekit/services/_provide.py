@@ -80,7 +80,7 @@ def unanswered(services: Sequence[Service], environ: Mapping[str, str]) -> list[
             _backend(service).check(url)
         except ServiceError as error:
             reason = str(error).split(" does not answer: ", 1)[-1].split("\n", 1)[0]
-            name = _backend(service).kind.display_name
+            name = KINDS[service].display_name
             found.append(
                 f"the {name} server at {redact(url)} stopped answering during the "
                 f"run ({' '.join(reason.split())}); the tests that needed it failed"

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from suitekit.sharding._workers import Sample as Sample
     from suitekit.sharding._workers import WorkerChoice as WorkerChoice
     from suitekit.sharding._workers import choose_workers as choose_workers
+    from suitekit.sharding._workers import choose_workers_now as choose_workers_now
     from suitekit.sharding._workers import contention as contention
     from suitekit.sharding._workers import decide_from_sample as decide_from_sample
     from suitekit.sharding._workers import next_look as next_look
@@ -69,6 +70,7 @@ __all__ = [
     "case_key",
     "choose_order",
     "choose_workers",
+    "choose_workers_now",
     "contention",
     "decide_from_sample",
     "estimate",
@@ -94,6 +96,7 @@ if not TYPE_CHECKING:
             "Sample": "suitekit.sharding._workers",
             "decide_from_sample": "suitekit.sharding._workers",
             "contention": "suitekit.sharding._workers",
+            "choose_workers_now": "suitekit.sharding._workers",
             "next_look": "suitekit.sharding._workers",
             "obtain": "suitekit.sharding._calibrate",
             "running_others": "suitekit.sharding._calibrate",

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -55,6 +55,7 @@ __all__ = [
     "Sample",
     "WorkerChoice",
     "choose_workers",
+    "choose_workers_now",
     "contention",
     "decide_from_sample",
     "next_look",
@@ -306,6 +307,38 @@ def choose_workers(
         longest=max((sum(unit) for unit in units), default=0.0),
         tests=sum(len(unit) for unit in units),
         busy=busy,
+    )
+
+
+def choose_workers_now(
+    units: Sequence[Sequence[float]],
+    *,
+    cpus: int,
+    calibration: Calibration,
+    running: Callable[[], float],
+    machine_cpus: int,
+    collect: float = 0.0,
+) -> WorkerChoice:
+    """:func:`choose_workers` beside the processes ``running()`` counts, read only if it matters.
+
+    Other processes only make workers dearer (:func:`contention` is at least 1), so where the
+    idle machine's costs keep the run serial, serial stands and nothing is read; otherwise the
+    choice is made again beside them (the durations were recorded as the tests ran, busy machine
+    or not; the workers' start is what the processes running now slow down).
+    """
+    idle = choose_workers(units, cpus=cpus, calibration=calibration, collect=collect)
+    if not idle.workers:
+        return idle
+    others = running()
+    if not others:
+        return idle
+    return choose_workers(
+        units,
+        cpus=cpus,
+        calibration=calibration,
+        others=others,
+        machine_cpus=machine_cpus,
+        collect=collect,
     )
 
 
