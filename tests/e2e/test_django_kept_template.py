@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from suitekit import _naming
+from suitekit._model import Suite
 from suitekit.services._databases import marks, project_mark
 from tests.e2e.helpers import Project, clean_env
 from tests.e2e.isolation import MACHINE_POSTGRES, machine_env, require_machine_services
@@ -127,8 +128,31 @@ def test_a_kept_template_is_reused_rebuilt_on_change_built_once_and_cleaned(  # 
         assert "23 passed" in warm.stdout, warm.stdout
         assert REUSED.findall(warm.stdout) == [first], warm.stdout
         assert MIGRATED.findall(warm.stdout) == [], warm.stdout
+        # Copied for both workers before Django was set up (the template's use lock taken
+        # once: a second holder would have counted as another run).
+        assert "copied for 2 workers while Django was set up" in warm.stdout, warm.stdout
         assert _left(f"kwarm{tag}") == []
         assert list(_kept(project)) == [first]
+
+        # 2b. The settings alone change (the installed apps' order): the template of the same
+        # name is migrated again for them. The copies begun before Django was set up are of
+        # the old one: they are dropped and the workers get copies of the new one ("copied
+        # for 2 workers": copies that were kept would not have been made again).
+        settings = root / "library_site" / "settings.py"
+        apps = '    "django.contrib.sessions",\n    "django.contrib.messages",\n'
+        assert apps in settings.read_text()
+        settings.write_text(
+            settings.read_text().replace(apps, "".join(reversed(apps.splitlines(keepends=True))))
+        )
+        schema = _kept(project)[first]["schema"]
+        resettled = _run(root, python, f"kset{tag}")
+        assert resettled.returncode == 0, resettled.stdout
+        assert "23 passed" in resettled.stdout, resettled.stdout
+        assert MIGRATED.findall(resettled.stdout) == [first], resettled.stdout
+        assert "kept for the next runs; copied for 2 workers\n" in resettled.stdout
+        assert _left(f"kset{tag}") == []
+        assert list(_kept(project)) == [first]
+        assert _kept(project)[first]["schema"] != schema
 
         # 3. A failing run reuses it too and leaves nothing of its own.
         failing_test = root / "tests" / "integration" / "test_zz_fails.py"
@@ -210,3 +234,71 @@ def test_a_database_of_the_kept_name_that_suitekit_did_not_make_is_refused() -> 
     finally:
         _postgres.let_go()
         _drop_all([name, f"sk_clone_{key}"])
+
+
+def _marks_of(name: str) -> dict[str, str] | None:
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    return None if row is None else marks(row[0])
+
+
+def test_early_copies_are_of_a_complete_kept_template_and_dropped_on_a_rebuild() -> None:
+    """The copies a controller begins at once (before Django is set up).
+
+    None of a template that is not there; of a complete one, marked for the workers; dropped
+    (``discard``) when the template is migrated again for other settings, which the run's one
+    use lock, taken by the early copies, does not prevent.
+    """
+    require_machine_services()
+    from suitekit.services import _postgres  # noqa: PLC0415
+    from suitekit.services._databases import Kept  # noqa: PLC0415
+    from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
+    from suitekit.services._postgres_backend import POSTGRES  # noqa: PLC0415
+
+    key = secrets.token_hex(12)
+    template = f"sk_tpl_{key}"
+    run_id = f"early{secrets.token_hex(4)}"
+    names = [_naming.database_name(run_id, "s", worker) for worker in ("gw0", "gw1")]
+    server = PostgresServer.from_url(MACHINE_POSTGRES)
+    kept = Kept(project=secrets.token_hex(8), suite="s", key=key, schema="a")
+    try:
+        none = _postgres.copy_kept_early(server, template, names, run_id, suite="s", copies="t")
+        assert none.result() == []
+        assert none.held  # the use lock, taken before looking
+        assert [_marks_of(name) for name in names] == [None, None]
+        _postgres.let_go()
+
+        with _postgres.building(server, template, create=(run_id, "s"), kept=kept) as build:
+            assert build.fill  # created empty, marked complete when the block ends
+        early = _postgres.copy_kept_early(server, template, names, run_id, suite="s", copies="t")
+        assert early.result() == names
+        for name in names:
+            info = _marks_of(name)
+            assert info is not None
+            assert info["role"] == "worker"
+            assert info["copied-from"] == template
+            assert info["copied-by"] == "t"
+
+        other = Kept(project=kept.project, suite="s", key=key, schema="b")
+        with _postgres.building(server, template, create=(run_id, "s"), kept=other) as build:
+            assert build.fill  # migrated again for the other settings, under our use lock
+        early.discard()
+        assert [_marks_of(name) for name in names] == [None, None]
+        assert early.result() == []
+
+        # The run ends (a Ctrl-C) while its early copies are being made: its end waits for
+        # them, then drops them with the rest of the run's databases.
+        late = f"late{secrets.token_hex(4)}"
+        later = [_naming.database_name(late, "s", worker) for worker in ("gw0", "gw1")]
+        names += later
+        ending = _postgres.copy_kept_early(server, template, later, late, suite="s", copies="t")
+        POSTGRES.finish_run(Suite(name="s"), late, MACHINE_POSTGRES)
+        ending.result()  # (long since done: the end waited)
+        assert [_marks_of(name) for name in later] == [None, None]
+        assert _left(late) == []
+    finally:
+        _postgres.let_go()
+        _drop_all([template, *names])

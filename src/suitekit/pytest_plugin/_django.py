@@ -49,7 +49,7 @@ from suitekit._handoff import ENV_TEMPLATE, ENV_TEMPLATE_COPIES
 
 if TYPE_CHECKING:
     from suitekit._model import Project, Suite
-    from suitekit.services import Kept, TemplateInputs
+    from suitekit.services import EarlyCopies, Kept, TemplateInputs
 
 __all__ = [
     "DjangoDatabases",
@@ -100,6 +100,27 @@ class _Cooperation:
         self.reused = False  # a complete kept template was found: nothing migrated
         self.dropped: list[str] = []  # older kept templates dropped after building this one
         self.copied: list[str] = []  # the workers' databases copied here (preclone)
+        self.token = secrets.token_hex(8)  # marks those copies (SUITEKIT_TEMPLATE_COPIES)
+        self.early: EarlyCopies | None = None  # copies of a kept template begun at once
+        self.copied_early = False  # those copies were kept (the template was reused)
+
+    def copy_early(self, workers: Collection[str]) -> None:
+        """Begin copying a complete kept template for ``workers`` now, in a thread.
+
+        Django's set-up in this process, and the workers' start, then overlap the copies,
+        which would otherwise begin only once Django could say whether the template fits its
+        settings; :meth:`build` keeps them if it reuses the template as it is, and drops them
+        if it rebuilds it. Not for a ``--reinstall`` (rebuild) run.
+        """
+        from suitekit import _naming  # noqa: PLC0415
+        from suitekit.services import PostgresServer, copy_kept_early  # noqa: PLC0415
+
+        run_id, suite = self.create
+        names = [_naming.database_name(run_id, suite, worker) for worker in workers]
+        server = PostgresServer.from_url(self.server_url)
+        self.early = copy_kept_early(
+            server, self.database, names, run_id, suite=suite, copies=self.token
+        )
 
     @property
     def pending(self) -> bool:
@@ -124,7 +145,9 @@ class _Cooperation:
         started = time.perf_counter()
         try:
             server = PostgresServer.from_url(self.server_url)
-            if self.kept is not None:
+            early = self.early.result() if self.early is not None else []
+            held = self.early is not None and self.early.held  # the run's one use lock
+            if self.kept is not None and not held:
                 hold(server, self.database)  # before looking: see _postgres.hold
             with building(server, self.database, create=self.create, kept=self.kept) as build:
                 if build.fill and self.alias:
@@ -133,6 +156,12 @@ class _Cooperation:
                     build.keep = False  # nothing migrated it: this run's own, dropped at its end
             self.reused = not build.fill
             self.dropped = build.dropped
+            if early and self.early is not None:
+                if self.reused:
+                    self.copied = early  # copies of the very template reused
+                    self.copied_early = True
+                else:
+                    self.early.discard()  # copies of the template rebuilt since
         finally:
             self.built = True
             self.seconds = time.perf_counter() - started
@@ -158,7 +187,8 @@ class _Cooperation:
         server = PostgresServer.from_url(self.server_url)
         copies = os.environ.get(ENV_TEMPLATE_COPIES, "")
         if copies:
-            self.copied = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
+            made = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
+            self.copied = [*self.copied, *made]  # besides the early copies, left as they are
 
     def build_own(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
         """Without xdist: build the template through the aliases that name :attr:`own`.
@@ -356,9 +386,14 @@ def before_conftests(
     else:
         # A token a controller of an outer run handed down is not this run's.
         _export(stack, {ENV_TEMPLATE_COPIES: ""})
-    early_config.stash[_KEY] = _Cooperation(
+    cooperation = _Cooperation(
         database=database, stack=stack, server_url=url, create=create, kept=kept, own=own
     )
+    early_config.stash[_KEY] = cooperation
+    workers = getattr(early_config.known_args_namespace, "numprocesses", None)
+    if own is None and kept is not None and not kept.rebuild and isinstance(workers, int):
+        # xdist names its workers gw0, gw1, ...; "auto" and "logical" are decided later.
+        cooperation.copy_early([f"gw{number}" for number in range(workers)])
 
 
 def _kept(project: Project, suite: Suite, database: str) -> Kept | None:
@@ -408,7 +443,7 @@ def after_conftests(early_config: pytest.Config) -> None:
         # copies the controller makes for them (see _Cooperation.preclone).
         told = {ENV_COOPERATION: _MIGRATED}
         if cooperation.own is None:
-            told[ENV_TEMPLATE_COPIES] = secrets.token_hex(8)
+            told[ENV_TEMPLATE_COPIES] = cooperation.token
         _export(cooperation.stack, told)
     if cooperation.kept is not None and aliases:
         from suitekit.services import ENV_TEMPLATE_SCHEMA, schema_digest  # noqa: PLC0415
@@ -527,25 +562,32 @@ class DjangoHeader:
             pytest.exit(f"suitekit: {error}", returncode=pytest.ExitCode.USAGE_ERROR)
         if not cooperation.alias:
             return
-        line = (
-            f"suitekit: django: migrated {cooperation.database} once in "
-            f"{cooperation.seconds or 0.0:.1f}s, while the workers started"
-        )
-        if cooperation.reused:
-            line = (
-                f"suitekit: django: reused the kept template {cooperation.database} (its "
-                "migrations, settings and Django are unchanged): nothing migrated"
-            )
-        elif cooperation.kept is not None:
-            line += "; kept for the next runs"
-            if cooperation.dropped:
-                line += f" (dropped the older {', '.join(cooperation.dropped)})"
-        if cooperation.copied:
-            count = len(cooperation.copied)
-            line += f"; copied for {count} worker{'s' if count != 1 else ''}"
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(line)
+            reporter.write_line(_built_line(cooperation))
+
+
+def _built_line(cooperation: _Cooperation) -> str:
+    """The line of a run under xdist: the template migrated or reused, and the copies made."""
+    line = (
+        f"suitekit: django: migrated {cooperation.database} once in "
+        f"{cooperation.seconds or 0.0:.1f}s, while the workers started"
+    )
+    if cooperation.reused:
+        line = (
+            f"suitekit: django: reused the kept template {cooperation.database} (its "
+            "migrations, settings and Django are unchanged): nothing migrated"
+        )
+    elif cooperation.kept is not None:
+        line += "; kept for the next runs"
+        if cooperation.dropped:
+            line += f" (dropped the older {', '.join(cooperation.dropped)})"
+    if cooperation.copied:
+        count = len(cooperation.copied)
+        line += f"; copied for {count} worker{'s' if count != 1 else ''}"
+        if cooperation.copied_early:
+            line += " while Django was set up"
+    return line
 
 
 def _own_line(cooperation: _Cooperation) -> str:

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from suitekit.services._fingerprint import TemplateInputs as TemplateInputs
     from suitekit.services._fingerprint import Unkeyable as Unkeyable
     from suitekit.services._fingerprint import django_inputs as django_inputs
+    from suitekit.services._postgres import EarlyCopies as EarlyCopies
     from suitekit.services._postgres import building as building
+    from suitekit.services._postgres import copy_kept_early as copy_kept_early
     from suitekit.services._postgres import hold as hold
     from suitekit.services._postgres import preclone as preclone
     from suitekit.services._postgres import render_env as render_env
@@ -57,6 +59,7 @@ __all__ = [
     "ENV_TEMPLATE_SCHEMA",
     "PROVIDED_URL",
     "Acquired",
+    "EarlyCopies",
     "Kept",
     "PostgresServer",
     "TemplateInputs",
@@ -70,6 +73,7 @@ __all__ = [
     "check_resources",
     "clean",
     "clean_templates",
+    "copy_kept_early",
     "current",
     "django_inputs",
     "export",
@@ -108,6 +112,8 @@ if not TYPE_CHECKING:
             "django_inputs": "suitekit.services._fingerprint",
             "schema_digest": "suitekit.services._django",
             "hold": "suitekit.services._postgres",
+            "copy_kept_early": "suitekit.services._postgres",
+            "EarlyCopies": "suitekit.services._postgres",
             "preclone": "suitekit.services._postgres",
             "ENV_COOPERATION": "suitekit.services._django",
             "ENV_RUN_ID": "suitekit.services._worker",

@@ -15,8 +15,9 @@ import os
 import socket
 import stat
 import subprocess
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +44,12 @@ if TYPE_CHECKING:
 __all__ = [
     "COMMENT_PREFIX",
     "Build",
+    "EarlyCopies",
     "MarkedDatabase",
     "building",
     "check",
     "clone",
+    "copy_kept_early",
     "create_empty",
     "databases_with_prefix",
     "drop",
@@ -59,6 +62,7 @@ __all__ = [
     "preclone",
     "render_env",
     "set_up",
+    "settle",
     "take_or_clone",
     "template_key",
     "wait_started",
@@ -420,6 +424,92 @@ def preclone(
         raise
     pool.shutdown(wait=True)
     return [name for name, made in zip(names, copied, strict=True) if made]
+
+
+class EarlyCopies:
+    """Copies of a complete kept template made in a thread while the controller starts up.
+
+    Made by :func:`copy_kept_early`; :meth:`result` waits for them. The run's end waits for
+    every copy still being made (:func:`settle`) before it drops the run's databases, so a
+    Ctrl-C never leaves one that was half-way through being created.
+    """
+
+    def __init__(self, server: PostgresServer, template: str) -> None:
+        self.server = server
+        self.template = template
+        self.held = False  # this thread took the template's use lock (see hold)
+        self.copied: list[str] = []
+        self._thread: threading.Thread | None = None
+
+    def start(self, copy: Callable[[], None]) -> None:
+        """Run ``copy`` in a thread of its own (a daemon: a dead controller waits for none)."""
+        self._thread = threading.Thread(target=copy, name="suitekit-early-copies", daemon=True)
+        self._thread.start()
+
+    def result(self) -> list[str]:
+        """Wait for the copies; the names copied (none when the template was not complete)."""
+        if self._thread is not None:
+            self._thread.join()
+        return self.copied
+
+    def discard(self) -> None:
+        """Drop the copies (the template was rebuilt since): the workers get new ones."""
+        for name in self.result():
+            drop(self.server, name)
+        self.copied = []
+
+
+_EARLY: list[EarlyCopies] = []
+
+
+def copy_kept_early(
+    server: PostgresServer,
+    template: str,
+    names: Sequence[str],
+    run_id: str,
+    *,
+    suite: str,
+    copies: str,
+) -> EarlyCopies:
+    """In a run's controller, at once: a complete kept template copied in a thread of its own.
+
+    ``template`` is copied into the workers' databases ``names`` (:func:`preclone`) while
+    the controller sets Django up and starts its workers, instead of once Django can say
+    whether the template fits its settings (:func:`building`); the controller then keeps the
+    copies when it reuses that template as it is, and drops them (:meth:`EarlyCopies.discard`)
+    when it rebuilds it. The template's use lock is taken first (:func:`hold`, the run's only
+    one: :attr:`EarlyCopies.held`), so a complete template cannot be dropped or rebuilt by
+    another run from then on: each copy is of the template as it is when its shared build
+    lock is granted (a rebuild under way finishes first), and that is still the template when
+    the decision is made. No lock is held across the copies (another run's rebuild waiting
+    for it would make them queue behind that rebuild). A template that is not there or not
+    complete is not copied: the run builds it as usual. An error ends the thread quietly: the
+    controller then looks at the template, takes its use lock and copies it as if nothing had
+    been tried, and says what failed.
+    """
+    early = EarlyCopies(server, template)
+
+    def copy() -> None:
+        try:
+            hold(server, template)
+            early.held = True
+            with _admin(server) as connection:
+                state = _state(connection, template)
+            info, owned = state if state is not None else (None, False)
+            if info is not None and owned and info.get("kept") == "true":
+                early.copied = preclone(server, template, names, run_id, suite=suite, copies=copies)
+        except Exception:  # noqa: BLE001, S110 - the controller's own look says it
+            pass
+
+    _EARLY.append(early)
+    early.start(copy)
+    return early
+
+
+def settle() -> None:
+    """Wait for the copies :func:`copy_kept_early` is still making (before the run's end)."""
+    while _EARLY:
+        _EARLY.pop().result()
 
 
 def _precopy(server: PostgresServer, template: str, name: str, comment: str) -> bool:

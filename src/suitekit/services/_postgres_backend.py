@@ -114,6 +114,7 @@ class PostgresBackend(DatabaseBackend[PostgresServer]):
         """Drop the run's worker databases and its template (unless kept)."""
         from suitekit.services import _django  # noqa: PLC0415 - only at a run's end
 
+        _postgres.settle()  # no copy is half-made while the run's databases are dropped
         _postgres.let_go()  # this run no longer uses its kept template: it may be dropped
         super().finish_run(suite, run_id, url)
         server = PostgresServer.from_url(url)
