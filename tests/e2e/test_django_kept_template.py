@@ -12,10 +12,13 @@ same migrations, would have kept one this test's first run would reuse).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import shutil
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -23,7 +26,10 @@ import pytest
 
 from suitekit import _naming
 from suitekit._model import Suite
-from suitekit.services._databases import marks, project_mark
+from suitekit.services import _postgres
+from suitekit.services._databases import Kept, marks, project_mark
+from suitekit.services._endpoints import PostgresServer
+from suitekit.services._postgres_backend import POSTGRES
 from tests.e2e.helpers import Project, clean_env
 from tests.e2e.isolation import MACHINE_POSTGRES, machine_env, require_machine_services
 
@@ -128,16 +134,18 @@ def test_a_kept_template_is_reused_rebuilt_on_change_built_once_and_cleaned(  # 
         assert "23 passed" in warm.stdout, warm.stdout
         assert REUSED.findall(warm.stdout) == [first], warm.stdout
         assert MIGRATED.findall(warm.stdout) == [], warm.stdout
-        # Copied for both workers before Django was set up (the template's use lock taken
-        # once: a second holder would have counted as another run).
+        # Copied for both workers while the controller set Django up, and kept: the template
+        # was reused.
         assert "copied for 2 workers while Django was set up" in warm.stdout, warm.stdout
         assert _left(f"kwarm{tag}") == []
         assert list(_kept(project)) == [first]
 
         # 2b. The settings alone change (the installed apps' order): the template of the same
-        # name is migrated again for them. The copies begun before Django was set up are of
-        # the old one: they are dropped and the workers get copies of the new one ("copied
-        # for 2 workers": copies that were kept would not have been made again).
+        # name is migrated again for them, though this run's early copies hold its use lock
+        # (a second holder would count as another run, and the rebuild would be refused).
+        # The copies begun before Django was set up are of the old one: they are dropped and
+        # the workers get copies of the new one ("copied for 2 workers": copies that were
+        # kept would not have been made again).
         settings = root / "library_site" / "settings.py"
         apps = '    "django.contrib.sessions",\n    "django.contrib.messages",\n'
         assert apps in settings.read_text()
@@ -210,9 +218,6 @@ def test_a_database_of_the_kept_name_that_suitekit_did_not_make_is_refused() -> 
     """A database named like a kept template, without suitekit's mark: never used or dropped."""
     require_machine_services()
     from suitekit.errors import ServiceError  # noqa: PLC0415
-    from suitekit.services import _postgres  # noqa: PLC0415
-    from suitekit.services._databases import Kept  # noqa: PLC0415
-    from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
 
     key = secrets.token_hex(12)
     name = f"sk_tpl_{key}"
@@ -245,60 +250,104 @@ def _marks_of(name: str) -> dict[str, str] | None:
     return None if row is None else marks(row[0])
 
 
-def test_early_copies_are_of_a_complete_kept_template_and_dropped_on_a_rebuild() -> None:
+@pytest.fixture
+def kept_template() -> Iterator[tuple[str, Kept]]:
+    """A complete kept template of a test's own on the machine's server (dropped after)."""
+    require_machine_services()
+    key = secrets.token_hex(12)
+    template = f"sk_tpl_{key}"
+    kept = Kept(project=secrets.token_hex(8), suite="s", key=key, schema="a")
+    try:
+        yield template, kept
+    finally:
+        _postgres.let_go()
+        _postgres.settle()
+        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as admin:
+            rows = admin.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database"
+            ).fetchall()
+        copies = [
+            name for name, comment in rows if (marks(comment) or {}).get("copied-from") == template
+        ]
+        _drop_all([template, *copies])
+
+
+def _server() -> PostgresServer:
+    return PostgresServer.from_url(MACHINE_POSTGRES)
+
+
+def _names(run_id: str) -> list[str]:
+    return [_naming.database_name(run_id, "s", worker) for worker in ("gw0", "gw1")]
+
+
+def _build(template: str, run_id: str, kept: Kept) -> None:
+    """Build (create empty, then mark complete) the kept template for ``kept``'s schema."""
+    with _postgres.building(_server(), template, create=(run_id, "s"), kept=kept) as build:
+        assert build.fill
+
+
+def test_early_copies_are_of_a_complete_kept_template_and_dropped_on_a_rebuild(
+    kept_template: tuple[str, Kept],
+) -> None:
     """The copies a controller begins at once (before Django is set up).
 
     None of a template that is not there; of a complete one, marked for the workers; dropped
     (``discard``) when the template is migrated again for other settings, which the run's one
     use lock, taken by the early copies, does not prevent.
     """
-    require_machine_services()
-    from suitekit.services import _postgres  # noqa: PLC0415
-    from suitekit.services._databases import Kept  # noqa: PLC0415
-    from suitekit.services._endpoints import PostgresServer  # noqa: PLC0415
-    from suitekit.services._postgres_backend import POSTGRES  # noqa: PLC0415
-
-    key = secrets.token_hex(12)
-    template = f"sk_tpl_{key}"
+    template, kept = kept_template
     run_id = f"early{secrets.token_hex(4)}"
-    names = [_naming.database_name(run_id, "s", worker) for worker in ("gw0", "gw1")]
-    server = PostgresServer.from_url(MACHINE_POSTGRES)
-    kept = Kept(project=secrets.token_hex(8), suite="s", key=key, schema="a")
-    try:
-        none = _postgres.copy_kept_early(server, template, names, run_id, suite="s", copies="t")
-        assert none.result() == []
-        assert none.held  # the use lock, taken before looking
-        assert [_marks_of(name) for name in names] == [None, None]
-        _postgres.let_go()
+    names = _names(run_id)
+    none = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+    assert none.result() == []
+    assert none.held  # the use lock, taken before looking
+    assert [_marks_of(name) for name in names] == [None, None]
+    _postgres.let_go()
 
-        with _postgres.building(server, template, create=(run_id, "s"), kept=kept) as build:
-            assert build.fill  # created empty, marked complete when the block ends
-        early = _postgres.copy_kept_early(server, template, names, run_id, suite="s", copies="t")
-        assert early.result() == names
-        for name in names:
-            info = _marks_of(name)
-            assert info is not None
-            assert info["role"] == "worker"
-            assert info["copied-from"] == template
-            assert info["copied-by"] == "t"
+    _build(template, run_id, kept)
+    early = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+    assert early.result() == names
+    for name in names:
+        info = _marks_of(name)
+        assert info is not None
+        assert info["role"] == "worker"
+        assert info["copied-from"] == template
+        assert info["copied-by"] == "t"
 
-        other = Kept(project=kept.project, suite="s", key=key, schema="b")
-        with _postgres.building(server, template, create=(run_id, "s"), kept=other) as build:
-            assert build.fill  # migrated again for the other settings, under our use lock
-        early.discard()
-        assert [_marks_of(name) for name in names] == [None, None]
-        assert early.result() == []
+    # Migrated again for other settings, under this run's use lock (the early copies').
+    _build(template, run_id, dataclasses.replace(kept, schema="b"))
+    early.copied = names[:1]  # as if the second copy's error had hidden the first's name
+    early.discard()  # every name asked for: a copy of the old template would be taken
+    assert [_marks_of(name) for name in names] == [None, None]
+    assert early.result() == []
 
-        # The run ends (a Ctrl-C) while its early copies are being made: its end waits for
-        # them, then drops them with the rest of the run's databases.
-        late = f"late{secrets.token_hex(4)}"
-        later = [_naming.database_name(late, "s", worker) for worker in ("gw0", "gw1")]
-        names += later
-        ending = _postgres.copy_kept_early(server, template, later, late, suite="s", copies="t")
-        POSTGRES.finish_run(Suite(name="s"), late, MACHINE_POSTGRES)
-        ending.result()  # (long since done: the end waited)
-        assert [_marks_of(name) for name in later] == [None, None]
-        assert _left(late) == []
-    finally:
-        _postgres.let_go()
-        _drop_all([template, *names])
+
+def test_early_copies_wait_for_no_other_run_and_the_run_end_waits_for_them(
+    kept_template: tuple[str, Kept],
+) -> None:
+    """A build under way is not waited for; a run's end waits for the copies being made."""
+    template, kept = kept_template
+    _build(template, "builder", kept)
+    # Another run rebuilds the template now (its build lock taken): nothing is waited for,
+    # nothing copied; the run copies later, as usual.
+    run_id = f"early{secrets.token_hex(4)}"
+    names = _names(run_id)
+    with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as builder:
+        builder.execute("SELECT pg_advisory_lock(%s)", (_postgres._build_lock(template),))
+        started = time.monotonic()
+        busy = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+        assert busy.result() == []
+        _postgres.settle()
+        assert time.monotonic() - started < 60  # a hang guard: it would wait for the builder
+    assert [_marks_of(name) for name in names] == [None, None]
+    _postgres.let_go()
+
+    # The run ends (a Ctrl-C) while its early copies are being made: its end waits for them,
+    # then drops them with the rest of the run's databases.
+    late = f"late{secrets.token_hex(4)}"
+    server = _server()
+    ending = _postgres.copy_kept_early(server, template, _names(late), late, suite="s", copies="t")
+    POSTGRES.finish_run(Suite(name="s"), late, MACHINE_POSTGRES)
+    ending.result()  # (long since done: the end waited)
+    assert [_marks_of(name) for name in _names(late)] == [None, None]
+    assert _left(late) == []

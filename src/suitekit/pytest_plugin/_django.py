@@ -188,7 +188,9 @@ class _Cooperation:
         copies = os.environ.get(ENV_TEMPLATE_COPIES, "")
         if copies:
             made = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
-            self.copied = [*self.copied, *made]  # besides the early copies, left as they are
+            # Besides the early copies, left as they are (the run's end drops any made for
+            # a worker that did not start).
+            self.copied = [*(name for name in self.copied if name in names), *made]
 
     def build_own(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
         """Without xdist: build the template through the aliases that name :attr:`own`.
@@ -390,10 +392,23 @@ def before_conftests(
         database=database, stack=stack, server_url=url, create=create, kept=kept, own=own
     )
     early_config.stash[_KEY] = cooperation
-    workers = getattr(early_config.known_args_namespace, "numprocesses", None)
-    if own is None and kept is not None and not kept.rebuild and isinstance(workers, int):
-        # xdist names its workers gw0, gw1, ...; "auto" and "logical" are decided later.
+    workers = _fixed_workers(early_config)
+    if own is None and kept is not None and not kept.rebuild and workers:
         cooperation.copy_early([f"gw{number}" for number in range(workers)])
+
+
+def _fixed_workers(early_config: pytest.Config) -> int:
+    """How many workers xdist will start (``gw0``, ``gw1``, ...), if known before it does.
+
+    ``-n N`` (capped by ``--maxprocesses``); 0 for ``-n auto`` or ``logical`` (decided later)
+    and for ``--collect-only`` (no worker starts).
+    """
+    options = early_config.known_args_namespace
+    workers = getattr(options, "numprocesses", None)
+    if not isinstance(workers, int) or getattr(options, "collectonly", False):
+        return 0
+    cap = getattr(options, "maxprocesses", None)
+    return min(workers, cap) if isinstance(cap, int) and cap > 0 else workers
 
 
 def _kept(project: Project, suite: Suite, database: str) -> Kept | None:

@@ -387,6 +387,7 @@ def preclone(
     *,
     suite: str,
     copies: str,
+    wait: bool = True,
 ) -> list[str]:
     """In a run's controller: copy the built template into its workers' databases ``names``.
 
@@ -397,7 +398,9 @@ def preclone(
     A database whose worker is copying it (its copy's lock is taken) or has copied it (its
     owner is alive) is left alone; one of that name that a process now gone left (an earlier
     run with the same run id) is dropped and copied again. The copies carry this run's marks
-    like any worker's database: the run's end drops them, used or not.
+    like any worker's database: the run's end drops them, used or not. Without ``wait``, a
+    template being built (another run holds its build lock) or not complete is not waited
+    for: that copy is not made.
 
     Returns:
         The names copied here.
@@ -415,7 +418,9 @@ def preclone(
         return []
     pool = ThreadPoolExecutor(max_workers=min(_COPIERS, len(names)))
     try:
-        futures = [pool.submit(_precopy, server, template, name, comment) for name in names]
+        futures = [
+            pool.submit(_precopy, server, template, name, comment, wait=wait) for name in names
+        ]
         copied = [future.result() for future in futures]
     except BaseException:
         # A failed copy or a Ctrl-C: the copies not started yet are not made (those made
@@ -434,9 +439,10 @@ class EarlyCopies:
     Ctrl-C never leaves one that was half-way through being created.
     """
 
-    def __init__(self, server: PostgresServer, template: str) -> None:
+    def __init__(self, server: PostgresServer, template: str, names: Sequence[str]) -> None:
         self.server = server
         self.template = template
+        self.names = tuple(names)
         self.held = False  # this thread took the template's use lock (see hold)
         self.copied: list[str] = []
         self._thread: threading.Thread | None = None
@@ -453,8 +459,13 @@ class EarlyCopies:
         return self.copied
 
     def discard(self) -> None:
-        """Drop the copies (the template was rebuilt since): the workers get new ones."""
-        for name in self.result():
+        """Drop the copies (the template was rebuilt since): the workers get new ones.
+
+        Every name asked for, not only those :meth:`result` reports: when one copy failed,
+        the others made were not reported, and a worker would take one of the old template.
+        """
+        self.result()
+        for name in self.names:
             drop(self.server, name)
         self.copied = []
 
@@ -479,15 +490,15 @@ def copy_kept_early(
     copies when it reuses that template as it is, and drops them (:meth:`EarlyCopies.discard`)
     when it rebuilds it. The template's use lock is taken first (:func:`hold`, the run's only
     one: :attr:`EarlyCopies.held`), so a complete template cannot be dropped or rebuilt by
-    another run from then on: each copy is of the template as it is when its shared build
-    lock is granted (a rebuild under way finishes first), and that is still the template when
-    the decision is made. No lock is held across the copies (another run's rebuild waiting
-    for it would make them queue behind that rebuild). A template that is not there or not
-    complete is not copied: the run builds it as usual. An error ends the thread quietly: the
-    controller then looks at the template, takes its use lock and copies it as if nothing had
-    been tried, and says what failed.
+    another run from then on: the copies are of the template as it is then, and that is
+    still the template when the decision is made. Nothing here waits for another run: a
+    template that is not there, not complete, or whose build lock another run holds (a
+    rebuild under way) is not copied, and the run builds or copies it later as usual. An
+    error ends the thread quietly: what the controller does later (the use lock, if not
+    taken here, the look at the template, the copies not made) meets the same trouble and
+    says it.
     """
-    early = EarlyCopies(server, template)
+    early = EarlyCopies(server, template, names)
 
     def copy() -> None:
         try:
@@ -497,7 +508,9 @@ def copy_kept_early(
                 state = _state(connection, template)
             info, owned = state if state is not None else (None, False)
             if info is not None and owned and info.get("kept") == "true":
-                early.copied = preclone(server, template, names, run_id, suite=suite, copies=copies)
+                early.copied = preclone(
+                    server, template, names, run_id, suite=suite, copies=copies, wait=False
+                )
         except Exception:  # noqa: BLE001, S110 - the controller's own look says it
             pass
 
@@ -512,7 +525,9 @@ def settle() -> None:
         _EARLY.pop().result()
 
 
-def _precopy(server: PostgresServer, template: str, name: str, comment: str) -> bool:
+def _precopy(
+    server: PostgresServer, template: str, name: str, comment: str, *, wait: bool = True
+) -> bool:
     """One copy of :func:`preclone`, on a connection of its own; whether it was made."""
     import psycopg  # noqa: PLC0415
 
@@ -534,7 +549,10 @@ def _precopy(server: PostgresServer, template: str, name: str, comment: str) -> 
                     if not owner_gone(host, pid):
                         return False  # its worker copied it (or another live process did)
                     _drop(connection, name)  # an earlier process's, with this run's id
-                _copy(connection, template, name, comment)
+                try:
+                    _copy(connection, template, name, comment, wait=wait)
+                except _NotNow:
+                    return False
                 return True
             finally:
                 with contextlib.suppress(psycopg.Error):  # as in take_or_clone
@@ -565,6 +583,10 @@ def _premade_for(
     )
 
 
+class _NotNow(Exception):  # noqa: N818 - a signal, not an error
+    """A copy that would have to wait for the template (see ``_copy``'s ``wait``)."""
+
+
 def _copy_lock(name: str) -> int:
     """The advisory lock key held while a worker's database ``name`` is looked at or copied."""
     return _build_lock("copy\x00" + name)
@@ -577,8 +599,13 @@ def _copy(
     comment: str,
     *,
     schema: str = "",
+    wait: bool = True,
 ) -> None:
-    """Copy the complete template into ``name`` (see :func:`clone`)."""
+    """Copy the complete template into ``name`` (see :func:`clone`).
+
+    Without ``wait``, a template that is being built, or not there, is not waited for: the
+    copy is not made (:class:`_NotNow`).
+    """
     key = _build_lock(template)
 
     def built() -> bool:
@@ -587,7 +614,12 @@ def _copy(
         # a dead builder left is marked "building": its run's controller rebuilds it. When
         # it is complete the lock is kept through the copy, so that no rebuild (another
         # run's --reinstall) can drop it half-way.
-        connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+        if wait:
+            connection.execute("SELECT pg_advisory_lock_shared(%s)", (key,))
+        else:
+            row = connection.execute("SELECT pg_try_advisory_lock_shared(%s)", (key,)).fetchone()
+            if row is None or not row[0]:
+                raise _NotNow
         ready = False
         try:
             state = _state(connection, template)
@@ -605,9 +637,12 @@ def _copy(
             if not ready:
                 connection.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
 
-    _databases.wait_for_template(
-        built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
-    )
+    if wait:
+        _databases.wait_for_template(
+            built, template=template, name=name, timeout=_TEMPLATE_WAIT_SECONDS
+        )
+    elif not built():
+        raise _NotNow
     try:
         _create(connection, name, comment, template=template)
     finally:
