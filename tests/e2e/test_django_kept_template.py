@@ -298,14 +298,14 @@ def test_early_copies_are_of_a_complete_kept_template_and_dropped_on_a_rebuild(
     template, kept = kept_template
     run_id = f"early{secrets.token_hex(4)}"
     names = _names(run_id)
-    none = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+    none = _postgres.copy_kept_early(_server(), template, names, create=(run_id, "s"), copies="t")
     assert none.result() == []
     assert none.held  # the use lock, taken before looking
     assert [_marks_of(name) for name in names] == [None, None]
     _postgres.let_go()
 
     _build(template, run_id, kept)
-    early = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+    early = _postgres.copy_kept_early(_server(), template, names, create=(run_id, "s"), copies="t")
     assert early.result() == names
     for name in names:
         info = _marks_of(name)
@@ -335,7 +335,9 @@ def test_early_copies_wait_for_no_other_run_and_the_run_end_waits_for_them(
     with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as builder:
         builder.execute("SELECT pg_advisory_lock(%s)", (_postgres._build_lock(template),))
         started = time.monotonic()
-        busy = _postgres.copy_kept_early(_server(), template, names, run_id, suite="s", copies="t")
+        busy = _postgres.copy_kept_early(
+            _server(), template, names, create=(run_id, "s"), copies="t"
+        )
         assert busy.result() == []
         _postgres.settle()
         assert time.monotonic() - started < 60  # a hang guard: it would wait for the builder
@@ -346,7 +348,9 @@ def test_early_copies_wait_for_no_other_run_and_the_run_end_waits_for_them(
     # then drops them with the rest of the run's databases.
     late = f"late{secrets.token_hex(4)}"
     server = _server()
-    ending = _postgres.copy_kept_early(server, template, _names(late), late, suite="s", copies="t")
+    ending = _postgres.copy_kept_early(
+        server, template, _names(late), create=(late, "s"), copies="t"
+    )
     POSTGRES.finish_run(Suite(name="s"), late, MACHINE_POSTGRES)
     ending.result()  # (long since done: the end waited)
     assert [_marks_of(name) for name in _names(late)] == [None, None]

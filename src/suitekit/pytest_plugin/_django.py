@@ -119,7 +119,7 @@ class _Cooperation:
         names = [_naming.database_name(run_id, suite, worker) for worker in workers]
         server = PostgresServer.from_url(self.server_url)
         self.early = copy_kept_early(
-            server, self.database, names, run_id, suite=suite, copies=self.token
+            server, self.database, names, create=self.create, copies=self.token
         )
 
     @property

@@ -477,14 +477,14 @@ def copy_kept_early(
     server: PostgresServer,
     template: str,
     names: Sequence[str],
-    run_id: str,
     *,
-    suite: str,
+    create: tuple[str, str],
     copies: str,
 ) -> EarlyCopies:
     """In a run's controller, at once: a complete kept template copied in a thread of its own.
 
-    ``template`` is copied into the workers' databases ``names`` (:func:`preclone`) while
+    ``template`` is copied into the workers' databases ``names`` (:func:`preclone`; ``create``
+    is the run id and suite that name them, as :func:`building`'s) while
     the controller sets Django up and starts its workers, instead of once Django can say
     whether the template fits its settings (:func:`building`); the controller then keeps the
     copies when it reuses that template as it is, and drops them (:meth:`EarlyCopies.discard`)
@@ -508,6 +508,7 @@ def copy_kept_early(
                 state = _state(connection, template)
             info, owned = state if state is not None else (None, False)
             if info is not None and owned and info.get("kept") == "true":
+                run_id, suite = create
                 early.copied = preclone(
                     server, template, names, run_id, suite=suite, copies=copies, wait=False
                 )
