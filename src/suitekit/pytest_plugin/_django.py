@@ -156,12 +156,13 @@ class _Cooperation:
                     build.keep = False  # nothing migrated it: this run's own, dropped at its end
             self.reused = not build.fill
             self.dropped = build.dropped
-            if early and self.early is not None:
-                if self.reused:
-                    self.copied = early  # copies of the very template reused
-                    self.copied_early = True
-                else:
-                    self.early.discard()  # copies of the template rebuilt since
+            if self.early is not None and self.reused:
+                self.copied = early  # copies of the very template reused
+                self.copied_early = bool(early)
+            elif self.early is not None:
+                # Copies of the template rebuilt since: every name, even with none reported
+                # (a failed copy hides those made before it).
+                self.early.discard()
         finally:
             self.built = True
             self.seconds = time.perf_counter() - started

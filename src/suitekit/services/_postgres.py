@@ -439,9 +439,8 @@ class EarlyCopies:
     Ctrl-C never leaves one that was half-way through being created.
     """
 
-    def __init__(self, server: PostgresServer, template: str, names: Sequence[str]) -> None:
+    def __init__(self, server: PostgresServer, names: Sequence[str]) -> None:
         self.server = server
-        self.template = template
         self.names = tuple(names)
         self.held = False  # this thread took the template's use lock (see hold)
         self.copied: list[str] = []
@@ -498,7 +497,7 @@ def copy_kept_early(
     taken here, the look at the template, the copies not made) meets the same trouble and
     says it.
     """
-    early = EarlyCopies(server, template, names)
+    early = EarlyCopies(server, names)
 
     def copy() -> None:
         try:
