@@ -331,6 +331,23 @@ def test_a_large_session_shares_bars_between_neighbouring_short_tests() -> None:
     assert shared.attrs["title"].startswith(f"{shared.attrs['data-tests']} tests, ")
 
 
+def test_tests_of_no_length_at_the_same_millisecond_have_a_bar_each() -> None:
+    """Below the bar limit nothing is merged: sub-millisecond tests run serially included."""
+    spans = [(f"tests/t.py::test_{i}", "main", 0.004, 0.0) for i in range(3)]
+    spans.append(("tests/t.py::test_last", "main", 0.004, 0.001))
+    record = SessionRecord(
+        stem="unit-3.11",
+        measured=Measured(workers=0, cpus=2, timeline=timeline(*spans, length=0.01)),
+        started=0.0,
+        seconds=0.0,
+    )
+    page = build_page(title="x", records=[record], summary=summary(failed=()))
+    (lane,) = page.sessions
+    (worker,) = lane.workers
+    assert [bar.tests for bar in worker.bars] == [1, 1, 1, 1]
+    assert len(by_class(parse(render_html(page)), "bar")) == 4
+
+
 def test_the_page_is_the_same_for_the_same_run() -> None:
     assert page_of(UNIT, FRONTEND) == page_of(UNIT, FRONTEND)
     started = datetime.fromtimestamp(T0, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -345,7 +345,9 @@ def _bars(
         group.clear()
 
     for span in ordered:
-        if group and span.start + span.seconds - group[0].start > merge:
+        # Without merging every test has its bar, even one of no length at the same
+        # millisecond as the one before (the sidecar's times are whole milliseconds).
+        if group and (merge <= 0 or span.start + span.seconds - group[0].start > merge):
             close()
         group.append(span)
     if group:
