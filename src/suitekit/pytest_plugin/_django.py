@@ -185,13 +185,17 @@ class _Cooperation:
 
         run_id, suite = self.create
         names = [_naming.database_name(run_id, suite, worker) for worker in workers]
-        server = PostgresServer.from_url(self.server_url)
+        # The early copies are kept as they are (the run's end drops any made for a worker
+        # that did not start); only the others are copied, with connections of their own.
+        early = [name for name in self.copied if name in names]
+        missing = [name for name in names if name not in early]
         copies = os.environ.get(ENV_TEMPLATE_COPIES, "")
-        if copies:
-            made = preclone(server, self.database, names, run_id, suite=suite, copies=copies)
-            # Besides the early copies, left as they are (the run's end drops any made for
-            # a worker that did not start).
-            self.copied = [*(name for name in self.copied if name in names), *made]
+        if copies and missing:
+            server = PostgresServer.from_url(self.server_url)
+            made = preclone(server, self.database, missing, run_id, suite=suite, copies=copies)
+            self.copied = [*early, *made]
+        else:
+            self.copied = early
 
     def build_own(self, blocker: Any) -> None:  # noqa: ANN401 - pytest-django's
         """Without xdist: build the template through the aliases that name :attr:`own`.
