@@ -102,7 +102,6 @@ class _Cooperation:
         self.copied: list[str] = []  # the workers' databases copied here (preclone)
         self.token = secrets.token_hex(8)  # marks those copies (SUITEKIT_TEMPLATE_COPIES)
         self.early: EarlyCopies | None = None  # copies of a kept template begun at once
-        self.copied_early = False  # those copies were kept (the template was reused)
 
     def copy_early(self, workers: Collection[str]) -> None:
         """Begin copying a complete kept template for ``workers`` now, in a thread.
@@ -112,15 +111,25 @@ class _Cooperation:
         settings; :meth:`build` keeps them if it reuses the template as it is, and drops them
         if it rebuilds it. Not for a ``--reinstall`` (rebuild) run.
         """
-        from suitekit import _naming  # noqa: PLC0415
         from suitekit.services import PostgresServer, copy_kept_early  # noqa: PLC0415
 
-        run_id, suite = self.create
-        names = [_naming.database_name(run_id, suite, worker) for worker in workers]
         server = PostgresServer.from_url(self.server_url)
+        names = self._databases(workers)
         self.early = copy_kept_early(
             server, self.database, names, create=self.create, copies=self.token
         )
+
+    def _databases(self, workers: Collection[str]) -> list[str]:
+        """The databases of ``workers`` in this run's suite (named by run id, suite, worker)."""
+        from suitekit import _naming  # noqa: PLC0415
+
+        run_id, suite = self.create
+        return [_naming.database_name(run_id, suite, worker) for worker in workers]
+
+    @property
+    def copied_early(self) -> bool:
+        """Copies begun at once were kept: the template they were made of was reused."""
+        return self.reused and self.early is not None and bool(self.early.copied)
 
     @property
     def pending(self) -> bool:
@@ -158,7 +167,6 @@ class _Cooperation:
             self.dropped = build.dropped
             if self.early is not None and self.reused:
                 self.copied = early  # copies of the very template reused
-                self.copied_early = bool(early)
             elif self.early is not None:
                 # Copies of the template rebuilt since: every name, even with none reported
                 # (a failed copy hides those made before it).
@@ -180,11 +188,10 @@ class _Cooperation:
         """
         if not workers:
             return
-        from suitekit import _naming  # noqa: PLC0415
         from suitekit.services import PostgresServer, preclone  # noqa: PLC0415
 
         run_id, suite = self.create
-        names = [_naming.database_name(run_id, suite, worker) for worker in workers]
+        names = self._databases(workers)
         # The early copies are kept as they are (the run's end drops any made for a worker
         # that did not start); only the others are copied, with connections of their own.
         early = [name for name in self.copied if name in names]
