@@ -7,12 +7,15 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    import subprocess
 
 HELD: Final = (signal.SIGINT, signal.SIGTERM)
 """The signals that end a run, which :func:`signals_held` holds back."""
 
-__all__ = ["HELD", "signals_as_interrupt", "signals_held", "signals_ignored"]
+__all__ = ["HELD", "exit_code", "signals_as_interrupt", "signals_held", "signals_ignored"]
 
 
 @contextlib.contextmanager
@@ -80,6 +83,19 @@ def signals_held(*signums: signal.Signals) -> Iterator[None]:
             # Delivered again with the handler outside the block: KeyboardInterrupt for Ctrl-C,
             # an outer block's hold, or nothing where the signal is ignored.
             signal.raise_signal(arrived[0])
+
+
+def exit_code(process: subprocess.Popen[Any]) -> int | None:
+    """``process.poll()`` where a Ctrl-C cannot land inside it: the signal comes right after.
+
+    ``Popen.poll`` takes a private lock before its ``try``: a ``KeyboardInterrupt`` that
+    :func:`signals_as_interrupt` raises just as the lock is taken leaves it taken for good. Every
+    later ``poll`` then says "running" and ``wait()`` blocks forever, on a child long dead (a
+    zombie): a Ctrl-C that hung the run instead of stopping it. Polls made while Ctrl-C may
+    raise go through here.
+    """
+    with signals_held(*HELD):
+        return process.poll()
 
 
 _Handler = Callable[[int, FrameType | None], None] | signal.Handlers

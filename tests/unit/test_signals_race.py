@@ -1,14 +1,17 @@
-"""A signal caught in the race between a Python handler and "ignore" is not an error."""
+"""Races of signals: one caught between a Python handler and "ignore" is not an error, and a
+Ctrl-C as a poll takes its lock does not leave it taken."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from suitekit._signals import signals_as_interrupt, signals_ignored
+from suitekit._signals import exit_code, signals_as_interrupt, signals_ignored
 
 
 def racing(monkeypatch: pytest.MonkeyPatch, to: signal.Handlers) -> list[int]:
@@ -39,3 +42,46 @@ def test_a_ctrl_c_pending_as_shutdown_starts_ignoring_it_is_ignored(
 
     assert raced == [signal.SIGINT]
     assert signal.getsignal(signal.SIGINT) == before  # every handler put back
+
+
+class _TakenAsCtrlC:
+    """A Popen's waitpid lock that a Ctrl-C hits just as it is taken, as it can in a real run."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+
+    def acquire(self, *args: Any) -> bool:  # as Lock.acquire: Popen passes False positionally
+        taken: bool = self.lock.acquire(*args)
+        signal.raise_signal(signal.SIGINT)  # its handler runs as this returns
+        return taken
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@pytest.mark.parametrize("poll", [exit_code, subprocess.Popen.poll], ids=["exit_code", "poll"])
+def test_a_ctrl_c_as_a_poll_takes_its_lock_interrupts_after_it_and_the_child_is_reaped(
+    poll: Callable[[subprocess.Popen[bytes]], int | None],
+) -> None:
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    lock = process._waitpid_lock  # type: ignore[attr-defined]
+    process._waitpid_lock = _TakenAsCtrlC(lock)  # type: ignore[attr-defined]
+    try:
+        with signals_as_interrupt(signal.SIGINT), pytest.raises(KeyboardInterrupt):
+            poll(process)
+        # The run's stop then waits for the child: only with exit_code is the lock free for it.
+        leaked = not lock.acquire(blocking=False)
+        if not leaked:
+            lock.release()
+        assert leaked is (poll is subprocess.Popen.poll)
+    finally:
+        if lock.locked():
+            lock.release()
+        process._waitpid_lock = lock  # type: ignore[attr-defined]
+        process.wait(timeout=30)

@@ -27,7 +27,7 @@ from suitekit._runner._process import (
     spawn,
     stop_leftovers,
 )
-from suitekit._signals import HELD, signals_as_interrupt, signals_held, signals_ignored
+from suitekit._signals import HELD, exit_code, signals_as_interrupt, signals_held, signals_ignored
 from suitekit.errors import SuitekitError
 from suitekit.plan import Job
 
@@ -154,7 +154,7 @@ class _Run:
         """
         stop = False
         for name, state in list(self.running.items()):
-            if state.process.poll() is None:
+            if exit_code(state.process) is None:
                 continue
             # Still running until its outcome is kept: a Ctrl-C while it is finished (its
             # durations recorded, say) finishes it again, as stopped, rather than losing it.
