@@ -107,20 +107,35 @@ _Previous = Callable[[int, FrameType | None], Any] | int | signal.Handlers | Non
 def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator[None]:
     """``handler`` for ``signums`` within the block, the previous ones after it.
 
-    Only the main thread may set handlers: elsewhere the block runs with the process's own.
+    ``signal.signal`` first runs the handlers of signals already pending, and one of them may
+    raise (:func:`signals_as_interrupt`'s ``KeyboardInterrupt``) as a handler is set or put
+    back: every handler is still put back, or a Ctrl-C would stay with a block long gone (held
+    and never delivered, say). The first error is raised once they all are. Only the main
+    thread may set handlers: elsewhere the block runs with the process's own.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: _set(signum, handler) for signum in signums}
+    previous: dict[signal.Signals, _Previous] = {}
     try:
+        for signum in signums:
+            previous[signum] = signal.getsignal(signum)  # before: setting it may raise
+            _set(signum, handler)
         yield
     finally:
+        raised: BaseException | None = None
         for signum, old in previous.items():
-            _set(signum, old)
+            while True:  # a pending handler that raised has run: the next try sets it
+                try:
+                    _set(signum, old)
+                    break
+                except BaseException as error:  # noqa: BLE001 - raised once all are back
+                    raised = raised or error
+        if raised is not None:
+            raise raised
 
 
-def _set(signum: signal.Signals, handler: _Previous) -> _Previous:
+def _set(signum: signal.Signals, handler: _Previous) -> None:
     """``signal.signal(signum, handler)``, where a signal caught in the race is not lost.
 
     A signal that arrived while a Python handler was in place, and is still pending when the
@@ -128,13 +143,12 @@ def _set(signum: signal.Signals, handler: _Previous) -> _Previous:
     due to race condition`` out of ``signal.signal`` (the new handler is set all the same). A
     second Ctrl-C arriving just as shutdown starts ignoring it is that race: it was meant to be
     ignored, and it is; one pending as the default comes back is delivered with the default.
+    ``None`` (a handler set outside Python) is left as it is: Python cannot put it back.
     """
-    before = signal.getsignal(signum)
-    if handler is None:  # set outside Python: there is nothing Python could put back
-        return before
+    if handler is None:
+        return
     try:
         signal.signal(signum, handler)
     except OSError:
         if handler == signal.SIG_DFL:
             signal.raise_signal(signum)
-    return before

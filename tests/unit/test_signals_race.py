@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from suitekit._signals import exit_code, signals_as_interrupt, signals_ignored
+from suitekit._signals import HELD, exit_code, signals_as_interrupt, signals_held, signals_ignored
 
 
 def racing(monkeypatch: pytest.MonkeyPatch, to: signal.Handlers) -> list[int]:
@@ -85,3 +85,29 @@ def test_a_ctrl_c_as_a_poll_takes_its_lock_interrupts_after_it_and_the_child_is_
             lock.release()
         process._waitpid_lock = lock  # type: ignore[attr-defined]
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["before-setting", "after-setting"])
+@pytest.mark.parametrize("at_call", [1, 2, 3, 4])
+def test_a_pending_ctrl_c_raising_as_handlers_change_leaves_every_handler_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, at_call: int, installed: bool
+) -> None:
+    # signal.signal runs pending handlers: the outer Ctrl-C handler may raise out of any of the
+    # four calls (SIGINT and SIGTERM set, then both put back), before or after it sets its own.
+    before = {signum: signal.getsignal(signum) for signum in HELD}
+    real = signal.signal
+    calls: list[int] = []
+
+    def setting(signum: int, handler: Callable[..., Any] | int | None) -> Any:
+        calls.append(signum)
+        if len(calls) != at_call:
+            return real(signum, handler)
+        if installed:
+            real(signum, handler)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(signal, "signal", setting)
+    with pytest.raises(KeyboardInterrupt), signals_held(*HELD):
+        pass
+
+    assert {signum: signal.getsignal(signum) for signum in HELD} == before
