@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from suitekit import Project, Suite
 from suitekit._runner import Runner, run_jobs
@@ -328,3 +331,30 @@ def test_a_run_needing_no_servers_starts_none(tmp_path: Path) -> None:
     )
     assert [o.status for o in outcomes] == ["passed", "passed"]
     assert calls == []
+
+
+def test_a_job_whose_end_cannot_be_seen_is_not_waited_for_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when a Ctrl-C left Popen's waitpid lock taken: every timed wait times out, and a wait
+    # without a timeout would never return (here: fails the test at once).
+    real_wait = subprocess.Popen.wait
+
+    def wait(self: subprocess.Popen[Any], timeout: float | None = None) -> int:
+        if LONG not in str(self.args):
+            return real_wait(self, timeout)
+        if timeout is None:
+            pytest.fail("the runner waited for a job's process without a timeout")
+        raise subprocess.TimeoutExpired(self.args, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait)
+    monkeypatch.setattr("suitekit._runner._jobs._REAPED_SECONDS", 0.1)
+    stream = io.StringIO()
+    jobs = [job(tmp_path, "bad", "raise SystemExit(3)"), job(tmp_path, "long", LONG)]
+    outcomes = Runner(root=tmp_path, parallel=True, fail_fast=True, stream=stream).run(jobs)
+    assert [o.status for o in outcomes] == ["failed", "cancelled"]
+    said = r"long: its process \d+ was still there 0\.1s after SIGKILL"
+    assert re.search(said, stream.getvalue())
+
+
+LONG = "import time; time.sleep(30)"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from suitekit._signals import HELD, exit_code, signals_as_interrupt, signals_held, signals_ignored
+from suitekit._signals import HELD, exit_codes, signals_as_interrupt, signals_held, signals_ignored
 
 
 def racing(monkeypatch: pytest.MonkeyPatch, to: signal.Handlers) -> list[int]:
@@ -65,26 +65,32 @@ class _TakenAsCtrlC:
         self.release()
 
 
-@pytest.mark.parametrize("poll", [exit_code, subprocess.Popen.poll], ids=["exit_code", "poll"])
+@pytest.mark.parametrize("held", [True, False], ids=["exit_codes", "poll"])
 def test_a_ctrl_c_as_a_poll_takes_its_lock_interrupts_after_it_and_the_child_is_reaped(
-    poll: Callable[[subprocess.Popen[bytes]], int | None],
+    held: bool,
 ) -> None:
-    process = subprocess.Popen([sys.executable, "-c", ""])
-    lock = process._waitpid_lock  # type: ignore[attr-defined]
-    process._waitpid_lock = _TakenAsCtrlC(lock)  # type: ignore[attr-defined]
+    def plain(*processes: subprocess.Popen[bytes]) -> tuple[int | None, ...]:
+        return tuple(process.poll() for process in processes)
+
+    poll = exit_codes if held else plain
+    processes = [subprocess.Popen([sys.executable, "-c", ""]) for _ in range(2)]
+    locks = [process._waitpid_lock for process in processes]  # type: ignore[attr-defined]
+    processes[1]._waitpid_lock = _TakenAsCtrlC(locks[1])  # type: ignore[attr-defined]
     try:
         with signals_as_interrupt(signal.SIGINT), pytest.raises(KeyboardInterrupt):
-            poll(process)
-        # The run's stop then waits for the child: only with exit_code is the lock free for it.
-        leaked = not lock.acquire(blocking=False)
-        if not leaked:
-            lock.release()
-        assert leaked is (poll is subprocess.Popen.poll)
+            poll(*processes)
+        # The run's stop then waits for the children: only if each lock is free.
+        leaked = [not lock.acquire(blocking=False) for lock in locks]
+        for lock, taken in zip(locks, leaked, strict=True):
+            if not taken:
+                lock.release()
+        assert leaked == [False, not held]
     finally:
-        if lock.locked():
-            lock.release()
-        process._waitpid_lock = lock  # type: ignore[attr-defined]
-        process.wait(timeout=30)
+        for process, lock in zip(processes, locks, strict=True):
+            if lock.locked():
+                lock.release()
+            process._waitpid_lock = lock  # type: ignore[attr-defined]
+            process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("installed", [False, True], ids=["before-setting", "after-setting"])

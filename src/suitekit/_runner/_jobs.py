@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import shlex
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from suitekit._runner._direct import record_durations
 from suitekit._runner._display import Display
@@ -27,11 +29,14 @@ from suitekit._runner._process import (
     spawn,
     stop_leftovers,
 )
-from suitekit._signals import HELD, exit_code, signals_as_interrupt, signals_held, signals_ignored
+from suitekit._signals import HELD, exit_codes, signals_as_interrupt, signals_held, signals_ignored
 from suitekit.errors import SuitekitError
 from suitekit.plan import Job
 
 __all__ = ["Runner"]
+
+_REAPED_SECONDS: Final = 10.0
+"""How long a job's process killed by :func:`signal_groups` is waited for, at most."""
 
 
 class Runner(RunnerOptions):
@@ -153,8 +158,10 @@ class _Run:
         With ``fail_fast``, the rest stop when a required job fails.
         """
         stop = False
-        for name, state in list(self.running.items()):
-            if exit_code(state.process) is None:
+        running = list(self.running.items())
+        codes = exit_codes(*(state.process for _, state in running))
+        for (name, state), code in zip(running, codes, strict=True):
+            if code is None:
                 continue
             # Still running until its outcome is kept: a Ctrl-C while it is finished (its
             # durations recorded, say) finishes it again, as stopped, rather than losing it.
@@ -204,12 +211,20 @@ class _Run:
         """Stop every running job's process group: SIGINT, then SIGTERM, then SIGKILL.
 
         A second Ctrl-C meanwhile must not cut this short (the groups would live on), so the
-        signals are ignored until every group is gone.
+        signals are ignored until every group is gone. Each process is then waited for, but
+        not forever: one still there after SIGKILL (stuck in the kernel, or a wait that cannot
+        see it end) is said and left to the system, and the run goes on to stop its servers.
         """
         with signals_ignored(signal.SIGINT, signal.SIGTERM):
             signal_groups(list(self.running.values()))
             for name, state in list(self.running.items()):
-                state.process.wait()
+                try:
+                    state.process.wait(timeout=_REAPED_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.display.say(
+                        f"suitekit: {name}: its process {state.process.pid} was still there "
+                        f"{_REAPED_SECONDS:g}s after SIGKILL; not waited for any longer"
+                    )
                 self.outcomes[name] = self._finish(state, forced=status)
                 self.display.announce(self.outcomes[name])
             self.running.clear()

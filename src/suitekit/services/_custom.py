@@ -40,7 +40,7 @@ from typing import Final
 
 from suitekit._handoff import ENV_SESSION_MARK
 from suitekit._model import UserService
-from suitekit._signals import HELD, exit_code, signals_held
+from suitekit._signals import HELD, exit_codes, signals_held
 from suitekit.errors import ServiceError
 from suitekit.services._instances import (
     InstanceRecord,
@@ -288,7 +288,7 @@ def _wait_ready(
     deadline = time.monotonic() + service.timeout
     while True:
         process = running.process
-        code = exit_code(process) if process is not None else None
+        code = exit_codes(process)[0] if process is not None else None
         if code is not None:
             raise ServiceError(_exited(running, code, values))
         remaining = deadline - time.monotonic()
@@ -296,7 +296,7 @@ def _wait_ready(
         if why is None:
             # Ready, but is it the instance that answered? One that failed to listen (its port
             # taken meanwhile) has exited while another program answers there.
-            code = exit_code(process) if process is not None else None
+            code = exit_codes(process)[0] if process is not None else None
             if code is not None:
                 raise ServiceError(_exited(running, code, values, after_ready=True))
             return

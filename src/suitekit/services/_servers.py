@@ -38,7 +38,7 @@ from typing import Final, Protocol
 
 from suitekit._handoff import ENV_POSTGRES_USER, ENV_SERVER_USER
 from suitekit._model import Service
-from suitekit._signals import HELD, exit_code, signals_held
+from suitekit._signals import HELD, exit_codes, signals_held
 from suitekit.errors import ServiceError
 from suitekit.services import _processes
 from suitekit.services._backend import BACKENDS
@@ -506,7 +506,7 @@ def wait_answering(
     """
     deadline = time.monotonic() + timeout
     while True:
-        if exit_code(process) is not None:
+        if exit_codes(process)[0] is not None:
             message = f"the throwaway {what} server exited at start:\n{tail(log)}"
             raise ServiceError(message)
         try:
