@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -99,6 +99,9 @@ def exit_codes(*processes: subprocess.Popen[Any]) -> tuple[int | None, ...]:
         return tuple(process.poll() for process in processes)
 
 
+_TRIES: Final = 3
+"""How many times in a row setting one handler may fail before it is left (see _put_back)."""
+
 _Handler = Callable[[int, FrameType | None], None] | signal.Handlers
 _Previous = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 """A handler as ``signal.getsignal`` gives it back (``None``: one set outside Python)."""
@@ -119,21 +122,38 @@ def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator
         return
     previous: dict[signal.Signals, _Previous] = {}
     try:
-        for signum in signums:
+        for signum in dict.fromkeys(signums):
             previous[signum] = signal.getsignal(signum)  # before: setting it may raise
             _set(signum, handler)
         yield
     finally:
-        raised: BaseException | None = None
-        for signum, old in previous.items():
-            while True:  # a pending handler that raised has run: the next try sets it
-                try:
-                    _set(signum, old)
-                    break
-                except BaseException as error:  # noqa: BLE001 - raised once all are back
-                    raised = raised or error
-        if raised is not None:
-            raise raised
+        _put_back(previous)
+
+
+def _put_back(previous: Mapping[signal.Signals, _Previous]) -> None:
+    """Set each of ``previous`` again, past errors that pending handlers raise meanwhile.
+
+    A pending handler runs once: the next try sets the handler. An error that comes back
+    :data:`_TRIES` times in a row is not a handler's, and that signal is left for the next.
+    The first error is raised once every handler is back (or tried).
+    """
+    pending = list(previous.items())
+    raised: BaseException | None = None
+    failures = 0
+    while pending:
+        try:
+            while pending:  # within the ``try``: a handler may raise at the loop's every turn
+                _set(*pending[0])
+                del pending[0]
+                failures = 0
+        except BaseException as error:  # noqa: BLE001 - raised once every handler is back
+            raised = raised or error
+            failures += 1
+            if failures == _TRIES:
+                del pending[0]
+                failures = 0
+    if raised is not None:
+        raise raised
 
 
 def _set(signum: signal.Signals, handler: _Previous) -> None:

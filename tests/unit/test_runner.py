@@ -336,9 +336,16 @@ def test_a_run_needing_no_servers_starts_none(tmp_path: Path) -> None:
 def test_a_job_whose_end_cannot_be_seen_is_not_waited_for_forever(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As when a Ctrl-C left Popen's waitpid lock taken: every timed wait times out, and a wait
-    # without a timeout would never return (here: fails the test at once).
-    real_wait = subprocess.Popen.wait
+    # As when a Ctrl-C left Popen's waitpid lock taken: polls say "running", timed waits time
+    # out, and a wait without a timeout would never return (here: it fails the test at once).
+    real_poll, real_wait = subprocess.Popen.poll, subprocess.Popen.wait
+    blind: list[subprocess.Popen[Any]] = []
+
+    def poll(self: subprocess.Popen[Any]) -> int | None:
+        if LONG not in str(self.args):
+            return real_poll(self)
+        blind.append(self)
+        return None
 
     def wait(self: subprocess.Popen[Any], timeout: float | None = None) -> int:
         if LONG not in str(self.args):
@@ -347,14 +354,22 @@ def test_a_job_whose_end_cannot_be_seen_is_not_waited_for_forever(
             pytest.fail("the runner waited for a job's process without a timeout")
         raise subprocess.TimeoutExpired(self.args, timeout)
 
+    monkeypatch.setattr(subprocess.Popen, "poll", poll)
     monkeypatch.setattr(subprocess.Popen, "wait", wait)
+    monkeypatch.setattr("suitekit._runner._process._GRACE_SECONDS", 0.2)
     monkeypatch.setattr("suitekit._runner._jobs._REAPED_SECONDS", 0.1)
     stream = io.StringIO()
     jobs = [job(tmp_path, "bad", "raise SystemExit(3)"), job(tmp_path, "long", LONG)]
-    outcomes = Runner(root=tmp_path, parallel=True, fail_fast=True, stream=stream).run(jobs)
-    assert [o.status for o in outcomes] == ["failed", "cancelled"]
-    said = r"long: its process \d+ was still there 0\.1s after SIGKILL"
-    assert re.search(said, stream.getvalue())
+    try:
+        outcomes = Runner(root=tmp_path, parallel=True, fail_fast=True, stream=stream).run(jobs)
+    finally:
+        monkeypatch.undo()
+        for process in set(blind):
+            process.kill()
+            process.wait(timeout=30)  # killed by the run already: reaped, no ResourceWarning
+    assert [(o.status, o.returncode) for o in outcomes] == [("failed", 3), ("cancelled", None)]
+    said = r"long: its process \d+ was still there after SIGKILL; not waited for any longer"
+    assert re.search(said, stream.getvalue()), stream.getvalue()
 
 
 LONG = "import time; time.sleep(30)"

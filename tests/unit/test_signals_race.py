@@ -3,10 +3,11 @@ Ctrl-C as a poll takes its lock does not leave it taken."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -100,7 +101,6 @@ def test_a_pending_ctrl_c_raising_as_handlers_change_leaves_every_handler_as_it_
 ) -> None:
     # signal.signal runs pending handlers: the outer Ctrl-C handler may raise out of any of the
     # four calls (SIGINT and SIGTERM set, then both put back), before or after it sets its own.
-    before = {signum: signal.getsignal(signum) for signum in HELD}
     real = signal.signal
     calls: list[int] = []
 
@@ -112,8 +112,41 @@ def test_a_pending_ctrl_c_raising_as_handlers_change_leaves_every_handler_as_it_
             real(signum, handler)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(signal, "signal", setting)
-    with pytest.raises(KeyboardInterrupt), signals_held(*HELD):
-        pass
+    with handlers_kept() as before:
+        monkeypatch.setattr(signal, "signal", setting)
+        with pytest.raises(KeyboardInterrupt), signals_held(*HELD):
+            pass
+        assert {signum: signal.getsignal(signum) for signum in HELD} == before
 
-    assert {signum: signal.getsignal(signum) for signum in HELD} == before
+
+def test_a_handler_that_cannot_be_put_back_does_not_keep_the_others_or_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = signal.signal
+    calls: list[int] = []
+
+    def setting(signum: int, handler: Callable[..., Any] | int | None) -> Any:
+        calls.append(signum)
+        if len(calls) > len(HELD) and signum == signal.SIGINT:
+            message = "signal only works in main thread of the main interpreter"
+            raise ValueError(message)  # every time: not a pending handler's error
+        return real(signum, handler)
+
+    with handlers_kept() as before:
+        monkeypatch.setattr(signal, "signal", setting)
+        with pytest.raises(ValueError, match="main thread"), signals_held(*HELD):
+            pass
+        assert signal.getsignal(signal.SIGTERM) == before[signal.SIGTERM]
+        assert calls.count(signal.SIGINT) == 1 + 3  # set, then tried three times
+
+
+@contextlib.contextmanager
+def handlers_kept() -> Iterator[dict[signal.Signals, Any]]:
+    """The handlers of ``HELD`` before the block, set again after it whatever it did."""
+    real = signal.signal
+    before = {signum: signal.getsignal(signum) for signum in HELD}
+    try:
+        yield before
+    finally:
+        for signum, handler in before.items():
+            real(signum, handler)

@@ -35,8 +35,8 @@ from suitekit.plan import Job
 
 __all__ = ["Runner"]
 
-_REAPED_SECONDS: Final = 10.0
-"""How long a job's process killed by :func:`signal_groups` is waited for, at most."""
+_REAPED_SECONDS: Final = 1.0
+"""How long a job's process is waited for once :func:`signal_groups` gave it its SIGKILL's grace."""
 
 
 class Runner(RunnerOptions):
@@ -212,8 +212,9 @@ class _Run:
 
         A second Ctrl-C meanwhile must not cut this short (the groups would live on), so the
         signals are ignored until every group is gone. Each process is then waited for, but
-        not forever: one still there after SIGKILL (stuck in the kernel, or a wait that cannot
-        see it end) is said and left to the system, and the run goes on to stop its servers.
+        not forever: one still there after its SIGKILL's grace (stuck in the kernel, or a wait
+        that cannot see it end) is said and left to the system, and the run goes on to stop
+        its servers.
         """
         with signals_ignored(signal.SIGINT, signal.SIGTERM):
             signal_groups(list(self.running.values()))
@@ -223,7 +224,7 @@ class _Run:
                 except subprocess.TimeoutExpired:
                     self.display.say(
                         f"suitekit: {name}: its process {state.process.pid} was still there "
-                        f"{_REAPED_SECONDS:g}s after SIGKILL; not waited for any longer"
+                        "after SIGKILL; not waited for any longer"
                     )
                 self.outcomes[name] = self._finish(state, forced=status)
                 self.display.announce(self.outcomes[name])
