@@ -185,7 +185,7 @@ class WorkerChoice:
         shown = ", ".join(f"-n {n}: {s:.1f}s" for n, s in self.predicted)
         busy = f"; {self.busy}" if self.busy else ""
         if self.basis:
-            return f"from {self.basis}: predicted for the other {self.tests} {shown}{busy}"
+            return f"from {self.basis}: predicted for the last {self.tests} {shown}{busy}"
         return (
             f"from durations of {self.tests} tests: predicted {shown}; "
             f"longest unit {self.longest:.1f}s{busy}"
