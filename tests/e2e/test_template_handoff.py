@@ -127,7 +127,7 @@ def test_a_kept_template_another_run_clones_is_not_rebuilt_under_it() -> None:
         with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as other:
             other.execute("SELECT pg_advisory_lock_shared(%s)", (_postgres._use_lock(name),))
             with (
-                psycopg.connect(MACHINE_POSTGRES, autocommit=True) as connection,
+                _postgres._admin(server) as connection,
                 pytest.raises(ServiceError) as refused,
             ):
                 _postgres._prepare_kept(
@@ -137,7 +137,7 @@ def test_a_kept_template_another_run_clones_is_not_rebuilt_under_it() -> None:
             assert "SUITEKIT_KEEP_TEMPLATE=0" in str(refused.value)
             assert _exists(name)  # the other run's copy is safe
         # The other run has ended: the rebuild goes ahead.
-        with psycopg.connect(MACHINE_POSTGRES, autocommit=True) as connection:
+        with _postgres._admin(server) as connection:
             assert _postgres._prepare_kept(
                 connection, name, "handoff", dataclasses.replace(kept, rebuild=True)
             )

@@ -199,7 +199,7 @@ LIBRARIES: Final[Mapping[str, tuple[str, ...]]] = {
     "_pytest": ("pytest_plugin/",),
     "xdist": ("pytest_plugin/",),
     "pytest_django": ("pytest_plugin/",),
-    "psycopg": ("services/_postgres.py",),
+    "psycopg": ("services/_pgwire.py",),
     "redis": ("services/_redis.py",),
     "pymysql": ("services/_mysql.py",),
     "coverage": ("reporting/_coverage.py",),

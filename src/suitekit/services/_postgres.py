@@ -3,8 +3,10 @@
 Every database suitekit creates has a name starting with ``sk_`` *and* a comment
 ``suitekit {...}`` naming its run, the process that owns it and the host; cleanup only ever
 drops databases that carry that comment, so it never touches one suitekit did not create.
-Identifiers are always passed through ``psycopg.sql.Identifier`` and comments through
-``psycopg.sql.Literal``: no name or run id can change the SQL.
+Identifiers are always quoted by ``_pgwire.identifier`` and comments by ``_pgwire.literal``
+(other values are parameters): no name or run id can change the SQL. The statements go
+through suitekit's own client (:mod:`suitekit.services._pgwire`), which falls back on psycopg
+where only libpq can connect.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 
 from suitekit._handoff import ENV_KEEP_TEMPLATE
 from suitekit._model import ServiceConfig
 from suitekit.errors import ServiceError
-from suitekit.services import _databases
+from suitekit.services import _databases, _pgwire
 from suitekit.services._databases import (
     COMMENT_PREFIX,
     Kept,
@@ -37,9 +39,6 @@ from suitekit.services._databases import (
 from suitekit.services._databases import comment as _comment
 from suitekit.services._databases import marks as _marks
 from suitekit.services._endpoints import PostgresServer
-
-if TYPE_CHECKING:
-    import psycopg
 
 __all__ = [
     "COMMENT_PREFIX",
@@ -72,6 +71,7 @@ _BUSY_RETRIES: Final = 400  # about 95 s in all, in steps of 10 ms growing to 25
 _TEMPLATE_WAIT_SECONDS: Final = 120.0
 _FORCE_DROP_VERSION: Final = 130000  # DROP DATABASE ... WITH (FORCE) came in PostgreSQL 13
 _POLL_SECONDS: Final = 0.01  # a start takes tens of milliseconds: look often
+_OBJECT_IN_USE: Final = "55006"  # the template is being accessed by other users
 _OWNED: Final = "d.datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
 
 # The connections holding this process's use locks on kept templates (see hold): a process-wide
@@ -86,17 +86,17 @@ def check(url: str) -> None:
     Raises:
         ServiceError: It does not answer (the message says how, and the fix).
     """
-    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
     server = PostgresServer.from_url(url)
-    _databases.check(url, "PostgreSQL", lambda: _select_1(server), psycopg.Error)
+    _databases.check(url, "PostgreSQL", lambda: _select_1(server), _pgwire.Error)
 
 
 def _select_1(server: PostgresServer) -> None:
-    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
-    with psycopg.connect(**server.connect_kwargs()) as connection:  # type: ignore[arg-type]
+    with contextlib.closing(_connect(server)) as connection:
         connection.execute("SELECT 1")
+
+
+def _connect(server: PostgresServer, database: str | None = None) -> _pgwire.Connection:
+    return _pgwire.connect(**server.connect_kwargs(database))  # type: ignore[arg-type]
 
 
 def wait_started(
@@ -132,14 +132,12 @@ def wait_started(
             poll=_POLL_SECONDS,
         )
         return
-    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
     wait_answering(
         process,
         log,
         what="PostgreSQL",
         probe=lambda: _select_1(server),
-        refused=psycopg.OperationalError,
+        refused=_pgwire.OperationalError,
         timeout=timeout,
         poll=_POLL_SECONDS,
     )
@@ -181,26 +179,19 @@ def _accepting(pgdata: Path, server: PostgresServer, *, pid: int) -> None:
 
 
 @contextmanager
-def _admin(
-    server: PostgresServer, database: str | None = None
-) -> Iterator[psycopg.Connection[Any]]:
-    import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
-
-    def connect() -> psycopg.Connection[Any]:
-        return psycopg.connect(**server.connect_kwargs(database), autocommit=True)  # type: ignore[arg-type]
-
+def _admin(server: PostgresServer, database: str | None = None) -> Iterator[_pgwire.Connection]:
     where = f"PostgreSQL at {server.host}:{server.port}"
-    with _databases.admin(connect, where, psycopg.Error) as connection:
+    with _databases.admin(lambda: _connect(server, database), where, _pgwire.Error) as connection:
         yield connection
 
 
-def _exists(connection: psycopg.Connection[Any], name: str) -> bool:
+def _exists(connection: _pgwire.Connection, name: str) -> bool:
     row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     return row is not None
 
 
 def _create(
-    connection: psycopg.Connection[Any],
+    connection: _pgwire.Connection,
     name: str,
     comment: str,
     template: str | None = None,
@@ -213,54 +204,40 @@ def _create(
     other clients keep it busy). CREATE DATABASE cannot share a transaction with COMMENT, so a
     failure to mark drops the database again: nothing unmarked (and so uncleanable) is left.
     """
-    import psycopg  # noqa: PLC0415
-    from psycopg import errors, sql  # noqa: PLC0415
-
-    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    statement = f"CREATE DATABASE {_pgwire.identifier(name)}"
     if template is not None:
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template)
-        )
+        statement += f" TEMPLATE {_pgwire.identifier(template)}"
     for attempt in range(_BUSY_RETRIES):
         try:
             connection.execute(statement)
             break
-        except errors.ObjectInUse:
+        except _pgwire.Error as error:
+            if error.sqlstate != _OBJECT_IN_USE:
+                message = f"cannot create database {name}: {error}"
+                raise ServiceError(message) from None
             # Another clone or a lingering setup connection holds the template for a moment.
             if attempt == _BUSY_RETRIES - 1:
                 message = f"cannot create {name}: the template {template} stays in use"
                 raise ServiceError(message) from None
             # A copy takes tens of milliseconds on a RAM disk: look again soon, then less often.
             time.sleep(min(0.01 * (attempt + 1), 0.25))
-        except psycopg.Error as error:
-            message = f"cannot create database {name}: {error}"
-            raise ServiceError(message) from None
     try:
-        connection.execute(
-            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                sql.Identifier(name), sql.Literal(comment)
-            )
-        )
+        _set_comment(connection, name, comment)
     except BaseException:
         _drop(connection, name)
         raise
 
 
-def _drop(connection: psycopg.Connection[Any], name: str) -> None:
-    import psycopg  # noqa: PLC0415
-    from psycopg import sql  # noqa: PLC0415
-
+def _drop(connection: _pgwire.Connection, name: str) -> None:
     try:
-        if connection.info.server_version >= _FORCE_DROP_VERSION:
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        if connection.server_version >= _FORCE_DROP_VERSION:
+            connection.execute(f"DROP DATABASE IF EXISTS {_pgwire.identifier(name)} WITH (FORCE)")
             return
         connection.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
         )
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-    except psycopg.Error as error:
+        connection.execute(f"DROP DATABASE IF EXISTS {_pgwire.identifier(name)}")
+    except _pgwire.Error as error:
         message = f"cannot drop database {name}: {error}"
         raise ServiceError(message) from None
 
@@ -342,8 +319,6 @@ def take_or_clone(
         ServiceError: As :func:`clone`; or a database of that name exists that suitekit did
             not make for this role (it is neither used nor dropped).
     """
-    import psycopg  # noqa: PLC0415
-
     comment = _comment(run_id, "worker", {"owner": owner, "suite": suite})
     with _admin(server) as connection:
         lock = _copy_lock(name)
@@ -368,9 +343,9 @@ def take_or_clone(
                 _copy(connection, template, name, comment, schema=schema)
             finally:
                 # The lock also ends with the connection: a broken one must not hide the error.
-                with contextlib.suppress(psycopg.Error):
+                with contextlib.suppress(_pgwire.Error):
                     connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-        except psycopg.Error as error:
+        except _pgwire.Error as error:
             message = f"cannot make the database {name}: {error}"
             raise ServiceError(message) from None
 
@@ -514,6 +489,13 @@ def copy_kept_early(
         except Exception:  # noqa: BLE001, S110 - the controller's own look says it
             pass
 
+    # What the thread imports, imported here first: an import in the thread, while this one
+    # sets Django up, would trade the GIL with it at every file read (measured: Django's set-up
+    # took twice as long).
+    import concurrent.futures  # noqa: PLC0415, F401
+
+    import suitekit.services._servers  # noqa: PLC0415, F401
+
     _EARLY.append(early)
     early.start(copy)
     return early
@@ -529,8 +511,6 @@ def _precopy(
     server: PostgresServer, template: str, name: str, comment: str, *, wait: bool = True
 ) -> bool:
     """One copy of :func:`preclone`, on a connection of its own; whether it was made."""
-    import psycopg  # noqa: PLC0415
-
     from suitekit.services._servers import owner_gone  # noqa: PLC0415 - a leftover's owner
 
     with _admin(server) as connection:
@@ -555,9 +535,9 @@ def _precopy(
                     return False
                 return True
             finally:
-                with contextlib.suppress(psycopg.Error):  # as in take_or_clone
+                with contextlib.suppress(_pgwire.Error):  # as in take_or_clone
                     connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-        except psycopg.Error as error:
+        except _pgwire.Error as error:
             message = f"cannot copy the template {template} into {name}: {error}"
             raise ServiceError(message) from None
 
@@ -593,7 +573,7 @@ def _copy_lock(name: str) -> int:
 
 
 def _copy(
-    connection: psycopg.Connection[Any],
+    connection: _pgwire.Connection,
     template: str,
     name: str,
     comment: str,
@@ -688,8 +668,6 @@ def building(
     it is (``Build.fill`` is false); otherwise it is built, marked complete once the block
     succeeds, and the project's and suite's older kept templates that no run uses are dropped.
     """
-    import psycopg  # noqa: PLC0415 - kept off the import path of projects without PostgreSQL
-
     build = Build()
     with _admin(server) as connection:
         key = _build_lock(name)
@@ -710,7 +688,7 @@ def building(
             except BaseException:
                 # What failed is what is said; the run's cleanup drops the template by its
                 # marks if this cannot (the server gone, the connection broken).
-                with contextlib.suppress(psycopg.Error, ServiceError):
+                with contextlib.suppress(_pgwire.Error, ServiceError):
                     _drop(connection, name)
                 raise
             if kept is not None:
@@ -721,11 +699,11 @@ def building(
                     build.dropped = _drop_older(connection, name, kept)
         finally:
             # The lock also ends with the connection: a broken one must not hide the error.
-            with contextlib.suppress(psycopg.Error):
+            with contextlib.suppress(_pgwire.Error):
                 connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
 
-def _drop_leftover_template(connection: psycopg.Connection[Any], name: str, run_id: str) -> None:
+def _drop_leftover_template(connection: _pgwire.Connection, name: str, run_id: str) -> None:
     """Drop the template ``name`` that a killed run of the same run id left, if there is one.
 
     Raises:
@@ -765,9 +743,7 @@ def let_go() -> None:
         _HELD.pop().close()
 
 
-def _state(
-    connection: psycopg.Connection[Any], name: str
-) -> tuple[dict[str, str] | None, bool] | None:
+def _state(connection: _pgwire.Connection, name: str) -> tuple[dict[str, str] | None, bool] | None:
     """``None`` if ``name`` does not exist; else its suitekit marks, and whether we own it."""
     row = connection.execute(
         f"SELECT shobj_description(d.oid, 'pg_database'), {_OWNED}"  # noqa: S608 - constant
@@ -790,7 +766,7 @@ def _not_ours(template: str, name: str | None = None) -> str:
     )
 
 
-def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, kept: Kept) -> bool:
+def _prepare_kept(connection: _pgwire.Connection, name: str, run_id: str, kept: Kept) -> bool:
     """Under the build lock: whether the kept template ``name`` must be (re)built, created if so.
 
     A complete one (its setup or migrate finished, for the same schema) is used as it is. One
@@ -800,8 +776,6 @@ def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, k
     The new template is closed to other roles: it outlives the run, and every later run's
     databases are copied from it.
     """
-    from psycopg import sql  # noqa: PLC0415
-
     state = _state(connection, name)
     if state is not None:
         info, owned = state
@@ -816,16 +790,14 @@ def _prepare_kept(connection: psycopg.Connection[Any], name: str, run_id: str, k
         _drop(connection, name)
     try:  # a Ctrl-C while the server creates it: it may exist, still unmarked
         _create(connection, name, _comment(run_id, "template", kept.marks("building")))
-        connection.execute(
-            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name))
-        )
+        connection.execute(f"REVOKE ALL ON DATABASE {_pgwire.identifier(name)} FROM PUBLIC")
     except BaseException:
         _drop(connection, name)
         raise
     return True
 
 
-def _other_users(connection: psycopg.Connection[Any], name: str) -> bool:
+def _other_users(connection: _pgwire.Connection, name: str) -> bool:
     """Whether a run besides this one holds the kept template ``name``'s use lock.
 
     This run's controller holds it too (:func:`hold`, on a connection of its own), so more
@@ -851,9 +823,7 @@ def _in_use(name: str, *, rebuild: bool) -> str:
     )
 
 
-def _kept_templates(
-    connection: psycopg.Connection[Any], project: str, suite: str | None
-) -> list[str]:
+def _kept_templates(connection: _pgwire.Connection, project: str, suite: str | None) -> list[str]:
     """The kept templates of ``project`` (and ``suite``) on the server that this role owns."""
     rows = connection.execute(
         f"SELECT d.datname, shobj_description(d.oid, 'pg_database') FROM pg_database d"  # noqa: S608 - constant
@@ -871,7 +841,7 @@ def _kept_templates(
     return sorted(found)
 
 
-def _drop_unused(connection: psycopg.Connection[Any], name: str) -> bool:
+def _drop_unused(connection: _pgwire.Connection, name: str) -> bool:
     """Drop the kept template ``name`` unless a run uses it or builds it; whether it was."""
     locks = (_use_lock(name), _build_lock(name))
     taken = []
@@ -888,7 +858,7 @@ def _drop_unused(connection: psycopg.Connection[Any], name: str) -> bool:
             connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
 
-def _drop_older(connection: psycopg.Connection[Any], name: str, kept: Kept) -> list[str]:
+def _drop_older(connection: _pgwire.Connection, name: str, kept: Kept) -> list[str]:
     """Drop the project's and suite's other kept templates that no run uses now."""
     return [
         other
@@ -970,12 +940,9 @@ def ensure_template(
             connection.execute("SELECT pg_advisory_unlock(%s)", (lock,))
 
 
-def _set_comment(connection: psycopg.Connection[Any], name: str, comment: str) -> None:
-    from psycopg import sql  # noqa: PLC0415
-
-    connection.execute(
-        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(comment))
-    )
+def _set_comment(connection: _pgwire.Connection, name: str, comment: str) -> None:
+    identifier, text = _pgwire.identifier(name), _pgwire.literal(comment)
+    connection.execute(f"COMMENT ON DATABASE {identifier} IS {text}")
 
 
 def set_up(
@@ -991,14 +958,13 @@ def set_up(
     Raises:
         ServiceError: A step failed.
     """
-    import psycopg  # noqa: PLC0415
 
     def run_sql(statement: str) -> None:
         with _admin(server, name) as connection:
             connection.execute(statement.encode())
 
     env = {**environ, **render_env(config, server, name)}
-    _databases.run_setup(config, env, cwd, run_sql=run_sql, errors=psycopg.Error)
+    _databases.run_setup(config, env, cwd, run_sql=run_sql, errors=_pgwire.Error)
 
 
 def databases_with_prefix(server: PostgresServer, prefix: str) -> list[tuple[str, int]]:

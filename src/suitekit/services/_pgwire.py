@@ -1,0 +1,594 @@
+"""suitekit's own PostgreSQL client, for its administration statements (services layer).
+
+suitekit talks to a PostgreSQL server a few times a run: it creates, copies, marks and drops
+databases, takes advisory locks and reads ``pg_database``. psycopg's import alone costs a
+tenth to a fifth of a second of CPU, paid in the nox session that checks the server and in a
+Django run's pytest controller, where it delayed the start of the xdist workers (measured in
+benchmarks/bench_django.py). This module speaks the server's frontend/backend protocol
+(version 3) for those statements: one simple ``Query`` message each, over TCP or a Unix
+socket, with no authentication, a password, MD5 or SCRAM-SHA-256 (RFC 5802, RFC 7677).
+
+It does only what it can do as libpq would. :func:`connect` uses psycopg instead (through
+:class:`_Libpq`, with the same interface and errors) when:
+
+- the server is not on this machine (libpq would negotiate TLS: ``sslmode=prefer``);
+- a libpq variable asks for what this client does not do (TLS, a service file, options);
+- the server refuses the connection at authentication (a password this client was not given,
+  which libpq may find in ``~/.pgpass``; a rule that wants TLS or another method): libpq then
+  tries, and its error is the one said.
+
+Parameters are rendered client-side as literals (``%s`` placeholders, as psycopg spells
+them): strings in the ``E'...'`` form, which means the same whatever the server's
+``standard_conforming_strings``; integers, booleans and ``None``. Results come back as text
+and are converted by type: booleans, integers, and text for the rest.
+
+A ``KeyboardInterrupt`` while the server works (a Ctrl-C, or suitekit's SIGTERM handler) asks
+the server to cancel the statement and reads its answer, with signals held, before it is
+raised again: the connection stays usable for the cleanup that follows, as psycopg's does.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import os
+import secrets
+import signal
+import socket
+import struct
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from suitekit._signals import signals_held
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["Connection", "Error", "OperationalError", "Result", "connect", "identifier", "literal"]
+
+_PROTOCOL: Final = 196608  # 3.0
+_CANCEL_CODE: Final = 80877102
+_CANCEL_WAIT_SECONDS: Final = 10.0
+_HEADER: Final = struct.Struct("!cI")
+_SCRAM: Final = "SCRAM-SHA-256"
+_AUTH_OK: Final = 0
+_AUTH_CLEARTEXT: Final = 3
+_AUTH_MD5: Final = 5
+_AUTH_SASL: Final = 10
+_AUTH_SASL_CONTINUE: Final = 11
+_AUTH_SASL_FINAL: Final = 12
+_BOOL: Final = 16
+_INTEGERS: Final = frozenset({20, 21, 23, 26, 28})  # int8, int2, int4, oid, xid
+_LIBPQ_ONLY: Final = ("PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGREQUIREAUTH", "PGSSLCERT")
+_TLS_MODES: Final = frozenset({"require", "verify-ca", "verify-full"})
+_LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
+
+
+class Error(Exception):
+    """An error from the server (``sqlstate`` says which) or from the connection (``None``)."""
+
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+class OperationalError(Error):
+    """The connection could not be made, or broke."""
+
+
+class _Unsupported(Exception):  # noqa: N818 - a signal for connect, never raised past it
+    """What libpq does and this client does not: :func:`connect` uses psycopg."""
+
+
+class Result(Protocol):
+    """The rows of a statement (those of its last statement that returned rows)."""
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The first row, or ``None``."""
+        ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """Every row."""
+        ...
+
+
+class Connection(Protocol):
+    """A connection in autocommit: each :meth:`execute` is its own transaction."""
+
+    @property
+    def server_version(self) -> int:
+        """The server's version as libpq gives it (``150020`` for 15.20)."""
+        ...
+
+    def execute(self, query: str | bytes, params: Sequence[object] = ()) -> Result:
+        """Run ``query`` (one statement, or several without ``params``).
+
+        Raises:
+            Error: The server refused it, or the connection broke (:class:`OperationalError`).
+        """
+        ...
+
+    def close(self) -> None:
+        """Close the connection (closing a closed one does nothing)."""
+        ...
+
+
+def identifier(name: str) -> str:
+    """``name`` quoted as an SQL identifier (always quoted, so its case is kept)."""
+    if "\x00" in name:
+        message = f"an identifier cannot hold a NUL character: {name!r}"
+        raise ValueError(message)
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    """``value`` as an SQL literal: a string, an integer, a boolean or ``None``."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            message = "a string literal cannot hold a NUL character"
+            raise ValueError(message)
+        return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+    message = f"no SQL literal for a {type(value).__name__}"
+    raise TypeError(message)
+
+
+def connect(
+    *,
+    host: str,
+    port: int,
+    user: str,
+    dbname: str,
+    password: str = "",
+    connect_timeout: float = 10,
+) -> Connection:
+    """A connection to ``dbname``, in autocommit: this client's, else psycopg's (see above).
+
+    Raises:
+        OperationalError: The server does not answer, or refused the connection.
+    """
+    try:
+        return _Wire.open(
+            host=host,
+            port=port,
+            user=user,
+            dbname=dbname,
+            password=password or os.environ.get("PGPASSWORD", ""),
+            timeout=connect_timeout,
+        )
+    except _Unsupported:
+        return _Libpq.open(
+            host=host,
+            port=port,
+            user=user,
+            dbname=dbname,
+            password=password,
+            connect_timeout=int(connect_timeout),
+        )
+
+
+def _local(host: str) -> bool:
+    """Whether ``host`` is this machine: a Unix socket's folder, a loopback address or name."""
+    if host.startswith("/") or host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _libpq_only(environ: Mapping[str, str]) -> bool:
+    """Whether libpq's variables ask for what this client does not do."""
+    if environ.get("PGSSLMODE", "") in _TLS_MODES or environ.get("PGGSSENCMODE") == "require":
+        return True
+    return any(environ.get(name) for name in _LIBPQ_ONLY)
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return list(self._rows)
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    """The fields of an ErrorResponse or NoticeResponse, by their one-letter code."""
+    found = {}
+    for part in body.split(b"\x00"):
+        if part:
+            found[chr(part[0])] = part[1:].decode("utf-8", "replace")
+    return found
+
+
+def _version(text: str) -> int:
+    """``server_version`` (``"15.20 (Debian ...)"``) as libpq's number (150020)."""
+    numbers = []
+    for part in text.split(maxsplit=1)[0].split("."):
+        digits = "".join(c for c in part if c.isdigit()) if part else ""
+        numbers.append(int(digits or 0))
+    major = numbers[0] if numbers else 0
+    if major >= 10:  # noqa: PLR2004 - two-part versions since PostgreSQL 10
+        return major * 10000 + (numbers[1] if len(numbers) > 1 else 0)
+    return major * 10000 + sum(n * m for n, m in zip(numbers[1:3], (100, 1), strict=False))
+
+
+class _Wire:
+    """A connection of this client's own (see the module's docstring)."""
+
+    def __init__(self, sock: socket.socket, where: str) -> None:
+        self._socket: socket.socket | None = sock
+        self._where = where
+        self._buffer = bytearray()
+        self._parameters: dict[str, str] = {}
+        self._key: bytes = b""
+        self._address: Any = None
+        self._startup_user = ""
+
+    # Opening and authentication
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        host: str,
+        port: int,
+        user: str,
+        dbname: str,
+        password: str,
+        timeout: float,
+    ) -> _Wire:
+        if not _local(host) or _libpq_only(os.environ):
+            raise _Unsupported
+        where = f'connection to server at "{host}", port {port} failed'
+        if host.startswith("/"):
+            where = f'connection to server on socket "{host}/.s.PGSQL.{port}" failed'
+        try:
+            if host.startswith("/"):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                address: Any = f"{host}/.s.PGSQL.{port}"
+                try:
+                    sock.settimeout(timeout)
+                    sock.connect(address)
+                except BaseException:
+                    sock.close()
+                    raise
+            else:
+                sock = socket.create_connection((host, port), timeout=timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                address = sock.getpeername()[:2]
+        except OSError as error:
+            msg = f"{where}: {error.strerror or error}"
+            raise OperationalError(msg) from None
+        connection = cls(sock, where)
+        connection._address = (sock.family, address)
+        try:
+            connection._start(user=user, dbname=dbname, password=password)
+            sock.settimeout(None)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _start(self, *, user: str, dbname: str, password: str) -> None:
+        self._startup_user = user
+        pairs = [("user", user), ("database", dbname), ("client_encoding", "UTF8")]
+        body = struct.pack("!I", _PROTOCOL)
+        body += b"".join(k.encode() + b"\x00" + v.encode() + b"\x00" for k, v in pairs) + b"\x00"
+        self._send(struct.pack("!I", len(body) + 4) + body)
+        scram: _Scram | None = None
+        while True:
+            kind, payload = self._message()
+            if kind == b"R":
+                (code,) = struct.unpack_from("!I", payload)
+                if code == _AUTH_OK:
+                    break
+                scram = self._authenticate(code, payload[4:], password, scram)
+            elif kind == b"E":
+                fields = _fields(payload)
+                if fields.get("C", "").startswith("28"):  # authorization: libpq tries it
+                    raise _Unsupported
+                severity = fields.get("S", "FATAL")
+                msg = f"{self._where}: {severity}:  {fields.get('M', '')}"
+                raise OperationalError(msg, fields.get("C"))
+            elif kind != b"N":
+                raise _Unsupported
+        try:
+            self._read_until_ready()
+        except OperationalError:
+            raise
+        except Error as error:  # "too many clients", a database that does not exist
+            msg = f"{self._where}: FATAL:  {error}"
+            raise OperationalError(msg, error.sqlstate) from None
+
+    def _authenticate(
+        self, code: int, data: bytes, password: str, scram: _Scram | None
+    ) -> _Scram | None:
+        if code == _AUTH_CLEARTEXT and password:
+            self._send_password(password.encode() + b"\x00")
+            return None
+        if code == _AUTH_MD5 and password:
+            user = self._startup_user
+            inner = hashlib.md5(password.encode() + user.encode(), usedforsecurity=False)
+            outer = hashlib.md5(inner.hexdigest().encode() + data[:4], usedforsecurity=False)
+            self._send_password(b"md5" + outer.hexdigest().encode() + b"\x00")
+            return None
+        if code == _AUTH_SASL and password:
+            mechanisms = [m.decode() for m in data.split(b"\x00") if m]
+            if _SCRAM not in mechanisms:
+                raise _Unsupported
+            scram = _Scram(password)
+            first = scram.client_first().encode()
+            self._send_password(_SCRAM.encode() + b"\x00" + struct.pack("!i", len(first)) + first)
+            return scram
+        if code == _AUTH_SASL_CONTINUE and scram is not None:
+            self._send_password(scram.client_final(data.decode()).encode())
+            return scram
+        if code == _AUTH_SASL_FINAL and scram is not None:
+            if not scram.verify(data.decode()):
+                message = f"{self._where}: the server's SCRAM signature does not match"
+                raise OperationalError(message)
+            return scram
+        raise _Unsupported  # another method, or no password to give
+
+    def _send_password(self, body: bytes) -> None:
+        self._send(b"p" + struct.pack("!I", len(body) + 4) + body)
+
+    # Statements
+
+    @property
+    def server_version(self) -> int:
+        return _version(self._parameters.get("server_version", "0"))
+
+    def execute(self, query: str | bytes, params: Sequence[object] = ()) -> Result:
+        if params:
+            text = query.decode() if isinstance(query, bytes) else query
+            query = text % tuple(literal(value) for value in params)
+        data = query.encode() if isinstance(query, str) else query
+        if b"\x00" in data:
+            message = "a query cannot hold a NUL character"
+            raise ValueError(message)
+        try:
+            self._send(b"Q" + struct.pack("!I", len(data) + 5) + data + b"\x00")
+        except KeyboardInterrupt:
+            self.close()  # perhaps half of it sent: the connection cannot go on
+            raise
+        try:
+            return self._read_until_ready()
+        except KeyboardInterrupt:
+            self._cancel_and_drain()
+            raise
+
+    def _read_until_ready(self) -> _Rows:
+        rows: list[tuple[Any, ...]] = []
+        types: list[int] = []
+        error: dict[str, str] | None = None
+        while True:
+            try:
+                kind, payload = self._message()
+            except OperationalError:
+                if error is None:
+                    raise
+                break  # a FATAL error ends the session: it is what to say
+            if kind == b"T":
+                types = _row_types(payload)
+                rows = []
+            elif kind == b"D":
+                rows.append(_row(payload, types))
+            elif kind == b"E":
+                error = error or _fields(payload)
+            elif kind == b"S":
+                name, value, _ = payload.split(b"\x00", 2)
+                self._parameters[name.decode()] = value.decode()
+            elif kind == b"K":
+                self._key = bytes(payload[:8])
+            elif kind == b"G":  # COPY FROM STDIN: not for this client
+                body = b"COPY is not supported here\x00"
+                self._send(b"f" + struct.pack("!I", len(body) + 4) + body)
+            elif kind == b"Z":
+                break
+            # C (done), I (empty), N (notice), A (notification), H/d/c (COPY TO): nothing to do
+        if error is not None:
+            raise Error(error.get("M", "the server refused it"), error.get("C"))
+        return _Rows(rows)
+
+    def _cancel_and_drain(self) -> None:
+        """Ask the server to cancel the statement, and read its answer (signals held)."""
+        with signals_held(signal.SIGINT, signal.SIGTERM):
+            try:
+                self._cancel()
+                if self._socket is not None:
+                    self._socket.settimeout(_CANCEL_WAIT_SECONDS)
+                    with contextlib.suppress(Error):
+                        self._read_until_ready()
+                    if self._socket is not None:
+                        self._socket.settimeout(None)
+            except (OSError, OperationalError, ValueError, struct.error):
+                self.close()
+
+    def _cancel(self) -> None:
+        if not self._key or self._address is None:
+            return
+        family, address = self._address
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(_CANCEL_WAIT_SECONDS)
+            sock.connect(address)
+            sock.sendall(struct.pack("!II", 16, _CANCEL_CODE) + self._key)
+            with contextlib.suppress(OSError):
+                sock.recv(1)  # the server closes it once the request is handled
+
+    # Bytes
+
+    def _send(self, data: bytes) -> None:
+        sock = self._alive()
+        try:
+            sock.sendall(data)
+        except OSError as error:
+            self.close()
+            msg = f"the connection to the server broke: {error}"
+            raise OperationalError(msg) from None
+
+    def _message(self) -> tuple[bytes, bytes]:
+        while True:
+            if len(self._buffer) >= _HEADER.size:
+                kind, length = _HEADER.unpack_from(self._buffer)
+                end = 1 + length
+                if len(self._buffer) >= end:
+                    payload = bytes(self._buffer[_HEADER.size : end])
+                    del self._buffer[:end]
+                    return kind, payload
+            self._fill()
+
+    def _fill(self) -> None:
+        sock = self._alive()
+        try:
+            self._buffer += sock.recv(65536) or self._closed_by_server()
+        except OSError as error:
+            self.close()
+            msg = f"the connection to the server broke: {error}"
+            raise OperationalError(msg) from None
+
+    def _closed_by_server(self) -> bytes:
+        self.close()
+        message = "the server closed the connection unexpectedly"
+        raise OperationalError(message)
+
+    def _alive(self) -> socket.socket:
+        if self._socket is None:
+            message = "the connection is closed"
+            raise OperationalError(message)
+        return self._socket
+
+    def close(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is None:
+            return
+        with contextlib.suppress(OSError):
+            sock.sendall(b"X\x00\x00\x00\x04")  # Terminate
+        sock.close()
+
+
+def _row_types(payload: bytes) -> list[int]:
+    """The type OIDs of a RowDescription's columns."""
+    (count,) = struct.unpack_from("!H", payload)
+    offset = 2
+    types = []
+    for _ in range(count):
+        offset = payload.index(b"\x00", offset) + 1  # the column's name
+        # table OID (4), column number (2), type OID (4), size (2), modifier (4), format (2)
+        types.append(struct.unpack_from("!I", payload, offset + 6)[0])
+        offset += 18
+    return types
+
+
+def _row(payload: bytes, types: Sequence[int]) -> tuple[Any, ...]:
+    (count,) = struct.unpack_from("!H", payload)
+    offset = 2
+    values: list[Any] = []
+    for column in range(count):
+        (length,) = struct.unpack_from("!i", payload, offset)
+        offset += 4
+        if length < 0:
+            values.append(None)
+            continue
+        text = payload[offset : offset + length].decode("utf-8")
+        offset += length
+        kind = types[column] if column < len(types) else 0
+        if kind == _BOOL:
+            values.append(text == "t")
+        elif kind in _INTEGERS:
+            values.append(int(text))
+        else:
+            values.append(text)
+    return tuple(values)
+
+
+class _Scram:
+    """The client's side of SCRAM-SHA-256 without channel binding (RFC 5802, RFC 7677).
+
+    PostgreSQL takes the user from the startup message and ignores SCRAM's (sent empty).
+    """
+
+    def __init__(self, password: str, *, nonce: str | None = None, user: str = "") -> None:
+        self._password = password.encode()
+        self._nonce = nonce or base64.b64encode(secrets.token_bytes(18)).decode()
+        self._first_bare = f"n={user},r={self._nonce}"
+        self._signature = b""
+
+    def client_first(self) -> str:
+        return "n,," + self._first_bare
+
+    def client_final(self, server_first: str) -> str:
+        parts = dict(item.split("=", 1) for item in server_first.split(",") if "=" in item)
+        nonce, salt, iterations = parts.get("r", ""), parts.get("s", ""), parts.get("i", "0")
+        if not nonce.startswith(self._nonce) or not salt or not iterations.isdigit():
+            message = "the server's SCRAM challenge is not valid"
+            raise OperationalError(message)
+        salted = hashlib.pbkdf2_hmac(
+            "sha256", self._password, base64.b64decode(salt), int(iterations)
+        )
+        client_key = hmac.digest(salted, b"Client Key", "sha256")
+        stored_key = hashlib.sha256(client_key).digest()
+        without_proof = f"c=biws,r={nonce}"
+        signed = f"{self._first_bare},{server_first},{without_proof}".encode()
+        signature = hmac.digest(stored_key, signed, "sha256")
+        proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+        server_key = hmac.digest(salted, b"Server Key", "sha256")
+        self._signature = hmac.digest(server_key, signed, "sha256")
+        return f"{without_proof},p={base64.b64encode(proof).decode()}"
+
+    def verify(self, server_final: str) -> bool:
+        parts = dict(item.split("=", 1) for item in server_final.split(",") if "=" in item)
+        try:
+            given = base64.b64decode(parts.get("v", ""))
+        except ValueError:
+            return False
+        return bool(self._signature) and hmac.compare_digest(given, self._signature)
+
+
+class _Libpq:
+    """A psycopg connection behind this module's interface and errors."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    @classmethod
+    def open(cls, **kwargs: str | int) -> _Libpq:
+        import psycopg  # noqa: PLC0415 - only where this client cannot do it
+
+        kwargs = {key: value for key, value in kwargs.items() if value != ""}
+        try:
+            return cls(psycopg.connect(**kwargs, autocommit=True))  # type: ignore[arg-type]
+        except psycopg.Error as error:
+            raise OperationalError(str(error), error.sqlstate) from None
+
+    @property
+    def server_version(self) -> int:
+        return int(self._connection.info.server_version)
+
+    def execute(self, query: str | bytes, params: Sequence[object] = ()) -> Result:
+        import psycopg  # noqa: PLC0415 - loaded by open
+
+        try:
+            return self._connection.execute(query, tuple(params) if params else None)
+        except psycopg.OperationalError as error:
+            raise OperationalError(str(error), error.sqlstate) from None
+        except psycopg.Error as error:
+            raise Error(str(error), error.sqlstate) from None
+
+    def close(self) -> None:
+        import psycopg  # noqa: PLC0415 - loaded by open
+
+        with contextlib.suppress(psycopg.Error):
+            self._connection.close()
