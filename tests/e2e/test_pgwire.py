@@ -91,7 +91,7 @@ def test_a_statement_error_leaves_the_connection_usable(given: PostgresServer) -
         with pytest.raises(_pgwire.Error, match="division by zero") as raised:
             connection.execute("SELECT 1/0")
         assert raised.value.sqlstate == "22012"
-        assert connection.execute("SELECT 1; SELECT 'two'").fetchall() == [("two",)]
+        assert connection.execute("SELECT 1; SELECT 'two'").fetchall() == [(1,)]
         assert connection.server_version >= 100000
 
 
@@ -145,3 +145,23 @@ def test_suitekit_checks_and_administers_a_server_without_loading_psycopg(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_psycopg_stands_in_with_the_same_interface_and_errors(
+    given: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pgwire, "_local", lambda _host: False)  # a server elsewhere
+    connection = _pgwire.connect(**given.connect_kwargs())  # type: ignore[arg-type]
+    try:
+        assert type(connection).__name__ == "_Libpq"
+        assert connection.server_version >= 100000
+        assert connection.execute("SELECT %s, %s", ("it's", 7)).fetchone() == ("it's", 7)
+        with pytest.raises(_pgwire.Error, match="division by zero") as raised:
+            connection.execute("SELECT 1/0")
+        assert raised.value.sqlstate == "22012"
+        assert connection.execute("SELECT 1; SELECT 2").fetchall() == [(1,)]
+    finally:
+        connection.close()
+    gone = PostgresServer(host=given.host, port=1, user=given.user)
+    with pytest.raises(_pgwire.OperationalError):
+        _pgwire.connect(**gone.connect_kwargs())  # type: ignore[arg-type]

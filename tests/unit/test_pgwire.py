@@ -6,6 +6,7 @@ The real servers (the machine's, a throwaway one with SCRAM) are in tests/e2e/te
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import signal
 import socket
@@ -152,7 +153,13 @@ def connect(server: Server, **kwargs: Any) -> Any:
 def test_identifiers_and_literals_cannot_change_the_statement() -> None:
     assert _pgwire.identifier('a"b') == '"a""b"'
     assert _pgwire.literal("it's \\ here") == "E'it''s \\\\ here'"
-    assert [_pgwire.literal(v) for v in (None, True, False, -7)] == ["NULL", "true", "false", "-7"]
+    assert [_pgwire.literal(v) for v in (None, True, False, 7, -7)] == [
+        "NULL",
+        "true",
+        "false",
+        "7",
+        "(-7)",
+    ]
     with pytest.raises(ValueError, match="NUL"):
         _pgwire.literal("a\x00b")
     with pytest.raises(TypeError, match="float"):
@@ -263,14 +270,20 @@ def test_a_refused_authentication_is_left_to_psycopg_to_say(
 def test_a_remote_server_or_a_tls_setting_goes_to_psycopg(
     no_libpq: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def where(host: str) -> object:
-        return _pgwire.connect(host=host, port=5432, user="u", dbname="d")
+    def where(host: str, password: str = "") -> object:
+        return _pgwire.connect(host=host, port=5432, user="u", dbname="d", password=password)
 
     assert where("db.example.com") == "libpq"
     assert where("10.0.0.5") == "libpq"
-    monkeypatch.setenv("PGSSLMODE", "require")
-    assert where("127.0.0.1") == "libpq"
-    assert [call["host"] for call in no_libpq] == ["db.example.com", "10.0.0.5", "127.0.0.1"]
+    settings = [("PGSSLMODE", "require"), ("PGCHANNELBINDING", "require"), ("PGHOSTADDR", "::1")]
+    for name, value in settings:
+        monkeypatch.setenv(name, value)
+        assert where("127.0.0.1") == "libpq"
+        monkeypatch.delenv(name)
+    # libpq normalises a non-ASCII password first (SASLprep).
+    assert where("::1", password="pässword") == "libpq"
+    local = ["127.0.0.1"] * len(settings)
+    assert [call["host"] for call in no_libpq] == ["db.example.com", "10.0.0.5", *local, "::1"]
 
 
 def test_a_server_starting_up_is_an_operational_error(
@@ -376,3 +389,62 @@ def test_ctrl_c_cancels_the_statement_and_the_connection_stays_usable(
     assert cancelled.is_set()
     assert connection.execute("SELECT 2").fetchone() == (2,)
     connection.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("15.20 (Debian 15.20-0+deb12u1)", 150020),
+        ("17beta1", 170000),
+        ("12rc1", 120000),
+        ("9.6.24", 90624),
+        ("16.1", 160001),
+    ],
+)
+def test_the_server_version_is_read_as_libpq_reads_it(text: str, number: int) -> None:
+    assert _pgwire._version(text) == number
+
+
+def test_a_wrong_password_given_is_said_and_not_tried_again(
+    serve: Callable[..., Server], no_libpq: list[dict[str, Any]]
+) -> None:
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.auth(3)
+        peer.message()
+        peer.error("28P01", 'password authentication failed for user "u"', "FATAL")
+
+    with pytest.raises(_pgwire.OperationalError, match="password authentication failed"):
+        connect(serve(script), password="wrong")
+    assert no_libpq == []
+
+
+def test_a_scram_server_that_skips_its_proof_is_refused(serve: Callable[..., Server]) -> None:
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.auth(10, b"SCRAM-SHA-256\x00\x00")
+        _, first = peer.message()
+        nonce = first.split(b"r=", 1)[1].decode()
+        salt = base64.b64encode(b"salt").decode()
+        peer.auth(11, f"r={nonce}server,s={salt},i=4096".encode())
+        peer.message()
+        with contextlib.suppress(ConnectionError):  # the client hangs up at the first message
+            peer.ready()  # AuthenticationOk without the server's signature
+
+    with pytest.raises(_pgwire.OperationalError, match="did not prove it knows the password"):
+        connect(serve(script), password="pw")
+
+
+def test_a_session_the_server_ends_mid_statement_is_an_operational_error(
+    serve: Callable[..., Server],
+) -> None:
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.ready()
+        peer.message()
+        peer.error("57P01", "terminating connection due to administrator command", "FATAL")
+
+    connection = connect(serve(script))
+    with pytest.raises(_pgwire.OperationalError, match="terminating connection") as raised:
+        connection.execute("SELECT pg_sleep(10)")
+    assert raised.value.sqlstate == "57P01"

@@ -155,7 +155,7 @@ class PostgresServer(_DatabaseAccount):
         return self._url(scheme, database or self.admin_database)
 
     def connect_kwargs(self, database: str | None = None) -> dict[str, str | int]:
-        """Keyword arguments for ``psycopg.connect``."""
+        """Keyword arguments for suitekit's PostgreSQL client (and ``psycopg.connect``)."""
         kwargs = self._connect_kwargs(dbname=database or self.admin_database, connect_timeout=10)
         if self.password:
             kwargs["password"] = self.password

@@ -31,16 +31,19 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import hashlib
 import hmac
 import ipaddress
 import os
+import re
 import secrets
+import select
 import signal
 import socket
 import struct
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
 from suitekit._signals import signals_held
 
@@ -61,8 +64,19 @@ _AUTH_SASL: Final = 10
 _AUTH_SASL_CONTINUE: Final = 11
 _AUTH_SASL_FINAL: Final = 12
 _BOOL: Final = 16
+_INVALID_PASSWORD: Final = "28P01"  # noqa: S105 - a SQLSTATE, not a password
 _INTEGERS: Final = frozenset({20, 21, 23, 26, 28})  # int8, int2, int4, oid, xid
-_LIBPQ_ONLY: Final = ("PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGREQUIREAUTH", "PGSSLCERT")
+_LIBPQ_ONLY: Final = (
+    "PGSERVICE",  # a service file's settings
+    "PGSERVICEFILE",
+    "PGOPTIONS",  # options for the server's session
+    "PGREQUIREAUTH",  # only some authentication methods
+    "PGREQUIREPEER",  # the Unix socket's server must run as this user
+    "PGHOSTADDR",  # connect to this address, not the host's
+    "PGREQUIRESSL",  # an old spelling of sslmode=require
+    "PGSSLCERT",  # a client certificate
+    "PGTARGETSESSIONATTRS",  # only a primary (or a standby)
+)
 _TLS_MODES: Final = frozenset({"require", "verify-ca", "verify-full"})
 _LOCAL_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
@@ -84,7 +98,7 @@ class _Unsupported(Exception):  # noqa: N818 - a signal for connect, never raise
 
 
 class Result(Protocol):
-    """The rows of a statement (those of its last statement that returned rows)."""
+    """The rows of a statement (of the first statement that returned rows, as psycopg's)."""
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The first row, or ``None``."""
@@ -131,7 +145,8 @@ def literal(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        number = int(value)  # not a subclass's own str()
+        return f"({number})" if number < 0 else str(number)  # "1-%s" must not become a comment
     if isinstance(value, str):
         if "\x00" in value:
             message = "a string literal cannot hold a NUL character"
@@ -176,7 +191,11 @@ def connect(
 
 
 def _local(host: str) -> bool:
-    """Whether ``host`` is this machine: a Unix socket's folder, a loopback address or name."""
+    """Whether ``host`` is this machine: a Unix socket's folder, a loopback address or name.
+
+    A name is checked again once connected (:meth:`_Wire.open`): it must have led to a
+    loopback address.
+    """
     if host.startswith("/") or host in _LOCAL_NAMES:
         return True
     try:
@@ -188,6 +207,8 @@ def _local(host: str) -> bool:
 def _libpq_only(environ: Mapping[str, str]) -> bool:
     """Whether libpq's variables ask for what this client does not do."""
     if environ.get("PGSSLMODE", "") in _TLS_MODES or environ.get("PGGSSENCMODE") == "require":
+        return True
+    if environ.get("PGCHANNELBINDING") == "require":
         return True
     return any(environ.get(name) for name in _LIBPQ_ONLY)
 
@@ -213,11 +234,13 @@ def _fields(body: bytes) -> dict[str, str]:
 
 
 def _version(text: str) -> int:
-    """``server_version`` (``"15.20 (Debian ...)"``) as libpq's number (150020)."""
+    """``server_version`` (``"15.20 (Debian ...)"``, ``"17beta1"``) as libpq's number (150020)."""
     numbers = []
-    for part in text.split(maxsplit=1)[0].split("."):
-        digits = "".join(c for c in part if c.isdigit()) if part else ""
-        numbers.append(int(digits or 0))
+    for part in text.split(maxsplit=1)[0].split(".") if text.strip() else ():
+        digits = re.match(r"\d*", part)
+        numbers.append(int(digits.group() or 0) if digits else 0)
+        if not part.isdigit():
+            break  # "17beta1": what follows the digits is not a minor version
     major = numbers[0] if numbers else 0
     if major >= 10:  # noqa: PLR2004 - two-part versions since PostgreSQL 10
         return major * 10000 + (numbers[1] if len(numbers) > 1 else 0)
@@ -225,7 +248,14 @@ def _version(text: str) -> int:
 
 
 class _Wire:
-    """A connection of this client's own (see the module's docstring)."""
+    """A connection of this client's own (see the module's docstring).
+
+    ``_busy`` is set from the moment a statement is sent until its ReadyForQuery is taken from
+    the buffer: a ``KeyboardInterrupt`` while it is set cancels the statement and reads the
+    rest of its answer; one after it has nothing to cancel. Bytes are sent, and read into the
+    buffer once the socket has them, with signals held, so that an interrupt never leaves half
+    a message sent or a chunk read but not kept; only the waits themselves are interruptible.
+    """
 
     def __init__(self, sock: socket.socket, where: str) -> None:
         self._socket: socket.socket | None = sock
@@ -235,6 +265,8 @@ class _Wire:
         self._key: bytes = b""
         self._address: Any = None
         self._startup_user = ""
+        self._busy = False
+        self._timeout: float | None = None  # for each wait for data; None: as long as it takes
 
     # Opening and authentication
 
@@ -249,15 +281,16 @@ class _Wire:
         password: str,
         timeout: float,
     ) -> _Wire:
-        if not _local(host) or _libpq_only(os.environ):
-            raise _Unsupported
+        if not _local(host) or _libpq_only(os.environ) or not password.isascii():
+            raise _Unsupported  # (libpq normalises a non-ASCII password first: SASLprep)
+        socket_path = f"{host}/.s.PGSQL.{port}"
         where = f'connection to server at "{host}", port {port} failed'
         if host.startswith("/"):
-            where = f'connection to server on socket "{host}/.s.PGSQL.{port}" failed'
+            where = f'connection to server on socket "{socket_path}" failed'
         try:
             if host.startswith("/"):
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                address: Any = f"{host}/.s.PGSQL.{port}"
+                address: Any = socket_path
                 try:
                     sock.settimeout(timeout)
                     sock.connect(address)
@@ -266,19 +299,24 @@ class _Wire:
                     raise
             else:
                 sock = socket.create_connection((host, port), timeout=timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 address = sock.getpeername()[:2]
+                if not ipaddress.ip_address(address[0]).is_loopback:
+                    sock.close()  # a local name that led elsewhere: libpq's TLS rules apply
+                    raise _Unsupported
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError as error:
-            msg = f"{where}: {error.strerror or error}"
-            raise OperationalError(msg) from None
+            message = f"{where}: {error.strerror or error}"
+            raise OperationalError(message) from None
+        sock.settimeout(None)  # the waits are _fill's, with their own timeout
         connection = cls(sock, where)
         connection._address = (sock.family, address)
+        connection._timeout = timeout
         try:
             connection._start(user=user, dbname=dbname, password=password)
-            sock.settimeout(None)
         except BaseException:
             connection.close()
             raise
+        connection._timeout = None
         return connection
 
     def _start(self, *, user: str, dbname: str, password: str) -> None:
@@ -293,15 +331,13 @@ class _Wire:
             if kind == b"R":
                 (code,) = struct.unpack_from("!I", payload)
                 if code == _AUTH_OK:
+                    if scram is not None and not scram.verified:
+                        message = f"{self._where}: the server did not prove it knows the password"
+                        raise OperationalError(message)
                     break
                 scram = self._authenticate(code, payload[4:], password, scram)
             elif kind == b"E":
-                fields = _fields(payload)
-                if fields.get("C", "").startswith("28"):  # authorization: libpq tries it
-                    raise _Unsupported
-                severity = fields.get("S", "FATAL")
-                msg = f"{self._where}: {severity}:  {fields.get('M', '')}"
-                raise OperationalError(msg, fields.get("C"))
+                self._refused(_fields(payload), password=password)
             elif kind != b"N":
                 raise _Unsupported
         try:
@@ -309,8 +345,18 @@ class _Wire:
         except OperationalError:
             raise
         except Error as error:  # "too many clients", a database that does not exist
-            msg = f"{self._where}: FATAL:  {error}"
-            raise OperationalError(msg, error.sqlstate) from None
+            message = f"{self._where}: FATAL:  {error}"
+            raise OperationalError(message, error.sqlstate) from None
+
+    def _refused(self, fields: Mapping[str, str], *, password: str) -> NoReturn:
+        """The server refused the connection before it was authenticated."""
+        code = fields.get("C", "")
+        # An authorization error is libpq's to try (TLS, ~/.pgpass), except a wrong password
+        # given here: libpq would send the same one, and the server log a second failure.
+        if code.startswith("28") and not (code == _INVALID_PASSWORD and password):
+            raise _Unsupported
+        message = f"{self._where}: {fields.get('S', 'FATAL')}:  {fields.get('M', '')}"
+        raise OperationalError(message, code or None)
 
     def _authenticate(
         self, code: int, data: bytes, password: str, scram: _Scram | None
@@ -333,10 +379,17 @@ class _Wire:
             self._send_password(_SCRAM.encode() + b"\x00" + struct.pack("!i", len(first)) + first)
             return scram
         if code == _AUTH_SASL_CONTINUE and scram is not None:
-            self._send_password(scram.client_final(data.decode()).encode())
+            try:
+                final = scram.client_final(data.decode())
+            except (ValueError, OverflowError):  # a salt or count that is not one
+                final = ""
+            if not final:
+                message = f"{self._where}: the server's SCRAM challenge is not valid"
+                raise OperationalError(message)
+            self._send_password(final.encode())
             return scram
         if code == _AUTH_SASL_FINAL and scram is not None:
-            if not scram.verify(data.decode()):
+            if not scram.verify(data.decode(errors="replace")):
                 message = f"{self._where}: the server's SCRAM signature does not match"
                 raise OperationalError(message)
             return scram
@@ -360,20 +413,26 @@ class _Wire:
             message = "a query cannot hold a NUL character"
             raise ValueError(message)
         try:
-            self._send(b"Q" + struct.pack("!I", len(data) + 5) + data + b"\x00")
-        except KeyboardInterrupt:
-            self.close()  # perhaps half of it sent: the connection cannot go on
-            raise
-        try:
+            self._send(b"Q" + struct.pack("!I", len(data) + 5) + data + b"\x00", statement=True)
             return self._read_until_ready()
         except KeyboardInterrupt:
-            self._cancel_and_drain()
+            if self._busy:
+                self._cancel_and_drain()
             raise
 
     def _read_until_ready(self) -> _Rows:
+        try:
+            return self._answer()
+        except (struct.error, ValueError, IndexError) as error:  # not the protocol
+            self.close()
+            message = f"the server's answer could not be read: {error}"
+            raise OperationalError(message) from None
+
+    def _answer(self) -> _Rows:
         rows: list[tuple[Any, ...]] = []
         types: list[int] = []
         error: dict[str, str] | None = None
+        described = 0
         while True:
             try:
                 kind, payload = self._message()
@@ -381,41 +440,60 @@ class _Wire:
                 if error is None:
                     raise
                 break  # a FATAL error ends the session: it is what to say
+            if kind == b"Z":
+                break
             if kind == b"T":
-                types = _row_types(payload)
-                rows = []
-            elif kind == b"D":
+                described += 1
+                if described == 1:  # the first result, as psycopg's cursor has it
+                    types = _row_types(payload)
+            elif kind == b"D" and described == 1:
                 rows.append(_row(payload, types))
             elif kind == b"E":
                 error = error or _fields(payload)
-            elif kind == b"S":
-                name, value, _ = payload.split(b"\x00", 2)
-                self._parameters[name.decode()] = value.decode()
-            elif kind == b"K":
-                self._key = bytes(payload[:8])
-            elif kind == b"G":  # COPY FROM STDIN: not for this client
-                body = b"COPY is not supported here\x00"
-                self._send(b"f" + struct.pack("!I", len(body) + 4) + body)
-            elif kind == b"Z":
-                break
-            # C (done), I (empty), N (notice), A (notification), H/d/c (COPY TO): nothing to do
+            else:
+                self._aside(kind, payload)
         if error is not None:
-            raise Error(error.get("M", "the server refused it"), error.get("C"))
+            raise self._error(error)
         return _Rows(rows)
 
+    def _error(self, fields: Mapping[str, str]) -> Error:
+        """The error to raise for an ErrorResponse: one that ends the session is operational."""
+        message, code = fields.get("M", "the server refused it"), fields.get("C")
+        if self._socket is None or fields.get("S") in ("FATAL", "PANIC"):
+            self.close()
+            return OperationalError(message, code)
+        return Error(message, code)
+
+    def _aside(self, kind: bytes, payload: bytes) -> None:
+        """A message besides a statement's rows and errors."""
+        if kind == b"S":
+            name, value, _ = payload.split(b"\x00", 2)
+            self._parameters[name.decode()] = value.decode()
+        elif kind == b"K":
+            self._key = bytes(payload[:8])
+        elif kind == b"G":  # COPY FROM STDIN: not for this client
+            body = b"COPY is not supported here\x00"
+            self._send(b"f" + struct.pack("!I", len(body) + 4) + body)
+        # C (done), I (empty), N (notice), A (notification), H/d/c (COPY TO): nothing to do
+
     def _cancel_and_drain(self) -> None:
-        """Ask the server to cancel the statement, and read its answer (signals held)."""
+        """Ask the server to cancel the statement, and read its answer (signals held).
+
+        The answer is waited for up to :data:`_CANCEL_WAIT_SECONDS` at a time; a server that
+        does not give it by then leaves the connection closed.
+        """
         with signals_held(signal.SIGINT, signal.SIGTERM):
             try:
                 self._cancel()
-                if self._socket is not None:
-                    self._socket.settimeout(_CANCEL_WAIT_SECONDS)
-                    with contextlib.suppress(Error):
-                        self._read_until_ready()
-                    if self._socket is not None:
-                        self._socket.settimeout(None)
-            except (OSError, OperationalError, ValueError, struct.error):
+                self._timeout = _CANCEL_WAIT_SECONDS
+                with contextlib.suppress(Error):
+                    self._read_until_ready()
+                if self._busy:
+                    self.close()
+            except OSError:
                 self.close()
+            finally:
+                self._timeout = None
 
     def _cancel(self) -> None:
         if not self._key or self._address is None:
@@ -430,39 +508,53 @@ class _Wire:
 
     # Bytes
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, data: bytes, *, statement: bool = False) -> None:
         sock = self._alive()
         try:
-            sock.sendall(data)
+            with signals_held(signal.SIGINT, signal.SIGTERM):
+                self._busy = self._busy or statement
+                sock.sendall(data)  # a few hundred bytes at most: the socket takes them at once
         except OSError as error:
             self.close()
-            msg = f"the connection to the server broke: {error}"
-            raise OperationalError(msg) from None
+            message = f"the connection to the server broke: {error}"
+            raise OperationalError(message) from None
 
     def _message(self) -> tuple[bytes, bytes]:
         while True:
             if len(self._buffer) >= _HEADER.size:
                 kind, length = _HEADER.unpack_from(self._buffer)
+                if length < 4:  # noqa: PLR2004 - the length counts itself
+                    self.close()
+                    message = "the server sent a message that is not one"
+                    raise OperationalError(message)
                 end = 1 + length
                 if len(self._buffer) >= end:
                     payload = bytes(self._buffer[_HEADER.size : end])
                     del self._buffer[:end]
+                    if kind == b"Z":
+                        self._busy = False
                     return kind, payload
             self._fill()
 
     def _fill(self) -> None:
         sock = self._alive()
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        wait = None if self._timeout is None else int(self._timeout * 1000)
         try:
-            self._buffer += sock.recv(65536) or self._closed_by_server()
+            if not poller.poll(wait):  # the interruptible part: nothing is read yet
+                raise TimeoutError(errno.ETIMEDOUT, "timed out")
+            with signals_held(signal.SIGINT, signal.SIGTERM):
+                chunk = sock.recv(65536)  # there is data: this does not wait
+                self._buffer += chunk
         except OSError as error:
             self.close()
-            msg = f"the connection to the server broke: {error}"
-            raise OperationalError(msg) from None
-
-    def _closed_by_server(self) -> bytes:
-        self.close()
-        message = "the server closed the connection unexpectedly"
-        raise OperationalError(message)
+            message = f"the connection to the server broke: {error}"
+            raise OperationalError(message) from None
+        if not chunk:
+            self.close()
+            message = "the server closed the connection unexpectedly"
+            raise OperationalError(message)
 
     def _alive(self) -> socket.socket:
         if self._socket is None:
@@ -472,6 +564,7 @@ class _Wire:
 
     def close(self) -> None:
         sock, self._socket = self._socket, None
+        self._busy = False
         if sock is None:
             return
         with contextlib.suppress(OSError):
@@ -525,18 +618,21 @@ class _Scram:
         self._nonce = nonce or base64.b64encode(secrets.token_bytes(18)).decode()
         self._first_bare = f"n={user},r={self._nonce}"
         self._signature = b""
+        self.verified = False
 
     def client_first(self) -> str:
         return "n,," + self._first_bare
 
     def client_final(self, server_first: str) -> str:
+        """The proof of the password; ``""`` for a challenge that is not a valid one."""
         parts = dict(item.split("=", 1) for item in server_first.split(",") if "=" in item)
-        nonce, salt, iterations = parts.get("r", ""), parts.get("s", ""), parts.get("i", "0")
+        nonce, salt, iterations = parts.get("r", ""), parts.get("s", ""), parts.get("i", "")
         if not nonce.startswith(self._nonce) or not salt or not iterations.isdigit():
-            message = "the server's SCRAM challenge is not valid"
-            raise OperationalError(message)
+            return ""
+        if int(iterations) < 1:
+            return ""
         salted = hashlib.pbkdf2_hmac(
-            "sha256", self._password, base64.b64decode(salt), int(iterations)
+            "sha256", self._password, base64.b64decode(salt, validate=True), int(iterations)
         )
         client_key = hmac.digest(salted, b"Client Key", "sha256")
         stored_key = hashlib.sha256(client_key).digest()
@@ -549,12 +645,14 @@ class _Scram:
         return f"{without_proof},p={base64.b64encode(proof).decode()}"
 
     def verify(self, server_final: str) -> bool:
+        """Whether the server's final message proves it knows the password."""
         parts = dict(item.split("=", 1) for item in server_final.split(",") if "=" in item)
         try:
-            given = base64.b64decode(parts.get("v", ""))
+            given = base64.b64decode(parts.get("v", ""), validate=True)
         except ValueError:
             return False
-        return bool(self._signature) and hmac.compare_digest(given, self._signature)
+        self.verified = bool(self._signature) and hmac.compare_digest(given, self._signature)
+        return self.verified
 
 
 class _Libpq:
