@@ -123,7 +123,10 @@ def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator
     previous: dict[signal.Signals, _Previous] = {}
     try:
         for signum in dict.fromkeys(signums):
-            previous[signum] = signal.getsignal(signum)  # before: setting it may raise
+            current = signal.getsignal(signum)  # before: setting it may raise
+            if current is None:
+                continue  # set outside Python: it could not be put back, so it stays
+            previous[signum] = current
             _set(signum, handler)
         yield
     finally:

@@ -64,6 +64,16 @@ class Peer:
         self.send(b"K", KEY)
         self.send(b"Z", b"I")
 
+    def scram_up_to_the_proof(self) -> None:
+        """Startup, SCRAM-SHA-256 asked for, the challenge sent and the client's proof read."""
+        self.startup()
+        self.auth(10, b"SCRAM-SHA-256\x00\x00")
+        _, first = self.message()
+        nonce = first.split(b"r=", 1)[1].decode()
+        salt = base64.b64encode(b"salt").decode()
+        self.auth(11, f"r={nonce}server,s={salt},i=4096".encode())
+        self.message()
+
     def error(self, code: str, text: str, severity: str = "ERROR") -> None:
         self.send(b"E", f"S{severity}\x00C{code}\x00M{text}\x00\x00".encode())
 
@@ -184,13 +194,7 @@ def test_scram_matches_rfc_7677() -> None:
 
 def test_a_scram_server_with_a_forged_signature_is_refused(serve: Callable[..., Server]) -> None:
     def script(peer: Peer) -> None:
-        peer.startup()
-        peer.auth(10, b"SCRAM-SHA-256\x00\x00")
-        _, first = peer.message()
-        nonce = first.split(b"r=", 1)[1].decode()
-        salt = base64.b64encode(b"salt").decode()
-        peer.auth(11, f"r={nonce}server,s={salt},i=4096".encode())
-        peer.message()
+        peer.scram_up_to_the_proof()
         peer.auth(12, b"v=" + base64.b64encode(b"forged" * 5))
 
     server = serve(script)
@@ -340,8 +344,52 @@ def test_a_server_gone_mid_statement_breaks_the_connection(serve: Callable[..., 
         connection.execute("SELECT 1")
 
 
-def test_ctrl_c_cancels_the_statement_and_the_connection_stays_usable(
-    serve: Callable[..., Server],
+def cancel_script(cancelled: threading.Event) -> Script:
+    """The server's end of a CancelRequest for this module's KEY."""
+
+    def cancel(peer: Peer) -> None:
+        (length, code) = struct.unpack("!II", peer._read(8))
+        assert (length, code) == (16, 80877102)
+        assert peer._read(8) == KEY
+        cancelled.set()
+
+    return cancel
+
+
+@contextlib.contextmanager
+def signalled(
+    signum: signal.Signals, raised: BaseException, when: threading.Event
+) -> Iterator[None]:
+    """``signum`` sent to the main thread once ``when`` is set; its handler raises ``raised``."""
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def handler(number: int, frame: FrameType | None) -> None:
+        del number, frame
+        raise raised
+
+    def send() -> None:
+        # To the main thread, blocked reading the answer (a terminal's Ctrl-C goes there).
+        if when.wait(10):
+            signal.pthread_kill(main, signum)
+
+    previous = signal.signal(signum, handler)
+    try:
+        threading.Thread(target=send, daemon=True).start()
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+@pytest.mark.parametrize(
+    ("signum", "raised"),
+    [
+        pytest.param(signal.SIGINT, KeyboardInterrupt(), id="ctrl-c"),
+        pytest.param(signal.SIGALRM, SystemExit(3), id="a-handler-that-exits"),
+    ],
+)
+def test_an_interrupt_cancels_the_statement_and_the_connection_stays_usable(
+    serve: Callable[..., Server], signum: signal.Signals, raised: BaseException
 ) -> None:
     cancelled = threading.Event()
     asked = threading.Event()
@@ -357,38 +405,68 @@ def test_ctrl_c_cancels_the_statement_and_the_connection_stays_usable(
         assert peer.message() == (b"Q", b"SELECT 2\x00")
         peer.rows("2", oid=23)
 
-    def cancel(peer: Peer) -> None:
-        (length, code) = struct.unpack("!II", peer._read(8))
-        assert (length, code) == (16, 80877102)
-        assert peer._read(8) == KEY
-        cancelled.set()
-
-    server = serve(session, cancel)
-    connection = connect(server)
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        raise KeyboardInterrupt
-
-    main = threading.main_thread().ident
-    assert main is not None
-
-    def press_ctrl_c() -> None:
-        # To the main thread, blocked reading the answer (a terminal's Ctrl-C goes there).
-        asked.wait(10)
-        signal.pthread_kill(main, signal.SIGINT)
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        threading.Thread(target=press_ctrl_c, daemon=True).start()
-        with pytest.raises(KeyboardInterrupt):
-            connection.execute("SELECT pg_sleep(3600)")
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    connection = connect(serve(session, cancel_script(cancelled)))
+    with signalled(signum, raised, asked), pytest.raises(type(raised)):
+        connection.execute("SELECT pg_sleep(3600)")
 
     assert cancelled.is_set()
     assert connection.execute("SELECT 2").fetchone() == (2,)
     connection.close()
+
+
+def test_another_exception_mid_statement_cancels_it_and_closes(
+    serve: Callable[..., Server],
+) -> None:
+    cancelled = threading.Event()
+    asked = threading.Event()
+
+    def session(peer: Peer) -> None:
+        peer.startup()
+        peer.ready()
+        assert peer.message()[0] == b"Q"
+        asked.set()
+        assert cancelled.wait(10), "no cancel request came"
+
+    connection = connect(serve(session, cancel_script(cancelled)))
+    with (
+        signalled(signal.SIGUSR1, RuntimeError("a handler of the project's"), asked),
+        pytest.raises(RuntimeError),
+    ):
+        connection.execute("SELECT pg_sleep(3600)")
+
+    assert cancelled.is_set()
+    with pytest.raises(_pgwire.OperationalError, match="the connection is closed"):
+        connection.execute("SELECT 1")
+
+
+def test_a_fatal_error_after_authentication_names_the_server(
+    serve: Callable[..., Server],
+) -> None:
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.auth(0)
+        peer.error("3D000", 'database "d" does not exist', "FATAL")
+
+    server = serve(script)
+    with pytest.raises(_pgwire.OperationalError) as raised:
+        connect(server)
+    assert str(raised.value) == (
+        f'connection to server at "127.0.0.1", port {server.port} failed: '
+        'FATAL:  database "d" does not exist'
+    )
+    assert raised.value.sqlstate == "3D000"
+
+
+def test_a_scram_challenge_that_is_not_one_is_refused(serve: Callable[..., Server]) -> None:
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.auth(10, b"SCRAM-SHA-256\x00\x00")
+        _, first = peer.message()
+        nonce = first.split(b"r=", 1)[1].decode()
+        peer.auth(11, f"r={nonce}server,s=!!not-base64!!,i=4096".encode())
+
+    with pytest.raises(_pgwire.OperationalError, match="SCRAM challenge is not valid"):
+        connect(serve(script), password="pw")
 
 
 @pytest.mark.parametrize(
@@ -421,13 +499,7 @@ def test_a_wrong_password_given_is_said_and_not_tried_again(
 
 def test_a_scram_server_that_skips_its_proof_is_refused(serve: Callable[..., Server]) -> None:
     def script(peer: Peer) -> None:
-        peer.startup()
-        peer.auth(10, b"SCRAM-SHA-256\x00\x00")
-        _, first = peer.message()
-        nonce = first.split(b"r=", 1)[1].decode()
-        salt = base64.b64encode(b"salt").decode()
-        peer.auth(11, f"r={nonce}server,s={salt},i=4096".encode())
-        peer.message()
+        peer.scram_up_to_the_proof()
         with contextlib.suppress(ConnectionError):  # the client hangs up at the first message
             peer.ready()  # AuthenticationOk without the server's signature
 

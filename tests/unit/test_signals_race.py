@@ -150,3 +150,26 @@ def handlers_kept() -> Iterator[dict[signal.Signals, Any]]:
     finally:
         for signum, handler in before.items():
             real(signum, handler)
+
+
+def test_a_handler_set_outside_python_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # signal.getsignal says None for a handler C code set: Python could not put it back, so a
+    # hold must not replace it (its own handler would stay, and swallow every later signal).
+    real_getsignal, real_signal = signal.getsignal, signal.signal
+    set_for: list[int] = []
+
+    def getsignal(signum: int) -> Any:
+        return None if signum == signal.SIGTERM else real_getsignal(signum)
+
+    def set_handler(signum: int, handler: Any) -> Any:
+        set_for.append(signum)
+        return real_signal(signum, handler)
+
+    with handlers_kept(), monkeypatch.context() as patched:
+        patched.setattr(signal, "getsignal", getsignal)
+        patched.setattr(signal, "signal", set_handler)
+        with signals_held(signal.SIGINT, signal.SIGTERM):
+            pass
+
+    assert signal.SIGTERM not in set_for
+    assert set_for.count(signal.SIGINT) == 2  # held, then put back
