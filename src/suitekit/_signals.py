@@ -115,7 +115,9 @@ def _handled(signums: tuple[signal.Signals, ...], handler: _Handler) -> Iterator
     raise (:func:`signals_as_interrupt`'s ``KeyboardInterrupt``) as a handler is set or put
     back: every handler is still put back, or a Ctrl-C would stay with a block long gone (held
     and never delivered, say). The first error is raised once they all are. Only the main
-    thread may set handlers: elsewhere the block runs with the process's own.
+    thread may set handlers: elsewhere the block runs with the process's own. A signal whose
+    handler was set outside Python (``getsignal`` says ``None``) keeps it: it could not be put
+    back, so such a signal is neither held nor turned into ``KeyboardInterrupt``.
     """
     if threading.current_thread() is not threading.main_thread():
         yield

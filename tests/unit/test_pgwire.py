@@ -12,6 +12,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -520,3 +521,40 @@ def test_a_session_the_server_ends_mid_statement_is_an_operational_error(
     with pytest.raises(_pgwire.OperationalError, match="terminating connection") as raised:
         connection.execute("SELECT pg_sleep(10)")
     assert raised.value.sqlstate == "57P01"
+
+
+def test_a_query_the_server_does_not_read_is_given_up_and_cancelled(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pgwire, "_SEND_SECONDS", 0.5)
+    cancelled = threading.Event()
+
+    def session(peer: Peer) -> None:
+        peer.startup()
+        peer.ready()
+        assert cancelled.wait(10), "no cancel request came"  # and never reads the query
+
+    connection = connect(serve(session, cancel_script(cancelled)))
+    started = time.monotonic()
+    with pytest.raises(_pgwire.OperationalError, match="broke"):
+        connection.execute("SELECT '" + "x" * 50_000_000 + "'")
+    assert time.monotonic() - started < 8  # the send's limit, the cancel, and no blocked close
+    assert cancelled.is_set()
+
+
+def test_a_connection_left_in_the_middle_of_a_statement_is_refused(
+    serve: Callable[..., Server],
+) -> None:
+    def session(peer: Peer) -> None:
+        peer.startup()
+        peer.ready()
+        peer.message()  # a statement whose answer never came
+
+    cancelled = threading.Event()
+    connection = connect(serve(session, cancel_script(cancelled)))
+    connection._busy = True  # as an exception no handler saw would leave it (see execute)
+    with pytest.raises(_pgwire.OperationalError, match="left in the middle of a statement"):
+        connection.execute("SELECT 1")
+    assert cancelled.is_set()  # closing it asked the server to cancel that statement
+    with pytest.raises(_pgwire.OperationalError, match="the connection is closed"):
+        connection.execute("SELECT 1")

@@ -220,6 +220,39 @@ def _libpq_only(environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in _LIBPQ_ONLY)
 
 
+def _connected(host: str, port: int, timeout: float | None) -> tuple[socket.socket, Any]:
+    """A socket connected to the server, and its address (for a CancelRequest).
+
+    Raises:
+        OSError: No connection.
+        _Unsupported: A local name led to an address that is not a loopback one (libpq's TLS
+            rules apply there).
+    """
+    if host.startswith("/"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        address: Any = f"{host}/.s.PGSQL.{port}"
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
+        return sock, address
+    sock = socket.create_connection((host, port), timeout=timeout)
+    try:
+        address = sock.getpeername()[:2]
+        loopback = ipaddress.ip_address(address[0]).is_loopback
+        if loopback:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    if not loopback:
+        sock.close()
+        raise _Unsupported
+    return sock, address
+
+
 class _Rows:
     def __init__(self, rows: list[tuple[Any, ...]]) -> None:
         self._rows = rows
@@ -290,27 +323,11 @@ class _Wire:
     ) -> _Wire:
         if not _local(host) or _libpq_only(os.environ) or not password.isascii():
             raise _Unsupported  # (libpq normalises a non-ASCII password first: SASLprep)
-        socket_path = f"{host}/.s.PGSQL.{port}"
         where = f'connection to server at "{host}", port {port} failed'
         if host.startswith("/"):
-            where = f'connection to server on socket "{socket_path}" failed'
+            where = f'connection to server on socket "{host}/.s.PGSQL.{port}" failed'
         try:
-            if host.startswith("/"):
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                address: Any = socket_path
-                try:
-                    sock.settimeout(timeout or None)
-                    sock.connect(address)
-                except BaseException:
-                    sock.close()
-                    raise
-            else:
-                sock = socket.create_connection((host, port), timeout=timeout or None)
-                address = sock.getpeername()[:2]
-                if not ipaddress.ip_address(address[0]).is_loopback:
-                    sock.close()  # a local name that led elsewhere: libpq's TLS rules apply
-                    raise _Unsupported
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock, address = _connected(host, port, timeout or None)
         except OSError as error:
             message = f"{where}: {error.strerror or error}"
             raise OperationalError(message) from None
@@ -510,18 +527,18 @@ class _Wire:
                 with contextlib.suppress(Error):
                     self._read_until_ready()
                 if self._busy:
-                    self.close()
+                    self.close(cancel=False)  # asked once already
             except OSError:
-                self.close()
+                self.close(cancel=False)
             finally:
                 self._timeout = None
 
-    def _cancel(self, timeout: float = _CANCEL_WAIT_SECONDS) -> None:
+    def _cancel(self, timeout: float | None = None) -> None:
         if not self._key or self._address is None:
             return
         family, address = self._address
         with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
+            sock.settimeout(_CANCEL_WAIT_SECONDS if timeout is None else timeout)
             sock.connect(address)
             sock.sendall(struct.pack("!II", 16, _CANCEL_CODE) + self._key)
             with contextlib.suppress(OSError):
@@ -596,20 +613,22 @@ class _Wire:
 
     def _lost(self) -> None:
         """The server ended the session: no statement of it runs any longer."""
-        self._busy = False
-        self.close()
+        self.close(cancel=False)
 
-    def close(self) -> None:
-        if self._busy:  # a statement may still run: the server is asked to cancel it
-            with contextlib.suppress(OSError):
-                self._cancel(_CLOSE_CANCEL_SECONDS)
+    def close(self, *, cancel: bool = True) -> None:
+        """Close; with ``cancel``, a statement still running is cancelled first (bounded)."""
         sock, self._socket = self._socket, None
-        self._busy = False
+        busy, self._busy = self._busy, False
         if sock is None:
             return
-        with contextlib.suppress(OSError):
-            sock.sendall(b"X\x00\x00\x00\x04")  # Terminate
-        sock.close()
+        try:
+            if busy and cancel:
+                with contextlib.suppress(OSError):
+                    self._cancel(_CLOSE_CANCEL_SECONDS)
+        finally:
+            with contextlib.suppress(OSError):  # Terminate, if the socket takes it now
+                sock.send(b"X\x00\x00\x00\x04", socket.MSG_DONTWAIT)
+            sock.close()
 
 
 def _row_types(payload: bytes) -> list[int]:
