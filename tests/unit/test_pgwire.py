@@ -65,6 +65,14 @@ class Peer:
         self.send(b"K", KEY)
         self.send(b"Z", b"I")
 
+    def until_cancelled(self, asked: threading.Event, cancelled: threading.Event) -> None:
+        """Startup, then a statement taken (``asked``) that runs until a cancel request comes."""
+        self.startup()
+        self.ready()
+        assert self.message()[0] == b"Q"
+        asked.set()
+        assert cancelled.wait(10), "no cancel request came"
+
     def scram_up_to_the_proof(self) -> None:
         """Startup, SCRAM-SHA-256 asked for, the challenge sent and the client's proof read."""
         self.startup()
@@ -396,11 +404,7 @@ def test_an_interrupt_cancels_the_statement_and_the_connection_stays_usable(
     asked = threading.Event()
 
     def session(peer: Peer) -> None:
-        peer.startup()
-        peer.ready()
-        assert peer.message()[0] == b"Q"
-        asked.set()
-        assert cancelled.wait(10), "no cancel request came"
+        peer.until_cancelled(asked, cancelled)
         peer.error("57014", "canceling statement due to user request")
         peer.send(b"Z", b"I")
         assert peer.message() == (b"Q", b"SELECT 2\x00")
@@ -422,11 +426,7 @@ def test_another_exception_mid_statement_cancels_it_and_closes(
     asked = threading.Event()
 
     def session(peer: Peer) -> None:
-        peer.startup()
-        peer.ready()
-        assert peer.message()[0] == b"Q"
-        asked.set()
-        assert cancelled.wait(10), "no cancel request came"
+        peer.until_cancelled(asked, cancelled)
 
     connection = connect(serve(session, cancel_script(cancelled)))
     with (

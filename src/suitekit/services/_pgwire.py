@@ -203,10 +203,13 @@ def _local(host: str) -> bool:
     A name is checked again once connected (:meth:`_Wire.open`): it must have led to a
     loopback address.
     """
-    if host.startswith("/") or host in _LOCAL_NAMES:
-        return True
+    return host.startswith("/") or host in _LOCAL_NAMES or _loopback(host)
+
+
+def _loopback(address: str) -> bool:
+    """Whether ``address`` is a loopback IP address (``127.0.0.1``, ``::1``)."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
     except ValueError:
         return False
 
@@ -241,7 +244,7 @@ def _connected(host: str, port: int, timeout: float | None) -> tuple[socket.sock
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         address = sock.getpeername()[:2]
-        loopback = ipaddress.ip_address(address[0]).is_loopback
+        loopback = _loopback(str(address[0]))
         if loopback:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except BaseException:
