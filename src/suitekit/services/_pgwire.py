@@ -5,7 +5,7 @@ databases, takes advisory locks and reads ``pg_database``. psycopg's import alon
 tenth of a second or more of CPU, paid in every process that does only that (the nox session
 that checks the server, ``inv``, ``suitekit clean``). This module speaks the server's
 frontend/backend protocol (version 3) for those statements: one simple ``Query`` message
-each, over TCP or a Unix socket, with no authentication, a password, MD5 or SCRAM-SHA-256
+each, over TCP to this machine, with no authentication, a password, MD5 or SCRAM-SHA-256
 (RFC 5802, RFC 7677). Importing it and checking a server took 0.06 to 0.09 s here, against
 0.15 to 0.20 s with psycopg.
 
@@ -78,7 +78,6 @@ _LIBPQ_ONLY: Final = (
     "PGSERVICEFILE",
     "PGOPTIONS",  # options for the server's session
     "PGREQUIREAUTH",  # only some authentication methods
-    "PGREQUIREPEER",  # the Unix socket's server must run as this user
     "PGHOSTADDR",  # connect to this address, not the host's
     "PGREQUIRESSL",  # an old spelling of sslmode=require
     "PGSSLCERT",  # a client certificate
@@ -198,12 +197,12 @@ def connect(
 
 
 def _local(host: str) -> bool:
-    """Whether ``host`` is this machine: a Unix socket's folder, a loopback address or name.
+    """Whether ``host`` is this machine: a loopback address or name.
 
-    A name is checked again once connected (:meth:`_Wire.open`): it must have led to a
-    loopback address.
+    A name is checked again once connected (:func:`_connected`): it must have led to a
+    loopback address. (suitekit's hosts come from URLs: never a Unix socket's folder.)
     """
-    return host.startswith("/") or host in _LOCAL_NAMES or _loopback(host)
+    return host in _LOCAL_NAMES or _loopback(host)
 
 
 def _loopback(address: str) -> bool:
@@ -231,16 +230,6 @@ def _connected(host: str, port: int, timeout: float | None) -> tuple[socket.sock
         _Unsupported: A local name led to an address that is not a loopback one (libpq's TLS
             rules apply there).
     """
-    if host.startswith("/"):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        address: Any = f"{host}/.s.PGSQL.{port}"
-        try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except BaseException:
-            sock.close()
-            raise
-        return sock, address
     sock = socket.create_connection((host, port), timeout=timeout)
     try:
         address = sock.getpeername()[:2]
@@ -327,8 +316,6 @@ class _Wire:
         if not _local(host) or _libpq_only(os.environ) or not password.isascii():
             raise _Unsupported  # (libpq normalises a non-ASCII password first: SASLprep)
         where = f'connection to server at "{host}", port {port} failed'
-        if host.startswith("/"):
-            where = f'connection to server on socket "{host}/.s.PGSQL.{port}" failed'
         try:
             sock, address = _connected(host, port, timeout or None)
         except OSError as error:
@@ -527,10 +514,8 @@ class _Wire:
             try:
                 self._cancel()
                 self._timeout = _CANCEL_WAIT_SECONDS
-                with contextlib.suppress(Error):
+                with contextlib.suppress(Error):  # an Error that ends the session closes it
                     self._read_until_ready()
-                if self._busy:
-                    self.close(cancel=False)  # asked once already
             except OSError:
                 self.close(cancel=False)
             finally:
