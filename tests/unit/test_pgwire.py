@@ -558,3 +558,61 @@ def test_a_connection_left_in_the_middle_of_a_statement_is_refused(
     assert cancelled.is_set()  # closing it asked the server to cancel that statement
     with pytest.raises(_pgwire.OperationalError, match="the connection is closed"):
         connection.execute("SELECT 1")
+
+
+def trickle(peer: Peer, until: threading.Event) -> None:
+    """A notice every 0.1 s and never the end of the answer, until ``until`` or the client goes."""
+    while not until.wait(0.1):
+        try:
+            peer.send(b"N", b"SNOTICE\x00C00000\x00Mstill here\x00\x00")
+        except OSError:
+            return
+
+
+def test_a_drain_after_a_cancel_ends_in_time_however_the_server_trickles(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pgwire, "_CANCEL_WAIT_SECONDS", 1.0)
+    cancelled = threading.Event()
+    asked = threading.Event()
+    done = threading.Event()
+
+    def session(peer: Peer) -> None:
+        peer.until_cancelled(asked, cancelled)
+        trickle(peer, done)  # the statement's answer never ends
+
+    connection = connect(serve(session, cancel_script(cancelled)))
+    started = time.monotonic()
+    try:
+        with signalled(signal.SIGINT, KeyboardInterrupt(), asked), pytest.raises(KeyboardInterrupt):
+            connection.execute("SELECT pg_sleep(3600)")
+        waited = time.monotonic() - started
+    finally:
+        done.set()
+    assert cancelled.is_set()
+    # The drain's whole wait is bounded (it was each read's: a trickle kept it waiting).
+    assert waited < 4
+    with pytest.raises(_pgwire.OperationalError, match="the connection is closed"):
+        connection.execute("SELECT 1")
+
+
+def test_a_start_up_that_never_ends_fails_within_the_connect_timeout(
+    serve: Callable[..., Server], no_libpq: list[dict[str, Any]]
+) -> None:
+    done = threading.Event()
+
+    def script(peer: Peer) -> None:
+        peer.startup()
+        peer.auth(0)
+        trickle(peer, done)  # parameters and notices, never ReadyForQuery
+
+    server = serve(script)
+    started = time.monotonic()
+    try:
+        with pytest.raises(_pgwire.OperationalError, match="failed: timeout expired"):
+            connect(server, connect_timeout=1)
+        waited = time.monotonic() - started
+    finally:
+        done.set()
+    assert waited < 4  # the whole start-up within the timeout, as libpq's connect_timeout
+    assert no_libpq == []

@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import hashlib
 import hmac
 import ipaddress
+import math
 import os
 import re
 import secrets
@@ -47,6 +47,7 @@ import select
 import signal
 import socket
 import struct
+import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
@@ -298,7 +299,9 @@ class _Wire:
         self._address: Any = None
         self._startup_user = ""
         self._busy = False
-        self._timeout: float | None = None  # for each wait for data; None: as long as it takes
+        # When the wait for the server's data ends (time.monotonic()); None: as long as it
+        # takes. A bound on the whole connection's start, or the whole drain after a cancel.
+        self._deadline: float | None = None
 
     # Opening and authentication
 
@@ -324,7 +327,8 @@ class _Wire:
         sock.settimeout(None)  # the waits are _fill's, with their own timeout
         connection = cls(sock, where)
         connection._address = (sock.family, address)
-        connection._timeout = timeout or None  # 0: as long as it takes, as libpq's
+        # 0: as long as it takes, as libpq's; else the whole start-up within it, as libpq's
+        connection._deadline = time.monotonic() + timeout if timeout else None
         try:
             connection._start(user=user, dbname=dbname, password=password)
         except Error as error:  # "too many clients", a database that does not exist, a timeout
@@ -337,7 +341,7 @@ class _Wire:
         except BaseException:
             connection.close()
             raise
-        connection._timeout = None
+        connection._deadline = None
         return connection
 
     def _start(self, *, user: str, dbname: str, password: str) -> None:
@@ -507,29 +511,49 @@ class _Wire:
     def _cancel_and_drain(self) -> None:
         """Ask the server to cancel the statement, and read its answer (signals held).
 
-        The answer is waited for up to :data:`_CANCEL_WAIT_SECONDS` at a time; a server that
-        does not give it by then leaves the connection closed.
+        The request and the answer are waited for up to :data:`_CANCEL_WAIT_SECONDS` in all
+        (so a cleanup after a Ctrl-C never waits longer on this connection, however the server
+        trickles its messages); a server that does not answer by then leaves the connection
+        closed.
         """
         with signals_held(signal.SIGINT, signal.SIGTERM):
+            self._deadline = time.monotonic() + _CANCEL_WAIT_SECONDS
             try:
-                self._cancel()
-                self._timeout = _CANCEL_WAIT_SECONDS
+                self._cancel(_CANCEL_WAIT_SECONDS)
                 with contextlib.suppress(Error):  # an Error that ends the session closes it
                     self._read_until_ready()
             except OSError:
                 self.close(cancel=False)
             finally:
-                self._timeout = None
+                self._deadline = None
 
-    def _cancel(self, timeout: float | None = None) -> None:
+    def _left(self) -> float | None:
+        """Seconds until :attr:`_deadline` (none left: 0); ``None`` without one."""
+        if self._deadline is None:
+            return None
+        return max(self._deadline - time.monotonic(), 0.0)
+
+    def _cancel(self, seconds: float) -> None:
+        """Send the server a CancelRequest for the running statement, within ``seconds`` in all.
+
+        Raises:
+            OSError: It could not be sent in time (0 seconds left: not tried).
+        """
         if not self._key or self._address is None:
             return
         family, address = self._address
+        end = time.monotonic() + seconds
         with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(_CANCEL_WAIT_SECONDS if timeout is None else timeout)
+
+            def step() -> None:  # each step gets what is left (0: non-blocking, so not tried)
+                sock.settimeout(max(end - time.monotonic(), 0.0))
+
+            step()
             sock.connect(address)
+            step()
             sock.sendall(struct.pack("!II", 16, _CANCEL_CODE) + self._key)
             with contextlib.suppress(OSError):
+                step()
                 sock.recv(1)  # the server closes it once the request is handled
 
     # Bytes
@@ -575,10 +599,13 @@ class _Wire:
         sock = self._alive()
         poller = select.poll()
         poller.register(sock, select.POLLIN)
-        wait = None if self._timeout is None else int(self._timeout * 1000)
+        left = self._left()
+        wait = None if left is None else math.ceil(left * 1000)
+        if not poller.poll(wait):  # the interruptible part: nothing is read yet
+            self.close()
+            message = "timeout expired: the server did not answer in time"  # libpq's words
+            raise OperationalError(message)
         try:
-            if not poller.poll(wait):  # the interruptible part: nothing is read yet
-                raise TimeoutError(errno.ETIMEDOUT, "timed out")
             with signals_held(signal.SIGINT, signal.SIGTERM):
                 chunk = sock.recv(65536, socket.MSG_DONTWAIT)  # there is data: no wait
                 self._buffer += chunk
