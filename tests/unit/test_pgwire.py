@@ -560,17 +560,25 @@ def test_a_connection_left_in_the_middle_of_a_statement_is_refused(
         connection.execute("SELECT 1")
 
 
-def trickle(peer: Peer, until: threading.Event) -> None:
-    """A notice every 0.1 s and never the end of the answer, until ``until`` or the client goes."""
-    while not until.wait(0.1):
+def trickle(peer: Peer, until: threading.Event, *, pause: float, size: int) -> None:
+    """Notices of ``size`` bytes every ``pause`` s, never the end of the answer, until ``until``."""
+    notice = b"SNOTICE\x00C00000\x00M" + b"x" * size + b"\x00\x00"
+    while not until.wait(pause):
         try:
-            peer.send(b"N", b"SNOTICE\x00C00000\x00Mstill here\x00\x00")
+            peer.send(b"N", notice)
         except OSError:
             return
 
 
-def test_a_drain_after_a_cancel_ends_in_time_however_the_server_trickles(
-    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch
+SERVERS_THAT_NEVER_END = [
+    pytest.param({"pause": 0.1, "size": 10}, id="a-notice-now-and-then"),
+    pytest.param({"pause": 0, "size": 8192}, id="a-flood-of-notices"),
+]
+
+
+@pytest.mark.parametrize("sends", SERVERS_THAT_NEVER_END)
+def test_a_drain_after_a_cancel_ends_in_time_however_the_server_sends(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, sends: dict[str, float]
 ) -> None:
     monkeypatch.setattr(_pgwire, "_CANCEL_WAIT_SECONDS", 1.0)
     cancelled = threading.Event()
@@ -579,9 +587,10 @@ def test_a_drain_after_a_cancel_ends_in_time_however_the_server_trickles(
 
     def session(peer: Peer) -> None:
         peer.until_cancelled(asked, cancelled)
-        trickle(peer, done)  # the statement's answer never ends
+        trickle(peer, done, pause=sends["pause"], size=int(sends["size"]))  # never ends
 
-    connection = connect(serve(session, cancel_script(cancelled)))
+    server = serve(session, cancel_script(cancelled))
+    connection = connect(server)
     started = time.monotonic()
     try:
         with signalled(signal.SIGINT, KeyboardInterrupt(), asked), pytest.raises(KeyboardInterrupt):
@@ -590,21 +599,26 @@ def test_a_drain_after_a_cancel_ends_in_time_however_the_server_trickles(
     finally:
         done.set()
     assert cancelled.is_set()
-    # The drain's whole wait is bounded (it was each read's: a trickle kept it waiting).
-    assert waited < 4
+    # The drain's whole wait is bounded by the 1 s (it was each read's: any message reset it),
+    # and the connection is closed without a second cancel.
+    assert waited < 2.5
+    server.listener.settimeout(0.0)  # its two connections were taken: a third would wait
+    with pytest.raises(BlockingIOError):
+        server.listener.accept()[0].close()  # a second cancel request
     with pytest.raises(_pgwire.OperationalError, match="the connection is closed"):
         connection.execute("SELECT 1")
 
 
+@pytest.mark.parametrize("sends", SERVERS_THAT_NEVER_END)
 def test_a_start_up_that_never_ends_fails_within_the_connect_timeout(
-    serve: Callable[..., Server], no_libpq: list[dict[str, Any]]
+    serve: Callable[..., Server], no_libpq: list[dict[str, Any]], sends: dict[str, float]
 ) -> None:
     done = threading.Event()
 
     def script(peer: Peer) -> None:
         peer.startup()
         peer.auth(0)
-        trickle(peer, done)  # parameters and notices, never ReadyForQuery
+        trickle(peer, done, pause=sends["pause"], size=int(sends["size"]))  # no ReadyForQuery
 
     server = serve(script)
     started = time.monotonic()
@@ -614,5 +628,5 @@ def test_a_start_up_that_never_ends_fails_within_the_connect_timeout(
         waited = time.monotonic() - started
     finally:
         done.set()
-    assert waited < 4  # the whole start-up within the timeout, as libpq's connect_timeout
+    assert waited < 2.5  # the connect and the whole start-up within the timeout, as libpq's
     assert no_libpq == []

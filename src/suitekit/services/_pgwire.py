@@ -319,16 +319,18 @@ class _Wire:
         if not _local(host) or _libpq_only(os.environ) or not password.isascii():
             raise _Unsupported  # (libpq normalises a non-ASCII password first: SASLprep)
         where = f'connection to server at "{host}", port {port} failed'
+        # 0: as long as it takes, as libpq's; else the connect and the whole start-up within
+        # it, as libpq's connect_timeout
+        deadline = time.monotonic() + timeout if timeout else None
         try:
             sock, address = _connected(host, port, timeout or None)
         except OSError as error:
             message = f"{where}: {error.strerror or error}"
             raise OperationalError(message) from None
-        sock.settimeout(None)  # the waits are _fill's, with their own timeout
+        sock.settimeout(None)  # the waits are _fill's, within the deadline
         connection = cls(sock, where)
         connection._address = (sock.family, address)
-        # 0: as long as it takes, as libpq's; else the whole start-up within it, as libpq's
-        connection._deadline = time.monotonic() + timeout if timeout else None
+        connection._deadline = deadline
         try:
             connection._start(user=user, dbname=dbname, password=password)
         except Error as error:  # "too many clients", a database that does not exist, a timeout
@@ -600,9 +602,10 @@ class _Wire:
         poller = select.poll()
         poller.register(sock, select.POLLIN)
         left = self._left()
-        wait = None if left is None else math.ceil(left * 1000)
-        if not poller.poll(wait):  # the interruptible part: nothing is read yet
-            self.close()
+        # Time up, even if data keeps coming: a server that keeps sending does not hold it.
+        if left == 0.0 or not poller.poll(None if left is None else math.ceil(left * 1000)):
+            # Only a start-up (not busy) or a drain (its cancel sent) has a deadline.
+            self.close(cancel=False)
             message = "timeout expired: the server did not answer in time"  # libpq's words
             raise OperationalError(message)
         try:
