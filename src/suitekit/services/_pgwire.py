@@ -515,7 +515,7 @@ class _Wire:
 
         The request and the answer are waited for up to :data:`_CANCEL_WAIT_SECONDS` in all
         (so a cleanup after a Ctrl-C never waits longer on this connection, however the server
-        trickles its messages); a server that does not answer by then leaves the connection
+        sends its messages); a server that does not answer by then leaves the connection
         closed.
         """
         with signals_held(signal.SIGINT, signal.SIGTERM):
@@ -539,7 +539,7 @@ class _Wire:
         """Send the server a CancelRequest for the running statement, within ``seconds`` in all.
 
         Raises:
-            OSError: It could not be sent in time (0 seconds left: not tried).
+            OSError: It could not be sent in time.
         """
         if not self._key or self._address is None:
             return
@@ -547,7 +547,7 @@ class _Wire:
         end = time.monotonic() + seconds
         with socket.socket(family, socket.SOCK_STREAM) as sock:
 
-            def step() -> None:  # each step gets what is left (0: non-blocking, so not tried)
+            def step() -> None:  # each step gets what is left (none left: it gives up at once)
                 sock.settimeout(max(end - time.monotonic(), 0.0))
 
             step()
