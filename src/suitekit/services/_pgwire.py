@@ -519,9 +519,9 @@ class _Wire:
         closed.
         """
         with signals_held(signal.SIGINT, signal.SIGTERM):
-            self._deadline = time.monotonic() + _CANCEL_WAIT_SECONDS
+            self._deadline = deadline = time.monotonic() + _CANCEL_WAIT_SECONDS
             try:
-                self._cancel(_CANCEL_WAIT_SECONDS)
+                self._cancel(deadline)
                 with contextlib.suppress(Error):  # an Error that ends the session closes it
                     self._read_until_ready()
             except OSError:
@@ -535,8 +535,8 @@ class _Wire:
             return None
         return max(self._deadline - time.monotonic(), 0.0)
 
-    def _cancel(self, seconds: float) -> None:
-        """Send the server a CancelRequest for the running statement, within ``seconds`` in all.
+    def _cancel(self, deadline: float) -> None:
+        """Send the server a CancelRequest for the running statement by ``deadline`` (monotonic).
 
         Raises:
             OSError: It could not be sent in time.
@@ -544,11 +544,10 @@ class _Wire:
         if not self._key or self._address is None:
             return
         family, address = self._address
-        end = time.monotonic() + seconds
         with socket.socket(family, socket.SOCK_STREAM) as sock:
 
             def step() -> None:  # each step gets what is left (none left: it gives up at once)
-                sock.settimeout(max(end - time.monotonic(), 0.0))
+                sock.settimeout(max(deadline - time.monotonic(), 0.0))
 
             step()
             sock.connect(address)
@@ -642,7 +641,7 @@ class _Wire:
         try:
             if busy and cancel:
                 with contextlib.suppress(OSError):
-                    self._cancel(_CLOSE_CANCEL_SECONDS)
+                    self._cancel(time.monotonic() + _CLOSE_CANCEL_SECONDS)
         finally:
             with contextlib.suppress(OSError):  # Terminate, if the socket takes it now
                 sock.send(b"X\x00\x00\x00\x04", socket.MSG_DONTWAIT)
