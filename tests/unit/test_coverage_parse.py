@@ -38,3 +38,27 @@ def test_a_file_is_parsed_once_for_every_reporter_in_the_block(
         assert again.arcs() == first.arcs()
     assert parses == [str(source), str(source)]  # once per file and exclusion pattern
     assert coverage.python.PythonParser is PythonParser  # type: ignore[attr-defined]
+
+
+def test_a_files_functions_and_classes_are_found_once_in_the_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The JSON and HTML reports each ask for a file's regions: one parse serves both."""
+    source = "class C:\n    def m(self):\n        return 1\n\n\ndef f():\n    return 2\n"
+    real = coverage.python.code_regions  # type: ignore[attr-defined]
+    calls: list[str] = []
+
+    def counted(text: str) -> list[object]:
+        calls.append(text)
+        return list(real(text))
+
+    monkeypatch.setattr(coverage.python, "code_regions", counted)
+    with _parsed_once():
+        first = coverage.python.code_regions(source)  # type: ignore[attr-defined]
+        again = coverage.python.code_regions(source)  # type: ignore[attr-defined]
+        other = coverage.python.code_regions("def g():\n    pass\n")  # type: ignore[attr-defined]
+    assert first == again == list(real(source))
+    assert {region.name for region in first} == {"C", "C.m", "f"}
+    assert len(other) == 1
+    assert calls == [source, "def g():\n    pass\n"]
+    assert coverage.python.code_regions is counted  # type: ignore[attr-defined]
