@@ -8,6 +8,7 @@ The data files here are written with coverage.py's own API, as ``coverage run`` 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from coverage import CoverageData
 
 from suitekit._model import Project
 from suitekit.config import load_project
+from suitekit.errors import ReportError
 from suitekit.reporting import _coverage
 from suitekit.reporting._coverage import combine, coverage_dir, figures
 
@@ -135,6 +137,93 @@ def test_an_unreadable_or_foreign_record_is_ignored(
     assert len(computed) == 2
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("percent", "1" + "0" * 400),  # no float holds it
+        ("percent", "Infinity"),
+        ("percent", "NaN"),
+        ("percent", "100.5"),
+        ("percent", "true"),
+        ("percent", '"100"'),
+        ("per_suite", '[["unit", -1]]'),
+        ("per_suite", '[["unit"]]'),
+        ("per_suite", '{"unit": 50}'),
+        ("report", "null"),
+        ("modules", '[["src/pkg/mod.py"]]'),
+        ("modules", "null"),
+    ],
+)
+def test_a_record_of_these_inputs_with_a_bad_field_is_ignored(
+    project: Project, computed: list[Path], field: str, value: str
+) -> None:
+    """A record whose key matches (it is easy to forge) must still hold figures to trust."""
+    _data(project, "unit", F_TRUE)
+    summary = figures(project)
+    assert summary is not None
+    record = coverage_dir(project) / "combined" / "figures.json"
+    document = json.loads(record.read_text())
+    assert document["percent"] == summary.percent
+    document[field] = "@"
+    record.write_text(json.dumps(document).replace('"@"', value))
+    result = combine(project)
+    assert len(computed) == 2
+    assert (result.per_suite, result.percent) == (summary.per_suite, summary.percent)
+
+
+def test_a_data_file_changed_in_place_is_combined_again(
+    project: Project, computed: list[Path]
+) -> None:
+    """Same size (coverage.py's data files grow by whole pages), same modification time."""
+    slow = _data(project, "slow", F_FALSE)
+    before = figures(project)
+    assert before is not None
+    status = slow.stat()
+    _data(project, "slow", (*F_FALSE, *G))
+    assert slow.stat().st_size == status.st_size
+    os.utime(slow, ns=(status.st_atime_ns, status.st_mtime_ns))
+    after = combine(project)
+    assert len(computed) == 2
+    assert after.percent > before.percent
+
+
+def test_a_linked_combined_folder_is_never_written_through(
+    project: Project, tmp_path: Path
+) -> None:
+    _data(project, "unit", F_TRUE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".coverage").write_text("precious")
+    combined = coverage_dir(project) / "combined"
+    combined.symlink_to(elsewhere)
+    summary = figures(project)  # from a scratch folder
+    assert summary is not None
+    assert summary.per_suite == (("unit", summary.percent),)
+    assert sorted(path.name for path in elsewhere.iterdir()) == [".coverage"]
+    assert (elsewhere / ".coverage").read_text() == "precious"
+    with pytest.raises(ReportError, match=r"combined: not a folder \(a symbolic link, or a file\)"):
+        combine(project)
+    assert (elsewhere / ".coverage").read_text() == "precious"
+
+
+@pytest.mark.parametrize("blocker", ["file", "folder at .coverage"])
+def test_a_combined_folder_that_cannot_be_written_gives_the_figures_from_scratch(
+    project: Project, computed: list[Path], blocker: str
+) -> None:
+    _data(project, "unit", F_TRUE)
+    combined = coverage_dir(project) / "combined"
+    if blocker == "file":
+        combined.write_text("")
+    else:
+        (combined / ".coverage").mkdir(parents=True)
+    summary = figures(project)
+    assert summary is not None
+    assert summary.per_suite == (("unit", summary.percent),)
+    assert computed[-1] != combined
+    if blocker != "file":
+        assert not (combined / "figures.json").exists()
+
+
 def test_a_record_with_its_combined_data_replaced_is_not_trusted(
     project: Project, computed: list[Path], tmp_path: Path
 ) -> None:
@@ -158,3 +247,36 @@ def test_an_edited_module_is_combined_again(project: Project, computed: list[Pat
     after = combine(project)
     assert len(computed) == 2
     assert after.percent < before.percent  # the module's new lines count as missed
+
+
+def test_an_edited_module_of_a_source_named_as_a_package_is_combined_again(
+    project: Project, computed: list[Path]
+) -> None:
+    """``source = ["pkg"]`` names no folder: the modules are those the data names."""
+    config = project.root / "pyproject.toml"
+    config.write_text(config.read_text().replace('source = ["src/pkg"]', 'source = ["pkg"]'))
+    named = load_project(project.root)
+    assert named.source == ("pkg",)
+    _data(named, "unit", F_TRUE)
+    before = figures(named)
+    assert before is not None
+    (named.root / MODULE).write_text(SOURCE + "\n\ndef h():\n    return 4\n")
+    after = combine(named)
+    assert len(computed) == 2
+    assert after.percent < before.percent
+
+
+def test_an_edit_of_a_module_behind_a_link_is_combined_again(
+    project: Project, computed: list[Path], tmp_path: Path
+) -> None:
+    """A project's module may be a link to its file: the file's edits count."""
+    real = tmp_path / "real_mod.py"
+    module = project.root / MODULE
+    module.rename(real)
+    module.symlink_to(real)
+    _data(project, "unit", F_TRUE)
+    before = figures(project)
+    assert before is not None
+    real.write_text(SOURCE + "\n\ndef h():\n    return 4\n")
+    assert combine(project).percent < before.percent
+    assert len(computed) == 2

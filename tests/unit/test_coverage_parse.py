@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import coverage.python
 import pytest
+from coverage import CoverageData
 from coverage.parser import PythonParser
 
 from suitekit.reporting._coverage import _parsed_once
@@ -40,11 +42,15 @@ def test_a_file_is_parsed_once_for_every_reporter_in_the_block(
     assert coverage.python.PythonParser is PythonParser  # type: ignore[attr-defined]
 
 
-def test_a_files_functions_and_classes_are_found_once_in_the_block(
-    monkeypatch: pytest.MonkeyPatch,
+def test_the_json_and_html_reports_find_a_files_functions_and_classes_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The JSON and HTML reports each ask for a file's regions: one parse serves both."""
-    source = "class C:\n    def m(self):\n        return 1\n\n\ndef f():\n    return 2\n"
+    """Each of the two reports asks for a file's regions: in the block one parse serves both."""
+    source = tmp_path / "mod.py"
+    source.write_text("class C:\n    def m(self):\n        return 1\n\n\ndef f():\n    return 2\n")
+    data = CoverageData(basename=str(tmp_path / ".coverage"))
+    data.add_lines({str(source): {1, 2, 6, 7}})
+    data.write()
     real = coverage.python.code_regions  # type: ignore[attr-defined]
     calls: list[str] = []
 
@@ -53,12 +59,22 @@ def test_a_files_functions_and_classes_are_found_once_in_the_block(
         return list(real(text))
 
     monkeypatch.setattr(coverage.python, "code_regions", counted)
+    cov = coverage.Coverage(data_file=str(tmp_path / ".coverage"), config_file=False)
+    cov.load()
+
+    def both(name: str) -> dict[str, dict[str, object]]:
+        cov.json_report(outfile=str(tmp_path / f"{name}.json"))
+        cov.html_report(directory=str(tmp_path / name))
+        document = json.loads((tmp_path / f"{name}.json").read_text())
+        file: dict[str, dict[str, object]] = next(iter(document["files"].values()))
+        return file
+
+    alone = both("alone")
+    assert len(calls) == 2  # the reporters do go through that name
     with _parsed_once():
-        first = coverage.python.code_regions(source)  # type: ignore[attr-defined]
-        again = coverage.python.code_regions(source)  # type: ignore[attr-defined]
-        other = coverage.python.code_regions("def g():\n    pass\n")  # type: ignore[attr-defined]
-    assert first == again == list(real(source))
-    assert {region.name for region in first} == {"C", "C.m", "f"}
-    assert len(other) == 1
-    assert calls == [source, "def g():\n    pass\n"]
+        once = both("once")
+    assert len(calls) == 3
+    assert once["functions"] == alone["functions"]
+    assert set(once["functions"]) >= {"C.m", "f"}
+    assert once["classes"] == alone["classes"]
     assert coverage.python.code_regions is counted  # type: ignore[attr-defined]

@@ -10,25 +10,35 @@ JSON and HTML, and applies ``fail-under``. Input data files are kept (``keep=Tru
 A run's end asks for the same figures twice: ``suitekit report`` puts them in the summary, then
 ``suitekit coverage`` applies the gate and writes the reports. Whichever comes first combines
 into ``combined/`` and records there (``figures.json``) the figures and what they were computed
-from (each data file's name, size and modification time, the sources and each module's,
-coverage.py's version);
-the other reuses them while that record still matches, and combines again when it does not.
+from (the SHA-256 of each data file and of each module the data names, the ``source`` list,
+coverage.py's and Python's versions); the other reuses them while that record still matches,
+and combines again when it does not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import hashlib
 import io
 import json
+import math
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Self, cast
 
-from suitekit._files import load_json, read_bounded, write_text_atomic
+from suitekit._files import (
+    FileRefusedError,
+    load_json,
+    open_regular,
+    read_bounded,
+    write_text_atomic,
+)
 from suitekit._model import Project
 from suitekit.errors import ReportError
 
@@ -49,7 +59,9 @@ _PREFIX: Final = ".coverage."
 _FIGURES: Final = "figures.json"
 """The record, in ``combined/``, of the figures and the data they were computed from."""
 _FIGURES_VERSION: Final = 1
-_FIGURES_LIMIT: Final = 1 << 20
+_FIGURES_LIMIT: Final = 64 << 20
+_DATA_LIMIT: Final = 1 << 40
+"""No data file is too large to hash (a digest reads it in chunks)."""
 
 
 def coverage_dir(project: Project) -> Path:
@@ -182,7 +194,7 @@ def _regions_once(python_module: object) -> Iterator[None]:
     def once(source: str) -> list[object]:
         if source not in found:
             found[source] = list(real(source))
-        return list(found[source])
+        return copy.deepcopy(found[source])  # each reader its own (a region's lines are a set)
 
     setattr(python_module, "code_regions", once)  # noqa: B010 - a name it does not export
     try:
@@ -234,7 +246,8 @@ def combine(project: Project, *, folder: Path | None = None) -> CoverageResult:
     first), its combined data and figures are taken as they are.
 
     Raises:
-        ReportError: No source is configured, or there is no data to combine.
+        ReportError: No source is configured, there is no data to combine, or the folder of
+            the combined data is a link or a file.
     """
     import coverage  # noqa: PLC0415
 
@@ -254,12 +267,18 @@ def combine(project: Project, *, folder: Path | None = None) -> CoverageResult:
         raise ReportError(message)
     rcfile = folder / "combine.coveragerc"
     write_text_atomic(rcfile, _rc_text(project, folder / "combined" / ".coverage"))
-    (folder / "combined").mkdir(exist_ok=True)
+    combined = folder / "combined"
+    if not _own_folder(combined):
+        message = (
+            f"{combined}: not a folder (a symbolic link, or a file), so the combined coverage "
+            "data cannot be written there\n  fix: remove it; suitekit coverage makes the folder"
+        )
+        raise ReportError(message)
     cwd = Path.cwd()
     os.chdir(project.root)  # relative file names resolve against the project root
     try:
         with _parsed_once():
-            return _combine_and_report(project, folder, by_suite, rcfile)
+            return _combine_and_report(project, combined, by_suite, rcfile)
     except coverage.CoverageException as error:
         message = f"coverage could not combine the data in {folder}: {error}"
         raise ReportError(message) from None
@@ -268,19 +287,18 @@ def combine(project: Project, *, folder: Path | None = None) -> CoverageResult:
 
 
 def _combine_and_report(
-    project: Project, folder: Path, by_suite: dict[str, list[Path]], rcfile: Path
+    project: Project, combined: Path, by_suite: dict[str, list[Path]], rcfile: Path
 ) -> CoverageResult:
     """Per-suite figures, then the combined data, its report and its XML, JSON and HTML."""
     import coverage  # noqa: PLC0415
 
     from suitekit.reporting._outputs import report_outputs  # noqa: PLC0415 - coverage only
 
-    combined = folder / "combined"
     key = _inputs_key(project, by_suite)
-    known = _recorded(combined, key)
+    known = _recorded(project, combined, key)
     if known is None:
         known = _compute(rcfile, combined, by_suite)
-        _record(combined, key, known)
+        _record(project, combined, key, known)
         cov = known.cov
     else:
         cov = coverage.Coverage(data_file=str(combined / ".coverage"), config_file=str(rcfile))
@@ -329,47 +347,76 @@ def _compute(rcfile: Path, target: Path, by_suite: dict[str, list[Path]]) -> _Co
     return _Computed(per_suite=tuple(per_suite), percent=percent, report=text.getvalue(), cov=cov)
 
 
-def _stamp(path: Path) -> list[object] | None:
-    """A file's name, size and modification time; ``None`` unless it is a regular file."""
+def _own_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of its own (made here if missing), not a link or a file."""
     try:
-        status = path.lstat()
+        path.mkdir()
+    except FileExistsError:
+        pass
     except OSError:
+        return False
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _digest(path: Path, *, follow: bool = False) -> str | None:
+    """The SHA-256 of a regular file's bytes; ``None`` when it cannot be read or is no such file.
+
+    A link is followed only with ``follow`` (a module of the project may be one); either way
+    a named pipe or a device gives ``None`` without being read.
+    """
+    digest = hashlib.sha256()
+    target = Path(os.path.realpath(path)) if follow else path
+    try:
+        with open_regular(target, limit=_DATA_LIMIT) as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, FileRefusedError):
         return None
-    if not stat.S_ISREG(status.st_mode):
-        return None
-    return [path.name, status.st_size, status.st_mtime_ns]
+    return digest.hexdigest()
 
 
 def _inputs_key(project: Project, by_suite: dict[str, list[Path]]) -> dict[str, object]:
-    """What a combine's figures depend on.
+    """What a combine's figures depend on before it runs.
 
-    The data files as they are now (name, size, modification time), the measured sources
-    (the ``source`` entries, and each Python file under those that are folders: an edited
-    module changes the figures), and coverage.py's version.
+    The content of every data file, the ``source`` list, coverage.py's version and the
+    Python that analyses the modules. The modules' own content is recorded after the combine
+    (:func:`_record`), from the files its data names.
     """
     import coverage  # noqa: PLC0415
 
-    modules = []
-    for entry in project.source:
-        folder = project.root / entry
-        if folder.is_dir() and not folder.is_symlink():
-            found = sorted(folder.rglob("*.py"))
-            modules += [[str(path.relative_to(project.root)), _stamp(path)] for path in found]
     return {
         "coverage": coverage.__version__,
+        "python": sys.version,
         "source": list(project.source),
-        "modules": modules,
-        "inputs": {suite: [_stamp(path) for path in files] for suite, files in by_suite.items()},
+        "inputs": {
+            suite: [[path.name, _digest(path)] for path in files]
+            for suite, files in sorted(by_suite.items())
+        },
     }
 
 
-def _record(combined: Path, key: dict[str, object], computed: _Computed) -> None:
+def _modules(project: Project, names: Iterable[str]) -> list[list[str | None]]:
+    """Each measured module's name, as the data has it, and the SHA-256 of its source now."""
+    return [
+        [name, _digest(project.root / name, follow=True)]  # an absolute name stays absolute
+        for name in sorted(names)
+    ]
+
+
+def _record(project: Project, combined: Path, key: dict[str, object], computed: _Computed) -> None:
     """Record ``computed`` beside its data for the next reader; a failure only loses the reuse."""
+    import coverage  # noqa: PLC0415
+
+    assert isinstance(computed.cov, coverage.Coverage)  # noqa: S101 - for the type checker
     outputs = [f".coverage.only-{suite}" for suite, _ in computed.per_suite] + [".coverage"]
     document = {
         "version": _FIGURES_VERSION,
         "key": key,
-        "outputs": [_stamp(combined / name) for name in outputs],
+        "modules": _modules(project, computed.cov.get_data().measured_files()),
+        "outputs": [[name, _digest(combined / name)] for name in outputs],
         "per_suite": [[suite, value] for suite, value in computed.per_suite],
         "percent": computed.percent,
         "report": computed.report,
@@ -378,11 +425,23 @@ def _record(combined: Path, key: dict[str, object], computed: _Computed) -> None
         write_text_atomic(combined / _FIGURES, json.dumps(document, sort_keys=True))
 
 
-def _recorded(combined: Path, key: dict[str, object]) -> _Computed | None:
+def _figure(value: object) -> float | None:
+    """A percentage as a record holds it: a finite number from 0 to 100; ``None`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and 0 <= number <= 100 else None  # noqa: PLR2004
+
+
+def _recorded(project: Project, combined: Path, key: dict[str, object]) -> _Computed | None:
     """The figures recorded in ``combined`` for exactly these inputs.
 
-    ``None`` unless the record is for exactly these inputs and its combined data files are
-    untouched since (no record, another run's, anything unreadable: ``None``).
+    ``None`` unless the record's key is ``key``, every module it names has the content it
+    had, and its combined data files are those it wrote (no record, another run's, anything
+    unreadable or out of range: ``None``).
     """
     try:
         data = read_bounded(combined / _FIGURES, limit=_FIGURES_LIMIT, what="figures", fix="")
@@ -395,28 +454,44 @@ def _recorded(combined: Path, key: dict[str, object]) -> _Computed | None:
         or document.get("key") != json.loads(json.dumps(key))
     ):
         return None
-    per_suite, percent, report = (document.get(name) for name in ("per_suite", "percent", "report"))
-    if not (
-        isinstance(per_suite, list)
-        and all(
-            isinstance(entry, list)
-            and len(entry) == 2  # noqa: PLR2004 - a suite and its figure
-            and isinstance(entry[0], str)
-            and isinstance(entry[1], int | float)
-            for entry in per_suite
-        )
-        and isinstance(percent, int | float)
-        and isinstance(report, str)
-    ):
+    known = _parsed_record(document)
+    if known is None:
         return None
-    outputs = [f".coverage.only-{suite}" for suite, _ in per_suite] + [".coverage"]
-    if document.get("outputs") != [_stamp(combined / name) for name in outputs]:
+    modules = document["modules"]
+    if modules != _modules(project, [name for name, _ in modules]):
         return None
-    return _Computed(
-        per_suite=tuple((str(suite), float(value)) for suite, value in per_suite),
-        percent=float(percent),
-        report=report,
-    )
+    outputs = [f".coverage.only-{suite}" for suite, _ in known.per_suite] + [".coverage"]
+    if document.get("outputs") != [[name, _digest(combined / name)] for name in outputs]:
+        return None
+    return known
+
+
+def _pair(entry: object) -> tuple[str, object] | None:
+    """A record's ``[name, value]`` entry; ``None`` for anything else."""
+    if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str):  # noqa: PLR2004
+        return entry[0], entry[1]
+    return None
+
+
+def _parsed_record(document: dict[str, object]) -> _Computed | None:
+    """The figures and report of a record, with its modules listed as pairs; else ``None``."""
+    per_suite, report = document.get("per_suite"), document.get("report")
+    percent = _figure(document.get("percent"))
+    modules = document.get("modules")
+    if not (isinstance(per_suite, list) and isinstance(modules, list)):
+        return None
+    if percent is None or not isinstance(report, str):
+        return None
+    if any(_pair(entry) is None for entry in modules):
+        return None
+    figures: list[tuple[str, float]] = []
+    for entry in per_suite:
+        pair = _pair(entry)
+        value = _figure(pair[1]) if pair is not None else None
+        if pair is None or value is None:
+            return None
+        figures.append((pair[0], value))
+    return _Computed(per_suite=tuple(figures), percent=percent, report=report)
 
 
 def figures(project: Project, *, folder: Path | None = None) -> CoverageFigures | None:
@@ -425,9 +500,9 @@ def figures(project: Project, *, folder: Path | None = None) -> CoverageFigures 
     ``suitekit report`` runs before ``suitekit coverage`` (which applies the gate and writes
     the XML, JSON and HTML reports), so it combines the data files itself, into the folder of
     the combined data, and records the figures there for ``suitekit coverage`` to reuse: the
-    figures are those the gate will see. Where that folder cannot be written, it combines in a
-    scratch folder and records nothing. ``None`` when the project measures no coverage (no
-    ``source``) or the run left no data files.
+    figures are those the gate will see. Where that folder cannot be written (or is a link or
+    a file), it combines in a scratch folder and records nothing. ``None`` when the project
+    measures no coverage (no ``source``) or the run left no data files.
 
     Raises:
         ReportError: coverage.py cannot combine or report the data.
@@ -442,33 +517,42 @@ def figures(project: Project, *, folder: Path | None = None) -> CoverageFigures 
 
     combined = folder / "combined"
     key = _inputs_key(project, by_suite)
-    known = _recorded(combined, key)
-    if known is not None:
-        return CoverageFigures(
-            per_suite=known.per_suite, percent=known.percent, fail_under=project.fail_under
-        )
-    cwd = Path.cwd()
-    with tempfile.TemporaryDirectory(prefix="suitekit-coverage-") as scratch:
+    known = _recorded(project, combined, key)
+    if known is None:
         try:
-            rcfile = folder / "combine.coveragerc"
-            write_text_atomic(rcfile, _rc_text(project, combined / ".coverage"))
-            combined.mkdir(exist_ok=True)
-            target, record = combined, True
-        except (OSError, ReportError):  # a read-only reports folder: the figures all the same
-            rcfile = Path(scratch) / "figures.coveragerc"
-            write_text_atomic(rcfile, _rc_text(project, Path(scratch) / ".coverage"))
-            target, record = Path(scratch), False
-        os.chdir(project.root)  # relative file names resolve against the project root
-        try:
-            with _parsed_once():
-                computed = _compute(rcfile, target, by_suite)
+            known = _figures_in(project, folder, by_suite, key)
         except coverage.CoverageException as error:
             message = f"coverage could not combine the data in {folder}: {error}"
             raise ReportError(message) from None
-        finally:
-            os.chdir(cwd)
-    if record:
-        _record(combined, key, computed)
     return CoverageFigures(
-        per_suite=computed.per_suite, percent=computed.percent, fail_under=project.fail_under
+        per_suite=known.per_suite, percent=known.percent, fail_under=project.fail_under
     )
+
+
+def _figures_in(
+    project: Project, folder: Path, by_suite: dict[str, list[Path]], key: dict[str, object]
+) -> _Computed:
+    """Combine into the folder of the combined data, and record it there.
+
+    Where that cannot be done, combine into a scratch folder and record nothing.
+    """
+    combined = folder / "combined"
+    cwd = Path.cwd()
+    try:
+        with _parsed_once(), tempfile.TemporaryDirectory(prefix="suitekit-coverage-") as scratch:
+            os.chdir(project.root)  # relative file names resolve against the project root
+            if _own_folder(combined):
+                try:
+                    rcfile = folder / "combine.coveragerc"
+                    write_text_atomic(rcfile, _rc_text(project, combined / ".coverage"))
+                    computed = _compute(rcfile, combined, by_suite)
+                except (OSError, ReportError):  # e.g. a folder of another user's
+                    pass
+                else:
+                    _record(project, combined, key, computed)
+                    return computed
+            rcfile = Path(scratch) / "figures.coveragerc"
+            write_text_atomic(rcfile, _rc_text(project, Path(scratch) / ".coverage"))
+            return _compute(rcfile, Path(scratch), by_suite)
+    finally:
+        os.chdir(cwd)
