@@ -150,7 +150,10 @@ def test_an_unreadable_or_foreign_record_is_ignored(
         ("per_suite", '[["unit"]]'),
         ("per_suite", '{"unit": 50}'),
         ("report", "null"),
+        ("per_suite", '[["another", 50.0]]'),  # not the data's suites
         ("modules", '[["src/pkg/mod.py"]]'),
+        ("modules", '[["src/\\u0000x.py", null]]'),  # a name no file can have
+        ("modules", '[["src/pkg/gone.py", null]]'),
         ("modules", "null"),
     ],
 )
@@ -280,3 +283,29 @@ def test_an_edit_of_a_module_behind_a_link_is_combined_again(
     real.write_text(SOURCE + "\n\ndef h():\n    return 4\n")
     assert combine(project).percent < before.percent
     assert len(computed) == 2
+
+
+def test_a_linked_data_file_is_known_by_what_it_points_at(
+    project: Project, computed: list[Path], tmp_path: Path
+) -> None:
+    """coverage.py reads a data file through a link: its target's content is the key."""
+    made = _data(project, "unit", F_TRUE)
+    target = tmp_path / "unit.data"
+    made.rename(target)
+    made.symlink_to(target)
+    before = figures(project)
+    assert before is not None
+    target.unlink()
+    data = CoverageData(basename=str(target))
+    data.add_arcs({MODULE: {*F_TRUE, *G}})
+    data.write()
+    after = combine(project)
+    assert len(computed) == 2
+    assert after.percent > before.percent
+
+
+def test_the_gate_names_a_folder_in_the_way_of_its_data(project: Project) -> None:
+    _data(project, "unit", F_TRUE)
+    (coverage_dir(project) / "combined" / ".coverage").mkdir(parents=True)
+    with pytest.raises(ReportError, match=r"combined/\.coverage: cannot write .*\n  fix: "):
+        combine(project)

@@ -10,9 +10,9 @@ JSON and HTML, and applies ``fail-under``. Input data files are kept (``keep=Tru
 A run's end asks for the same figures twice: ``suitekit report`` puts them in the summary, then
 ``suitekit coverage`` applies the gate and writes the reports. Whichever comes first combines
 into ``combined/`` and records there (``figures.json``) the figures and what they were computed
-from (the SHA-256 of each data file and of each module the data names, the ``source`` list,
-coverage.py's and Python's versions); the other reuses them while that record still matches,
-and combines again when it does not.
+from (the SHA-256 of each data file and of each module the data names, the settings given to
+coverage.py, coverage.py's and Python's versions); the other reuses them while that record
+still matches, and combines again when it does not.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from suitekit._files import (
     load_json,
     open_regular,
     read_bounded,
+    write_problem,
     write_text_atomic,
 )
 from suitekit._model import Project
@@ -282,6 +283,9 @@ def combine(project: Project, *, folder: Path | None = None) -> CoverageResult:
     except coverage.CoverageException as error:
         message = f"coverage could not combine the data in {folder}: {error}"
         raise ReportError(message) from None
+    except OSError as error:  # e.g. a folder where a data file or report goes
+        where = Path(error.filename) if error.filename else combined
+        raise ReportError(write_problem(where, error)) from None
     finally:
         os.chdir(cwd)
 
@@ -368,12 +372,12 @@ def _digest(path: Path, *, follow: bool = False) -> str | None:
     a named pipe or a device gives ``None`` without being read.
     """
     digest = hashlib.sha256()
-    target = Path(os.path.realpath(path)) if follow else path
     try:
+        target = Path(os.path.realpath(path)) if follow else path
         with open_regular(target, limit=_DATA_LIMIT) as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-    except (OSError, FileRefusedError):
+    except (OSError, ValueError, FileRefusedError):  # ValueError: a NUL in a forged name
         return None
     return digest.hexdigest()
 
@@ -381,18 +385,19 @@ def _digest(path: Path, *, follow: bool = False) -> str | None:
 def _inputs_key(project: Project, by_suite: dict[str, list[Path]]) -> dict[str, object]:
     """What a combine's figures depend on before it runs.
 
-    The content of every data file, the ``source`` list, coverage.py's version and the
-    Python that analyses the modules. The modules' own content is recorded after the combine
-    (:func:`_record`), from the files its data names.
+    The content of every data file (through a link, as coverage.py reads it), the settings
+    suitekit gives coverage.py, coverage.py's version and the Python that analyses the modules.
+    The modules' own content is recorded after the combine (:func:`_record`), from the files
+    its data names.
     """
     import coverage  # noqa: PLC0415
 
     return {
         "coverage": coverage.__version__,
         "python": sys.version,
-        "source": list(project.source),
+        "settings": _rc_text(project, Path(".coverage")),
         "inputs": {
-            suite: [[path.name, _digest(path)] for path in files]
+            suite: [[path.name, _digest(path, follow=True)] for path in files]
             for suite, files in sorted(by_suite.items())
         },
     }
@@ -421,8 +426,23 @@ def _record(project: Project, combined: Path, key: dict[str, object], computed: 
         "percent": computed.percent,
         "report": computed.report,
     }
+    if _unknown(document):  # a file that could not be read: nothing to know it again by
+        return
     with contextlib.suppress(ReportError):
         write_text_atomic(combined / _FIGURES, json.dumps(document, sort_keys=True))
+
+
+def _unknown(document: dict[str, object]) -> bool:
+    """Whether a record names a file whose digest could not be taken."""
+    key = document["key"]
+    assert isinstance(key, dict)  # noqa: S101 - made by _inputs_key
+    inputs: dict[str, list[list[str | None]]] = key["inputs"]
+    pairs = [pair for files in inputs.values() for pair in files]
+    for name in ("modules", "outputs"):
+        found = document[name]
+        assert isinstance(found, list)  # noqa: S101 - made by _record
+        pairs += found
+    return any(digest is None for _, digest in pairs)
 
 
 def _figure(value: object) -> float | None:
@@ -439,14 +459,17 @@ def _figure(value: object) -> float | None:
 def _recorded(project: Project, combined: Path, key: dict[str, object]) -> _Computed | None:
     """The figures recorded in ``combined`` for exactly these inputs.
 
-    ``None`` unless the record's key is ``key``, every module it names has the content it
-    had, and its combined data files are those it wrote (no record, another run's, anything
-    unreadable or out of range: ``None``).
+    ``None`` unless ``combined`` is a folder of its own, the record's key is ``key``, its
+    suites are the data's, every module it names has the content it had, and its combined data
+    files are those it wrote (no record, another run's, a file that cannot be read now,
+    anything out of range: ``None``).
     """
     try:
+        if not stat.S_ISDIR(combined.lstat().st_mode):
+            return None
         data = read_bounded(combined / _FIGURES, limit=_FIGURES_LIMIT, what="figures", fix="")
         document = load_json(data) if data is not None else None
-    except (ReportError, ValueError):
+    except (OSError, ReportError, ValueError):
         return None
     if (
         not isinstance(document, dict)
@@ -455,13 +478,17 @@ def _recorded(project: Project, combined: Path, key: dict[str, object]) -> _Comp
     ):
         return None
     known = _parsed_record(document)
-    if known is None:
-        return None
-    modules = document["modules"]
-    if modules != _modules(project, [name for name, _ in modules]):
+    suites = key["inputs"]
+    assert isinstance(suites, dict)  # noqa: S101 - made by _inputs_key
+    if known is None or [suite for suite, _ in known.per_suite] != sorted(suites):
         return None
     outputs = [f".coverage.only-{suite}" for suite, _ in known.per_suite] + [".coverage"]
-    if document.get("outputs") != [[name, _digest(combined / name)] for name in outputs]:
+    now: dict[str, object] = {
+        "key": key,
+        "modules": _modules(project, [name for name, _ in document["modules"]]),
+        "outputs": [[name, _digest(combined / name)] for name in outputs],
+    }
+    if _unknown(now) or any(document.get(name) != now[name] for name in ("modules", "outputs")):
         return None
     return known
 
@@ -536,6 +563,8 @@ def _figures_in(
 
     Where that cannot be done, combine into a scratch folder and record nothing.
     """
+    import coverage  # noqa: PLC0415
+
     combined = folder / "combined"
     cwd = Path.cwd()
     try:
@@ -546,7 +575,9 @@ def _figures_in(
                     rcfile = folder / "combine.coveragerc"
                     write_text_atomic(rcfile, _rc_text(project, combined / ".coverage"))
                     computed = _compute(rcfile, combined, by_suite)
-                except (OSError, ReportError):  # e.g. a folder of another user's
+                # A folder of another user's, say (coverage.py reports a data file it cannot
+                # write as its own error): the scratch combine below says what the data holds.
+                except (OSError, ReportError, coverage.CoverageException):
                     pass
                 else:
                     _record(project, combined, key, computed)
