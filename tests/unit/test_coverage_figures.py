@@ -242,14 +242,19 @@ def test_a_record_with_its_combined_data_replaced_is_not_trusted(
     assert result.per_suite == (("unit", result.percent),)
 
 
-def test_an_edited_module_is_combined_again(project: Project, computed: list[Path]) -> None:
+def _the_gate_sees_an_edit(project: Project, computed: list[Path], module: Path) -> None:
+    """After the summary's combine, ``module`` (the measured file) gains a function."""
     _data(project, "unit", F_TRUE)
     before = figures(project)
     assert before is not None
-    (project.root / MODULE).write_text(SOURCE + "\n\ndef h():\n    return 4\n")
+    module.write_text(SOURCE + "\n\ndef h():\n    return 4\n")
     after = combine(project)
     assert len(computed) == 2
     assert after.percent < before.percent  # the module's new lines count as missed
+
+
+def test_an_edited_module_is_combined_again(project: Project, computed: list[Path]) -> None:
+    _the_gate_sees_an_edit(project, computed, project.root / MODULE)
 
 
 def test_an_edited_module_of_a_source_named_as_a_package_is_combined_again(
@@ -260,13 +265,7 @@ def test_an_edited_module_of_a_source_named_as_a_package_is_combined_again(
     config.write_text(config.read_text().replace('source = ["src/pkg"]', 'source = ["pkg"]'))
     named = load_project(project.root)
     assert named.source == ("pkg",)
-    _data(named, "unit", F_TRUE)
-    before = figures(named)
-    assert before is not None
-    (named.root / MODULE).write_text(SOURCE + "\n\ndef h():\n    return 4\n")
-    after = combine(named)
-    assert len(computed) == 2
-    assert after.percent < before.percent
+    _the_gate_sees_an_edit(named, computed, named.root / MODULE)
 
 
 def test_an_edit_of_a_module_behind_a_link_is_combined_again(
@@ -277,12 +276,7 @@ def test_an_edit_of_a_module_behind_a_link_is_combined_again(
     module = project.root / MODULE
     module.rename(real)
     module.symlink_to(real)
-    _data(project, "unit", F_TRUE)
-    before = figures(project)
-    assert before is not None
-    real.write_text(SOURCE + "\n\ndef h():\n    return 4\n")
-    assert combine(project).percent < before.percent
-    assert len(computed) == 2
+    _the_gate_sees_an_edit(project, computed, real)
 
 
 def test_a_linked_data_file_is_known_by_what_it_points_at(
