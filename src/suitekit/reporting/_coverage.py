@@ -44,6 +44,8 @@ from suitekit._model import Project
 from suitekit.errors import ReportError
 
 if TYPE_CHECKING:
+    from coverage import Coverage
+
     from suitekit.reporting._summary import CoverageFigures
 
 __all__ = [
@@ -148,7 +150,7 @@ class CoverageResult:
         return "\n".join(lines)
 
 
-def _combined(rcfile: Path, data_file: Path, inputs: Iterable[Path]) -> object:
+def _combined(rcfile: Path, data_file: Path, inputs: Iterable[Path]) -> Coverage:
     import coverage  # noqa: PLC0415 - kept off the import path of everything else
 
     data_file.unlink(missing_ok=True)
@@ -301,13 +303,11 @@ def _combine_and_report(
     key = _inputs_key(project, by_suite)
     known = _recorded(project, combined, key)
     if known is None:
-        known = _compute(rcfile, combined, by_suite)
-        _record(project, combined, key, known)
-        cov = known.cov
+        known, cov = _compute(rcfile, combined, by_suite)
+        _record(project, combined, key, known, cov)
     else:
         cov = coverage.Coverage(data_file=str(combined / ".coverage"), config_file=str(rcfile))
         cov.load()
-    assert isinstance(cov, coverage.Coverage)  # noqa: S101 - for the type checker
     # Where every reader of the reports folder looks for them (the run's ending, the HTML
     # report's links, `suitekit report --json`).
     where = {output.kind: output.path for output in report_outputs(project.root / project.reports)}
@@ -326,29 +326,30 @@ def _combine_and_report(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Computed:
-    """The figures of one combine, its text report, and its combined data (``None``: reused)."""
+    """The figures of one combine and its text report."""
 
     per_suite: tuple[tuple[str, float], ...]
     percent: float
     report: str
-    cov: object = None
 
 
-def _compute(rcfile: Path, target: Path, by_suite: dict[str, list[Path]]) -> _Computed:
-    """Combine each suite's data files, then all of them, into ``target``; report each."""
-    import coverage  # noqa: PLC0415
+def _compute(
+    rcfile: Path, target: Path, by_suite: dict[str, list[Path]]
+) -> tuple[_Computed, Coverage]:
+    """Combine each suite's data files, then all of them, into ``target``; report each.
 
+    Returns:
+        The figures, and the combined data (for its reports and the modules it names).
+    """
     per_suite = []
     for suite, files in sorted(by_suite.items()):
         only = _combined(rcfile, target / f".coverage.only-{suite}", files)
-        assert isinstance(only, coverage.Coverage)  # noqa: S101 - for the type checker
         per_suite.append((suite, float(only.report(file=io.StringIO()))))
     every = [path for files in by_suite.values() for path in files]
     cov = _combined(rcfile, target / ".coverage", every)
-    assert isinstance(cov, coverage.Coverage)  # noqa: S101
     text = io.StringIO()
     percent = float(cov.report(file=text))
-    return _Computed(per_suite=tuple(per_suite), percent=percent, report=text.getvalue(), cov=cov)
+    return _Computed(per_suite=tuple(per_suite), percent=percent, report=text.getvalue()), cov
 
 
 def _own_folder(path: Path) -> bool:
@@ -411,16 +412,15 @@ def _modules(project: Project, names: Iterable[str]) -> list[list[str | None]]:
     ]
 
 
-def _record(project: Project, combined: Path, key: dict[str, object], computed: _Computed) -> None:
+def _record(
+    project: Project, combined: Path, key: dict[str, object], computed: _Computed, cov: Coverage
+) -> None:
     """Record ``computed`` beside its data for the next reader; a failure only loses the reuse."""
-    import coverage  # noqa: PLC0415
-
-    assert isinstance(computed.cov, coverage.Coverage)  # noqa: S101 - for the type checker
     outputs = [f".coverage.only-{suite}" for suite, _ in computed.per_suite] + [".coverage"]
     document = {
         "version": _FIGURES_VERSION,
         "key": key,
-        "modules": _modules(project, computed.cov.get_data().measured_files()),
+        "modules": _modules(project, cov.get_data().measured_files()),
         "outputs": [[name, _digest(combined / name)] for name in outputs],
         "per_suite": [[suite, value] for suite, value in computed.per_suite],
         "percent": computed.percent,
@@ -574,16 +574,16 @@ def _figures_in(
                 try:
                     rcfile = folder / "combine.coveragerc"
                     write_text_atomic(rcfile, _rc_text(project, combined / ".coverage"))
-                    computed = _compute(rcfile, combined, by_suite)
+                    computed, cov = _compute(rcfile, combined, by_suite)
                 # A folder of another user's, say (coverage.py reports a data file it cannot
                 # write as its own error): the scratch combine below says what the data holds.
                 except (OSError, ReportError, coverage.CoverageException):
                     pass
                 else:
-                    _record(project, combined, key, computed)
+                    _record(project, combined, key, computed, cov)
                     return computed
             rcfile = Path(scratch) / "figures.coveragerc"
             write_text_atomic(rcfile, _rc_text(project, Path(scratch) / ".coverage"))
-            return _compute(rcfile, Path(scratch), by_suite)
+            return _compute(rcfile, Path(scratch), by_suite)[0]
     finally:
         os.chdir(cwd)
