@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ LOGS_FOLDER: Final = "logs"
 """The sessions' logs' folder inside the reports folder."""
 
 _SHARD: Final = re.compile(r"\.shard-\d+-of-(\d+)")
+_WITH_WAIT: Final = 5
+"""A timeline entry's length with its wait: node id, lane, start, length, waited."""
 
 EPOCH_LIMIT: Final = 4e9
 """The latest time a timeline may name (seconds since the epoch: the year 2096); a sidecar's
@@ -217,32 +220,42 @@ def _ms(seconds: float) -> int:
 
 
 def _finite(value: object) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that a float holds (an int of hundreds of digits does not)."""
+    if type(value) is int:
+        return abs(value) <= sys.float_info.max
+    return type(value) is float and math.isfinite(value)
 
 
 def _span(entry: object, lanes: Sequence[str]) -> Span | None:
-    """One test of a sidecar: ``[node id, lane index, start ms, length ms(, waited ms)]``."""
-    if not isinstance(entry, list) or len(entry) not in (4, 5):
+    """One test of a sidecar: ``[node id, lane index, start ms, length ms(, waited ms)]``.
+
+    A sidecar holds one entry per test (tens of thousands in a large suite, read by every
+    session's end), so the checks are exact-type tests: the JSON decoder gives numbers as
+    exactly ``int`` or ``float``, and true/false is never one here.
+    """
+    if type(entry) is not list or len(entry) not in (_WITH_WAIT - 1, _WITH_WAIT):
         return None
-    node_id, lane, start, length, *rest = entry
-    if not isinstance(node_id, str) or not isinstance(lane, int) or not 0 <= lane < len(lanes):
+    node_id, lane = entry[0], entry[1]
+    if type(node_id) is not str or type(lane) is not int or not 0 <= lane < len(lanes):
         return None
-    seconds = [_seconds(value) for value in (start, length, *rest)]
-    if None in seconds:
+    start, length = _seconds(entry[2]), _seconds(entry[3])
+    if start is None or length is None:
         return None
-    first, span, *waited = (value for value in seconds if value is not None)
-    return Span(
-        node_id=node_id,
-        worker=lanes[lane],
-        start=first,
-        seconds=span,
-        waited=waited[0] if waited else None,
-    )
+    waited = None
+    if len(entry) == _WITH_WAIT:
+        waited = _seconds(entry[4])
+        if waited is None:
+            return None
+    return Span(node_id=node_id, worker=lanes[lane], start=start, seconds=length, waited=waited)
 
 
 def _seconds(milliseconds: object) -> float | None:
     """A sidecar's whole milliseconds as seconds; ``None`` unless finite and at least 0."""
-    return milliseconds / 1000 if _finite(milliseconds) and milliseconds >= 0 else None
+    if type(milliseconds) is int:
+        return milliseconds / 1000 if 0 <= milliseconds <= sys.float_info.max else None
+    if type(milliseconds) is float and math.isfinite(milliseconds) and milliseconds >= 0:
+        return milliseconds / 1000
+    return None
 
 
 def _worker_order(worker: str) -> tuple[int, str]:

@@ -100,23 +100,91 @@ def test_the_file_has_sorted_keys_a_version_and_a_final_newline(tmp_path: Path) 
         "{\n"
         '  "suites": {\n'
         '    "unit": {\n'
-        '      "t::a": {\n'
-        '        "cpus": 4,\n'
-        '        "measured_at": 100.0,\n'
-        '        "seconds": 1.0,\n'
-        '        "workers": 2\n'
-        "      },\n"
-        '      "t::b": {\n'
-        '        "cpus": 4,\n'
-        '        "measured_at": 100.0,\n'
-        '        "seconds": 2.0,\n'
-        '        "workers": 1\n'
-        "      }\n"
+        '      "t::a": {"cpus": 4, "measured_at": 100.0, "seconds": 1.0, "workers": 2},\n'
+        '      "t::b": {"cpus": 4, "measured_at": 100.0, "seconds": 2.0, "workers": 1}\n'
         "    }\n"
         "  },\n"
         '  "version": 1\n'
         "}\n"
     )
+
+
+def test_the_waits_follow_the_version_one_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "durations.json"
+    store = DurationStore(suites={"unit": {"t::a": measured(1.0)}, "e2e": {"t::e": measured(3.0)}})
+    store.record(
+        {"unit": {"t::a": 1.0}},
+        workers=2,
+        cpus=2,
+        measured_at=200.0,
+        waited={"unit": {"t::a": 0.5}},
+    ).save(path)
+    assert path.read_text(encoding="utf-8") == (
+        "{\n"
+        '  "suites": {\n'
+        '    "e2e": {\n'
+        '      "t::e": {"cpus": 4, "measured_at": 100.0, "seconds": 3.0, "workers": 1}\n'
+        "    },\n"
+        '    "unit": {\n'
+        '      "t::a": {"cpus": 2, "measured_at": 200.0, "seconds": 1.0, "workers": 2}\n'
+        "    }\n"
+        "  },\n"
+        '  "version": 1,\n'
+        '  "waited": {\n'
+        '    "unit": {\n'
+        '      "t::a": 0.5\n'
+        "    }\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+awkward_names = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12
+)
+
+
+@settings(database=None, max_examples=100)
+@given(
+    suites=st.dictionaries(
+        awkward_names,
+        st.dictionaries(awkward_names, measurements, min_size=1, max_size=4),
+        max_size=3,
+    )
+)
+def test_the_text_is_the_json_document_of_the_store(
+    tmp_path_factory: pytest.TempPathFactory, suites: dict[str, dict[str, Measurement]]
+) -> None:
+    # Names with quotes, backslashes, control characters and any script: the same document
+    # that json.dumps writes, and the same store read back.
+    store = DurationStore(suites=suites)
+    path = tmp_path_factory.mktemp("store") / "durations.json"
+    store.save(path)
+    document: dict[str, object] = {
+        "version": 1,
+        "suites": {
+            suite: {
+                key: {
+                    "seconds": m.seconds,
+                    "workers": m.workers,
+                    "cpus": m.cpus,
+                    "measured_at": m.measured_at,
+                }
+                for key, m in cases.items()
+            }
+            for suite, cases in suites.items()
+        },
+    }
+    waits = {
+        suite: {key: m.waited for key, m in cases.items() if m.waited is not None}
+        for suite, cases in suites.items()
+    }
+    if waits := {suite: cases for suite, cases in waits.items() if cases}:
+        document["waited"] = waits
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == json.loads(json.dumps(document, sort_keys=True))
+    assert text.isascii()  # escaped as json.dumps escapes, whatever the names
+    assert DurationStore.load(path) == store
 
 
 def test_the_mappings_are_read_only() -> None:
@@ -189,6 +257,18 @@ def test_seconds_looks_up_one_case() -> None:
             '{"seconds": 1, "workers": 0, "cpus": 1, "measured_at": 0}}}}',
             "workers and cpus must be >= 1",
             id="no-workers",
+        ),
+        pytest.param(
+            '{"version": 1, "suites": {"unit": {"t::a": '
+            '{"seconds": 1' + "0" * 400 + ', "workers": 1, "cpus": 1, "measured_at": 0}}}}',
+            "a number too large for a float",
+            id="huge",
+        ),
+        pytest.param(
+            '{"version": 1, "suites": {"unit": {"t::a": '
+            '{"seconds": 1.5, "workers": 1, "cpus": 1, "measured_at": [0]}}}}',
+            "wrong type",
+            id="list-time",
         ),
     ],
 )
@@ -513,6 +593,7 @@ def test_a_wait_of_no_stored_case_is_passed_over(tmp_path: Path) -> None:
         ('{"unit": {"t::a": "0.5"}}', r"waited\.unit\.t::a is not a number"),
         ('{"unit": {"t::a": true}}', r"waited\.unit\.t::a is not a number"),
         ('{"unit": {"t::a": -1}}', r"waited\.unit\.t::a: waited must be a finite number"),
+        ('{"unit": {"t::a": 1' + "0" * 400 + "}}", r"waited\.unit\.t::a is a number too large"),
         ('{"unit": 3}', r"waited\.unit is not a JSON object"),
         ("[]", r"'waited' is not a JSON object"),
     ],

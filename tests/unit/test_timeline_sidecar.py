@@ -82,11 +82,16 @@ def test_an_older_sidecar_has_no_timeline_and_a_broken_one_keeps_its_figures() -
         {"tests": [["t", 0, 0, 5, "1"]]},  # a wait that is no number
         {"tests": [[7, 0, 0, 5]]},  # a node id that is no text
         {"tests": [["t", True, 0, 5]]},  # a lane that is no index
+        {"tests": [["t", 0, True, 5]]},  # a start that is no number
+        {"tests": [["t", 0, 0, float("inf")]]},  # an endless test
+        {"tests": [["t", 0, 0, 5, float("nan")]]},  # a wait that is no figure
+        {"tests": [["t", 0, 10**400, 5]]},  # a start no float holds
         {"tests": "t"},
         {"lanes": [1], "tests": []},
         {"started": T0 + 2},  # stopped before it started
         {"stopped": "later"},
         {"started": float("nan")},
+        {"stopped": 10**400},  # no float holds it
     ]
     for change in broken:
         text = json.dumps({**base, **change})

@@ -35,10 +35,10 @@ import fcntl
 import json
 import math
 import os
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from suitekit._files import (
     FormatError,
@@ -56,6 +56,11 @@ DURATIONS_FILE: Final = Path(".suitekit", "durations.json")
 
 _VERSION: Final = 1
 _FIELDS: Final = ("seconds", "workers", "cpus", "measured_at")
+T = TypeVar("T")
+_FIELD_SET: Final = frozenset(_FIELDS)
+_NUMBERS: Final = (int, float)
+_string: Final[Callable[[str], str]] = json.encoder.encode_basestring_ascii
+"""A JSON string literal, escaped as ``json.dumps`` escapes it (its C function)."""
 _WAITED: Final = "waited"
 """The optional table of measured waits (suite -> case -> seconds), beside ``suites`` rather
 than in its entries: a suitekit older than the waits reads only ``suites`` and ignores it."""
@@ -182,27 +187,12 @@ class DurationStore:
     def save(self, path: Path) -> None:
         """Write the store to ``path`` atomically, with sorted keys and ``"version": 1``.
 
+        One test case per line (see :func:`_store_text`).
+
         Raises:
             ReportError: The file cannot be written; an older store at ``path`` is left intact.
         """
-        document: dict[str, object] = {
-            "version": _VERSION,
-            "suites": {
-                suite: {
-                    key: {name: getattr(measurement, name) for name in _FIELDS}
-                    for key, measurement in cases.items()
-                }
-                for suite, cases in self.suites.items()
-            },
-        }
-        waits = {
-            suite: {key: m.waited for key, m in cases.items() if m.waited is not None}
-            for suite, cases in self.suites.items()
-        }
-        if waits := {suite: cases for suite, cases in waits.items() if cases}:
-            document[_WAITED] = waits
-        text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
-        write_text_atomic(path, text)
+        write_text_atomic(path, _store_text(self))
 
     def record(
         self,
@@ -285,28 +275,44 @@ class DurationStore:
 
 
 def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
-    """Validate a decoded durations file (its version checked) and build its measurements."""
-    suites = {
-        suite: {key: _measurement(f"suites.{suite}.{key}", raw) for key, raw in cases.items()}
+    """Validate a decoded durations file (its version checked) and build its measurements.
+
+    Each measurement is built once, with its wait when the ``waited`` table has one (a wait
+    of no stored case is passed over).
+    """
+    waits = _waits(document)
+    return {
+        suite: {
+            key: _measurement(f"suites.{suite}.{key}", raw, waits.get(suite, {}).get(key))
+            for key, raw in cases.items()
+        }
         for suite, cases in json_table(document, "suites").items()
     }
+
+
+def _waits(document: dict[str, object]) -> dict[str, dict[str, float]]:
+    """The ``waited`` table (suite -> case -> seconds), checked; empty when there is none."""
     if _WAITED not in document:
-        return suites
+        return {}
+    waits: dict[str, dict[str, float]] = {}
     for suite, cases in json_table(document, _WAITED).items():
+        row = waits[suite] = {}
         for key, waited in cases.items():
-            if not isinstance(waited, int | float) or isinstance(waited, bool):
+            if isinstance(waited, bool) or not isinstance(waited, int | float):
                 problem = f"{_WAITED}.{suite}.{key} is not a number"
                 raise FormatError(problem)
-            measurement = suites.get(suite, {}).get(key)
-            if measurement is None:
-                continue  # a wait of no stored case: nothing to correct
             try:
-                corrected = replace(measurement, waited=float(waited))
-            except ValueError as error:
-                problem = f"{_WAITED}.{suite}.{key}: {error}"
+                seconds = float(waited)
+            except OverflowError:  # an integer of hundreds of digits: no float holds it
+                problem = f"{_WAITED}.{suite}.{key} is a number too large for a float"
                 raise FormatError(problem) from None
-            suites[suite][key] = corrected
-    return suites
+            if not (math.isfinite(seconds) and seconds >= 0):
+                problem = (
+                    f"{_WAITED}.{suite}.{key}: waited must be a finite number >= 0, not {seconds!r}"
+                )
+                raise FormatError(problem)
+            row[key] = seconds
+    return waits
 
 
 def _capped(waited: float | None, seconds: float) -> float | None:
@@ -314,15 +320,28 @@ def _capped(waited: float | None, seconds: float) -> float | None:
     return None if waited is None else min(max(waited, 0.0), seconds)
 
 
-def _measurement(where: str, raw: object) -> Measurement:
-    """One measurement from its JSON object; ``where`` names it in errors."""
-    if not isinstance(raw, dict) or set(raw) != set(_FIELDS):
+def _measurement(where: str, raw: object, waited: float | None = None) -> Measurement:
+    """One measurement from its JSON object (and its checked wait); ``where`` names it.
+
+    A store holds one object per test case (tens of thousands in a large suite, read by every
+    session), so the checks are exact-type tests: the JSON decoder gives ``int``, ``float``
+    and ``bool`` values as exactly those types, and true/false (an ``int`` to ``isinstance``)
+    is never a measurement.
+    """
+    if type(raw) is not dict or raw.keys() != _FIELD_SET:
         problem = f"{where} is not an object with exactly the keys {', '.join(_FIELDS)}"
         raise FormatError(problem)
-    seconds, workers, cpus, measured_at = (raw[name] for name in _FIELDS)
-    # bool is an int to Python, but true/false is never a measurement.
-    if not _all_instances((workers, cpus), int) or not _all_instances(
-        (seconds, measured_at), (int, float)
+    seconds, workers, cpus, measured_at = (
+        raw["seconds"],
+        raw["workers"],
+        raw["cpus"],
+        raw["measured_at"],
+    )
+    if (
+        type(workers) is not int
+        or type(cpus) is not int
+        or type(seconds) not in _NUMBERS
+        or type(measured_at) not in _NUMBERS
     ):
         problem = f"{where} has a value of the wrong type"
         raise FormatError(problem)
@@ -332,14 +351,66 @@ def _measurement(where: str, raw: object) -> Measurement:
             workers=workers,
             cpus=cpus,
             measured_at=float(measured_at),
+            waited=waited,
         )
     except ValueError as error:
         problem = f"{where}: {error}"
         raise FormatError(problem) from None
+    except OverflowError:  # an integer of hundreds of digits: no float holds it
+        problem = f"{where} has a number too large for a float"
+        raise FormatError(problem) from None
 
 
-def _all_instances(values: Iterable[object], kinds: type | tuple[type, ...]) -> bool:
-    return all(isinstance(value, kinds) and not isinstance(value, bool) for value in values)
+def _store_text(store: DurationStore) -> str:
+    """The store's JSON text: sorted keys, one line per test case and per measured wait.
+
+    Python's JSON encoder runs in C only for output without indentation, and even then pays
+    for a new encoder on every call: a store of 20,000 cases took 0.25 s to write, indented,
+    on every session's end. The layout is therefore written here, for the store's one shape
+    (the same JSON document as before): names through the encoder's own string escaping, and
+    figures as it writes them (``repr`` of a finite float, which :class:`Measurement` ensures;
+    ``str`` of an int).
+    """
+    lines = ["{", '  "suites": {']
+    lines += _rows(store.suites, _case_text)
+    waits = {
+        suite: {key: m.waited for key, m in cases.items() if m.waited is not None}
+        for suite, cases in store.suites.items()
+    }
+    if waits := {suite: cases for suite, cases in waits.items() if cases}:
+        lines += ["  },", f'  "version": {_VERSION},', f'  "{_WAITED}": {{']
+        lines += _rows(waits, _float_text)
+        lines += ["  }"]
+    else:
+        lines += ["  },", f'  "version": {_VERSION}']
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _rows(table: Mapping[str, Mapping[str, T]], text: Callable[[T], str]) -> list[str]:
+    """The lines of a two-level table (suite -> case -> value), its keys sorted."""
+    lines: list[str] = []
+    suites = sorted(table)
+    for index, suite in enumerate(suites):
+        lines.append(f"    {_string(suite)}: {{")
+        cases = table[suite]
+        lines.append(
+            ",\n".join(f"      {_string(key)}: {text(cases[key])}" for key in sorted(cases))
+        )
+        lines.append("    }," if index < len(suites) - 1 else "    }")
+    return lines
+
+
+def _case_text(measurement: Measurement) -> str:
+    """One case's object, its keys in order, as ``json.dumps`` with ``sort_keys`` writes it."""
+    return (
+        f'{{"cpus": {measurement.cpus}, "measured_at": {_float_text(measurement.measured_at)}, '
+        f'"seconds": {_float_text(measurement.seconds)}, "workers": {measurement.workers}}}'
+    )
+
+
+def _float_text(value: float) -> str:
+    return repr(float(value))
 
 
 @contextlib.contextmanager
