@@ -83,7 +83,8 @@ class Measurement:
             (``None``: not measured, e.g. off Linux or by an older suitekit).
 
     Raises:
-        ValueError: A figure is negative, not finite, or a count is below 1.
+        ValueError: A figure is negative or not finite, or a count is not a whole number of
+            at least 1.
     """
 
     seconds: float
@@ -126,6 +127,11 @@ class Measurement:
             raise ValueError(message)
         if self.waited is not None and not (math.isfinite(self.waited) and self.waited >= 0):
             message = f"waited must be a finite number >= 0, not {self.waited!r}"
+            raise ValueError(message)
+        if type(self.workers) is not int or type(self.cpus) is not int:
+            message = (
+                f"workers and cpus must be whole numbers, not {self.workers!r} and {self.cpus!r}"
+            )
             raise ValueError(message)
         if self.workers < 1 or self.cpus < 1:
             message = f"workers and cpus must be >= 1, not {self.workers!r} and {self.cpus!r}"
@@ -277,8 +283,8 @@ class DurationStore:
 def _parse(document: dict[str, object]) -> dict[str, dict[str, Measurement]]:
     """Validate a decoded durations file (its version checked) and build its measurements.
 
-    Each measurement is built once, with its wait when the ``waited`` table has one (a wait
-    of no stored case is passed over).
+    Each measurement is built once, with its wait when the ``waited`` table has one. Every
+    wait is checked; one of no stored case is then passed over.
     """
     waits = _waits(document)
     return {
