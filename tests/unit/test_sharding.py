@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from _pytest.junitxml import mangle_test_address
@@ -23,6 +25,7 @@ from suitekit.sharding import (
     Ordering,
     ShardSpec,
     Unit,
+    _order,
     case_key,
     choose_order,
     choose_workers,
@@ -33,7 +36,7 @@ from suitekit.sharding import (
     split_of,
 )
 from suitekit.sharding._order import MARGIN, MIN_GAIN_SECONDS
-from suitekit.sharding._simulate import load_makespan, worksteal_makespan
+from suitekit.sharding._simulate import least_makespan, load_makespan, worksteal_makespan
 from suitekit.sharding._units import SECONDS_PER_BYTE, unit_key
 from suitekit.sharding._workers import predict
 
@@ -366,6 +369,44 @@ def test_an_order_that_saves_too_little_keeps_the_collection_order() -> None:
     assert ordering.describe().startswith("collection order: predicted ")
 
 
+def test_no_order_is_replayed_when_none_could_save_enough() -> None:
+    # 20,000 short tests, as evenly spread as work can be: the bound alone decides.
+    ids = [f"t{n // 1000}.py::test_{n}" for n in range(20_000)]
+    seconds = {node: 0.0005 + (n % 7) * 0.0001 for n, node in enumerate(ids)}
+    times = [seconds[node] for node in ids]
+
+    with mock.patch.object(_order, "load_makespan", wraps=load_makespan) as replay:
+        ordering = choose_order(ids, seconds, dist="load", workers=2)
+
+    assert replay.call_count == 1  # the collection order's prediction alone
+    assert ordering.node_ids == tuple(ids)
+    assert ordering.moved == 0
+    assert ordering.reordered is None
+    assert ordering.least == least_makespan(times, workers=2)
+    assert ordering.plain is not None
+    assert ordering.describe() == (
+        f"collection order: predicted {ordering.plain:.1f}s; no order can save "
+        f"{MARGIN:.0%} and {MIN_GAIN_SECONDS}s (none takes less than {ordering.least:.1f}s)"
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    durations=st.lists(
+        st.floats(min_value=0, max_value=30, allow_nan=False), min_size=1, max_size=40
+    ),
+    workers=st.integers(min_value=1, max_value=5),
+    max_chunk=st.none() | st.integers(min_value=1, max_value=4),
+)
+def test_no_replay_goes_below_the_least_makespan(
+    durations: list[float], workers: int, max_chunk: int | None
+) -> None:
+    least = least_makespan(durations, workers=workers)
+    for order in (durations, sorted(durations), sorted(durations, reverse=True)):
+        assert load_makespan(order, workers=workers, max_chunk=max_chunk) >= least * (1 - 1e-12)
+        assert worksteal_makespan(order, workers=workers) >= least * (1 - 1e-12)
+
+
 @pytest.mark.parametrize("dist", DIST_MODES)
 def test_one_worker_runs_the_collection_order(dist: DistMode) -> None:
     ids = [f"t{n}.py::test_{n}" for n in range(5)]
@@ -401,6 +442,8 @@ def test_a_chosen_order_is_predicted_faster_than_xdists_by_the_margin(
     seconds = dict(zip(ids, durations, strict=True))
 
     ordering = choose_order(ids, seconds, dist=dist, workers=workers)
+    with mock.patch.object(_order, "least_makespan", return_value=-math.inf):  # all replayed
+        replayed = choose_order(ids, seconds, dist=dist, workers=workers)
 
     def predict(order: Sequence[str]) -> float:
         times = [seconds[node] for node in order]
@@ -410,8 +453,16 @@ def test_a_chosen_order_is_predicted_faster_than_xdists_by_the_margin(
 
     assert sorted(ordering.node_ids) == sorted(ids)
     assert ordering.plain == predict(ids)
-    assert ordering.reordered is not None
+    # Leaving the candidates out when the bound says none can win never changes the choice.
+    assert (ordering.node_ids, ordering.moved) == (replayed.node_ids, replayed.moved)
+    if ordering.least is not None:
+        assert ordering.reordered is None
+        assert replayed.reordered is not None
+        assert replayed.reordered >= ordering.least * (1 - 1e-12)
+    else:
+        assert ordering == replayed
     if ordering.moved:
+        assert ordering.reordered is not None
         assert predict(ordering.node_ids) == ordering.reordered
         assert ordering.reordered <= ordering.plain - max(MARGIN * ordering.plain, MIN_GAIN_SECONDS)
     else:

@@ -33,7 +33,7 @@ import heapq
 from collections import deque
 from collections.abc import Sequence
 
-__all__ = ["PER_TEST_SECONDS", "load_makespan", "worksteal_makespan"]
+__all__ = ["PER_TEST_SECONDS", "least_makespan", "load_makespan", "worksteal_makespan"]
 
 PER_TEST_SECONDS = 0.001
 """What a test costs an xdist worker besides its own time (the report to the controller)."""
@@ -172,3 +172,20 @@ def worksteal_makespan(seconds: Sequence[float], *, workers: int) -> float:
         When the last worker finishes, in seconds from the first hand-out.
     """
     return _Worksteal(seconds, workers).run()
+
+
+def least_makespan(seconds: Sequence[float], *, workers: int) -> float:
+    """A bound no order's replay goes below: the work spread evenly, or the longest test.
+
+    Each worker of a replay runs its tests one after another, each taking its seconds and
+    :data:`PER_TEST_SECONDS`, and every test runs once: the last worker cannot finish before
+    an even share of all that work is done, nor before the longest test is.
+
+    Args:
+        seconds: Each test's predicted seconds, in any order.
+        workers: How many xdist workers run them.
+    """
+    if not seconds:
+        return 0.0
+    total = sum(seconds) + PER_TEST_SECONDS * len(seconds)
+    return max(total / workers, max(seconds) + PER_TEST_SECONDS)
