@@ -44,6 +44,7 @@ stays.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -60,7 +61,6 @@ MIN_GAIN_SECONDS = 0.25
 """The seconds a reordering must save to be taken: less is lost in a run's own noise."""
 
 _MIN_CHUNK = 2  # xdist sends at least two tests per worker at first
-_SLACK = 1e-9  # the replays add up times in another order than the bound: rounding's room
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,7 +145,9 @@ def choose_order(
     plain = predict(node_ids)
     needed = max(MARGIN * plain, MIN_GAIN_SECONDS)
     least = least_makespan([seconds.get(node, 0.0) for node in node_ids], workers=workers)
-    if plain - least < needed * (1 - _SLACK):
+    # A replay adds its times up test by test: its rounding grows with the number of tests.
+    rounding = plain * (len(node_ids) + 1) * 2 * sys.float_info.epsilon
+    if plain - least < needed - rounding:
         return Ordering(node_ids=tuple(node_ids), moved=0, plain=plain, least=least)
     sizes = _first_blocks(len(node_ids), workers, dist, max_chunk)
     ranked = _ranked(node_ids, seconds)

@@ -30,6 +30,7 @@ fixture setup shared between neighbouring tests, or workers that start at differ
 from __future__ import annotations
 
 import heapq
+import math
 from collections import deque
 from collections.abc import Sequence
 
@@ -187,5 +188,5 @@ def least_makespan(seconds: Sequence[float], *, workers: int) -> float:
     """
     if not seconds:
         return 0.0
-    total = sum(seconds) + PER_TEST_SECONDS * len(seconds)
+    total = math.fsum(seconds) + PER_TEST_SECONDS * len(seconds)  # no drift over many tests
     return max(total / workers, max(seconds) + PER_TEST_SECONDS)
