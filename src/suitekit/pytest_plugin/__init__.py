@@ -23,7 +23,8 @@ Module-level hooks only wire up one plugin object per concern, by mode: in a sui
 is, for ``suitekit report``), :class:`~._timeline.TimelinePlugin` (when each test ran, and on
 which worker, for the report's timeline), :class:`~._waits.WaitsPlugin` (how long each test
 waited for a CPU, for the durations store), :class:`~._auto.AutoWorkers` and the helpers they share
-(:mod:`._quarantine`, :mod:`._order`); with ``--suitekit-partition``
+(:mod:`._quarantine`, :mod:`._order`), and the controller's root for its temporary folders
+(:mod:`._basetemp`); with ``--suitekit-partition``
 :class:`~._partition.PartitionPlugin`. A process's services and resources
 (:class:`~._isolation.Isolation`) and its deadline (:class:`~._deadline.Guard`) are set up
 before any conftest is imported and kept under pytest stash keys, as the
@@ -49,6 +50,7 @@ from suitekit._handoff import ENV_PROGRESS
 from suitekit.errors import SuitekitError
 from suitekit.pytest_plugin import _django
 from suitekit.pytest_plugin._auto import AUTO_KEY, decide_later
+from suitekit.pytest_plugin._basetemp import session_temp
 from suitekit.pytest_plugin._deadline import GUARD_KEY, Guard, apply_timeout, give_back
 from suitekit.pytest_plugin._hints import ProjectChecks, note_early
 from suitekit.pytest_plugin._isolation import ISOLATION_KEY, early_suite, prepare
@@ -220,6 +222,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (LocationsPlugin(ids), "suitekit-locations"),
             (timeline, "suitekit-timeline"),
             *_waits_plugin(config),
+            *session_temp(config, suite.name, mode.shard),
         ]
         if auto is not None:
             plugins.append((auto, "suitekit-auto-workers"))

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from suitekit.services._resources import WorkerResources as WorkerResources
     from suitekit.services._resources import current as current
     from suitekit.services._resources import export as export
+    from suitekit.services._state import private_folder as private_folder
     from suitekit.services._worker import ENV_RUN_ID as ENV_RUN_ID
     from suitekit.services._worker import Acquired as Acquired
     from suitekit.services._worker import acquire as acquire
@@ -83,6 +84,7 @@ __all__ = [
     "migrate",
     "preclone",
     "prepare_run",
+    "private_folder",
     "project_mark",
     "provide",
     "rebuilding",
@@ -119,6 +121,7 @@ if not TYPE_CHECKING:
             "ENV_RUN_ID": "suitekit.services._worker",
             "PostgresServer": "suitekit.services._endpoints",
             "WorkerDatabases": "suitekit.services._django",
+            "private_folder": "suitekit.services._state",
             "aliases_of": "suitekit.services._django",
             "backends_started": "suitekit.services._backends",
             "building": "suitekit.services._postgres",

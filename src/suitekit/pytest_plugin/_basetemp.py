@@ -1,0 +1,125 @@
+"""A suite session's temporary folders under a root of its own: sessions never delete each other's.
+
+pytest gives every session a numbered folder (``pytest-N``) under one root per user,
+``<tmp>/pytest-of-<user>``, and each session, as it ends, deletes the old numbered folders and
+every ``garbage-*`` folder it finds there. Two sessions ending together (``inv test.all
+--parallel`` starts every suite at once) delete the same folder: one of them warns ``(rm_rf)
+error removing .../garbage-...: Directory not empty``, and a project that turns warnings into
+errors fails a session whose tests all passed.
+
+A suite run's controller takes its folders from a root of its own instead::
+
+    <tmp>/suitekit-<uid>-pytest/<project folder>-<hash of its path>/<suite>-py<X.Y>[-shard-I-of-N]
+
+where pytest keeps, as ever, the last three sessions' folders (``tmp_path_retention_count``)
+and makes its ``pytest-of-<user>`` folder. Every folder of that path is checked as suitekit's
+other private folders are (a real folder of this user that no other user may enter, never a
+link). A run given ``--basetemp`` or ``PYTEST_DEBUG_TEMPROOT`` keeps what it was given, and
+xdist's workers keep theirs under the controller's, as xdist gives them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import pytest
+
+from suitekit import services
+from suitekit.errors import SuitekitError
+
+if TYPE_CHECKING:
+    from suitekit import sharding
+
+__all__ = ["ENV_TEMPROOT", "SessionTemp", "session_root", "session_temp"]
+
+ENV_TEMPROOT: Final = "PYTEST_DEBUG_TEMPROOT"  # pytest's own: the folder its root goes in
+_FIX: Final = (
+    "remove it (`rm -rf {path}`; if another user made it, ask them or root), point TMPDIR at a "
+    "folder of your own, or give pytest --basetemp"
+)
+_NAME_LENGTH: Final = 40  # of the project folder's name, in the root's name
+
+
+def session_root(
+    rootpath: Path, suite: str, shard: sharding.ShardSpec | None, *, temp: Path | None = None
+) -> Path:
+    """This suite session's private root for pytest's temporary folders, created if missing.
+
+    Args:
+        rootpath: The project's root (pytest's rootdir).
+        suite: The suite's name.
+        shard: The shard this process runs, if any: shards may run at once.
+        temp: The system's temporary folder (:func:`tempfile.gettempdir` when ``None``).
+
+    Raises:
+        ServiceError: A folder of the path cannot be made, or is a link, another user's or
+            open to others; the message names it and the fix.
+    """
+    base = Path(tempfile.gettempdir()) if temp is None else temp
+    digest = hashlib.sha256(os.fsencode(rootpath)).hexdigest()[:12]
+    name = f"{suite}-py{sys.version_info.major}.{sys.version_info.minor}"
+    if shard is not None:
+        name += f"-shard-{shard.index}-of-{shard.total}"
+    folder = base
+    for part in (
+        f"suitekit-{os.geteuid()}-pytest",
+        f"{rootpath.name[:_NAME_LENGTH]}-{digest}",
+        name,
+    ):
+        folder = services.private_folder(folder / part, fix=_FIX)
+    return folder
+
+
+def session_temp(
+    config: pytest.Config, suite: str, shard: sharding.ShardSpec | None
+) -> list[tuple[object, str]]:
+    """The plugin to register for a suite run: none in a worker or a run given its folder."""
+    if SessionTemp.wanted(config):
+        return [(SessionTemp(suite, shard), "suitekit-basetemp")]
+    return []
+
+
+class SessionTemp:
+    """Makes the controller's base temporary folder under :func:`session_root`, before xdist.
+
+    pytest reads ``PYTEST_DEBUG_TEMPROOT`` when the folder is first asked for: the variable is
+    set only for that call, so no process this run starts inherits it.
+    """
+
+    def __init__(self, suite: str, shard: sharding.ShardSpec | None) -> None:
+        """Remember which session this is."""
+        self.suite = suite
+        self.shard = shard
+
+    @staticmethod
+    def wanted(config: pytest.Config) -> bool:
+        """Whether this process chooses its folders: a controller given no folder or root."""
+        return not (
+            hasattr(config, "workerinput") or config.option.basetemp or os.environ.get(ENV_TEMPROOT)
+        )
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist's controller hands workers their folders
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Create the session's base temporary folder under its own root.
+
+        Raises:
+            pytest.UsageError: The root is refused (see :func:`session_root`).
+        """
+        factory = getattr(session.config, "_tmp_path_factory", None)
+        if factory is None:  # pytest's tmp_path plugin is off (-p no:tmpdir)
+            return
+        try:
+            root = session_root(session.config.rootpath, self.suite, self.shard)
+        except SuitekitError as error:
+            message = f"suitekit: {error}"
+            raise pytest.UsageError(message) from None
+        os.environ[ENV_TEMPROOT] = str(root)
+        try:
+            factory.getbasetemp()
+        finally:
+            del os.environ[ENV_TEMPROOT]
