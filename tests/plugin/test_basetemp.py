@@ -88,12 +88,18 @@ def _project_root(temp: Path, pytester: pytest.Pytester) -> Path:
 def test_each_suite_session_has_a_root_of_its_own_and_keeps_its_last_sessions(
     pytester: pytest.Pytester, temp: Path
 ) -> None:
+    # What a session of a project since deleted left: the first session here removes it.
+    stale = temp / f"suitekit-{os.geteuid()}-pytest" / "deleted-0123456789ab"
+    for folder in (stale.parent, stale, stale / f"alpha-{PYTHON}"):
+        folder.mkdir(mode=0o700)
+    (stale / "project").write_text(str(temp.parent / "deleted"))
     for _ in range(2):
         alpha = _pytest(pytester, "--suitekit-suite=alpha")
         assert alpha.ret == pytest.ExitCode.OK, alpha.stdout.str()
     beta = _pytest(pytester, "--suitekit-suite=beta", "-n", "2")
     assert beta.ret == pytest.ExitCode.OK, beta.stdout.str()
 
+    assert not stale.exists()
     project = _project_root(temp, pytester)
     user = f"pytest-of-{getpass.getuser()}"
     alpha_root = project / f"alpha-{PYTHON}" / user

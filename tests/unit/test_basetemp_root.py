@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from suitekit.errors import ServiceError
-from suitekit.pytest_plugin._basetemp import session_root
+from suitekit.pytest_plugin._basetemp import prune_gone, session_root
 from suitekit.sharding import ShardSpec
 
 PYTHON = f"py{sys.version_info.major}.{sys.version_info.minor}"
@@ -59,3 +59,34 @@ def test_a_planted_link_inside_is_refused(tmp_path: Path) -> None:
         session_root(project, "integration", None, temp=tmp_path)
     assert str(planted) in str(raised.value)
     assert list(target.iterdir()) == []
+
+
+def test_the_folders_of_projects_that_are_gone_are_removed(tmp_path: Path) -> None:
+    projects = tmp_path / "projects"
+    kept, gone, running = (projects / name for name in ("kept", "gone", "running"))
+    for project in (kept, gone, running):
+        project.mkdir(parents=True)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    roots = {
+        project.name: session_root(project, "unit", None, temp=temp)
+        for project in (kept, gone, running)
+    }
+    for root in roots.values():
+        (root / "pytest-of-someone").mkdir()
+    # A folder a session of another project is making right now: not named yet.
+    unnamed = temp / f"suitekit-{os.geteuid()}-pytest" / "new-0123456789ab"
+    unnamed.mkdir()
+    gone.rmdir()
+    running.rmdir()  # its own session prunes: it never removes its own folder
+
+    prune_gone(roots["running"])
+
+    assert not roots["gone"].parent.exists()
+    assert roots["kept"].is_dir()
+    assert roots["running"].is_dir()
+    assert unnamed.is_dir()
+    # The project's folder names it, for that check.
+    named = roots["kept"].parent / "project"
+    assert named.read_bytes() == os.fsencode(kept)
+    assert stat.S_IMODE(named.stat().st_mode) == 0o600

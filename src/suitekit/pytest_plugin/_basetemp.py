@@ -12,7 +12,10 @@ A suite run's controller takes its folders from a root of its own instead::
     <tmp>/suitekit-<uid>-pytest/<project folder>-<hash of its path>/<suite>-py<X.Y>[-shard-I-of-N]
 
 where pytest keeps, as ever, the last three sessions' folders (``tmp_path_retention_count``)
-and makes its ``pytest-of-<user>`` folder. Every folder of that path is checked as suitekit's
+and makes its ``pytest-of-<user>`` folder. A project's folder there names the project in a
+file, so that a session removes the folders of projects that are gone (a deleted checkout, a
+test's copied project): pytest's shared root kept three sessions in all, and a root per project
+must not grow without end. Every folder of that path is checked as suitekit's
 other private folders are (a real folder of this user that no other user may enter, never a
 link). A run given ``--basetemp`` or ``PYTEST_DEBUG_TEMPROOT`` keeps what it was given, and
 xdist's workers keep theirs under the controller's, as xdist gives them.
@@ -20,8 +23,10 @@ xdist's workers keep theirs under the controller's, as xdist gives them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +40,7 @@ from suitekit.errors import SuitekitError
 if TYPE_CHECKING:
     from suitekit import sharding
 
-__all__ = ["ENV_TEMPROOT", "SessionTemp", "session_root", "session_temp"]
+__all__ = ["ENV_TEMPROOT", "SessionTemp", "prune_gone", "session_root", "session_temp"]
 
 ENV_TEMPROOT: Final = "PYTEST_DEBUG_TEMPROOT"  # pytest's own: the folder its root goes in
 _FIX: Final = (
@@ -43,6 +48,7 @@ _FIX: Final = (
     "folder of your own, or give pytest --basetemp"
 )
 _NAME_LENGTH: Final = 40  # of the project folder's name, in the root's name
+_PROJECT_FILE: Final = "project"  # in a project's folder: the project's path
 
 
 def session_root(
@@ -65,14 +71,41 @@ def session_root(
     name = f"{suite}-py{sys.version_info.major}.{sys.version_info.minor}"
     if shard is not None:
         name += f"-shard-{shard.index}-of-{shard.total}"
-    folder = base
-    for part in (
-        f"suitekit-{os.geteuid()}-pytest",
-        f"{rootpath.name[:_NAME_LENGTH]}-{digest}",
-        name,
-    ):
-        folder = services.private_folder(folder / part, fix=_FIX)
-    return folder
+    top = services.private_folder(base / f"suitekit-{os.geteuid()}-pytest", fix=_FIX)
+    project = services.private_folder(top / f"{rootpath.name[:_NAME_LENGTH]}-{digest}", fix=_FIX)
+    with contextlib.suppress(OSError):  # named already (or unnamed, and then never removed)
+        services.create_private_file(project / _PROJECT_FILE, os.fsencode(rootpath))
+    return services.private_folder(project / name, fix=_FIX)
+
+
+def prune_gone(root: Path) -> None:
+    """Remove the other projects' folders beside ``root``'s whose project is gone.
+
+    Only a folder whose file names a path that no longer exists is removed: a folder without
+    the file (a session making it right now) or naming a path that cannot be looked at stays.
+    """
+    project = root.parent
+    try:
+        entries = list(os.scandir(project.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name == project.name or not entry.is_dir(follow_symlinks=False):
+            continue
+        named = services.read_private_file(Path(entry.path) / _PROJECT_FILE)
+        if named and Path(named).is_absolute() and _gone(Path(named)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _gone(path: Path) -> bool:
+    """Whether nothing is at ``path`` (not merely out of reach)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def session_temp(
@@ -118,6 +151,7 @@ class SessionTemp:
         except SuitekitError as error:
             message = f"suitekit: {error}"
             raise pytest.UsageError(message) from None
+        prune_gone(root)
         os.environ[ENV_TEMPROOT] = str(root)
         try:
             factory.getbasetemp()
