@@ -283,35 +283,6 @@ def test_a_yielding_job_runs_at_a_lower_cpu_priority(tmp_path: Path) -> None:
     assert (tmp_path / "logs" / "beside.log").read_text().strip() == str(min(ours + 5, 19))
 
 
-def _autogroup_nice(text: str) -> int:
-    """The nice value in ``/proc/<pid>/autogroup`` ("/autogroup-85 nice 0")."""
-    return int(text.rsplit(maxsplit=1)[-1])
-
-
-@pytest.mark.skipif(
-    not Path("/proc/self/autogroup").is_file(), reason="this kernel has no autogroups"
-)
-def test_a_yielding_job_yields_across_sessions_where_the_kernel_groups_them(
-    tmp_path: Path,
-) -> None:
-    # With autogroups each session (start_new_session) shares the CPUs equally with the
-    # others whatever its processes' nice values: its group's own value must be lowered too.
-    probe = (
-        "import pathlib, time; time.sleep(0.3); "
-        "print(pathlib.Path('/proc/self/autogroup').read_text().strip())"
-    )
-    jobs = [job(tmp_path, "longest", probe), replace(job(tmp_path, "beside", probe), nice=5)]
-
-    Runner(root=tmp_path, parallel=True, stream=io.StringIO()).run(jobs)
-
-    ours = _autogroup_nice(Path("/proc/self/autogroup").read_text())
-    longest = (tmp_path / "logs" / "longest.log").read_text().strip()
-    beside = (tmp_path / "logs" / "beside.log").read_text().strip()
-    assert _autogroup_nice(longest) == 0  # a new session's group starts at 0
-    assert _autogroup_nice(beside) == min(ours + 5, 19), beside
-    assert longest.split()[0] != beside.split()[0]  # two groups: two sessions
-
-
 def test_servers_start_when_the_first_job_needing_them_starts_and_only_it_gets_them(
     tmp_path: Path,
 ) -> None:

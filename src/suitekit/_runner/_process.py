@@ -130,7 +130,10 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
         message = f"cannot start {' '.join(argv)}: {error.strerror}"
         raise RunError(message) from None
     if job.nice and hasattr(os, "setpriority"):
-        _lower_priority(process.pid, job.nice)
+        # The whole process group, before it starts its own children (they inherit it).
+        with contextlib.suppress(OSError):
+            lower = min(os.getpriority(os.PRIO_PROCESS, 0) + job.nice, 19)
+            os.setpriority(os.PRIO_PGRP, process.pid, lower)
     state = Running(
         job=job,
         process=process,
@@ -144,26 +147,6 @@ def spawn(job: Job, served: Mapping[str, str], options: RunnerOptions) -> Runnin
         state.echo = threading.Thread(target=_tee, args=(process, log, options.stream), daemon=True)
         state.echo.start()
     return state
-
-
-def _lower_priority(pid: int, nice: int) -> None:
-    """Lower a just-started session's CPU priority by ``nice``, its children's too.
-
-    The session's process group gets the nice value before it starts its own children (they
-    inherit it). Where the kernel groups processes by session for scheduling (autogroups,
-    ``/proc/sys/kernel/sched_autogroup_enabled``, on by default in most desktop
-    distributions), a process's nice value weighs only against the other processes of its own
-    session, and every session started with ``start_new_session`` is a group of its own that
-    shares the CPUs equally with the others: the group's nice value is set as well, or the
-    session would not yield at all. Either step may be refused (another system, no autogroups);
-    the session then runs at the run's own priority.
-    """
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PGRP, pid, min(os.getpriority(os.PRIO_PROCESS, 0) + nice, 19))
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        # "/autogroup-85 nice 0": the run's own group's nice value, which the session's adds to
-        own = int(Path("/proc/self/autogroup").read_text(encoding="ascii").split()[-1])
-        Path(f"/proc/{pid}/autogroup").write_text(str(min(own + nice, 19)), encoding="ascii")
 
 
 def _header(log: IO[bytes], text: str, stream: IO[str] | None) -> None:
