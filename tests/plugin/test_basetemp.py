@@ -10,9 +10,11 @@ with ``TMPDIR`` in the test's folder.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import stat
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -37,6 +39,8 @@ import os
 from pathlib import Path
 
 def test_writes(tmp_path):
+    # suitekit sets it only while pytest reads it: what a test sees is the user's own.
+    assert os.environ.get("PYTEST_DEBUG_TEMPROOT") == os.environ.get("USERS_TEMPROOT")
     (tmp_path / "data.txt").write_text("x")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     seen = Path(os.environ["SEEN"]) / f"{suite}-{{worker}}-{test}.txt"
@@ -64,6 +68,7 @@ def temp(
     monkeypatch.setenv("TMPDIR", str(folder))
     monkeypatch.setenv("SEEN", str(pytester.path / "seen"))
     monkeypatch.delenv("PYTEST_DEBUG_TEMPROOT", raising=False)
+    monkeypatch.delenv("USERS_TEMPROOT", raising=False)
     for name in [name for name in os.environ if name.startswith("PYTEST_XDIST_")]:
         monkeypatch.delenv(name)  # this test's own worker's: the runs below name theirs
     return folder
@@ -88,11 +93,16 @@ def _project_root(temp: Path, pytester: pytest.Pytester) -> Path:
 def test_each_suite_session_has_a_root_of_its_own_and_keeps_its_last_sessions(
     pytester: pytest.Pytester, temp: Path
 ) -> None:
-    # What a session of a project since deleted left: the first session here removes it.
-    stale = temp / f"suitekit-{os.geteuid()}-pytest" / "deleted-0123456789ab"
+    # What a session of a project since deleted left, two hours ago: the first session here
+    # removes it.
+    deleted = str(temp.parent / "deleted")
+    digest = hashlib.sha256(deleted.encode()).hexdigest()[:12]
+    stale = temp / f"suitekit-{os.geteuid()}-pytest" / f"deleted-{digest}"
     for folder in (stale.parent, stale, stale / f"alpha-{PYTHON}"):
         folder.mkdir(mode=0o700)
-    (stale / "project").write_text(str(temp.parent / "deleted"))
+    (stale / "project").write_text(deleted)
+    hours_ago = time.time() - 7200
+    os.utime(stale, (hours_ago, hours_ago))
     for _ in range(2):
         alpha = _pytest(pytester, "--suitekit-suite=alpha")
         assert alpha.ret == pytest.ExitCode.OK, alpha.stdout.str()
@@ -131,6 +141,12 @@ def test_a_run_without_a_suite_keeps_pytests_own_root(
     assert not (temp / f"suitekit-{os.geteuid()}-pytest").exists()
 
 
+def test_a_run_that_runs_no_test_makes_no_root(pytester: pytest.Pytester, temp: Path) -> None:
+    result = _pytest(pytester, "--suitekit-suite=alpha", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert not (temp / f"suitekit-{os.geteuid()}-pytest").exists()
+
+
 @pytest.mark.parametrize("given", ["--basetemp", "PYTEST_DEBUG_TEMPROOT"])
 def test_a_folder_the_user_gives_is_kept(
     pytester: pytest.Pytester,
@@ -145,6 +161,7 @@ def test_a_folder_the_user_gives_is_kept(
         args.append(f"--basetemp={mine}")
     else:
         monkeypatch.setenv(given, str(mine))
+        monkeypatch.setenv("USERS_TEMPROOT", str(mine))
     result = _pytest(pytester, *args)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     (folder,) = _seen(pytester, "alpha-*")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,30 +65,63 @@ def test_a_planted_link_inside_is_refused(tmp_path: Path) -> None:
 
 def test_the_folders_of_projects_that_are_gone_are_removed(tmp_path: Path) -> None:
     projects = tmp_path / "projects"
-    kept, gone, running = (projects / name for name in ("kept", "gone", "running"))
-    for project in (kept, gone, running):
+    names = ("kept", "gone", "running", "recent", "forged")
+    paths = {name: projects / name for name in names}
+    for project in paths.values():
         project.mkdir(parents=True)
     temp = tmp_path / "tmp"
     temp.mkdir()
-    roots = {
-        project.name: session_root(project, "unit", None, temp=temp)
-        for project in (kept, gone, running)
-    }
+    roots = {name: session_root(path, "unit", None, temp=temp) for name, path in paths.items()}
     for root in roots.values():
         (root / "pytest-of-someone").mkdir()
+    top = temp / f"suitekit-{os.geteuid()}-pytest"
     # A folder a session of another project is making right now: not named yet.
-    unnamed = temp / f"suitekit-{os.geteuid()}-pytest" / "new-0123456789ab"
+    unnamed = top / "new-0123456789ab"
     unnamed.mkdir()
-    gone.rmdir()
-    running.rmdir()  # its own session prunes: it never removes its own folder
+    # A folder whose file names another path than its name was made from (a truncated write).
+    (roots["forged"].parent / "project").write_text(str(projects / "nowhere"))
+    # A link among the folders is not followed.
+    target = tmp_path / "target"
+    target.mkdir()
+    (top / f"link-{hashlib.sha256(bytes(projects / 'gone')).hexdigest()[:12]}").symlink_to(target)
+    for name in ("gone", "running", "recent"):
+        paths[name].rmdir()
+    later = time.time() + 7200
+    # "recent" was used a minute ago; the others two hours before ``later``.
+    (roots["recent"] / "pytest-of-someone").touch()
+    os.utime(roots["recent"] / "pytest-of-someone", (later - 60, later - 60))
 
-    prune_gone(roots["running"])
+    prune_gone(roots["running"], now=later)  # its own session: it never removes its own
 
     assert not roots["gone"].parent.exists()
-    assert roots["kept"].is_dir()
-    assert roots["running"].is_dir()
+    for name in ("kept", "running", "recent", "forged"):
+        assert roots[name].is_dir(), name
     assert unnamed.is_dir()
+    assert target.is_dir()
+    # An hour after its last session, the recent one goes too.
+    prune_gone(roots["running"], now=later + 3600)
+    assert not roots["recent"].parent.exists()
     # The project's folder names it, for that check.
     named = roots["kept"].parent / "project"
-    assert named.read_bytes() == os.fsencode(kept)
+    assert named.read_bytes() == os.fsencode(paths["kept"])
     assert stat.S_IMODE(named.stat().st_mode) == 0o600
+
+
+def test_nothing_is_removed_soon_after_its_last_session(tmp_path: Path) -> None:
+    project = tmp_path / "gone"
+    project.mkdir()
+    root = session_root(project, "unit", None, temp=tmp_path)
+    mine = session_root(tmp_path, "unit", None, temp=tmp_path)
+    project.rmdir()
+    prune_gone(mine)
+    assert root.is_dir()
+
+
+def test_a_wrong_project_file_is_written_again_whole(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    root = session_root(project, "unit", None, temp=tmp_path)
+    named = root.parent / "project"
+    named.write_bytes(os.fsencode(project)[:5])  # cut short
+    session_root(project, "unit", None, temp=tmp_path)
+    assert named.read_bytes() == os.fsencode(project)
+    assert sorted(path.name for path in root.parent.iterdir()) == ["project", "unit-" + PYTHON]

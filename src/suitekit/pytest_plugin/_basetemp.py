@@ -1,4 +1,4 @@
-"""A suite session's temporary folders under a root of its own: sessions never delete each other's.
+"""A suite session's temporary folders under a root of its own, apart from other sessions'.
 
 pytest gives every session a numbered folder (``pytest-N``) under one root per user,
 ``<tmp>/pytest-of-<user>``, and each session, as it ends, deletes the old numbered folders and
@@ -11,14 +11,18 @@ A suite run's controller takes its folders from a root of its own instead::
 
     <tmp>/suitekit-<uid>-pytest/<project folder>-<hash of its path>/<suite>-py<X.Y>[-shard-I-of-N]
 
-where pytest keeps, as ever, the last three sessions' folders (``tmp_path_retention_count``)
-and makes its ``pytest-of-<user>`` folder. A project's folder there names the project in a
-file, so that a session removes the folders of projects that are gone (a deleted checkout, a
-test's copied project): pytest's shared root kept three sessions in all, and a root per project
-must not grow without end. Every folder of that path is checked as suitekit's
-other private folders are (a real folder of this user that no other user may enter, never a
-link). A run given ``--basetemp`` or ``PYTEST_DEBUG_TEMPROOT`` keeps what it was given, and
-xdist's workers keep theirs under the controller's, as xdist gives them.
+where pytest keeps, as ever, the last three sessions' folders (``tmp_path_retention_count``),
+now per suite, Python and shard, and makes its ``pytest-of-<user>`` folder. Two runs of the
+same suite, Python and shard at once still share a root, as any two pytest runs did. Every
+folder of that path is checked as suitekit's other private folders are (a real folder of this
+user that no other user may enter, never a link). A run given ``--basetemp`` or
+``PYTEST_DEBUG_TEMPROOT`` keeps what it was given, and xdist's workers keep theirs under the
+controller's, as xdist gives them.
+
+A project's folder there names the project in a file, so that a session removes the folders of
+projects that are gone (a deleted checkout, a test's copied project) and have not been used for
+an hour: pytest's shared root kept three sessions in all, and a root per project must not grow
+without end.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -49,6 +54,8 @@ _FIX: Final = (
 )
 _NAME_LENGTH: Final = 40  # of the project folder's name, in the root's name
 _PROJECT_FILE: Final = "project"  # in a project's folder: the project's path
+_DIGEST_LENGTH: Final = 12  # hex digits of the path's SHA-256, in the folder's name
+_UNUSED_SECONDS: Final = 3600  # a gone project's folder stays while used this recently
 
 
 def session_root(
@@ -67,24 +74,50 @@ def session_root(
             open to others; the message names it and the fix.
     """
     base = Path(tempfile.gettempdir()) if temp is None else temp
-    digest = hashlib.sha256(os.fsencode(rootpath)).hexdigest()[:12]
     name = f"{suite}-py{sys.version_info.major}.{sys.version_info.minor}"
     if shard is not None:
         name += f"-shard-{shard.index}-of-{shard.total}"
     top = services.private_folder(base / f"suitekit-{os.geteuid()}-pytest", fix=_FIX)
-    project = services.private_folder(top / f"{rootpath.name[:_NAME_LENGTH]}-{digest}", fix=_FIX)
-    with contextlib.suppress(OSError):  # named already (or unnamed, and then never removed)
-        services.create_private_file(project / _PROJECT_FILE, os.fsencode(rootpath))
+    folder = f"{rootpath.name[:_NAME_LENGTH]}-{_digest(os.fsencode(rootpath))}"
+    project = services.private_folder(top / folder, fix=_FIX)
+    named = project / _PROJECT_FILE
+    if services.read_private_file(named) != str(rootpath):
+        # Whole or not at all: a folder whose file is missing or does not match its name is
+        # never removed.
+        with contextlib.suppress(OSError):
+            _write_whole(named, os.fsencode(rootpath))
     return services.private_folder(project / name, fix=_FIX)
 
 
-def prune_gone(root: Path) -> None:
+def _digest(path: bytes) -> str:
+    return hashlib.sha256(path).hexdigest()[:_DIGEST_LENGTH]
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    """Put ``content`` at ``path`` whole: written under a new name, then renamed over it.
+
+    Raises:
+        OSError: The file cannot be written.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    services.create_private_file(temporary, content)
+    try:
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink()
+        raise
+
+
+def prune_gone(root: Path, *, now: float | None = None) -> None:
     """Remove the other projects' folders beside ``root``'s whose project is gone.
 
-    Only a folder whose file names a path that no longer exists is removed: a folder without
-    the file (a session making it right now) or naming a path that cannot be looked at stays.
+    A folder is removed only when its file names the path its name was made from, nothing is
+    at that path (a path out of reach, or a drive not mounted, is not nothing), and no session
+    started in it for an hour. A folder without the file (a session making it right now), or
+    whose path is not UTF-8, stays.
     """
     project = root.parent
+    started = time.time() if now is None else now
     try:
         entries = list(os.scandir(project.parent))
     except OSError:
@@ -92,9 +125,25 @@ def prune_gone(root: Path) -> None:
     for entry in entries:
         if entry.name == project.name or not entry.is_dir(follow_symlinks=False):
             continue
-        named = services.read_private_file(Path(entry.path) / _PROJECT_FILE)
-        if named and Path(named).is_absolute() and _gone(Path(named)):
-            shutil.rmtree(entry.path, ignore_errors=True)
+        folder = Path(entry.path)
+        named = services.read_private_file(folder / _PROJECT_FILE)
+        if (
+            named
+            and Path(named).is_absolute()
+            and entry.name.endswith(f"-{_digest(os.fsencode(named))}")
+            and _gone(Path(named))
+            and started - _last_used(folder) > _UNUSED_SECONDS
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _last_used(project: Path) -> float:
+    """When a session last started in a project's folder (its numbered folders' parent changed)."""
+    times = [project.lstat().st_mtime]
+    for used in project.glob("*/pytest-of-*"):
+        with contextlib.suppress(OSError):
+            times.append(used.lstat().st_mtime)
+    return max(times)
 
 
 def _gone(path: Path) -> bool:
@@ -131,9 +180,13 @@ class SessionTemp:
 
     @staticmethod
     def wanted(config: pytest.Config) -> bool:
-        """Whether this process chooses its folders: a controller given no folder or root."""
+        """Whether this process picks its folders: a controller running tests, given none."""
         return not (
-            hasattr(config, "workerinput") or config.option.basetemp or os.environ.get(ENV_TEMPROOT)
+            hasattr(config, "workerinput")
+            or config.option.basetemp
+            or os.environ.get(ENV_TEMPROOT)
+            or config.option.collectonly
+            or config.getoption("suitekit_plan_shards") is not None
         )
 
     @pytest.hookimpl(tryfirst=True)  # before xdist's controller hands workers their folders
@@ -146,14 +199,27 @@ class SessionTemp:
         factory = getattr(session.config, "_tmp_path_factory", None)
         if factory is None:  # pytest's tmp_path plugin is off (-p no:tmpdir)
             return
+        if getattr(factory, "_basetemp", None) is not None:
+            return  # another plugin asked for the folder first: pytest keeps that one
         try:
             root = session_root(session.config.rootpath, self.suite, self.shard)
         except SuitekitError as error:
             message = f"suitekit: {error}"
             raise pytest.UsageError(message) from None
         prune_gone(root)
+        before = os.environ.get(ENV_TEMPROOT)
         os.environ[ENV_TEMPROOT] = str(root)
         try:
             factory.getbasetemp()
+        except OSError as error:
+            message = (
+                f"suitekit: {root}: pytest cannot make its temporary folder there "
+                f"({error.strerror or error})\n  fix: free space there, point TMPDIR at a "
+                "folder you can write, or give pytest --basetemp"
+            )
+            raise pytest.UsageError(message) from None
         finally:
-            del os.environ[ENV_TEMPROOT]
+            if before is None:
+                del os.environ[ENV_TEMPROOT]
+            else:
+                os.environ[ENV_TEMPROOT] = before
