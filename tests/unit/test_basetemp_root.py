@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import stat
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from suitekit.errors import ServiceError
-from suitekit.pytest_plugin._basetemp import prune_gone, session_root
+from suitekit.pytest_plugin._basetemp import _last_used, prune_gone, session_root
 from suitekit.sharding import ShardSpec
 
 PYTHON = f"py{sys.version_info.major}.{sys.version_info.minor}"
@@ -125,3 +126,7 @@ def test_a_wrong_project_file_is_written_again_whole(tmp_path: Path) -> None:
     session_root(project, "unit", None, temp=tmp_path)
     assert named.read_bytes() == os.fsencode(project)
     assert sorted(path.name for path in root.parent.iterdir()) == ["project", "unit-" + PYTHON]
+
+
+def test_a_folder_removed_while_it_is_looked_at_counts_as_in_use(tmp_path: Path) -> None:
+    assert _last_used(tmp_path / "removed-just-now") == math.inf

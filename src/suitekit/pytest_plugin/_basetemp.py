@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import shutil
 import sys
@@ -104,7 +105,8 @@ def _write_whole(path: Path, content: bytes) -> None:
     try:
         temporary.replace(path)
     except OSError:
-        temporary.unlink()
+        with contextlib.suppress(OSError):
+            temporary.unlink()
         raise
 
 
@@ -138,8 +140,14 @@ def prune_gone(root: Path, *, now: float | None = None) -> None:
 
 
 def _last_used(project: Path) -> float:
-    """When a session last started in a project's folder (its numbered folders' parent changed)."""
-    times = [project.lstat().st_mtime]
+    """When a session last started in a project's folder (its numbered folders' parent changed).
+
+    A folder that cannot be looked at (another session removing it right now) counts as in use.
+    """
+    try:
+        times = [project.lstat().st_mtime]
+    except OSError:
+        return math.inf
     for used in project.glob("*/pytest-of-*"):
         with contextlib.suppress(OSError):
             times.append(used.lstat().st_mtime)
@@ -160,7 +168,7 @@ def _gone(path: Path) -> bool:
 def session_temp(
     config: pytest.Config, suite: str, shard: sharding.ShardSpec | None
 ) -> list[tuple[object, str]]:
-    """The plugin to register for a suite run: none in a worker or a run given its folder."""
+    """The plugin to register for a suite run, where :meth:`SessionTemp.wanted` says so."""
     if SessionTemp.wanted(config):
         return [(SessionTemp(suite, shard), "suitekit-basetemp")]
     return []
