@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Final
 import pytest
 
 from suitekit import services
-from suitekit.errors import SuitekitError
+from suitekit._files import write_text_atomic
+from suitekit.errors import ServiceError, SuitekitError
 
 if TYPE_CHECKING:
     from suitekit import sharding
@@ -84,30 +85,14 @@ def session_root(
     named = project / _PROJECT_FILE
     if services.read_private_file(named) != str(rootpath):
         # Whole or not at all: a folder whose file is missing or does not match its name is
-        # never removed.
-        with contextlib.suppress(OSError):
-            _write_whole(named, os.fsencode(rootpath))
+        # never removed (nor is one of a path that is not UTF-8, which is not written).
+        with contextlib.suppress(SuitekitError, UnicodeEncodeError):
+            write_text_atomic(named, str(rootpath), failure=ServiceError, mode=0o600)
     return services.private_folder(project / name, fix=_FIX)
 
 
 def _digest(path: bytes) -> str:
     return hashlib.sha256(path).hexdigest()[:_DIGEST_LENGTH]
-
-
-def _write_whole(path: Path, content: bytes) -> None:
-    """Put ``content`` at ``path`` whole: written under a new name, then renamed over it.
-
-    Raises:
-        OSError: The file cannot be written.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
-    services.create_private_file(temporary, content)
-    try:
-        temporary.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
 
 
 def prune_gone(root: Path, *, now: float | None = None) -> None:

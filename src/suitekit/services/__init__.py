@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from suitekit.services._resources import WorkerResources as WorkerResources
     from suitekit.services._resources import current as current
     from suitekit.services._resources import export as export
-    from suitekit.services._state import create_private_file as create_private_file
     from suitekit.services._state import private_folder as private_folder
     from suitekit.services._state import read_private_file as read_private_file
     from suitekit.services._worker import ENV_RUN_ID as ENV_RUN_ID
@@ -77,7 +76,6 @@ __all__ = [
     "clean",
     "clean_templates",
     "copy_kept_early",
-    "create_private_file",
     "current",
     "django_inputs",
     "export",
@@ -126,7 +124,6 @@ if not TYPE_CHECKING:
             "PostgresServer": "suitekit.services._endpoints",
             "WorkerDatabases": "suitekit.services._django",
             "private_folder": "suitekit.services._state",
-            "create_private_file": "suitekit.services._state",
             "read_private_file": "suitekit.services._state",
             "aliases_of": "suitekit.services._django",
             "backends_started": "suitekit.services._backends",
